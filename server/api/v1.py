@@ -1,0 +1,216 @@
+"""REST endpoints of /api/v1 (the contract in DESIGN.md). Thin: read, call a service, answer."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from .. import __version__
+from ..domain.errors import Invalid
+from ..services import auth, queue, ratings
+from . import schemas as S
+from .base import hallq, json_body, openapi, principal
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+STAFF = ("staff", "manager", "admin")
+HALL = [{"name": "hall", "in": "path", "required": True, "schema": {"type": "string"}}]
+WIN = HALL + [{"name": "n", "in": "path", "required": True, "schema": {"type": "integer"}}]
+E4 = {"400": {"description": "bad input"}, "401": {"description": "sign-in required"},
+      "403": {"description": "not allowed"}, "404": {"description": "unknown hall/window"},
+      "409": {"description": "wrong state"}}
+
+
+def _hall_id(code):
+    app = hallq()
+    with app.db.read() as conn:
+        return app.hall(conn, code).id
+
+
+@bp.get("/health")
+@openapi("Server and database status", tags=["system"])
+def health():
+    app = hallq()
+    with app.db.read() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    return jsonify({"status": "ok", "database": app.db.kind, "version": __version__})
+
+
+@bp.post("/auth/login")
+@openapi("Staff sign-in: a bearer token", body=S.LOGIN, tags=["auth"],
+         responses={"200": {"description": "token"}, "401": {"description": "wrong credentials"}})
+def login():
+    body = json_body(S.LOGIN)
+    hallq().limiter.check_login(request.remote_addr, body["username"])
+    try:
+        return jsonify(auth.login(hallq(), body["username"], body["password"]))
+    except Exception:
+        hallq().limiter.failed_login(request.remote_addr, body["username"])
+        raise
+
+
+@bp.post("/auth/logout")
+@openapi("Revoke the caller's token", access="any signed-in user or device", tags=["auth"])
+def logout():
+    from .base import bearer_token
+    p = principal()
+    auth.require(p, roles=STAFF, devices=auth.DEVICE_KINDS)
+    auth.revoke(hallq(), bearer_token())
+    return jsonify({"status": "signed_out"})
+
+
+@bp.get("/auth/me")
+@openapi("Who the token belongs to", access="any signed-in user or device", tags=["auth"])
+def me():
+    p = auth.require(principal(), roles=STAFF, devices=auth.DEVICE_KINDS)
+    return jsonify({"kind": p.kind, "id": p.id, "name": p.name, "role": p.role,
+                    "windows": p.windows})
+
+
+@bp.get("/halls")
+@openapi("The halls in this database", tags=["hall"])
+def halls():
+    from sqlalchemy import select
+
+    from ..store import tables as t
+    app = hallq()
+    with app.db.read() as conn:
+        rows = conn.execute(select(t.halls.c.code).order_by(t.halls.c.id)).scalars().all()
+        out = []
+        for code in rows:
+            h = app.hall(conn, code)
+            out.append({"code": h.code, "name": h.config.name, "name_en": h.config.name_en,
+                        "timezone": h.config.timezone, "notice": h.config.notice,
+                        "notice_en": h.config.notice_en})
+    return jsonify(out)
+
+
+@bp.get("/halls/<hall>")
+@openapi("One hall: name, notice, rules the clients need", query=HALL, tags=["hall"])
+def hall_info(hall):
+    app = hallq()
+    with app.db.read() as conn:
+        h = app.hall(conn, hall)
+    c = h.config
+    return jsonify({"code": h.code, "name": c.name, "name_en": c.name_en, "timezone": c.timezone,
+                    "notice": c.notice, "notice_en": c.notice_en, "hours": c.hours,
+                    "announce": c.announce, "max_recalls": c.rule("max_recalls", 3),
+                    "priority_groups": c.rule("priority_groups", []),
+                    "local_time": h.local_now(app.now()).isoformat(timespec="seconds")})
+
+
+@bp.get("/halls/<hall>/services")
+@openapi("Services with waiting counts and wait estimates", query=HALL, tags=["queue"])
+def services(hall):
+    return jsonify(queue.list_services(hallq(), hall))
+
+
+@bp.get("/halls/<hall>/windows")
+@openapi("Windows with status, current ticket and staff", query=HALL, tags=["queue"])
+def windows(hall):
+    return jsonify(queue.list_windows(hallq(), hall))
+
+
+@bp.get("/halls/<hall>/windows/<int:n>")
+@openapi("One window", query=WIN, tags=["queue"], responses={"200": {"description": "OK"}, **E4})
+def window(hall, n):
+    return jsonify(queue.get_window(hallq(), hall, n))
+
+
+@bp.post("/halls/<hall>/tickets")
+@openapi("Take a number (a retry with the same Idempotency-Key returns the same ticket)",
+         body=S.ISSUE, query=HALL, access="kiosk device, staff", tags=["queue"],
+         headers=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                   "schema": {"type": "string", "maxLength": 128}}],
+         responses={"201": {"description": "the ticket"}, **E4})
+def issue(hall):
+    app = hallq()
+    p = auth.require(principal(), roles=STAFF, devices=("kiosk",), hall_id=_hall_id(hall))
+    body = json_body(S.ISSUE)
+    app.limiter.check_issue(p.actor)
+    if body.get("appointment"):
+        from ..services import appointments  # the check-in of a booking gives its ticket
+        result = appointments.check_in(app, hall, p, code=body["appointment"],
+                                       idempotency_key=request.headers.get("Idempotency-Key"))
+        return jsonify(result), 201
+    source = body.get("source")
+    if source == "appointment":
+        raise Invalid("appointment tickets come from a check-in (give `appointment`)", code="invalid")
+    result = queue.issue_ticket(app, hall, p, body["service"], source=source,
+                                id_number=body.get("id_number"), priority=body.get("priority"),
+                                idempotency_key=request.headers.get("Idempotency-Key"),
+                                note=body.get("note"))
+    return jsonify(result), (200 if result.get("replayed") else 201)
+
+
+@bp.get("/halls/<hall>/tickets/<int:ticket_id>")
+@openapi("A ticket with its history (audit trail)", access="staff, manager",
+         query=HALL + [{"name": "ticket_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}], tags=["queue"])
+def ticket(hall, ticket_id):
+    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    return jsonify(queue.get_ticket(hallq(), hall, ticket_id))
+
+
+@bp.post("/halls/<hall>/tickets/<int:ticket_id>/cancel")
+@openapi("Cancel a waiting ticket", access="staff, manager",
+         query=HALL + [{"name": "ticket_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}], tags=["queue"])
+def cancel(hall, ticket_id):
+    p = auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    return jsonify(queue.cancel(hallq(), hall, ticket_id, p))
+
+
+@bp.post("/halls/<hall>/tickets/<int:ticket_id>/rating")
+@openapi("Rate a finished visit (一次一评); 409 for a second rating", body=S.RATING,
+         access="evaluator device, kiosk device",
+         query=HALL + [{"name": "ticket_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}], tags=["ratings"],
+         responses={"201": {"description": "the rating"}, **E4})
+def rate(hall, ticket_id):
+    p = auth.require(principal(), devices=("evaluator", "kiosk"), hall_id=_hall_id(hall))
+    body = json_body(S.RATING)
+    return jsonify(ratings.rate(hallq(), hall, ticket_id, p, body["level"], body.get("reasons"),
+                                body.get("comment"))), 201
+
+
+@bp.get("/track/<token>")
+@openapi("A ticket's status for the resident holding it",
+         query=[{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+         tags=["queue"])
+def track(token):
+    return jsonify(queue.track(hallq(), token))
+
+
+def _window_action(name, summary, body_schema=None, fn=None):
+    def view(hall, n):
+        p = principal()
+        auth.require(p, roles=STAFF, devices=("keypad",), hall_id=_hall_id(hall))
+        body = json_body(body_schema, required=body_schema is not None)
+        return jsonify(fn(hallq(), hall, n, p, body))
+    view.__name__ = "window_" + name.replace("-", "_")
+    view = openapi(summary, body=body_schema, query=WIN, access="staff signed in at the window "
+                   "(or its keypad)", tags=["window"],
+                   responses={"200": {"description": "OK"}, **E4})(view)
+    bp.add_url_rule(f"/halls/<hall>/windows/<int:n>/{name}", view_func=view, methods=["POST"])
+
+
+_window_action("sign-in", "Staff signs in at the window (A or B post)",
+               fn=lambda app, h, n, p, b: queue.sign_in(app, h, n, p))
+_window_action("sign-out", "Staff signs out of the window",
+               fn=lambda app, h, n, p, b: queue.sign_out(app, h, n, p))
+_window_action("call-next", "Call the next ticket by the window's policy ({ticket: null} if none)",
+               fn=lambda app, h, n, p, b: queue.call_next(app, h, n, p))
+_window_action("recall", "Call the current ticket again",
+               fn=lambda app, h, n, p, b: queue.recall(app, h, n, p))
+_window_action("start", "Start serving the current ticket",
+               fn=lambda app, h, n, p, b: queue.start(app, h, n, p))
+_window_action("finish", "Finish the current ticket with an outcome", S.FINISH,
+               fn=lambda app, h, n, p, b: queue.finish(app, h, n, p, b["outcome"], b.get("due_date"),
+                                                       b.get("promise_days"), b.get("note")))
+_window_action("no-show", "The called resident did not come (过号)",
+               fn=lambda app, h, n, p, b: queue.no_show(app, h, n, p))
+_window_action("transfer", "Send the current ticket to another service's queue", S.TRANSFER,
+               fn=lambda app, h, n, p, b: queue.transfer(app, h, n, p, b["service"]))
+_window_action("pause", "Pause the window with a reason", S.PAUSE,
+               fn=lambda app, h, n, p, b: queue.pause(app, h, n, p, b["reason"]))
+_window_action("resume", "Resume a paused window",
+               fn=lambda app, h, n, p, b: queue.resume(app, h, n, p))

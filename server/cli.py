@@ -1,0 +1,180 @@
+"""`python server.py …`: run, init, user add, device add/revoke, report, demo."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+
+from sqlalchemy import select
+
+
+def _ctx(start_bus=False, **kw):
+    from .services.context import create_hallq
+    return create_hallq(start_bus=start_bus, **kw)
+
+
+def ensure_db(ctx, hall_files=None) -> None:
+    """Migrate the schema and load the hall configs (the default hall when the database has none)."""
+    from .services import halls
+    from .store import migrate
+    from .store import tables as t
+    migrate.upgrade(ctx.db.engine)
+    if hall_files:
+        for path in hall_files:
+            halls.load_hall(ctx, halls.read_config(path))
+        return
+    with ctx.db.read() as conn:
+        have = conn.execute(select(t.halls.c.code)).first()
+    if have is None:
+        halls.load_hall(ctx, halls.read_config())
+
+
+def _windows(value: str | None) -> list[int]:
+    if not value:
+        return []
+    try:
+        return [int(x) for x in value.split(",") if x.strip()]
+    except ValueError:
+        raise SystemExit("--windows takes numbers like 1,2") from None
+
+
+def cmd_init(args):
+    ctx = _ctx()
+    from .services import halls
+    ensure_db(ctx, args.hall or None)
+    if not args.hall:
+        halls.load_hall(ctx, halls.read_config())  # refresh the default hall from assets/
+    print(f"hallq: database ready ({ctx.db.kind}): {ctx.db.engine.url.render_as_string()}")
+
+
+def cmd_run(args):
+    ctx = _ctx(start_bus=False, always_open=args.always_open or os.environ.get("HALLQ_ALWAYS_OPEN") == "1")
+    ensure_db(ctx)
+    from .api import create_app
+    from .runner import serve
+    from .services.bus import EventBus
+    ctx.bus = EventBus(ctx.db).start()
+    app = create_app(ctx)
+    serve(app, args.listen, args.threads)
+
+
+def cmd_user_add(args):
+    ctx = _ctx()
+    ensure_db(ctx)
+    from .services import auth
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+    uid = auth.add_user(ctx, args.username, args.name or args.username, args.role, password,
+                        hall_code=args.hall if args.role != "admin" else None,
+                        windows=_windows(args.windows), staff_no=args.staff_no, duties=args.duties,
+                        photo=args.photo)
+    print(f"hallq: user {args.username} ({args.role}) created, id {uid}")
+
+
+def cmd_device_add(args):
+    ctx = _ctx()
+    ensure_db(ctx)
+    from .services import auth
+    token = auth.add_device(ctx, args.hall, args.name, args.kind, _windows(args.windows))
+    print(token)
+
+
+def cmd_device_revoke(args):
+    ctx = _ctx()
+    from .services import auth
+    n = auth.revoke_device(ctx, args.hall, args.name)
+    print(f"hallq: revoked {n} token(s) of {args.name}")
+
+
+def cmd_report(args):
+    try:
+        from .services import reports
+    except ModuleNotFoundError:
+        raise SystemExit("reports are not available in this build") from None
+    ctx = _ctx()
+    ensure_db(ctx)
+    reports.cli_report(ctx, args)
+
+
+def cmd_demo(args):
+    from .demo import run_demo
+    run_demo(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="server.py", description="hallq queue server")
+    sub = p.add_subparsers(dest="cmd")
+
+    r = sub.add_parser("run", help="serve the API and pages (default)")
+    r.add_argument("--listen", help="HOST:PORT (default HALLQ_LISTEN or 0.0.0.0:8080)")
+    r.add_argument("--threads", type=int, help="worker threads (default HALLQ_THREADS or 700)")
+    r.add_argument("--always-open", action="store_true", help="ignore opening hours (demo)")
+    r.set_defaults(func=cmd_run)
+
+    i = sub.add_parser("init", help="create or migrate the database and load hall configs")
+    i.add_argument("--hall", action="append", help="hall config TOML (default assets/halls/main.toml)")
+    i.set_defaults(func=cmd_init)
+
+    u = sub.add_parser("user", help="accounts").add_subparsers(dest="ucmd", required=True)
+    ua = u.add_parser("add", help="add a staff, manager or admin account")
+    ua.add_argument("username")
+    ua.add_argument("--role", required=True, choices=["staff", "manager", "admin"])
+    ua.add_argument("--windows", help="windows where the staff member may sign in, e.g. 1,2")
+    ua.add_argument("--name", help="display name (e.g. 张明)")
+    ua.add_argument("--hall", default="main")
+    ua.add_argument("--staff-no")
+    ua.add_argument("--duties")
+    ua.add_argument("--photo")
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    ua.set_defaults(func=cmd_user_add)
+
+    d = sub.add_parser("device", help="devices").add_subparsers(dest="dcmd", required=True)
+    da = d.add_parser("add", help="register a device and print its token")
+    da.add_argument("name")
+    da.add_argument("--kind", required=True, choices=["kiosk", "display", "evaluator", "keypad"])
+    da.add_argument("--windows", help="evaluator/keypad: its windows, e.g. 3")
+    da.add_argument("--hall", default="main")
+    da.set_defaults(func=cmd_device_add)
+    dr = d.add_parser("revoke", help="revoke every token of a device")
+    dr.add_argument("name")
+    dr.add_argument("--hall", default="main")
+    dr.set_defaults(func=cmd_device_revoke)
+
+    rp = sub.add_parser("report", help="export a report (xlsx or csv)")
+    rp.add_argument("--from", dest="date_from", required=True)
+    rp.add_argument("--to", dest="date_to", required=True)
+    rp.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    rp.add_argument("--out", help="output file (default report-FROM-TO.xlsx)")
+    rp.add_argument("--hall", default="main")
+    rp.set_defaults(func=cmd_report)
+
+    dm = sub.add_parser("demo", help="demo hall: accounts, devices, server (+ kiosk, display, caller)")
+    dm.add_argument("--listen", default=None)
+    dm.add_argument("--no-kiosk", action="store_true")
+    dm.add_argument("--no-announcer", action="store_true")
+    dm.add_argument("--fresh", action="store_true", help="start from an empty demo database")
+    dm.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv=None):
+    logging.basicConfig(level=os.environ.get("HALLQ_LOG", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        args = parser.parse_args(["run"] + list(argv or sys.argv[1:]))
+    try:
+        args.func(args)
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:
+        from .domain.errors import HallqError
+        if isinstance(exc, HallqError):
+            raise SystemExit(f"hallq: {exc.message}") from None
+        raise

@@ -1,0 +1,1 @@
+"""Pure Python rules of the hall: no Flask, no SQL, no hardware."""

@@ -1,0 +1,140 @@
+"""A hall's configuration: services, windows, rules. Parsed from the TOML in assets/halls/."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import Invalid
+
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+@dataclass
+class ServiceConfig:
+    code: str
+    prefix: str
+    name: str
+    name_en: str = ""
+    target_wait_min: int = 15
+    promise_days: int = 3
+    hours: list[str] = field(default_factory=list)
+    description: str = ""
+    materials: list[str] = field(default_factory=list)
+    conditions: str = ""
+    time_limit: str = ""
+    identify: str = "optional"  # required | optional | skip: ask for an ID at the kiosk
+    extra: dict = field(default_factory=dict)  # anything else the config gives (booking capacity...)
+
+
+@dataclass
+class WindowConfig:
+    number: int
+    name: str
+    services: list[str]
+    policy: str = "ordered"  # ordered | longest_waiting
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class HallConfig:
+    code: str
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    notice: str = ""
+    notice_en: str = ""
+    hours: list[str] = field(default_factory=list)
+    rules: dict = field(default_factory=dict)
+    announce: dict = field(default_factory=dict)
+    services: list[ServiceConfig] = field(default_factory=list)
+    windows: list[WindowConfig] = field(default_factory=list)
+    raw: dict = field(default_factory=dict)
+
+    def rule(self, name: str, default):
+        return self.rules.get(name, default)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def parse_hours(spans: list[str]) -> list[tuple[time, time]]:
+    out = []
+    for span in spans:
+        m = _HOURS.match(span.strip())
+        if not m:
+            raise Invalid(f"opening hours must look like 08:30-12:00, got {span!r}")
+        h1, m1, h2, m2 = (int(x) for x in m.groups())
+        out.append((time(h1, m1), time(h2, m2)))
+    return out
+
+
+def is_open_at(spans: list[str], at: time) -> bool:
+    return any(a <= at < b for a, b in parse_hours(spans))
+
+
+_SERVICE_KEYS = {f for f in ServiceConfig.__dataclass_fields__ if f != "extra"}
+_WINDOW_KEYS = {f for f in WindowConfig.__dataclass_fields__ if f != "extra"}
+
+
+def parse(data: dict) -> HallConfig:
+    """Check and convert a hall config dict (as read from TOML); Invalid names the first problem."""
+    hall = data.get("hall") or {}
+    for key in ("code", "name"):
+        if not hall.get(key):
+            raise Invalid(f"hall config: [hall] needs {key}")
+    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,31}$", hall["code"]):
+        raise Invalid("hall config: code must be lowercase letters, digits, - or _")
+    try:
+        ZoneInfo(hall.get("timezone", "Asia/Shanghai"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"hall config: unknown timezone {hall.get('timezone')!r}") from None
+    cfg = HallConfig(
+        code=hall["code"], name=hall["name"], name_en=hall.get("name_en", ""),
+        timezone=hall.get("timezone", "Asia/Shanghai"), notice=hall.get("notice", ""),
+        notice_en=hall.get("notice_en", ""), hours=list(hall.get("hours", ["08:30-17:30"])),
+        rules=dict(data.get("rules") or {}), announce=dict(data.get("announce") or {}), raw=data,
+    )
+    parse_hours(cfg.hours)
+    seen_codes, seen_prefixes = set(), set()
+    for s in data.get("services") or []:
+        for key in ("code", "prefix", "name"):
+            if not s.get(key):
+                raise Invalid(f"hall config: a service needs {key}: {s}")
+        if s["code"] in seen_codes or s["prefix"] in seen_prefixes:
+            raise Invalid(f"hall config: duplicate service code or prefix {s['code']}/{s['prefix']}")
+        if not re.match(r"^[A-Z]{1,2}$", s["prefix"]):
+            raise Invalid(f"hall config: prefix must be 1-2 capital letters, got {s['prefix']!r}")
+        seen_codes.add(s["code"])
+        seen_prefixes.add(s["prefix"])
+        known = {k: v for k, v in s.items() if k in _SERVICE_KEYS}
+        svc = ServiceConfig(**known, extra={k: v for k, v in s.items() if k not in _SERVICE_KEYS})
+        if not svc.hours:
+            svc.hours = list(cfg.hours)
+        parse_hours(svc.hours)
+        if svc.identify not in ("required", "optional", "skip"):
+            raise Invalid(f"hall config: identify must be required|optional|skip for {svc.code}")
+        cfg.services.append(svc)
+    if not cfg.services:
+        raise Invalid("hall config: no services")
+    numbers = set()
+    for w in data.get("windows") or []:
+        if not isinstance(w.get("number"), int) or w["number"] < 1 or w["number"] in numbers:
+            raise Invalid(f"hall config: window numbers must be unique positive integers: {w}")
+        numbers.add(w["number"])
+        for code in w.get("services") or []:
+            if code not in seen_codes:
+                raise Invalid(f"hall config: window {w['number']} names unknown service {code!r}")
+        if not w.get("services"):
+            raise Invalid(f"hall config: window {w['number']} serves no service")
+        known = {k: v for k, v in w.items() if k in _WINDOW_KEYS}
+        known.setdefault("name", f"{w['number']}号窗口")
+        win = WindowConfig(**known, extra={k: v for k, v in w.items() if k not in _WINDOW_KEYS})
+        if win.policy not in ("ordered", "longest_waiting"):
+            raise Invalid(f"hall config: window {win.number} policy must be ordered|longest_waiting")
+        cfg.windows.append(win)
+    if not cfg.windows:
+        raise Invalid("hall config: no windows")
+    return cfg

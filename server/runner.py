@@ -1,0 +1,52 @@
+"""Serving the app on waitress (Linux and Windows), sized for many event-stream clients.
+
+Each SSE client holds one waitress thread, so the pool is large (HALLQ_THREADS, default 700) and
+the connection limit above it; idle threads cost little memory.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+log = logging.getLogger("hallq")
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    return (host or "0.0.0.0"), int(port)
+
+
+def maintenance_loop(ctx, stop: threading.Event, every_s: float = 600):
+    """Close yesterday's leftovers and run the daily jobs other parts register."""
+    from .services import queue
+    while not stop.is_set():
+        try:
+            n = queue.close_stale_days(ctx)
+            if n:
+                log.info("closed %d tickets left from earlier days", n)
+            for job in getattr(ctx, "daily_jobs", []):
+                job(ctx)
+        except Exception:
+            log.exception("maintenance failed")
+        stop.wait(every_s)
+
+
+def serve(app, listen: str | None = None, threads: int | None = None):
+    from waitress import serve as waitress_serve
+    host, port = parse_listen(listen or os.environ.get("HALLQ_LISTEN", "0.0.0.0:8080"))
+    threads = threads or int(os.environ.get("HALLQ_THREADS", "700"))
+    ctx = app.extensions["hallq"]
+    stop = threading.Event()
+    threading.Thread(target=maintenance_loop, args=(ctx, stop), daemon=True,
+                     name="hallq-maintenance").start()
+    log.info("hallq listening on http://%s:%d (%s, %d threads)", host, port, ctx.db.kind, threads)
+    print(f"hallq: serving on http://{host}:{port}/ ({ctx.db.kind})", flush=True)
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads,
+                       connection_limit=threads + 300, channel_timeout=120, ident="hallq",
+                       asyncore_use_poll=True, clear_untrusted_proxy_headers=True)
+    finally:
+        stop.set()
+        if ctx.bus:
+            ctx.bus.stop()

@@ -1,0 +1,110 @@
+"""The running hallq: database, event bus, secret key and clock, shared by every use case."""
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..domain import hall as hall_domain
+from ..domain.errors import NotFound
+from ..store import tables as t
+from ..store.db import ROOT, Database, utcnow
+from .bus import EventBus
+
+
+def load_secret(var_dir: Path) -> bytes:
+    """The key for ID-number hashes and signed codes: HALLQ_SECRET, else var/secret.key (made once)."""
+    env = os.environ.get("HALLQ_SECRET")
+    if env:
+        return env.encode()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret.key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        try:
+            path.chmod(0o600)
+        except OSError:
+            pass
+    return path.read_text().strip().encode()
+
+
+@dataclass
+class Hall:
+    id: int
+    code: str
+    config: hall_domain.HallConfig
+
+    def local_now(self, now_utc: datetime) -> datetime:
+        return now_utc.replace(tzinfo=timezone.utc).astimezone(self.config.tz)
+
+    def local_day(self, now_utc: datetime) -> date:
+        return self.local_now(now_utc).date()
+
+    def service(self, code: str) -> hall_domain.ServiceConfig:
+        for s in self.config.services:
+            if s.code == code:
+                return s
+        raise NotFound(f"没有这项业务 (unknown service): {code}", code="unknown_service")
+
+    def find_service(self, code_or_prefix) -> hall_domain.ServiceConfig:
+        if not isinstance(code_or_prefix, str) or not code_or_prefix:
+            raise NotFound("没有这项业务 (unknown service)", code="unknown_service")
+        for s in self.config.services:
+            if s.code == code_or_prefix or s.prefix == code_or_prefix.upper():
+                return s
+        raise NotFound(f"没有这项业务 (unknown service): {code_or_prefix}", code="unknown_service")
+
+    def window_config(self, number: int) -> hall_domain.WindowConfig:
+        for w in self.config.windows:
+            if w.number == number:
+                return w
+        raise NotFound(f"没有 {number} 号窗口 (unknown window {number})", code="unknown_window")
+
+
+@dataclass
+class Hallq:
+    db: Database
+    secret: bytes
+    var_dir: Path = field(default_factory=lambda: Path(os.environ.get("HALLQ_VAR", ROOT / "var")))
+    always_open: bool = False  # demo/tests: services open at any hour
+    clock: object = None  # callable returning naive UTC; tests move time
+    bus: EventBus | None = None
+    _halls: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock else utcnow()
+
+    def uow(self):
+        return self.db.uow()
+
+    def hall(self, conn, code: str) -> Hall:
+        """The hall by code (config cached; `forget_halls` after init reloads)."""
+        cached = self._halls.get(code)
+        if cached:
+            return cached
+        row = conn.execute(select(t.halls).where(t.halls.c.code == code)).first()
+        if row is None:
+            raise NotFound(f"没有这个大厅 (unknown hall): {code}", code="unknown_hall")
+        hall = Hall(row.id, row.code, hall_domain.parse(row.config))
+        with self._lock:
+            self._halls[code] = hall
+        return hall
+
+    def forget_halls(self):
+        with self._lock:
+            self._halls.clear()
+
+
+def create_hallq(url: str | None = None, start_bus: bool = True, **kw) -> Hallq:
+    db = Database(url)
+    var_dir = Path(os.environ.get("HALLQ_VAR", ROOT / "var"))
+    app = Hallq(db=db, secret=load_secret(var_dir), var_dir=var_dir, **kw)
+    if start_bus:
+        app.bus = EventBus(db).start()
+    return app

@@ -1,0 +1,65 @@
+"""Loading a hall's configuration (TOML in assets/halls/) into the database."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from ..domain import hall as hall_domain
+from ..store import tables as t
+from ..store.db import ROOT, utcnow
+
+ASSETS = ROOT / "assets"
+DEFAULT_HALL_FILE = ASSETS / "halls" / "main.toml"
+
+
+def read_config(path: Path | str = DEFAULT_HALL_FILE) -> dict:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def load_hall(app, data: dict) -> int:
+    """Create or update the hall, its services and windows from a config dict. Returns hall id.
+
+    Windows and services that vanished from the config are deactivated, never deleted (history).
+    """
+    cfg = hall_domain.parse(data)
+    now = utcnow()
+    with app.uow() as uow:
+        c = uow.conn
+        row = c.execute(select(t.halls).where(t.halls.c.code == cfg.code)).first()
+        values = {"name": cfg.name, "timezone": cfg.timezone, "config": data}
+        if row:
+            hall_id = row.id
+            c.execute(update(t.halls).where(t.halls.c.id == hall_id).values(**values))
+        else:
+            hall_id = c.execute(t.halls.insert().values(code=cfg.code, created_at=now, **values)
+                                ).inserted_primary_key[0]
+        have = {r.code: r for r in c.execute(select(t.services).where(t.services.c.hall_id == hall_id))}
+        for pos, s in enumerate(cfg.services):
+            vals = {"prefix": s.prefix, "name": s.name, "position": pos, "active": True,
+                    "config": data["services"][pos]}
+            if s.code in have:
+                c.execute(update(t.services).where(t.services.c.id == have[s.code].id).values(**vals))
+            else:
+                c.execute(t.services.insert().values(hall_id=hall_id, code=s.code, **vals))
+        gone = set(have) - {s.code for s in cfg.services}
+        if gone:
+            c.execute(update(t.services).where(t.services.c.hall_id == hall_id,
+                                               t.services.c.code.in_(gone)).values(active=False))
+        wins = {r.number: r for r in c.execute(select(t.windows).where(t.windows.c.hall_id == hall_id))}
+        for w in cfg.windows:
+            vals = {"name": w.name, "services": w.services, "policy": w.policy, "active": True}
+            if w.number in wins:
+                c.execute(update(t.windows).where(t.windows.c.id == wins[w.number].id).values(**vals))
+            else:
+                c.execute(t.windows.insert().values(hall_id=hall_id, number=w.number, status="closed",
+                                                    priority_streak=0, **vals))
+        gone_w = set(wins) - {w.number for w in cfg.windows}
+        if gone_w:
+            c.execute(update(t.windows).where(t.windows.c.hall_id == hall_id,
+                                              t.windows.c.number.in_(gone_w)).values(active=False))
+        uow.commit()
+    app.forget_halls()
+    return hall_id

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, the engine (SQLite or PostgreSQL), unit of work, migrations."""

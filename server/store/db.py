@@ -1,0 +1,155 @@
+"""The database: engine for SQLite (default, file under var/) or PostgreSQL, and units of work.
+
+A unit of work is one transaction. On SQLite a writing unit starts with BEGIN IMMEDIATE, so two
+windows calling at once are serialized by the database; on PostgreSQL rows are claimed with
+conditional UPDATEs and events are inserted under a transaction advisory lock, so event ids become
+visible in increasing order (a subscriber reading "id > last" never skips one).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.engine import Connection, Engine
+
+from . import tables as t
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[2]
+EVENT_LOCK_KEY = 0x6861_6C6C  # "hall": PostgreSQL advisory lock serializing event inserts
+NOTIFY_CHANNEL = "hallq_events"
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the form every timestamp column holds."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def default_url() -> str:
+    var = Path(os.environ.get("HALLQ_VAR", ROOT / "var"))
+    var.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{var / 'hallq.db'}"
+
+
+def database_url() -> str:
+    return os.environ.get("HALLQ_DATABASE_URL") or default_url()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=20, max_overflow=40)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"
+            conn.exec_driver_sql(mode)
+    else:
+        engine = create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    return engine
+
+
+class Database:
+    """The engine plus the hooks run after a commit that carried events (the event bus)."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or database_url()
+        self.engine = make_engine(self.url)
+        self.after_commit_hooks: list = []
+        self._lock = threading.Lock()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name  # "sqlite" | "postgresql"
+
+    @property
+    def kind(self) -> str:
+        return "postgresql" if self.dialect == "postgresql" else "sqlite"
+
+    def uow(self) -> "UnitOfWork":
+        return UnitOfWork(self)
+
+    @contextmanager
+    def read(self):
+        """A read-only transaction (a consistent snapshot on both databases)."""
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+class UnitOfWork:
+    """One writing transaction. Collect events with emit(); they are stored at commit and announced
+    to subscribers only after the commit succeeded."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.conn: Connection | None = None
+        self.events: list[dict] = []
+        self.committed = False
+
+    def __enter__(self) -> "UnitOfWork":
+        self.conn = self.db.engine.connect().execution_options(write=True)
+        self.tx = self.conn.begin()
+        return self
+
+    def execute(self, *args, **kwargs):
+        return self.conn.execute(*args, **kwargs)
+
+    def emit(self, hall_id: int, type_: str, *, ticket_id=None, window=None, actor=None,
+             data: dict | None = None) -> dict:
+        ev = {"hall_id": hall_id, "type": type_, "ticket_id": ticket_id, "window": window,
+              "actor": actor, "data": data or {}, "created_at": utcnow()}
+        self.events.append(ev)
+        return ev
+
+    def commit(self) -> list[int]:
+        ids: list[int] = []
+        if self.events:
+            if self.db.dialect == "postgresql":
+                self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
+            for ev in self.events:
+                ev["created_at"] = utcnow()
+                ev["id"] = self.conn.execute(insert(t.events).values(**{
+                    k: v for k, v in ev.items() if k != "id"})).inserted_primary_key[0]
+                ids.append(ev["id"])
+            if self.db.dialect == "postgresql":
+                self.conn.execute(text("SELECT pg_notify(:c, :p)"),
+                                  {"c": NOTIFY_CHANNEL, "p": str(ids[-1])})
+        self.tx.commit()
+        self.committed = True
+        if ids:
+            for hook in self.db.after_commit_hooks:
+                try:
+                    hook(ids)
+                except Exception:  # a subscriber hook must never undo a committed change
+                    log.exception("after-commit hook failed")
+        return ids
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if not self.committed and self.tx.is_active:
+                self.tx.rollback()
+        finally:
+            self.conn.close()
+        return False

@@ -1,0 +1,232 @@
+"""The tables. Timestamps are naive UTC; `day` columns are hall-local dates (YYYY-MM-DD)."""
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index,
+                        Integer, MetaData, String, Table, Text, UniqueConstraint)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+halls = Table(
+    "halls", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+services = Table(
+    "services", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("prefix", String(4), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("config", JSON, nullable=False),
+    UniqueConstraint("hall_id", "code", name="uq_services_hall_code"),
+)
+
+windows = Table(
+    "windows", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("services", JSON, nullable=False),
+    Column("policy", String(20), nullable=False, default="ordered"),
+    Column("active", Boolean, nullable=False, default=True),
+    # closed (nobody signed in) | open | paused
+    Column("status", String(16), nullable=False, default="closed"),
+    Column("pause_reason", String(200)),
+    Column("paused_at", DateTime),
+    Column("staff_id", Integer, ForeignKey("users.id")),
+    Column("signed_in_at", DateTime),
+    Column("current_ticket_id", BigId),
+    Column("priority_streak", Integer, nullable=False, default=0),
+    UniqueConstraint("hall_id", "number", name="uq_windows_hall_number"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),  # staff | manager | admin
+    Column("password_hash", String(200), nullable=False),
+    Column("hall_id", Integer, ForeignKey("halls.id")),  # None: every hall (admin)
+    Column("windows", JSON, nullable=False),  # window numbers where a staff member may sign in
+    Column("staff_no", String(32)),
+    Column("duties", String(200)),
+    Column("photo", String(200)),  # file name under var/photos or assets/images
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # kiosk | display | evaluator | keypad
+    Column("windows", JSON, nullable=False),  # evaluator/keypad: the windows it stands at ([] = any)
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("hall_id", "name", name="uq_devices_hall_name"),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the bearer token
+    Column("user_id", Integer, ForeignKey("users.id")),
+    Column("device_id", Integer, ForeignKey("devices.id")),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime),  # None: until revoked (devices)
+    Column("revoked_at", DateTime),
+)
+
+tickets = Table(
+    "tickets", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("day", String(10), nullable=False),  # hall-local date of issue
+    Column("service", String(32), nullable=False),  # current service code (changes on transfer)
+    Column("first_service", String(32), nullable=False),
+    Column("number", String(12), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(16), nullable=False),  # kiosk | staff | appointment | phone
+    Column("priority", String(32)),  # elderly | disabled | ... (None: ordinary)
+    Column("appointment_id", Integer),
+    Column("id_hash", String(64)),  # keyed hash of the ID number (never the number itself)
+    Column("id_masked", String(24)),
+    Column("token", String(32), nullable=False, unique=True),  # for /t/{token} (status on a phone)
+    Column("idempotency_key", String(128)),
+    Column("issued_by", String(80)),
+    Column("queued_at", DateTime, nullable=False),  # place in line; kept on transfer
+    Column("issued_at", DateTime, nullable=False),
+    Column("called_at", DateTime),  # first call
+    Column("last_called_at", DateTime),
+    Column("started_at", DateTime),
+    Column("finished_at", DateTime),
+    Column("window", Integer),
+    Column("staff_id", Integer),
+    Column("recalls", Integer, nullable=False, default=0),
+    Column("transfers", Integer, nullable=False, default=0),
+    Column("outcome", String(16)),
+    Column("due_date", Date),  # 承诺件: promised date
+    Column("delivered_at", DateTime),
+    Column("delivered_by", Integer),
+    Column("note", Text),
+    UniqueConstraint("hall_id", "day", "number", name="uq_tickets_hall_day_number"),
+    UniqueConstraint("hall_id", "idempotency_key", name="uq_tickets_hall_idem"),
+)
+Index("ix_tickets_queue", tickets.c.hall_id, tickets.c.status, tickets.c.service, tickets.c.queued_at)
+Index("ix_tickets_hall_issued", tickets.c.hall_id, tickets.c.issued_at)
+Index("ix_tickets_hall_day", tickets.c.hall_id, tickets.c.day)
+Index("ix_tickets_promised", tickets.c.hall_id, tickets.c.outcome, tickets.c.due_date)
+
+counters = Table(
+    "counters", metadata,
+    Column("hall_id", Integer, primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("prefix", String(4), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("ticket_id", BigId),
+    Column("window", Integer),
+    Column("actor", String(80)),  # user:12, device:3, system
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+Index("ix_events_hall_id", events.c.hall_id, events.c.id)
+Index("ix_events_ticket", events.c.ticket_id)
+
+ratings = Table(
+    "ratings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("ticket_id", BigId, nullable=False, unique=True),  # 一次一评: one rating per visit
+    Column("window", Integer),
+    Column("staff_id", Integer),
+    Column("service", String(32)),
+    Column("level", Integer, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("comment", Text),
+    Column("source", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+Index("ix_ratings_hall_created", ratings.c.hall_id, ratings.c.created_at)
+
+review_cases = Table(
+    "review_cases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("rating_id", Integer, nullable=False, unique=True),
+    Column("ticket_id", BigId, nullable=False),
+    Column("status", String(16), nullable=False),  # open | closed | voided
+    Column("opened_at", DateTime, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("closed_at", DateTime),
+    Column("void_reason", Text),
+)
+
+review_steps = Table(
+    "review_steps", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("review_cases.id"), nullable=False),
+    Column("step", String(16), nullable=False),  # verify | rectify | callback | void
+    Column("text", Text, nullable=False),
+    Column("user_id", Integer),
+    Column("created_at", DateTime, nullable=False),
+)
+
+appointments = Table(
+    "appointments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("service", String(32), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("slot", String(11), nullable=False),  # 09:00-09:30
+    Column("name_masked", String(40)),
+    Column("name_enc", Text),  # kept for the hall to call the resident; purged after retention
+    Column("phone_masked", String(20)),
+    Column("phone_enc", Text),
+    Column("id_hash", String(64), nullable=False),
+    Column("id_masked", String(24), nullable=False),
+    Column("status", String(16), nullable=False),  # booked | cancelled | checked_in | no_show
+    Column("ticket_id", BigId),
+    Column("created_at", DateTime, nullable=False),
+    Column("cancelled_at", DateTime),
+    Column("checked_in_at", DateTime),
+)
+Index("ix_appointments_slot", appointments.c.hall_id, appointments.c.service, appointments.c.day,
+      appointments.c.slot, appointments.c.status)
+
+device_faults = Table(
+    "device_faults", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("device_id", Integer),
+    Column("device_name", String(64)),
+    Column("kind", String(32), nullable=False),  # paper_out | cover_open | offline | ...
+    Column("message", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("cleared_at", DateTime),
+)

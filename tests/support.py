@@ -1,0 +1,233 @@
+"""Test support shared by every suite: dependency checks, a PostgreSQL cluster, a live server,
+a hall with staff and devices. Tests import from here; fixtures are in conftest.py."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "Passw0rd-demo"
+
+
+def need(what: str, ok: bool, hint: str = "") -> None:
+    """Skip when a dependency is missing on a developer machine; fail loudly under CI."""
+    if ok:
+        return
+    msg = f"missing dependency: {what}" + (f" ({hint})" if hint else "")
+    if CI:
+        pytest.fail(msg + " - the install step must provide it", pytrace=False)
+    pytest.skip(msg)
+
+
+def need_binary(name: str, hint: str = "") -> str:
+    path = shutil.which(name)
+    need(name, path is not None, hint or f"apt-get install {name}")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException as exc:
+            last = exc
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout}s: {last}")
+
+
+# ------------------------------------------------------------------ PostgreSQL
+
+PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+
+
+def pg_bin(name: str) -> str | None:
+    for d in PG_BIN_DIRS:
+        if (d / name).exists():
+            return str(d / name)
+    return shutil.which(name)
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster with trust auth on 127.0.0.1, started by the tests."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="hallq-pg-"))
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0
+        self._n = 0
+
+    def _run(self, *cmd):
+        if self.as_root:
+            cmd = ("runuser", "-u", "postgres", "--") + cmd
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self):
+        if self.as_root:
+            shutil.chown(self.dir, "postgres", "postgres")
+        data = self.dir / "data"
+        self._run(pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--locale=C.UTF-8")
+        self._run(pg_bin("pg_ctl"), "-D", str(data), "-o",
+                  f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
+                  f"-c max_connections=300", "-w", "-l", str(self.dir / "log"), "start")
+        return self
+
+    def stop(self):
+        try:
+            self._run(pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def new_database(self) -> str:
+        import psycopg
+        self._n += 1
+        name = f"hallq_{os.getpid()}_{self._n}"
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+
+def postgres_available() -> bool:
+    return pg_bin("initdb") is not None and pg_bin("pg_ctl") is not None
+
+
+# ------------------------------------------------------------------ the hall under test
+
+class HallClient:
+    """Talks to a hallq server (Flask test client or a live URL) as its users would."""
+
+    def __init__(self, ctx, base_url: str | None = None, flask_client=None, hall: str = "main"):
+        self.ctx, self.base, self.client, self.hall = ctx, base_url, flask_client, hall
+        self.tokens: dict[str, str] = {}
+
+    # -- raw HTTP
+    def request(self, method: str, path: str, token: str | None = None, json=None, headers=None):
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = f"Bearer {self.tokens.get(token, token)}"
+        if self.client is not None:
+            r = self.client.open(path, method=method, json=json, headers=h)
+            return _Resp(r.status_code, r.get_json(silent=True), r.headers, r.data)
+        r = requests.request(method, self.base + path, json=json, headers=h, timeout=30)
+        try:
+            body = r.json()
+        except ValueError:
+            body = None
+        return _Resp(r.status_code, body, r.headers, r.content)
+
+    def get(self, path, token=None, **kw):
+        return self.request("GET", path, token, **kw)
+
+    def post(self, path, token=None, json=None, **kw):
+        return self.request("POST", path, token, json=json, **kw)
+
+    def hp(self, path: str) -> str:
+        return f"/api/v1/halls/{self.hall}{path}"
+
+    # -- accounts
+    def add_staff(self, username: str, windows: list[int], role: str = "staff", name: str | None = None):
+        from server.services import auth
+        auth.add_user(self.ctx, username, name or username, role, PASSWORD,
+                      hall_code=None if role == "admin" else self.hall, windows=windows,
+                      staff_no=f"NO{abs(hash(username)) % 10000:04d}", duties="综合受理")
+        r = self.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        assert r.status == 200, r.body
+        self.tokens[username] = r.body["token"]
+        return r.body["token"]
+
+    def add_device(self, name: str, kind: str, windows: list[int] | None = None):
+        from server.services import auth
+        self.tokens[name] = auth.add_device(self.ctx, self.hall, name, kind, windows or [])
+        return self.tokens[name]
+
+    # -- hall actions
+    def issue(self, service="social", token="kiosk", key=None, **body):
+        headers = {"Idempotency-Key": key} if key else None
+        return self.post(self.hp("/tickets"), token, json={"service": service, **body}, headers=headers)
+
+    def act(self, window: int, action: str, token: str, json=None):
+        return self.post(self.hp(f"/windows/{window}/{action}"), token, json=json)
+
+
+class _Resp:
+    def __init__(self, status, body, headers, raw):
+        self.status, self.body, self.headers, self.raw = status, body, headers, raw
+
+    def __repr__(self):
+        return f"<{self.status} {self.body}>"
+
+
+# ------------------------------------------------------------------ live servers
+
+class LiveServer:
+    """The real WSGI server (waitress) in a thread of the test process, on a free port."""
+
+    def __init__(self, app, threads: int = 64):
+        from waitress.server import create_server
+        self.port = free_port()
+        self.server = create_server(app, host="127.0.0.1", port=self.port, threads=threads,
+                                    connection_limit=threads + 100, channel_timeout=30)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        wait_http(self.url + "/api/v1/health")
+        return self
+
+    def stop(self):
+        self.server.close()
+
+
+class ServerProcess:
+    """`python server.py run` as its own process (for kill/restart tests, kiosk and bridges)."""
+
+    def __init__(self, db_url: str, var_dir: Path, port: int | None = None, env: dict | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "HALLQ_DATABASE_URL": db_url, "HALLQ_VAR": str(var_dir),
+                    "HALLQ_LISTEN": f"127.0.0.1:{self.port}", "HALLQ_THREADS": "80",
+                    "HALLQ_ALWAYS_OPEN": "1", "HALLQ_LOG": "WARNING", **(env or {})}
+        self.proc = None
+        self.log = var_dir / f"server-{self.port}.log"
+
+    def start(self, timeout: float = 30):
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "run"], env=self.env,
+                                     cwd=ROOT, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        wait_http(self.url + "/api/v1/health", timeout)
+        return self
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
