@@ -68,7 +68,7 @@ def create_app(app_ctx: Hallq | None = None, **kw) -> Flask:
 def _register_optional(app):
     """Blueprints of the other parts (cases, stats, appointments, announcements) when present."""
     import importlib
-    for name in ("cases", "stats", "appointments", "announcements", "admin"):
+    for name in ("cases", "stats", "appointments", "announcements", "admin", "devices"):
         try:
             mod = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

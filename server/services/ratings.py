@@ -24,11 +24,11 @@ def rate(app, hall_code: str, ticket_id, principal: Principal, level, reasons=No
         conn = uow.conn
         hall = app.hall(conn, hall_code)
         row = _ticket(conn, hall, ticket_id)
+        if row.status != "done":
+            raise WrongState("业务尚未办结,不能评价 (the ticket is not finished)", code="not_finished")
         if principal.role == "evaluator" and principal.windows and row.window not in principal.windows:
             raise Forbidden("只能评价本窗口办结的业务 (rate only tickets finished at this window)",
                             code="other_window")
-        if row.status != "done":
-            raise WrongState("业务尚未办结,不能评价 (the ticket is not finished)", code="not_finished")
         if conn.execute(select(t.ratings.c.id).where(t.ratings.c.ticket_id == row.id)).first():
             raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
                            code="already_rated")

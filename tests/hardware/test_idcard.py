@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import serial
 
 from hardware import idcard
 from hardware.idcard import (
