@@ -9,6 +9,8 @@ import hashlib
 import os
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -131,6 +133,7 @@ def login(app, username, password) -> dict:
 
 
 def revoke(app, token: str) -> None:
+    forget_cached(token)
     with app.uow() as uow:
         uow.execute(update(t.tokens).where(t.tokens.c.token_hash == token_hash(token),
                                            t.tokens.c.revoked_at.is_(None)).values(revoked_at=app.now()))
@@ -148,13 +151,41 @@ def revoke_device(app, hall_code: str, name: str) -> int:
                                                t.tokens.c.revoked_at.is_(None))
                         .values(revoked_at=app.now())).rowcount
         uow.commit()
+    forget_cached()
     return n
+
+
+_cache: dict[str, tuple[float, Principal, object]] = {}
+_cache_lock = threading.Lock()
+CACHE_S = 5.0  # a revoked token stops working here at once, in other server processes within 5 s
 
 
 def principal_for(app, token: str | None) -> Principal | None:
     """The principal for a bearer token; None when no token; Unauthorized when it is bad."""
     if not token:
         return None
+    key = token_hash(token)
+    hit = _cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_S and (
+            hit[2] is None or hit[2] > app.now()):
+        return hit[1]
+    p, expires = _lookup(app, token)
+    with _cache_lock:
+        if len(_cache) > 5000:
+            _cache.clear()
+        _cache[key] = (time.monotonic(), p, expires)
+    return p
+
+
+def forget_cached(token: str | None = None) -> None:
+    with _cache_lock:
+        if token is None:
+            _cache.clear()
+        else:
+            _cache.pop(token_hash(token), None)
+
+
+def _lookup(app, token: str):
     with app.db.read() as conn:
         row = conn.execute(select(t.tokens).where(t.tokens.c.token_hash == token_hash(token))).first()
         if row is None or row.revoked_at is not None or (
@@ -164,11 +195,12 @@ def principal_for(app, token: str | None) -> Principal | None:
             u = conn.execute(select(t.users).where(t.users.c.id == row.user_id)).first()
             if u is None or not u.active:
                 raise Unauthorized("账号已停用 (account disabled)", code="bad_token")
-            return Principal("user", u.id, u.name, u.role, u.hall_id, list(u.windows or []))
+            return (Principal("user", u.id, u.name, u.role, u.hall_id, list(u.windows or [])),
+                    row.expires_at)
         d = conn.execute(select(t.devices).where(t.devices.c.id == row.device_id)).first()
         if d is None or not d.active:
             raise Unauthorized("设备已停用 (device disabled)", code="bad_token")
-        return Principal("device", d.id, d.name, d.kind, d.hall_id, list(d.windows or []))
+        return Principal("device", d.id, d.name, d.kind, d.hall_id, list(d.windows or [])), None
 
 
 def require(principal: Principal | None, *, roles=(), devices=(), hall_id: int | None = None) -> Principal:

@@ -7,9 +7,10 @@ every `poll_s` seconds as a safety net (e.g. events written by the CLI).
 """
 from __future__ import annotations
 
+import bisect
+import json
 import logging
 import threading
-from collections import deque
 
 from sqlalchemy import select
 
@@ -17,6 +18,34 @@ from ..store import tables as t
 from ..store.db import NOTIFY_CHANNEL, Database
 
 log = logging.getLogger(__name__)
+
+
+def sse_text(ev: dict) -> str:
+    """The event as one SSE message (formatted once, sent to every subscriber)."""
+    return f"id: {ev['id']}\nevent: {ev['type']}\ndata: {json.dumps(ev, ensure_ascii=False)}\n\n"
+
+
+class _HallBuffer:
+    """The newest events of one hall, ids ascending, for bisecting by Last-Event-ID."""
+
+    def __init__(self, size: int, covered_from: int):
+        self.size = size
+        self.covered_from = covered_from  # every event of the hall with id >= this is held here
+        self.ids: list[int] = []
+        self.items: list[tuple[dict, str]] = []
+
+    def extend(self, fresh: list[tuple[int, dict, str]]):
+        for eid, ev, text in fresh:
+            self.ids.append(eid)
+            self.items.append((ev, text))
+        if len(self.ids) > self.size * 2:  # trim in batches: amortized O(1)
+            self.covered_from = self.ids[-self.size - 1] + 1
+            del self.ids[:-self.size]
+            del self.items[:-self.size]
+
+    def after(self, after_id: int, limit: int) -> list[tuple[dict, str]]:
+        i = bisect.bisect_right(self.ids, after_id)
+        return self.items[i:i + limit]
 
 
 def event_dict(row, hall_code: str) -> dict:
@@ -31,7 +60,9 @@ def event_dict(row, hall_code: str) -> dict:
 class EventBus:
     def __init__(self, db: Database, buffer_size: int = 10000, poll_s: float = 1.0):
         self.db = db
-        self.buffer: deque = deque(maxlen=buffer_size)  # (id, hall_id, dict)
+        self.buffer_size = buffer_size
+        self.halls: dict[int, _HallBuffer] = {}
+        self.first_id = None  # the oldest id held in memory: older ones are read from the table
         self.cond = threading.Condition()
         self.last_id = 0
         self.poll_s = poll_s
@@ -43,6 +74,7 @@ class EventBus:
         with db.read() as conn:
             last = conn.execute(select(t.events.c.id).order_by(t.events.c.id.desc()).limit(1)).first()
         self.last_id = last[0] if last else 0
+        self.first_id = self.last_id + 1
         db.after_commit_hooks.append(lambda ids: self.refresh())
 
     def hall_code(self, conn, hall_id: int) -> str:
@@ -78,8 +110,15 @@ class EventBus:
                          for r in rows]
             if not fresh:
                 return
+            by_hall: dict[int, list] = {}
+            for eid, hid, ev in fresh:
+                by_hall.setdefault(hid, []).append((eid, ev, sse_text(ev)))
             with self.cond:
-                self.buffer.extend(fresh)
+                for hid, items in by_hall.items():
+                    buf = self.halls.get(hid)
+                    if buf is None:
+                        buf = self.halls[hid] = _HallBuffer(self.buffer_size, self.first_id)
+                    buf.extend(items)
                 self.last_id = fresh[-1][0]
                 self.cond.notify_all()
 
@@ -110,19 +149,26 @@ class EventBus:
                 log.warning("LISTEN connection lost; reconnecting", exc_info=True)
                 self._stop.wait(1.0)
 
-    def events_after(self, hall_id: int, after_id: int, limit: int = 1000) -> list[dict]:
-        """Events of the hall with id > after_id, from memory when it reaches back far enough."""
+    def events_after(self, hall_id: int, after_id: int, limit: int = 1000) -> list[tuple[dict, str]]:
+        """(event, SSE text) of the hall with id > after_id, from memory when it reaches back far
+        enough, else from the table."""
         with self.cond:
-            covered = bool(self.buffer) and self.buffer[0][0] <= after_id + 1
-            if covered or (not self.buffer and after_id >= self.last_id):
-                return [ev for (eid, hid, ev) in self.buffer
-                        if eid > after_id and hid == hall_id][:limit]
+            buf = self.halls.get(hall_id)
+            if after_id >= self.last_id:
+                return []
+            covered_from = buf.covered_from if buf is not None else self.first_id
+            if after_id + 1 >= covered_from:
+                return buf.after(after_id, limit) if buf is not None else []
             upto = self.last_id
         with self.db.read() as conn:
             rows = conn.execute(select(t.events).where(
                 t.events.c.hall_id == hall_id, t.events.c.id > after_id, t.events.c.id <= upto)
                 .order_by(t.events.c.id).limit(limit)).all()
-            return [event_dict(r, self.hall_code(conn, r.hall_id)) for r in rows]
+            out = []
+            for r in rows:
+                ev = event_dict(r, self.hall_code(conn, r.hall_id))
+                out.append((ev, sse_text(ev)))
+            return out
 
     def wait(self, after_id: int, timeout: float) -> bool:
         """Block until an event newer than after_id exists (True) or timeout (False)."""

@@ -265,13 +265,15 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                     return _issue_response(conn, hall, prior, replay=True)
             raise
         row = conn.execute(select(t.tickets).where(t.tickets.c.id == tid)).first()
-        result = _issue_response(conn, hall, row)
         uow.emit(hall.id, "ticket.issued", ticket_id=tid, actor=principal.actor,
                  data={"ticket": ticket_for_events(row, hall),
                        "waiting": waiting_counts(conn, hall, day)})
-        if own:
-            uow.commit()
-        return result
+        if not own:
+            return _issue_response(conn, hall, row)
+        uow.commit()
+        # The estimate is read after the commit, outside the single-writer section.
+        with app.db.read() as rconn:
+            return _issue_response(rconn, hall, row)
     finally:
         if own:
             uow.__exit__(None, None, None)

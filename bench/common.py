@@ -1,0 +1,156 @@
+"""Shared bits of the benchmarks: a server process on a scratch database, raw SSE subscribers."""
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(p / 100 * (len(s) - 1)))))
+    return s[k]
+
+
+def summary(values_s):
+    ms = [v * 1000 for v in values_s]
+    return {"n": len(ms), "p50": pct(ms, 50), "p99": pct(ms, 99),
+            "mean": statistics.fmean(ms) if ms else float("nan")}
+
+
+def table(title, rows, cols):
+    print(f"\n{title}")
+    widths = [max(len(c), *(len(f"{r.get(c, '')}") for r in rows)) for c in cols]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+    for r in rows:
+        cells = []
+        for c, w in zip(cols, widths):
+            v = r.get(c, "")
+            cells.append((f"{v:.2f}" if isinstance(v, float) else str(v)).ljust(w))
+        print("  ".join(cells))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class BenchServer:
+    """python server.py run on a scratch SQLite (or the given URL), with accounts for the bench."""
+
+    def __init__(self, db_url=None, threads=700, extra_env=None):
+        self.tmp = Path(tempfile.mkdtemp(prefix="hallq-bench-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db_url = db_url or f"sqlite:///{self.tmp / 'bench.db'}"
+        self.env = {**os.environ, "HALLQ_DATABASE_URL": self.db_url, "HALLQ_VAR": str(self.tmp),
+                    "HALLQ_LISTEN": f"127.0.0.1:{self.port}", "HALLQ_THREADS": str(threads),
+                    "HALLQ_ALWAYS_OPEN": "1", "HALLQ_LOG": "WARNING", "HALLQ_ISSUE_PER_MIN": "1000000",
+                    "HALLQ_SECRET": "bench", **(extra_env or {})}
+        self.procs = []
+
+    def cli(self, *args, stdin=None):
+        return subprocess.run([sys.executable, str(ROOT / "server.py"), *args], env=self.env, cwd=ROOT,
+                              input=stdin, capture_output=True, text=True, check=True).stdout.strip()
+
+    def start(self, port=None):
+        port = port or self.port
+        env = {**self.env, "HALLQ_LISTEN": f"127.0.0.1:{port}"}
+        p = subprocess.Popen([sys.executable, str(ROOT / "server.py"), "run"], env=env, cwd=ROOT,
+                             stdout=open(self.tmp / f"server-{port}.log", "ab"), stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        import requests
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+class Subscribers:
+    """N raw SSE connections read by one selector thread; records when each event id arrives."""
+
+    PATTERN = re.compile(rb"id: (\d+)\nevent: ([a-z_.]+)\n")
+
+    def __init__(self, port, hall="main", n=200, path=None):
+        self.port, self.n = port, n
+        self.path = path or f"/api/v1/halls/{hall}/events"
+        self.arrivals: dict[int, list[float]] = {}
+        self.sel = selectors.DefaultSelector()
+        self.socks = []
+        self.stop_flag = False
+        self.lock = threading.Lock()
+
+    def connect(self):
+        for _ in range(self.n):
+            s = socket.create_connection(("127.0.0.1", self.port))
+            s.sendall(f"GET {self.path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n".encode())
+            s.setblocking(False)
+            self.sel.register(s, selectors.EVENT_READ, {"buf": b""})
+            self.socks.append(s)
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def _loop(self):
+        while not self.stop_flag:
+            for key, _ in self.sel.select(0.2):
+                try:
+                    data = key.fileobj.recv(65536)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    self.sel.unregister(key.fileobj)
+                    continue
+                now = time.perf_counter()
+                st = key.data
+                buf = st["buf"] + data
+                last_end = 0
+                for m in self.PATTERN.finditer(buf):
+                    with self.lock:
+                        self.arrivals.setdefault(int(m.group(1)), []).append(now)
+                    last_end = m.end()
+                st["buf"] = buf[last_end:][-4096:]
+
+    def wait_for(self, event_id, count=None, timeout=10):
+        count = count or self.n
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if len(self.arrivals.get(event_id, [])) >= count:
+                    return True
+            time.sleep(0.005)
+        return False
+
+    def close(self):
+        self.stop_flag = True
+        for s in self.socks:
+            try:
+                s.close()
+            except OSError:
+                pass
