@@ -50,7 +50,7 @@ def build(app) -> dict:
                 op["security"] = [{"bearer": []}]
             paths.setdefault(_path(rule.rule), {})[method.lower()] = op
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "hallq API", "version": __version__,
                  "description": "Queue calling for government service halls. Errors are "
                                 "{\"error\", \"message\"} with a 4xx."},
