@@ -20,9 +20,7 @@ E4 = {"400": {"description": "bad input"}, "401": {"description": "sign-in requi
 
 
 def _hall_id(code):
-    app = hallq()
-    with app.db.read() as conn:
-        return app.hall(conn, code).id
+    return hallq().hall_by_code(code).id
 
 
 @bp.get("/health")

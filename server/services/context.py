@@ -96,6 +96,14 @@ class Hallq:
             self._halls[code] = hall
         return hall
 
+    def hall_by_code(self, code: str) -> Hall:
+        """The hall from the cache, reading the database only the first time."""
+        cached = self._halls.get(code)
+        if cached:
+            return cached
+        with self.db.read() as conn:
+            return self.hall(conn, code)
+
     def forget_halls(self):
         with self._lock:
             self._halls.clear()

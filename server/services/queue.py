@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import calendar as workcal
@@ -89,12 +89,31 @@ def _open_windows_for(conn, hall, service: str) -> int:
     return len(open_) or len(serving) or 1
 
 
+def _rank_sql():
+    """The queue rank of domain.queue.Candidate, in SQL (appointment 0, priority 1, ordinary 2)."""
+    tk = t.tickets.c
+    return case((and_(tk.appointment_id.is_not(None), tk.source == "appointment"), qdomain.APPOINTMENT),
+                (tk.priority.is_not(None), qdomain.PRIORITY), else_=qdomain.ORDINARY)
+
+
+def count_ahead(conn, row) -> int:
+    """How many waiting tickets of the ticket's service stand before it (as domain.queue.ahead_of)."""
+    tk = t.tickets.c
+    mine = _candidate(row)
+    rank = _rank_sql()
+    before = or_(rank < mine.rank,
+                 and_(rank == mine.rank, or_(tk.queued_at < row.queued_at,
+                                             and_(tk.queued_at == row.queued_at, tk.id < row.id))))
+    return conn.execute(select(func.count()).select_from(t.tickets).where(
+        tk.hall_id == row.hall_id, tk.day == row.day, tk.status == "waiting",
+        tk.service == row.service, tk.id != row.id, before)).scalar_one()
+
+
 def ticket_position(conn, hall, row) -> tuple[int, int]:
     """(ahead, estimated_wait_s) of a waiting ticket; (0, 0) otherwise."""
     if row.status != "waiting":
         return 0, 0
-    cands = _waiting_candidates(conn, hall, row.day, [row.service])
-    ahead = qdomain.ahead_of(_candidate(row), cands)
+    ahead = count_ahead(conn, row)
     wait = estimate.wait_s(ahead, _mean_service_s(conn, hall, row.day, row.service),
                            _open_windows_for(conn, hall, row.service))
     return ahead, wait
