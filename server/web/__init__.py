@@ -78,3 +78,8 @@ def cjk_font():
             return send_from_directory(path.parent, path.name, mimetype="font/collection",
                                        max_age=86400)
     abort(404, description="no CJK font installed (apt-get install fonts-wqy-microhei)")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return send_from_directory(DIRS["web"], "favicon.svg", mimetype="image/svg+xml", max_age=86400)

@@ -1,0 +1,254 @@
+// The booking page (/book): service -> day -> slot -> details -> confirmation with QR code.
+// Everything comes from /api/v1/halls/{hall}/appointments/*; personal data is sent once and
+// comes back only masked.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const el = hallq.el, t = hallq.t;
+  const WEEK_ZH = ["", "周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+  const WEEK_EN = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+  const state = { info: null, service: null, day: null, slot: null, booking: null };
+
+  function path(p) { return hallq.hallPath("/appointments" + p); }
+  function show(id, on) { $(id).classList.toggle("hidden", !on); }
+  function error(msg, where) {
+    const box = $(where || "error");
+    box.textContent = msg || "";
+    box.classList.toggle("hidden", !msg);
+  }
+  function svcName(s) { return hallq.lang() === "en" ? (s.name_en || s.name) : s.name; }
+  function dayLabel(iso, weekday) {
+    const [, m, d] = iso.split("-").map(Number);
+    return hallq.lang() === "en" ? (WEEK_EN[weekday] + " " + m + "/" + d)
+      : (m + "月" + d + "日 " + WEEK_ZH[weekday]);
+  }
+
+  // GB 11643 check digit, so a mistyped ID number is caught before sending.
+  function idValid(s) {
+    s = (s || "").trim().toUpperCase();
+    if (!/^\d{17}[\dX]$/.test(s)) return false;
+    const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum = 0;
+    for (let i = 0; i < 17; i++) sum += Number(s[i]) * w[i];
+    return "10X98765432"[sum % 11] === s[17];
+  }
+
+  async function loadInfo() {
+    state.info = await hallq.api("GET", path("/info"), undefined, { token: null });
+    $("hall-name").textContent = hallq.lang() === "en" ? (state.info.hall_name_en || state.info.hall_name)
+      : state.info.hall_name;
+    renderServices();
+  }
+
+  function renderServices() {
+    const box = $("services");
+    box.replaceChildren();
+    if (!state.info.enabled || !state.info.services.length) {
+      box.append(el("p", { class: "muted" }, t("本大厅暂不接受预约", "This hall takes no bookings now")));
+      return;
+    }
+    state.info.services.forEach(function (s) {
+      box.append(el("button", {
+        type: "button", class: "bk-service" + (state.service && state.service.code === s.code ? " on" : ""),
+        dataset: { code: s.code }, onclick: function () { chooseService(s); },
+      }, el("b", null, svcName(s)), el("span", null, t("每时段 " + s.capacity + " 个名额", s.capacity + " per slot"))));
+    });
+  }
+
+  async function chooseService(s) {
+    error("");
+    state.service = s; state.day = null; state.slot = null;
+    renderServices();
+    show("step-day", true); show("step-form", false);
+    $("chosen-service").textContent = svcName(s);
+    $("slots").replaceChildren(); $("day-note").textContent = "";
+    try {
+      const data = await hallq.api("GET", path("/days?service=" + encodeURIComponent(s.code)), undefined, { token: null });
+      renderDays(data.days);
+      const first = data.days.find((d) => d.workday && d.left > 0);
+      if (first) chooseDay(first);
+      $("step-day").scrollIntoView({ block: "start" });
+    } catch (e) { error(e.message); }
+  }
+
+  function renderDays(days) {
+    const box = $("days");
+    box.replaceChildren();
+    days.forEach(function (d) {
+      let tag = null;
+      if (!d.workday) {
+        const name = d.holiday ? (hallq.lang() === "en" ? d.holiday : d.holiday_zh) : t("休息", "closed");
+        tag = el("span", { class: "tag holiday" }, name);
+      } else if (d.makeup_workday) {
+        tag = el("span", { class: "tag makeup" }, t("调休上班", "make-up day"));
+      } else {
+        tag = el("span", { class: "tag" }, d.left > 0 ? t("余 " + d.left, d.left + " left") : t("约满", "full"));
+      }
+      box.append(el("button", {
+        type: "button", class: "bk-day" + (state.day && state.day.date === d.date ? " on" : ""),
+        disabled: !d.workday || d.left <= 0, dataset: { date: d.date }, title: d.reason || "",
+        onclick: function () { chooseDay(d); },
+      }, el("b", null, dayLabel(d.date, d.weekday).split(" ")[0]),
+         el("span", null, dayLabel(d.date, d.weekday).split(" ")[1]), tag));
+    });
+    state.days = days;
+  }
+
+  async function chooseDay(d) {
+    error("");
+    state.day = d; state.slot = null;
+    renderDays(state.days);
+    show("step-form", false);
+    try {
+      const q = "?service=" + encodeURIComponent(state.service.code) + "&date=" + d.date;
+      const data = await hallq.api("GET", path("/slots" + q), undefined, { token: null });
+      renderSlots(data);
+    } catch (e) { error(e.message); }
+  }
+
+  function renderSlots(data) {
+    const box = $("slots");
+    box.replaceChildren();
+    $("day-note").textContent = data.bookable ? t("请选择时段(虚线为延时服务时段)",
+      "Choose a time (dashed: evening service)") : (data.reason || "");
+    data.slots.forEach(function (s) {
+      const free = s.available;
+      box.append(el("button", {
+        type: "button", disabled: !free, dataset: { slot: s.slot },
+        class: "bk-slot" + (free ? "" : " full") + (s.extended ? " ext" : "") +
+          (state.slot === s.slot ? " on" : ""),
+        onclick: function () { chooseSlot(s); },
+      }, s.slot, el("small", null, free ? t("余 " + s.left + " 个", s.left + " left")
+        : (s.left > 0 ? t("已过", "past") : t("约满", "full")))));
+    });
+  }
+
+  function chooseSlot(s) {
+    error("");
+    state.slot = s.slot;
+    Array.from($("slots").children).forEach((b) => b.classList.toggle("on", b.dataset.slot === s.slot));
+    $("chosen-slot").textContent = svcName(state.service) + " · " + dayLabel(state.day.date, state.day.weekday) +
+      " · " + s.slot;
+    show("step-form", true);
+    $("step-form").scrollIntoView({ block: "start" });
+  }
+
+  async function submit(ev) {
+    ev.preventDefault();
+    error("", "form-error");
+    const name = $("name").value.trim(), phone = $("phone").value.replace(/\s/g, ""),
+      idnum = $("idnum").value.trim().toUpperCase();
+    ["name", "phone", "idnum"].forEach((id) => $(id).classList.remove("bad"));
+    let msg = null;
+    if (!name) { msg = t("请填写姓名", "Please give your name"); $("name").classList.add("bad"); }
+    else if (!/^1[3-9]\d{9}$/.test(phone)) { msg = t("请填写11位手机号码", "Please give an 11-digit mobile number"); $("phone").classList.add("bad"); }
+    else if (!idValid(idnum)) { msg = t("身份证号码有误,请核对", "The ID number is not valid"); $("idnum").classList.add("bad"); }
+    if (msg) { error(msg, "form-error"); return; }
+    $("submit").disabled = true;
+    try {
+      const b = await hallq.api("POST", path(""), {
+        service: state.service.code, date: state.day.date, slot: state.slot, name: name, phone: phone,
+        id_number: idnum,
+      }, { token: null });
+      $("form").reset();
+      showBooking(b);
+    } catch (e) {
+      error(e.message, "form-error");
+      if (e.code === "slot_full" || e.code === "slot_passed") chooseDay(state.day);
+    } finally { $("submit").disabled = false; }
+  }
+
+  function showBooking(b) {
+    state.booking = b;
+    ["step-service", "step-day", "step-form"].forEach((id) => show(id, false));
+    show("confirm", true);
+    const box = $("confirm");
+    const cancelled = b.status !== "booked";
+    box.classList.toggle("cancelled", cancelled);
+    $("confirm-title").textContent = {
+      booked: t("预约成功", "Booked"), cancelled: t("预约已取消", "Booking cancelled"),
+      checked_in: t("已签到取号", "Checked in"), no_show: t("预约已过期", "Booking expired"),
+    }[b.status] || b.status;
+    if (b.qr_svg) $("qr").src = b.qr_svg;
+    $("code").textContent = b.code || "";
+    const rows = [
+      [t("业务", "Service"), hallq.lang() === "en" ? (b.service_name_en || b.service_name) : b.service_name],
+      [t("日期", "Date"), b.date], [t("时段", "Time"), b.slot + (b.extended ? t("(延时服务)", " (evening)") : "")],
+      [t("姓名", "Name"), b.name_masked], [t("手机", "Mobile"), b.phone_masked], [t("证件", "ID"), b.id_masked],
+      [t("地点", "Place"), b.hall_name],
+    ];
+    const dl = $("details");
+    dl.replaceChildren();
+    rows.forEach((r) => dl.append(el("dt", null, r[0]), el("dd", null, r[1])));
+    $("checkin-hint").textContent = t("请于 " + b.checkin_from + " 至 " + b.checkin_until + " 之间签到,可优先办理;迟到按普通号排队。",
+      "Check in between " + b.checkin_from + " and " + b.checkin_until + " to be served first; later you queue as usual.");
+    show("checkin-hint", b.status === "booked");
+    show("keep-hint", b.status === "booked");
+    show("cancel", b.status === "booked");
+    const link = $("ticket-link");
+    link.replaceChildren();
+    if (b.ticket) link.append(el("a", { href: b.ticket.track_url }, t("查看号票 ", "Your ticket ") + b.ticket.number));
+    show("ticket-link", !!b.ticket);
+    resetCancel();
+    if (b.code) history.replaceState(null, "", "#code=" + encodeURIComponent(b.code));
+    box.scrollIntoView({ block: "start" });
+  }
+
+  let cancelArmed = false;
+  function resetCancel() {
+    cancelArmed = false;
+    $("cancel").textContent = t("取消预约", "Cancel booking");
+  }
+  async function cancel() {
+    if (!cancelArmed) {  // a second tap confirms (no pop-up dialogs on a phone)
+      cancelArmed = true;
+      $("cancel").textContent = t("再次点击确认取消", "Tap again to confirm");
+      return;
+    }
+    try {
+      const b = await hallq.api("DELETE", path("/" + encodeURIComponent(state.booking.code)), undefined, { token: null });
+      b.code = state.booking.code; b.qr_svg = state.booking.qr_svg;
+      showBooking(b);
+    } catch (e) { error(e.message); resetCancel(); }
+  }
+
+  async function lookup(code) {
+    error("");
+    code = (code || "").trim();
+    if (!code) return;
+    try {
+      showBooking(await hallq.api("GET", path("/" + encodeURIComponent(code)), undefined, { token: null }));
+    } catch (e) { error(e.message); }
+  }
+
+  function again() {
+    history.replaceState(null, "", location.pathname + location.search);
+    show("confirm", false); show("step-service", true);
+    state.service = null; renderServices();
+    show("step-day", false); show("step-form", false);
+  }
+
+  function setLangButton() { $("lang").textContent = hallq.lang() === "en" ? "中文" : "EN"; }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    hallq.applyLang(document); setLangButton();
+    $("lang").addEventListener("click", function () {
+      hallq.setLang(hallq.lang() === "en" ? "zh" : "en"); setLangButton();
+      if (state.info) { loadInfo(); }
+      if (state.booking && !$("confirm").classList.contains("hidden")) showBooking(state.booking);
+      else if (state.day) { renderDays(state.days); chooseDay(state.day); }
+    });
+    $("form").addEventListener("submit", submit);
+    $("form").addEventListener("input", function (ev) { ev.target.classList.remove("bad"); error("", "form-error"); });
+    $("cancel").addEventListener("click", cancel);
+    $("again").addEventListener("click", again);
+    $("lookup-form").addEventListener("submit", function (ev) { ev.preventDefault(); lookup($("lookup-code").value); });
+    loadInfo().catch((e) => error(e.message));
+    function fromHash() {  // /book#code=... opens a booking (the fragment never reaches the server)
+      const m = /code=([^&]+)/.exec(location.hash);
+      if (m && (!state.booking || state.booking.code !== decodeURIComponent(m[1]))) lookup(decodeURIComponent(m[1]));
+    }
+    window.addEventListener("hashchange", fromHash);
+    fromHash();
+  });
+})();

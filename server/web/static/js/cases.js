@@ -1,0 +1,251 @@
+// The manager's follow-up page (/manager/cases): bad-review cases (verify 核实 -> rectify 整改 ->
+// call back 回访, or void on appeal 申诉) and promised cases (承诺件) until delivered.
+(function () {
+  "use strict";
+  const h = window.hallq;
+  const $ = function (id) { return document.getElementById(id); };
+  const FILTERS = {
+    review: [["open", "未办结", "Open"], ["overdue", "已超期", "Overdue"], ["closed", "已办结", "Closed"]],
+    promised: [["open", "未送达", "Open"], ["overdue", "已超期", "Overdue"], ["delivered", "已送达", "Delivered"]],
+  };
+  const STEPS = [["verify", "核实", "Verify"], ["rectify", "整改", "Rectify"], ["callback", "回访", "Call back"]];
+  const REASONS = { attitude: ["态度", "Attitude"], efficiency: ["效率", "Efficiency"], process: ["流程", "Process"],
+    environment: ["环境", "Environment"], other: ["其他", "Other"] };
+  const st = { me: null, tab: "review", filter: { review: "open", promised: "open" }, items: [], sub: null,
+    loading: null, again: false, drafts: {} };
+
+  function tr(a) { return a ? h.t(a[0], a[1]) : ""; }
+  function message(text, kind) {
+    const box = $("message");
+    box.textContent = text;
+    box.className = "message " + (kind === "ok" ? "ok-box" : "error-box");
+    setTimeout(function () { box.classList.add("hidden"); }, 8000);
+  }
+  function fmtAt(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    return d.toLocaleString("zh-CN", { hour12: false, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit" });
+  }
+  function dueText(item) {
+    if (item.working_days_left === null || item.working_days_left === undefined) return "";
+    if (item.overdue) return h.t("超期 " + (-item.working_days_left) + " 个工作日", (-item.working_days_left) + " working days overdue");
+    if (item.working_days_left === 0) return h.t("今日到期", "Due today");
+    return h.t("剩余 " + item.working_days_left + " 个工作日", item.working_days_left + " working days left");
+  }
+
+  // ------------------------------------------------------------ sign in
+  async function start() {
+    h.applyLang(document);
+    $("lang").textContent = h.lang() === "en" ? "中文" : "English";
+    if (!h.token()) return showLogin();
+    try { st.me = await h.api("GET", "/api/v1/auth/me"); }
+    catch (e) { if (e.status === 401) { h.setToken(null); return showLogin(); } message(e.message); return; }
+    if (st.me.kind !== "user" || ["manager", "admin", "staff"].indexOf(st.me.role) < 0) { h.setToken(null); return showLogin(); }
+    $("who").textContent = st.me.name;
+    $("login-view").classList.add("hidden");
+    $("cases-view").classList.remove("hidden");
+    $("logout").classList.remove("hidden");
+    document.body.dataset.role = st.me.role;
+    renderTabs();
+    load();
+    if (!st.sub) st.sub = h.subscribe({ onEvent: onEvent, onReconnect: load, onStatus: function (up) {
+      $("conn-dot").className = "conn-dot " + (up ? "on" : "off");
+    } });
+  }
+  function showLogin() {
+    $("cases-view").classList.add("hidden");
+    $("logout").classList.add("hidden");
+    $("login-view").classList.remove("hidden");
+    $("username").focus();
+  }
+  function isManager() { return st.me && (st.me.role === "manager" || st.me.role === "admin"); }
+
+  // ------------------------------------------------------------ lists
+  function load() {
+    if (st.loading) { st.again = true; return st.loading; }
+    st.loading = (async function () {
+      do {
+        st.again = false;
+        try {
+          const tab = st.tab, filter = st.filter[tab];
+          const path = tab === "review" ? "/review-cases?status=" : "/promised?status=";
+          const res = await Promise.all([h.api("GET", h.hallPath(path + filter)),
+            h.api("GET", h.hallPath("/cases/summary"))]);
+          if (tab !== st.tab || filter !== st.filter[tab]) { st.again = true; continue; }
+          st.items = res[0];
+          renderCounts(res[1]);
+          render();
+          document.body.dataset.loaded = String(Date.now());
+        } catch (e) {
+          if (e.status === 401) { h.setToken(null); showLogin(); }
+          else if (e.status) message(e.message);
+        }
+      } while (st.again);
+      st.loading = null;
+    })();
+    return st.loading;
+  }
+
+  function onEvent(ev) {
+    if (/^review\.|^promised\./.test(ev.type) || (ev.type === "ticket.rated" && ev.bad) ||
+        (ev.type === "ticket.finished" && ev.outcome === "promised")) load();
+  }
+
+  function renderCounts(s) {
+    $("count-review").textContent = s.review_cases.open + (s.review_cases.overdue ? " / " + h.t("超期 ", "late ") + s.review_cases.overdue : "");
+    $("count-promised").textContent = s.promised.open + (s.promised.overdue ? " / " + h.t("超期 ", "late ") + s.promised.overdue : "");
+    $("count-review").classList.toggle("late", s.review_cases.overdue > 0);
+    $("count-promised").classList.toggle("late", s.promised.overdue > 0);
+  }
+
+  function renderTabs() {
+    document.querySelectorAll(".tab").forEach(function (b) {
+      b.setAttribute("aria-selected", b.dataset.tab === st.tab ? "true" : "false");
+    });
+    const f = $("filters");
+    f.textContent = "";
+    FILTERS[st.tab].forEach(function (x) {
+      f.append(h.el("button", { type: "button", class: "filter" + (st.filter[st.tab] === x[0] ? " on" : ""),
+        dataset: { status: x[0] }, onclick: function () { st.filter[st.tab] = x[0]; renderTabs(); load(); } },
+        h.t(x[1], x[2])));
+    });
+  }
+
+  function render() {
+    const list = $("list");
+    list.textContent = "";
+    if (!st.items.length) {
+      list.append(h.el("p", { class: "empty muted" }, h.t("没有记录", "Nothing here")));
+      return;
+    }
+    st.items.forEach(function (it) { list.append(st.tab === "review" ? reviewCard(it) : promisedRow(it)); });
+  }
+
+  function reviewCard(c) {
+    const tk = c.ticket || {};
+    const r = c.rating || {};
+    const status = c.status === "voided" ? h.t("已作废(申诉)", "Voided (appeal)") :
+      c.status === "closed" ? h.t("已办结", "Closed") : (c.overdue ? h.t("已超期", "Overdue") : h.t("办理中", "Open"));
+    const card = h.el("article", { class: "case" + (c.overdue ? " overdue" : "") + " " + c.status, dataset: { caseId: c.id } },
+      h.el("header", { class: "case-head" },
+        h.el("span", { class: "case-no" }, h.t("差评件 #", "Case #") + c.id),
+        h.el("span", { class: "tnum" }, tk.number || ""),
+        h.el("span", { class: "level l" + r.level }, h.t(r.label, r.label_en)),
+        h.el("span", { class: "status-tag " + c.status + (c.overdue ? " late" : "") }, status)),
+      h.el("div", { class: "case-meta" },
+        h.el("span", null, h.t("业务:", "Service: ") + h.t(tk.service_name, tk.service_name_en)),
+        h.el("span", null, h.t("窗口:", "Window: ") + (tk.window || "—")),
+        h.el("span", null, h.t("工作人员:", "Staff: ") + (tk.staff_name || "—")),
+        h.el("span", null, h.t("评价时间:", "Rated: ") + fmtAt(r.created_at)),
+        h.el("span", { class: "due" }, h.t("整改期限:", "Due: ") + c.due_date + (c.status === "open" ? "(" + dueText(c) + ")" : ""))),
+      (r.reasons && r.reasons.length) ? h.el("div", { class: "reasons" }, h.t("原因:", "Reasons: "),
+        r.reasons.map(function (x) { return h.el("span", { class: "reason" }, tr(REASONS[x]) || x); })) : null,
+      r.comment ? h.el("div", { class: "comment" }, r.comment) : null,
+      h.el("ol", { class: "steps" }, STEPS.map(function (s) {
+        const done = c.steps_done.indexOf(s[0]) >= 0;
+        return h.el("li", { class: done ? "done" : (c.next_step === s[0] ? "next" : "") },
+          (done ? "✓ " : "") + h.t(s[1], s[2]));
+      })),
+      h.el("ul", { class: "history" }, c.history.map(function (x) {
+        return h.el("li", { class: "hstep " + x.step },
+          h.el("span", { class: "hlabel" }, h.t(x.label, x.label_en)),
+          h.el("span", { class: "htext" }, x.text),
+          h.el("span", { class: "hwho muted" }, (x.user_name || "") + " · " + fmtAt(x.at)));
+      })));
+    if (c.status === "open" && isManager()) card.append(stepForm(c));
+    return card;
+  }
+
+  function stepForm(c) {
+    const select = h.el("select", { class: "step-select", "aria-label": h.t("步骤", "Step") },
+      STEPS.map(function (s) {
+        const i = STEPS.indexOf(s), ok = STEPS.slice(0, i).every(function (p) { return c.steps_done.indexOf(p[0]) >= 0; });
+        return h.el("option", { value: s[0], disabled: !ok, selected: c.next_step === s[0] }, h.t(s[1], s[2]));
+      }));
+    const text = h.el("textarea", { class: "step-text", rows: "2", maxlength: "2000",
+      placeholder: h.t("填写核实情况、整改措施或回访结果", "What was found, what was fixed, what the resident said") });
+    // live updates re-render the list: what the manager is typing survives them
+    text.value = st.drafts[c.id] || "";
+    text.addEventListener("input", function () { st.drafts[c.id] = text.value; });
+    const add = h.el("button", { type: "button", class: "primary add-step" }, h.t("记录", "Record"));
+    const voidBtn = h.el("button", { type: "button", class: "secondary void" }, h.t("申诉作废", "Void on appeal"));
+    add.addEventListener("click", async function () {
+      if (!text.value.trim()) { message(h.t("请填写说明", "Write what was done")); text.focus(); return; }
+      add.disabled = true;
+      try {
+        const r = await h.api("POST", h.hallPath("/review-cases/" + c.id + "/steps"), { step: select.value, text: text.value.trim() });
+        delete st.drafts[c.id];
+        message(r.status === "closed" ? h.t("差评件 #" + c.id + " 已办结", "Case #" + c.id + " closed")
+          : h.t("已记录", "Recorded"), "ok");
+        await load();
+      } catch (e) { message(e.message); add.disabled = false; }
+    });
+    voidBtn.addEventListener("click", async function () {
+      const reason = text.value.trim();
+      if (!reason) { message(h.t("请在说明框填写申诉理由", "Write the reason for the appeal in the text box")); text.focus(); return; }
+      if (!confirm(h.t("确认作废该差评?理由将记入档案。", "Void this review? The reason is kept on record."))) return;
+      try {
+        await h.api("POST", h.hallPath("/review-cases/" + c.id + "/void"), { reason: reason });
+        delete st.drafts[c.id];
+        message(h.t("已作废", "Voided"), "ok");
+        await load();
+      } catch (e) { message(e.message); }
+    });
+    return h.el("div", { class: "step-form" }, select, text, h.el("div", { class: "step-buttons" }, add, voidBtn));
+  }
+
+  function promisedRow(p) {
+    const row = h.el("article", { class: "promised" + (p.overdue ? " overdue" : "") + " " + p.status, dataset: { ticketId: p.id } },
+      h.el("span", { class: "tnum" }, p.number),
+      h.el("div", { class: "pmain" },
+        h.el("div", null, h.t(p.service_name, p.service_name_en) + " · " + h.t(p.window + " 号窗口", "window " + p.window) +
+          " · " + (p.staff_name || "")),
+        h.el("div", { class: "muted" }, h.t("受理:", "Accepted: ") + fmtAt(p.finished_at) + (p.id_masked ? " · " + p.id_masked : ""))),
+      h.el("div", { class: "pdue" },
+        h.el("div", { class: "due-date" }, h.t("承诺办结:", "Promised by: ") + p.due_date),
+        h.el("div", { class: "due-left" + (p.overdue ? " late" : "") },
+          p.status === "delivered" ? h.t("已送达 ", "Delivered ") + fmtAt(p.delivered_at) + " · " + (p.delivered_by_name || "") : dueText(p))));
+    if (p.status === "open") {
+      const btn = h.el("button", { type: "button", class: "primary deliver" }, h.t("标记已送达", "Mark delivered"));
+      btn.addEventListener("click", async function () {
+        btn.disabled = true;
+        try {
+          await h.api("POST", h.hallPath("/promised/" + p.id + "/deliver"), {});
+          message(h.t(p.number + " 已送达", p.number + " delivered"), "ok");
+          await load();
+        } catch (e) { message(e.message); btn.disabled = false; }
+      });
+      row.append(btn);
+    }
+    return row;
+  }
+
+  // ------------------------------------------------------------ wiring
+  document.addEventListener("DOMContentLoaded", function () {
+    $("login-form").addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      try {
+        const r = await h.api("POST", "/api/v1/auth/login", { username: $("username").value.trim(), password: $("password").value }, { token: null });
+        h.setToken(r.token);
+        $("password").value = "";
+        start();
+      } catch (e) { message(e.message); }
+    });
+    $("logout").addEventListener("click", async function () {
+      try { await h.api("POST", "/api/v1/auth/logout"); } catch (e) { /* already gone */ }
+      h.setToken(null);
+      showLogin();
+    });
+    $("lang").addEventListener("click", function () {
+      h.setLang(h.lang() === "en" ? "zh" : "en");
+      $("lang").textContent = h.lang() === "en" ? "中文" : "English";
+      renderTabs();
+      render();
+    });
+    document.querySelectorAll(".tab").forEach(function (b) {
+      b.addEventListener("click", function () { st.tab = b.dataset.tab; st.items = []; renderTabs(); render(); load(); });
+    });
+    start();
+  });
+})();

@@ -1,0 +1,439 @@
+// The hall manager's dashboard: live hall, KPIs with alerts, SVG charts, reports and exports.
+// Data from /api/v1 (stats, stats/live, reports, overview); live updates from the event stream.
+(function () {
+  "use strict";
+  const H = window.hallq;
+  const el = H.el;
+  const t = H.t;
+  const $ = function (id) { return document.getElementById(id); };
+  const SVGNS = "http://www.w3.org/2000/svg";
+
+  const state = { today: null, live: null, stats: null, report: null, tab: "services",
+    fetchedAt: 0, sub: null, liveTimer: null, statsTimer: null, overview: null };
+
+  // ------------------------------------------------------------ formatting
+  function mins(s) {
+    if (s === null || s === undefined) return "—";
+    return (Math.round(s / 6) / 10).toFixed(1) + t(" 分钟", " min");
+  }
+  function pct(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%"; }
+  function clock(s) {
+    if (s === null || s === undefined) return "";
+    s = Math.max(0, Math.round(s));
+    const m = Math.floor(s / 60), r = s % 60;
+    return m + ":" + String(r).padStart(2, "0");
+  }
+  function cellText(v, kind) {
+    if (v === null || v === undefined || v === "") return "";
+    if (kind === "pct") return (v * 100).toFixed(1) + "%";
+    if (kind === "min") return Number(v).toFixed(1);
+    return String(v);
+  }
+
+  // ------------------------------------------------------------ range
+  function range() { return { from: $("from").value || state.today, to: $("to").value || state.today }; }
+  function rangeQuery() { const r = range(); return "?from=" + r.from + "&to=" + r.to; }
+  function includesToday() { const r = range(); return r.from <= state.today && state.today <= r.to; }
+  function setRange(from, to) {
+    $("from").value = from; $("to").value = to;
+    const p = new URLSearchParams(location.search);
+    p.set("from", from); p.set("to", to);
+    history.replaceState(null, "", location.pathname + "?" + p.toString());
+    loadFigures();
+  }
+
+  // ------------------------------------------------------------ sign-in
+  async function signedIn() {
+    if (!H.token()) return false;
+    try {
+      const me = await H.api("GET", "/api/v1/auth/me");
+      return me.role === "manager" || me.role === "admin";
+    } catch (e) { return false; }
+  }
+  function showLogin(msg) {
+    $("main").classList.add("hidden"); $("logout").classList.add("hidden");
+    $("login").classList.remove("hidden");
+    if (msg) { $("login-error").textContent = msg; $("login-error").classList.remove("hidden"); }
+  }
+  async function onLogin(ev) {
+    ev.preventDefault();
+    try {
+      const r = await H.api("POST", "/api/v1/auth/login",
+        { username: $("username").value, password: $("password").value }, { token: null });
+      if (r.role !== "manager" && r.role !== "admin") {
+        showLogin(t("仅限大厅管理人员", "Managers only")); return;
+      }
+      H.setToken(r.token);
+      $("login-error").classList.add("hidden");
+      start();
+    } catch (e) { showLogin(e.message); }
+  }
+
+  // ------------------------------------------------------------ errors
+  function handle(e) {
+    if (e && (e.status === 401 || e.status === 403)) { H.setToken(null); showLogin(e.message); return; }
+    const box = $("error");
+    box.textContent = (e && e.message) || String(e);
+    box.classList.remove("hidden");
+  }
+  function clearError() { $("error").classList.add("hidden"); }
+
+  // ------------------------------------------------------------ live hall
+  async function loadLive() {
+    try {
+      state.live = await H.api("GET", H.hallPath("/stats/live"));
+      state.fetchedAt = Date.now();
+      renderLive();
+    } catch (e) { handle(e); }
+  }
+  function scheduleLive(ms) {
+    clearTimeout(state.liveTimer);
+    state.liveTimer = setTimeout(loadLive, ms);
+  }
+  function scheduleStats(ms) {
+    if (!includesToday()) return;
+    clearTimeout(state.statsTimer);
+    state.statsTimer = setTimeout(loadFigures, ms);
+  }
+  function windowClass(w) {
+    if (w.status === "paused") return "paused";
+    if (w.status === "closed") return "closed";
+    return w.current ? "busy" : "open";
+  }
+  function statusText(w) {
+    if (w.status === "paused") return t("暂停", "Paused");
+    if (w.status === "closed") return t("未签到", "Closed");
+    if (!w.current) return t("空闲", "Free");
+    return w.current.status === "serving" ? t("办理中", "Serving") : t("已叫号", "Called");
+  }
+  function renderWindow(w) {
+    const since = (Date.now() - state.fetchedAt) / 1000;
+    const cur = w.current;
+    let time = "";
+    if (cur && w.serving_s !== null && w.serving_s !== undefined)
+      time = (cur.status === "serving" ? t("办理 ", "serving ") : t("已叫 ", "called ")) + clock(w.serving_s + since);
+    else if (w.status === "paused")
+      time = (w.pause_reason || "") + " " + clock((w.paused_s || 0) + since);
+    return el("div", { class: "win " + windowClass(w), dataset: { window: w.number } },
+      el("div", { class: "w-head" }, el("span", { class: "w-no" }, w.number + t(" 号", " ")),
+        el("span", { class: "w-status" }, statusText(w))),
+      el("div", { class: "w-name" }, w.name),
+      el("div", { class: "w-ticket" }, cur ? cur.number : "—"),
+      el("div", { class: "w-staff" }, w.staff ? w.staff.name : t("无人签到", "nobody signed in")),
+      el("div", { class: "w-time" }, time));
+  }
+  function renderLive() {
+    const L = state.live;
+    if (!L) return;
+    $("live-time").textContent = L.local_time.slice(11, 16) + " " + t("更新", "updated");
+    $("windows").replaceChildren.apply($("windows"), L.windows.map(renderWindow));
+    const rows = L.services.map(function (s) {
+      return el("tr", { class: s.over_target ? "over" : null, dataset: { service: s.code } },
+        el("td", null, t(s.name, s.name_en || s.name)),
+        el("td", { class: "waiting" }, String(s.waiting)),
+        el("td", null, s.waiting ? mins(s.longest_wait_s) : "—"),
+        el("td", null, s.waiting ? mins(s.estimated_wait_s) : "—"),
+        el("td", null, Math.round(s.target_wait_s / 60) + t(" 分钟", " min")));
+    });
+    const tb = $("queues").tBodies[0];
+    tb.replaceChildren.apply(tb, rows);
+    const alerts = L.alerts.map(function (a) {
+      return el("div", { class: "alert " + a.level, dataset: { kind: a.kind } }, t(a.message, a.message_en));
+    });
+    if (!alerts.length) alerts.push(el("div", { class: "alert none" }, t("当前无告警", "No alerts")));
+    $("alerts").replaceChildren.apply($("alerts"), alerts);
+  }
+  function tick() {  // the serving / paused clocks move every second between fetches
+    if (state.live) $("windows").replaceChildren.apply($("windows"), state.live.windows.map(renderWindow));
+  }
+  function onEvent(ev) {
+    if (!state.live) return;
+    if (ev.type === "ticket.called" && ev.ticket) {  // show the call at once, then refetch the truth
+      const w = state.live.windows.find(function (x) { return x.number === ev.window; });
+      if (w) { w.current = ev.ticket; w.serving_s = 0; renderLive(); }
+      const card = document.querySelector('.win[data-window="' + ev.window + '"]');
+      if (card) card.classList.add("flash");
+    }
+    scheduleLive(250);
+    scheduleStats(3000);
+  }
+
+  // ------------------------------------------------------------ KPIs
+  function kpi(key, label, value, note, cls) {
+    return el("div", { class: "kpi " + (cls || ""), dataset: { kpi: key } },
+      el("div", { class: "label" }, label), el("div", { class: "value" }, value),
+      note ? el("div", { class: "note" }, note) : null);
+  }
+  function renderKpis() {
+    const S = state.stats;
+    if (!S) return;
+    const r = range();
+    $("kpi-title").textContent = r.from === r.to && r.from === state.today ? t("今日指标", "Today") : t("指标", "Figures");
+    $("kpi-range").textContent = r.from === r.to ? r.from : r.from + " — " + r.to;
+    const tk = S.tickets, w = S.wait_s, sv = S.service_s, R = S.ratings;
+    const cards = [
+      kpi("issued", t("取号", "Issued"), String(tk.issued)),
+      kpi("served", t("办结", "Served"), String(tk.served)),
+      kpi("no_show", t("过号", "No-shows"), String(tk.no_show)),
+      kpi("cancelled", t("取消", "Cancelled"), String(tk.cancelled)),
+      kpi("mean_wait", t("平均等候", "Mean wait"), mins(w.mean),
+        t("中位 ", "median ") + mins(w.median)),
+      kpi("p90_wait", t("90%等候", "P90 wait"), mins(w.p90)),
+      kpi("mean_service", t("平均办理", "Mean service"), mins(sv.mean),
+        t("中位 ", "median ") + mins(sv.median)),
+      kpi("within_target", t("目标内叫号", "Called within target"), pct(S.within_target.share),
+        S.within_target.count + " / " + S.within_target.of),
+      kpi("completion", t("办结率", "Completion rate"), pct(S.completion.rate),
+        S.completion.completed + " / " + S.completion.cases),
+      kpi("idle", t("窗口空闲占比", "Window idle share"), pct(S.idle.share)),
+      kpi("satisfaction", t("满意度", "Satisfaction"), pct(R.satisfaction),
+        t("评价 ", "ratings ") + R.count, "good"),
+      kpi("good_rate", t("好评率", "Good-review rate"), pct(R.good_rate)),
+      kpi("bad", t("差评", "Bad reviews"), String(R.bad), null, R.bad ? "bad" : ""),
+      kpi("promised_overdue", t("承诺件逾期", "Promised overdue"), String(S.promised.overdue),
+        t("承诺件 ", "promised ") + S.promised.total + t(",办理中 ", ", pending ") + S.promised.pending,
+        S.promised.overdue ? "bad" : ""),
+      kpi("reviews_open", t("差评整改中", "Review cases open"), String(S.review_cases.open)),
+      kpi("reviews_overdue", t("差评整改逾期", "Review cases overdue"), String(S.review_cases.overdue),
+        null, S.review_cases.overdue ? "bad" : ""),
+    ];
+    $("kpis").replaceChildren.apply($("kpis"), cards);
+  }
+
+  // ------------------------------------------------------------ charts (SVG)
+  function svg(tag, attrs) {
+    const n = document.createElementNS(SVGNS, tag);
+    Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, attrs[k]); });
+    for (let i = 2; i < arguments.length; i++) {
+      const c = arguments[i];
+      if (c === null || c === undefined) continue;
+      n.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return n;
+  }
+  function niceMax(v) {
+    if (v <= 0) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    const steps = [1, 2, 2.5, 5, 10];
+    for (let i = 0; i < steps.length; i++) if (steps[i] * p >= v) return steps[i] * p;
+    return 10 * p;
+  }
+  // Vertical bars: labels[i], series = [{cls, values, name}], yFmt for the axis.
+  function barChart(labels, series, opts) {
+    opts = opts || {};
+    const W = 520, Hh = 230, L = 40, R = 10, T = 14, B = 34;
+    const max = opts.max || niceMax(Math.max.apply(null, [0].concat(series.flatMap(function (s) { return s.values; }))));
+    const g = svg("svg", { viewBox: "0 0 " + W + " " + Hh, role: "img" });
+    const iw = W - L - R, ih = Hh - T - B;
+    for (let k = 0; k <= 4; k++) {
+      const y = T + ih - ih * k / 4;
+      g.append(svg("line", { x1: L, x2: W - R, y1: y, y2: y, class: k ? "gridline" : "axis" }));
+      g.append(svg("text", { x: L - 5, y: y + 4, "text-anchor": "end" }, (opts.yFmt || String)(max * k / 4)));
+    }
+    const n = labels.length || 1, slot = iw / n, bw = Math.min(48, Math.max(2, slot * 0.8 / series.length));
+    labels.forEach(function (lab, i) {
+      series.forEach(function (s, j) {
+        const v = s.values[i] || 0, h = ih * v / max;
+        const x = L + slot * i + (slot - bw * series.length) / 2 + bw * j;
+        const cls = s.clsOf ? s.clsOf(v, i) : s.cls;
+        g.append(svg("rect", { x: x.toFixed(1), y: (T + ih - h).toFixed(1), width: bw.toFixed(1),
+          height: h.toFixed(1), class: cls }, svg("title", {}, lab + " " + (s.name || "") + ": " + (s.fmt || String)(v))));
+        if (v && opts.values) g.append(svg("text", { x: (x + bw / 2).toFixed(1), y: (T + ih - h - 3).toFixed(1),
+          "text-anchor": "middle", class: "val" }, (s.fmt || String)(v)));
+      });
+      if (n <= 16 || i % 2 === 0)
+        g.append(svg("text", { x: (L + slot * i + slot / 2).toFixed(1), y: Hh - B + 16, "text-anchor": "middle" }, lab));
+    });
+    return g;
+  }
+  function legend(items) {
+    return el("div", { class: "legend" }, items.map(function (it) {
+      return el("span", null, el("span", { class: "sw " + it[0] }), it[1]);
+    }));
+  }
+  function renderCharts() {
+    const S = state.stats;
+    if (!S) return;
+    // hours the hall saw anything, at least 8-18
+    let lo = 8, hi = 18;
+    S.arrivals_by_hour.forEach(function (v, h) { if (v || S.calls_by_hour[h]) { lo = Math.min(lo, h); hi = Math.max(hi, h); } });
+    const hours = [];
+    for (let h = lo; h <= hi; h++) hours.push(h);
+    $("chart-hours").replaceChildren(
+      barChart(hours.map(function (h) { return String(h); }), [
+        { cls: "s1", name: t("取号", "arrivals"), values: hours.map(function (h) { return S.arrivals_by_hour[h]; }) },
+        { cls: "s2", name: t("叫号", "calls"), values: hours.map(function (h) { return S.calls_by_hour[h]; }) }],
+        { values: true }),
+      legend([["s1", t("取号", "Arrivals")], ["s2", t("叫号", "Calls")]]));
+    const labels = S.wait_histogram.map(function (b) {
+      return b.to_min === null ? "≥" + b.from_min : b.from_min + "-" + b.to_min;
+    });
+    $("chart-wait").replaceChildren(
+      barChart(labels, [{ cls: "s1", name: t("人次", "tickets"), values: S.wait_histogram.map(function (b) { return b.count; }),
+        clsOf: function (v, i) { return S.wait_histogram[i].from_min >= 15 ? "s2" : "s1"; } }], { values: true }),
+      el("div", { class: "legend" }, t("单位:分钟(橙色为 15 分钟以上)", "minutes (orange: 15 min or more)")));
+    const wins = S.windows;
+    $("chart-windows").replaceChildren(
+      barChart(wins.map(function (w) { return String(w.number); }), [
+        { cls: "s3", name: t("办结", "served"), values: wins.map(function (w) { return w.served; }) }], { values: true }),
+      el("div", { class: "legend" }, t("横轴:窗口号", "x: window number")));
+    const days = S.by_day;
+    $("chart-sat").replaceChildren(
+      barChart(days.map(function (d) { return d.day.slice(5); }), [
+        { cls: "s1", name: t("满意度", "satisfaction"), fmt: function (v) { return Math.round(v) + "%"; },
+          values: days.map(function (d) { return d.ratings.satisfaction === null ? 0 : d.ratings.satisfaction * 100; }),
+          clsOf: function (v) { return v && v < 90 ? "warn" : "s1"; } }],
+        { max: 100, yFmt: function (v) { return v + "%"; }, values: days.length <= 16 }),
+      el("div", { class: "legend" }, t("红色:低于 90%", "red: below 90%")));
+  }
+
+  // ------------------------------------------------------------ reports
+  function renderReport() {
+    const rep = state.report;
+    if (!rep) return;
+    const tabs = rep.tables.filter(function (tb) { return tb.key !== "summary"; });
+    $("report-tabs").replaceChildren.apply($("report-tabs"), tabs.map(function (tb) {
+      return el("button", { type: "button", role: "tab", class: tb.key === state.tab ? "active" : null,
+        dataset: { table: tb.key }, onclick: function () { state.tab = tb.key; renderReport(); } },
+        t(tb.title, tb.title_en) + " (" + tb.rows.length + ")");
+    }));
+    const tb = rep.tables.find(function (x) { return x.key === state.tab; }) || tabs[0];
+    const stateCol = tb.columns.findIndex(function (c) { return c.key === "state_text"; });
+    const flagCol = tb.columns.findIndex(function (c) { return c.key === "flag_text"; });
+    const head = el("tr", null, tb.columns.map(function (c) { return el("th", null, t(c.zh, c.en)); }));
+    const body = tb.rows.map(function (row) {
+      const overdue = stateCol >= 0 && (row[stateCol] === "逾期");
+      return el("tr", { class: overdue ? "overdue" : null }, row.map(function (v, i) {
+        const c = tb.columns[i];
+        if (i === flagCol && v) return el("td", { class: "text" }, el("span", { class: "flag " + (v === "红旗" ? "red" : "yellow") }, t(v, v === "红旗" ? "red flag" : "yellow flag")));
+        return el("td", { class: c.kind === "text" ? "text" : null, dataset: { col: c.key } }, cellText(v, c.kind));
+      }));
+    });
+    const table = el("table", { class: "grid", id: "report-" + tb.key }, el("thead", null, head), el("tbody", null, body));
+    $("report-table").replaceChildren(table);
+  }
+  async function download(fmt) {
+    try {
+      const resp = await fetch(H.hallPath("/reports") + rangeQuery() + "&format=" + fmt,
+        { headers: { "Authorization": "Bearer " + H.token() } });
+      if (!resp.ok) throw new H.ApiError(resp.status, "http_" + resp.status, (await resp.json()).message);
+      const blob = await resp.blob();
+      const name = (resp.headers.get("Content-Disposition") || "").split('filename="')[1];
+      const a = el("a", { href: URL.createObjectURL(blob), download: name ? name.replace(/"$/, "") : "report." + fmt });
+      document.body.append(a);
+      a.click();
+      setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    } catch (e) { handle(e); }
+  }
+
+  // ------------------------------------------------------------ several halls
+  function renderOverview() {
+    const O = state.overview;
+    if (!O || O.halls.length < 2) { $("overview").classList.add("hidden"); return; }
+    $("overview").classList.remove("hidden");
+    const cols = [["name", "大厅", "Hall"], ["issued", "取号", "Issued"], ["served", "办结", "Served"],
+      ["no_show", "过号", "No-shows"], ["mean_wait_s", "平均等候", "Mean wait"], ["p90_wait_s", "90%等候", "P90 wait"],
+      ["within_target_share", "目标内叫号", "Within target"], ["completion_rate", "办结率", "Completion"],
+      ["satisfaction", "满意度", "Satisfaction"], ["bad_reviews", "差评", "Bad"],
+      ["waiting_now", "当前等候", "Waiting now"], ["open_windows", "开放窗口", "Open windows"]];
+    const head = el("tr", null, cols.map(function (c) { return el("th", null, t(c[1], c[2])); }));
+    const rows = O.halls.map(function (h) {
+      return el("tr", { dataset: { hall: h.hall } }, cols.map(function (c) {
+        const v = h[c[0]];
+        let txt = v === null || v === undefined ? "—" : String(v);
+        if (c[0] === "name") txt = t(h.name, h.name_en || h.name);
+        else if (c[0].endsWith("_s")) txt = mins(v);
+        else if (/share|rate|satisfaction/.test(c[0])) txt = pct(v);
+        return el("td", { class: c[0] === "name" ? "text" : null }, txt);
+      }));
+    });
+    $("overview-table").replaceChildren(el("thead", null, head), el("tbody", null, rows));
+    const sel = $("hall-select");
+    sel.replaceChildren.apply(sel, O.halls.map(function (h) {
+      return el("option", { value: h.hall, selected: h.hall === H.hall() }, t(h.name, h.name_en || h.name));
+    }));
+    sel.classList.remove("hidden");
+  }
+
+  // ------------------------------------------------------------ loading
+  async function loadFigures() {
+    const q = rangeQuery();
+    try {
+      const res = await Promise.all([H.api("GET", H.hallPath("/stats") + q),
+        H.api("GET", H.hallPath("/reports") + q), H.api("GET", "/api/v1/overview" + q)]);
+      state.stats = res[0]; state.report = res[1]; state.overview = res[2];
+      clearError();
+      renderKpis(); renderCharts(); renderReport(); renderOverview();
+      document.body.dataset.loaded = range().from + ".." + range().to;
+    } catch (e) { handle(e); }
+  }
+  function renderAll() {
+    H.applyLang(document);
+    $("lang").textContent = H.lang() === "en" ? "中文" : "English";
+    $("conn-text").textContent = state.sub && state.sub.connected ? t("实时", "live") : t("连接中", "connecting");
+    if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
+    renderLive(); renderKpis(); renderCharts(); renderReport(); renderOverview();
+  }
+
+  async function start() {
+    if (!(await signedIn())) { showLogin(); return; }
+    $("login").classList.add("hidden");
+    $("main").classList.remove("hidden");
+    $("logout").classList.remove("hidden");
+    try {
+      const info = state.info = await H.api("GET", H.hallPath(""));
+      $("hall-name").textContent = t(info.name, info.name_en || info.name);
+      state.today = info.local_time.slice(0, 10);
+    } catch (e) { handle(e); return; }
+    const p = new URLSearchParams(location.search);
+    $("from").value = p.get("from") || state.today;
+    $("to").value = p.get("to") || $("from").value;
+    await Promise.all([loadLive(), loadFigures()]);
+    if (!state.sub) {
+      state.sub = H.subscribe({
+        onEvent: onEvent,
+        onReconnect: function () { scheduleLive(50); },
+        onStatus: function (ok) {
+          $("conn").className = "conn-dot " + (ok ? "on" : "off");
+          $("conn-text").textContent = ok ? t("实时", "live") : t("重新连接中", "reconnecting");
+          document.body.dataset.live = ok ? "on" : "off";
+        },
+      });
+      setInterval(tick, 1000);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    H.applyLang(document);
+    $("lang").textContent = H.lang() === "en" ? "中文" : "English";
+    $("lang").addEventListener("click", function () { H.setLang(H.lang() === "en" ? "zh" : "en"); renderAll(); });
+    $("login-form").addEventListener("submit", onLogin);
+    $("logout").addEventListener("click", async function () {
+      try { await H.api("POST", "/api/v1/auth/logout"); } catch (e) { /* signed out anyway */ }
+      H.setToken(null); location.reload();
+    });
+    $("from").addEventListener("change", function () {
+      if ($("to").value < $("from").value) $("to").value = $("from").value;
+      setRange($("from").value, $("to").value);
+    });
+    $("to").addEventListener("change", function () {
+      if ($("to").value < $("from").value) $("from").value = $("to").value;
+      setRange($("from").value, $("to").value);
+    });
+    $("btn-today").addEventListener("click", function () { setRange(state.today, state.today); });
+    $("btn-month").addEventListener("click", function () { setRange(state.today.slice(0, 8) + "01", state.today); });
+    $("btn-quarter").addEventListener("click", function () {
+      const y = state.today.slice(0, 4), m = parseInt(state.today.slice(5, 7), 10);
+      const qm = String(Math.floor((m - 1) / 3) * 3 + 1).padStart(2, "0");
+      setRange(y + "-" + qm + "-01", state.today);
+    });
+    $("hall-select").addEventListener("change", function () {
+      const p = new URLSearchParams(location.search);
+      p.set("hall", $("hall-select").value);
+      location.search = p.toString();
+    });
+    $("dl-xlsx").addEventListener("click", function () { download("xlsx"); });
+    $("dl-csv").addEventListener("click", function () { download("csv"); });
+    start();
+  });
+})();

@@ -1,0 +1,143 @@
+// The ticket on the resident's phone (/t/{token}): number, people ahead, estimated wait, live from
+// the hall's event stream; when called, which window, with vibration and a beep (WebAudio, no file).
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const t = hallq.t;
+  const token = decodeURIComponent(location.pathname.split("/t/")[1] || "").replace(/\/$/, "");
+  const FINAL = ["done", "no_show", "cancelled"];
+  let ticket = null, sub = null, refetchTimer = null, audio = null, lastCall = null;
+  let alerts = 0, alerted = false;  // alerted: the event already rang for the coming refetch
+
+  // ------------------------------------------------------------ sound + vibration
+  function audioContext() {
+    const AC = window.AudioContext || window.webkitAudioContext;
+    if (!AC) return null;
+    if (!audio) audio = new AC();
+    return audio;
+  }
+  function beep() {
+    const ctx = audioContext();
+    if (!ctx) return false;
+    if (ctx.state === "suspended") ctx.resume();
+    const now = ctx.currentTime;
+    for (let i = 0; i < 3; i++) {  // three short high beeps
+      const osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.type = "square";
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.0001, now + i * 0.4);
+      gain.gain.exponentialRampToValueAtTime(0.5, now + i * 0.4 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.4 + 0.28);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(now + i * 0.4);
+      osc.stop(now + i * 0.4 + 0.3);
+    }
+    return ctx.state === "running";
+  }
+  function alertCalled() {
+    alerts += 1;
+    document.body.dataset.alerts = String(alerts);
+    if (navigator.vibrate) navigator.vibrate([500, 200, 500, 200, 500]);
+    document.body.dataset.beeped = beep() ? "yes" : "blocked";
+    if (document.body.dataset.beeped === "blocked") $("sound").classList.remove("hidden");
+  }
+  function checkSoundAllowed() {
+    const ctx = audioContext();
+    $("sound").classList.toggle("hidden", !ctx || ctx.state === "running");
+  }
+
+  // ------------------------------------------------------------ rendering
+  function statusText(tk) {
+    const w = tk.window;
+    switch (tk.status) {
+      case "waiting": return tk.ahead > 0 ? t("排队等候中", "Waiting") : t("下一位就是您,请留意叫号", "You are next");
+      case "called": return t("请到 " + w + " 号窗口办理", "Please go to window " + w);
+      case "serving": return t("正在 " + w + " 号窗口办理", "Being served at window " + w);
+      case "done": return t("已办结,感谢您的评价", "Done. Thank you for your rating");
+      case "no_show": return t("已过号,请到咨询台重新取号", "Missed. Please ask at the help desk");
+      case "cancelled": return t("号票已取消", "Ticket cancelled");
+      default: return tk.status;
+    }
+  }
+  function render(tk) {
+    document.documentElement.dataset.hall = tk.hall;
+    $("hall-name").textContent = tk.hall_name;
+    $("service").textContent = hallq.lang() === "en" ? (tk.service_name_en || tk.service_name) : tk.service_name;
+    $("number").textContent = tk.number;
+    $("status").textContent = statusText(tk);
+    $("ahead").textContent = tk.status === "waiting" ? String(tk.ahead) : "-";
+    $("wait").textContent = tk.status === "waiting" ? hallq.fmtMinutes(tk.estimated_wait_s).replace(/^约 |^about /, "") : "-";
+    const called = tk.status === "called";
+    $("called").classList.toggle("hidden", !called);
+    $("called-window").textContent = called ? t(tk.window + " 号窗口", "Window " + tk.window) : "";
+    document.body.dataset.state = tk.status;
+    document.title = tk.number + " · " + (called ? t("请到 " + tk.window + " 号窗口", "Window " + tk.window) : t("我的号票", "My ticket"));
+    $("updated").textContent = t("更新于 ", "Updated ") + new Date().toLocaleTimeString("zh-CN", { hour12: false });
+    $("card").classList.remove("hidden");
+  }
+
+  async function refresh() {
+    try {
+      const tk = await hallq.api("GET", "/api/v1/track/" + encodeURIComponent(token), undefined, { token: null });
+      const first = ticket === null;
+      ticket = tk;
+      $("error").classList.add("hidden");
+      render(tk);
+      if (tk.status === "called" && tk.called_at !== lastCall) {  // called or recalled
+        if (alerted) alerted = false; else alertCalled();
+      }
+      if (tk.status === "called") lastCall = tk.called_at;
+      if (first) subscribe();
+      if (FINAL.includes(tk.status) && sub) { sub.close(); sub = null; }
+    } catch (e) {
+      const box = $("error");
+      box.textContent = e.status === 404 ? t("没有这张号票", "No such ticket") : e.message;
+      box.classList.remove("hidden");
+    }
+  }
+  function soon() {
+    clearTimeout(refetchTimer);
+    refetchTimer = setTimeout(refresh, 150);
+  }
+
+  // An event concerns us when it is about our ticket, or it moves our service's queue.
+  function concerns(ev) {
+    if (!ticket) return false;
+    if (ev.ticket_id === ticket.id) return true;
+    const tk = ev.ticket;
+    if (!tk) return false;
+    return tk.service === ticket.service || ev.from_service === ticket.service || ev.to_service === ticket.service;
+  }
+
+  function subscribe() {
+    if (sub || FINAL.includes(ticket.status)) return;
+    sub = hallq.subscribe({
+      onEvent: function (ev) {
+        if (ev.type === "ticket.recalled" && ev.ticket_id === ticket.id && ticket.status === "called") {
+          alertCalled(); alerted = true;  // a recall may carry the same minute as the first call
+        }
+        if (concerns(ev)) soon();
+      },
+      onReconnect: soon,
+      onStatus: function (on) { $("conn").className = "conn-dot " + (on ? "on" : "off"); },
+    });
+  }
+
+  function setLangButton() { $("lang").textContent = hallq.lang() === "en" ? "中文" : "EN"; }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    hallq.applyLang(document); setLangButton();
+    $("lang").addEventListener("click", function () {
+      hallq.setLang(hallq.lang() === "en" ? "zh" : "en"); setLangButton();
+      if (ticket) render(ticket);
+    });
+    $("sound").addEventListener("click", function () {
+      const ctx = audioContext();
+      if (ctx) ctx.resume().then(checkSoundAllowed);
+      beep();
+    });
+    checkSoundAllowed();
+    refresh();
+    setInterval(function () { if (!ticket || !FINAL.includes(ticket.status)) refresh(); }, 30000);  // safety net
+  });
+})();
