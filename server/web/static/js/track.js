@@ -38,8 +38,15 @@
     alerts += 1;
     document.body.dataset.alerts = String(alerts);
     if (navigator.vibrate) navigator.vibrate([500, 200, 500, 200, 500]);
-    document.body.dataset.beeped = beep() ? "yes" : "blocked";
-    if (document.body.dataset.beeped === "blocked") $("sound").classList.remove("hidden");
+    const ok = beep();
+    document.body.dataset.beeped = ok ? "yes" : "blocked";
+    if (!ok) {
+      $("sound").classList.remove("hidden");
+      const ctx = audioContext();  // a context that was only waking up: record it once it runs
+      if (ctx) ctx.resume().then(function () {
+        if (ctx.state === "running") { document.body.dataset.beeped = "yes"; checkSoundAllowed(); }
+      });
+    }
   }
   function checkSoundAllowed() {
     const ctx = audioContext();
