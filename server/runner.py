@@ -25,10 +25,13 @@ def maintenance_loop(ctx, stop: threading.Event, every_s: float = 600):
             n = queue.close_stale_days(ctx)
             if n:
                 log.info("closed %d tickets left from earlier days", n)
-            for job in getattr(ctx, "daily_jobs", []):
-                job(ctx)
         except Exception:
             log.exception("maintenance failed")
+        for job in list(getattr(ctx, "daily_jobs", [])):
+            try:  # one failing job (e.g. a backup disk full) must not stop the others
+                job(ctx)
+            except Exception:
+                log.exception("daily job %s failed", getattr(job, "__name__", job))
         stop.wait(every_s)
 
 

@@ -18,6 +18,8 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="hallq-kivy-"))
 os.environ.setdefault("HALLQ_SECRET", "test-secret-not-for-production")
 os.environ.setdefault("HALLQ_LOG", "WARNING")
+# Tests need no power-cut durability (production default FULL, see server/store/db.py): faster.
+os.environ.setdefault("HALLQ_SQLITE_SYNCHRONOUS", "NORMAL")
 
 from tests.support import (PostgresCluster, HallClient, LiveServer, ServerProcess,  # noqa: E402
                            need, need_binary, postgres_available)
@@ -100,6 +102,7 @@ def live(app, ctx):
     server.api = HallClient(ctx, base_url=server.url)
     server.api.add_device("kiosk", "kiosk")
     yield server
+    ctx.bus.stop()  # open event streams end, so the server's threads can be let go
     server.stop()
 
 

@@ -189,7 +189,18 @@ class LiveServer:
         self.server = create_server(app, host="127.0.0.1", port=self.port, threads=threads,
                                     connection_limit=threads + 100, channel_timeout=30)
         self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self._stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self):
+        # waitress's run() loops forever; closing its sockets from another thread makes select()
+        # fail on a closed descriptor. Loop in slices and close from this thread instead.
+        srv = self.server
+        while not self._stopping.is_set():
+            srv.asyncore.loop(timeout=0.2, map=srv._map, use_poll=srv.adj.asyncore_use_poll, count=5)
+        srv.close()
+        for channel in list(srv._map.values()):
+            channel.close()
 
     def start(self):
         self.thread.start()
@@ -197,7 +208,10 @@ class LiveServer:
         return self
 
     def stop(self):
-        self.server.close()
+        self._stopping.set()
+        self.thread.join(5)
+        # let go of the worker threads too (streams end when the app's event bus stops)
+        self.server.task_dispatcher.shutdown(timeout=2)
 
 
 class ServerProcess:

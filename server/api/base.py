@@ -15,8 +15,10 @@ def hallq():
 
 def openapi(summary: str, *, body: dict | None = None, query: list[dict] | None = None,
             responses: dict | None = None, access: str = "anyone", tags: list[str] | None = None,
-            headers: list[dict] | None = None, content_type: str = "application/json"):
-    """Describe an endpoint for /api/openapi.json; the body schema is also what the view enforces."""
+            headers: list[dict] | None = None,
+            content_type: str | list[str] = "application/json"):
+    """Describe an endpoint for /api/openapi.json; the body schema is also what the view enforces.
+    content_type: the 2xx media type, or a list of them when a query option picks the format."""
     def deco(fn):
         fn._openapi = {"summary": summary, "body": body, "query": query or [], "access": access,
                        "responses": responses or {"200": {"description": "OK"}}, "tags": tags or [],

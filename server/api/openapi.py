@@ -38,10 +38,11 @@ def build(app) -> dict:
                 r = dict(resp)
                 if code.startswith("4"):
                     r["content"] = {"application/json": {"schema": S.ERROR}}
-                elif meta["content_type"] == "text/event-stream":
-                    r["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
                 else:
-                    r["content"] = {meta["content_type"]: {"schema": {}}}
+                    types = meta["content_type"]
+                    types = [types] if isinstance(types, str) else types
+                    r["content"] = {ct: {"schema": {"type": "string"} if ct.startswith("text/") else {}}
+                                    for ct in types}
                 op["responses"][code] = r
             if meta["body"] is not None:
                 op["requestBody"] = {"required": True, "content": {

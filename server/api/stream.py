@@ -43,7 +43,7 @@ def events(hall):
     def gen():
         nonlocal last
         yield f"retry: 2000\n: hallq events for {hall} from {last}\n\n"
-        while True:
+        while not bus.stopped:  # server shutting down: end the stream (clients reconnect)
             seen = bus.last_id
             evs = bus.events_after(hall_id, last)
             for ev, text in evs:

@@ -94,6 +94,10 @@ class EventBus:
             self._threads.append(th)
         return self
 
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
     def stop(self):
         self._stop.set()
         self._wake.set()

@@ -77,6 +77,11 @@ class Hallq:
     _halls: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        if name in ("clock", "db") and getattr(self, "db", None) is not None:
+            self.db.clock = getattr(self, "clock", None)  # event rows are stamped by the same clock
+
     def now(self) -> datetime:
         return self.clock() if self.clock else utcnow()
 

@@ -21,6 +21,7 @@ def any_live(any_ctx):
     server.api = HallClient(any_ctx, base_url=server.url)
     server.api.add_device("kiosk", "kiosk")
     yield server
+    any_ctx.bus.stop()
     server.stop()
 
 

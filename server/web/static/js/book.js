@@ -102,6 +102,7 @@
     try {
       const q = "?service=" + encodeURIComponent(state.service.code) + "&date=" + d.date;
       const data = await hallq.api("GET", path("/slots" + q), undefined, { token: null });
+      if (state.day !== d) return;  // another day was chosen meanwhile: its slots win
       renderSlots(data);
     } catch (e) { error(e.message); }
   }
