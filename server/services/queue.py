@@ -144,6 +144,7 @@ def list_services(app, hall_code: str) -> list[dict]:
                                                     _open_windows_for(conn, hall, s.code)),
                 "open": service_open(app, hall, s, now), "hours": s.hours,
                 "target_wait_s": s.target_wait_min * 60, "identify": s.identify,
+                "promise_days": s.promise_days,
                 "guide": {"description": s.description, "materials": s.materials,
                           "conditions": s.conditions, "time_limit": s.time_limit},
             })

@@ -59,5 +59,10 @@ def rate(app, hall_code: str, ticket_id, principal: Principal, level, reasons=No
                                   "window": row.window},
                        "level": level, "bad": rdomain.is_bad(level),
                        "review_case_id": case["id"] if case else None})
+        if case:  # the managers' case list (and dashboard alerts) learn of it live
+            uow.emit(hall.id, "review.opened", ticket_id=row.id, window=row.window,
+                     actor=principal.actor,
+                     data={"case": case, "level": level, "service": row.service,
+                           "ticket": {"id": row.id, "number": row.number}})
         uow.commit()
     return result

@@ -1,0 +1,459 @@
+// The staff caller page (/caller): sign in, pick a window, then call / recall / start / finish /
+// no-show / transfer / pause / resume. State always comes from the server: every event of this
+// window and every (re)connection of the event stream refetches it, so a dropped network or a
+// restarted server never leaves a stale screen.
+(function () {
+  "use strict";
+  const h = window.hallq;
+  const $ = function (id) { return document.getElementById(id); };
+  const WINDOW_KEY = "hallq.caller.window";
+  const PRIORITY = {
+    elderly: ["老年人优先", "Elderly"], disabled: ["残疾人优先", "Disabled"],
+    pregnant: ["孕妇优先", "Pregnant"], veteran: ["军人优先", "Veteran"],
+  };
+  const STATUS = {
+    called: ["已叫号,等候到窗", "Called, coming to the window"], serving: ["办理中", "Serving"],
+  };
+  const OUTCOME = {
+    immediate: ["即办件", "done on the spot"], promised: ["承诺件", "promised"],
+    escalated: ["上报件", "escalated"], returned: ["退回补正", "returned"], proxy: ["代办件", "on behalf"],
+  };
+  const KEYS = { F1: "call-next", F2: "recall", F3: "start", F4: "finish", F5: "no-show",
+    F6: "transfer", F7: "pause", F8: "resume" };
+
+  const st = { me: null, hall: null, windowNo: null, win: null, services: [], today: null,
+    sub: null, busy: false, refreshing: null, again: false, msgTimer: null, retryTimer: null };
+
+  function tr(pair) { return pair ? h.t(pair[0], pair[1]) : ""; }
+  function show(view) {
+    ["login-view", "pick-view", "work-view"].forEach(function (v) { $(v).classList.toggle("hidden", v !== view); });
+    $("logout").classList.toggle("hidden", view === "login-view");
+    $("switch-window").classList.toggle("hidden", view !== "work-view");
+  }
+  function message(text, kind) {
+    const box = $("message");
+    box.textContent = text;
+    box.className = "message " + (kind === "ok" ? "ok-box" : kind === "info" ? "info-box" : "error-box");
+    clearTimeout(st.msgTimer);
+    st.msgTimer = setTimeout(function () { box.classList.add("hidden"); }, kind === "error" ? 10000 : 5000);
+  }
+  function clearMessage() { $("message").classList.add("hidden"); }
+  function fmtDuration(s) {
+    s = Math.max(0, Math.round(s));
+    const m = Math.floor(s / 60), sec = s % 60;
+    if (m >= 60) return h.t(Math.floor(m / 60) + " 小时 " + (m % 60) + " 分", Math.floor(m / 60) + " h " + (m % 60) + " min");
+    return h.t(m + " 分 " + sec + " 秒", m + " min " + sec + " s");
+  }
+  function since(iso, until) {
+    if (!iso) return null;
+    return ((until ? new Date(until) : new Date()) - new Date(iso)) / 1000;
+  }
+
+  // ------------------------------------------------------------ sign in, pick a window
+  async function start() {
+    h.applyLang(document);
+    $("lang").textContent = h.lang() === "en" ? "中文" : "English";
+    if (!h.token()) return showLogin();
+    try {
+      st.me = await h.api("GET", "/api/v1/auth/me");
+    } catch (e) {
+      if (e.status === 401 || e.status === 403) { h.setToken(null); return showLogin(); }
+      message(e.message, "error");
+      setTimeout(start, 3000);
+      return;
+    }
+    if (st.me.kind !== "user") { h.setToken(null); return showLogin(); }
+    try { st.hall = await h.api("GET", h.hallPath("")); } catch (e) { st.hall = null; }
+    if (st.hall) $("hall-name").textContent = h.t(st.hall.name, st.hall.name_en || st.hall.name);
+    const saved = parseInt(localStorage.getItem(WINDOW_KEY), 10);
+    if (saved && st.me.windows.indexOf(saved) >= 0) {
+      try {
+        const w = await h.api("GET", h.hallPath("/windows/" + saved));
+        if (w.staff && w.staff.id === st.me.id) return enterWindow(saved);
+      } catch (e) { /* fall through to the picker */ }
+    }
+    showPicker();
+  }
+
+  function showLogin() {
+    show("login-view");
+    $("who").textContent = "";
+    $("username").focus();
+  }
+
+  async function login(ev) {
+    ev.preventDefault();
+    $("login-btn").disabled = true;
+    try {
+      const r = await h.api("POST", "/api/v1/auth/login",
+        { username: $("username").value.trim(), password: $("password").value }, { token: null });
+      h.setToken(r.token);
+      $("password").value = "";
+      clearMessage();
+      await start();
+    } catch (e) {
+      message(e.message, "error");
+    } finally {
+      $("login-btn").disabled = false;
+    }
+  }
+
+  async function showPicker() {
+    stopStream();
+    show("pick-view");
+    $("who").textContent = st.me ? st.me.name : "";
+    const list = $("window-list");
+    list.textContent = "";
+    let wins = [];
+    try { wins = await h.api("GET", h.hallPath("/windows")); } catch (e) { message(e.message, "error"); }
+    const mine = wins.filter(function (w) { return st.me.windows.indexOf(w.number) >= 0; });
+    if (!mine.length) {
+      list.append(h.el("p", { class: "muted" }, h.t("您没有可签到的窗口,请联系管理员", "You are not assigned to any window; ask the hall manager")));
+    }
+    mine.forEach(function (w) {
+      const other = w.staff && w.staff.id !== st.me.id ? w.staff.name : null;
+      list.append(h.el("button", { type: "button", class: "window-choice", dataset: { window: w.number },
+        onclick: function () { signIn(w.number); } },
+        h.el("span", { class: "wnum" }, h.t(w.number + " 号窗口", "Window " + w.number)),
+        h.el("span", { class: "wname" }, w.name),
+        h.el("span", { class: "wstate muted" }, other ? h.t("当前:" + other, "Now: " + other) :
+          (w.staff ? h.t("已签到", "Signed in") : h.t("空闲", "Free")))));
+    });
+  }
+
+  async function signIn(n) {
+    try {
+      await h.api("POST", h.hallPath("/windows/" + n + "/sign-in"));
+      enterWindow(n);
+    } catch (e) { message(e.message, "error"); }
+  }
+
+  async function signOutWindow() {
+    if (st.windowNo) {
+      try { await h.api("POST", h.hallPath("/windows/" + st.windowNo + "/sign-out")); }
+      catch (e) { message(e.message, "error"); return false; }
+    }
+    localStorage.removeItem(WINDOW_KEY);
+    st.windowNo = null;
+    return true;
+  }
+
+  async function logout() {
+    if (st.windowNo && !(await signOutWindow())) return;
+    try { await h.api("POST", "/api/v1/auth/logout"); } catch (e) { /* token may be gone already */ }
+    h.setToken(null);
+    stopStream();
+    st.me = null;
+    showLogin();
+  }
+
+  // ------------------------------------------------------------ the window
+  function enterWindow(n) {
+    st.windowNo = n;
+    localStorage.setItem(WINDOW_KEY, String(n));
+    document.body.dataset.window = String(n);
+    show("work-view");
+    clearMessage();
+    refresh();
+    stopStream();
+    st.sub = h.subscribe({ onEvent: onEvent, onReconnect: refresh, onStatus: setConn });
+  }
+
+  function stopStream() { if (st.sub) { st.sub.close(); st.sub = null; } }
+
+  function setConn(up) {
+    $("conn-dot").className = "conn-dot " + (up ? "on" : "off");
+    $("conn-text").dataset.zh = up ? "已连接" : "连接中断,正在重连";
+    $("conn-text").dataset.en = up ? "Live" : "Offline, reconnecting";
+    $("conn-text").textContent = h.t($("conn-text").dataset.zh, $("conn-text").dataset.en);
+    document.body.dataset.live = up ? "1" : "0";
+  }
+
+  // One refresh at a time; a request for another while one runs makes exactly one more.
+  function refresh() {
+    if (st.refreshing) { st.again = true; return st.refreshing; }
+    st.refreshing = (async function () {
+      do {
+        st.again = false;
+        await loadState();
+      } while (st.again);
+      st.refreshing = null;
+    })();
+    return st.refreshing;
+  }
+
+  async function loadState() {
+    const n = st.windowNo;
+    if (!n) return;
+    try {
+      const res = await Promise.all([
+        h.api("GET", h.hallPath("/windows/" + n)),
+        h.api("GET", h.hallPath("/services")),
+        h.api("GET", h.hallPath("/staff/me/today")),
+      ]);
+      if (n !== st.windowNo) return;
+      st.win = res[0]; st.services = res[1]; st.today = res[2];
+      if (!st.win.staff || st.win.staff.id !== st.me.id) {
+        const who = st.win.staff ? st.win.staff.name : null;
+        localStorage.removeItem(WINDOW_KEY);
+        st.windowNo = null;
+        message(who ? h.t("您已被 " + who + " 接班,已退出 " + n + " 号窗口", who + " took over window " + n)
+          : h.t("您已退出 " + n + " 号窗口", "You are signed out of window " + n), "info");
+        return showPicker();
+      }
+      render();
+      document.body.dataset.synced = String(Date.now());
+    } catch (e) {
+      if (e.status === 401) { h.setToken(null); stopStream(); return showLogin(); }
+      if (e.status) message(e.message, "error");
+      if (st.win) render();  // never leave the buttons as they were during a request
+      // try again soon (the stream's reconnect also refreshes when the server was away)
+      clearTimeout(st.retryTimer);
+      st.retryTimer = setTimeout(refresh, 1500);
+    }
+  }
+
+  function onEvent(ev) {
+    if (!st.windowNo) return;
+    if (ev.waiting && st.win) {
+      applyWaiting(ev.waiting);
+      if (st.refreshing) st.again = true;  // a refresh in flight may carry older counts: read once more
+    }
+    if (ev.window === st.windowNo || (ev.type === "window.signed_in" && ev.staff_id === st.me.id)) refresh();
+  }
+
+  function applyWaiting(waiting) {
+    st.services.forEach(function (s) { if (waiting[s.code] !== undefined) s.waiting = waiting[s.code]; });
+    renderWaiting();
+  }
+
+  // ------------------------------------------------------------ rendering
+  function allowed() {
+    const w = st.win, cur = w && w.current;
+    const a = {};
+    if (!w || st.busy) return a;
+    if (w.status === "paused") { a.resume = true; return a; }
+    if (!cur) { a["call-next"] = true; a.pause = true; return a; }
+    if (cur.status === "called") {
+      a.recall = !(st.hall && cur.recalls >= st.hall.max_recalls);
+      a.start = true; a.finish = true; a["no-show"] = true; a.transfer = true;
+    } else if (cur.status === "serving") {
+      a.finish = true; a.transfer = true;
+    }
+    return a;
+  }
+
+  function render() {
+    const w = st.win;
+    if (!w) return;
+    $("who").textContent = h.t(w.number + " 号窗口 · " + w.name + " · " + st.me.name,
+      "Window " + w.number + " · " + st.me.name);
+    const badge = $("win-status");
+    badge.className = "badge " + w.status;
+    badge.textContent = w.status === "paused" ? h.t("暂停中:" + (w.pause_reason || ""), "Paused: " + (w.pause_reason || ""))
+      : h.t("服务中", "Open");
+    const cur = w.current;
+    $("current").classList.toggle("hidden", !cur);
+    $("current-empty").classList.toggle("hidden", !!cur);
+    if (!cur) {
+      $("empty-text").textContent = w.status === "paused" ? h.t("窗口已暂停,按「恢复」继续叫号", "Paused: press Resume to call again")
+        : h.t("按「叫号」呼叫下一位", "Press Call next for the next resident");
+    } else {
+      $("cur-number").textContent = cur.number;
+      const marks = $("cur-marks");
+      marks.textContent = "";
+      if (cur.appointment) marks.append(h.el("span", { class: "mark appt" }, h.t("预约", "Appointment")));
+      if (cur.priority) marks.append(h.el("span", { class: "mark prio" }, tr(PRIORITY[cur.priority]) || cur.priority));
+      if (cur.transfers) marks.append(h.el("span", { class: "mark" }, h.t("转入", "Transferred")));
+      const svc = st.services.find(function (s) { return s.code === cur.service; });
+      $("cur-service").textContent = svc ? h.t(svc.name, svc.name_en || svc.name) : cur.service_name;
+      $("cur-status").textContent = tr(STATUS[cur.status]) || cur.status;
+      $("cur-id").textContent = cur.id_masked || h.t("未登记", "not given");
+      $("cur-recalls").textContent = String(cur.recalls) + (st.hall ? " / " + st.hall.max_recalls : "");
+      tick();
+    }
+    const a = allowed();
+    document.querySelectorAll("button.act").forEach(function (b) { b.disabled = !a[b.dataset.action]; });
+    renderWaiting();
+    renderToday();
+  }
+
+  function tick() {
+    const cur = st.win && st.win.current;
+    if (!cur) return;
+    $("cur-waited").textContent = fmtDuration(since(cur.issued_at, cur.called_at));
+    $("cur-serving").textContent = cur.started_at ? fmtDuration(since(cur.started_at)) : "—";
+  }
+
+  function renderWaiting() {
+    const ul = $("waiting");
+    if (!st.win) return;
+    ul.textContent = "";
+    st.win.services.forEach(function (code) {
+      const s = st.services.find(function (x) { return x.code === code; });
+      if (!s) return;
+      ul.append(h.el("li", { dataset: { service: code } },
+        h.el("span", { class: "prefix" }, s.prefix),
+        h.el("span", { class: "sname" }, h.t(s.name, s.name_en || s.name)),
+        h.el("span", { class: "count" }, String(s.waiting)),
+        h.el("span", { class: "unit muted" }, h.t("人", "waiting"))));
+    });
+  }
+
+  function renderToday() {
+    const f = st.today;
+    if (!f) return;
+    $("t-served").textContent = String(f.served);
+    $("t-mean").textContent = f.mean_service_s === null ? "—" : fmtDuration(f.mean_service_s);
+    $("t-rated").textContent = String(f.ratings.count);
+    $("t-sat").textContent = f.ratings.satisfaction === null ? "—" : Math.round(f.ratings.satisfaction * 100) + "%";
+    $("t-bad").textContent = String(f.ratings.bad);
+  }
+
+  // ------------------------------------------------------------ actions
+  async function act(action, body) {
+    if (st.busy || !st.win) return;  // nothing to act on before the window's state is known
+    st.busy = true;
+    try {
+      render();
+      const r = await h.api("POST", h.hallPath("/windows/" + st.windowNo + "/" + action), body);
+      if (action === "call-next" && r && r.ticket === null) message(h.t("当前无人等候", "Nobody is waiting"), "info");
+      else if (action === "finish" && r.ticket) {
+        const o = OUTCOME[r.ticket.outcome];
+        message(h.t(r.ticket.number + " 已办结(" + o[0] + ")" + (r.ticket.due_date ? ",承诺办结日期 " + r.ticket.due_date : ""),
+          r.ticket.number + " finished (" + o[1] + ")" + (r.ticket.due_date ? ", promised by " + r.ticket.due_date : "")), "ok");
+      } else clearMessage();
+      return r;
+    } catch (e) {
+      message(e.message, "error");
+      return null;
+    } finally {
+      st.busy = false;
+      render();
+      await refresh();
+    }
+  }
+
+  function press(action) {
+    const btn = document.querySelector('button.act[data-action="' + action + '"]');
+    if (!btn || btn.disabled) return;
+    if (action === "finish") return openDialog("finish-dialog");
+    if (action === "transfer") return openTransfer();
+    if (action === "pause") return openDialog("pause-dialog");
+    act(action);
+  }
+
+  function openDialog(id) {
+    closeDialogs();
+    $("dialog-backdrop").classList.remove("hidden");
+    const d = $(id);
+    d.classList.remove("hidden");
+    if (id === "finish-dialog") {
+      d.querySelector('input[value="immediate"]').checked = true;
+      $("promise-row").classList.add("hidden");
+      // the service's promised time limit (hall config promise_days) is the default
+      const cur = st.win && st.win.current;
+      const svc = cur && st.services.find(function (s) { return s.code === cur.service; });
+      $("promise-days").value = String((svc && svc.promise_days) || 3);
+      d.querySelector('input[value="immediate"]').focus();
+    }
+    if (id === "pause-dialog") { $("pause-reason").value = ""; $("pause-reason").focus(); }
+  }
+  function closeDialogs() {
+    document.querySelectorAll(".dialog").forEach(function (d) { d.classList.add("hidden"); });
+    $("dialog-backdrop").classList.add("hidden");
+  }
+  function openDialogId() {
+    const d = document.querySelector(".dialog:not(.hidden)");
+    return d ? d.id : null;
+  }
+
+  function openTransfer() {
+    const sel = $("transfer-service");
+    sel.textContent = "";
+    const cur = st.win.current;
+    st.services.filter(function (s) { return !cur || s.code !== cur.service; }).forEach(function (s) {
+      sel.append(h.el("option", { value: s.code }, s.prefix + " · " + h.t(s.name, s.name_en || s.name)));
+    });
+    openDialog("transfer-dialog");
+    sel.selectedIndex = 0;
+    sel.focus();
+  }
+
+  async function finishOk() {
+    const outcome = document.querySelector('input[name="outcome"]:checked').value;
+    const body = { outcome: outcome };
+    if (outcome === "promised") {
+      const days = parseInt($("promise-days").value, 10);
+      if (!(days >= 1 && days <= 365)) { message(h.t("请填写 1–365 个工作日", "Enter 1-365 working days"), "error"); return; }
+      body.promise_days = days;
+    }
+    closeDialogs();
+    await act("finish", body);
+  }
+  async function transferOk() {
+    const code = $("transfer-service").value;
+    if (!code) return;
+    closeDialogs();
+    await act("transfer", { service: code });
+  }
+  async function pauseOk() {
+    const reason = $("pause-reason").value.trim();
+    if (!reason) { message(h.t("请填写暂停原因", "A pause needs a reason"), "error"); $("pause-reason").focus(); return; }
+    closeDialogs();
+    await act("pause", { reason: reason });
+  }
+
+  function onKey(ev) {
+    const dlg = openDialogId();
+    if (dlg) {
+      if (ev.key === "Escape") { ev.preventDefault(); closeDialogs(); }
+      else if (ev.key === "Enter" && ev.target.tagName !== "BUTTON") {
+        ev.preventDefault();
+        ({ "finish-dialog": finishOk, "transfer-dialog": transferOk, "pause-dialog": pauseOk })[dlg]();
+      }
+      return;
+    }
+    const action = KEYS[ev.key];
+    if (action && !$("work-view").classList.contains("hidden")) {
+      ev.preventDefault();  // F5 is 过号 here, not reload: the page never needs a reload
+      press(action);
+    }
+  }
+
+  // ------------------------------------------------------------ wiring
+  document.addEventListener("DOMContentLoaded", function () {
+    $("login-form").addEventListener("submit", login);
+    $("logout").addEventListener("click", logout);
+    $("switch-window").addEventListener("click", async function () {
+      if (await signOutWindow()) showPicker();
+    });
+    $("lang").addEventListener("click", function () {
+      h.setLang(h.lang() === "en" ? "zh" : "en");
+      $("lang").textContent = h.lang() === "en" ? "中文" : "English";
+      if (st.hall) $("hall-name").textContent = h.t(st.hall.name, st.hall.name_en || st.hall.name);
+      if (st.win && st.windowNo) render();
+      else if (!$("pick-view").classList.contains("hidden")) showPicker();
+    });
+    document.querySelectorAll("button.act").forEach(function (b) {
+      b.addEventListener("click", function () { press(b.dataset.action); });
+    });
+    document.querySelectorAll("[data-close]").forEach(function (b) { b.addEventListener("click", closeDialogs); });
+    $("dialog-backdrop").addEventListener("click", closeDialogs);
+    document.querySelectorAll('input[name="outcome"]').forEach(function (r) {
+      r.addEventListener("change", function () {
+        $("promise-row").classList.toggle("hidden", r.value !== "promised" || !r.checked);
+      });
+    });
+    $("finish-ok").addEventListener("click", finishOk);
+    $("transfer-ok").addEventListener("click", transferOk);
+    $("transfer-service").addEventListener("dblclick", transferOk);
+    $("pause-ok").addEventListener("click", pauseOk);
+    document.querySelectorAll("#pause-reasons .chip").forEach(function (c) {
+      c.addEventListener("click", function () { $("pause-reason").value = c.textContent; $("pause-reason").focus(); });
+    });
+    document.addEventListener("keydown", onKey);
+    setInterval(tick, 1000);
+    start();
+  });
+})();
