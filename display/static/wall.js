@@ -1,0 +1,96 @@
+// 阳光台 (staff wall): photos, names, duties, windows and this month's satisfaction of the hall's
+// staff, for a public screen. Refreshes on ratings and sign-ins and every minute; pages through
+// the staff when they do not fit on one screen. ?hall=main ?lang=en ?layout=portrait
+(function () {
+  "use strict";
+  const $ = function (id) { return document.getElementById(id); };
+  const el = hallq.el;
+  const params = new URLSearchParams(location.search);
+  const PAGE_MS = 15000;
+  let data = null;
+  let page = 0;
+
+  if (params.get("lang") === "en" || params.get("lang") === "zh") {
+    localStorage.setItem(hallq.langKey, params.get("lang"));
+  }
+  function portrait() {
+    const p = params.get("layout");
+    return p === "portrait" || (p !== "landscape" && window.innerHeight > window.innerWidth);
+  }
+  function perPage() { return 12; }  // 4 x 3 landscape, 2 x 6 portrait
+  function applyLayout() { document.documentElement.classList.toggle("portrait", portrait()); }
+
+  function pct(x) { return (Math.round(x * 1000) / 10).toFixed(1) + "%"; }
+
+  function card(s) {
+    const img = el("img", { src: s.photo, alt: s.name, loading: "lazy" });
+    img.addEventListener("error", function () { img.classList.add("hidden"); });
+    const windows = (s.windows || []).map(function (w) { return w.number; });
+    const sat = s.satisfaction === null || s.satisfaction === undefined
+      ? el("span", { class: "pct none" }, hallq.t("本月暂无评价", "No ratings this month"))
+      : el("span", { class: "pct" }, pct(s.satisfaction));
+    return el("div", { class: "card" + (s.on_duty_window ? " on-duty" : ""), dataset: { staff: s.id } },
+      img,
+      el("div", { class: "info" },
+        el("div", { class: "head" }, el("span", { class: "name" }, s.name),
+           s.staff_no ? el("span", { class: "no" }, hallq.t("工号 ", "No. ") + s.staff_no) : null),
+        s.duties ? el("div", { class: "duties" }, s.duties) : null,
+        el("div", { class: "windows" },
+          windows.length ? el("span", null, hallq.t(windows.join("、") + " 号窗口", "Window " + windows.join(", "))) : null,
+          el("span", { class: s.on_duty_window ? "duty" : "duty off" },
+            s.on_duty_window ? hallq.t("在岗 " + s.on_duty_window + " 号", "On duty at " + s.on_duty_window)
+                             : hallq.t("不在岗", "Off duty"))),
+        el("div", { class: "sat" }, sat,
+          el("span", { class: "label" }, s.ratings
+            ? hallq.t("本月满意度 · " + s.ratings + " 次评价", "this month · " + s.ratings + " ratings")
+            : ""))));
+  }
+
+  function render() {
+    hallq.applyLang(document);
+    $("lang").textContent = hallq.lang() === "en" ? "中文" : "EN";
+    if (!data) return;
+    const en = hallq.lang() === "en";
+    $("hall-name").textContent = en ? (data.name_en || data.name) : data.name;
+    const [y, m] = data.month.split("-");
+    $("month").textContent = en ? data.month : y + " 年 " + parseInt(m, 10) + " 月";
+    const grid = $("staff");
+    grid.textContent = "";
+    const n = perPage();
+    const pages = Math.max(1, Math.ceil(data.staff.length / n));
+    page = page % pages;
+    if (!data.staff.length) {
+      grid.append(el("div", { class: "empty" }, hallq.t("暂无工作人员信息", "No staff listed yet")));
+    }
+    data.staff.slice(page * n, page * n + n).forEach(function (s) { grid.append(card(s)); });
+    $("page").textContent = pages > 1 ? (page + 1) + " / " + pages : "";
+  }
+
+  async function load() {
+    try {
+      data = await hallq.api("GET", hallq.hallPath("/wall"));
+    } catch (e) {
+      console.warn("wall: " + e.message);
+    }
+    render();
+  }
+
+  let timer = null;
+  function loadSoon() { clearTimeout(timer); timer = setTimeout(load, 500); }
+
+  applyLayout();
+  window.addEventListener("resize", function () { applyLayout(); render(); });
+  $("lang").addEventListener("click", function () {
+    hallq.setLang(hallq.lang() === "en" ? "zh" : "en");
+    render();
+  });
+  hallq.subscribe({
+    onEvent: function (ev) {
+      if (ev.type === "ticket.rated" || ev.type === "window.signed_in" || ev.type === "window.signed_out") loadSoon();
+    },
+    onReconnect: load,
+  });
+  setInterval(load, 60000);
+  setInterval(function () { page += 1; render(); }, PAGE_MS);
+  render();
+})();
