@@ -1,0 +1,72 @@
+"""Device faults (a kiosk's printer out of paper, cover open, offline): devices report and clear
+their own, managers list and clear them. Thin: read, check access, call services.devices."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from ..domain.errors import Invalid
+from ..services import auth, devices
+from .base import hallq, json_body, openapi, principal
+
+bp = Blueprint("api_devices", __name__, url_prefix="/api/v1")
+
+MANAGERS = ("manager", "admin")
+HALL = [{"name": "hall", "in": "path", "required": True, "schema": {"type": "string"}}]
+FAULT_ID = HALL + [{"name": "fault_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+E4 = {"400": {"description": "bad input"}, "401": {"description": "sign-in required"},
+      "403": {"description": "not allowed"}, "404": {"description": "unknown hall or fault"}}
+
+REPORT = {"type": "object", "required": ["kind"], "additionalProperties": False,
+          "properties": {"kind": {"type": "string", "enum": list(devices.KINDS)},
+                         "message": {"type": "string", "maxLength": 500}}}
+CLEAR_OWN = {"type": "object", "additionalProperties": False,
+             "properties": {"kind": {"type": "string", "enum": list(devices.KINDS)}}}
+
+
+def _hall_id(code):
+    app = hallq()
+    with app.db.read() as conn:
+        return app.hall(conn, code).id
+
+
+@bp.post("/halls/<hall>/devices/faults")
+@openapi("A device reports a fault (event device.fault); an open fault of the same kind is "
+         "returned again, not doubled", body=REPORT, query=HALL, access="kiosk device (any device)",
+         tags=["devices"], responses={"201": {"description": "the fault"}, **E4})
+def report(hall):
+    p = auth.require(principal(), devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
+    body = json_body(REPORT)
+    fault = devices.report(hallq(), hall, p, body["kind"], body.get("message"))
+    return jsonify(fault), (200 if fault.get("repeated") else 201)
+
+
+@bp.get("/halls/<hall>/devices/faults")
+@openapi("Device faults, newest first (?open=1: only those not cleared)", access="manager",
+         query=HALL + [{"name": "open", "in": "query", "required": False,
+                        "schema": {"type": "string", "enum": ["0", "1"]}}],
+         tags=["devices"], responses={"200": {"description": "the faults"}, **E4})
+def faults(hall):
+    auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
+    only_open = request.args.get("open", "0")
+    if only_open not in ("0", "1"):
+        raise Invalid("open must be 0 or 1", code="invalid")
+    return jsonify(devices.list_faults(hallq(), hall, only_open == "1"))
+
+
+@bp.post("/halls/<hall>/devices/faults/<int:fault_id>/clear")
+@openapi("Clear one fault (event device.cleared)", query=FAULT_ID,
+         access="manager, or the device that reported it", tags=["devices"],
+         responses={"200": {"description": "the faults cleared"}, **E4})
+def clear(hall, fault_id):
+    p = auth.require(principal(), roles=MANAGERS, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
+    return jsonify({"cleared": devices.clear(hallq(), hall, p, fault_id=fault_id)})
+
+
+@bp.post("/halls/<hall>/devices/faults/clear")
+@openapi("A device clears all its own open faults (optionally of one kind) when it works again",
+         body=CLEAR_OWN, query=HALL, access="the reporting device", tags=["devices"],
+         responses={"200": {"description": "the faults cleared"}, **E4})
+def clear_own(hall):
+    p = auth.require(principal(), devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
+    body = json_body(CLEAR_OWN, required=False)
+    return jsonify({"cleared": devices.clear(hallq(), hall, p, kind=body.get("kind"))})
