@@ -230,3 +230,20 @@ device_faults = Table(
     Column("created_at", DateTime, nullable=False),
     Column("cleared_at", DateTime),
 )
+
+# Statistics (docs/kpis.md): one roll-up per hall and closed day, so a month's report reads ~30 rows
+# instead of ~100,000 tickets. `data` holds per-service/window/staff aggregates and wait lists.
+stats_daily = Table(
+    "stats_daily", metadata,
+    Column("hall_id", Integer, ForeignKey("halls.id"), primary_key=True),
+    Column("day", String(10), primary_key=True),  # hall-local date
+    Column("version", Integer, nullable=False),  # bumped when a definition changes: recomputed
+    Column("rating_watermark", BigInteger, nullable=False),  # ratings with a higher id are added live
+    Column("data", JSON, nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+)
+Index("ix_events_hall_created", events.c.hall_id, events.c.created_at)
+# covering: a month's 承诺件 counts are read from the index alone
+Index("ix_tickets_hall_outcome_day", tickets.c.hall_id, tickets.c.outcome, tickets.c.day, tickets.c.due_date,
+      tickets.c.delivered_at, tickets.c.service, tickets.c.window, tickets.c.staff_id)
+Index("ix_review_cases_ticket", review_cases.c.ticket_id)

@@ -86,14 +86,14 @@
       renderLive();
     } catch (e) { handle(e); }
   }
+  // Throttled, not debounced: a busy hall sends events all the time and must still refresh.
   function scheduleLive(ms) {
-    clearTimeout(state.liveTimer);
-    state.liveTimer = setTimeout(loadLive, ms);
+    if (state.liveTimer) return;
+    state.liveTimer = setTimeout(function () { state.liveTimer = null; loadLive(); }, ms);
   }
   function scheduleStats(ms) {
-    if (!includesToday()) return;
-    clearTimeout(state.statsTimer);
-    state.statsTimer = setTimeout(loadFigures, ms);
+    if (!includesToday() || state.statsTimer) return;
+    state.statsTimer = setTimeout(function () { state.statsTimer = null; loadFigures(); }, ms);
   }
   function windowClass(w) {
     if (w.status === "paused") return "paused";

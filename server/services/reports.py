@@ -1,0 +1,323 @@
+"""Reports for any range of days: the same tables as JSON (the dashboard), xlsx (a sheet per table,
+Chinese headers) and CSV. `python server.py report --from --to --format xlsx|csv --out FILE` writes
+the same file as GET …/reports. Figures come from services.stats (definitions: docs/kpis.md)."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import select
+
+from . import stats
+
+TABLE_KEYS = ("summary", "services", "windows", "staff", "days", "league", "promised", "reviews")
+
+# column kinds: int, text, min (seconds shown as minutes, 1 decimal), pct (a share 0..1)
+_GROUP_COLS = [
+    ("served", "办结数", "Served", "int"),
+    ("no_show", "过号数", "No-shows", "int"),
+    ("completion_rate", "办结率", "Completion rate", "pct"),
+    ("mean_wait_s", "平均等候(分钟)", "Mean wait (min)", "min"),
+    ("p90_wait_s", "90%等候(分钟)", "P90 wait (min)", "min"),
+    ("mean_service_s", "平均办理(分钟)", "Mean service (min)", "min"),
+]
+_IDLE_COLS = [
+    ("available_s", "在岗时长(分钟)", "On duty (min)", "min"),
+    ("idle_share", "空闲占比", "Idle share", "pct"),
+]
+_RATING_COLS = [
+    ("ratings.count", "评价数", "Ratings", "int"),
+    ("ratings.satisfaction", "满意度", "Satisfaction", "pct"),
+    ("ratings.good_rate", "好评率", "Good-review rate", "pct"),
+    ("ratings.bad", "差评数", "Bad reviews", "int"),
+]
+COLUMNS = {
+    "services": [("name", "业务", "Service", "text"), ("issued", "取号数", "Issued", "int")]
+    + _GROUP_COLS[:2] + [("cancelled", "取消数", "Cancelled", "int"),
+                         ("transferred", "转出数", "Transferred", "int")]
+    + _GROUP_COLS[2:3] + [("mean_wait_s", "平均等候(分钟)", "Mean wait (min)", "min"),
+                          ("median_wait_s", "中位等候(分钟)", "Median wait (min)", "min"),
+                          ("p90_wait_s", "90%等候(分钟)", "P90 wait (min)", "min"),
+                          ("target_wait_min", "目标等候(分钟)", "Target wait (min)", "int"),
+                          ("within_target_share", "目标内叫号占比", "Called within target", "pct"),
+                          ("mean_service_s", "平均办理(分钟)", "Mean service (min)", "min")]
+    + _RATING_COLS,
+    "windows": [("number", "窗口", "Window", "int"), ("name", "名称", "Name", "text"),
+                ("team_name", "团队", "Team", "text")] + _GROUP_COLS + _IDLE_COLS + _RATING_COLS,
+    "staff": [("staff_no", "工号", "Staff no.", "text"), ("name", "姓名", "Name", "text")]
+    + _GROUP_COLS + _IDLE_COLS + _RATING_COLS,
+    "days": [("day", "日期", "Day", "text"), ("issued", "取号数", "Issued", "int"),
+             ("served", "办结数", "Served", "int"), ("no_show", "过号数", "No-shows", "int"),
+             ("cancelled", "取消数", "Cancelled", "int"),
+             ("mean_wait_s", "平均等候(分钟)", "Mean wait (min)", "min")] + _RATING_COLS[:2],
+    "league": [("rank", "名次", "Rank", "int"), ("name", "团队", "Team", "text"),
+               ("windows_text", "窗口", "Windows", "text"), ("cases", "办件数", "Cases", "int"),
+               ("completion_rate", "办结率", "Completion rate", "pct"),
+               ("good_rate", "好评率", "Good-review rate", "pct"), ("score", "综合得分", "Score", "num"),
+               ("flag_text", "旗帜", "Flag", "text")],
+    "promised": [("number", "号码", "Number", "text"), ("service_name", "业务", "Service", "text"),
+                 ("window", "窗口", "Window", "int"), ("staff", "经办人", "Staff", "text"),
+                 ("day", "受理日期", "Accepted", "text"), ("due_date", "承诺办结日期", "Due", "text"),
+                 ("state_text", "状态", "State", "text"),
+                 ("delivered_at", "办结送达时间", "Delivered", "text")],
+    "reviews": [("id", "案件编号", "Case", "int"), ("number", "号码", "Number", "text"),
+                ("level_text", "评价", "Rating", "text"), ("window", "窗口", "Window", "int"),
+                ("staff", "经办人", "Staff", "text"), ("day", "办理日期", "Visit day", "text"),
+                ("due_date", "整改期限", "Due", "text"), ("state_text", "状态", "State", "text"),
+                ("closed_at", "办结时间", "Closed", "text")],
+    "summary": [("metric", "指标", "Measure", "text"), ("value", "数值", "Value", "num"),
+                ("unit", "单位", "Unit", "text")],
+}
+TITLES = {"summary": ("总览", "Summary"), "services": ("按业务", "By service"),
+          "windows": ("按窗口", "By window"), "staff": ("按人员", "By staff"),
+          "days": ("按日", "By day"), "league": ("擂台", "League"),
+          "promised": ("承诺件", "Promised cases"), "reviews": ("差评整改", "Bad-review cases")}
+STATE_TEXT = {"overdue": ("逾期", "overdue"), "pending": ("办理中", "pending"),
+              "delivered": ("按时办结", "delivered on time"), "delivered_late": ("逾期办结", "delivered late"),
+              "open": ("整改中", "open"), "closed": ("已办结", "closed"), "closed_late": ("逾期办结", "closed late"),
+              "voided": ("已作废", "voided")}
+LEVEL_TEXT = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
+
+def _get(row: dict, key: str):
+    if "." not in key:
+        return row.get(key)
+    for part in key.split("."):
+        row = row.get(part) if isinstance(row, dict) else None
+    return row
+
+
+def _cell(value, kind):
+    if value is None:
+        return None
+    if kind == "min":
+        return round(value / 60, 1)
+    return value
+
+
+def _local(hall, dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc).astimezone(hall.config.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _summary_rows(st: dict) -> list[dict]:
+    tk, w, s, r = st["tickets"], st["wait_s"], st["service_s"], st["ratings"]
+    m = lambda v: None if v is None else round(v / 60, 1)  # noqa: E731
+    rows = [
+        ("取号数 (issued)", tk["issued"], "件"), ("办结数 (served)", tk["served"], "件"),
+        ("过号数 (no-show)", tk["no_show"], "件"), ("取消数 (cancelled)", tk["cancelled"], "件"),
+        ("转办数 (transferred)", tk["transferred"], "件"),
+        ("平均等候 (mean wait)", m(w["mean"]), "分钟"), ("中位等候 (median wait)", m(w["median"]), "分钟"),
+        ("90%等候 (p90 wait)", m(w["p90"]), "分钟"),
+        ("平均办理 (mean service)", m(s["mean"]), "分钟"), ("中位办理 (median service)", m(s["median"]), "分钟"),
+        ("目标内叫号占比 (called within target)", st["within_target"]["share"], "%"),
+        ("办结率 (completion rate)", st["completion"]["rate"], "%"),
+        ("窗口空闲占比 (idle share)", st["idle"]["share"], "%"),
+        ("评价数 (ratings)", r["count"], "件"), ("满意度 (satisfaction)", r["satisfaction"], "%"),
+        ("好评率 (good-review rate)", r["good_rate"], "%"), ("差评数 (bad reviews)", r["bad"], "件"),
+        ("承诺件 (promised)", st["promised"]["total"], "件"),
+        ("承诺件逾期 (promised overdue)", st["promised"]["overdue"], "件"),
+        ("差评整改中 (review cases open)", st["review_cases"]["open"], "件"),
+        ("差评整改逾期 (review cases overdue)", st["review_cases"]["overdue"], "件"),
+    ]
+    return [{"metric": a, "value": b, "unit": c} for a, b, c in rows]
+
+
+def _promised_ordered(conn, hall, d1: date, d2: date, today: date, limit: int | None):
+    """(state, row) of the period's promised cases: overdue, pending, delivered late, delivered;
+    each by due date and number. With a limit only that many rows are read (a month has thousands)."""
+    from ..store import tables as t
+    tk = t.tickets.c
+    cols = (tk.id, tk.number, tk.service, tk.window, tk.staff_id, tk.day, tk.due_date, tk.delivered_at)
+    where = (tk.hall_id == hall.id, tk.outcome == "promised", tk.day >= d1.isoformat(),
+             tk.day <= d2.isoformat())
+    order = (tk.due_date, tk.number, tk.id)
+    q = select(*cols).where(*where, tk.delivered_at.is_(None)).order_by(*order)
+    out = [(stats.promised_state(hall, r, today), r) for r in conn.execute(q.limit(limit))]
+    if limit is not None and len(out) >= limit:
+        return out
+    late = [r for r in conn.execute(select(*cols).where(
+        *where, tk.delivered_at.is_not(None), tk.due_date.is_not(None),
+        tk.delivered_at >= stats._after_day_sql(conn, hall, tk.due_date, d1)).order_by(*order))
+        if stats.promised_state(hall, r, today) == "delivered_late"]
+    out += [("delivered_late", r) for r in late]
+    room = None if limit is None else limit - len(out)
+    if room is not None and room <= 0:
+        return out[:limit]
+    skip = {r.id for r in late}
+    q = select(*cols).where(*where, tk.delivered_at.is_not(None)).order_by(*order)
+    rows = conn.execute(q.limit(None if room is None else room + len(skip))).all()
+    out += [("delivered", r) for r in rows if r.id not in skip]
+    return out if limit is None else out[:limit]
+
+
+def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
+                limit: int | None = None) -> tuple[list, list, int, int]:
+    """Promised and review cases, overdue first; rows made for the first `limit` only (the page)."""
+    today = stats._local_day(hall, now)
+    svc_names = {s.code: s.name for s in hall.config.services}
+    order = {"overdue": 0, "pending": 1, "open": 1, "delivered_late": 2, "closed_late": 2,
+             "delivered": 3, "closed": 3, "voided": 4}
+    promised = []
+    for st, r in _promised_ordered(conn, hall, d1, min(d2, today), today, limit):
+        u = users.get(r.staff_id)
+        promised.append({"id": r.id, "number": r.number, "service": r.service,
+                         "service_name": svc_names.get(r.service, r.service), "window": r.window,
+                         "staff": u.name if u else None, "day": r.day,
+                         "due_date": r.due_date.isoformat() if r.due_date else None, "state": st,
+                         "state_text": STATE_TEXT[st][0], "delivered_at": _local(hall, r.delivered_at)})
+    rkeyed = []
+    for r in stats._review_rows(conn, hall, d1, min(d2, today), ids):
+        st = stats.review_state(hall, r, today)
+        rkeyed.append((order[st], r.due_date, r.id, st, r))
+    rkeyed.sort(key=lambda x: x[:3])
+    reviews = []
+    for _o, _d, _i, st, r in rkeyed[:limit]:
+        u = users.get(r.staff_id)
+        reviews.append({"id": r.id, "number": r.number, "level": r.level,
+                        "level_text": f"{r.level} {LEVEL_TEXT.get(r.level, '')}", "window": r.window,
+                        "staff": u.name if u else None, "day": r.day,
+                        "due_date": r.due_date.isoformat(), "state": st, "state_text": STATE_TEXT[st][0],
+                        "closed_at": _local(hall, r.closed_at)})
+    return promised, reviews, len(rkeyed)
+
+
+def _table(key: str, rows: list[dict]) -> dict:
+    cols = COLUMNS[key]
+    return {"key": key, "title": TITLES[key][0], "title_en": TITLES[key][1],
+            "columns": [{"key": k, "zh": zh, "en": en, "kind": kind} for k, zh, en, kind in cols],
+            "rows": [[_cell(_get(r, k), kind) for k, _zh, _en, kind in cols] for r in rows]}
+
+
+def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | None = None) -> dict:
+    """Every table of the report (JSON-ready): columns with Chinese and English headers, rows.
+    `list_limit` keeps the first rows of the case lists (their `total_rows` says how many exist)."""
+    now = app.now()
+    with app.db.read() as conn:
+        hall = app.hall(conn, hall_code)
+        d1, d2 = stats.parse_range(date_from, date_to, stats._local_day(hall, now))
+        st = stats.compute(app, conn, hall, d1, d2, now)
+        users = stats._names(conn, hall)
+        promised, reviews, n_reviews = _case_lists(
+            app, conn, hall, d1, d2, now, users, tuple(st["ticket_ids"]), list_limit)
+    lg = stats.league_from(hall, st)
+    team_names = {r["team"]: r["name"] for r in lg["teams"]}
+    for w in st["windows"]:
+        w["team_name"] = team_names.get(w["team"], w["team"])
+    for r in lg["teams"]:
+        r["windows_text"] = ",".join(str(n) for n in r["windows"])
+        r["flag_text"] = {"red": "红旗", "yellow": "黄旗"}.get(r["flag"], "")
+    tables = [_table("summary", _summary_rows(st)), _table("services", st["services"]),
+              _table("windows", st["windows"]), _table("staff", st["staff"]),
+              _table("days", st["by_day"]), _table("league", lg["teams"]),
+              _table("promised", promised), _table("reviews", reviews)]
+    tables[-2]["total_rows"], tables[-1]["total_rows"] = st["promised"]["total"], n_reviews
+    return {"hall": hall.code, "hall_name": hall.config.name, "from": d1.isoformat(),
+            "to": d2.isoformat(), "generated_at": st["generated_at"], "definitions": "docs/kpis.md",
+            "tables": tables}
+
+
+# ---------------------------------------------------------------- files
+
+
+def _filename(rep: dict, ext: str, table: str | None = None) -> str:
+    tail = f"-{table}" if table else ""
+    return f"hallq-{rep['hall']}-{rep['from']}-{rep['to']}{tail}.{ext}"
+
+
+def to_xlsx(rep: dict) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    wb = Workbook()
+    wb.remove(wb.active)
+    head_fill = PatternFill("solid", fgColor="DCE6F1")
+    for tb in rep["tables"]:
+        ws = wb.create_sheet(tb["title"])
+        ws.append([c["zh"] for c in tb["columns"]])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.fill = head_fill
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        for row in tb["rows"]:
+            ws.append(row)
+        for i, col in enumerate(tb["columns"], 1):
+            letter = get_column_letter(i)
+            ws.column_dimensions[letter].width = max(10, min(40, 2.2 * len(col["zh"]) + 2))
+            fmt = {"pct": "0.0%", "min": "0.0"}.get(col["kind"])
+            if tb["key"] == "summary" and col["key"] == "value":
+                fmt = None
+            if fmt:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                    cell.number_format = fmt
+        if tb["key"] == "summary":
+            for r in range(2, ws.max_row + 1):
+                if ws.cell(r, 3).value == "%":
+                    ws.cell(r, 2).number_format = "0.0%"
+            ws.column_dimensions["A"].width = 40
+        ws.freeze_panes = "A2"
+    meta = wb.create_sheet("说明")
+    meta.append(["大厅", rep["hall_name"]])
+    meta.append(["统计期间", f"{rep['from']} 至 {rep['to']}"])
+    meta.append(["生成时间 (UTC)", rep["generated_at"]])
+    meta.append(["指标定义", "docs/kpis.md"])
+    meta.column_dimensions["A"].width = 18
+    meta.column_dimensions["B"].width = 40
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _csv_value(v, kind):
+    if v is None:
+        return ""
+    if kind == "pct":
+        return f"{v * 100:.1f}%"
+    return v
+
+
+def to_csv(rep: dict, table: str | None = None) -> bytes:
+    """UTF-8 with BOM (Excel opens Chinese right). One table, or all of them one after another, each
+    under a line with its title and separated by a blank line."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    chosen = [tb for tb in rep["tables"] if table in (None, tb["key"])]
+    for i, tb in enumerate(chosen):
+        if table is None:
+            if i:
+                w.writerow([])
+            w.writerow([f"# {tb['title']} ({tb['title_en']})"])
+        w.writerow([c["zh"] for c in tb["columns"]])
+        pct_rows = tb["key"] == "summary"
+        for row in tb["rows"]:
+            kinds = [c["kind"] for c in tb["columns"]]
+            if pct_rows and row[2] == "%":
+                kinds[1] = "pct"
+            w.writerow([_csv_value(v, k) for v, k in zip(row, kinds)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def render(rep: dict, fmt: str, table: str | None = None) -> tuple[bytes, str, str]:
+    if fmt == "xlsx":
+        return (to_xlsx(rep), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                _filename(rep, "xlsx"))
+    return to_csv(rep, table), "text/csv", _filename(rep, "csv", table)
+
+
+def cli_report(ctx, args) -> Path:
+    """`server.py report --from --to --format xlsx|csv --out FILE [--hall main]`."""
+    from ..domain.errors import HallqError
+    fmt = getattr(args, "format", None) or "xlsx"
+    try:
+        rep = build(ctx, getattr(args, "hall", None) or "main", args.date_from, args.date_to)
+    except HallqError as exc:
+        raise SystemExit(f"hallq: {exc.message}") from None
+    body, _mime, name = render(rep, fmt, getattr(args, "table", None))
+    out = Path(getattr(args, "out", None) or name)
+    out.write_bytes(body)
+    print(f"hallq: report {rep['from']}..{rep['to']} ({fmt}) written to {out}")
+    return out
+
