@@ -1,4 +1,4 @@
-"""`python server.py …`: run, init, user add, device add/revoke, report, demo."""
+"""`python server.py …`: run, init, user add, device add/revoke, report, demo, backup, restore, purge."""
 from __future__ import annotations
 
 import argparse
@@ -56,6 +56,9 @@ def cmd_run(args):
     from .runner import serve
     from .services.bus import EventBus
     ctx.bus = EventBus(ctx.db).start()
+    from .services import backup, privacy
+    backup.register(ctx)  # daily automatic backup (maintenance loop)
+    privacy.register(ctx)  # daily erasure of personal data past retention
     app = create_app(ctx)
     serve(app, args.listen, args.threads)
 
@@ -98,6 +101,33 @@ def cmd_report(args):
     ctx = _ctx()
     ensure_db(ctx)
     reports.cli_report(ctx, args)
+
+
+def cmd_backup(args):
+    ctx = _ctx()
+    from .services import backup
+    out = backup.backup(ctx, args.out)
+    if args.prune:
+        backup.prune(ctx)
+    print(f"hallq: backup written to {out}")
+
+
+def cmd_restore(args):
+    ctx = _ctx()
+    from .services import backup
+    saved = backup.restore(ctx, args.file, force=args.force)
+    if saved:
+        print(f"hallq: the database before the restore was saved to {saved}")
+    print(f"hallq: database restored from {args.file}; start the server again")
+
+
+def cmd_purge(args):
+    ctx = _ctx()
+    ensure_db(ctx)
+    from .services import privacy
+    n = privacy.purge(ctx, args.older_than_days, args.hall)
+    print(f"hallq: personal data erased from {n['tickets']} ticket(s) and "
+          f"{n['appointments']} appointment(s)")
 
 
 def cmd_demo(args):
@@ -151,6 +181,21 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", help="output file (default report-FROM-TO.xlsx)")
     rp.add_argument("--hall", default="main")
     rp.set_defaults(func=cmd_report)
+
+    bk = sub.add_parser("backup", help="write a backup (SQLite online copy / pg_dump custom format)")
+    bk.add_argument("--out", help="file (default HALLQ_BACKUP_DIR or var/backups, timestamped)")
+    bk.add_argument("--prune", action="store_true", help="also drop automatic backups beyond HALLQ_BACKUP_KEEP")
+    bk.set_defaults(func=cmd_backup)
+
+    rs = sub.add_parser("restore", help="replace the database with a backup (stop the server first)")
+    rs.add_argument("file")
+    rs.add_argument("--force", action="store_true", help="restore even if the database looks in use")
+    rs.set_defaults(func=cmd_restore)
+
+    pg = sub.add_parser("purge", help="erase residents' personal data older than the retention")
+    pg.add_argument("--older-than-days", type=int, help="default: the hall's [privacy] retention_days")
+    pg.add_argument("--hall", help="only this hall (default: every hall)")
+    pg.set_defaults(func=cmd_purge)
 
     dm = sub.add_parser("demo", help="demo hall: accounts, devices, server (+ kiosk, display, caller)")
     dm.add_argument("--listen", default=None)

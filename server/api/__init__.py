@@ -6,6 +6,7 @@ import logging
 from flask import Flask, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from ..domain.errors import HallqError
 from ..services.context import Hallq, create_hallq
@@ -19,8 +20,18 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: d
        "object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'")
 
 
+class BoundedInt(IntegerConverter):
+    """<int:…> path parts fit the database's INTEGER columns (ids, window numbers); a larger
+    number is an unknown thing (404), not an overflow inside the database driver (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(app_ctx: Hallq | None = None, **kw) -> Flask:
     app = Flask(__name__, static_folder=None)
+    app.url_map.converters["int"] = BoundedInt  # before any rule: every <int:…> is bounded
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     ctx = app_ctx or create_hallq(**kw)
@@ -31,7 +42,7 @@ def create_app(app_ctx: Hallq | None = None, **kw) -> Flask:
     app.register_blueprint(v1.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(openapi.bp)
-    _register_optional(app)
+    _register_parts(app)
     from ..web import bp as web_bp
     app.register_blueprint(web_bp)
 
@@ -65,14 +76,9 @@ def create_app(app_ctx: Hallq | None = None, **kw) -> Flask:
     return app
 
 
-def _register_optional(app):
-    """Blueprints of the other parts (cases, stats, appointments, announcements) when present."""
-    import importlib
-    for name in ("cases", "stats", "appointments", "announcements", "admin", "devices"):
-        try:
-            mod = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
+def _register_parts(app):
+    """Blueprints of the other parts: review/promised cases, statistics, appointments,
+    announcements, devices."""
+    from . import announcements, appointments, cases, devices, stats
+    for mod in (cases, stats, appointments, announcements, devices):
         app.register_blueprint(mod.bp)
