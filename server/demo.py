@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -82,7 +83,29 @@ def prepare(ctx) -> dict:
 
 def _spawn(args: list[str], env: dict, log_name: str, var: Path):
     log = open(var / log_name, "ab")
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # its own process group, so stopping it also stops what it started (xvfb-run -> Xvfb + kiosk)
+    extra = {"start_new_session": True} if os.name == "posix" else {
+        "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, **extra)
+
+
+def _stop(child: subprocess.Popen, timeout: float = 10):
+    if child.poll() is not None:
+        return
+    try:
+        if os.name == "posix":
+            os.killpg(child.pid, signal.SIGTERM)
+        else:
+            child.terminate()
+        child.wait(timeout)
+    except subprocess.TimeoutExpired:
+        if os.name == "posix":
+            os.killpg(child.pid, signal.SIGKILL)
+        else:
+            child.kill()
+        child.wait(5)
+    except ProcessLookupError:
+        pass
 
 
 def run_demo(args):
@@ -139,4 +162,4 @@ def run_demo(args):
         serve(create_app(ctx), listen)
     finally:
         for child in children:
-            child.terminate()
+            _stop(child)

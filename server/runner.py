@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 
 log = logging.getLogger("hallq")
@@ -35,6 +36,10 @@ def maintenance_loop(ctx, stop: threading.Event, every_s: float = 600):
         stop.wait(every_s)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def serve(app, listen: str | None = None, threads: int | None = None):
     from waitress import serve as waitress_serve
     host, port = parse_listen(listen or os.environ.get("HALLQ_LISTEN", "0.0.0.0:8080"))
@@ -45,6 +50,10 @@ def serve(app, listen: str | None = None, threads: int | None = None):
                      name="hallq-maintenance").start()
     log.info("hallq listening on http://%s:%d (%s, %d threads)", host, port, ctx.db.kind, threads)
     print(f"hallq: serving on http://{host}:{port}/ ({ctx.db.kind})", flush=True)
+    if threading.current_thread() is threading.main_thread():
+        # a service manager's stop (systemd, the demo's parent) shuts down like Ctrl-C: the
+        # server stops cleanly and the demo stops its kiosk and announcer
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         waitress_serve(app, host=host, port=port, threads=threads,
                        connection_limit=threads + 300, channel_timeout=120, ident="hallq",
