@@ -17,7 +17,9 @@ numbers in Latin text as English words); English is `en` (gmw/en).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import gc
 import io
 import logging
 import math
@@ -78,6 +80,14 @@ class SpeechEngine:
         self.backend_used: str | None = None
 
     # -- pyttsx3
+    def _drop_engine(self):
+        if self._lock.acquire(timeout=2):  # a daemon thread may be mid-render at exit
+            try:
+                self._engine = None
+            finally:
+                self._lock.release()
+            gc.collect()
+
     def _pyttsx3(self):
         if self._engine is None and not self._engine_failed and self.backend != "espeak":
             try:
@@ -87,6 +97,9 @@ class SpeechEngine:
                     self._engine = pyttsx3.init()
                 self._engine.setProperty("rate", self.rate)
                 self._engine.setProperty("volume", self.volume)
+                # drop the engine while the interpreter is whole: pyttsx3's driver destructor run
+                # at shutdown prints a traceback (its module globals are gone by then)
+                atexit.register(self._drop_engine)
             except (ImportError, RuntimeError, OSError) as exc:
                 if self.backend == "pyttsx3":
                     raise SpeechError(f"pyttsx3 cannot start: {exc}") from exc
