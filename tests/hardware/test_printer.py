@@ -254,8 +254,18 @@ def test_open_printer_maps_urls_to_transports(tmp_path):
         TicketPrinter("dummy://", mode="fancy")
 
 
-def test_usb_and_cups_urls_explain_a_missing_library():
-    for url in ("usb://0416:5011", "cups://TM-T20"):
+def test_a_usb_printer_that_is_not_plugged_in_is_offline_not_a_crash():
+    """The most common kiosk printer is on USB (pyusb + libusb are installed with hallq): a URL
+    naming a printer that is not there reads as offline, so the kiosk shows the ticket on screen."""
+    tp = TicketPrinter("usb://0416:5011")  # no such device on a test machine
+    assert tp.status() is PrinterStatus.OFFLINE
+    with pytest.raises(PrinterFault) as caught:
+        tp.print_ticket(sample_ticket())
+    assert caught.value.status is PrinterStatus.OFFLINE
+
+
+def test_cups_urls_explain_a_missing_library():
+    for url in ("cups://TM-T20",):
         try:
             p = open_printer(url)
         except PrinterConfigError as exc:
