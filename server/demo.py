@@ -146,6 +146,7 @@ def run_demo(args):
     print(f"  Evaluator (window 1):   {base}/evaluator/1?token={info['devices']['evaluator-1']}")
     print(f"  Dashboard (manager):    {base}/dashboard")
     print(f"  Review/promised cases:  {base}/manager/cases")
+    print(f"  Accounts and devices:   {base}/admin")
     print(f"  Booking (phone):        {base}/book")
     print(f"  Staff wall (阳光台):     {base}/wall")
     print(f"  API / OpenAPI:          {base}/api/v1/health  {base}/api/openapi.json")

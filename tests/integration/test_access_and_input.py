@@ -53,7 +53,25 @@ def matrix(api):
         ("POST", hp("/windows/1/transfer"), {"service": "agri"}, {"staff", "keypad"}),
         ("POST", hp("/windows/1/pause"), {"reason": "会议"}, {"staff", "keypad"}),
         ("POST", hp("/windows/1/resume"), None, {"staff", "keypad"}),
+        # the admin page (/admin): managers read, only admins change; rows act on their own account
+        # and device, made by the first of them, so the roles above keep their tokens
+        ("GET", hp("/users"), None, {"manager", "admin"}),
+        ("POST", hp("/users"), {"username": "matrix", "password": "Matrix-2026", "role": "staff"},
+         {"admin"}),
+        ("PATCH", hp("/users/matrix"), {"duties": "综合受理"}, {"admin"}),
+        ("POST", hp("/users/matrix/password"), {"password": "Matrix-2027"}, {"admin"}),
+        ("POST", hp("/users/matrix/photo"), {"image": _PNG}, {"admin"}),
+        ("POST", hp("/users/matrix/disable"), None, {"admin"}),
+        ("POST", hp("/users/matrix/enable"), None, {"admin"}),
+        ("GET", hp("/devices"), None, {"manager", "admin"}),
+        ("POST", hp("/devices"), {"name": "matrix-kiosk", "kind": "kiosk"}, {"admin"}),
+        ("POST", hp("/devices/matrix-kiosk/revoke"), None, {"admin"}),
+        ("POST", hp("/devices/matrix-kiosk/token"), None, {"admin"}),
     ]
+
+
+_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYGAAAAAEAAH2FzhVAAAAAElF"
+        "TkSuQmCC")  # a 1×1 PNG
 
 
 def test_every_role_against_every_endpoint(hall):
