@@ -1,6 +1,7 @@
 """Shared bits of the benchmarks: a server process on a scratch database, raw SSE subscribers."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import selectors
@@ -92,50 +93,82 @@ class BenchServer:
                 p.kill()
 
 
-class Subscribers:
-    """N raw SSE connections read by one selector thread; records when each event id arrives."""
+EVENT_LINE = re.compile(rb"id: (\d+)\nevent: ([a-z_.]+)\n")
 
-    PATTERN = re.compile(rb"id: (\d+)\nevent: ([a-z_.]+)\n")
+
+def _read_streams(port, path, n, ready, stop, q):
+    """Child process: n raw SSE connections on one selector; sends (event id, arrival) batches.
+    Reading in its own process keeps the bench's client threads from delaying the clock."""
+    sel = selectors.DefaultSelector()
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n".encode())
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ, {"buf": b"", "open": False})
+        socks.append(s)
+    opened, batch, last_send = 0, [], time.perf_counter()
+    while not stop.is_set():
+        for key, _ in sel.select(0.05):
+            try:
+                data = key.fileobj.recv(262144)
+            except (BlockingIOError, ConnectionError):
+                continue
+            now = time.perf_counter()  # CLOCK_MONOTONIC: comparable with the parent's clock
+            if not data:
+                sel.unregister(key.fileobj)
+                continue
+            st = key.data
+            buf = st["buf"] + data
+            if not st["open"] and b"retry:" in buf:
+                st["open"] = True
+                opened += 1
+                if opened == n:
+                    ready.set()
+            end = 0
+            for m in EVENT_LINE.finditer(buf):
+                batch.append((int(m.group(1)), now))
+                end = m.end()
+            st["buf"] = buf[end:][-8192:]
+        if batch and time.perf_counter() - last_send > 0.02:
+            q.put(batch)
+            batch, last_send = [], time.perf_counter()
+    if batch:
+        q.put(batch)
+    q.put(None)
+    for s in socks:
+        s.close()
+
+
+class Subscribers:
+    """N raw SSE connections read in a child process; records when each event id arrives."""
 
     def __init__(self, port, hall="main", n=200, path=None):
         self.port, self.n = port, n
         self.path = path or f"/api/v1/halls/{hall}/events"
         self.arrivals: dict[int, list[float]] = {}
-        self.sel = selectors.DefaultSelector()
-        self.socks = []
-        self.stop_flag = False
         self.lock = threading.Lock()
 
-    def connect(self):
-        for _ in range(self.n):
-            s = socket.create_connection(("127.0.0.1", self.port))
-            s.sendall(f"GET {self.path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n".encode())
-            s.setblocking(False)
-            self.sel.register(s, selectors.EVENT_READ, {"buf": b""})
-            self.socks.append(s)
-        self.thread = threading.Thread(target=self._loop, daemon=True)
+    def connect(self, timeout=60):
+        mp = multiprocessing.get_context("spawn")
+        self.ready, self.stop_ev, self.q = mp.Event(), mp.Event(), mp.Queue()
+        self.proc = mp.Process(target=_read_streams, daemon=True,
+                               args=(self.port, self.path, self.n, self.ready, self.stop_ev, self.q))
+        self.proc.start()
+        self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()
+        if not self.ready.wait(timeout):
+            raise RuntimeError(f"not all {self.n} subscribers connected in {timeout} s")
         return self
 
-    def _loop(self):
-        while not self.stop_flag:
-            for key, _ in self.sel.select(0.2):
-                try:
-                    data = key.fileobj.recv(65536)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    self.sel.unregister(key.fileobj)
-                    continue
-                now = time.perf_counter()
-                st = key.data
-                buf = st["buf"] + data
-                last_end = 0
-                for m in self.PATTERN.finditer(buf):
-                    with self.lock:
-                        self.arrivals.setdefault(int(m.group(1)), []).append(now)
-                    last_end = m.end()
-                st["buf"] = buf[last_end:][-4096:]
+    def _drain(self):
+        while True:
+            batch = self.q.get()
+            if batch is None:
+                return
+            with self.lock:
+                for eid, at in batch:
+                    self.arrivals.setdefault(eid, []).append(at)
 
     def wait_for(self, event_id, count=None, timeout=10):
         count = count or self.n
@@ -148,9 +181,6 @@ class Subscribers:
         return False
 
     def close(self):
-        self.stop_flag = True
-        for s in self.socks:
-            try:
-                s.close()
-            except OSError:
-                pass
+        self.stop_ev.set()
+        self.thread.join(10)
+        self.proc.join(10)
