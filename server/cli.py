@@ -59,6 +59,8 @@ def cmd_run(args):
     from .services import backup, privacy
     backup.register(ctx)  # daily automatic backup (maintenance loop)
     privacy.register(ctx)  # daily erasure of personal data past retention
+    from .services import stats
+    stats.register(ctx)  # roll-ups of closed days, ready before the morning's first report
     app = create_app(ctx)
     serve(app, args.listen, args.threads)
 

@@ -943,3 +943,32 @@ def overview(app, principal, date_from=None, date_to=None) -> dict:
     return {"from": rng[0].isoformat() if rng else date_from, "to": rng[1].isoformat() if rng else date_to,
             "halls": rows}
 
+
+
+# ---------------------------------------------------------------- nightly roll-ups
+
+ROLLUP_DAYS = 40  # closed days kept rolled up ahead of the first report that reads them
+
+
+def daily_rollup(app) -> int:
+    """The maintenance loop's job: roll up the closed days of the last ROLLUP_DAYS of every hall,
+    so the first report of the morning reads roll-ups instead of computing them (days already
+    stored are skipped, so this is cheap after the first run)."""
+    with app.db.read() as conn:
+        codes = list(conn.execute(select(t.halls.c.code)).scalars())
+    done = app.__dict__.setdefault("_rollups_done", {})  # hall -> the local day last rolled up
+    stored = 0
+    for code in codes:
+        with app.db.read() as conn:
+            today = app.hall(conn, code).local_day(app.now())
+        if done.get(code) == today:
+            continue
+        stored += rollup(app, code, today - timedelta(days=ROLLUP_DAYS), today - timedelta(days=1))
+        done[code] = today
+    return stored
+
+
+def register(ctx) -> None:
+    jobs = ctx.__dict__.setdefault("daily_jobs", [])
+    if daily_rollup not in jobs:
+        jobs.append(daily_rollup)

@@ -97,6 +97,22 @@ def test_the_closed_day_reads_the_same_from_its_roll_up_and_takes_late_changes(s
     assert {w["number"]: w["completion_rate"] for w in body["windows"]}[2] == 0.5
 
 
+def test_the_nightly_job_rolls_up_closed_days_before_anyone_reads_them(seeded):
+    api, ctx, clock = seeded
+    from server.services import stats
+    def rolled_up():
+        with ctx.db.read() as conn:
+            return {row.day for row in conn.execute(select(t.stats_daily))}
+    stats.daily_rollup(ctx)
+    assert "2025-03-11" not in rolled_up()  # the seeded day is still open
+    clock.at("07:00", date(2025, 3, 12))
+    assert stats.daily_rollup(ctx) >= 1
+    assert "2025-03-11" in rolled_up() and "2025-03-12" not in rolled_up()
+    assert stats.daily_rollup(ctx) == 0  # once a day
+    login(api, "boss")
+    check_day(api.get(api.hp("/stats") + Q, "boss").body)  # the figures read from the roll-up
+
+
 def test_report_tables_xlsx_and_csv_carry_the_same_figures(seeded, tmp_path, monkeypatch):
     api, ctx, clock = seeded
     r = api.get(api.hp("/reports") + Q + "&format=xlsx", "boss")
