@@ -36,10 +36,6 @@ def maintenance_loop(ctx, stop: threading.Event, every_s: float = 600):
         stop.wait(every_s)
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def serve(app, listen: str | None = None, threads: int | None = None):
     from waitress import serve as waitress_serve
     host, port = parse_listen(listen or os.environ.get("HALLQ_LISTEN", "0.0.0.0:8080"))
@@ -51,9 +47,15 @@ def serve(app, listen: str | None = None, threads: int | None = None):
     log.info("hallq listening on http://%s:%d (%s, %d threads)", host, port, ctx.db.kind, threads)
     print(f"hallq: serving on http://{host}:{port}/ ({ctx.db.kind})", flush=True)
     if threading.current_thread() is threading.main_thread():
-        # a service manager's stop (systemd, the demo's parent) shuts down like Ctrl-C: the
-        # server stops cleanly and the demo stops its kiosk and announcer
+        # Ctrl-C and a service manager's stop (systemd, the demo's parent) shut down cleanly: open
+        # event streams end first (else waitress waits for their threads), then the server stops
+        # and the demo stops its kiosk and announcer
+        def _interrupt(signum, frame):
+            if ctx.bus:
+                ctx.bus.stop()
+            raise KeyboardInterrupt
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         waitress_serve(app, host=host, port=port, threads=threads,
                        connection_limit=threads + 300, channel_timeout=120, ident="hallq",
