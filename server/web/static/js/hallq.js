@@ -30,14 +30,22 @@
     if (token) headers["Authorization"] = "Bearer " + token;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (opts.idempotencyKey) headers["Idempotency-Key"] = opts.idempotencyKey;
-    let resp;
+    // A request that hangs (a half-open connection after a network drop or a server kill) must
+    // not freeze the page: give up after timeoutMs, so the page's retry asks again.
+    const abort = new AbortController();
+    const timer = setTimeout(function () { abort.abort(); }, opts.timeoutMs || 20000);
+    let resp, data = null;
     try {
-      resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch (e) {
-      throw new ApiError(0, "network", hallq.t("网络连接失败,请稍候重试", "Network error, retrying soon"));
+      try {
+        resp = await fetch(path, { method, headers, signal: abort.signal,
+                                   body: body === undefined ? undefined : JSON.stringify(body) });
+      } catch (e) {
+        throw new ApiError(0, "network", hallq.t("网络连接失败,请稍候重试", "Network error, retrying soon"));
+      }
+      try { data = await resp.json(); } catch (e) { data = null; }
+    } finally {
+      clearTimeout(timer);
     }
-    let data = null;
-    try { data = await resp.json(); } catch (e) { data = null; }
     if (!resp.ok) {
       throw new ApiError(resp.status, (data && data.error) || "http_" + resp.status,
         (data && data.message) || resp.statusText);
