@@ -173,11 +173,16 @@
   function refresh() {
     if (st.refreshing) { st.again = true; return st.refreshing; }
     st.refreshing = (async function () {
-      do {
-        st.again = false;
-        await loadState();
-      } while (st.again);
-      st.refreshing = null;
+      try {
+        do {
+          st.again = false;
+          await loadState();
+        } while (st.again);
+      } catch (e) {
+        console.error(e);  // an error must never leave refresh() stuck: the next one must run
+      } finally {
+        st.refreshing = null;
+      }
     })();
     return st.refreshing;
   }

@@ -214,9 +214,14 @@
       state.windows = keep;
     }
     if (services) state.services = services;
-    state.replay.forEach(applyEvent);
-    state.refreshing -= 1;
-    if (state.refreshing === 0) state.replay = [];
+    try {
+      state.replay.forEach(applyEvent);
+    } catch (e) {
+      console.error(e);  // one bad event must not leave the display stuck in "refreshing"
+    } finally {
+      state.refreshing -= 1;
+      if (state.refreshing === 0) state.replay = [];
+    }
     if (recent) {
       (recent.items || []).slice().reverse().forEach(function (a) {
         addCall({ event_id: a.event_id, number: a.number, window: a.window, type: a.type, at: a.at });

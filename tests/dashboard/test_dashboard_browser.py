@@ -104,7 +104,7 @@ def test_a_call_made_through_the_api_shows_up_live(chromium, live):
         expect(page.locator("#queues tr[data-service=social] td.waiting")).to_have_text("1", timeout=5000)
         expect(page.locator("[data-kpi=issued] .value")).to_have_text("2")
         expect(page.locator("[data-kpi=served] .value")).to_have_text("0")
-        assert re.match(r"已叫 \d+:\d\d", card.locator(".w-time").inner_text())
+        expect(card.locator(".w-time")).to_have_text(re.compile(r"已叫 \d+:\d\d"), timeout=5000)
         page.screenshot(path=str(SHOTS / "dashboard-live-call.png"), full_page=True)
         assert not errors, errors
     finally:

@@ -82,8 +82,7 @@
           else if (e.status) message(e.message);
         }
       } while (st.again);
-      st.loading = null;
-    })();
+    })().catch(function (e) { console.error(e); }).finally(function () { st.loading = null; });
     return st.loading;
   }
 
