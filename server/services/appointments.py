@@ -7,7 +7,7 @@ by BEGIN IMMEDIATE (every writing unit of work), PostgreSQL by a transaction adv
 the second booker sees the first one's seat). The same lock guards the per-ID daily limit.
 
 Personal data: the ID number is kept only as a keyed hash and the masked form; name and phone only
-masked (name_enc/phone_enc stay empty: no encryption package is installed, see docs/appointments.md).
+masked (name_enc/phone_enc stay empty: data minimisation, see docs/appointments.md).
 """
 from __future__ import annotations
 
