@@ -21,12 +21,9 @@ errors, and prints a table. Loopback only; bounded in time. No pass/fail: the nu
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import random
 import re
-import selectors
-import socket
 import sys
 import tempfile
 import threading
@@ -36,7 +33,7 @@ from pathlib import Path
 
 import requests
 
-from common import BenchServer, ROOT, summary, table
+from common import ROOT, BenchServer, Subscribers, summary, table
 
 PASSWORD = "Bench-passw0rd"
 TIMEOUT = 15  # s per request: a slower answer counts as an error
@@ -108,62 +105,6 @@ def wait_healthy(port, timeout):
     raise RuntimeError(f"server on port {port} did not start within {timeout} s")
 
 
-# ------------------------------------------------------------------ subscribers (child processes)
-
-EVENT = re.compile(rb"id: (\d+)\nevent: ([a-z_.]+)\n")
-
-
-def subscriber_proc(port: int, n: int, ready, stop, out):
-    """`n` SSE connections to one server process; sends back {event id: [arrival times]}."""
-    sel = selectors.DefaultSelector()
-    socks = []
-    opened = 0
-    for _ in range(n):
-        s = None
-        for attempt in range(100):
-            try:
-                s = socket.create_connection(("127.0.0.1", port), timeout=10)
-                break
-            except OSError:
-                time.sleep(0.1)
-        if s is None:
-            continue
-        s.sendall(b"GET /api/v1/halls/main/events HTTP/1.1\r\nHost: x\r\n"
-                  b"Accept: text/event-stream\r\n\r\n")
-        s.setblocking(False)
-        sel.register(s, selectors.EVENT_READ, {"buf": b"", "open": False})
-        socks.append(s)
-    arrivals: dict[int, list[float]] = {}
-    closed = 0
-    while not stop.is_set():
-        for key, _ in sel.select(0.2):
-            try:
-                data = key.fileobj.recv(262144)
-            except (BlockingIOError, ConnectionError):
-                continue
-            now = time.perf_counter()  # CLOCK_MONOTONIC: comparable with the parent's
-            if not data:
-                sel.unregister(key.fileobj)
-                closed += 1
-                continue
-            st = key.data
-            buf = st["buf"] + data
-            if not st["open"] and b"retry: 2000" in buf:
-                st["open"] = True
-                opened += 1
-                if opened == n:
-                    ready.set()
-            end = 0
-            for m in EVENT.finditer(buf):
-                if m.group(2) == b"ticket.called":
-                    arrivals.setdefault(int(m.group(1)), []).append(now)
-                end = m.end()
-            st["buf"] = buf[end:][-8192:]
-    out.put({"arrivals": arrivals, "opened": opened, "closed": closed})
-    for s in socks:
-        s.close()
-
-
 # ------------------------------------------------------------------ the bench
 
 def main():
@@ -185,7 +126,6 @@ def main():
     per_proc = -(-args.subscribers // args.processes)
     srv = BenchServer(db_url, threads=per_proc + 150,
                       extra_env={"HALLQ_SSE_HEARTBEAT_S": "15"})
-    ctxmp = mp.get_context("fork")
     subs = []
     try:
         kiosk_tokens = accounts(db_url, args.windows, args.kiosks, hall_file(args.windows, tmp))
@@ -198,15 +138,10 @@ def main():
         urls = [f"http://127.0.0.1:{p}" for p in ports]
         setup_s = time.perf_counter() - t_bench
 
-        stop_subs = ctxmp.Event()
-        for i, port in enumerate(ports):
-            n = min(per_proc, args.subscribers - i * per_proc)
-            ready, out = ctxmp.Event(), ctxmp.Queue()
-            p = ctxmp.Process(target=subscriber_proc, args=(port, n, ready, stop_subs, out), daemon=True)
-            p.start()
-            subs.append((p, ready, out, n))
+        for i, port in enumerate(ports):  # one reading child process per server process
+            subs.append(Subscribers(port, n=min(per_proc, args.subscribers - i * per_proc)).start())
         t0 = time.perf_counter()
-        all_open = all(ready.wait(max(1, 90 - (time.perf_counter() - t0))) for _, ready, _, _ in subs)
+        all_open = all(sub.ready.wait(max(1, 90 - (time.perf_counter() - t0))) for sub in subs)
         connect_s = time.perf_counter() - t0
 
         # windows sign in (each on "its" server process)
@@ -322,10 +257,8 @@ def main():
             th.join(TIMEOUT + 5)
         load_s = time.perf_counter() - t_load
         time.sleep(3.0)  # the last calls reach every subscriber
-        stop_subs.set()
-        results = [out.get(timeout=60) for _, _, out, _ in subs]
-        for p, _, _, _ in subs:
-            p.join(10)
+        for sub in subs:
+            sub.close()
 
         from sqlalchemy import select
         from server.store import tables as t
@@ -336,18 +269,17 @@ def main():
                                        .where(t.events.c.type == "ticket.called")).all())
         eng.dispose()
         delivery, missed, expected = [], 0, 0
-        for (_, _, _, n), res in zip(subs, results):
-            arr = res["arrivals"]
+        for sub in subs:
             for tid, t_call in sent.items():
-                got = arr.get(called.get(tid), [])
-                expected += n
-                missed += max(0, n - len(got))
+                got = sub.arrivals.get(called.get(tid), [])
+                expected += sub.n
+                missed += max(0, sub.n - len(got))
                 delivery += [a - t_call for a in got]
         d = summary(delivery)
         c = summary(call_lat)
         i = summary(issue_lat)
-        opened = sum(r["opened"] for r in results)
-        dropped = sum(r["closed"] for r in results)
+        opened = sum(sub.opened or 0 for sub in subs)
+        dropped = sum(sub.closed or 0 for sub in subs)
         load = os.getloadavg()
         table(f"Load: {args.windows} windows, {args.kiosks} kiosks, {args.subscribers} SSE subscribers, "
               f"PostgreSQL, {args.processes} server processes ({load_s:.0f} s of load; setup {setup_s:.0f} s, "
@@ -371,9 +303,9 @@ def main():
         print(f"\nmachine: {os.cpu_count()} cores, load average at the end {load[0]:.1f} / {load[1]:.1f} "
               f"/ {load[2]:.1f} (bench, PostgreSQL and servers share it); total {time.perf_counter() - t_bench:.0f} s")
     finally:
-        for p, _, _, _ in subs:
-            if p.is_alive():
-                p.terminate()
+        for sub in subs:
+            if sub.proc.is_alive():
+                sub.proc.terminate()
         srv.stop()
         cluster.stop()
 

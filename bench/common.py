@@ -102,12 +102,20 @@ def _read_streams(port, path, n, ready, stop, q):
     sel = selectors.DefaultSelector()
     socks = []
     for _ in range(n):
-        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s = None
+        for _attempt in range(100):  # a busy server's accept queue may be full for a moment
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                time.sleep(0.1)
+        if s is None:
+            continue
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n".encode())
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ, {"buf": b"", "open": False})
         socks.append(s)
-    opened, batch, last_send = 0, [], time.perf_counter()
+    opened, closed, batch, last_send = 0, 0, [], time.perf_counter()
     while not stop.is_set():
         for key, _ in sel.select(0.05):
             try:
@@ -117,6 +125,7 @@ def _read_streams(port, path, n, ready, stop, q):
             now = time.perf_counter()  # CLOCK_MONOTONIC: comparable with the parent's clock
             if not data:
                 sel.unregister(key.fileobj)
+                closed += 1
                 continue
             st = key.data
             buf = st["buf"] + data
@@ -135,6 +144,7 @@ def _read_streams(port, path, n, ready, stop, q):
             batch, last_send = [], time.perf_counter()
     if batch:
         q.put(batch)
+    q.put({"opened": opened, "closed": closed})
     q.put(None)
     for s in socks:
         s.close()
@@ -148,8 +158,10 @@ class Subscribers:
         self.path = path or f"/api/v1/halls/{hall}/events"
         self.arrivals: dict[int, list[float]] = {}
         self.lock = threading.Lock()
+        self.opened = self.closed = None  # known after close()
 
-    def connect(self, timeout=60):
+    def start(self):
+        """Open the connections in a child process; ready() tells when all are open."""
         mp = multiprocessing.get_context("spawn")
         self.ready, self.stop_ev, self.q = mp.Event(), mp.Event(), mp.Queue()
         self.proc = mp.Process(target=_read_streams, daemon=True,
@@ -157,6 +169,10 @@ class Subscribers:
         self.proc.start()
         self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()
+        return self
+
+    def connect(self, timeout=60):
+        self.start()
         if not self.ready.wait(timeout):
             raise RuntimeError(f"not all {self.n} subscribers connected in {timeout} s")
         return self
@@ -166,6 +182,9 @@ class Subscribers:
             batch = self.q.get()
             if batch is None:
                 return
+            if isinstance(batch, dict):  # the child's final counts
+                self.opened, self.closed = batch["opened"], batch["closed"]
+                continue
             with self.lock:
                 for eid, at in batch:
                     self.arrivals.setdefault(eid, []).append(at)
