@@ -65,24 +65,30 @@
   function load() {
     if (st.loading) { st.again = true; return st.loading; }
     st.loading = (async function () {
-      do {
-        st.again = false;
-        try {
-          const tab = st.tab, filter = st.filter[tab];
-          const path = tab === "review" ? "/review-cases?status=" : "/promised?status=";
-          const res = await Promise.all([h.api("GET", h.hallPath(path + filter)),
-            h.api("GET", h.hallPath("/cases/summary"))]);
-          if (tab !== st.tab || filter !== st.filter[tab]) { st.again = true; continue; }
-          st.items = res[0];
-          renderCounts(res[1]);
-          render();
-          document.body.dataset.loaded = String(Date.now());
-        } catch (e) {
-          if (e.status === 401) { h.setToken(null); showLogin(); }
-          else if (e.status) message(e.message);
-        }
-      } while (st.again);
-    })().catch(function (e) { console.error(e); }).finally(function () { st.loading = null; });
+      try {
+        do {
+          st.again = false;
+          try {
+            const tab = st.tab, filter = st.filter[tab];
+            const path = tab === "review" ? "/review-cases?status=" : "/promised?status=";
+            const res = await Promise.all([h.api("GET", h.hallPath(path + filter)),
+              h.api("GET", h.hallPath("/cases/summary"))]);
+            if (tab !== st.tab || filter !== st.filter[tab]) { st.again = true; continue; }
+            st.items = res[0];
+            renderCounts(res[1]);
+            render();
+            document.body.dataset.loaded = String(Date.now());
+          } catch (e) {
+            if (e.status === 401) { h.setToken(null); showLogin(); }
+            else if (e.status) message(e.message);
+          }
+        } while (st.again);
+      } catch (e) {
+        console.error(e);  // an error must never leave load() stuck: the next one must run
+      } finally {
+        st.loading = null;  // here, not in a .finally(): a load() asked for meanwhile must not be lost
+      }
+    })();
     return st.loading;
   }
 
