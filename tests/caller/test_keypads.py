@@ -193,6 +193,9 @@ def test_the_bridge_comes_back_when_the_port_vanishes_and_returns(keypad_bridge)
         bus2.expect(KEYPAD, Cmd.SHOW, "等1")  # resynced on reconnect
         bus2.press(KEYPAD, Key.CALL_NEXT)
         bus2.expect(KEYPAD, Cmd.ACK)
-        bus2.expect(KEYPAD, Cmd.SHOW, "A001")
+        shown = bus2.expect(KEYPAD, Cmd.SHOW, "A001")
+        assert "已呼叫" in shown.text, shown
+        # the key press reached the server: window 1 holds the ticket it called
+        assert api.get(api.hp("/windows/1")).body["current"]["number"] == "A001"
     finally:
         bus2.link.stop()

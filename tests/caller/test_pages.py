@@ -146,6 +146,9 @@ def test_the_page_follows_actions_made_elsewhere_and_switches_language(hall, liv
     expect(page.locator("#cur-status")).to_have_text("Called, coming to the window")
     page.click("#lang")
     expect(page.locator('button.act[data-action="call-next"] span')).to_have_text("叫号")
+    # the page shows what the server holds, in the language chosen
+    assert hall.get(hall.hp("/windows/1")).body["current"]["number"] == page.inner_text("#cur-number")
+    assert page.inner_text("#cur-status") != "Called, coming to the window"
 
 
 def test_evaluator_asks_only_after_finish_and_records_one_rating(hall, live, browser_ctx):
@@ -205,8 +208,10 @@ def test_evaluator_for_a_closed_window_says_so(hall, live, browser_ctx):
     ev = _page(browser_ctx, 1024, 600)
     ev.goto(live.url + "/evaluator/1?token=" + hall.tokens["eval1"])
     expect(ev.locator("#no-staff")).to_be_visible()
+    assert ev.get_attribute("body", "data-view") != "prompt"  # nothing to rate at a closed window
     hall.act(1, "sign-in", "clerk1")
     expect(ev.locator("#staff-name")).to_have_text("王小明")
+    assert not ev.locator("#no-staff").is_visible()
 
 
 def test_manager_works_a_bad_review_and_a_promised_case(hall, live, browser_ctx):
