@@ -120,6 +120,7 @@
     renderHead();
     fillSelects();
     showTab(state.tab);
+    if (window.hallqAdminCalendar) await window.hallqAdminCalendar.load(isAdmin(), failed);
     document.body.dataset.loaded = "1";
   }
 
@@ -134,7 +135,7 @@
   // ------------------------------------------------------------ tabs
   function showTab(tab) {
     state.tab = tab;
-    ["users", "devices"].forEach(function (name) {
+    ["users", "devices", "calendar"].forEach(function (name) {
       const on = name === tab;
       $("tab-" + name).classList.toggle("active", on);
       $("tab-" + name).setAttribute("aria-selected", on ? "true" : "false");
@@ -503,6 +504,7 @@
     });
     $("tab-users").addEventListener("click", function () { showTab("users"); });
     $("tab-devices").addEventListener("click", function () { showTab("devices"); });
+    $("tab-calendar").addEventListener("click", function () { showTab("calendar"); });
     $("btn-add-user").addEventListener("click", function () { openUserForm(null); });
     $("btn-add-device").addEventListener("click", openDeviceForm);
     $("user-form").addEventListener("submit", saveUser);
