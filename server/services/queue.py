@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import calendar as workcal
 from ..domain import identity
 from ..domain import queue as qdomain
 from ..domain import tickets as tdomain
@@ -104,7 +103,7 @@ def service_open(app, hall, svc, now_utc: datetime) -> bool:
     if app.always_open:
         return True
     local = hall.local_now(now_utc)
-    if not svc.extra.get("open_on_holidays", False) and not workcal.is_workday(local.date()):
+    if not svc.extra.get("open_on_holidays", False) and not hall.calendar.is_workday(local.date()):
         return False
     return is_open_at(svc.hours, local.time())
 
@@ -411,7 +410,7 @@ def parse_due(hall, outcome, due_date, promise_days, today: date) -> date | None
     if promise_days is not None:
         if isinstance(promise_days, bool) or not isinstance(promise_days, int) or not 1 <= promise_days <= 365:
             raise Invalid("promise_days must be an integer 1..365", code="invalid")
-        return workcal.add_working_days(today, promise_days)
+        return hall.calendar.add_working_days(today, promise_days)
     if not isinstance(due_date, str):
         raise Invalid("due_date must be YYYY-MM-DD", code="invalid_date")
     try:
