@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   const h = window.hallq;
-  const $ = function (id) { return document.getElementById(id); };
+  const $ = hallq.$;
   h.tokenKey = "hallq.evaluator.token";  // a device token, apart from any staff sign-in in this browser
   const PROMPT_S = 120;  // a prompt nobody answers goes back to idle after this
   const THANKS_S = 5;

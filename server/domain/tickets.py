@@ -131,6 +131,9 @@ class Ticket:
     delivered_at: datetime | None = None
     delivered_by: int | None = None
     note: str | None = None
+    estimated_wait_s: int | None = None  # the estimate given at issue (printed on the ticket)
+    estimated_wait_low_s: int | None = None
+    estimated_wait_high_s: int | None = None
     loaded_status: str | None = field(default=None, repr=False)
 
     def __post_init__(self):
@@ -145,6 +148,12 @@ class Ticket:
     def candidate(self) -> Candidate:
         """The ticket as the queue ordering (domain.queue) sees it."""
         return Candidate.of(self)
+
+    def given_estimate(self, estimated_wait_s: int | None, estimated_wait_low_s: int | None,
+                       estimated_wait_high_s: int | None) -> None:
+        """The wait the resident is told at issue (80% range), kept to measure estimates by."""
+        self.estimated_wait_s = estimated_wait_s
+        self.estimated_wait_low_s, self.estimated_wait_high_s = estimated_wait_low_s, estimated_wait_high_s
 
     def _move(self, action: str) -> None:
         self.status = next_status(action, self.status)

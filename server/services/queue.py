@@ -15,13 +15,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..domain import calendar as workcal
 from ..domain import identity
 from ..domain import tickets as tdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
 from ..domain.tickets import Ticket
 from ..domain.windows import Window
 from ..store import tables as t
+from . import estimates
 from .auth import Principal
 from .queue_view import (  # noqa: F401  (reads the API and other services reach through here)
     get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track)
@@ -30,10 +30,13 @@ from .views import ticket_for_events, ticket_public
 # ---------------------------------------------------------------- issuing
 
 
-def _issue_response(conn, hall, ticket, replay=False) -> dict:
-    ahead, wait = ticket_position(conn, hall, ticket)
+def _issue_response(conn, hall, ticket, now, replay=False) -> dict:
     out = ticket_public(ticket, hall)
-    out.update({"ahead": ahead, "estimated_wait_s": wait, "token": ticket.token,
+    out.update(ticket_position(conn, hall, ticket, now))
+    if not replay and ticket.estimated_wait_s is not None:  # what the ticket was given (printed, stored)
+        out.update({"estimated_wait_s": ticket.estimated_wait_s,
+                    "estimated_wait_range_s": [ticket.estimated_wait_low_s, ticket.estimated_wait_high_s]})
+    out.update({"token": ticket.token,
                 "track_url": f"/t/{ticket.token}", "hall": hall.code, "hall_name": hall.config.name})
     if replay:
         out["replayed"] = True
@@ -60,7 +63,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                 if prior.first_service != hall.find_service(service).code:
                     raise Conflict("Idempotency-Key was used for another service",
                                    code="idempotency_conflict")
-                return _issue_response(conn, hall, prior, replay=True)
+                return _issue_response(conn, hall, prior, now, replay=True)
         svc = hall.find_service(service)
         if source is None:
             source = "kiosk" if principal.role == "kiosk" else "staff"
@@ -90,20 +93,21 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                         token=secrets.token_urlsafe(12), idempotency_key=idempotency_key,
                         issued_by=principal.actor, queued_at=now, issued_at=now, recalls=0,
                         transfers=0, note=note)
+        ticket.given_estimate(**estimates.at_issue(conn, hall, vars(ticket), now))
         if not uow.tickets.add(ticket):  # a concurrent retry with the same key won (PostgreSQL)
             prior = uow.tickets.by_idempotency_key(hall.id, idempotency_key)
             if prior is None:
                 raise Conflict("Idempotency-Key is being used (retry)", code="idempotency_conflict")
-            return _issue_response(conn, hall, prior, replay=True)
+            return _issue_response(conn, hall, prior, now, replay=True)
         uow.emit(hall.id, "ticket.issued", ticket_id=ticket.id, actor=principal.actor,
                  data={"ticket": ticket_for_events(ticket, hall),
                        "waiting": uow.tickets.waiting_counts(hall, day)})
         if not own:
-            return _issue_response(conn, hall, ticket)
+            return _issue_response(conn, hall, ticket, now)
         uow.commit()
-        # The estimate is read after the commit, outside the single-writer section.
+        # `ahead` is read after the commit, outside the single-writer section.
         with app.db.read() as rconn:
-            return _issue_response(rconn, hall, ticket)
+            return _issue_response(rconn, hall, ticket, now)
     finally:
         if own:
             uow.__exit__(None, None, None)
@@ -216,7 +220,7 @@ def parse_due(hall, outcome, due_date, promise_days, today: date) -> date | None
     if promise_days is not None:
         if isinstance(promise_days, bool) or not isinstance(promise_days, int) or not 1 <= promise_days <= 365:
             raise Invalid("promise_days must be an integer 1..365", code="invalid")
-        return workcal.add_working_days(today, promise_days)
+        return hall.calendar.add_working_days(today, promise_days)
     if not isinstance(due_date, str):
         raise Invalid("due_date must be YYYY-MM-DD", code="invalid_date")
     try:

@@ -3,7 +3,7 @@
 // comes back only masked.
 (function () {
   "use strict";
-  const $ = (id) => document.getElementById(id);
+  const $ = hallq.$;
   const el = hallq.el, t = hallq.t;
   const WEEK_ZH = ["", "周一", "周二", "周三", "周四", "周五", "周六", "周日"];
   const WEEK_EN = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
