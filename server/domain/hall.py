@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .calendar import WorkCalendar
 from .errors import Invalid
 
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -137,4 +138,8 @@ def parse(data: dict) -> HallConfig:
         cfg.windows.append(win)
     if not cfg.windows:
         raise Invalid("hall config: no windows")
+    try:
+        WorkCalendar.from_config(data.get("calendar"))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise Invalid(f"hall config: [calendar] days must be YYYY-MM-DD or A..B ranges: {exc}") from None
     return cfg

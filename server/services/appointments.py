@@ -18,7 +18,6 @@ import segno
 from sqlalchemy import func, select, text, update
 
 from ..domain import booking as bk
-from ..domain import calendar as workcal
 from ..domain import identity
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
 from ..store import tables as t
@@ -63,8 +62,8 @@ def _day_problem(hall, r: bk.BookingRules, day: date, now) -> tuple[str, str] | 
     if day > today + timedelta(days=r.days_ahead):
         return "too_far", (f"只能预约 {r.days_ahead} 天内的时段 "
                            f"(bookings open {r.days_ahead} days ahead)")
-    if not workcal.is_workday(day):
-        name = workcal.holiday_name(day)
+    if not hall.calendar.is_workday(day):
+        name = hall.calendar.holiday_name(day)
         what = f"{bk.holiday_zh(name)}假期" if name else "休息日"
         return "not_workday", (f"{day.isoformat()} 是{what},大厅不办公 "
                                f"({day.isoformat()} is not a working day{': ' + name if name else ''})")
@@ -129,8 +128,8 @@ def list_days(app, hall_code: str, service) -> dict:
             problem = _day_problem(hall, r, day, now)
             slots = [] if problem else _slot_dicts(hall, r, svc, day, _taken(conn, hall.id, svc.code, day), now)
             days.append({"date": day.isoformat(), "weekday": day.isoweekday(),
-                         "workday": problem is None, "holiday": workcal.holiday_name(day),
-                         "holiday_zh": bk.holiday_zh(workcal.holiday_name(day)),
+                         "workday": problem is None, "holiday": hall.calendar.holiday_name(day),
+                         "holiday_zh": bk.holiday_zh(hall.calendar.holiday_name(day)),
                          "makeup_workday": problem is None and day.weekday() >= 5,
                          "left": sum(s["left"] for s in slots if s["available"]),
                          "reason": problem[1] if problem else None})
@@ -150,8 +149,8 @@ def list_slots(app, hall_code: str, service, day_s) -> dict:
                 "date": day.isoformat(), "workday": problem is None or problem[0] != "not_workday",
                 "bookable": problem is None, "reason": problem[1] if problem else None,
                 "reason_code": problem[0] if problem else None,
-                "holiday": workcal.holiday_name(day),
-                "holiday_zh": bk.holiday_zh(workcal.holiday_name(day)), "slots": slots}
+                "holiday": hall.calendar.holiday_name(day),
+                "holiday_zh": bk.holiday_zh(hall.calendar.holiday_name(day)), "slots": slots}
 
 
 def _public(hall, r, row, signed: str | None = None) -> dict:

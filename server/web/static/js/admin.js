@@ -75,6 +75,7 @@
     renderHead();
     fillSelects();
     showTab(state.tab);
+    if (window.hallqAdminCalendar) await window.hallqAdminCalendar.load(isAdmin(), failed);
     document.body.dataset.loaded = "1";
   }
 
@@ -89,7 +90,7 @@
   // ------------------------------------------------------------ tabs
   function showTab(tab) {
     state.tab = tab;
-    ["users", "devices"].forEach(function (name) {
+    ["users", "devices", "calendar"].forEach(function (name) {
       const on = name === tab;
       $("tab-" + name).classList.toggle("active", on);
       $("tab-" + name).setAttribute("aria-selected", on ? "true" : "false");
@@ -447,6 +448,7 @@
     H.langButton("lang", function () { hideForms(); clearMessages(); renderAll(); });
     $("tab-users").addEventListener("click", function () { showTab("users"); });
     $("tab-devices").addEventListener("click", function () { showTab("devices"); });
+    $("tab-calendar").addEventListener("click", function () { showTab("calendar"); });
     $("btn-add-user").addEventListener("click", function () { openUserForm(null); });
     $("btn-add-device").addEventListener("click", openDeviceForm);
     $("user-form").addEventListener("submit", saveUser);
