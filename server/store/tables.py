@@ -127,6 +127,10 @@ tickets = Table(
     Column("delivered_at", DateTime),
     Column("delivered_by", Integer),
     Column("note", Text),
+    # The wait estimate given at issue (printed, shown), kept to measure its accuracy (docs/kpis.md).
+    Column("estimated_wait_s", Integer),
+    Column("estimated_wait_low_s", Integer),
+    Column("estimated_wait_high_s", Integer),
     UniqueConstraint("hall_id", "day", "number", name="uq_tickets_hall_day_number"),
     UniqueConstraint("hall_id", "idempotency_key", name="uq_tickets_hall_idem"),
 )
