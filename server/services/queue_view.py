@@ -73,9 +73,7 @@ def service_open(app, hall, svc, now_utc: datetime) -> bool:
     if app.always_open:
         return True
     local = hall.local_now(now_utc)
-    if not svc.extra.get("open_on_holidays", False) and not hall.calendar.is_workday(local.date()):
-        return False
-    return is_open_at(svc.hours, local.time())
+    return is_open_at(hall.config.hours_on(svc, local.date(), hall.calendar), local.time())
 
 
 def list_services(app, hall_code: str) -> list[dict]:
