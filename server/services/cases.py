@@ -384,12 +384,12 @@ def avatar_svg(name: str, seed: int) -> str:
     palette = ["#0b5cad", "#1a7f37", "#8250df", "#b26a00", "#bf3989", "#0a7b83"]
     colour = palette[int(hashlib.sha256(str(seed).encode()).hexdigest(), 16) % len(palette)]
     letter = escape((name.strip() or "?")[0])
+    # the whole card in the colour, the surname large: a finished card, not an empty photo frame
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="240" height="300" viewBox="0 0 240 300">'
-            f'<rect width="240" height="300" fill="#e9eef5"/><circle cx="120" cy="130" r="88" '
-            f'fill="{colour}"/><text x="120" y="162" font-size="92" text-anchor="middle" fill="#fff" '
+            f'<rect width="240" height="300" rx="12" fill="{colour}"/>'
+            '<text x="120" y="188" font-size="120" text-anchor="middle" fill="#fff" '
             'font-family="WenQuanYi Micro Hei, Noto Sans CJK SC, Microsoft YaHei, sans-serif">'
-            f'{letter}</text><rect y="250" width="240" height="50" fill="{colour}" opacity="0.15"/>'
-            '</svg>')
+            f'{letter}</text></svg>')
 
 
 def check_manager(principal: Principal) -> None:

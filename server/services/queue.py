@@ -103,9 +103,7 @@ def service_open(app, hall, svc, now_utc: datetime) -> bool:
     if app.always_open:
         return True
     local = hall.local_now(now_utc)
-    if not svc.extra.get("open_on_holidays", False) and not hall.calendar.is_workday(local.date()):
-        return False
-    return is_open_at(svc.hours, local.time())
+    return is_open_at(hall.config.hours_on(svc, local.date(), hall.calendar), local.time())
 
 
 def list_services(app, hall_code: str) -> list[dict]:
@@ -231,7 +229,9 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
         if source not in ("kiosk", "staff", "appointment", "phone"):
             raise Invalid("source must be kiosk, staff, appointment or phone", code="invalid_source")
         if principal.role == "kiosk" and not service_open(app, hall, svc, now):
-            raise Conflict(f"「{svc.name}」当前不在办理时间({', '.join(svc.hours)})"
+            spans = hall.config.hours_on(svc, hall.local_day(now), hall.calendar)
+            when = f"今日办理时间 {', '.join(spans)}" if spans else "今日不办理"
+            raise Conflict(f"「{svc.name}」当前不在办理时间({when})"
                            f" ({svc.name_en or svc.code} is closed now)", code="service_closed")
         groups = list(hall.config.rule("priority_groups", ["elderly", "disabled"]))
         if priority is not None and priority not in groups:
