@@ -81,6 +81,8 @@
         tag = el("span", { class: "tag holiday" }, name);
       } else if (d.makeup_workday) {
         tag = el("span", { class: "tag makeup" }, t("调休上班", "make-up day"));
+      } else if (d.weekend_service) {
+        tag = el("span", { class: "tag makeup" }, t("周末服务", "weekend service"));
       } else {
         tag = el("span", { class: "tag" }, d.left > 0 ? t("余 " + d.left, d.left + " left") : t("约满", "full"));
       }
