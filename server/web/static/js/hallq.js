@@ -309,7 +309,7 @@
     reason: { attitude: ["态度", "Attitude"], efficiency: ["效率", "Efficiency"], process: ["流程", "Process"],
       environment: ["环境", "Environment"], other: ["其他", "Other"] },
     role: { staff: ["窗口工作人员", "Window staff"], manager: ["大厅管理人员", "Hall manager"],
-      admin: ["系统管理员", "Administrator"] },
+      admin: ["系统管理员", "Administrator"], agent: ["帮办员", "Assistance agent"] },
     device: { kiosk: ["取号机", "Kiosk"], display: ["显示屏", "Display"], evaluator: ["评价器", "Evaluator"],
       keypad: ["呼叫器", "Keypad"] },
     ticket: { waiting: ["等候中", "Waiting"], called: ["已叫号", "Called"], serving: ["办理中", "Serving"],
