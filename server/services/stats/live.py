@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ...domain.kpis import duration_s
 from ...store import tables as t
-from .. import queue
+from ..queue_view import list_services, list_windows
 from .periods import local_day
 
 FAULT_TEXT = {"paper_out": ("缺纸", "out of paper"), "cover_open": ("纸仓盖打开", "cover open"),
@@ -21,8 +21,8 @@ def _parse_iso(s: str | None) -> datetime | None:
 def live(app, hall_code: str) -> dict:
     """Windows, queues and alerts now (the dashboard's live panel)."""
     now = app.now()
-    windows = queue.list_windows(app, hall_code)
-    services = queue.list_services(app, hall_code)
+    windows = list_windows(app, hall_code)
+    services = list_services(app, hall_code)
     with app.db.read() as conn:
         hall = app.hall(conn, hall_code)
         today = local_day(hall, now).isoformat()
@@ -64,6 +64,9 @@ def live(app, hall_code: str) -> dict:
                        "fault": f.kind, "since": f.created_at.isoformat(timespec="seconds") + "Z",
                        "message": f"设备故障:{f.device_name or ''} {zh}",
                        "message_en": f"Device fault: {f.device_name or ''} {en}"})
+    limiter = getattr(app, "limiter", None)
+    if limiter is not None:  # password guessing against the server's accounts (sign_in_guard.py)
+        alerts.extend(limiter.sign_ins.alerts())
     return {"hall": hall.code, "now": now.isoformat(timespec="seconds") + "Z", "day": today,
             "local_time": hall.local_now(now).isoformat(timespec="seconds"),
             "windows": windows, "services": services, "alerts": alerts}
