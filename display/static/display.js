@@ -7,7 +7,7 @@
 // server's WAV of each call, in order)  ?flash=8 (seconds the newest call flashes).
 (function () {
   "use strict";
-  const $ = function (id) { return document.getElementById(id); };
+  const $ = hallq.$;
   const el = hallq.el;
   const params = new URLSearchParams(location.search);
   const MAX_CALLS = 40;          // calls kept in memory (the page runs for days)
@@ -186,7 +186,9 @@
     return true;
   }
 
-  async function refresh() {
+  // One state fetch at a time (a periodic refresh and a reconnect may ask together).
+  const refresh = hallq.singleFlight(loadState);
+  async function loadState() {
     state.refreshing += 1;
     const results = await Promise.allSettled([
       hallq.api("GET", hallq.hallPath("")),
@@ -198,7 +200,7 @@
       return r.status === "fulfilled" ? r.value : null;
     });
     if (hall) {
-      state.hall = hall;
+      state.hall = hallq.useHall(hall);
       if (hall.local_time) {
         const server = Date.parse(hall.local_time);
         if (!isNaN(server)) state.clockSkewMs = server - Date.now();

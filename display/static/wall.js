@@ -3,7 +3,7 @@
 // the staff when they do not fit on one screen. ?hall=main ?lang=en ?layout=portrait
 (function () {
   "use strict";
-  const $ = function (id) { return document.getElementById(id); };
+  const $ = hallq.$;
   const el = hallq.el;
   const params = new URLSearchParams(location.search);
   const PAGE_MS = 15000;

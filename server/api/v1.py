@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from .. import __version__
-from ..domain.errors import Invalid
+from ..domain.errors import Forbidden, Invalid
 from ..services import auth, queue, ratings
 from . import schemas as S
 from .base import hallq, json_body, openapi, principal
@@ -132,6 +132,9 @@ def issue(hall):
     source = body.get("source")
     if source == "appointment":
         raise Invalid("appointment tickets come from a check-in (give `appointment`)", code="invalid")
+    if not p.is_user and source not in (None, "kiosk"):  # statistics count tickets by source
+        raise Forbidden("取号机只能发放现场号 (a kiosk issues kiosk tickets only)",
+                        code="forbidden_source")
     result = queue.issue_ticket(app, hall, p, body["service"], source=source,
                                 id_number=body.get("id_number"), priority=body.get("priority"),
                                 idempotency_key=request.headers.get("Idempotency-Key"),

@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..store import tables as t
+from ..store.private import private_dir, private_file
 from . import auth
 from .auth import DEVICE_KINDS, ROLES, Principal, token_hash
 from .views import iso
@@ -263,15 +264,17 @@ def set_photo(app, hall_code: str, actor: Principal, username: str, image_b64: s
     """Store a staff photo for the public board (阳光台) and the evaluator: a JPEG or PNG, checked
     by decoding it with Pillow, turned upright, shrunk and saved again without its metadata (a
     phone photo's EXIF can hold where it was taken)."""
+    with app.db.read() as conn:  # an unknown account is 404 whatever the image is
+        _changeable_user(conn, app.hall(conn, hall_code), username, actor)
     data = _decode_b64(image_b64)
     content, ext = _clean_image(data)
-    folder = Path(app.var_dir) / "photos"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(Path(app.var_dir) / "photos")
     with app.uow() as uow:
         hall = app.hall(uow.conn, hall_code)
         row = _changeable_user(uow.conn, hall, username, actor)
         name = f"staff-{row.id}-{secrets.token_hex(4)}.{ext}"
         (folder / name).write_bytes(content)
+        private_file(folder / name)
         try:
             uow.execute(update(t.users).where(t.users.c.id == row.id).values(photo=name))
             uow.emit(hall.id, "admin.photo_set", actor=actor.actor, data={"user_id": row.id})

@@ -18,7 +18,6 @@ import segno
 from sqlalchemy import func, select, text, update
 
 from ..domain import booking as bk
-from ..domain import calendar as workcal
 from ..domain import identity
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
 from ..store import tables as t
@@ -55,7 +54,12 @@ def _service(hall, r: bk.BookingRules, code):
     return svc
 
 
-def _day_problem(hall, r: bk.BookingRules, day: date, now) -> tuple[str, str] | None:
+def _hours(hall, svc, day: date) -> list[str]:
+    """The service's opening hours that day: working-day hours, or weekend/extended service hours."""
+    return hall.config.hours_on(svc, day, hall.calendar)
+
+
+def _day_problem(hall, r: bk.BookingRules, day: date, now, svc) -> tuple[str, str] | None:
     """(code, message) saying why `day` cannot be booked, or None."""
     today = hall.local_day(now)
     if day < today:
@@ -63,8 +67,8 @@ def _day_problem(hall, r: bk.BookingRules, day: date, now) -> tuple[str, str] | 
     if day > today + timedelta(days=r.days_ahead):
         return "too_far", (f"只能预约 {r.days_ahead} 天内的时段 "
                            f"(bookings open {r.days_ahead} days ahead)")
-    if not workcal.is_workday(day):
-        name = workcal.holiday_name(day)
+    if not _hours(hall, svc, day):
+        name = hall.calendar.holiday_name(day)
         what = f"{bk.holiday_zh(name)}假期" if name else "休息日"
         return "not_workday", (f"{day.isoformat()} 是{what},大厅不办公 "
                                f"({day.isoformat()} is not a working day{': ' + name if name else ''})")
@@ -86,7 +90,7 @@ def _slot_open(hall, r: bk.BookingRules, day: date, slot: bk.Slot, now) -> bool:
 
 def _slot_dicts(hall, r, svc, day, taken, now) -> list[dict]:
     out = []
-    for s in bk.slots_for(r, svc.code, svc.hours, day):
+    for s in bk.slots_for(r, svc.code, _hours(hall, svc, day), day):
         n = taken.get(s.label, 0)
         left = max(s.capacity - n, 0)
         out.append({"slot": s.label, "start": f"{s.start:%H:%M}", "end": f"{s.end:%H:%M}",
@@ -126,12 +130,13 @@ def list_days(app, hall_code: str, service) -> dict:
         days = []
         for i in range(r.days_ahead + 1):
             day = today + timedelta(days=i)
-            problem = _day_problem(hall, r, day, now)
+            problem = _day_problem(hall, r, day, now, svc)
             slots = [] if problem else _slot_dicts(hall, r, svc, day, _taken(conn, hall.id, svc.code, day), now)
             days.append({"date": day.isoformat(), "weekday": day.isoweekday(),
-                         "workday": problem is None, "holiday": workcal.holiday_name(day),
-                         "holiday_zh": bk.holiday_zh(workcal.holiday_name(day)),
-                         "makeup_workday": problem is None and day.weekday() >= 5,
+                         "workday": problem is None, "holiday": hall.calendar.holiday_name(day),
+                         "holiday_zh": bk.holiday_zh(hall.calendar.holiday_name(day)),
+                         "makeup_workday": day.weekday() >= 5 and hall.calendar.is_workday(day),
+                         "weekend_service": problem is None and not hall.calendar.is_workday(day),
                          "left": sum(s["left"] for s in slots if s["available"]),
                          "reason": problem[1] if problem else None})
         return {"service": svc.code, "service_name": svc.name, "days": days}
@@ -144,14 +149,14 @@ def list_slots(app, hall_code: str, service, day_s) -> dict:
         hall = app.hall(conn, hall_code)
         r = rules(hall)
         svc = _service(hall, r, service)
-        problem = _day_problem(hall, r, day, now)
+        problem = _day_problem(hall, r, day, now, svc)
         slots = [] if problem else _slot_dicts(hall, r, svc, day, _taken(conn, hall.id, svc.code, day), now)
         return {"service": svc.code, "service_name": svc.name, "service_name_en": svc.name_en,
                 "date": day.isoformat(), "workday": problem is None or problem[0] != "not_workday",
                 "bookable": problem is None, "reason": problem[1] if problem else None,
                 "reason_code": problem[0] if problem else None,
-                "holiday": workcal.holiday_name(day),
-                "holiday_zh": bk.holiday_zh(workcal.holiday_name(day)), "slots": slots}
+                "holiday": hall.calendar.holiday_name(day),
+                "holiday_zh": bk.holiday_zh(hall.calendar.holiday_name(day)), "slots": slots}
 
 
 def _public(hall, r, row, signed: str | None = None) -> dict:
@@ -175,7 +180,7 @@ def _public(hall, r, row, signed: str | None = None) -> dict:
 def _slot_of(hall, r, row) -> bk.Slot:
     """The slot a booking holds (rebuilt from its label if the config changed since)."""
     svc = hall.service(row.service)
-    found = bk.find_slot(bk.slots_for(r, svc.code, svc.hours, row.day), row.slot)
+    found = bk.find_slot(bk.slots_for(r, svc.code, _hours(hall, svc, row.day), row.day), row.slot)
     if found:
         return found
     a, b = row.slot.split("-")
@@ -241,10 +246,10 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
         hall = app.hall(conn, hall_code)
         r = rules(hall)
         svc = _service(hall, r, service)
-        problem = _day_problem(hall, r, day, now)
+        problem = _day_problem(hall, r, day, now, svc)
         if problem:
             raise Invalid(problem[1], code=problem[0])
-        s = bk.find_slot(bk.slots_for(r, svc.code, svc.hours, day), slot if isinstance(slot, str) else "")
+        s = bk.find_slot(bk.slots_for(r, svc.code, _hours(hall, svc, day), day), slot if isinstance(slot, str) else "")
         if s is None:
             raise Invalid(f"没有这个预约时段 (no such slot): {slot}", code="unknown_slot")
         if not _slot_open(hall, r, day, s, now):

@@ -15,7 +15,6 @@ from datetime import date
 
 from sqlalchemy import and_, func, select, update
 
-from ..domain import calendar as workcal
 from ..domain import ratings as rdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
 from ..store import tables as t
@@ -38,15 +37,15 @@ def _check_text(text, what="text", limit=2000) -> str:
     return text.strip()
 
 
-def _due_info(due: date | None, today: date, done: bool) -> dict:
+def _due_info(cal, due: date | None, today: date, done: bool) -> dict:
     """Working days left (negative: working days overdue) for an open case."""
     if due is None:
         return {"overdue": False, "working_days_left": None}
     if done:
         return {"overdue": False, "working_days_left": None}
     if due >= today:
-        return {"overdue": False, "working_days_left": workcal.working_days_between(today, due)}
-    return {"overdue": True, "working_days_left": -workcal.working_days_between(due, today)}
+        return {"overdue": False, "working_days_left": cal.working_days_between(today, due)}
+    return {"overdue": True, "working_days_left": -cal.working_days_between(due, today)}
 
 
 def _user_names(conn, ids) -> dict[int, str]:
@@ -77,7 +76,7 @@ def _case_dict(conn, hall, case, ticket, rating, steps, names, today) -> dict:
         "id": case.id, "status": case.status, "opened_at": iso(case.opened_at),
         "due_date": iso_date(case.due_date), "closed_at": iso(case.closed_at),
         "void_reason": case.void_reason,
-        **_due_info(case.due_date, today, case.status != "open"),
+        **_due_info(hall.calendar, case.due_date, today, case.status != "open"),
         "ticket": None if ticket is None else {
             "id": ticket.id, "number": ticket.number, "service": ticket.service, "service_name": svc,
             "service_name_en": svc_en, "window": ticket.window, "staff_id": ticket.staff_id,
@@ -237,7 +236,7 @@ def _promised_dict(hall, row, names, today) -> dict:
         "due_date": iso_date(row.due_date), "delivered_at": iso(row.delivered_at),
         "delivered_by": row.delivered_by, "delivered_by_name": names.get(row.delivered_by),
         "status": "delivered" if row.delivered_at else "open", "note": row.note,
-        **_due_info(row.due_date, today, row.delivered_at is not None),
+        **_due_info(hall.calendar, row.due_date, today, row.delivered_at is not None),
     }
 
 
@@ -385,12 +384,12 @@ def avatar_svg(name: str, seed: int) -> str:
     palette = ["#0b5cad", "#1a7f37", "#8250df", "#b26a00", "#bf3989", "#0a7b83"]
     colour = palette[int(hashlib.sha256(str(seed).encode()).hexdigest(), 16) % len(palette)]
     letter = escape((name.strip() or "?")[0])
+    # the whole card in the colour, the surname large: a finished card, not an empty photo frame
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="240" height="300" viewBox="0 0 240 300">'
-            f'<rect width="240" height="300" fill="#e9eef5"/><circle cx="120" cy="130" r="88" '
-            f'fill="{colour}"/><text x="120" y="162" font-size="92" text-anchor="middle" fill="#fff" '
+            f'<rect width="240" height="300" rx="12" fill="{colour}"/>'
+            '<text x="120" y="188" font-size="120" text-anchor="middle" fill="#fff" '
             'font-family="WenQuanYi Micro Hei, Noto Sans CJK SC, Microsoft YaHei, sans-serif">'
-            f'{letter}</text><rect y="250" width="240" height="50" fill="{colour}" opacity="0.15"/>'
-            '</svg>')
+            f'{letter}</text></svg>')
 
 
 def check_manager(principal: Principal) -> None:

@@ -12,13 +12,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import calendar as workcal
-from ..domain import estimate, identity
+from ..domain import identity
 from ..domain import queue as qdomain
 from ..domain import tickets as tdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
 from ..domain.hall import is_open_at
 from ..store import tables as t
+from . import estimates
 from .auth import Principal
 from .views import iso, ticket_for_events, ticket_public
 
@@ -71,24 +71,6 @@ def _waiting_candidates(conn, hall, day: str, services: list[str]) -> list[qdoma
     return [_candidate(r) for r in rows]
 
 
-def _mean_service_s(conn, hall, day: str, service: str) -> float:
-    n = int(hall.config.rule("estimate_window", 20))
-    rows = conn.execute(select(t.tickets.c.started_at, t.tickets.c.finished_at).where(
-        t.tickets.c.hall_id == hall.id, t.tickets.c.day == day, t.tickets.c.service == service,
-        t.tickets.c.status == "done", t.tickets.c.started_at.is_not(None))
-        .order_by(t.tickets.c.finished_at.desc()).limit(n)).all()
-    durations = [(r.finished_at - r.started_at).total_seconds() for r in rows if r.finished_at]
-    return estimate.mean_service_s(durations, float(hall.config.rule("default_service_s", 300)))
-
-
-def _open_windows_for(conn, hall, service: str) -> int:
-    rows = conn.execute(select(t.windows.c.services, t.windows.c.status).where(
-        t.windows.c.hall_id == hall.id, t.windows.c.active.is_(True))).all()
-    serving = [r for r in rows if service in (r.services or [])]
-    open_ = [r for r in serving if r.status == "open"]
-    return len(open_) or len(serving) or 1
-
-
 def _rank_sql():
     """The queue rank of domain.queue.Candidate, in SQL (appointment 0, priority 1, ordinary 2)."""
     tk = t.tickets.c
@@ -109,23 +91,19 @@ def count_ahead(conn, row) -> int:
         tk.service == row.service, tk.id != row.id, before)).scalar_one()
 
 
-def ticket_position(conn, hall, row) -> tuple[int, int]:
-    """(ahead, estimated_wait_s) of a waiting ticket; (0, 0) otherwise."""
+def ticket_position(conn, hall, row, now: datetime) -> dict:
+    """ahead, estimated_wait_s and its 80% range of a waiting ticket (0, 0, None otherwise)."""
     if row.status != "waiting":
-        return 0, 0
-    ahead = count_ahead(conn, row)
-    wait = estimate.wait_s(ahead, _mean_service_s(conn, hall, row.day, row.service),
-                           _open_windows_for(conn, hall, row.service))
-    return ahead, wait
+        return {"ahead": 0, "estimated_wait_s": 0, "estimated_wait_range_s": None}
+    wait, span = estimates.for_ticket(conn, hall, row, now)
+    return {"ahead": count_ahead(conn, row), "estimated_wait_s": wait, "estimated_wait_range_s": span}
 
 
 def service_open(app, hall, svc, now_utc: datetime) -> bool:
     if app.always_open:
         return True
     local = hall.local_now(now_utc)
-    if not svc.extra.get("open_on_holidays", False) and not workcal.is_workday(local.date()):
-        return False
-    return is_open_at(svc.hours, local.time())
+    return is_open_at(hall.config.hours_on(svc, local.date(), hall.calendar), local.time())
 
 
 def list_services(app, hall_code: str) -> list[dict]:
@@ -134,14 +112,13 @@ def list_services(app, hall_code: str) -> list[dict]:
         hall = app.hall(conn, hall_code)
         day = hall.local_day(now).isoformat()
         counts = waiting_counts(conn, hall, day)
+        waits = estimates.for_services(conn, hall, now)
         out = []
         for s in hall.config.services:
-            mean = _mean_service_s(conn, hall, day, s.code)
             out.append({
                 "code": s.code, "name": s.name, "name_en": s.name_en, "prefix": s.prefix,
                 "waiting": counts.get(s.code, 0),
-                "estimated_wait_s": estimate.wait_s(counts.get(s.code, 0), mean,
-                                                    _open_windows_for(conn, hall, s.code)),
+                "estimated_wait_s": waits[s.code][0], "estimated_wait_range_s": waits[s.code][1],
                 "open": service_open(app, hall, s, now), "hours": s.hours,
                 "target_wait_s": s.target_wait_min * 60, "identify": s.identify,
                 "promise_days": s.promise_days,
@@ -211,10 +188,13 @@ def _next_number(conn, hall_id: int, day: str, prefix: str) -> int:
     return conn.execute(stmt).scalar_one()
 
 
-def _issue_response(conn, hall, row, replay=False) -> dict:
-    ahead, wait = ticket_position(conn, hall, row)
+def _issue_response(conn, hall, row, now, replay=False) -> dict:
     out = ticket_public(row, hall)
-    out.update({"ahead": ahead, "estimated_wait_s": wait, "token": row.token,
+    out.update(ticket_position(conn, hall, row, now))
+    if not replay and row.estimated_wait_s is not None:  # what the ticket was given (printed, stored)
+        out.update({"estimated_wait_s": row.estimated_wait_s,
+                    "estimated_wait_range_s": [row.estimated_wait_low_s, row.estimated_wait_high_s]})
+    out.update({"token": row.token,
                 "track_url": f"/t/{row.token}", "hall": hall.code, "hall_name": hall.config.name})
     if replay:
         out["replayed"] = True
@@ -242,14 +222,16 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                 if prior.first_service != hall.find_service(service).code:
                     raise Conflict("Idempotency-Key was used for another service",
                                    code="idempotency_conflict")
-                return _issue_response(conn, hall, prior, replay=True)
+                return _issue_response(conn, hall, prior, now, replay=True)
         svc = hall.find_service(service)
         if source is None:
             source = "kiosk" if principal.role == "kiosk" else "staff"
         if source not in ("kiosk", "staff", "appointment", "phone"):
             raise Invalid("source must be kiosk, staff, appointment or phone", code="invalid_source")
         if principal.role == "kiosk" and not service_open(app, hall, svc, now):
-            raise Conflict(f"「{svc.name}」当前不在办理时间({', '.join(svc.hours)})"
+            spans = hall.config.hours_on(svc, hall.local_day(now), hall.calendar)
+            when = f"今日办理时间 {', '.join(spans)}" if spans else "今日不办理"
+            raise Conflict(f"「{svc.name}」当前不在办理时间({when})"
                            f" ({svc.name_en or svc.code} is closed now)", code="service_closed")
         groups = list(hall.config.rule("priority_groups", ["elderly", "disabled"]))
         if priority is not None and priority not in groups:
@@ -273,6 +255,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                       token=secrets.token_urlsafe(12), idempotency_key=idempotency_key,
                       issued_by=principal.actor, queued_at=now, issued_at=now, recalls=0,
                       transfers=0, note=note)
+        values.update(estimates.at_issue(conn, hall, values, now))
         try:
             with conn.begin_nested():
                 tid = conn.execute(t.tickets.insert().values(**values)).inserted_primary_key[0]
@@ -282,18 +265,18 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                     t.tickets.c.hall_id == hall.id,
                     t.tickets.c.idempotency_key == idempotency_key)).first()
                 if prior is not None:
-                    return _issue_response(conn, hall, prior, replay=True)
+                    return _issue_response(conn, hall, prior, now, replay=True)
             raise
         row = conn.execute(select(t.tickets).where(t.tickets.c.id == tid)).first()
         uow.emit(hall.id, "ticket.issued", ticket_id=tid, actor=principal.actor,
                  data={"ticket": ticket_for_events(row, hall),
                        "waiting": waiting_counts(conn, hall, day)})
         if not own:
-            return _issue_response(conn, hall, row)
+            return _issue_response(conn, hall, row, now)
         uow.commit()
-        # The estimate is read after the commit, outside the single-writer section.
+        # `ahead` is read after the commit, outside the single-writer section.
         with app.db.read() as rconn:
-            return _issue_response(rconn, hall, row)
+            return _issue_response(rconn, hall, row, now)
     finally:
         if own:
             uow.__exit__(None, None, None)
@@ -427,7 +410,7 @@ def parse_due(hall, outcome, due_date, promise_days, today: date) -> date | None
     if promise_days is not None:
         if isinstance(promise_days, bool) or not isinstance(promise_days, int) or not 1 <= promise_days <= 365:
             raise Invalid("promise_days must be an integer 1..365", code="invalid")
-        return workcal.add_working_days(today, promise_days)
+        return hall.calendar.add_working_days(today, promise_days)
     if not isinstance(due_date, str):
         raise Invalid("due_date must be YYYY-MM-DD", code="invalid_date")
     try:
@@ -572,7 +555,7 @@ def get_ticket(app, hall_code, ticket_id) -> dict:
         hall = app.hall(conn, hall_code)
         row = _ticket(conn, hall, ticket_id)
         out = ticket_public(row, hall)
-        out["ahead"], out["estimated_wait_s"] = ticket_position(conn, hall, row)
+        out.update(ticket_position(conn, hall, row, app.now()))
         evs = conn.execute(select(t.events).where(t.events.c.ticket_id == row.id)
                            .order_by(t.events.c.id)).all()
         out["history"] = [{"event_id": e.id, "type": e.type, "at": iso(e.created_at),
@@ -595,11 +578,10 @@ def track(app, token: str) -> dict:
             raise NotFound("没有这张号票 (unknown ticket)", code="unknown_ticket")
         hall_code = conn.execute(select(t.halls.c.code).where(t.halls.c.id == row.hall_id)).scalar_one()
         hall = app.hall(conn, hall_code)
-        ahead, wait = ticket_position(conn, hall, row)
         svc = hall.service(row.service)
         return {"id": row.id, "number": row.number, "status": row.status, "service": row.service,
-                "service_name": svc.name, "service_name_en": svc.name_en, "ahead": ahead,
-                "estimated_wait_s": wait, "window": row.window if row.status in tdomain.ACTIVE else None,
+                "service_name": svc.name, "service_name_en": svc.name_en,
+                **ticket_position(conn, hall, row, app.now()), "window": row.window if row.status in tdomain.ACTIVE else None,
                 "hall": hall.code, "hall_name": hall.config.name, "issued_at": iso(row.issued_at),
                 "called_at": iso(row.last_called_at or row.called_at)}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import calendar as workcal
 from ..domain import ratings as rdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, WrongState
 from ..store import tables as t
@@ -44,7 +43,7 @@ def rate(app, hall_code: str, ticket_id, principal: Principal, level, reasons=No
         case = None
         if rdomain.is_bad(level):
             days = int(hall.config.rule("review_deadline_working_days", 15))
-            due = workcal.add_working_days(hall.local_day(now), days)
+            due = hall.calendar.add_working_days(hall.local_day(now), days)
             case_id = conn.execute(t.review_cases.insert().values(
                 hall_id=hall.id, rating_id=rating_id, ticket_id=row.id, status="open",
                 opened_at=now, due_date=due)).inserted_primary_key[0]

@@ -228,6 +228,23 @@ def _filename(rep: dict, ext: str, table: str | None = None) -> str:
     return f"hallq-{rep['hall']}-{rep['from']}-{rep['to']}{tail}.{ext}"
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may take for a formula
+
+
+def _risky(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def _cells_as_text(ws) -> None:
+    """Text that starts like a formula (a staff name `=HYPERLINK(...)`) stays text: a string cell,
+    marked quote-prefixed so editing it in Excel does not turn it into a formula either."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if _risky(cell.value):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
 def to_xlsx(rep: dict) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -266,6 +283,8 @@ def to_xlsx(rep: dict) -> bytes:
     meta.append(["指标定义", "docs/kpis.md"])
     meta.column_dimensions["A"].width = 18
     meta.column_dimensions["B"].width = 40
+    for ws in wb.worksheets:
+        _cells_as_text(ws)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -276,7 +295,12 @@ def _csv_value(v, kind):
         return ""
     if kind == "pct":
         return f"{v * 100:.1f}%"
-    return v
+    return _csv_text(v)
+
+
+def _csv_text(v):
+    """A leading apostrophe keeps formula-like text as text (OWASP's advice for CSV injection)."""
+    return "'" + v if _risky(v) else v
 
 
 def to_csv(rep: dict, table: str | None = None) -> bytes:
@@ -290,7 +314,7 @@ def to_csv(rep: dict, table: str | None = None) -> bytes:
             if i:
                 w.writerow([])
             w.writerow([f"# {tb['title']} ({tb['title_en']})"])
-        w.writerow([c["zh"] for c in tb["columns"]])
+        w.writerow([_csv_text(c["zh"]) for c in tb["columns"]])
         pct_rows = tb["key"] == "summary"
         for row in tb["rows"]:
             kinds = [c["kind"] for c in tb["columns"]]
