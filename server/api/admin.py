@@ -69,12 +69,17 @@ def _admin(hall):
 
 @bp.get("/halls/<hall>/users")
 @openapi("Accounts of the hall and of every hall: username, name, role, windows, staff number, "
-         "duties, photo, active, last sign-in (never a password hash)", query=HALL,
+         "duties, photo, active, last sign-in, sign_in_locked (failed sign-ins make it wait); "
+         "never a password hash", query=HALL,
          access="admin, manager (read-only)", tags=["admin"],
          responses={"200": {"description": "list of accounts"}, **E4})
 def users(hall):
     p = auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
-    return jsonify(admin.list_users(hallq(), hall, p))
+    accounts = admin.list_users(hallq(), hall, p)
+    guard = hallq().limiter.sign_ins
+    for a in accounts:
+        a["sign_in_locked"] = guard.account_locked(a["username"])
+    return jsonify(accounts)
 
 
 @bp.post("/halls/<hall>/users")
@@ -125,6 +130,15 @@ def disable_user(hall, username):
 def enable_user(hall, username):
     p = _admin(hall)
     return jsonify(admin.set_active(hallq(), hall, p, username, True))
+
+
+@bp.post("/halls/<hall>/users/<username>/unlock")
+@openapi("Clear the account's failed sign-ins so it can sign in at once (event "
+         "admin.user_unlocked)", query=HALL, access="admin", tags=["admin"],
+         responses={"200": {"description": "the account"}, **E4})
+def unlock_user(hall, username):
+    p = _admin(hall)
+    return jsonify(admin.unlock_sign_in(hallq(), hall, p, username, hallq().limiter.sign_ins))
 
 
 @bp.post("/halls/<hall>/users/<username>/photo")

@@ -108,4 +108,6 @@ def principal():
 def error_response(err: HallqError):
     resp = jsonify({"error": err.code, "message": err.message})
     resp.status_code = err.status
+    if getattr(err, "retry_after", None):
+        resp.headers["Retry-After"] = str(err.retry_after)
     return resp

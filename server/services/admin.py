@@ -253,6 +253,21 @@ def set_active(app, hall_code: str, actor: Principal, username: str, active: boo
     return view
 
 
+def unlock_sign_in(app, hall_code: str, actor: Principal, username: str, guard) -> dict:
+    """Clear an account's failed sign-ins (services/sign_in_guard.py) so its owner can sign in
+    at once; audited as admin.user_unlocked (with how many failures were cleared)."""
+    with app.uow() as uow:
+        hall = app.hall(uow.conn, hall_code)
+        row = _user_row(uow.conn, hall, username)
+        cleared = guard.unlock(row.username)
+        uow.emit(hall.id, "admin.user_unlocked", actor=actor.actor,
+                 data={"user_id": row.id, "failures_cleared": cleared})
+        view = _one_user(uow.conn, hall, row.id, actor)
+        uow.commit()
+    view["sign_in_locked"] = guard.account_locked(row.username)
+    return view
+
+
 def _revoke_user_tokens(uow, app, user_id: int, keep: str | None = None) -> int:
     q = update(t.tokens).where(t.tokens.c.user_id == user_id, t.tokens.c.revoked_at.is_(None))
     if keep:

@@ -12,6 +12,8 @@ masked (name_enc/phone_enc stay empty: data minimisation, see docs/appointments.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 from datetime import date, datetime, timedelta
 
 import segno
@@ -19,7 +21,7 @@ from sqlalchemy import func, select, text, update
 
 from ..domain import booking as bk
 from ..domain import identity
-from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, WrongState
 from ..store import tables as t
 from . import queue
 from .auth import Principal
@@ -110,7 +112,8 @@ def booking_info(app, hall_code: str) -> dict:
     return {
         "hall": hall.code, "hall_name": hall.config.name, "hall_name_en": hall.config.name_en,
         "enabled": r.enabled, "slot_minutes": r.slot_minutes, "days_ahead": r.days_ahead,
-        "per_id_per_day": r.per_id_per_day, "checkin_early_min": r.checkin_early_min,
+        "per_id_per_day": r.per_id_per_day, "per_phone_per_hour": r.per_phone_per_hour,
+        "per_address_per_hour": r.per_address_per_hour, "checkin_early_min": r.checkin_early_min,
         "checkin_grace_min": r.checkin_grace_min,
         "today": hall.local_day(app.now()).isoformat(),
         "services": [{"code": s.code, "name": s.name, "name_en": s.name_en, "prefix": s.prefix,
@@ -230,9 +233,35 @@ def _lock_day(conn, hall_id: int, day: date) -> None:
                      {"c": BOOK_LOCK_CLASS, "k": f"{hall_id}:{day.isoformat()}"})
 
 
+def _limit_key(kind: str, value: str, key: bytes) -> str:
+    """HMAC of a phone number or an address: counts bookings without keeping either."""
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _check_hourly_limits(conn, hall_id: int, r: bk.BookingRules, now, phone_hash: str,
+                         addr_hash: str | None) -> None:
+    """Bookings made (cancelled ones too: book-and-cancel loops) within the last hour."""
+    a = t.appointments.c
+    since = now - timedelta(hours=1)
+    if addr_hash is not None:
+        n = conn.execute(select(func.count()).where(
+            a.hall_id == hall_id, a.addr_hash == addr_hash, a.created_at > since)).scalar_one()
+        if n >= r.per_address_per_hour:
+            raise TooMany(f"同一网络地址1小时内最多预约 {r.per_address_per_hour} 次,请稍后再试 (at most "
+                          f"{r.per_address_per_hour} bookings per address per hour; try again later)",
+                          code="address_limit")
+    n = conn.execute(select(func.count()).where(
+        a.hall_id == hall_id, a.phone_hash == phone_hash, a.created_at > since)).scalar_one()
+    if n >= r.per_phone_per_hour:
+        raise TooMany(f"同一手机号1小时内最多预约 {r.per_phone_per_hour} 次,请稍后再试 (at most "
+                      f"{r.per_phone_per_hour} bookings per phone number per hour; try again later)",
+                      code="phone_limit")
+
+
 def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
-         actor: str = "public") -> dict:
-    """Take a seat in a slot. Returns the booking with its signed code and QR."""
+         actor: str = "public", address: str | None = None) -> dict:
+    """Take a seat in a slot. Returns the booking with its signed code and QR. `address`: where an
+    anonymous booking came from (hourly per-address limit); None for staff and tools."""
     now = app.now()
     day = _parse_day(date_s)
     name = bk.validate_name(name)
@@ -241,6 +270,8 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
         raise Invalid("请填写身份证号码 (ID number is required)", code="invalid_id_number")
     norm = identity.validate(id_number)
     id_hash = identity.keyed_hash(norm, app.secret)
+    phone_hash = _limit_key("phone", phone, app.secret)
+    addr_hash = _limit_key("addr", address, app.secret) if address else None
     with app.uow() as uow:
         conn = uow.conn
         hall = app.hall(conn, hall_code)
@@ -256,11 +287,14 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
             raise Conflict("该时段已开始或已过,请选择其他时段 (that slot has started; choose another)",
                            code="slot_passed")
         _lock_day(conn, hall.id, day)
+        _check_hourly_limits(conn, hall.id, r, now, phone_hash, addr_hash)
         mine = conn.execute(select(t.appointments.c.service, t.appointments.c.slot).where(
             t.appointments.c.hall_id == hall.id, t.appointments.c.id_hash == id_hash,
             t.appointments.c.day == day, t.appointments.c.status.in_(TAKEN))).all()
-        if any(m.service == svc.code and m.slot == s.label for m in mine):
-            raise Conflict("您已预约该时段 (you already booked this slot)", code="already_booked")
+        held = next((m for m in mine if m.service == svc.code), None)
+        if held is not None:  # one active booking per ID number, service and day
+            raise Conflict(f"同一业务每人每天只能预约一次,您已预约 {held.slot} (one booking per ID "
+                           f"number, service and day: you hold {held.slot})", code="already_booked")
         if len(mine) >= r.per_id_per_day:
             raise Conflict(f"同一身份证每天最多预约 {r.per_id_per_day} 次 "
                            f"(at most {r.per_id_per_day} bookings per ID number per day)",
@@ -273,7 +307,8 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
         values = dict(hall_id=hall.id, code=code, service=svc.code, day=day, slot=s.label,
                       name_masked=identity.mask_name(name), name_enc=None,
                       phone_masked=identity.mask_phone(phone), phone_enc=None, id_hash=id_hash,
-                      id_masked=identity.mask(norm), status="booked", created_at=now)
+                      id_masked=identity.mask(norm), status="booked", created_at=now,
+                      phone_hash=phone_hash, addr_hash=addr_hash)
         aid = conn.execute(t.appointments.insert().values(**values)).inserted_primary_key[0]
         row = conn.execute(select(t.appointments).where(t.appointments.c.id == aid)).first()
         uow.emit(hall.id, "appointment.booked", actor=actor, data={

@@ -899,6 +899,9 @@ def live(app, hall_code: str) -> dict:
                        "fault": f.kind, "since": f.created_at.isoformat(timespec="seconds") + "Z",
                        "message": f"设备故障:{f.device_name or ''} {zh}",
                        "message_en": f"Device fault: {f.device_name or ''} {en}"})
+    limiter = getattr(app, "limiter", None)
+    if limiter is not None:  # password guessing against the server's accounts (sign_in_guard.py)
+        alerts.extend(limiter.sign_ins.alerts())
     return {"hall": hall.code, "now": now.isoformat(timespec="seconds") + "Z", "day": today,
             "local_time": hall.local_now(now).isoformat(timespec="seconds"),
             "windows": windows, "services": services, "alerts": alerts}

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import tables as t
 from .private import private_dir, private_file
+from .repository import ReviewCaseRepository, TicketRepository, WindowRepository
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +114,8 @@ class Database:
 
 class UnitOfWork:
     """One writing transaction. Collect events with emit(); they are stored at commit and announced
-    to subscribers only after the commit succeeded."""
+    to subscribers only after the commit succeeded. `tickets`, `windows` and `cases` are the
+    repositories (store/repository.py) working in this transaction."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -129,6 +131,9 @@ class UnitOfWork:
         try:
             self.conn = self.db.engine.connect().execution_options(write=True)
             self.tx = self.conn.begin()
+            self.tickets = TicketRepository(self.conn)
+            self.windows = WindowRepository(self.conn, self.tickets)
+            self.cases = ReviewCaseRepository(self.conn)
         except BaseException:
             self._release()
             raise

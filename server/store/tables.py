@@ -219,7 +219,15 @@ appointments = Table(
     Column("created_at", DateTime, nullable=False),
     Column("cancelled_at", DateTime),
     Column("checked_in_at", DateTime),
+    # keyed hashes (HMAC with the secret key) of the phone number and the booking's address, for
+    # the hourly booking limits only; erased with the other personal data after retention
+    Column("phone_hash", String(64)),
+    Column("addr_hash", String(64)),
 )
+Index("ix_appointments_phone", appointments.c.hall_id, appointments.c.phone_hash,
+      appointments.c.created_at)
+Index("ix_appointments_addr", appointments.c.hall_id, appointments.c.addr_hash,
+      appointments.c.created_at)
 Index("ix_appointments_slot", appointments.c.hall_id, appointments.c.service, appointments.c.day,
       appointments.c.slot, appointments.c.status)
 

@@ -146,5 +146,5 @@ def test_the_admin_unlocks_from_the_admin_page(hall, app, ctx, chromium, live, t
         page.locator('tr[data-username="s3"] .tag.locked').wait_for(state="detached")
     finally:
         context.close()
-    assert not limiter.account_locked("s3")
+    assert not limiter.sign_ins.account_locked("s3")
     assert api.post("/api/v1/auth/login", json={"username": "s3", "password": PASSWORD}).status == 200
