@@ -363,7 +363,7 @@
     $("to").value = p.get("to") || $("from").value;
     await Promise.all([loadLive(), loadFigures()]);
     if (!state.sub) {
-      state.sub = H.subscribe({
+      state.sub = H.subscribe({ staff: true,
         onEvent: onEvent,
         onReconnect: function () { scheduleLive(50); },
         onStatus: function (ok) {
