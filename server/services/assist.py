@@ -4,9 +4,9 @@ let the assigned agent or a manager see the resident's phone to call them (logge
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from ..domain import assist as ad
 from ..domain import booking as bk
@@ -225,7 +225,10 @@ def reveal_contact(app, hall_code: str, principal: Principal, rid: int) -> dict:
 def figures(conn, hall, d1: date, d2: date, today: date) -> dict:
     """代办件 figures for the dashboard: taken in the range, done, done in time, open, overdue."""
     a = t.assist_requests.c
-    rows = conn.execute(select(a.status, a.created_at, a.due_date, a.done_at).where(a.hall_id == hall.id)).all()
+    lo = datetime.combine(d1 - timedelta(days=1), time())  # a day either side covers any time zone
+    hi = datetime.combine(d2 + timedelta(days=2), time())
+    rows = conn.execute(select(a.status, a.created_at, a.due_date, a.done_at).where(
+        a.hall_id == hall.id, or_(a.created_at.between(lo, hi), a.status.in_(("accepted", "in_progress"))))).all()
     in_range = [r for r in rows if d1 <= hall.local_day(r.created_at) <= d2]
     done = [r for r in in_range if r.done_at is not None]
     return {

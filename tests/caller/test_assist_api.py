@@ -122,6 +122,8 @@ def test_an_open_request_past_its_due_date_is_overdue_and_counted(hall, ctx):
         f = assist.figures(conn, h, local("2026-11-01", "10:00").date(), local("2026-12-31", "10:00").date(),
                            local("2026-12-03", "10:00").date())
     assert f == {"requested": 2, "done": 0, "done_in_time": 0, "open": 2, "overdue": 2}
+    alerts = {a["kind"]: a for a in hall.get(hall.hp("/stats/live"), "boss").body["alerts"]}
+    assert alerts["assist_overdue"]["count"] == 2
 
 
 def test_a_cancelled_request_needs_a_reason(hall):
