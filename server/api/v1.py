@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from rules import priority as priority_rule
+
 from .. import __version__
 from ..domain.errors import Forbidden, Invalid, Unauthorized
 from ..services import auth, queue, ratings
@@ -61,7 +63,7 @@ def logout():
 @bp.get("/auth/me")
 @openapi("Who the token belongs to", access="any signed-in user or device", tags=["auth"])
 def me():
-    p = auth.require(principal(), roles=STAFF, devices=auth.DEVICE_KINDS)
+    p = auth.require(principal(), roles=auth.ROLES, devices=auth.DEVICE_KINDS)
     return jsonify({"kind": p.kind, "id": p.id, "name": p.name, "role": p.role,
                     "windows": p.windows})
 
@@ -95,6 +97,8 @@ def hall_info(hall):
                     "notice": c.notice, "notice_en": c.notice_en, "hours": c.hours,
                     "announce": c.announce, "max_recalls": c.rule("max_recalls", 3),
                     "priority_groups": c.rule("priority_groups", []),
+                    "elderly_age": c.rule("elderly_age", priority_rule.DEFAULT_ELDERLY_AGE),
+                    "assist_limit_working_days": c.rule("assist_limit_working_days", 3),
                     "local_time": h.local_now(app.now()).isoformat(timespec="seconds")})
 
 
