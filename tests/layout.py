@@ -70,6 +70,20 @@ _CHECK = r"""
         problems.push("wider than its box (" + el.scrollWidth + " > " + el.clientWidth + "): " + describe(el));
       }
     }
+    // clipped by an ancestor that hides its overflow (a tile, a card): part of the text is not drawn
+    if (!cutAllowed(el)) {
+      const r = el.getBoundingClientRect();
+      for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+        const acs = getComputedStyle(a);
+        if (acs.overflowX === "visible" && acs.overflowY === "visible") continue;
+        if (["auto", "scroll"].includes(acs.overflowY) || ["auto", "scroll"].includes(acs.overflowX)) break;
+        const b = a.getBoundingClientRect();
+        if (r.bottom > b.bottom + 1.5 || r.right > b.right + 1.5 || r.top < b.top - 1.5 || r.left < b.left - 1.5) {
+          problems.push("clipped by " + describe(a) + ": " + describe(el));
+          break;
+        }
+      }
+    }
     if (!scrolls && el.scrollHeight > el.clientHeight + 2 && cs.overflowY === "hidden" && !cutAllowed(el)
         && !cs.display.startsWith("inline"))
       problems.push("taller than its box (" + el.scrollHeight + " > " + el.clientHeight + "): " + describe(el));
@@ -79,8 +93,33 @@ _CHECK = r"""
       if (!visible(el)) continue;
       const range = document.createRange();
       range.selectNodeContents(el);
-      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
-      if (tops.size > 1) problems.push("wraps onto " + tops.size + " lines: " + describe(el));
+      // rects of one line overlap vertically (whatever their font size); a new line starts below
+      const rects = [...range.getClientRects()].filter(r => r.width > 0).sort((a, b) => a.top - b.top);
+      let lines = 0, bottom = -Infinity;
+      for (const r of rects) {
+        if (r.top >= bottom - 2) { lines += 1; bottom = r.bottom; } else bottom = Math.max(bottom, r.bottom);
+      }
+      if (lines > 1) problems.push("wraps onto " + lines + " lines: " + describe(el));
+    }
+  }
+  // two texts drawn over each other (a grid spilling onto the band below it)
+  const texts = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest("svg") || el.closest("[data-marquee]") || !ownText(el) || !visible(el)) continue;
+    texts.push([el, el.getBoundingClientRect()]);
+  }
+  let overlaps = 0;
+  for (let i = 0; i < texts.length && overlaps < 5; i++) {
+    for (let j = i + 1; j < texts.length; j++) {
+      const [a, ra] = texts[i], [b, rb] = texts[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+      if (w > 3 && h > 3 && getComputedStyle(a).position !== "fixed" && getComputedStyle(b).position !== "fixed") {
+        problems.push("drawn over each other: " + describe(a) + " and " + describe(b));
+        overlaps += 1;
+        break;
+      }
     }
   }
   if (document.documentElement.scrollWidth > window.innerWidth + 1)
