@@ -192,10 +192,11 @@ def _next_number(conn, hall_id: int, day: str, prefix: str) -> int:
 
 def _issue_response(conn, hall, row, now, replay=False) -> dict:
     out = ticket_public(row, hall)
-    out.update(ticket_position(conn, hall, row, now))
     if not replay and row.estimated_wait_s is not None:  # what the ticket was given (printed, stored)
-        out.update({"estimated_wait_s": row.estimated_wait_s,
+        out.update({"ahead": count_ahead(conn, row), "estimated_wait_s": row.estimated_wait_s,
                     "estimated_wait_range_s": [row.estimated_wait_low_s, row.estimated_wait_high_s]})
+    else:
+        out.update(ticket_position(conn, hall, row, now))
     out.update({"token": row.token,
                 "track_url": f"/t/{row.token}", "hall": hall.code, "hall_name": hall.config.name})
     if replay:
