@@ -60,7 +60,7 @@ def formula_wait_s(conn, hall, row) -> float:
 def others_at_issue(ctx, hall, ticket) -> dict:
     with ctx.db.read() as conn:
         row = conn.execute(select(t.tickets).where(t.tickets.c.id == ticket["id"])).first()
-        plain, _ = estimates.play(conn, hall, ctx.now(), expect_arrivals=False)
+        plain, _ = estimates.play(conn, hall, ctx.now(), expect_arrivals=False)  # a simulated hall: hours kept
         return {NO_ARRIVALS: plain.call_in_s.get(row.id, 0.0), FORMULA: formula_wait_s(conn, hall, row)}
 
 
@@ -94,14 +94,14 @@ def cost_with_waiting(n_waiting: int, repeats: int = 30) -> list[dict]:
                       "source": "kiosk"}
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                estimates.at_issue(conn, h, values, hall.now)
+                estimates.at_issue(ctx, conn, h, values)
                 timings["issue: state + play"].append(time.perf_counter() - t0)
                 estimates.forget_forecasts(conn)
                 t0 = time.perf_counter()
-                estimates.for_services(conn, h, hall.now)
+                estimates.for_services(ctx, conn, h)
                 timings["services list: state + play"].append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                estimates.for_ticket(conn, h, last, hall.now)
+                estimates.for_ticket(ctx, conn, h, last)
                 timings["phone page: cached"].append(time.perf_counter() - t0)
             state = estimates.state(conn, h, hall.now)
             for _ in range(repeats):

@@ -81,6 +81,7 @@ class Hallq:
     secret: bytes
     var_dir: Path = field(default_factory=lambda: Path(os.environ.get("HALLQ_VAR", ROOT / "var")))
     always_open: bool = False  # demo/tests: services open at any hour
+    simulated: bool = False  # server.py simulate: always open to the kiosk, yet windows keep the hours
     clock: object = None  # callable returning naive UTC; tests move time
     bus: EventBus | None = None
     _halls: dict = field(default_factory=dict)

@@ -295,15 +295,17 @@ class State:
 
 
 def state(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask_for: list[str] = (),
-          expect_arrivals: bool = True, arrivals_weight: float | None = None) -> State:
-    """The hall's state now (plus `extra` tickets not yet stored)."""
+          expect_arrivals: bool = True, arrivals_weight: float | None = None, keeps_hours: bool = True
+          ) -> State:
+    """The hall's state now (plus `extra` tickets not yet stored). `keeps_hours` False: windows call
+    at any hour (a hall run always open, as the demo and tests do)."""
     day = hall.local_day(now)
     waiting = _waiting(conn, hall, day.isoformat()) + list(extra)
     windows = _windows(conn, hall, now, {c.service for c in waiting} | set(ask_for))
     got = learned(conn, hall, now)
     local_s = forecast.local_seconds(hall.local_now(now))
-    hours = _hours(hall, day)
-    closing = hours.spans[-1][1] if hours.spans else local_s
+    hours = _hours(hall, day) if keeps_hours else forecast.Hours([])
+    closing = hours.spans[-1][1] if hours.spans else 24 * 3600.0
     weight = ARRIVALS_WEIGHT if arrivals_weight is None else arrivals_weight
     later = forecast.expected_arrivals({k: v * weight for k, v in got.arrivals.items()}, got.priority_share, now=now, now_local_s=local_s,
                                        horizon_s=min(ARRIVALS_AHEAD_S, max(0.0, closing - local_s))
@@ -317,10 +319,18 @@ def play_state(st: State, ask_for: list[str] = (), trace: list | None = None) ->
                          arrivals=st.arrivals, trace=trace)
 
 
+def keeps_hours(app) -> bool:
+    """Whether windows follow the hall's hours: yes, unless the hall runs always open (demo, tests);
+    a simulated hall keeps them."""
+    return not app.always_open or app.simulated
+
+
 def play(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask_for: list[str] = (),
-         expect_arrivals: bool = True, trace: list | None = None) -> tuple[forecast.Forecast, Learned]:
+         expect_arrivals: bool = True, trace: list | None = None, hours: bool = True
+         ) -> tuple[forecast.Forecast, Learned]:
     """The forward play from the hall's state now."""
-    st = state(conn, hall, now, extra=extra, ask_for=ask_for, expect_arrivals=expect_arrivals)
+    st = state(conn, hall, now, extra=extra, ask_for=ask_for, expect_arrivals=expect_arrivals,
+               keeps_hours=hours)
     return play_state(st, ask_for, trace), st.learned
 
 
@@ -333,14 +343,15 @@ def _last_event_id(conn, hall) -> int:
     return conn.execute(select(func.max(t.events.c.id)).where(t.events.c.hall_id == hall.id)).scalar() or 0
 
 
-def current(conn, hall, now: datetime) -> tuple[forecast.Forecast, Learned]:
+def current(app, conn, hall) -> tuple[forecast.Forecast, Learned]:
     """The play for every waiting ticket and every service, reused until the hall changes."""
+    now = app.now()
     key = (hall.id, tuple(s.code for s in hall.config.services))
     mark = _last_event_id(conn, hall)
     cached = _caches(conn).forecasts.get(key)
     if cached is not None and cached[1] == mark and 0 <= (now - cached[0]).total_seconds() < FORECAST_TTL_S:
         return cached[2]
-    got = play(conn, hall, now, ask_for=list(key[1]))
+    got = play(conn, hall, now, ask_for=list(key[1]), hours=keeps_hours(app))
     with _lock:
         _caches(conn).forecasts[key] = (now, mark, got)
     return got
@@ -351,27 +362,27 @@ def _answer(seconds: float, got: Learned) -> tuple[int, list[int]]:
     return int(round(seconds)), [low, high]
 
 
-def for_ticket(conn, hall, row, now: datetime) -> tuple[int, list[int] | None]:
+def for_ticket(app, conn, hall, row) -> tuple[int, list[int] | None]:
     """(estimated_wait_s, [low, high]) of a waiting ticket from now; (0, None) otherwise."""
     if row.status != "waiting":
         return 0, None
-    result, got = current(conn, hall, now)
+    result, got = current(app, conn, hall)
     seconds = result.call_in_s.get(row.id)
     if seconds is None:  # issued after the cached play: play again
-        result, got = play(conn, hall, now)
+        result, got = play(conn, hall, app.now(), hours=keeps_hours(app))
         seconds = result.call_in_s.get(row.id, 0.0)
     return _answer(seconds, got)
 
 
-def for_services(conn, hall, now: datetime) -> dict[str, tuple[int, list[int]]]:
+def for_services(app, conn, hall) -> dict[str, tuple[int, list[int]]]:
     """service -> (estimated_wait_s, [low, high]) for a ticket taken now."""
-    result, got = current(conn, hall, now)
+    result, got = current(app, conn, hall)
     return {code: _answer(s, got) for code, s in result.new_ticket_in_s.items()}
 
 
-def at_issue(conn, hall, values: dict, now: datetime) -> dict:
+def at_issue(app, conn, hall, values: dict) -> dict:
     """The estimate given to a ticket being issued, as the columns stored with it."""
     new = qdomain.Candidate.of(SimpleNamespace(**{**values, "id": forecast.NEW_TICKET_ID}))
-    result, got = play(conn, hall, now, extra=[new])
+    result, got = play(conn, hall, app.now(), extra=[new], hours=keeps_hours(app))
     seconds, (low, high) = _answer(result.call_in_s[new.id], got)
     return {"estimated_wait_s": seconds, "estimated_wait_low_s": low, "estimated_wait_high_s": high}

@@ -91,11 +91,11 @@ def count_ahead(conn, row) -> int:
         tk.service == row.service, tk.id != row.id, before)).scalar_one()
 
 
-def ticket_position(conn, hall, row, now: datetime) -> dict:
+def ticket_position(app, conn, hall, row) -> dict:
     """ahead, estimated_wait_s and its 80% range of a waiting ticket (0, 0, None otherwise)."""
     if row.status != "waiting":
         return {"ahead": 0, "estimated_wait_s": 0, "estimated_wait_range_s": None}
-    wait, span = estimates.for_ticket(conn, hall, row, now)
+    wait, span = estimates.for_ticket(app, conn, hall, row)
     return {"ahead": count_ahead(conn, row), "estimated_wait_s": wait, "estimated_wait_range_s": span}
 
 
@@ -114,7 +114,7 @@ def list_services(app, hall_code: str) -> list[dict]:
         hall = app.hall(conn, hall_code)
         day = hall.local_day(now).isoformat()
         counts = waiting_counts(conn, hall, day)
-        waits = estimates.for_services(conn, hall, now)
+        waits = estimates.for_services(app, conn, hall)
         out = []
         for s in hall.config.services:
             out.append({
@@ -190,13 +190,13 @@ def _next_number(conn, hall_id: int, day: str, prefix: str) -> int:
     return conn.execute(stmt).scalar_one()
 
 
-def _issue_response(conn, hall, row, now, replay=False) -> dict:
+def _issue_response(app, conn, hall, row, replay=False) -> dict:
     out = ticket_public(row, hall)
     if not replay and row.estimated_wait_s is not None:  # what the ticket was given (printed, stored)
         out.update({"ahead": count_ahead(conn, row), "estimated_wait_s": row.estimated_wait_s,
                     "estimated_wait_range_s": [row.estimated_wait_low_s, row.estimated_wait_high_s]})
     else:
-        out.update(ticket_position(conn, hall, row, now))
+        out.update(ticket_position(app, conn, hall, row))
     out.update({"token": row.token,
                 "track_url": f"/t/{row.token}", "hall": hall.code, "hall_name": hall.config.name})
     if replay:
@@ -225,7 +225,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                 if prior.first_service != hall.find_service(service).code:
                     raise Conflict("Idempotency-Key was used for another service",
                                    code="idempotency_conflict")
-                return _issue_response(conn, hall, prior, now, replay=True)
+                return _issue_response(app, conn, hall, prior, replay=True)
         svc = hall.find_service(service)
         if source is None:
             source = "kiosk" if principal.role == "kiosk" else "staff"
@@ -256,7 +256,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                       token=secrets.token_urlsafe(12), idempotency_key=idempotency_key,
                       issued_by=principal.actor, queued_at=now, issued_at=now, recalls=0,
                       transfers=0, note=note)
-        values.update(estimates.at_issue(conn, hall, values, now))
+        values.update(estimates.at_issue(app, conn, hall, values))
         try:
             with conn.begin_nested():
                 tid = conn.execute(t.tickets.insert().values(**values)).inserted_primary_key[0]
@@ -266,18 +266,18 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                     t.tickets.c.hall_id == hall.id,
                     t.tickets.c.idempotency_key == idempotency_key)).first()
                 if prior is not None:
-                    return _issue_response(conn, hall, prior, now, replay=True)
+                    return _issue_response(app, conn, hall, prior, replay=True)
             raise
         row = conn.execute(select(t.tickets).where(t.tickets.c.id == tid)).first()
         uow.emit(hall.id, "ticket.issued", ticket_id=tid, actor=principal.actor,
                  data={"ticket": ticket_for_events(row, hall),
                        "waiting": waiting_counts(conn, hall, day)})
         if not own:
-            return _issue_response(conn, hall, row, now)
+            return _issue_response(app, conn, hall, row)
         uow.commit()
         # `ahead` is read after the commit, outside the single-writer section.
         with app.db.read() as rconn:
-            return _issue_response(rconn, hall, row, now)
+            return _issue_response(app, rconn, hall, row)
     finally:
         if own:
             uow.__exit__(None, None, None)
@@ -556,7 +556,7 @@ def get_ticket(app, hall_code, ticket_id) -> dict:
         hall = app.hall(conn, hall_code)
         row = _ticket(conn, hall, ticket_id)
         out = ticket_public(row, hall)
-        out.update(ticket_position(conn, hall, row, app.now()))
+        out.update(ticket_position(app, conn, hall, row))
         evs = conn.execute(select(t.events).where(t.events.c.ticket_id == row.id)
                            .order_by(t.events.c.id)).all()
         out["history"] = [{"event_id": e.id, "type": e.type, "at": iso(e.created_at),
@@ -582,7 +582,7 @@ def track(app, token: str) -> dict:
         svc = hall.service(row.service)
         return {"id": row.id, "number": row.number, "status": row.status, "service": row.service,
                 "service_name": svc.name, "service_name_en": svc.name_en,
-                **ticket_position(conn, hall, row, app.now()), "window": row.window if row.status in tdomain.ACTIVE else None,
+                **ticket_position(app, conn, hall, row), "window": row.window if row.status in tdomain.ACTIVE else None,
                 "hall": hall.code, "hall_name": hall.config.name, "issued_at": iso(row.issued_at),
                 "called_at": iso(row.last_called_at or row.called_at)}
 

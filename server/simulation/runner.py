@@ -30,7 +30,7 @@ class Scratch:
         base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
         self.dir = Path(tempfile.mkdtemp(prefix="hallq-sim-", dir=base))
         self.ctx = Hallq(db=Database(f"sqlite:///{self.dir / 'sim.db'}"), secret=b"simulate",
-                         var_dir=self.dir, always_open=True)
+                         var_dir=self.dir, always_open=True, simulated=True)
         from ..store import migrate
         migrate.upgrade(self.ctx.db.engine)
         halls.load_hall(self.ctx, hall_data or halls.read_config())

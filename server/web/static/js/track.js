@@ -78,6 +78,7 @@
     $("wait").textContent = waiting ? hallq.fmtWaitRange(tk.estimated_wait_range_s, tk.estimated_wait_s)
       .replace(/^约 |^about /, "") : "-";
     $("wait").dataset.seconds = waiting ? String(tk.estimated_wait_s) : "";
+    $("wait").classList.toggle("long", $("wait").textContent.length > 9);  // "25–120 分钟" still fits
     $("wait-point").textContent = waiting && tk.estimated_wait_range_s && tk.estimated_wait_range_s[1] >= 60
       ? t("最可能 ", "most likely ") + hallq.fmtMinutes(tk.estimated_wait_s).replace(/^约 |^about /, "") : "";
     const called = tk.status === "called";
