@@ -23,7 +23,7 @@ WINDOWS = {"type": "array", "maxItems": 100, "items": {"type": "integer", "minim
                                                          "maximum": 9999},
            "description": "window numbers of this hall where the account may sign in / the device stands"}
 ROLE = {"type": "string", "enum": list(auth.ROLES),
-        "description": "staff 窗口工作人员 | manager 大厅管理人员 | admin 系统管理员"}
+        "description": "staff 窗口工作人员 | manager 大厅管理人员 | admin 系统管理员 | agent 帮办员"}
 PASSWORD = {"type": "string", "minLength": 1, "maxLength": 128,
             "description": "at least 8 characters with letters and digits"}
 
@@ -69,12 +69,17 @@ def _admin(hall):
 
 @bp.get("/halls/<hall>/users")
 @openapi("Accounts of the hall and of every hall: username, name, role, windows, staff number, "
-         "duties, photo, active, last sign-in (never a password hash)", query=HALL,
+         "duties, photo, active, last sign-in, sign_in_locked (failed sign-ins make it wait); "
+         "never a password hash", query=HALL,
          access="admin, manager (read-only)", tags=["admin"],
          responses={"200": {"description": "list of accounts"}, **E4})
 def users(hall):
     p = auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
-    return jsonify(admin.list_users(hallq(), hall, p))
+    accounts = admin.list_users(hallq(), hall, p)
+    guard = hallq().limiter.sign_ins
+    for a in accounts:
+        a["sign_in_locked"] = guard.account_locked(a["username"])
+    return jsonify(accounts)
 
 
 @bp.post("/halls/<hall>/users")
@@ -125,6 +130,15 @@ def disable_user(hall, username):
 def enable_user(hall, username):
     p = _admin(hall)
     return jsonify(admin.set_active(hallq(), hall, p, username, True))
+
+
+@bp.post("/halls/<hall>/users/<username>/unlock")
+@openapi("Clear the account's failed sign-ins so it can sign in at once (event "
+         "admin.user_unlocked)", query=HALL, access="admin", tags=["admin"],
+         responses={"200": {"description": "the account"}, **E4})
+def unlock_user(hall, username):
+    p = _admin(hall)
+    return jsonify(admin.unlock_sign_in(hallq(), hall, p, username, hallq().limiter.sign_ins))
 
 
 @bp.post("/halls/<hall>/users/<username>/photo")

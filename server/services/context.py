@@ -16,6 +16,7 @@ from ..domain.calendar import WorkCalendar
 from ..domain.errors import NotFound
 from ..store import tables as t
 from ..store.db import ROOT, Database, utcnow
+from ..store.private import private_dir, tighten
 from .bus import EventBus
 
 
@@ -29,7 +30,7 @@ def load_secret(var_dir: Path) -> bytes:
     env = os.environ.get("HALLQ_SECRET")
     if env:
         return env.encode()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(var_dir)
     path = var_dir / "secret.key"
     if not path.exists():
         path.write_text(secrets.token_hex(32))
@@ -131,6 +132,8 @@ class Hallq:
 def create_hallq(url: str | None = None, start_bus: bool = True, **kw) -> Hallq:
     db = Database(url)
     var_dir = Path(os.environ.get("HALLQ_VAR", ROOT / "var"))
+    private_dir(var_dir)
+    tighten(var_dir)  # files an older version or another tool left readable
     app = Hallq(db=db, secret=load_secret(var_dir), var_dir=var_dir, **kw)
     if start_bus:
         app.bus = EventBus(db).start()

@@ -25,6 +25,7 @@ from ..store import tables as t
 
 PRIOR_DAYS = 28
 PSEUDO = 5.0  # samples' worth of weight the prior keeps against today's (and an hour against its service)
+PSEUDO_DEFAULT = 2.0  # ... and the hall's default_service_s against a service's own earlier days
 MAX_HOLD_S = 3 * 3600  # longer call-to-free times are records left open, not service
 RESIDUAL_SCALE_S = 300.0  # residuals are measured in units of (estimate + this)
 DEFAULT_RANGE = (-0.45, 0.6)  # 10th/90th residual percentiles until MIN_RESIDUALS are known
@@ -195,7 +196,7 @@ def learned(conn, hall, now: datetime) -> Learned:
     service_mean, service_cv, hour_mean = {}, {}, {}
     for s in hall.config.services:
         n, mean, cv = prior.by_service.get(s.code, (0, default_s, None))
-        service_mean[s.code] = (n * mean + PSEUDO * default_s) / (n + PSEUDO)
+        service_mean[s.code] = (n * mean + PSEUDO_DEFAULT * default_s) / (n + PSEUDO_DEFAULT)
         if cv is not None and n >= 10:
             service_cv[s.code] = cv
         for hour in range(24):

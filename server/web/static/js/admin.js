@@ -132,8 +132,12 @@
   }
   function userRow(u) {
     const self = state.me && u.id === state.me.id;
-    const status = u.active ? el("span", { class: "tag ok" }, t("启用", "Active"))
-      : el("span", { class: "tag off" }, t("已停用", "Disabled"));
+    const status = el("span", null, u.active ? el("span", { class: "tag ok" }, t("启用", "Active"))
+      : el("span", { class: "tag off" }, t("已停用", "Disabled")));
+    if (u.sign_in_locked) {
+      status.append(" ", el("span", { class: "tag locked", title: t("多次输错密码,登录需等待",
+        "wrong passwords: sign-in must wait") }, t("登录受限", "sign-in locked")));
+    }
     let photo = el("span", { class: "muted" }, "—");
     if (u.has_photo && u.photo_url) {
       const bust = state.photoBust[u.id];
@@ -159,6 +163,8 @@
     } else if (isAdmin()) {
       actions.append(el("span", { class: "muted small" }, t("仅全局管理员可改", "global admins only")));
     }
+    if (isAdmin() && u.sign_in_locked)
+      actions.append(actionButton("解锁", "Unlock", "", function () { unlock(u); }, "unlock"));
     return el("tr", { class: u.active ? null : "inactive", dataset: { username: u.username } },
       el("td", { class: "text mono" }, u.username),
       nameCell, roleCell,
@@ -275,6 +281,15 @@
     try {
       await H.api("POST", H.hallPath("/users/" + encodeURIComponent(u.username) + (active ? "/enable" : "/disable")));
       showNotice(active ? t("已启用 ", "Enabled ") + u.username : t("已停用 ", "Disabled ") + u.username);
+      await loadUsers();
+    } catch (e) { failed(e); }
+  }
+
+  async function unlock(u) {
+    clearMessages();
+    try {
+      await H.api("POST", H.hallPath("/users/" + encodeURIComponent(u.username) + "/unlock"));
+      showNotice(t("已解锁 " + u.username + ",可以立即登录", "Unlocked " + u.username + ": it can sign in now"));
       await loadUsers();
     } catch (e) { failed(e); }
   }
