@@ -67,6 +67,7 @@ def principal():
 
 
 def error_response(err: HallqError):
-    resp = jsonify({"error": err.code, "message": err.message})
+    resp = jsonify({"error": err.code, "message": err.message, "message_zh": err.message_zh,
+                    "message_en": err.message_en})
     resp.status_code = err.status
     return resp
