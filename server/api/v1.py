@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from rules import priority as priority_rule
+
 from .. import __version__
-from ..domain.errors import Invalid
+from ..domain.errors import Forbidden, Invalid, Unauthorized
 from ..services import auth, queue, ratings
 from . import schemas as S
 from .base import hallq, json_body, openapi, principal
@@ -37,12 +39,15 @@ def health():
          responses={"200": {"description": "token"}, "401": {"description": "wrong credentials"}})
 def login():
     body = json_body(S.LOGIN)
-    hallq().limiter.check_login(request.remote_addr, body["username"])
+    limiter, addr = hallq().limiter, request.remote_addr or "-"
+    limiter.check_login(addr, body["username"])
     try:
-        return jsonify(auth.login(hallq(), body["username"], body["password"]))
-    except Exception:
-        hallq().limiter.failed_login(request.remote_addr, body["username"])
+        answer = auth.login(hallq(), body["username"], body["password"])
+    except Unauthorized:
+        limiter.failed_login(addr, body["username"])
         raise
+    limiter.succeeded_login(addr, body["username"])
+    return jsonify(answer)
 
 
 @bp.post("/auth/logout")
@@ -58,7 +63,7 @@ def logout():
 @bp.get("/auth/me")
 @openapi("Who the token belongs to", access="any signed-in user or device", tags=["auth"])
 def me():
-    p = auth.require(principal(), roles=STAFF, devices=auth.DEVICE_KINDS)
+    p = auth.require(principal(), roles=auth.ROLES, devices=auth.DEVICE_KINDS)
     return jsonify({"kind": p.kind, "id": p.id, "name": p.name, "role": p.role,
                     "windows": p.windows})
 
@@ -92,6 +97,8 @@ def hall_info(hall):
                     "notice": c.notice, "notice_en": c.notice_en, "hours": c.hours,
                     "announce": c.announce, "max_recalls": c.rule("max_recalls", 3),
                     "priority_groups": c.rule("priority_groups", []),
+                    "elderly_age": c.rule("elderly_age", priority_rule.DEFAULT_ELDERLY_AGE),
+                    "assist_limit_working_days": c.rule("assist_limit_working_days", 3),
                     "local_time": h.local_now(app.now()).isoformat(timespec="seconds")})
 
 
@@ -132,6 +139,9 @@ def issue(hall):
     source = body.get("source")
     if source == "appointment":
         raise Invalid("appointment tickets come from a check-in (give `appointment`)", code="invalid")
+    if not p.is_user and source not in (None, "kiosk"):  # statistics count tickets by source
+        raise Forbidden("取号机只能发放现场号 (a kiosk issues kiosk tickets only)",
+                        code="forbidden_source")
     result = queue.issue_ticket(app, hall, p, body["service"], source=source,
                                 id_number=body.get("id_number"), priority=body.get("priority"),
                                 idempotency_key=request.headers.get("Idempotency-Key"),

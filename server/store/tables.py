@@ -127,6 +127,10 @@ tickets = Table(
     Column("delivered_at", DateTime),
     Column("delivered_by", Integer),
     Column("note", Text),
+    # The wait estimate given at issue (printed, shown), kept to measure its accuracy (docs/kpis.md).
+    Column("estimated_wait_s", Integer),
+    Column("estimated_wait_low_s", Integer),
+    Column("estimated_wait_high_s", Integer),
     UniqueConstraint("hall_id", "day", "number", name="uq_tickets_hall_day_number"),
     UniqueConstraint("hall_id", "idempotency_key", name="uq_tickets_hall_idem"),
 )
@@ -215,7 +219,15 @@ appointments = Table(
     Column("created_at", DateTime, nullable=False),
     Column("cancelled_at", DateTime),
     Column("checked_in_at", DateTime),
+    # keyed hashes (HMAC with the secret key) of the phone number and the booking's address, for
+    # the hourly booking limits only; erased with the other personal data after retention
+    Column("phone_hash", String(64)),
+    Column("addr_hash", String(64)),
 )
+Index("ix_appointments_phone", appointments.c.hall_id, appointments.c.phone_hash,
+      appointments.c.created_at)
+Index("ix_appointments_addr", appointments.c.hall_id, appointments.c.addr_hash,
+      appointments.c.created_at)
 Index("ix_appointments_slot", appointments.c.hall_id, appointments.c.service, appointments.c.day,
       appointments.c.slot, appointments.c.status)
 
@@ -247,3 +259,45 @@ Index("ix_events_hall_created", events.c.hall_id, events.c.created_at)
 Index("ix_tickets_hall_outcome_day", tickets.c.hall_id, tickets.c.outcome, tickets.c.day, tickets.c.due_date,
       tickets.c.delivered_at, tickets.c.service, tickets.c.window, tickets.c.staff_id)
 Index("ix_review_cases_ticket", review_cases.c.ticket_id)
+
+# A hall's own holidays and make-up workdays (放假/调休) for years the chinese-calendar package does
+# not know yet, entered on /admin (docs/operations.md: the yearly calendar procedure).
+calendar_days = Table(
+    "calendar_days", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("kind", String(16), nullable=False),  # holiday | workday
+    Column("name", String(64)),
+    Column("created_by", Integer),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("hall_id", "day", name="uq_calendar_days_hall_day"),
+)
+
+# 帮办代办: requests the hall handles on a resident's behalf (docs/window.md). The resident's phone
+# is kept masked for lists and sealed (Fernet, var/contact.key) for the agent who must reach them.
+assist_requests = Table(
+    "assist_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("service", String(32), nullable=False),
+    Column("matter", String(200), nullable=False),  # what is to be done (事项)
+    Column("source", String(16), nullable=False),  # desk | kiosk | phone | hotline
+    Column("status", String(16), nullable=False),
+    Column("name_masked", String(32)),
+    Column("phone_masked", String(16)),
+    Column("phone_sealed", Text),
+    Column("village", String(100)),  # where a home visit goes (村/社区), no street address
+    Column("delivery", String(16), nullable=False),  # pickup | home | post
+    Column("note", Text),
+    Column("agent_id", Integer, ForeignKey("users.id")),
+    Column("created_by", String(32)),
+    Column("created_at", DateTime, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("started_at", DateTime),
+    Column("done_at", DateTime),
+    Column("delivered_at", DateTime),
+    Column("cancelled_at", DateTime),
+    Column("cancel_reason", Text),
+)
+Index("ix_assist_requests_hall_status", assist_requests.c.hall_id, assist_requests.c.status)

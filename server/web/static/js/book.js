@@ -3,7 +3,7 @@
 // comes back only masked.
 (function () {
   "use strict";
-  const $ = (id) => document.getElementById(id);
+  const $ = hallq.$;
   const el = hallq.el, t = hallq.t;
   const WEEK_ZH = ["", "周一", "周二", "周三", "周四", "周五", "周六", "周日"];
   const WEEK_EN = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -23,15 +23,9 @@
       : (m + "月" + d + "日 " + WEEK_ZH[weekday]);
   }
 
-  // GB 11643 check digit, so a mistyped ID number is caught before sending.
-  function idValid(s) {
-    s = (s || "").trim().toUpperCase();
-    if (!/^\d{17}[\dX]$/.test(s)) return false;
-    const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum = 0;
-    for (let i = 0; i < 17; i++) sum += Number(s[i]) * w[i];
-    return "10X98765432"[sum % 11] === s[17];
-  }
+  // GB 11643 (js/idnumber.js, the rules of rules/identity.py), so a mistyped number is caught
+  // before sending.
+  function idValid(s) { return hallqId.valid(s); }
 
   async function loadInfo() {
     state.info = await hallq.api("GET", path("/info"), undefined, { token: null });
@@ -81,6 +75,8 @@
         tag = el("span", { class: "tag holiday" }, name);
       } else if (d.makeup_workday) {
         tag = el("span", { class: "tag makeup" }, t("调休上班", "make-up day"));
+      } else if (d.weekend_service) {
+        tag = el("span", { class: "tag makeup" }, t("周末服务", "weekend service"));
       } else {
         tag = el("span", { class: "tag" }, d.left > 0 ? t("余 " + d.left, d.left + " left") : t("约满", "full"));
       }
