@@ -10,6 +10,8 @@ import os
 import signal
 import threading
 
+from .services import maintenance
+
 log = logging.getLogger("hallq")
 
 
@@ -18,31 +20,13 @@ def parse_listen(value: str) -> tuple[str, int]:
     return (host or "0.0.0.0"), int(port)
 
 
-def maintenance_loop(ctx, stop: threading.Event, every_s: float = 600):
-    """Close yesterday's leftovers and run the daily jobs other parts register."""
-    from .services import queue
-    while not stop.is_set():
-        try:
-            n = queue.close_stale_days(ctx)
-            if n:
-                log.info("closed %d tickets left from earlier days", n)
-        except Exception:
-            log.exception("maintenance failed")
-        for job in list(getattr(ctx, "daily_jobs", [])):
-            try:  # one failing job (e.g. a backup disk full) must not stop the others
-                job(ctx)
-            except Exception:
-                log.exception("daily job %s failed", getattr(job, "__name__", job))
-        stop.wait(every_s)
-
-
 def serve(app, listen: str | None = None, threads: int | None = None):
     from waitress import serve as waitress_serve
     host, port = parse_listen(listen or os.environ.get("HALLQ_LISTEN", "0.0.0.0:8080"))
     threads = threads or int(os.environ.get("HALLQ_THREADS", "700"))
     ctx = app.extensions["hallq"]
     stop = threading.Event()
-    threading.Thread(target=maintenance_loop, args=(ctx, stop), daemon=True,
+    threading.Thread(target=maintenance.loop, args=(ctx, stop), daemon=True,
                      name="hallq-maintenance").start()
     log.info("hallq listening on http://%s:%d (%s, %d threads)", host, port, ctx.db.kind, threads)
     print(f"hallq: serving on http://{host}:{port}/ ({ctx.db.kind})", flush=True)
