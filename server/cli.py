@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="serve the API and pages (default)")
     r.add_argument("--listen", help="HOST:PORT (default HALLQ_LISTEN or 0.0.0.0:8080)")
-    r.add_argument("--threads", type=int, help="worker threads (default HALLQ_THREADS or 700)")
+    r.add_argument("--threads", type=int, help="worker threads (default HALLQ_THREADS or 32; event streams need none)")
     r.add_argument("--always-open", action="store_true", help="ignore opening hours (demo)")
     r.set_defaults(func=cmd_run)
 

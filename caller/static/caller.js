@@ -110,7 +110,7 @@
     clearMessage();
     refresh();
     stopStream();
-    st.sub = h.subscribe({ onEvent: onEvent, onReconnect: refresh, onStatus: setConn });
+    st.sub = h.subscribe({ staff: true, onEvent: onEvent, onReconnect: refresh, onStatus: setConn });
   }
 
   function stopStream() { if (st.sub) { st.sub.close(); st.sub = null; } }

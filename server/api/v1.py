@@ -61,7 +61,7 @@ def logout():
 @bp.get("/auth/me")
 @openapi("Who the token belongs to", access="any signed-in user or device", tags=["auth"])
 def me():
-    p = auth.require(principal(), roles=STAFF, devices=auth.DEVICE_KINDS)
+    p = auth.require(principal(), roles=auth.ROLES, devices=auth.DEVICE_KINDS)
     return jsonify({"kind": p.kind, "id": p.id, "name": p.name, "role": p.role,
                     "windows": p.windows})
 
@@ -95,6 +95,7 @@ def hall_info(hall):
                     "notice": c.notice, "notice_en": c.notice_en, "hours": c.hours,
                     "announce": c.announce, "max_recalls": c.rule("max_recalls", 3),
                     "priority_groups": c.rule("priority_groups", []),
+                    "assist_limit_working_days": c.rule("assist_limit_working_days", 3),
                     "local_time": h.local_now(app.now()).isoformat(timespec="seconds")})
 
 

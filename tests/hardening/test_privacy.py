@@ -40,12 +40,12 @@ def test_personal_data_is_erased_after_the_retention_and_not_before(api, ctx):
 
     # 180 days after Wednesday's bookings (Tuesday's tickets are one day older)
     clock.now = local("2027-05-24", "09:00")  # Tuesday + 181: the tickets go, the bookings stay
-    assert privacy.daily_purge(ctx) == {"tickets": 3, "appointments": 0}
+    assert privacy.daily_purge(ctx) == {"tickets": 3, "appointments": 0, "assist": 0}
     tickets, appts = _personal(ctx)
     assert tickets == [] and len(appts) == 2
     clock.now += timedelta(days=1)
-    assert privacy.daily_purge(ctx) == {"tickets": 0, "appointments": 2}
-    assert privacy.daily_purge(ctx) == {"tickets": 0, "appointments": 0}  # idempotent
+    assert privacy.daily_purge(ctx) == {"tickets": 0, "appointments": 2, "assist": 0}
+    assert privacy.daily_purge(ctx) == {"tickets": 0, "appointments": 0, "assist": 0}  # idempotent
     with ctx.db.read() as conn:
         rows = conn.execute(select(t.appointments)).all()
         kept = conn.execute(select(t.tickets.c.number, t.tickets.c.status)).all()
@@ -61,8 +61,8 @@ def test_an_explicit_retention_and_the_hall_setting(api, ctx):
     ctx.clock = clock
     api.issue("social", id_number=make_id_number("33010219500101001"))
     clock.now += timedelta(days=3)
-    assert privacy.purge(ctx, older_than_days=5) == {"tickets": 0, "appointments": 0}
-    assert privacy.purge(ctx, older_than_days=2) == {"tickets": 1, "appointments": 0}
+    assert privacy.purge(ctx, older_than_days=5) == {"tickets": 0, "appointments": 0, "assist": 0}
+    assert privacy.purge(ctx, older_than_days=2) == {"tickets": 1, "appointments": 0, "assist": 0}
     from server.services.halls import load_hall, read_config
     data = read_config()
     data["privacy"] = {"retention_days": "forever"}

@@ -38,7 +38,7 @@
     try { h.useHall(await h.api("GET", h.hallPath(""))); } catch (e) { /* times fall back to the default zone */ }
     renderTabs();
     load();
-    if (!st.sub) st.sub = h.subscribe({ onEvent: onEvent, onReconnect: load, onStatus: function (up) {
+    if (!st.sub) st.sub = h.subscribe({ staff: true, onEvent: onEvent, onReconnect: load, onStatus: function (up) {
       $("conn-dot").className = "conn-dot " + (up ? "on" : "off");
     } });
   }

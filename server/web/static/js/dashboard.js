@@ -174,8 +174,11 @@
       kpi("reviews_open", t("差评整改中", "Review cases open"), String(S.review_cases.open)),
       kpi("reviews_overdue", t("差评整改逾期", "Review cases overdue"), String(S.review_cases.overdue),
         null, S.review_cases.overdue ? "bad" : ""),
+      S.assist ? kpi("assist", t("帮办代办", "Assisted cases"), String(S.assist.requested),
+        t("按期办结 ", "done in time ") + S.assist.done_in_time + " / " + S.assist.done +
+        t(",超期 ", ", overdue ") + S.assist.overdue, S.assist.overdue ? "bad" : "") : null,
     ];
-    $("kpis").replaceChildren.apply($("kpis"), cards);
+    $("kpis").replaceChildren.apply($("kpis"), cards.filter(Boolean));
   }
 
   // ------------------------------------------------------------ charts (SVG)
@@ -363,7 +366,7 @@
     $("to").value = p.get("to") || $("from").value;
     await Promise.all([loadLive(), loadFigures()]);
     if (!state.sub) {
-      state.sub = H.subscribe({
+      state.sub = H.subscribe({ staff: true,
         onEvent: onEvent,
         onReconnect: function () { scheduleLive(50); },
         onStatus: function (ok) {
