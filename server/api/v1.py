@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from rules import priority as priority_rule
+
 from .. import __version__
 from ..domain.errors import Forbidden, Invalid, Unauthorized
 from ..services import auth, queue, ratings
@@ -95,6 +97,7 @@ def hall_info(hall):
                     "notice": c.notice, "notice_en": c.notice_en, "hours": c.hours,
                     "announce": c.announce, "max_recalls": c.rule("max_recalls", 3),
                     "priority_groups": c.rule("priority_groups", []),
+                    "elderly_age": c.rule("elderly_age", priority_rule.DEFAULT_ELDERLY_AGE),
                     "assist_limit_working_days": c.rule("assist_limit_working_days", 3),
                     "local_time": h.local_now(app.now()).isoformat(timespec="seconds")})
 

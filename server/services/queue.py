@@ -15,6 +15,8 @@ from datetime import date
 
 from sqlalchemy import select
 
+from rules import priority as priority_rule
+
 from ..domain import identity
 from ..domain import tickets as tdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
@@ -74,7 +76,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
             when = f"今日办理时间 {', '.join(spans)}" if spans else "今日不办理"
             raise Conflict(f"「{svc.name}」当前不在办理时间({when})"
                            f" ({svc.name_en or svc.code} is closed now)", code="service_closed")
-        groups = list(hall.config.rule("priority_groups", ["elderly", "disabled"]))
+        groups = list(hall.config.rule("priority_groups", list(priority_rule.DEFAULT_GROUPS)))
         if priority is not None and priority not in groups:
             raise Invalid(f"priority must be one of: {', '.join(groups)}", code="invalid_priority")
         local_day = hall.local_day(now)
@@ -82,11 +84,11 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
         if id_number is not None:
             if not isinstance(id_number, str):
                 raise Invalid("id_number must be a string", code="invalid_id_number")
-            norm = identity.validate(id_number)
+            norm = identity.validate(id_number, local_day)
             id_hash, id_masked = identity.keyed_hash(norm, app.secret), identity.mask(norm)
-            if priority is None and identity.age_on(norm, local_day) >= int(
-                    hall.config.rule("elderly_age", 65)) and "elderly" in groups:
-                priority = "elderly"
+            if priority is None:  # the hall's rule, the same one the kiosk is told
+                priority = priority_rule.from_id_number(norm, local_day, groups, hall.config.rule(
+                    "elderly_age", priority_rule.DEFAULT_ELDERLY_AGE))
         day = local_day.isoformat()
         number = tdomain.format_number(svc.prefix, uow.tickets.next_number(hall.id, day, svc.prefix))
         ticket = Ticket(id=None, hall_id=hall.id, day=day, service=svc.code, first_service=svc.code,
