@@ -26,6 +26,10 @@ FINISH = {"type": "object", "required": ["outcome"],
                          "promise_days": {"type": "integer", "minimum": 1, "maximum": 365},
                          "note": {"type": "string", "maxLength": 2000}}}
 
+SELECT_CALL = {"type": "object", "required": ["ticket_id"], "additionalProperties": False,
+               "properties": {"ticket_id": {"type": "integer", "minimum": 1,
+                                            "description": "a ticket waiting for this window"}}}
+
 TRANSFER = {"type": "object", "required": ["service"],
             "properties": {"service": {"type": "string", "minLength": 1, "maxLength": 32}}}
 
