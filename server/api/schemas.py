@@ -1,7 +1,9 @@
 """JSON Schemas of request bodies and common responses (used for checking and for OpenAPI)."""
 
 ERROR = {"type": "object", "required": ["error", "message"],
-         "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+         "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                        "message_zh": {"type": "string", "description": "the message in Chinese alone"},
+                        "message_en": {"type": "string", "description": "the message in English alone"}}}
 
 LOGIN = {"type": "object", "required": ["username", "password"], "additionalProperties": False,
          "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 64},
