@@ -120,6 +120,15 @@ def window(hall, n):
     return jsonify(queue.get_window(hallq(), hall, n))
 
 
+@bp.get("/halls/<hall>/windows/<int:n>/waiting")
+@openapi("The tickets waiting for a window, in the order it calls them (with front-desk notes)",
+         query=WIN, access="staff, manager", tags=["window"],
+         responses={"200": {"description": "{window, tickets}"}, **E4})
+def window_waiting(hall, n):
+    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    return jsonify(queue.window_queue(hallq(), hall, n))
+
+
 @bp.post("/halls/<hall>/tickets")
 @openapi("Take a number (a retry with the same Idempotency-Key returns the same ticket)",
          body=S.ISSUE, query=HALL, access="kiosk device, staff", tags=["queue"],
@@ -214,6 +223,12 @@ _window_action("start", "Start serving the current ticket",
 _window_action("finish", "Finish the current ticket with an outcome", S.FINISH,
                fn=lambda app, h, n, p, b: queue.finish(app, h, n, p, b["outcome"], b.get("due_date"),
                                                        b.get("promise_days"), b.get("note")))
+_window_action("call", "选呼: call one particular waiting ticket out of turn (recorded, counted)",
+               S.SELECT_CALL, fn=lambda app, h, n, p, b: queue.call_selected(app, h, n, p, b["ticket_id"]))
+_window_action("finish-and-call-next", "Finish the current ticket and call the next, in one step "
+               "({finished, ticket})", S.FINISH,
+               fn=lambda app, h, n, p, b: queue.finish_and_call_next(
+                   app, h, n, p, b["outcome"], b.get("due_date"), b.get("promise_days"), b.get("note")))
 _window_action("no-show", "The called resident did not come (过号)",
                fn=lambda app, h, n, p, b: queue.no_show(app, h, n, p))
 _window_action("transfer", "Send the current ticket to another service's queue", S.TRANSFER,
