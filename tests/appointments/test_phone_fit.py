@@ -26,7 +26,7 @@ def test_booking_and_ticket_pages_fit_a_phone_and_read_in_hall_time(live, clock,
     assert first >= "15:00", first  # no greyed past slot pushes today's open ones down
     assert all(not b.is_disabled() or "约满" in b.inner_text() for b in page.locator("#slots .bk-slot").all())
     expect(page.locator("#day-note")).to_contain_text("已过时段")
-    assert page.get_attribute("#lookup-code", "placeholder") == "预约码,如 ACE 4HKM"  # one language
+    assert page.get_attribute("#lookup-code", "placeholder") == "预约码或查询码"  # one language
     assert_fits(page, "book-slots-390x844-zh")
     page.locator("#slots .bk-slot:not([disabled])").first.click()
     who = resident(4)
@@ -40,7 +40,7 @@ def test_booking_and_ticket_pages_fit_a_phone_and_read_in_hall_time(live, clock,
     assert page.eval_on_selector("#code", "e => parseFloat(getComputedStyle(e).fontSize)") >= 32  # shown large
     assert_fits(page, "book-confirm-390x844-zh", keep=True)
     page.click("#lang")
-    assert page.get_attribute("#lookup-code", "placeholder").startswith("Booking code")
+    assert page.get_attribute("#lookup-code", "placeholder") == "Booking code or ticket code"
     assert_fits(page, "book-confirm-390x844-en")
     # the code read out and typed in (lower case, with its space) finds the booking
     page2 = bctx.new_page()
