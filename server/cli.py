@@ -62,6 +62,8 @@ def cmd_run(args):
     from .services import stats
     stats.register(ctx)  # roll-ups of closed days, ready before the morning's first report
     app = create_app(ctx)
+    from .services import halls
+    halls.warn_public_urls(ctx)  # a loopback public_url: no QR on tickets
     serve(app, args.listen, args.threads)
 
 
