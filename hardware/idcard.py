@@ -155,9 +155,10 @@ def mask_id_number(s: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """Family name only: 张三 -> 张*, 欧阳娜娜 -> 欧***."""
+    """First character and one star, whatever the length: 张三 -> 张*, 欧阳娜娜 -> 欧* (the same
+    rule as server.domain.identity.mask_name; a star per character would tell the length)."""
     name = (name or "").strip()
-    return name[:1] + "*" * (len(name) - 1) if name else ""
+    return name[:1] + "*" if name else ""
 
 
 def age_on(id_number: str, on: date) -> int:

@@ -211,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None):
+    from .store.private import private_umask
+    private_umask()  # var/: database, backups, photos, logs readable by this account only
     logging.basicConfig(level=os.environ.get("HALLQ_LOG", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -5,24 +5,16 @@
 (function () {
   "use strict";
   const h = window.hallq;
-  const $ = function (id) { return document.getElementById(id); };
+  const $ = h.$;
   const WINDOW_KEY = "hallq.caller.window";
-  const PRIORITY = {
-    elderly: ["老年人优先", "Elderly"], disabled: ["残疾人优先", "Disabled"],
-    pregnant: ["孕妇优先", "Pregnant"], veteran: ["军人优先", "Veteran"],
-  };
   const STATUS = {
     called: ["已叫号,等候到窗", "Called, coming to the window"], serving: ["办理中", "Serving"],
-  };
-  const OUTCOME = {
-    immediate: ["即办件", "done on the spot"], promised: ["承诺件", "promised"],
-    escalated: ["上报件", "escalated"], returned: ["退回补正", "returned"], proxy: ["代办件", "on behalf"],
   };
   const KEYS = { F1: "call-next", F2: "recall", F3: "start", F4: "finish", F5: "no-show",
     F6: "transfer", F7: "pause", F8: "resume" };
 
   const st = { me: null, hall: null, windowNo: null, win: null, services: [], today: null,
-    sub: null, busy: false, refreshing: null, again: false, msgTimer: null, retryTimer: null };
+    sub: null, busy: false, msgTimer: null, retryTimer: null };
 
   function tr(pair) { return pair ? h.t(pair[0], pair[1]) : ""; }
   function show(view) {
@@ -38,33 +30,21 @@
     st.msgTimer = setTimeout(function () { box.classList.add("hidden"); }, kind === "error" ? 10000 : 5000);
   }
   function clearMessage() { $("message").classList.add("hidden"); }
-  function fmtDuration(s) {
-    s = Math.max(0, Math.round(s));
-    const m = Math.floor(s / 60), sec = s % 60;
-    if (m >= 60) return h.t(Math.floor(m / 60) + " 小时 " + (m % 60) + " 分", Math.floor(m / 60) + " h " + (m % 60) + " min");
-    return h.t(m + " 分 " + sec + " 秒", m + " min " + sec + " s");
-  }
+  const fmtDuration = h.fmtDuration;
   function since(iso, until) {
     if (!iso) return null;
     return ((until ? new Date(until) : new Date()) - new Date(iso)) / 1000;
   }
 
   // ------------------------------------------------------------ sign in, pick a window
-  async function start() {
-    h.applyLang(document);
-    $("lang").textContent = h.lang() === "en" ? "中文" : "English";
-    if (!h.token()) return showLogin();
-    try {
-      st.me = await h.api("GET", "/api/v1/auth/me");
-    } catch (e) {
-      if (e.status === 401 || e.status === 403) { h.setToken(null); return showLogin(); }
-      message(e.message, "error");
-      setTimeout(start, 3000);
-      return;
-    }
-    if (st.me.kind !== "user") { h.setToken(null); return showLogin(); }
-    try { st.hall = await h.api("GET", h.hallPath("")); } catch (e) { st.hall = null; }
-    if (st.hall) $("hall-name").textContent = h.t(st.hall.name, st.hall.name_en || st.hall.name);
+  const session = h.session({ loginView: "login-view", onSignedIn: signedIn,
+    onSignedOut: function () { stopStream(); show("login-view"); $("who").textContent = ""; },
+    onError: function (msg) { message(msg, "error"); } });
+
+  async function signedIn(me) {
+    st.me = me;
+    try { st.hall = h.useHall(await h.api("GET", h.hallPath(""))); } catch (e) { st.hall = null; }
+    if (st.hall) $("hall-name").textContent = h.name(st.hall);
     const saved = parseInt(localStorage.getItem(WINDOW_KEY), 10);
     if (saved && st.me.windows.indexOf(saved) >= 0) {
       try {
@@ -73,29 +53,6 @@
       } catch (e) { /* fall through to the picker */ }
     }
     showPicker();
-  }
-
-  function showLogin() {
-    show("login-view");
-    $("who").textContent = "";
-    $("username").focus();
-  }
-
-  async function login(ev) {
-    ev.preventDefault();
-    $("login-btn").disabled = true;
-    try {
-      const r = await h.api("POST", "/api/v1/auth/login",
-        { username: $("username").value.trim(), password: $("password").value }, { token: null });
-      h.setToken(r.token);
-      $("password").value = "";
-      clearMessage();
-      await start();
-    } catch (e) {
-      message(e.message, "error");
-    } finally {
-      $("login-btn").disabled = false;
-    }
   }
 
   async function showPicker() {
@@ -140,11 +97,8 @@
 
   async function logout() {
     if (st.windowNo && !(await signOutWindow())) return;
-    try { await h.api("POST", "/api/v1/auth/logout"); } catch (e) { /* token may be gone already */ }
-    h.setToken(null);
-    stopStream();
     st.me = null;
-    showLogin();
+    await session.signOut();
   }
 
   // ------------------------------------------------------------ the window
@@ -170,22 +124,7 @@
   }
 
   // One refresh at a time; a request for another while one runs makes exactly one more.
-  function refresh() {
-    if (st.refreshing) { st.again = true; return st.refreshing; }
-    st.refreshing = (async function () {
-      try {
-        do {
-          st.again = false;
-          await loadState();
-        } while (st.again);
-      } catch (e) {
-        console.error(e);  // an error must never leave refresh() stuck: the next one must run
-      } finally {
-        st.refreshing = null;
-      }
-    })();
-    return st.refreshing;
-  }
+  const refresh = h.singleFlight(function () { return loadState(); });
 
   async function loadState() {
     const n = st.windowNo;
@@ -209,7 +148,7 @@
       render();
       document.body.dataset.synced = String(Date.now());
     } catch (e) {
-      if (e.status === 401) { h.setToken(null); stopStream(); return showLogin(); }
+      if (session.expired(e)) return;
       if (e.status) message(e.message, "error");
       if (st.win) render();  // never leave the buttons as they were during a request
       // try again soon (the stream's reconnect also refreshes when the server was away)
@@ -222,7 +161,7 @@
     if (!st.windowNo) return;
     if (ev.waiting && st.win) {
       applyWaiting(ev.waiting);
-      if (st.refreshing) st.again = true;  // a refresh in flight may carry older counts: read once more
+      refresh.again();  // a refresh in flight may carry older counts: read once more
     }
     if (ev.window === st.windowNo || (ev.type === "window.signed_in" && ev.staff_id === st.me.id)) refresh();
   }
@@ -268,7 +207,7 @@
       const marks = $("cur-marks");
       marks.textContent = "";
       if (cur.appointment) marks.append(h.el("span", { class: "mark appt" }, h.t("预约", "Appointment")));
-      if (cur.priority) marks.append(h.el("span", { class: "mark prio" }, tr(PRIORITY[cur.priority]) || cur.priority));
+      if (cur.priority) marks.append(h.el("span", { class: "mark prio" }, h.label("priority", cur.priority)));
       if (cur.transfers) marks.append(h.el("span", { class: "mark" }, h.t("转入", "Transferred")));
       const svc = st.services.find(function (s) { return s.code === cur.service; });
       $("cur-service").textContent = svc ? h.t(svc.name, svc.name_en || svc.name) : cur.service_name;
@@ -324,9 +263,9 @@
       const r = await h.api("POST", h.hallPath("/windows/" + st.windowNo + "/" + action), body);
       if (action === "call-next" && r && r.ticket === null) message(h.t("当前无人等候", "Nobody is waiting"), "info");
       else if (action === "finish" && r.ticket) {
-        const o = OUTCOME[r.ticket.outcome];
-        message(h.t(r.ticket.number + " 已办结(" + o[0] + ")" + (r.ticket.due_date ? ",承诺办结日期 " + r.ticket.due_date : ""),
-          r.ticket.number + " finished (" + o[1] + ")" + (r.ticket.due_date ? ", promised by " + r.ticket.due_date : "")), "ok");
+        const o = h.label("outcome", r.ticket.outcome);
+        message(h.t(r.ticket.number + " 已办结(" + o + ")" + (r.ticket.due_date ? ",承诺办结日期 " + r.ticket.due_date : ""),
+          r.ticket.number + " finished (" + o + ")" + (r.ticket.due_date ? ", promised by " + r.ticket.due_date : "")), "ok");
       } else clearMessage();
       return r;
     } catch (e) {
@@ -428,15 +367,12 @@
 
   // ------------------------------------------------------------ wiring
   document.addEventListener("DOMContentLoaded", function () {
-    $("login-form").addEventListener("submit", login);
     $("logout").addEventListener("click", logout);
     $("switch-window").addEventListener("click", async function () {
       if (await signOutWindow()) showPicker();
     });
-    $("lang").addEventListener("click", function () {
-      h.setLang(h.lang() === "en" ? "zh" : "en");
-      $("lang").textContent = h.lang() === "en" ? "中文" : "English";
-      if (st.hall) $("hall-name").textContent = h.t(st.hall.name, st.hall.name_en || st.hall.name);
+    h.langButton("lang", function () {
+      if (st.hall) $("hall-name").textContent = h.name(st.hall);
       if (st.win && st.windowNo) render();
       else if (!$("pick-view").classList.contains("hidden")) showPicker();
     });
@@ -459,6 +395,7 @@
     });
     document.addEventListener("keydown", onKey);
     setInterval(tick, 1000);
-    start();
+    h.applyLang(document);
+    session.start();
   });
 })();

@@ -1,18 +1,23 @@
 // The evaluator at a window (/evaluator/{n}): idle it shows who serves here; when this window
 // finishes a ticket it asks for one rating of that ticket (一次一评). A bad rating asks for
 // reasons. Nothing is rated by default: a prompt left alone times out and the ticket stays unrated.
+// The prompt is spoken (the server's offline speech, like the call announcements). The device
+// token is checked on load; a missing or wrong one shows a notice for staff, never a form.
 (function () {
   "use strict";
   const h = window.hallq;
-  const $ = function (id) { return document.getElementById(id); };
+  const $ = hallq.$;
   h.tokenKey = "hallq.evaluator.token";  // a device token, apart from any staff sign-in in this browser
   const PROMPT_S = 120;  // a prompt nobody answers goes back to idle after this
   const THANKS_S = 5;
   const windowNo = parseInt(location.pathname.split("/").filter(Boolean).pop(), 10);
-  const st = { win: null, pending: null, level: null, reasons: new Set(), timer: null, sending: false, done: new Set() };
+  const st = { win: null, pending: null, level: null, reasons: new Set(), timer: null, sending: false,
+    done: new Set(), sub: null, voice: null };
+  // For tests: how often the prompt was spoken (played to its end or started).
+  const probe = window.hallqEvaluator = { spoken: 0, played: 0 };
 
   function view(name) {
-    ["token-view", "idle-view", "prompt-view", "reasons-view", "thanks-view"].forEach(function (v) {
+    ["setup-view", "idle-view", "prompt-view", "reasons-view", "thanks-view"].forEach(function (v) {
       $(v).classList.toggle("hidden", v !== name);
     });
     document.body.dataset.view = name.replace("-view", "");
@@ -46,8 +51,13 @@
     $("no-staff").classList.toggle("hidden", !!staff);
     if (staff) {
       const src = "/api/v1/staff/" + staff.id + "/photo";
-      if ($("staff-photo").getAttribute("src") !== src) $("staff-photo").setAttribute("src", src);
+      if ($("staff-photo").getAttribute("src") !== src) {
+        $("staff-photo").classList.remove("hidden");
+        $("staff-initial").classList.add("hidden");
+        $("staff-photo").setAttribute("src", src);
+      }
       $("staff-photo").alt = staff.name;
+      $("staff-initial").textContent = (staff.name || "").slice(0, 1);
       $("staff-name").textContent = staff.name;
       $("staff-no").textContent = staff.staff_no || "—";
       $("staff-duties").textContent = staff.duties || (w ? w.name : "");
@@ -67,7 +77,18 @@
     document.querySelectorAll(".tag").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
     $("prompt-number").textContent = ticket.number;
     view("prompt-view");
+    speak();
     after(PROMPT_S, idle);
+  }
+
+  // 请对我的服务进行评价, as WAV from the server (rendered offline there, cached by the browser).
+  function speak() {
+    if (!st.voice) st.voice = new Audio(h.hallPath("/speech/rate.wav"));
+    const a = st.voice;
+    try { a.pause(); a.currentTime = 0; } catch (e) { /* not loaded yet */ }
+    probe.spoken += 1;
+    a.play().then(function () { probe.played += 1; document.body.dataset.spoken = String(probe.played); })
+      .catch(function (e) { console.warn("evaluator: the prompt could not play: " + e); });
   }
 
   function choose(level) {
@@ -92,7 +113,7 @@
       thanks(ticket);
     } catch (e) {
       if (e.code === "already_rated") thanks(ticket);
-      else if (e.status === 401) { h.setToken(null); view("token-view"); error(e.message); }
+      else if (e.status === 401) { setup("rejected"); }
       else { error(e.message); }
     } finally {
       st.sending = false;
@@ -149,19 +170,58 @@
     document.body.dataset.live = up ? "1" : "0";
   }
 
+  // ------------------------------------------------------------ the device token, checked on load
+  const FIX = ["请在管理页「设备」中为 " + windowNo + " 号窗口登记评价器并生成令牌,再用令牌地址(/evaluator/" + windowNo + "?token=…)打开本页。",
+    "In the admin page (Devices) register an evaluator for window " + windowNo + ", make its token and open this page with /evaluator/" + windowNo + "?token=…"];
+  const PROBLEMS = {
+    missing: ["本评价器没有设备令牌。", "This evaluator has no device token."],
+    rejected: ["设备令牌无效或已被重置。", "The device token is not valid (or was reset)."],
+    kind: ["该令牌不是评价器的令牌。", "This token does not belong to an evaluator."],
+    window: ["该评价器没有登记在本窗口。", "This evaluator is not registered for this window."],
+    address: ["地址应为 /evaluator/窗口号。", "The address must be /evaluator/<window number>."],
+  };
+  function setup(problem) {
+    clearTimeout(st.timer);
+    st.pending = null;
+    if (st.sub) { st.sub.close(); st.sub = null; }
+    document.body.dataset.problem = problem;
+    const p = PROBLEMS[problem];
+    $("setup-reason").textContent = h.t(p[0], p[1]);
+    $("setup-fix").textContent = h.t(FIX[0], FIX[1]);
+    if (windowNo) $("ev-window").textContent = h.t(windowNo + " 号窗口", "Window " + windowNo);
+    view("setup-view");
+  }
+
+  async function check() {
+    if (!windowNo) return setup("address");
+    if (!h.token()) return setup("missing");
+    let me;
+    try {
+      me = await h.api("GET", "/api/v1/auth/me");
+    } catch (e) {
+      if (e.status === 401 || e.status === 403) return setup("rejected");
+      error(e.message);  // the server is away: try again, the resident sees the idle screen
+      setTimeout(check, 5000);
+      return;
+    }
+    if (me.kind !== "device" || me.role !== "evaluator") return setup("kind");
+    if (me.windows && me.windows.length && me.windows.indexOf(windowNo) < 0) return setup("window");
+    delete document.body.dataset.problem;
+    begin();
+  }
+
   function begin() {
     view("idle-view");
+    h.loadHall().catch(function () { /* names only */ });
     load();
-    h.subscribe({ onEvent: onEvent, onReconnect: load, onStatus: setConn });
+    if (!st.sub) st.sub = h.subscribe({ onEvent: onEvent, onReconnect: load, onStatus: setConn });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     h.applyLang(document);
-    $("lang").textContent = h.lang() === "en" ? "中文" : "English";
-    $("lang").addEventListener("click", function () {
-      h.setLang(h.lang() === "en" ? "zh" : "en");
-      $("lang").textContent = h.lang() === "en" ? "中文" : "English";
+    h.langButton("lang", function () {
       renderIdle();
+      if (document.body.dataset.problem) setup(document.body.dataset.problem);
     });
     document.querySelectorAll(".level").forEach(function (b) {
       b.addEventListener("click", function () { choose(parseInt(b.dataset.level, 10)); });
@@ -176,13 +236,12 @@
     });
     $("reasons-submit").addEventListener("click", send);
     $("reasons-back").addEventListener("click", function () { if (st.pending) { view("prompt-view"); } });
-    $("token-form").addEventListener("submit", function (ev) {
-      ev.preventDefault();
-      const t = $("token-input").value.trim();
-      if (t) { h.setToken(t); begin(); }
+    $("staff-photo").addEventListener("error", function () {
+      $("staff-photo").classList.add("hidden");
+      $("staff-initial").classList.remove("hidden");
     });
-    if (!windowNo) { error(h.t("地址应为 /evaluator/窗口号", "The address must be /evaluator/<window number>")); return; }
-    document.body.dataset.window = String(windowNo);
-    if (takeToken()) begin(); else view("token-view");
+    if (windowNo) document.body.dataset.window = String(windowNo);
+    takeToken();
+    check();
   });
 })();

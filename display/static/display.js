@@ -7,7 +7,7 @@
 // server's WAV of each call, in order)  ?flash=8 (seconds the newest call flashes).
 (function () {
   "use strict";
-  const $ = function (id) { return document.getElementById(id); };
+  const $ = hallq.$;
   const el = hallq.el;
   const params = new URLSearchParams(location.search);
   const MAX_CALLS = 40;          // calls kept in memory (the page runs for days)
@@ -52,9 +52,8 @@
     try {
       $("clock").textContent = new Intl.DateTimeFormat("zh-CN", { timeZone: hallTz(),
         hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }).format(now);
-      $("date").textContent = new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", { timeZone: hallTz(),
-        year: "numeric", month: en ? "short" : "long", day: "numeric", weekday: en ? "short" : "long" })
-        .format(now);
+      $("date").textContent = hallq.fmtDate(now) + " " + new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN",
+        { timeZone: hallTz(), weekday: en ? "short" : "long" }).format(now);
     } catch (e) {
       $("clock").textContent = now.toTimeString().slice(0, 8);
     }
@@ -68,23 +67,18 @@
   function renderHero(flash) {
     const hero = $("hero");
     const call = state.calls[0];
-    if (!call) {
-      hero.classList.add("idle");
-      $("hero-number").textContent = "\u00a0";
-      $("hero-window").textContent = hallq.t("等候叫号", "Please wait for your number");
-      return;
-    }
-    hero.classList.remove("idle");
+    hero.classList.toggle("idle", !call);
+    if (!call) return;
+    const en = hallq.lang() === "en";
+    $("hero-please").textContent = en ? "Number" : "请";
+    $("hero-hao").textContent = en ? "" : "号";
     $("hero-number").textContent = call.number;
     $("hero-number").classList.toggle("long", call.number.length > 4);
     $("hero-number").dataset.eventId = call.event_id;
     const w = $("hero-window");
     w.textContent = "";
-    if (hallq.lang() === "en") {
-      w.append("to window ", el("span", { class: "win-no" }, String(call.window)));
-    } else {
-      w.append("号 到", el("span", { class: "win-no" }, String(call.window)), "号窗口");
-    }
+    if (en) w.append("please go to window ", el("span", { class: "win-no" }, String(call.window)));
+    else w.append("到", el("span", { class: "win-no" }, String(call.window)), "号窗口办理");
     if (flash) {
       hero.classList.remove("flash");
       void hero.offsetWidth;  // restart the animation for a call that follows another
@@ -100,7 +94,8 @@
     state.calls.slice(1, 7).forEach(function (c) {
       list.append(el("li", { dataset: { eventId: c.event_id } },
         el("span", { class: "num" }, c.number),
-        el("span", { class: "to" }, "→ " + windowLabel(c.window))));
+        el("span", { class: "to" }, "→ " + windowLabel(c.window)),
+        el("span", { class: "at" }, hallq.fmtTime(c.at))));
     });
   }
 
@@ -122,18 +117,46 @@
     list.forEach(function (w) {
       const cls = windowClass(w);
       let status = hallq.t(STATUS[cls][0], STATUS[cls][1]);
-      if (cls === "paused" && w.pause_reason) status += " · " + w.pause_reason;
       if ((cls === "serving" || cls === "called" || cls === "idle") && w.staff && w.staff.name) {
         status += " · " + w.staff.name;
       }
       const number = w.current ? w.current.number : "—";
       grid.append(el("div", { class: "win " + cls + (freshWindow === w.number ? " fresh" : ""),
                               dataset: { window: w.number } },
-        el("div", { class: "win-badge" }, el("span", { class: "n" }, String(w.number)),
-           el("span", { class: "l" }, hallq.t("号窗口", "window"))),
-        el("div", { class: "win-body" }, el("div", { class: "win-number" + (number.length > 4 ? " long" : "") }, number),
-           el("div", { class: "win-status" }, status))));
+        el("div", { class: "win-badge" }, hallq.lang() === "en" ? el("span", { class: "l" }, "Window") : null,
+           el("span", { class: "n" }, String(w.number)),
+           hallq.lang() === "en" ? null : el("span", { class: "l" }, "号窗口")),
+        cls === "paused"
+          // a pause reason is read whole (it may take two lines); the tile says what it handles
+          ? el("div", { class: "win-body" }, el("div", { class: "win-status" }, status),
+              w.pause_reason ? el("div", { class: "win-reason" }, w.pause_reason) : null)
+          : el("div", { class: "win-body" },
+              el("div", { class: "win-number" + (number.length > 4 ? " long" : "") }, number),
+              el("div", { class: "win-status" }, status)),
+        el("div", { class: "win-business" }, business(w))));
     });
+  }
+
+  // What a window handles, from its services ("社会事务综合、公共服务" / "Social affairs · Public services").
+  function business(w) {
+    const names = (w.services || []).map(function (code) {
+      const s = state.services.find(function (x) { return x.code === code; });
+      return s ? hallq.name(s) : code;
+    });
+    return names.join(hallq.t("、", " · "));
+  }
+
+  // The server's current estimate for a newcomer to this service (never computed here).
+  function estimate(s) {
+    if (s.open === false) return hallq.t("暂停取号", "closed now");
+    if (!s.waiting) return hallq.t("无需等候", "no wait");
+    const r = s.estimated_wait_range_s;
+    if (r && r.length === 2 && Math.round(r[1] / 60) > Math.round(r[0] / 60)) {
+      return hallq.t("约 " + Math.round(r[0] / 60) + "–" + Math.round(r[1] / 60) + " 分钟",
+        Math.round(r[0] / 60) + "–" + Math.round(r[1] / 60) + " min");
+    }
+    return hallq.t("约 " + Math.max(1, Math.round(s.estimated_wait_s / 60)) + " 分钟",
+      "about " + Math.max(1, Math.round(s.estimated_wait_s / 60)) + " min");
   }
 
   function renderWaiting() {
@@ -143,7 +166,8 @@
       const name = hallq.lang() === "en" ? (s.name_en || s.name) : s.name;
       box.append(el("div", { class: "svc" + (s.open === false ? " closed" : ""), dataset: { service: s.code } },
         el("span", { class: "name" }, name),
-        el("span", { class: "count" }, String(s.waiting), el("small", null, hallq.t("人", "waiting")))));
+        el("span", { class: "count" }, String(s.waiting), el("small", null, hallq.t("人", "waiting"))),
+        el("span", { class: "est" }, estimate(s))));
     });
   }
 
@@ -186,7 +210,9 @@
     return true;
   }
 
-  async function refresh() {
+  // One state fetch at a time (a periodic refresh and a reconnect may ask together).
+  const refresh = hallq.singleFlight(loadState);
+  async function loadState() {
     state.refreshing += 1;
     const results = await Promise.allSettled([
       hallq.api("GET", hallq.hallPath("")),
@@ -198,7 +224,7 @@
       return r.status === "fulfilled" ? r.value : null;
     });
     if (hall) {
-      state.hall = hall;
+      state.hall = hallq.useHall(hall);
       if (hall.local_time) {
         const server = Date.parse(hall.local_time);
         if (!isNaN(server)) state.clockSkewMs = server - Date.now();

@@ -3,7 +3,7 @@
 // the staff when they do not fit on one screen. ?hall=main ?lang=en ?layout=portrait
 (function () {
   "use strict";
-  const $ = function (id) { return document.getElementById(id); };
+  const $ = hallq.$;
   const el = hallq.el;
   const params = new URLSearchParams(location.search);
   const PAGE_MS = 15000;
@@ -20,17 +20,22 @@
   function perPage() { return 12; }  // 4 x 3 landscape, 2 x 6 portrait
   function applyLayout() { document.documentElement.classList.toggle("portrait", portrait()); }
 
-  function pct(x) { return (Math.round(x * 1000) / 10).toFixed(1) + "%"; }
+  const pct = hallq.fmtPercent;  // whole percent: "97%"
 
   function card(s) {
     const img = el("img", { src: s.photo, alt: s.name, loading: "lazy" });
-    img.addEventListener("error", function () { img.classList.add("hidden"); });
+    const initial = el("div", { class: "initial hidden", "aria-hidden": "true" }, (s.name || "").slice(0, 1));
+    img.addEventListener("error", function () { img.classList.add("hidden"); initial.classList.remove("hidden"); });
     const windows = (s.windows || []).map(function (w) { return w.number; });
-    const sat = s.satisfaction === null || s.satisfaction === undefined
-      ? el("span", { class: "pct none" }, hallq.t("本月暂无评价", "No ratings this month"))
+    // the server gives a share only from the hall's minimum of ratings (a "100%" of one rating says little)
+    const few = s.satisfaction === null || s.satisfaction === undefined;
+    const sat = few
+      ? el("span", { class: "pct none" }, s.ratings
+        ? hallq.t("满 " + data.min_ratings + " 次评价后公示", "shown from " + data.min_ratings + " ratings")
+        : hallq.t("本月暂无评价", "No ratings this month"))
       : el("span", { class: "pct" }, pct(s.satisfaction));
     return el("div", { class: "card" + (s.on_duty_window ? " on-duty" : ""), dataset: { staff: s.id } },
-      img,
+      el("div", { class: "photo" }, img, initial),
       el("div", { class: "info" },
         el("div", { class: "head" }, el("span", { class: "name" }, s.name),
            s.staff_no ? el("span", { class: "no" }, hallq.t("工号 ", "No. ") + s.staff_no) : null),
@@ -42,7 +47,8 @@
                              : hallq.t("不在岗", "Off duty"))),
         el("div", { class: "sat" }, sat,
           el("span", { class: "label" }, s.ratings
-            ? hallq.t("本月满意度 · " + s.ratings + " 次评价", "this month · " + s.ratings + " ratings")
+            ? (few ? hallq.t("本月 " + s.ratings + " 次评价", s.ratings + " ratings this month")
+              : hallq.t("本月满意度 · " + s.ratings + " 次评价", "this month · " + s.ratings + " ratings"))
             : ""))));
   }
 
@@ -54,6 +60,9 @@
     $("hall-name").textContent = en ? (data.name_en || data.name) : data.name;
     const [y, m] = data.month.split("-");
     $("month").textContent = en ? data.month : y + " 年 " + parseInt(m, 10) + " 月";
+    $("complaint").textContent = data.complaint_phone
+      ? hallq.t("欢迎监督 · 投诉电话 " + data.complaint_phone, "Your opinion counts · Complaints: " + data.complaint_phone)
+      : hallq.t("欢迎监督", "Your opinion counts");
     const grid = $("staff");
     grid.textContent = "";
     const n = perPage();

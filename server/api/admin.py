@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from ..services import admin, auth
+from ..services import admin, auth, calendar
 from .base import bearer_token, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api/v1")
@@ -69,12 +69,17 @@ def _admin(hall):
 
 @bp.get("/halls/<hall>/users")
 @openapi("Accounts of the hall and of every hall: username, name, role, windows, staff number, "
-         "duties, photo, active, last sign-in (never a password hash)", query=HALL,
+         "duties, photo, active, last sign-in, sign_in_locked (failed sign-ins make it wait); "
+         "never a password hash", query=HALL,
          access="admin, manager (read-only)", tags=["admin"],
          responses={"200": {"description": "list of accounts"}, **E4})
 def users(hall):
     p = auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
-    return jsonify(admin.list_users(hallq(), hall, p))
+    accounts = admin.list_users(hallq(), hall, p)
+    guard = hallq().limiter.sign_ins
+    for a in accounts:
+        a["sign_in_locked"] = guard.account_locked(a["username"])
+    return jsonify(accounts)
 
 
 @bp.post("/halls/<hall>/users")
@@ -127,6 +132,15 @@ def enable_user(hall, username):
     return jsonify(admin.set_active(hallq(), hall, p, username, True))
 
 
+@bp.post("/halls/<hall>/users/<username>/unlock")
+@openapi("Clear the account's failed sign-ins so it can sign in at once (event "
+         "admin.user_unlocked)", query=HALL, access="admin", tags=["admin"],
+         responses={"200": {"description": "the account"}, **E4})
+def unlock_user(hall, username):
+    p = _admin(hall)
+    return jsonify(admin.unlock_sign_in(hallq(), hall, p, username, hallq().limiter.sign_ins))
+
+
 @bp.post("/halls/<hall>/users/<username>/photo")
 @openapi("Upload a staff photo for the public board and the evaluator (event admin.photo_set): "
          "JPEG or PNG, checked and re-encoded without metadata; served by GET "
@@ -177,3 +191,43 @@ def revoke_device(hall, name):
 def new_device_token(hall, name):
     p = _admin(hall)
     return jsonify(admin.revoke_device(hallq(), hall, p, name, new_token=True)), 201
+
+
+# ---------------------------------------------------------------- working-day calendar
+
+CALENDAR_DAYS = {"type": "object", "required": ["days", "kind"], "additionalProperties": False,
+                 "properties": {"days": {"type": "string", "maxLength": 32,
+                                         "description": "2027-02-06 or 2027-02-06..2027-02-12"},
+                                "kind": {"type": "string", "enum": ["holiday", "workday"],
+                                         "description": "holiday 放假 | workday 调休上班"},
+                                "name": {"type": ["string", "null"], "maxLength": 64,
+                                         "description": "the holiday's name, e.g. 春节"}}}
+
+
+@bp.get("/halls/<hall>/calendar")
+@openapi("The hall's working-day calendar: its own holidays and make-up workdays, which years are "
+         "known (package data or overrides), and the next-year warning from 1 November", query=HALL,
+         access="admin, manager (read-only)", tags=["admin"],
+         responses={"200": {"description": "days, years, warning"}, **E4})
+def calendar_view(hall):
+    auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
+    return jsonify(calendar.view(hallq(), hall))
+
+
+@bp.post("/halls/<hall>/calendar")
+@openapi("Enter holidays or make-up workdays (event admin.calendar_set); every working-day "
+         "computation uses them (due dates, review deadlines, kiosk opening, booking days)",
+         body=CALENDAR_DAYS, query=HALL, access="admin", tags=["admin"],
+         responses={"200": {"description": "the calendar"}, **E4})
+def calendar_set(hall):
+    p = _admin(hall)
+    b = json_body(CALENDAR_DAYS)
+    return jsonify(calendar.set_days(hallq(), hall, p, days=b["days"], kind=b["kind"], name=b.get("name")))
+
+
+@bp.delete("/halls/<hall>/calendar/<day>")
+@openapi("Remove one entered day (event admin.calendar_removed)", query=HALL, access="admin",
+         tags=["admin"], responses={"200": {"description": "the calendar"}, **E4})
+def calendar_remove(hall, day):
+    p = _admin(hall)
+    return jsonify(calendar.remove_day(hallq(), hall, p, day))

@@ -51,6 +51,19 @@ def announcement_wav(hall, event_id):
     return resp
 
 
+@bp.get("/halls/<hall>/speech/<name>.wav")
+@openapi("A device's spoken prompt (name `rate`: the evaluator's 请对我的服务进行评价), rendered "
+         "offline once and cached (WAV, 22050 Hz mono)",
+         query=HALL + [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+         tags=["display"], content_type="audio/wav",
+         responses={"200": {"description": "WAV audio"}, "404": {"description": "unknown prompt"}})
+def prompt_wav(hall, name):
+    path = announce.prompt_wav(hallq(), hall, name)
+    resp = send_file(path, mimetype="audio/wav", max_age=3600, conditional=True)
+    resp.headers["Cache-Control"] = "public, max-age=3600"
+    return resp
+
+
 @bp.get("/halls/<hall>/wall")
 @openapi("The staff board (阳光台): staff with photo, duties, windows and this month's "
          "satisfaction (share of ratings 3..5) and rating count", query=HALL, tags=["display"])

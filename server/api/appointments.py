@@ -86,7 +86,7 @@ def create(hall):
     body = json_body(BOOK)
     result = appointments.book(hallq(), hall, service=body["service"], date_s=body["date"],
                                slot=body["slot"], name=body["name"], phone=body["phone"],
-                               id_number=body["id_number"])
+                               id_number=body["id_number"], address=request.remote_addr or "-")
     return jsonify(result), 201
 
 

@@ -2,6 +2,8 @@
 the caller's principal, and JSON errors."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, g, jsonify, request
 from jsonschema import Draft202012Validator
 
@@ -27,12 +29,49 @@ def openapi(summary: str, *, body: dict | None = None, query: list[dict] | None 
     return deco
 
 
+log = logging.getLogger("hallq.api")
 _validators: dict[int, Draft202012Validator] = {}
+
+
+def _parse_json():
+    """The body parsed, or None when it is not JSON. A body nested deeper than Python's recursion
+    limit is bad input too: one log line, never a 500 with a traceback."""
+    try:
+        return request.get_json(silent=True, force=True)
+    except RecursionError:
+        log.warning("refused a JSON body nested too deep: %s %s from %s (%d bytes)",
+                    request.method, request.path, request.remote_addr, len(request.data))
+        raise Invalid("请求体不是有效的 JSON (body is not valid JSON: nested too deep)",
+                      code="invalid_json") from None
+
+
+def _problem(e) -> str:
+    """A schema error said without the value that was sent: a too-long password, an ID number or a
+    name must not come back in the answer (or in a log that keeps answers)."""
+    where = ".".join(str(p) for p in e.path) or "body"
+    v, arg = e.validator, e.validator_value
+    if v == "maxLength":
+        return f"{where}: longer than {arg} characters"
+    if v == "minLength":
+        return f"{where}: shorter than {arg} characters" if arg > 1 else f"{where}: must not be empty"
+    if v == "type":
+        return f"{where}: must be of type {arg if isinstance(arg, str) else ' or '.join(arg)}"
+    if v == "enum":
+        return f"{where}: must be one of {', '.join(map(str, arg))}"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        word = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
+                "exclusiveMaximum": "less than"}[v]
+        return f"{where}: must be {word} {arg}"
+    if v in ("required", "additionalProperties", "minProperties", "maxProperties"):
+        return f"{where}: {e.message}"[:300]  # names of fields, not values
+    if v in ("maxItems", "minItems"):
+        return f"{where}: {'at most' if v == 'maxItems' else 'at least'} {arg} items"
+    return f"{where}: not valid ({v})"
 
 
 def json_body(schema: dict | None = None, required: bool = True) -> dict:
     """The request's JSON object, checked against `schema`; Invalid (400) with the first problem."""
-    data = request.get_json(silent=True, force=True) if request.data else None
+    data = _parse_json() if request.data else None
     if data is None:
         if request.data:
             raise Invalid("请求体不是有效的 JSON (body is not valid JSON)", code="invalid_json")
@@ -47,9 +86,7 @@ def json_body(schema: dict | None = None, required: bool = True) -> dict:
             v = _validators[id(schema)] = Draft202012Validator(schema)
         errors = sorted(v.iter_errors(data), key=lambda e: list(e.path))
         if errors:
-            e = errors[0]
-            where = ".".join(str(p) for p in e.path) or "body"
-            raise Invalid(f"{where}: {e.message}", code="invalid")
+            raise Invalid(_problem(errors[0]), code="invalid")
     return data
 
 
@@ -69,4 +106,6 @@ def principal():
 def error_response(err: HallqError):
     resp = jsonify({"error": err.code, "message": err.message})
     resp.status_code = err.status
+    if getattr(err, "retry_after", None):
+        resp.headers["Retry-After"] = str(err.retry_after)
     return resp

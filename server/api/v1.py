@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from .. import __version__
-from ..domain.errors import Invalid
+from ..domain.errors import Forbidden, Invalid, Unauthorized
 from ..services import auth, queue, ratings
 from . import schemas as S
 from .base import hallq, json_body, openapi, principal
@@ -37,12 +37,15 @@ def health():
          responses={"200": {"description": "token"}, "401": {"description": "wrong credentials"}})
 def login():
     body = json_body(S.LOGIN)
-    hallq().limiter.check_login(request.remote_addr, body["username"])
+    limiter, addr = hallq().limiter, request.remote_addr or "-"
+    limiter.check_login(addr, body["username"])
     try:
-        return jsonify(auth.login(hallq(), body["username"], body["password"]))
-    except Exception:
-        hallq().limiter.failed_login(request.remote_addr, body["username"])
+        answer = auth.login(hallq(), body["username"], body["password"])
+    except Unauthorized:
+        limiter.failed_login(addr, body["username"])
         raise
+    limiter.succeeded_login(addr, body["username"])
+    return jsonify(answer)
 
 
 @bp.post("/auth/logout")
@@ -144,6 +147,9 @@ def issue(hall):
     source = body.get("source")
     if source == "appointment":
         raise Invalid("appointment tickets come from a check-in (give `appointment`)", code="invalid")
+    if not p.is_user and source not in (None, "kiosk"):  # statistics count tickets by source
+        raise Forbidden("取号机只能发放现场号 (a kiosk issues kiosk tickets only)",
+                        code="forbidden_source")
     result = queue.issue_ticket(app, hall, p, body["service"], source=source,
                                 id_number=body.get("id_number"), priority=body.get("priority"),
                                 idempotency_key=request.headers.get("Idempotency-Key"),

@@ -42,7 +42,9 @@ class BookingRules:
     capacity_by_service: dict = field(default_factory=dict)
     services: tuple[str, ...] | None = None  # bookable services; None: all
     days_ahead: int = 7  # today .. today + days_ahead
-    per_id_per_day: int = 2  # bookings one ID number may hold on one day
+    per_id_per_day: int = 2  # bookings one ID number may hold on one day (one per service)
+    per_phone_per_hour: int = 3  # bookings made with one phone number within an hour
+    per_address_per_hour: int = 10  # bookings made from one network address within an hour
     min_lead_min: int = 0  # a slot can be booked until this many minutes before it starts
     checkin_early_min: int = 30
     checkin_grace_min: int = 15
@@ -101,6 +103,8 @@ def parse_rules(data: dict | None) -> BookingRules:
         services=tuple(services) if services else None,
         days_ahead=_int(data, "days_ahead", 7, 0, 90),
         per_id_per_day=_int(data, "per_id_per_day", 2, 1, 50),
+        per_phone_per_hour=_int(data, "per_phone_per_hour", 3, 1, 1000),
+        per_address_per_hour=_int(data, "per_address_per_hour", 10, 1, 100000),
         min_lead_min=_int(data, "min_lead_min", 0, 0, 24 * 60),
         checkin_early_min=_int(data, "checkin_early_min", 30, 0, 24 * 60),
         checkin_grace_min=_int(data, "checkin_grace_min", 15, 0, 24 * 60),

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .calendar import WorkCalendar, parse_days
 from .errors import Invalid
 
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -37,6 +38,22 @@ class WindowConfig:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ServiceDays:
+    """周末/延时/错时服务: hours a service keeps beyond its normal working-day hours.
+
+    weekdays (ISO, 1 = Monday .. 7 = Sunday) apply on ordinary days: on a working day they add hours
+    (an evening), on a weekend that is not a public holiday they open the service. dates open it on
+    those exact days, public holidays included."""
+    hours: tuple[str, ...]
+    services: tuple[str, ...] | None = None  # None: every service
+    weekdays: tuple[int, ...] = ()
+    dates: tuple[date, ...] = ()
+
+    def covers(self, service: str) -> bool:
+        return self.services is None or service in self.services
+
+
 @dataclass
 class HallConfig:
     code: str
@@ -50,10 +67,28 @@ class HallConfig:
     announce: dict = field(default_factory=dict)
     services: list[ServiceConfig] = field(default_factory=list)
     windows: list[WindowConfig] = field(default_factory=list)
+    service_days: list[ServiceDays] = field(default_factory=list)
     raw: dict = field(default_factory=dict)
 
     def rule(self, name: str, default):
         return self.rules.get(name, default)
+
+    def hours_on(self, svc: ServiceConfig, day: date, calendar: WorkCalendar) -> list[str]:
+        """The spans `svc` is open on `day` under the hall's calendar (empty: closed all day)."""
+        workday = calendar.is_workday(day)
+        holiday = calendar.holiday_name(day) is not None
+        if workday:
+            spans = list(svc.hours)
+        elif svc.extra.get("open_on_holidays", False):
+            spans = list(svc.hours)
+        else:
+            spans = []
+        for extra in self.service_days:
+            if not extra.covers(svc.code):
+                continue
+            if day in extra.dates or (day.isoweekday() in extra.weekdays and (workday or not holiday)):
+                spans += [h for h in extra.hours if h not in spans]
+        return sorted(spans)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -77,6 +112,28 @@ def is_open_at(spans: list[str], at: time) -> bool:
 
 _SERVICE_KEYS = {f for f in ServiceConfig.__dataclass_fields__ if f != "extra"}
 _WINDOW_KEYS = {f for f in WindowConfig.__dataclass_fields__ if f != "extra"}
+
+
+def _service_days(extra: dict, codes: set[str]) -> ServiceDays:
+    hours = extra.get("hours") or []
+    hours = [hours] if isinstance(hours, str) else list(hours)
+    if not hours:
+        raise Invalid("hall config: [[service_days]] needs hours")
+    parse_hours(hours)
+    weekdays = tuple(extra.get("weekdays") or ())
+    if any(isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 7 for d in weekdays):
+        raise Invalid("hall config: [[service_days]] weekdays are 1 (Mon) .. 7 (Sun)")
+    try:
+        dates = tuple(parse_days(extra.get("dates") or []))
+    except (ValueError, TypeError):
+        raise Invalid("hall config: [[service_days]] dates must be YYYY-MM-DD") from None
+    if not weekdays and not dates:
+        raise Invalid("hall config: [[service_days]] needs weekdays or dates")
+    services = extra.get("services")
+    for code in services or []:
+        if code not in codes:
+            raise Invalid(f"hall config: [[service_days]] names unknown service {code!r}")
+    return ServiceDays(tuple(hours), tuple(services) if services else None, weekdays, dates)
 
 
 def parse(data: dict) -> HallConfig:
@@ -137,4 +194,10 @@ def parse(data: dict) -> HallConfig:
         cfg.windows.append(win)
     if not cfg.windows:
         raise Invalid("hall config: no windows")
+    for extra in data.get("service_days") or []:
+        cfg.service_days.append(_service_days(extra, seen_codes))
+    try:
+        WorkCalendar.from_config(data.get("calendar"))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise Invalid(f"hall config: [calendar] days must be YYYY-MM-DD or A..B ranges: {exc}") from None
     return cfg

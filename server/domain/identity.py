@@ -70,11 +70,12 @@ def mask_phone(phone: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """张三 -> 张*, 欧阳娜娜 -> 欧***: the family name only."""
+    """张三 -> 张*, 欧阳娜娜 -> 欧*: the first character and one star, whatever the name's length
+    (a star per character would tell how long the name is, and 欧阳 from 欧)."""
     s = (name or "").strip()
     if not s:
         return ""
-    return s[0] + "*" * max(len(s) - 1, 1)
+    return s[0] + "*"
 
 
 def keyed_hash(id_number: str, key: bytes) -> str:

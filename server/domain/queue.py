@@ -21,6 +21,13 @@ class Candidate:
     priority: str | None = None
     appointment_due: bool = False
 
+    @classmethod
+    def of(cls, ticket) -> "Candidate":
+        """From anything with a ticket's fields (a Ticket, a database row)."""
+        return cls(id=ticket.id, service=ticket.service, queued_at=ticket.queued_at,
+                   priority=ticket.priority,
+                   appointment_due=ticket.appointment_id is not None and ticket.source == "appointment")
+
     @property
     def rank(self) -> int:
         if self.appointment_due:

@@ -41,3 +41,8 @@ def is_bad(level: int) -> bool:
 def is_satisfied(level: int) -> bool:
     """Counted in satisfaction: 非常满意, 满意, 基本满意."""
     return level >= 3
+
+
+def is_good(level: int) -> bool:
+    """A good review (好评): 非常满意, 满意."""
+    return level >= 4

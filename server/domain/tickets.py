@@ -5,9 +5,12 @@ ticket back to waiting under another service, keeping its number and its place b
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import Enum
 
 from .errors import Invalid, WrongState
+from .queue import Candidate
 
 
 class Status(str, Enum):
@@ -87,3 +90,132 @@ def format_number(prefix: str, seq: int) -> str:
     if seq < 1:
         raise ValueError("sequence numbers start at 1")
     return f"{prefix}{seq:03d}"
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One number in the queue (号票) and what may happen to it.
+
+    Plain data: the store loads and saves it. `loaded_status` is the status read from the store;
+    the store saves with "WHERE status = loaded_status", so a ticket changed meanwhile is never
+    overwritten (two windows calling at once never get the same ticket).
+    """
+
+    id: int | None
+    hall_id: int
+    day: str
+    service: str
+    number: str
+    status: str = Status.WAITING.value
+    first_service: str = ""
+    source: str = "kiosk"
+    priority: str | None = None
+    appointment_id: int | None = None
+    id_hash: str | None = None
+    id_masked: str | None = None
+    token: str = ""
+    idempotency_key: str | None = None
+    issued_by: str | None = None
+    queued_at: datetime | None = None
+    issued_at: datetime | None = None
+    called_at: datetime | None = None
+    last_called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    window: int | None = None
+    staff_id: int | None = None
+    recalls: int = 0
+    transfers: int = 0
+    outcome: str | None = None
+    due_date: date | None = None
+    delivered_at: datetime | None = None
+    delivered_by: int | None = None
+    note: str | None = None
+    estimated_wait_s: int | None = None  # the estimate given at issue (printed on the ticket)
+    estimated_wait_low_s: int | None = None
+    estimated_wait_high_s: int | None = None
+    loaded_status: str | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.loaded_status is None:
+            self.loaded_status = self.status
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def candidate(self) -> Candidate:
+        """The ticket as the queue ordering (domain.queue) sees it."""
+        return Candidate.of(self)
+
+    def given_estimate(self, estimated_wait_s: int | None, estimated_wait_low_s: int | None,
+                       estimated_wait_high_s: int | None) -> None:
+        """The wait the resident is told at issue (80% range), kept to measure estimates by."""
+        self.estimated_wait_s = estimated_wait_s
+        self.estimated_wait_low_s, self.estimated_wait_high_s = estimated_wait_low_s, estimated_wait_high_s
+
+    def _move(self, action: str) -> None:
+        self.status = next_status(action, self.status)
+
+    def call(self, window: int, staff_id: int | None, now: datetime) -> None:
+        self._move("call")
+        self.called_at = self.called_at or now  # the first call; a transferred ticket keeps it
+        self.last_called_at = now
+        self.window, self.staff_id = window, staff_id
+
+    def recall(self, now: datetime, max_recalls: int) -> int:
+        """Call again; returns how many recalls the ticket has had."""
+        self._move("recall")
+        check_recall(self.recalls, max_recalls)
+        self.recalls += 1
+        self.last_called_at = now
+        return self.recalls
+
+    def start(self, now: datetime) -> None:
+        self._move("start")
+        self.started_at = now
+
+    def finish(self, now: datetime, outcome: str, due_date: date | None = None,
+               note: str | None = None) -> None:
+        valid = [o.value for o in Outcome]
+        if outcome not in valid:
+            raise Invalid(f"outcome must be one of: {', '.join(valid)}", code="invalid_outcome")
+        was = self.status
+        self._move("finish")
+        self.finished_at, self.outcome, self.due_date = now, outcome, due_date
+        if was == Status.CALLED.value:  # finished straight from called: no service time to measure
+            self.started_at = None
+        if note:
+            self.note = note[:2000]
+
+    def no_show(self, now: datetime) -> None:
+        self._move("no_show")
+        self.finished_at = now
+
+    def transfer(self, service: str) -> str:
+        """Back to waiting under `service`, keeping its number and place; returns the old service."""
+        target = next_status("transfer", self.status)
+        if service == self.service:
+            raise Invalid("已在该业务队列中 (the ticket is already in that service)", code="same_service")
+        old, self.status = self.service, target
+        self.service, self.window, self.staff_id, self.started_at = service, None, None, None
+        self.transfers += 1
+        return old
+
+    def cancel(self, now: datetime) -> None:
+        self._move("cancel")
+        self.finished_at = now
+
+    def close_day(self, now: datetime) -> str:
+        """End of day: waiting -> cancelled, called -> no_show, serving -> done (immediate)."""
+        if self.status == Status.WAITING.value:
+            self.status = Status.CANCELLED.value
+        elif self.status == Status.CALLED.value:
+            self.status = Status.NO_SHOW.value
+        elif self.status == Status.SERVING.value:
+            self.status, self.outcome = Status.DONE.value, Outcome.IMMEDIATE.value
+        else:
+            raise WrongState(f"ticket is {self.status}; nothing to close", code="closed")
+        self.finished_at = now
+        return self.status

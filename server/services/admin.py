@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..store import tables as t
+from ..store.private import private_dir, private_file
 from . import auth
 from .auth import DEVICE_KINDS, ROLES, Principal, token_hash
 from .views import iso
@@ -252,6 +253,21 @@ def set_active(app, hall_code: str, actor: Principal, username: str, active: boo
     return view
 
 
+def unlock_sign_in(app, hall_code: str, actor: Principal, username: str, guard) -> dict:
+    """Clear an account's failed sign-ins (services/sign_in_guard.py) so its owner can sign in
+    at once; audited as admin.user_unlocked (with how many failures were cleared)."""
+    with app.uow() as uow:
+        hall = app.hall(uow.conn, hall_code)
+        row = _user_row(uow.conn, hall, username)
+        cleared = guard.unlock(row.username)
+        uow.emit(hall.id, "admin.user_unlocked", actor=actor.actor,
+                 data={"user_id": row.id, "failures_cleared": cleared})
+        view = _one_user(uow.conn, hall, row.id, actor)
+        uow.commit()
+    view["sign_in_locked"] = guard.account_locked(row.username)
+    return view
+
+
 def _revoke_user_tokens(uow, app, user_id: int, keep: str | None = None) -> int:
     q = update(t.tokens).where(t.tokens.c.user_id == user_id, t.tokens.c.revoked_at.is_(None))
     if keep:
@@ -263,15 +279,17 @@ def set_photo(app, hall_code: str, actor: Principal, username: str, image_b64: s
     """Store a staff photo for the public board (阳光台) and the evaluator: a JPEG or PNG, checked
     by decoding it with Pillow, turned upright, shrunk and saved again without its metadata (a
     phone photo's EXIF can hold where it was taken)."""
+    with app.db.read() as conn:  # an unknown account is 404 whatever the image is
+        _changeable_user(conn, app.hall(conn, hall_code), username, actor)
     data = _decode_b64(image_b64)
     content, ext = _clean_image(data)
-    folder = Path(app.var_dir) / "photos"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(Path(app.var_dir) / "photos")
     with app.uow() as uow:
         hall = app.hall(uow.conn, hall_code)
         row = _changeable_user(uow.conn, hall, username, actor)
         name = f"staff-{row.id}-{secrets.token_hex(4)}.{ext}"
         (folder / name).write_bytes(content)
+        private_file(folder / name)
         try:
             uow.execute(update(t.users).where(t.users.c.id == row.id).values(photo=name))
             uow.emit(hall.id, "admin.photo_set", actor=actor.actor, data={"user_id": row.id})

@@ -113,7 +113,7 @@ def _lock_for(key: str) -> threading.Lock:
         return _render_locks.setdefault(key, threading.Lock())
 
 
-def render(script: list[tuple[str, str]], out: Path, work: Path) -> Path:
+def render(script: list[tuple[str, str]], out: Path, work: Path, chime_first: bool = True) -> Path:
     """chime + each (lang, text) of the script, with short pauses, into `out` (atomically)."""
     from hardware.speech import concat_wavs, make_chime
     work.mkdir(parents=True, exist_ok=True)
@@ -124,7 +124,7 @@ def render(script: list[tuple[str, str]], out: Path, work: Path) -> Path:
         os.replace(tmp, chime)
     engine = _speech()
     with tempfile.TemporaryDirectory(dir=work, prefix=".render-") as tmpdir:
-        parts, rendered = [chime], {}
+        parts, rendered = ([chime] if chime_first else []), {}
         for i, (lang, text) in enumerate(script):
             if (lang, text) not in rendered:  # a repeat reuses the first rendering
                 rendered[(lang, text)] = engine.render_wav(text, Path(tmpdir) / f"{i}-{lang}.wav", lang)
@@ -150,6 +150,42 @@ def wav(app, hall_code: str, event_id: int) -> Path:
     return out
 
 
+# ---------------------------------------------------------------- spoken prompts of devices
+
+# What a device at the window says, in the hall's [speech] config or these words (as commercial
+# evaluator pads do). Only these names are rendered: the URL cannot make the server say anything.
+PROMPTS = {
+    "rate": ("rate_prompt", "请对我的服务进行评价", "Please rate my service"),
+}
+
+
+def prompt_text(hall, name: str) -> dict:
+    if name not in PROMPTS:
+        raise NotFound("没有这段提示语 (unknown prompt)", code="unknown_prompt")
+    key, zh, en = PROMPTS[name]
+    cfg = hall.config.raw.get("speech") or {}
+    langs = [x for x in announce_config(hall).languages if x in ("zh", "en")] or ["zh"]
+    return {"name": name, "text_zh": str(cfg.get(key + "_zh", zh)), "text_en": str(cfg.get(key + "_en", en)),
+            "languages": langs}
+
+
+def prompt_wav(app, hall_code: str, name: str) -> Path:
+    """A device prompt (e.g. the evaluator's 请对我的服务进行评价) as speech, offline, cached."""
+    with app.db.read() as conn:
+        hall = app.hall(conn, hall_code)
+    info = prompt_text(hall, name)
+    script = [(lang, info["text_" + lang]) for lang in info["languages"]]
+    key = hashlib.sha256(repr(("prompt", script)).encode()).hexdigest()[:16]
+    folder = Path(app.var_dir) / "announcements" / hall_code
+    out = folder / f"prompt-{name}-{key}.wav"
+    if out.exists():
+        return out
+    with _lock_for(str(out)):
+        if not out.exists():
+            render(script, out, folder, chime_first=False)
+    return out
+
+
 # ---------------------------------------------------------------- 阳光台 (staff wall)
 
 
@@ -159,9 +195,26 @@ def _month_start_utc(hall, now_utc: datetime) -> datetime:
     return start.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+WALL_MIN_RATINGS = 10  # a share of fewer ratings says little ("100%" from one rating)
+
+
+def wall_settings(hall) -> tuple[int, str | None]:
+    """The hall's [wall] settings: the ratings a satisfaction needs before it is shown, and the
+    complaint phone for the footer ([wall] complaint_phone, else [hall] complaint_phone)."""
+    cfg = hall.config.raw.get("wall") or {}
+    try:
+        minimum = max(1, int(cfg.get("min_ratings", WALL_MIN_RATINGS)))
+    except (TypeError, ValueError):
+        log.error("hall %s: [wall] min_ratings is not a number; using %d", hall.code, WALL_MIN_RATINGS)
+        minimum = WALL_MIN_RATINGS
+    phone = cfg.get("complaint_phone") or (hall.config.raw.get("hall") or {}).get("complaint_phone")
+    return minimum, (str(phone) if phone else None)
+
+
 def wall(app, hall_code: str) -> dict:
     """Staff of the hall for the public board: photo, name, staff number, duties, windows, whether
-    on duty now, and this month's satisfaction (share of ratings 3..5). Nothing about residents."""
+    on duty now, and this month's satisfaction (share of ratings 3..5), given only from the hall's
+    minimum number of ratings on (`satisfaction` is None below it). Nothing about residents."""
     now = app.now()
     with app.db.read() as conn:
         hall = app.hall(conn, hall_code)
@@ -180,6 +233,7 @@ def wall(app, hall_code: str) -> dict:
                 t.ratings.c.staff_id.is_not(None))):
             levels.setdefault(staff_id, []).append(level)
         names = {w.number: w.name for w in hall.config.windows}
+        minimum, phone = wall_settings(hall)
         staff = []
         for u in users:
             lv = levels.get(u.id, [])
@@ -189,8 +243,10 @@ def wall(app, hall_code: str) -> dict:
                 "windows": [{"number": n, "name": names.get(n, "")} for n in (u.windows or [])],
                 "photo": f"/api/v1/staff/{u.id}/photo",
                 "on_duty_window": on_duty.get(u.id),
-                "ratings": len(lv), "satisfaction": round(good / len(lv), 4) if lv else None,
+                "ratings": len(lv),
+                "satisfaction": round(good / len(lv), 4) if len(lv) >= minimum else None,
             })
         local = hall.local_now(now)
         return {"hall": hall.code, "name": hall.config.name, "name_en": hall.config.name_en,
-                "month": f"{local.year:04d}-{local.month:02d}", "staff": staff}
+                "month": f"{local.year:04d}-{local.month:02d}", "staff": staff,
+                "min_ratings": minimum, "complaint_phone": phone}

@@ -12,15 +12,16 @@ masked (name_enc/phone_enc stay empty: data minimisation, see docs/appointments.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 from datetime import date, datetime, timedelta
 
 import segno
 from sqlalchemy import func, select, text, update
 
 from ..domain import booking as bk
-from ..domain import calendar as workcal
 from ..domain import identity
-from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, WrongState
 from ..store import tables as t
 from . import queue
 from .auth import Principal
@@ -55,7 +56,12 @@ def _service(hall, r: bk.BookingRules, code):
     return svc
 
 
-def _day_problem(hall, r: bk.BookingRules, day: date, now) -> tuple[str, str] | None:
+def _hours(hall, svc, day: date) -> list[str]:
+    """The service's opening hours that day: working-day hours, or weekend/extended service hours."""
+    return hall.config.hours_on(svc, day, hall.calendar)
+
+
+def _day_problem(hall, r: bk.BookingRules, day: date, now, svc) -> tuple[str, str] | None:
     """(code, message) saying why `day` cannot be booked, or None."""
     today = hall.local_day(now)
     if day < today:
@@ -63,8 +69,8 @@ def _day_problem(hall, r: bk.BookingRules, day: date, now) -> tuple[str, str] | 
     if day > today + timedelta(days=r.days_ahead):
         return "too_far", (f"只能预约 {r.days_ahead} 天内的时段 "
                            f"(bookings open {r.days_ahead} days ahead)")
-    if not workcal.is_workday(day):
-        name = workcal.holiday_name(day)
+    if not _hours(hall, svc, day):
+        name = hall.calendar.holiday_name(day)
         what = f"{bk.holiday_zh(name)}假期" if name else "休息日"
         return "not_workday", (f"{day.isoformat()} 是{what},大厅不办公 "
                                f"({day.isoformat()} is not a working day{': ' + name if name else ''})")
@@ -86,7 +92,7 @@ def _slot_open(hall, r: bk.BookingRules, day: date, slot: bk.Slot, now) -> bool:
 
 def _slot_dicts(hall, r, svc, day, taken, now) -> list[dict]:
     out = []
-    for s in bk.slots_for(r, svc.code, svc.hours, day):
+    for s in bk.slots_for(r, svc.code, _hours(hall, svc, day), day):
         n = taken.get(s.label, 0)
         left = max(s.capacity - n, 0)
         out.append({"slot": s.label, "start": f"{s.start:%H:%M}", "end": f"{s.end:%H:%M}",
@@ -106,7 +112,8 @@ def booking_info(app, hall_code: str) -> dict:
     return {
         "hall": hall.code, "hall_name": hall.config.name, "hall_name_en": hall.config.name_en,
         "enabled": r.enabled, "slot_minutes": r.slot_minutes, "days_ahead": r.days_ahead,
-        "per_id_per_day": r.per_id_per_day, "checkin_early_min": r.checkin_early_min,
+        "per_id_per_day": r.per_id_per_day, "per_phone_per_hour": r.per_phone_per_hour,
+        "per_address_per_hour": r.per_address_per_hour, "checkin_early_min": r.checkin_early_min,
         "checkin_grace_min": r.checkin_grace_min,
         "today": hall.local_day(app.now()).isoformat(),
         "services": [{"code": s.code, "name": s.name, "name_en": s.name_en, "prefix": s.prefix,
@@ -126,12 +133,13 @@ def list_days(app, hall_code: str, service) -> dict:
         days = []
         for i in range(r.days_ahead + 1):
             day = today + timedelta(days=i)
-            problem = _day_problem(hall, r, day, now)
+            problem = _day_problem(hall, r, day, now, svc)
             slots = [] if problem else _slot_dicts(hall, r, svc, day, _taken(conn, hall.id, svc.code, day), now)
             days.append({"date": day.isoformat(), "weekday": day.isoweekday(),
-                         "workday": problem is None, "holiday": workcal.holiday_name(day),
-                         "holiday_zh": bk.holiday_zh(workcal.holiday_name(day)),
-                         "makeup_workday": problem is None and day.weekday() >= 5,
+                         "workday": problem is None, "holiday": hall.calendar.holiday_name(day),
+                         "holiday_zh": bk.holiday_zh(hall.calendar.holiday_name(day)),
+                         "makeup_workday": day.weekday() >= 5 and hall.calendar.is_workday(day),
+                         "weekend_service": problem is None and not hall.calendar.is_workday(day),
                          "left": sum(s["left"] for s in slots if s["available"]),
                          "reason": problem[1] if problem else None})
         return {"service": svc.code, "service_name": svc.name, "days": days}
@@ -144,14 +152,14 @@ def list_slots(app, hall_code: str, service, day_s) -> dict:
         hall = app.hall(conn, hall_code)
         r = rules(hall)
         svc = _service(hall, r, service)
-        problem = _day_problem(hall, r, day, now)
+        problem = _day_problem(hall, r, day, now, svc)
         slots = [] if problem else _slot_dicts(hall, r, svc, day, _taken(conn, hall.id, svc.code, day), now)
         return {"service": svc.code, "service_name": svc.name, "service_name_en": svc.name_en,
                 "date": day.isoformat(), "workday": problem is None or problem[0] != "not_workday",
                 "bookable": problem is None, "reason": problem[1] if problem else None,
                 "reason_code": problem[0] if problem else None,
-                "holiday": workcal.holiday_name(day),
-                "holiday_zh": bk.holiday_zh(workcal.holiday_name(day)), "slots": slots}
+                "holiday": hall.calendar.holiday_name(day),
+                "holiday_zh": bk.holiday_zh(hall.calendar.holiday_name(day)), "slots": slots}
 
 
 def _public(hall, r, row, signed: str | None = None) -> dict:
@@ -175,7 +183,7 @@ def _public(hall, r, row, signed: str | None = None) -> dict:
 def _slot_of(hall, r, row) -> bk.Slot:
     """The slot a booking holds (rebuilt from its label if the config changed since)."""
     svc = hall.service(row.service)
-    found = bk.find_slot(bk.slots_for(r, svc.code, svc.hours, row.day), row.slot)
+    found = bk.find_slot(bk.slots_for(r, svc.code, _hours(hall, svc, row.day), row.day), row.slot)
     if found:
         return found
     a, b = row.slot.split("-")
@@ -225,9 +233,35 @@ def _lock_day(conn, hall_id: int, day: date) -> None:
                      {"c": BOOK_LOCK_CLASS, "k": f"{hall_id}:{day.isoformat()}"})
 
 
+def _limit_key(kind: str, value: str, key: bytes) -> str:
+    """HMAC of a phone number or an address: counts bookings without keeping either."""
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _check_hourly_limits(conn, hall_id: int, r: bk.BookingRules, now, phone_hash: str,
+                         addr_hash: str | None) -> None:
+    """Bookings made (cancelled ones too: book-and-cancel loops) within the last hour."""
+    a = t.appointments.c
+    since = now - timedelta(hours=1)
+    if addr_hash is not None:
+        n = conn.execute(select(func.count()).where(
+            a.hall_id == hall_id, a.addr_hash == addr_hash, a.created_at > since)).scalar_one()
+        if n >= r.per_address_per_hour:
+            raise TooMany(f"同一网络地址1小时内最多预约 {r.per_address_per_hour} 次,请稍后再试 (at most "
+                          f"{r.per_address_per_hour} bookings per address per hour; try again later)",
+                          code="address_limit")
+    n = conn.execute(select(func.count()).where(
+        a.hall_id == hall_id, a.phone_hash == phone_hash, a.created_at > since)).scalar_one()
+    if n >= r.per_phone_per_hour:
+        raise TooMany(f"同一手机号1小时内最多预约 {r.per_phone_per_hour} 次,请稍后再试 (at most "
+                      f"{r.per_phone_per_hour} bookings per phone number per hour; try again later)",
+                      code="phone_limit")
+
+
 def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
-         actor: str = "public") -> dict:
-    """Take a seat in a slot. Returns the booking with its signed code and QR."""
+         actor: str = "public", address: str | None = None) -> dict:
+    """Take a seat in a slot. Returns the booking with its signed code and QR. `address`: where an
+    anonymous booking came from (hourly per-address limit); None for staff and tools."""
     now = app.now()
     day = _parse_day(date_s)
     name = bk.validate_name(name)
@@ -236,26 +270,31 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
         raise Invalid("请填写身份证号码 (ID number is required)", code="invalid_id_number")
     norm = identity.validate(id_number)
     id_hash = identity.keyed_hash(norm, app.secret)
+    phone_hash = _limit_key("phone", phone, app.secret)
+    addr_hash = _limit_key("addr", address, app.secret) if address else None
     with app.uow() as uow:
         conn = uow.conn
         hall = app.hall(conn, hall_code)
         r = rules(hall)
         svc = _service(hall, r, service)
-        problem = _day_problem(hall, r, day, now)
+        problem = _day_problem(hall, r, day, now, svc)
         if problem:
             raise Invalid(problem[1], code=problem[0])
-        s = bk.find_slot(bk.slots_for(r, svc.code, svc.hours, day), slot if isinstance(slot, str) else "")
+        s = bk.find_slot(bk.slots_for(r, svc.code, _hours(hall, svc, day), day), slot if isinstance(slot, str) else "")
         if s is None:
             raise Invalid(f"没有这个预约时段 (no such slot): {slot}", code="unknown_slot")
         if not _slot_open(hall, r, day, s, now):
             raise Conflict("该时段已开始或已过,请选择其他时段 (that slot has started; choose another)",
                            code="slot_passed")
         _lock_day(conn, hall.id, day)
+        _check_hourly_limits(conn, hall.id, r, now, phone_hash, addr_hash)
         mine = conn.execute(select(t.appointments.c.service, t.appointments.c.slot).where(
             t.appointments.c.hall_id == hall.id, t.appointments.c.id_hash == id_hash,
             t.appointments.c.day == day, t.appointments.c.status.in_(TAKEN))).all()
-        if any(m.service == svc.code and m.slot == s.label for m in mine):
-            raise Conflict("您已预约该时段 (you already booked this slot)", code="already_booked")
+        held = next((m for m in mine if m.service == svc.code), None)
+        if held is not None:  # one active booking per ID number, service and day
+            raise Conflict(f"同一业务每人每天只能预约一次,您已预约 {held.slot} (one booking per ID "
+                           f"number, service and day: you hold {held.slot})", code="already_booked")
         if len(mine) >= r.per_id_per_day:
             raise Conflict(f"同一身份证每天最多预约 {r.per_id_per_day} 次 "
                            f"(at most {r.per_id_per_day} bookings per ID number per day)",
@@ -268,7 +307,8 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
         values = dict(hall_id=hall.id, code=code, service=svc.code, day=day, slot=s.label,
                       name_masked=identity.mask_name(name), name_enc=None,
                       phone_masked=identity.mask_phone(phone), phone_enc=None, id_hash=id_hash,
-                      id_masked=identity.mask(norm), status="booked", created_at=now)
+                      id_masked=identity.mask(norm), status="booked", created_at=now,
+                      phone_hash=phone_hash, addr_hash=addr_hash)
         aid = conn.execute(t.appointments.insert().values(**values)).inserted_primary_key[0]
         row = conn.execute(select(t.appointments).where(t.appointments.c.id == aid)).first()
         uow.emit(hall.id, "appointment.booked", actor=actor, data={

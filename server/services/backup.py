@@ -29,6 +29,7 @@ from sqlalchemy import select, text
 
 from ..domain.errors import Conflict, HallqError, Invalid, NotFound
 from ..store import tables as t
+from ..store.private import private_dir, private_file
 
 log = logging.getLogger("hallq.backup")
 
@@ -44,8 +45,12 @@ class BackupError(HallqError):
 
 
 def backup_dir(ctx) -> Path:
-    d = Path(os.environ.get("HALLQ_BACKUP_DIR") or Path(ctx.var_dir) / "backups")
-    d.mkdir(parents=True, exist_ok=True)
+    own = os.environ.get("HALLQ_BACKUP_DIR")
+    d = Path(own or Path(ctx.var_dir) / "backups")
+    if own:
+        d.mkdir(parents=True, exist_ok=True)  # the operator's folder: its mode is theirs
+    else:
+        private_dir(d)
     return d
 
 
@@ -131,6 +136,7 @@ def backup(ctx, out: Path | str | None = None, *, prefix: str = "hallq-") -> Pat
             finally:
                 dst.close()
                 src.close()
+        private_file(partial)  # a copy of the database: as private as the database
         os.replace(partial, out)
     finally:
         if partial.exists():

@@ -1,9 +1,8 @@
 """Cases the hall must follow up: bad-review cases (差评整改) and promised cases (承诺件).
 
 A review case is opened by a rating of 1 or 2 (services/ratings.py) with a due date N working
-days ahead. It is worked in three steps, in order: verify 核实, rectify 整改, call back 回访;
-it closes when all three are recorded. A manager may void it (申诉: a mistaken or malicious
-review) with a reason; the void is kept in the case's history like any step.
+days ahead; its steps and rules are the domain's ReviewCase (domain/cases.py): load it from
+`uow.cases`, call add_step / void, save, emit.
 
 A promised case is a ticket finished with outcome `promised`; it stays open until the result
 is handed over (marked delivered). Also here: a staff member's figures for today, staff photos.
@@ -15,16 +14,13 @@ from datetime import date
 
 from sqlalchemy import and_, func, select, update
 
-from ..domain import calendar as workcal
 from ..domain import ratings as rdomain
-from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
+from ..domain.cases import STEP_EN, STEP_ZH, STEPS
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..store import tables as t
 from .auth import Principal
 from .views import iso, iso_date
 
-STEPS = ("verify", "rectify", "callback")
-STEP_ZH = {"verify": "核实", "rectify": "整改", "callback": "回访", "void": "申诉作废"}
-STEP_EN = {"verify": "Verify", "rectify": "Rectify", "callback": "Call back", "void": "Voided on appeal"}
 REVIEW_FILTERS = ("open", "overdue", "closed", "all")
 PROMISED_FILTERS = ("open", "overdue", "delivered", "all")
 
@@ -38,15 +34,15 @@ def _check_text(text, what="text", limit=2000) -> str:
     return text.strip()
 
 
-def _due_info(due: date | None, today: date, done: bool) -> dict:
+def _due_info(cal, due: date | None, today: date, done: bool) -> dict:
     """Working days left (negative: working days overdue) for an open case."""
     if due is None:
         return {"overdue": False, "working_days_left": None}
     if done:
         return {"overdue": False, "working_days_left": None}
     if due >= today:
-        return {"overdue": False, "working_days_left": workcal.working_days_between(today, due)}
-    return {"overdue": True, "working_days_left": -workcal.working_days_between(due, today)}
+        return {"overdue": False, "working_days_left": cal.working_days_between(today, due)}
+    return {"overdue": True, "working_days_left": -cal.working_days_between(due, today)}
 
 
 def _user_names(conn, ids) -> dict[int, str]:
@@ -77,7 +73,7 @@ def _case_dict(conn, hall, case, ticket, rating, steps, names, today) -> dict:
         "id": case.id, "status": case.status, "opened_at": iso(case.opened_at),
         "due_date": iso_date(case.due_date), "closed_at": iso(case.closed_at),
         "void_reason": case.void_reason,
-        **_due_info(case.due_date, today, case.status != "open"),
+        **_due_info(hall.calendar, case.due_date, today, case.status != "open"),
         "ticket": None if ticket is None else {
             "id": ticket.id, "number": ticket.number, "service": ticket.service, "service_name": svc,
             "service_name_en": svc_en, "window": ticket.window, "staff_id": ticket.staff_id,
@@ -142,23 +138,11 @@ def get_review_case(app, hall_code: str, case_id) -> dict:
         return _load_cases(conn, hall, [case], hall.local_day(app.now()))[0]
 
 
-def _open_case(conn, hall, case_id):
-    """The case, locked for a change: only an open case takes steps or a void."""
-    case = _case_row(conn, hall, case_id, lock=True)
-    if case.status != "open":
-        raise WrongState("该差评件已办结或已作废 (the case is already closed or voided)",
-                         code="case_closed")
-    return case
-
-
-def _case_row(conn, hall, case_id, lock=False):
+def _case_row(conn, hall, case_id):
     if isinstance(case_id, bool) or not isinstance(case_id, int):
         raise NotFound("没有这个差评整改件 (unknown review case)", code="unknown_case")
-    q = select(t.review_cases).where(t.review_cases.c.id == case_id,
-                                     t.review_cases.c.hall_id == hall.id)
-    if lock and conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    row = conn.execute(q).first()
+    row = conn.execute(select(t.review_cases).where(t.review_cases.c.id == case_id,
+                                                    t.review_cases.c.hall_id == hall.id)).first()
     if row is None:
         raise NotFound("没有这个差评整改件 (unknown review case)", code="unknown_case")
     return row
@@ -172,30 +156,13 @@ def add_step(app, hall_code: str, case_id, principal: Principal, step, text) -> 
     if step not in STEPS:
         raise Invalid(f"step must be one of: {', '.join(STEPS)}", code="invalid_step")
     text = _check_text(text)
-    now = app.now()
     with app.uow() as uow:
-        conn = uow.conn
-        hall = app.hall(conn, hall_code)
-        case = _open_case(conn, hall, case_id)
-        done = set(conn.execute(select(t.review_steps.c.step).where(
-            t.review_steps.c.case_id == case.id)).scalars())
-        missing = [s for s in STEPS[:STEPS.index(step)] if s not in done]
-        if missing:
-            first = missing[0]
-            raise WrongState(f"请先完成「{STEP_ZH[first]}」 (record {first} first)",
-                             code="step_out_of_order")
-        conn.execute(t.review_steps.insert().values(case_id=case.id, step=step, text=text,
-                                                    user_id=principal.id, created_at=now))
-        done.add(step)
-        closed = all(s in done for s in STEPS)
-        if closed:
-            n = conn.execute(update(t.review_cases).where(
-                t.review_cases.c.id == case.id, t.review_cases.c.status == "open").values(
-                status="closed", closed_at=now)).rowcount
-            if n != 1:
-                raise WrongState("该差评件已变化,请刷新 (the case changed meanwhile)", code="stale")
-        data = {"case_id": case.id, "step": step, "status": "closed" if closed else "open"}
-        uow.emit(hall.id, "review.step", ticket_id=case.ticket_id, actor=principal.actor, data=data)
+        hall = app.hall(uow.conn, hall_code)
+        case = uow.cases.get(hall.id, case_id)
+        closed = case.add_step(step, text, principal.id, app.now())
+        uow.cases.save(case)
+        uow.emit(hall.id, "review.step", ticket_id=case.ticket_id, actor=principal.actor,
+                 data={"case_id": case.id, "step": step, "status": case.status})
         if closed:
             uow.emit(hall.id, "review.closed", ticket_id=case.ticket_id, actor=principal.actor,
                      data={"case_id": case.id, "status": "closed", "voided": False})
@@ -206,18 +173,11 @@ def add_step(app, hall_code: str, case_id, principal: Principal, step, text) -> 
 def void_case(app, hall_code: str, case_id, principal: Principal, reason) -> dict:
     """申诉: a manager voids a mistaken or malicious review; the reason stays in the history."""
     reason = _check_text(reason, "reason")
-    now = app.now()
     with app.uow() as uow:
-        conn = uow.conn
-        hall = app.hall(conn, hall_code)
-        case = _open_case(conn, hall, case_id)
-        n = conn.execute(update(t.review_cases).where(
-            t.review_cases.c.id == case.id, t.review_cases.c.status == "open").values(
-            status="voided", closed_at=now, void_reason=reason)).rowcount
-        if n != 1:
-            raise WrongState("该差评件已变化,请刷新 (the case changed meanwhile)", code="stale")
-        conn.execute(t.review_steps.insert().values(case_id=case.id, step="void", text=reason,
-                                                    user_id=principal.id, created_at=now))
+        hall = app.hall(uow.conn, hall_code)
+        case = uow.cases.get(hall.id, case_id)
+        case.void(reason, principal.id, app.now())
+        uow.cases.save(case)
         uow.emit(hall.id, "review.closed", ticket_id=case.ticket_id, actor=principal.actor,
                  data={"case_id": case.id, "status": "voided", "voided": True})
         uow.commit()
@@ -237,7 +197,7 @@ def _promised_dict(hall, row, names, today) -> dict:
         "due_date": iso_date(row.due_date), "delivered_at": iso(row.delivered_at),
         "delivered_by": row.delivered_by, "delivered_by_name": names.get(row.delivered_by),
         "status": "delivered" if row.delivered_at else "open", "note": row.note,
-        **_due_info(row.due_date, today, row.delivered_at is not None),
+        **_due_info(hall.calendar, row.due_date, today, row.delivered_at is not None),
     }
 
 
@@ -385,12 +345,12 @@ def avatar_svg(name: str, seed: int) -> str:
     palette = ["#0b5cad", "#1a7f37", "#8250df", "#b26a00", "#bf3989", "#0a7b83"]
     colour = palette[int(hashlib.sha256(str(seed).encode()).hexdigest(), 16) % len(palette)]
     letter = escape((name.strip() or "?")[0])
+    # the whole card in the colour, the surname large: a finished card, not an empty photo frame
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="240" height="300" viewBox="0 0 240 300">'
-            f'<rect width="240" height="300" fill="#e9eef5"/><circle cx="120" cy="130" r="88" '
-            f'fill="{colour}"/><text x="120" y="162" font-size="92" text-anchor="middle" fill="#fff" '
+            f'<rect width="240" height="300" rx="12" fill="{colour}"/>'
+            '<text x="120" y="188" font-size="120" text-anchor="middle" fill="#fff" '
             'font-family="WenQuanYi Micro Hei, Noto Sans CJK SC, Microsoft YaHei, sans-serif">'
-            f'{letter}</text><rect y="250" width="240" height="50" fill="{colour}" opacity="0.15"/>'
-            '</svg>')
+            f'{letter}</text></svg>')
 
 
 def check_manager(principal: Principal) -> None:

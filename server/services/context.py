@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -11,10 +12,17 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..domain import hall as hall_domain
+from ..domain.calendar import WorkCalendar
 from ..domain.errors import NotFound
 from ..store import tables as t
 from ..store.db import ROOT, Database, utcnow
+from ..store.private import private_dir, tighten
 from .bus import EventBus
+
+
+# Several server processes share one database: each re-reads a hall (config, calendar overrides) this
+# often, so a change made through another process's /admin takes effect everywhere within a minute.
+HALL_CACHE_S = 60.0
 
 
 def load_secret(var_dir: Path) -> bytes:
@@ -22,7 +30,7 @@ def load_secret(var_dir: Path) -> bytes:
     env = os.environ.get("HALLQ_SECRET")
     if env:
         return env.encode()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(var_dir)
     path = var_dir / "secret.key"
     if not path.exists():
         path.write_text(secrets.token_hex(32))
@@ -38,6 +46,8 @@ class Hall:
     id: int
     code: str
     config: hall_domain.HallConfig
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)  # working days with the hall's overrides
+    loaded_at: float = 0.0
 
     def local_now(self, now_utc: datetime) -> datetime:
         return now_utc.replace(tzinfo=timezone.utc).astimezone(self.config.tz)
@@ -91,20 +101,24 @@ class Hallq:
     def hall(self, conn, code: str) -> Hall:
         """The hall by code (config cached; `forget_halls` after init reloads)."""
         cached = self._halls.get(code)
-        if cached:
+        if cached and time.monotonic() - cached.loaded_at < HALL_CACHE_S:
             return cached
         row = conn.execute(select(t.halls).where(t.halls.c.code == code)).first()
         if row is None:
             raise NotFound(f"没有这个大厅 (unknown hall): {code}", code="unknown_hall")
-        hall = Hall(row.id, row.code, hall_domain.parse(row.config))
+        config = hall_domain.parse(row.config)
+        days = conn.execute(select(t.calendar_days.c.day, t.calendar_days.c.kind, t.calendar_days.c.name)
+                            .where(t.calendar_days.c.hall_id == row.id)).all()
+        calendar = WorkCalendar.from_config(config.raw.get("calendar"), [tuple(d) for d in days])
+        hall = Hall(row.id, row.code, config, calendar, time.monotonic())
         with self._lock:
             self._halls[code] = hall
         return hall
 
     def hall_by_code(self, code: str) -> Hall:
-        """The hall from the cache, reading the database only the first time."""
+        """The hall from the cache, reading the database when it is older than HALL_CACHE_S."""
         cached = self._halls.get(code)
-        if cached:
+        if cached and time.monotonic() - cached.loaded_at < HALL_CACHE_S:
             return cached
         with self.db.read() as conn:
             return self.hall(conn, code)
@@ -117,6 +131,8 @@ class Hallq:
 def create_hallq(url: str | None = None, start_bus: bool = True, **kw) -> Hallq:
     db = Database(url)
     var_dir = Path(os.environ.get("HALLQ_VAR", ROOT / "var"))
+    private_dir(var_dir)
+    tighten(var_dir)  # files an older version or another tool left readable
     app = Hallq(db=db, secret=load_secret(var_dir), var_dir=var_dir, **kw)
     if start_bus:
         app.bus = EventBus(db).start()

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from ..domain import booking
 from ..domain import hall as hall_domain
 from ..store import tables as t
 from ..store.db import ROOT, utcnow
@@ -29,6 +30,7 @@ def load_hall(app, data: dict) -> int:
     Windows and services that vanished from the config are deactivated, never deleted (history).
     """
     cfg = hall_domain.parse(data)
+    booking.parse_rules(data.get("booking"))  # a bad [booking] is refused here, not at a booking
     now = utcnow()
     with app.uow() as uow:
         c = uow.conn

@@ -1,4 +1,5 @@
-"""Rate limits kept in memory per server process: failed sign-ins, ticket issue per device."""
+"""Rate limits kept in memory per server process: failed sign-ins (services/sign_in_guard.py),
+ticket issue per device, public booking requests per address."""
 from __future__ import annotations
 
 import os
@@ -7,6 +8,7 @@ import time
 from collections import defaultdict, deque
 
 from ..domain.errors import TooMany
+from .sign_in_guard import SignInGuard
 
 
 class SlidingWindow:
@@ -39,19 +41,19 @@ class SlidingWindow:
 
 
 class Limiter:
-    def __init__(self):
-        self.logins = SlidingWindow(int(os.environ.get("HALLQ_LOGIN_FAILS", "5")), 300)
+    def __init__(self, clock=None):
+        self.sign_ins = SignInGuard(clock or time.monotonic)
         self.issues = SlidingWindow(int(os.environ.get("HALLQ_ISSUE_PER_MIN", "120")), 60)
         self.public = SlidingWindow(int(os.environ.get("HALLQ_PUBLIC_PER_MIN", "30")), 60)
 
     def check_login(self, addr: str, username: str):
-        if max(self.logins.count(f"u:{username}"), self.logins.count(f"a:{addr}")) >= self.logins.limit:
-            raise TooMany("登录失败次数过多,请5分钟后再试 (too many failed sign-ins; wait 5 minutes)",
-                          code="rate_limited")
+        self.sign_ins.check(username, addr)
 
     def failed_login(self, addr: str, username: str):
-        self.logins.hit(f"u:{username}")
-        self.logins.hit(f"a:{addr}")
+        self.sign_ins.failed(username, addr)
+
+    def succeeded_login(self, addr: str, username: str):
+        self.sign_ins.succeeded(username, addr)
 
     def check_issue(self, actor: str):
         if self.issues.hit(actor) > self.issues.limit:

@@ -3,8 +3,9 @@ erased once their visit or booking is older than the hall's retention.
 
 What is erased (see docs/privacy.md):
 - tickets: `id_hash`, `id_masked` (the ticket, its number, times and outcome stay for statistics);
-- appointments: `name_masked`, `name_enc`, `phone_masked`, `phone_enc` set to NULL, `id_hash` and
-  `id_masked` (NOT NULL columns) set to "" — the booking's service, day, slot and status stay.
+- appointments: `name_masked`, `name_enc`, `phone_masked`, `phone_enc`, `phone_hash`, `addr_hash`
+  set to NULL, `id_hash` and `id_masked` (NOT NULL columns) set to "" — the booking's service,
+  day, slot and status stay.
 
 Retention: the hall config's `[privacy] retention_days` (default 180), or `older_than_days` given
 to `purge` (`server.py purge --older-than-days N`). Counted in hall-local days: a visit on day D
@@ -67,9 +68,10 @@ def purge(ctx, older_than_days: int | None = None, hall_code: str | None = None)
             n_a = conn.execute(update(t.appointments).where(
                 a.hall_id == hall.id, a.day < cutoff,
                 or_(a.name_masked.is_not(None), a.name_enc.is_not(None), a.phone_masked.is_not(None),
-                    a.phone_enc.is_not(None), a.id_hash != PURGED, a.id_masked != PURGED))
+                    a.phone_enc.is_not(None), a.id_hash != PURGED, a.id_masked != PURGED,
+                    a.phone_hash.is_not(None), a.addr_hash.is_not(None)))
                 .values(name_masked=None, name_enc=None, phone_masked=None, phone_enc=None,
-                        id_hash=PURGED, id_masked=PURGED)).rowcount
+                        id_hash=PURGED, id_masked=PURGED, phone_hash=None, addr_hash=None)).rowcount
             uow.commit()
         totals["tickets"] += n_t
         totals["appointments"] += n_a

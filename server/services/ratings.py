@@ -4,12 +4,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import calendar as workcal
 from ..domain import ratings as rdomain
+from ..domain.cases import ReviewCase
 from ..domain.errors import Conflict, Forbidden, Invalid, WrongState
 from ..store import tables as t
 from .auth import Principal
-from .queue import _ticket
 from .views import iso, iso_date
 
 
@@ -23,7 +22,7 @@ def rate(app, hall_code: str, ticket_id, principal: Principal, level, reasons=No
     with app.uow() as uow:
         conn = uow.conn
         hall = app.hall(conn, hall_code)
-        row = _ticket(conn, hall, ticket_id)
+        row = uow.tickets.get(hall.id, ticket_id)
         if row.status != "done":
             raise WrongState("业务尚未办结,不能评价 (the ticket is not finished)", code="not_finished")
         if principal.role == "evaluator" and principal.windows and row.window not in principal.windows:
@@ -44,11 +43,11 @@ def rate(app, hall_code: str, ticket_id, principal: Principal, level, reasons=No
         case = None
         if rdomain.is_bad(level):
             days = int(hall.config.rule("review_deadline_working_days", 15))
-            due = workcal.add_working_days(hall.local_day(now), days)
-            case_id = conn.execute(t.review_cases.insert().values(
-                hall_id=hall.id, rating_id=rating_id, ticket_id=row.id, status="open",
-                opened_at=now, due_date=due)).inserted_primary_key[0]
-            case = {"id": case_id, "due_date": iso_date(due), "status": "open"}
+            due = hall.calendar.add_working_days(hall.local_day(now), days)
+            review = ReviewCase(id=None, hall_id=hall.id, ticket_id=row.id, rating_id=rating_id,
+                                due_date=due, opened_at=now)
+            uow.cases.add(review)
+            case = {"id": review.id, "due_date": iso_date(due), "status": review.status}
         label_zh, label_en, score = rdomain.LEVELS[level]
         result = {"id": rating_id, "ticket_id": row.id, "number": row.number, "level": level,
                   "label": label_zh, "label_en": label_en, "score": score, "reasons": reasons,

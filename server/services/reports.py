@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from ..domain import ratings
 from . import stats
 
 TABLE_KEYS = ("summary", "services", "windows", "staff", "days", "league", "promised", "reviews")
@@ -78,7 +79,7 @@ STATE_TEXT = {"overdue": ("逾期", "overdue"), "pending": ("办理中", "pendin
               "delivered": ("按时办结", "delivered on time"), "delivered_late": ("逾期办结", "delivered late"),
               "open": ("整改中", "open"), "closed": ("已办结", "closed"), "closed_late": ("逾期办结", "closed late"),
               "voided": ("已作废", "voided")}
-LEVEL_TEXT = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+LEVEL_TEXT = {level: zh for level, (zh, _en, _points) in ratings.LEVELS.items()}
 
 
 def _get(row: dict, key: str):
@@ -141,7 +142,7 @@ def _promised_ordered(conn, hall, d1: date, d2: date, today: date, limit: int | 
         return out
     late = [r for r in conn.execute(select(*cols).where(
         *where, tk.delivered_at.is_not(None), tk.due_date.is_not(None),
-        tk.delivered_at >= stats._after_day_sql(conn, hall, tk.due_date, d1)).order_by(*order))
+        tk.delivered_at >= stats.after_day_sql(conn, hall, tk.due_date, d1)).order_by(*order))
         if stats.promised_state(hall, r, today) == "delivered_late"]
     out += [("delivered_late", r) for r in late]
     room = None if limit is None else limit - len(out)
@@ -157,7 +158,7 @@ def _promised_ordered(conn, hall, d1: date, d2: date, today: date, limit: int | 
 def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
                 limit: int | None = None) -> tuple[list, list, int, int]:
     """Promised and review cases, overdue first; rows made for the first `limit` only (the page)."""
-    today = stats._local_day(hall, now)
+    today = stats.local_day(hall, now)
     svc_names = {s.code: s.name for s in hall.config.services}
     order = {"overdue": 0, "pending": 1, "open": 1, "delivered_late": 2, "closed_late": 2,
              "delivered": 3, "closed": 3, "voided": 4}
@@ -170,7 +171,7 @@ def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
                          "due_date": r.due_date.isoformat() if r.due_date else None, "state": st,
                          "state_text": STATE_TEXT[st][0], "delivered_at": _local(hall, r.delivered_at)})
     rkeyed = []
-    for r in stats._review_rows(conn, hall, d1, min(d2, today), ids):
+    for r in stats.review_rows(conn, hall, d1, min(d2, today), ids):
         st = stats.review_state(hall, r, today)
         rkeyed.append((order[st], r.due_date, r.id, st, r))
     rkeyed.sort(key=lambda x: x[:3])
@@ -198,9 +199,9 @@ def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | N
     now = app.now()
     with app.db.read() as conn:
         hall = app.hall(conn, hall_code)
-        d1, d2 = stats.parse_range(date_from, date_to, stats._local_day(hall, now))
+        d1, d2 = stats.parse_range(date_from, date_to, stats.local_day(hall, now))
         st = stats.compute(app, conn, hall, d1, d2, now)
-        users = stats._names(conn, hall)
+        users = stats.staff_names(conn)
         promised, reviews, n_reviews = _case_lists(
             app, conn, hall, d1, d2, now, users, tuple(st["ticket_ids"]), list_limit)
     lg = stats.league_from(hall, st)
@@ -226,6 +227,23 @@ def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | N
 def _filename(rep: dict, ext: str, table: str | None = None) -> str:
     tail = f"-{table}" if table else ""
     return f"hallq-{rep['hall']}-{rep['from']}-{rep['to']}{tail}.{ext}"
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may take for a formula
+
+
+def _risky(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def _cells_as_text(ws) -> None:
+    """Text that starts like a formula (a staff name `=HYPERLINK(...)`) stays text: a string cell,
+    marked quote-prefixed so editing it in Excel does not turn it into a formula either."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if _risky(cell.value):
+                cell.data_type = "s"
+                cell.quotePrefix = True
 
 
 def to_xlsx(rep: dict) -> bytes:
@@ -266,6 +284,8 @@ def to_xlsx(rep: dict) -> bytes:
     meta.append(["指标定义", "docs/kpis.md"])
     meta.column_dimensions["A"].width = 18
     meta.column_dimensions["B"].width = 40
+    for ws in wb.worksheets:
+        _cells_as_text(ws)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -276,7 +296,12 @@ def _csv_value(v, kind):
         return ""
     if kind == "pct":
         return f"{v * 100:.1f}%"
-    return v
+    return _csv_text(v)
+
+
+def _csv_text(v):
+    """A leading apostrophe keeps formula-like text as text (OWASP's advice for CSV injection)."""
+    return "'" + v if _risky(v) else v
 
 
 def to_csv(rep: dict, table: str | None = None) -> bytes:
@@ -290,7 +315,7 @@ def to_csv(rep: dict, table: str | None = None) -> bytes:
             if i:
                 w.writerow([])
             w.writerow([f"# {tb['title']} ({tb['title_en']})"])
-        w.writerow([c["zh"] for c in tb["columns"]])
+        w.writerow([_csv_text(c["zh"]) for c in tb["columns"]])
         pct_rows = tb["key"] == "summary"
         for row in tb["rows"]:
             kinds = [c["kind"] for c in tb["columns"]]

@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.engine import Connection, Engine
 
 from . import tables as t
+from .private import private_dir, private_file
+from .repository import ReviewCaseRepository, TicketRepository, WindowRepository
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +33,7 @@ def utcnow() -> datetime:
 
 
 def default_url() -> str:
-    var = Path(os.environ.get("HALLQ_VAR", ROOT / "var"))
-    var.mkdir(parents=True, exist_ok=True)
+    var = private_dir(Path(os.environ.get("HALLQ_VAR", ROOT / "var")))
     return f"sqlite:///{var / 'hallq.db'}"
 
 
@@ -48,8 +49,12 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                pool_size=20, max_overflow=40)
 
+        db_file = engine.url.database if engine.url.database not in (None, "", ":memory:") else None
+
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn, _record):
+            if db_file:
+                private_file(db_file)  # its -wal and -shm files take the database file's mode
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -109,7 +114,8 @@ class Database:
 
 class UnitOfWork:
     """One writing transaction. Collect events with emit(); they are stored at commit and announced
-    to subscribers only after the commit succeeded."""
+    to subscribers only after the commit succeeded. `tickets`, `windows` and `cases` are the
+    repositories (store/repository.py) working in this transaction."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -125,6 +131,9 @@ class UnitOfWork:
         try:
             self.conn = self.db.engine.connect().execution_options(write=True)
             self.tx = self.conn.begin()
+            self.tickets = TicketRepository(self.conn)
+            self.windows = WindowRepository(self.conn, self.tickets)
+            self.cases = ReviewCaseRepository(self.conn)
         except BaseException:
             self._release()
             raise

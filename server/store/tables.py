@@ -127,6 +127,10 @@ tickets = Table(
     Column("delivered_at", DateTime),
     Column("delivered_by", Integer),
     Column("note", Text),
+    # The wait estimate given at issue (printed, shown), kept to measure its accuracy (docs/kpis.md).
+    Column("estimated_wait_s", Integer),
+    Column("estimated_wait_low_s", Integer),
+    Column("estimated_wait_high_s", Integer),
     UniqueConstraint("hall_id", "day", "number", name="uq_tickets_hall_day_number"),
     UniqueConstraint("hall_id", "idempotency_key", name="uq_tickets_hall_idem"),
 )
@@ -215,7 +219,15 @@ appointments = Table(
     Column("created_at", DateTime, nullable=False),
     Column("cancelled_at", DateTime),
     Column("checked_in_at", DateTime),
+    # keyed hashes (HMAC with the secret key) of the phone number and the booking's address, for
+    # the hourly booking limits only; erased with the other personal data after retention
+    Column("phone_hash", String(64)),
+    Column("addr_hash", String(64)),
 )
+Index("ix_appointments_phone", appointments.c.hall_id, appointments.c.phone_hash,
+      appointments.c.created_at)
+Index("ix_appointments_addr", appointments.c.hall_id, appointments.c.addr_hash,
+      appointments.c.created_at)
 Index("ix_appointments_slot", appointments.c.hall_id, appointments.c.service, appointments.c.day,
       appointments.c.slot, appointments.c.status)
 
@@ -247,3 +259,17 @@ Index("ix_events_hall_created", events.c.hall_id, events.c.created_at)
 Index("ix_tickets_hall_outcome_day", tickets.c.hall_id, tickets.c.outcome, tickets.c.day, tickets.c.due_date,
       tickets.c.delivered_at, tickets.c.service, tickets.c.window, tickets.c.staff_id)
 Index("ix_review_cases_ticket", review_cases.c.ticket_id)
+
+# A hall's own holidays and make-up workdays (放假/调休) for years the chinese-calendar package does
+# not know yet, entered on /admin (docs/operations.md: the yearly calendar procedure).
+calendar_days = Table(
+    "calendar_days", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("kind", String(16), nullable=False),  # holiday | workday
+    Column("name", String(64)),
+    Column("created_by", Integer),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("hall_id", "day", name="uq_calendar_days_hall_day"),
+)

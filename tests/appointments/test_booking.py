@@ -80,12 +80,14 @@ def test_a_booking_across_the_national_day_holiday_is_refused_and_a_makeup_workd
     assert r.status == 201, r.body
 
 
-def test_one_id_number_books_at_most_two_slots_a_day_and_not_the_same_twice(api, clock):
+def test_one_id_number_books_at_most_two_slots_a_day_one_per_service(api, clock):
     assert book(api, slot="09:00-09:30", who=3).status == 201
     again = book(api, slot="09:00-09:30", who=3)
     assert again.status == 409 and again.body["error"] == "already_booked"
+    other_slot = book(api, slot="11:00-11:30", who=3)  # the same service: one a day
+    assert other_slot.status == 409 and other_slot.body["error"] == "already_booked"
     assert book(api, service="agri", slot="10:00-10:30", who=3).status == 201
-    third = book(api, slot="11:00-11:30", who=3)
+    third = book(api, service="hukou", slot="11:00-11:30", who=3)
     assert third.status == 409 and third.body["error"] == "daily_limit"
     assert book(api, date="2026-11-26", who=3).status == 201  # another day
 

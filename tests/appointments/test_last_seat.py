@@ -51,7 +51,8 @@ def test_the_last_seat_goes_to_exactly_one_resident(any_ctx, people):
 
 def test_one_id_number_racing_for_three_slots_gets_its_daily_two(any_ctx):
     any_ctx.clock = Clock(TUESDAY_0900)
-    bodies = [dict(body(7, service="social", slot=s)) for s in ("09:00-09:30", "10:00-10:30", "11:00-11:30")]
+    bodies = [dict(body(7, service=svc, slot=s)) for svc, s in
+              (("social", "09:00-09:30"), ("agri", "10:00-10:30"), ("hukou", "11:00-11:30"))]
     booked, refused = race(any_ctx, bodies)
     assert len(booked) == 2 and [e.code for e in refused] == ["daily_limit"]
 

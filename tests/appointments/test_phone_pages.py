@@ -36,7 +36,7 @@ def test_a_resident_books_on_the_phone_and_follows_the_ticket_until_called(live,
     page.locator('#services [data-code="social"]').click()
     page.locator(f'#days [data-date="{WEDNESDAY}"]').click()
     page.locator('#slots [data-slot="10:00-10:30"]').wait_for()
-    assert page.locator('#days [data-date="2026-11-28"]').is_disabled()  # Saturday
+    assert page.locator('#days [data-date="2026-11-29"]').is_disabled()  # Sunday (Saturday mornings: weekend service)
     page.locator('#slots [data-slot="18:00-18:30"]').wait_for()  # 延时服务 on Wednesday
     page.screenshot(path=str(SHOTS / "book-1-slots.png"), full_page=True)
     page.locator('#slots [data-slot="10:00-10:30"]').click()

@@ -113,6 +113,39 @@ def test_the_nightly_job_rolls_up_closed_days_before_anyone_reads_them(seeded):
     check_day(api.get(api.hp("/stats") + Q, "boss").body)  # the figures read from the roll-up
 
 
+def test_a_roll_up_stored_by_the_previous_version_reads_the_same_after_the_migration(seeded):
+    """rollup_v4.json is the seeded day's roll-up as version 4 (one-letter keys) stored it; the
+    migration 0003_stats2 rewrites it with named keys and it then equals the day worked out afresh."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    from server.services.stats import days, rollups
+    api, ctx, clock = seeded
+    clock.at("09:00", date(2025, 3, 17))
+    old = json.loads((Path(__file__).parent / "rollup_v4.json").read_text(encoding="utf-8"))
+    with ctx.db.uow() as uow:
+        uow.execute(t.stats_daily.insert().values(hall_id=1, day="2025-03-11", version=old["version"],
+                                                  rating_watermark=old["rating_watermark"],
+                                                  data=old["data"], computed_at=utc("08:00", date(2025, 3, 12))))
+        uow.commit()
+    path = Path(rollups.__file__).parents[2] / "store" / "migrations" / "versions" / "0003_stats2.py"
+    spec = importlib.util.spec_from_file_location("migration_0003_stats2", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with ctx.db.engine.begin() as conn:
+        assert migration.convert(conn) == 1
+    with ctx.db.read() as conn:
+        row = conn.execute(select(t.stats_daily)).one()
+        assert row.version == rollups.VERSION == 5
+        assert rollups.unpack(row.data) == days.compute_day(conn, ctx.hall(conn, "main"), DAY, ctx.now())
+    login(api, "boss")
+    r = api.get(api.hp("/stats") + Q, "boss")
+    check_day(r.body, {**EXPECTED, "promised": {**EXPECTED["promised"], "pending": 0, "overdue": 1, "due": 0}})
+    with ctx.db.read() as conn:  # read from the converted roll-up, not computed and stored again
+        assert conn.execute(select(t.stats_daily.c.computed_at)).scalar() == utc("08:00", date(2025, 3, 12))
+
+
 def test_report_tables_xlsx_and_csv_carry_the_same_figures(seeded, tmp_path, monkeypatch):
     api, ctx, clock = seeded
     r = api.get(api.hp("/reports") + Q + "&format=xlsx", "boss")

@@ -161,9 +161,45 @@ def test_the_wall_shows_staff_and_this_months_satisfaction(api, ctx):
     api.add_staff("clerk2", [2, 1], name="李华")
     body = api.get(api.hp("/wall")).body
     by_name = {s["name"]: s for s in body["staff"]}
-    assert by_name["王芳"]["ratings"] == 2 and by_name["王芳"]["satisfaction"] == 0.5
+    # two ratings are below the hall's minimum (10): the count shows, the share does not
+    assert body["min_ratings"] == 10 and body["complaint_phone"] == "12345"
+    assert by_name["王芳"]["ratings"] == 2 and by_name["王芳"]["satisfaction"] is None
     assert by_name["王芳"]["on_duty_window"] == 1
     assert by_name["王芳"]["photo"] == f"/api/v1/staff/{by_name['王芳']['id']}/photo"
     assert by_name["李华"]["ratings"] == 0 and by_name["李华"]["satisfaction"] is None
     assert [w["number"] for w in by_name["李华"]["windows"]] == [2, 1]
     assert "id_masked" not in repr(body) and "username" not in repr(body)
+
+
+def test_the_wall_gives_a_satisfaction_from_the_halls_minimum_of_ratings(api, ctx):
+    from server.services.halls import load_hall, read_config
+    data = read_config()
+    data["wall"] = {"min_ratings": 2, "complaint_phone": "0854-3921234"}
+    load_hall(ctx, data)
+    api.add_device("eval1", "evaluator", [1])
+    for level in (5, 2):
+        _call(api)
+        assert api.act(1, "finish", "clerk1", {"outcome": "immediate"}).status == 200
+        from sqlalchemy import select
+        from server.store import tables as t
+        with ctx.db.read() as conn:
+            ticket_id = conn.execute(select(t.tickets.c.id).where(t.tickets.c.status == "done")
+                                     .order_by(t.tickets.c.id.desc())).first()[0]
+        assert api.post(api.hp(f"/tickets/{ticket_id}/rating"), "eval1",
+                        json={"level": level}).status == 201
+        body = api.get(api.hp("/wall")).body
+        mine = [s for s in body["staff"] if s["name"] == "王芳"][0]
+        assert mine["satisfaction"] == (None if level == 5 else 0.5), mine
+    assert body["min_ratings"] == 2 and body["complaint_phone"] == "0854-3921234"
+
+
+def test_the_evaluator_prompt_is_spoken_by_the_server(api, ctx, tmp_path):
+    need_binary("espeak-ng")
+    r = api.get(api.hp("/speech/rate.wav"))
+    assert r.status == 200 and r.headers["Content-Type"] == "audio/wav"
+    path = tmp_path / "p.wav"
+    path.write_bytes(r.raw)
+    stats = sox_stats(path)
+    assert 1.0 < stats["Length (seconds)"] < 10.0, stats  # one sentence, no chime
+    assert stats["RMS     amplitude"] > 0.02, stats
+    assert api.get(api.hp("/speech/anything.wav")).status == 404

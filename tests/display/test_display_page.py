@@ -111,7 +111,6 @@ def test_portrait_layout_english_switch_waiting_and_notice(live, chromium):
         assert "请携带本人身份证件" in page.text_content("#notice")
         page.wait_for_function("() => { const c = document.querySelector('#waiting [data-service=hukou] .count');"
                                " return c && c.textContent.startsWith('1'); }", timeout=3000)
-        hero = page.locator("#hero-number").bounding_box()
         page.click("#lang")
         assert page.text_content("#hall-name") == "Sandu Town Service Centre"
         assert "Please bring your ID card" in page.text_content("#notice")
@@ -119,6 +118,7 @@ def test_portrait_layout_english_switch_waiting_and_notice(live, chromium):
         page.wait_for_function("() => document.getElementById('hero-window').textContent.includes('window 1')",
                                timeout=3000)
         assert page.text_content("#hero-number") == t["number"]
+        hero = page.locator("#hero-number").bounding_box()
         # readable from 10 m: the called number is at least 200 px tall on a 1080-wide screen
         size = page.evaluate("parseFloat(getComputedStyle(document.getElementById('hero-number')).fontSize)")
         assert size >= 200 and hero["width"] > 0
@@ -139,6 +139,10 @@ def test_pages_follow_the_content_security_policy():
 
 
 def test_the_wall_shows_staff_duties_windows_and_satisfaction(live, chromium, ctx):
+    from server.services.halls import load_hall, read_config
+    data = read_config()
+    data["wall"] = {"min_ratings": 1}  # this hall shows a share from the first rating
+    load_hall(ctx, data)
     api = live.api
     staff_at(api, [1])
     api.add_device("eval1", "evaluator", [1])
@@ -152,7 +156,7 @@ def test_the_wall_shows_staff_duties_windows_and_satisfaction(live, chromium, ct
         page.wait_for_selector(".card", timeout=10000)
         card = page.locator(".card", has_text="职员1")
         text = card.inner_text()
-        assert "100.0%" in text and "1 次评价" in text and "1 号窗口" in text and "综合受理" in text
+        assert "100%" in text and "100.0%" not in text and "1 次评价" in text and "1 号窗口" in text and "综合受理" in text
         assert "在岗" in text
         assert page.locator(".card img").first.get_attribute("src").startswith("/api/v1/staff/")
     finally:

@@ -5,19 +5,10 @@
   const H = window.hallq;
   const el = H.el;
   const t = H.t;
-  const $ = function (id) { return document.getElementById(id); };
+  const $ = hallq.$;
 
-  const ROLES = {
-    staff: ["窗口工作人员", "Window staff"],
-    manager: ["大厅管理人员", "Hall manager"],
-    admin: ["系统管理员", "Administrator"],
-  };
-  const KINDS = {
-    kiosk: ["取号机", "Kiosk"],
-    display: ["显示屏", "Display"],
-    evaluator: ["评价器", "Evaluator"],
-    keypad: ["呼叫器", "Keypad"],
-  };
+  const ROLES = H.LABELS.role;
+  const KINDS = H.LABELS.device;
   const state = { me: null, info: null, windows: [], users: [], devices: [], tab: "users",
     editing: null, photoFor: null, photoData: null, passwordFor: null, photoBust: {} };
 
@@ -25,14 +16,7 @@
   function isAdmin() { return state.me && state.me.role === "admin"; }
 
   // ------------------------------------------------------------ formatting
-  function when(iso) {
-    if (!iso) return "—";
-    const d = new Date(iso);
-    if (isNaN(d)) return "—";
-    const p = function (n) { return String(n).padStart(2, "0"); };
-    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " +
-      p(d.getHours()) + ":" + p(d.getMinutes());
-  }
+  function when(iso) { return H.fmtDateTime(iso) || "—"; }  // hall-local time
   function windowList(ns) {
     if (!ns || !ns.length) return "—";
     return ns.join(", ");
@@ -58,34 +42,15 @@
   }
   // 401: the sign-in ended; anything else is shown where the action was made.
   function failed(e, boxId) {
-    if (e && e.status === 401) { H.setToken(null); showLogin(e.message); return; }
+    if (session.expired(e)) return;
     const msg = (e && e.message) || String(e);
     if (boxId) formError(boxId, msg); else showError(msg);
   }
 
   // ------------------------------------------------------------ sign-in
-  function showLogin(msg) {
-    $("main").classList.add("hidden"); $("logout").classList.add("hidden"); $("who").classList.add("hidden");
-    $("login").classList.remove("hidden");
-    if (msg) { $("login-error").textContent = msg; $("login-error").classList.remove("hidden"); }
-    $("username").focus();
-  }
-  async function onLogin(ev) {
-    ev.preventDefault();
-    try {
-      const r = await H.api("POST", "/api/v1/auth/login",
-        { username: $("username").value, password: $("password").value }, { token: null });
-      if (r.role !== "admin" && r.role !== "manager") {
-        try { await H.api("POST", "/api/v1/auth/logout", undefined, { token: r.token }); } catch (e) { /* ends anyway */ }
-        showLogin(t("仅限系统管理员和大厅管理人员", "Administrators and managers only"));
-        return;
-      }
-      H.setToken(r.token);
-      $("password").value = "";
-      $("login-error").classList.add("hidden");
-      start();
-    } catch (e) { showLogin(e.message); }
-  }
+  const session = H.session({ loginView: "login", mainView: "main", logoutButton: "logout",
+    roles: ["admin", "manager"], denied: ["仅限系统管理员和大厅管理人员", "Administrators and managers only"],
+    onSignedIn: start, onSignedOut: function () { $("who").classList.add("hidden"); } });
 
   // ------------------------------------------------------------ loading
   async function loadUsers() {
@@ -97,29 +62,20 @@
     renderDevices();
   }
 
-  async function start() {
+  async function start(me) {
     try {
-      if (!H.token()) { showLogin(); return; }
-      const me = await H.api("GET", "/api/v1/auth/me");
-      if (me.kind !== "user" || (me.role !== "admin" && me.role !== "manager")) {
-        // a staff sign-in from the caller page in this browser stays as it is
-        showLogin(t("仅限系统管理员和大厅管理人员", "Administrators and managers only"));
-        return;
-      }
       state.me = me;
       const results = await Promise.all([H.api("GET", H.hallPath("")), H.api("GET", H.hallPath("/windows"))]);
-      state.info = results[0];
+      state.info = H.useHall(results[0]);
       state.windows = results[1].map(function (w) { return { number: w.number, name: w.name }; });
       await Promise.all([loadUsers(), loadDevices()]);
     } catch (e) { failed(e); if (e && e.status === 401) return; }
-    $("login").classList.add("hidden");
-    $("main").classList.remove("hidden");
-    $("logout").classList.remove("hidden");
     document.body.classList.toggle("read-only", !isAdmin());
     $("readonly").classList.toggle("hidden", isAdmin());
     renderHead();
     fillSelects();
     showTab(state.tab);
+    if (window.hallqAdminCalendar) await window.hallqAdminCalendar.load(isAdmin(), failed);
     document.body.dataset.loaded = "1";
   }
 
@@ -138,7 +94,7 @@
   // ------------------------------------------------------------ tabs
   function showTab(tab) {
     state.tab = tab;
-    ["users", "devices"].forEach(function (name) {
+    ["users", "devices", "calendar"].forEach(function (name) {
       const on = name === tab;
       $("tab-" + name).classList.toggle("active", on);
       $("tab-" + name).setAttribute("aria-selected", on ? "true" : "false");
@@ -180,8 +136,12 @@
   }
   function userRow(u) {
     const self = state.me && u.id === state.me.id;
-    const status = u.active ? el("span", { class: "tag ok" }, t("启用", "Active"))
-      : el("span", { class: "tag off" }, t("已停用", "Disabled"));
+    const status = el("span", null, u.active ? el("span", { class: "tag ok" }, t("启用", "Active"))
+      : el("span", { class: "tag off" }, t("已停用", "Disabled")));
+    if (u.sign_in_locked) {
+      status.append(" ", el("span", { class: "tag locked", title: t("多次输错密码,登录需等待",
+        "wrong passwords: sign-in must wait") }, t("登录受限", "sign-in locked")));
+    }
     let photo = el("span", { class: "muted" }, "—");
     if (u.has_photo && u.photo_url) {
       const bust = state.photoBust[u.id];
@@ -207,6 +167,8 @@
     } else if (isAdmin()) {
       actions.append(el("span", { class: "muted small" }, t("仅全局管理员可改", "global admins only")));
     }
+    if (isAdmin() && u.sign_in_locked)
+      actions.append(actionButton("解锁", "Unlock", "", function () { unlock(u); }, "unlock"));
     return el("tr", { class: u.active ? null : "inactive", dataset: { username: u.username } },
       el("td", { class: "text mono" }, u.username),
       nameCell, roleCell,
@@ -323,6 +285,15 @@
     try {
       await H.api("POST", H.hallPath("/users/" + encodeURIComponent(u.username) + (active ? "/enable" : "/disable")));
       showNotice(active ? t("已启用 ", "Enabled ") + u.username : t("已停用 ", "Disabled ") + u.username);
+      await loadUsers();
+    } catch (e) { failed(e); }
+  }
+
+  async function unlock(u) {
+    clearMessages();
+    try {
+      await H.api("POST", H.hallPath("/users/" + encodeURIComponent(u.username) + "/unlock"));
+      showNotice(t("已解锁 " + u.username + ",可以立即登录", "Unlocked " + u.username + ": it can sign in now"));
       await loadUsers();
     } catch (e) { failed(e); }
   }
@@ -489,24 +460,14 @@
   // ------------------------------------------------------------ wiring
   function renderAll() {
     renderHead(); fillSelects(); renderUsers(); renderDevices();
-    $("lang").textContent = H.lang() === "en" ? "中文" : "English";
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     H.applyLang(document);
-    $("lang").textContent = H.lang() === "en" ? "中文" : "English";
-    $("lang").addEventListener("click", function () {
-      H.setLang(H.lang() === "en" ? "zh" : "en");
-      hideForms(); clearMessages();
-      renderAll();
-    });
-    $("login-form").addEventListener("submit", onLogin);
-    $("logout").addEventListener("click", async function () {
-      try { await H.api("POST", "/api/v1/auth/logout"); } catch (e) { /* signed out anyway */ }
-      H.setToken(null); location.reload();
-    });
+    H.langButton("lang", function () { hideForms(); clearMessages(); renderAll(); });
     $("tab-users").addEventListener("click", function () { showTab("users"); });
     $("tab-devices").addEventListener("click", function () { showTab("devices"); });
+    $("tab-calendar").addEventListener("click", function () { showTab("calendar"); });
     $("btn-add-user").addEventListener("click", function () { openUserForm(null); });
     $("btn-add-device").addEventListener("click", openDeviceForm);
     $("user-form").addEventListener("submit", saveUser);
@@ -517,6 +478,6 @@
     document.querySelectorAll("form .cancel").forEach(function (b) { b.addEventListener("click", hideForms); });
     $("token-copy").addEventListener("click", copyToken);
     $("token-done").addEventListener("click", closeToken);
-    start();
+    session.start();
   });
 })();

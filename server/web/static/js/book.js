@@ -3,7 +3,7 @@
 // comes back only masked.
 (function () {
   "use strict";
-  const $ = (id) => document.getElementById(id);
+  const $ = hallq.$;
   const el = hallq.el, t = hallq.t;
   const WEEK_ZH = ["", "周一", "周二", "周三", "周四", "周五", "周六", "周日"];
   const WEEK_EN = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -81,6 +81,8 @@
         tag = el("span", { class: "tag holiday" }, name);
       } else if (d.makeup_workday) {
         tag = el("span", { class: "tag makeup" }, t("调休上班", "make-up day"));
+      } else if (d.weekend_service) {
+        tag = el("span", { class: "tag makeup" }, t("周末服务", "weekend service"));
       } else {
         tag = el("span", { class: "tag" }, d.left > 0 ? t("余 " + d.left, d.left + " left") : t("约满", "full"));
       }

@@ -3,16 +3,14 @@
 (function () {
   "use strict";
   const h = window.hallq;
-  const $ = function (id) { return document.getElementById(id); };
+  const $ = hallq.$;
   const FILTERS = {
     review: [["open", "未办结", "Open"], ["overdue", "已超期", "Overdue"], ["closed", "已办结", "Closed"]],
     promised: [["open", "未送达", "Open"], ["overdue", "已超期", "Overdue"], ["delivered", "已送达", "Delivered"]],
   };
   const STEPS = [["verify", "核实", "Verify"], ["rectify", "整改", "Rectify"], ["callback", "回访", "Call back"]];
-  const REASONS = { attitude: ["态度", "Attitude"], efficiency: ["效率", "Efficiency"], process: ["流程", "Process"],
-    environment: ["环境", "Environment"], other: ["其他", "Other"] };
   const st = { me: null, tab: "review", filter: { review: "open", promised: "open" }, items: [], sub: null,
-    loading: null, again: false, drafts: {} };
+    drafts: {} };
 
   function tr(a) { return a ? h.t(a[0], a[1]) : ""; }
   function message(text, kind) {
@@ -21,12 +19,7 @@
     box.className = "message " + (kind === "ok" ? "ok-box" : "error-box");
     setTimeout(function () { box.classList.add("hidden"); }, 8000);
   }
-  function fmtAt(iso) {
-    if (!iso) return "";
-    const d = new Date(iso);
-    return d.toLocaleString("zh-CN", { hour12: false, year: "numeric", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit" });
-  }
+  const fmtAt = h.fmtDateTime;  // hall-local, 2026-11-30 15:49
   function dueText(item) {
     if (item.working_days_left === null || item.working_days_left === undefined) return "";
     if (item.overdue) return h.t("超期 " + (-item.working_days_left) + " 个工作日", (-item.working_days_left) + " working days overdue");
@@ -35,62 +28,39 @@
   }
 
   // ------------------------------------------------------------ sign in
-  async function start() {
-    h.applyLang(document);
-    $("lang").textContent = h.lang() === "en" ? "中文" : "English";
-    if (!h.token()) return showLogin();
-    try { st.me = await h.api("GET", "/api/v1/auth/me"); }
-    catch (e) { if (e.status === 401) { h.setToken(null); return showLogin(); } message(e.message); return; }
-    if (st.me.kind !== "user" || ["manager", "admin", "staff"].indexOf(st.me.role) < 0) { h.setToken(null); return showLogin(); }
-    $("who").textContent = st.me.name;
-    $("login-view").classList.add("hidden");
-    $("cases-view").classList.remove("hidden");
-    $("logout").classList.remove("hidden");
-    document.body.dataset.role = st.me.role;
+  const session = h.session({ loginView: "login-view", mainView: "cases-view", logoutButton: "logout",
+    roles: ["manager", "admin", "staff"], onSignedIn: signedIn, onError: function (m) { message(m); } });
+
+  async function signedIn(me) {
+    st.me = me;
+    $("who").textContent = me.name;
+    document.body.dataset.role = me.role;
+    try { h.useHall(await h.api("GET", h.hallPath(""))); } catch (e) { /* times fall back to the default zone */ }
     renderTabs();
     load();
     if (!st.sub) st.sub = h.subscribe({ onEvent: onEvent, onReconnect: load, onStatus: function (up) {
       $("conn-dot").className = "conn-dot " + (up ? "on" : "off");
     } });
   }
-  function showLogin() {
-    $("cases-view").classList.add("hidden");
-    $("logout").classList.add("hidden");
-    $("login-view").classList.remove("hidden");
-    $("username").focus();
-  }
   function isManager() { return st.me && (st.me.role === "manager" || st.me.role === "admin"); }
 
   // ------------------------------------------------------------ lists
-  function load() {
-    if (st.loading) { st.again = true; return st.loading; }
-    st.loading = (async function () {
-      try {
-        do {
-          st.again = false;
-          try {
-            const tab = st.tab, filter = st.filter[tab];
-            const path = tab === "review" ? "/review-cases?status=" : "/promised?status=";
-            const res = await Promise.all([h.api("GET", h.hallPath(path + filter)),
-              h.api("GET", h.hallPath("/cases/summary"))]);
-            if (tab !== st.tab || filter !== st.filter[tab]) { st.again = true; continue; }
-            st.items = res[0];
-            renderCounts(res[1]);
-            render();
-            document.body.dataset.loaded = String(Date.now());
-          } catch (e) {
-            if (e.status === 401) { h.setToken(null); showLogin(); }
-            else if (e.status) message(e.message);
-          }
-        } while (st.again);
-      } catch (e) {
-        console.error(e);  // an error must never leave load() stuck: the next one must run
-      } finally {
-        st.loading = null;  // here, not in a .finally(): a load() asked for meanwhile must not be lost
-      }
-    })();
-    return st.loading;
-  }
+  // One load at a time; one asked for meanwhile runs once more after it (never lost, never stuck).
+  const load = h.singleFlight(async function () {
+    const tab = st.tab, filter = st.filter[tab];
+    const path = tab === "review" ? "/review-cases?status=" : "/promised?status=";
+    try {
+      const res = await Promise.all([h.api("GET", h.hallPath(path + filter)),
+        h.api("GET", h.hallPath("/cases/summary"))]);
+      if (tab !== st.tab || filter !== st.filter[tab]) { load(); return; }  // the tab changed: load again
+      st.items = res[0];
+      renderCounts(res[1]);
+      render();
+      document.body.dataset.loaded = String(Date.now());
+    } catch (e) {
+      if (!session.expired(e) && e.status) message(e.message);
+    }
+  });
 
   function onEvent(ev) {
     if (/^review\.|^promised\./.test(ev.type) || (ev.type === "ticket.rated" && ev.bad) ||
@@ -145,7 +115,7 @@
         h.el("span", null, h.t("评价时间:", "Rated: ") + fmtAt(r.created_at)),
         h.el("span", { class: "due" }, h.t("整改期限:", "Due: ") + c.due_date + (c.status === "open" ? "(" + dueText(c) + ")" : ""))),
       (r.reasons && r.reasons.length) ? h.el("div", { class: "reasons" }, h.t("原因:", "Reasons: "),
-        r.reasons.map(function (x) { return h.el("span", { class: "reason" }, tr(REASONS[x]) || x); })) : null,
+        r.reasons.map(function (x) { return h.el("span", { class: "reason" }, h.label("reason", x)); })) : null,
       r.comment ? h.el("div", { class: "comment" }, r.comment) : null,
       h.el("ol", { class: "steps" }, STEPS.map(function (s) {
         const done = c.steps_done.indexOf(s[0]) >= 0;
@@ -228,29 +198,14 @@
 
   // ------------------------------------------------------------ wiring
   document.addEventListener("DOMContentLoaded", function () {
-    $("login-form").addEventListener("submit", async function (ev) {
-      ev.preventDefault();
-      try {
-        const r = await h.api("POST", "/api/v1/auth/login", { username: $("username").value.trim(), password: $("password").value }, { token: null });
-        h.setToken(r.token);
-        $("password").value = "";
-        start();
-      } catch (e) { message(e.message); }
-    });
-    $("logout").addEventListener("click", async function () {
-      try { await h.api("POST", "/api/v1/auth/logout"); } catch (e) { /* already gone */ }
-      h.setToken(null);
-      showLogin();
-    });
-    $("lang").addEventListener("click", function () {
-      h.setLang(h.lang() === "en" ? "zh" : "en");
-      $("lang").textContent = h.lang() === "en" ? "中文" : "English";
+    h.langButton("lang", function () {
       renderTabs();
       render();
     });
     document.querySelectorAll(".tab").forEach(function (b) {
       b.addEventListener("click", function () { st.tab = b.dataset.tab; st.items = []; renderTabs(); render(); load(); });
     });
-    start();
+    h.applyLang(document);
+    session.start();
   });
 })();

@@ -5,7 +5,7 @@
   const H = window.hallq;
   const el = H.el;
   const t = H.t;
-  const $ = function (id) { return document.getElementById(id); };
+  const $ = hallq.$;
   const SVGNS = "http://www.w3.org/2000/svg";
 
   const state = { today: null, live: null, stats: null, report: null, tab: "services",
@@ -43,35 +43,13 @@
   }
 
   // ------------------------------------------------------------ sign-in
-  async function signedIn() {
-    if (!H.token()) return false;
-    try {
-      const me = await H.api("GET", "/api/v1/auth/me");
-      return me.role === "manager" || me.role === "admin";
-    } catch (e) { return false; }
-  }
-  function showLogin(msg) {
-    $("main").classList.add("hidden"); $("logout").classList.add("hidden");
-    $("login").classList.remove("hidden");
-    if (msg) { $("login-error").textContent = msg; $("login-error").classList.remove("hidden"); }
-  }
-  async function onLogin(ev) {
-    ev.preventDefault();
-    try {
-      const r = await H.api("POST", "/api/v1/auth/login",
-        { username: $("username").value, password: $("password").value }, { token: null });
-      if (r.role !== "manager" && r.role !== "admin") {
-        showLogin(t("仅限大厅管理人员", "Managers only")); return;
-      }
-      H.setToken(r.token);
-      $("login-error").classList.add("hidden");
-      start();
-    } catch (e) { showLogin(e.message); }
-  }
+  const session = H.session({ loginView: "login", mainView: "main", logoutButton: "logout",
+    roles: ["manager", "admin"], denied: ["仅限大厅管理人员", "Managers only"], onSignedIn: start });
 
   // ------------------------------------------------------------ errors
   function handle(e) {
-    if (e && (e.status === 401 || e.status === 403)) { H.setToken(null); showLogin(e.message); return; }
+    if (session.expired(e)) return;
+    if (e && e.status === 403) { session.showLogin(e.message); return; }
     const box = $("error");
     box.textContent = (e && e.message) || String(e);
     box.classList.remove("hidden");
@@ -369,19 +347,14 @@
   }
   function renderAll() {
     H.applyLang(document);
-    $("lang").textContent = H.lang() === "en" ? "中文" : "English";
     $("conn-text").textContent = state.sub && state.sub.connected ? t("实时", "live") : t("连接中", "connecting");
     if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
     renderLive(); renderKpis(); renderCharts(); renderReport(); renderOverview();
   }
 
   async function start() {
-    if (!(await signedIn())) { showLogin(); return; }
-    $("login").classList.add("hidden");
-    $("main").classList.remove("hidden");
-    $("logout").classList.remove("hidden");
     try {
-      const info = state.info = await H.api("GET", H.hallPath(""));
+      const info = state.info = H.useHall(await H.api("GET", H.hallPath("")));
       $("hall-name").textContent = t(info.name, info.name_en || info.name);
       state.today = info.local_time.slice(0, 10);
     } catch (e) { handle(e); return; }
@@ -405,13 +378,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     H.applyLang(document);
-    $("lang").textContent = H.lang() === "en" ? "中文" : "English";
-    $("lang").addEventListener("click", function () { H.setLang(H.lang() === "en" ? "zh" : "en"); renderAll(); });
-    $("login-form").addEventListener("submit", onLogin);
-    $("logout").addEventListener("click", async function () {
-      try { await H.api("POST", "/api/v1/auth/logout"); } catch (e) { /* signed out anyway */ }
-      H.setToken(null); location.reload();
-    });
+    H.langButton("lang", renderAll);
     $("from").addEventListener("change", function () {
       if ($("to").value < $("from").value) $("to").value = $("from").value;
       setRange($("from").value, $("to").value);
@@ -434,6 +401,6 @@
     });
     $("dl-xlsx").addEventListener("click", function () { download("xlsx"); });
     $("dl-csv").addEventListener("click", function () { download("csv"); });
-    start();
+    session.start();
   });
 })();

@@ -154,14 +154,229 @@
     return node;
   };
 
+  // $("id"): the element with that id (every page's shorthand, defined once here).
+  hallq.$ = function (id) { return document.getElementById(id); };
+  hallq.show = function (id, on) {
+    const node = typeof id === "string" ? hallq.$(id) : id;
+    if (node) node.classList.toggle("hidden", !on);
+  };
+
+  // A language button (text "English" / "中文", or short "EN"): toggles, re-applies data-zh/data-en
+  // and calls onChange so the page redraws what it built itself.
+  hallq.langButton = function (id, onChange, short) {
+    const b = hallq.$(id);
+    if (!b) return;
+    const label = function () { b.textContent = hallq.lang() === "en" ? "中文" : (short ? "EN" : "English"); };
+    label();
+    b.addEventListener("click", function () {
+      hallq.setLang(hallq.lang() === "en" ? "zh" : "en");
+      label();
+      if (onChange) onChange();
+    });
+  };
+
+  // ------------------------------------------------------------ one refresh at a time
+  // singleFlight(fn) returns run(): while fn runs, a call to run() asks for exactly one more run
+  // after it (the newest state wins, no pile-up). An error (even a synchronous throw) is logged and
+  // never leaves run() stuck. run.busy() tells whether a run is in flight; run.again() asks for one
+  // more if so (an event arrived that the running fetch may have missed).
+  hallq.singleFlight = function (fn) {
+    let running = null, again = false;
+    function run() {
+      if (running) { again = true; return running; }
+      running = (async function () {
+        await null;  // `running` is set before fn starts, even if fn throws at once
+        try {
+          do {
+            again = false;
+            try { await fn(); } catch (e) { console.error(e); }
+          } while (again);
+        } finally {
+          running = null;
+        }
+      })();
+      return running;
+    }
+    run.busy = function () { return running !== null; };
+    run.again = function () { if (running) again = true; };
+    return run;
+  };
+
+  // ------------------------------------------------------------ staff session
+  // The sign-in every staff page shares: the stored token is checked with /auth/me; without one,
+  // or when it ends (401), the login form shows. The page passes the ids of its two views and
+  // what to do once someone is signed in; the form is #login-form with #username, #password and
+  // an optional #login-error box.
+  //   const s = hallq.session({ loginView: "login-view", mainView: "main", roles: ["manager"],
+  //     denied: ["仅限…", "… only"], onSignedIn: function (me) {...}, onSignedOut: function () {...} });
+  //   s.start();  s.expired(err) -> true when err was a 401 (the login form is showing now)
+  hallq.session = function (o) {
+    const $ = hallq.$;
+    const s = { me: null };
+    function allowed(who) {
+      return who && (who.kind === undefined || who.kind === "user") &&
+        (!o.roles || o.roles.indexOf(who.role) >= 0);
+    }
+    function deniedText() { return o.denied ? hallq.t(o.denied[0], o.denied[1]) : hallq.t("无权使用本页面", "Not allowed here"); }
+    function loginError(msg) {
+      const box = $("login-error");
+      if (box) { box.textContent = msg || ""; hallq.show(box, !!msg); }
+      else if (msg && o.onError) o.onError(msg);
+    }
+    s.showLogin = function (msg) {
+      s.me = null;
+      hallq.show(o.mainView, false);
+      hallq.show(o.loginView, true);
+      if (o.logoutButton) hallq.show(o.logoutButton, false);
+      loginError(msg);
+      if (o.onSignedOut) o.onSignedOut();
+      const u = $("username");
+      if (u) u.focus();
+    };
+    s.start = async function () {
+      if (!hallq.token()) return s.showLogin();
+      let me;
+      try {
+        me = await hallq.api("GET", "/api/v1/auth/me");
+      } catch (e) {
+        if (e.status === 401 || e.status === 403) { hallq.setToken(null); return s.showLogin(); }
+        loginError(e.message);  // the server is away: ask again soon
+        setTimeout(s.start, 3000);
+        return;
+      }
+      // a sign-in of another role in this browser (e.g. the caller's) stays as it is
+      if (!allowed(me)) return s.showLogin(deniedText());
+      s.me = me;
+      loginError(null);
+      hallq.show(o.loginView, false);
+      hallq.show(o.mainView, true);
+      if (o.logoutButton) hallq.show(o.logoutButton, true);
+      await o.onSignedIn(me);
+    };
+    s.expired = function (e) {
+      if (!e || e.status !== 401) return false;
+      hallq.setToken(null);
+      s.showLogin(e.message);
+      return true;
+    };
+    s.signOut = async function () {
+      try { await hallq.api("POST", "/api/v1/auth/logout"); } catch (e) { /* it ends anyway */ }
+      hallq.setToken(null);
+      s.showLogin();
+    };
+    async function submit(ev) {
+      ev.preventDefault();
+      const btn = ev.target.querySelector('button[type="submit"]');
+      if (btn) btn.disabled = true;
+      try {
+        const r = await hallq.api("POST", "/api/v1/auth/login",
+          { username: $("username").value.trim(), password: $("password").value }, { token: null });
+        if (!allowed({ kind: "user", role: r.role })) {
+          try { await hallq.api("POST", "/api/v1/auth/logout", undefined, { token: r.token }); } catch (e) { /* ends anyway */ }
+          loginError(deniedText());
+          return;
+        }
+        hallq.setToken(r.token);
+        $("password").value = "";
+        await s.start();
+      } catch (e) {
+        loginError(e.message);
+      } finally {
+        if (btn) btn.disabled = false;
+      }
+    }
+    let wired = false;
+    function wire() {
+      if (wired) return;
+      wired = true;
+      if ($("login-form")) $("login-form").addEventListener("submit", submit);
+      if (o.logoutButton) $(o.logoutButton).addEventListener("click", s.signOut);
+    }
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wire);
+    else wire();
+    return s;
+  };
+
+  // ------------------------------------------------------------ labels (one table for every page)
+  hallq.LABELS = {
+    priority: { elderly: ["老年人优先", "Elderly"], disabled: ["残疾人优先", "Disabled"],
+      pregnant: ["孕妇优先", "Pregnant"], veteran: ["军人优先", "Veteran"] },
+    outcome: { immediate: ["即办件", "Done on the spot"], promised: ["承诺件", "Promised"],
+      escalated: ["上报件", "Escalated"], returned: ["退回补正", "Returned for papers"],
+      proxy: ["代办件", "Handled on behalf"] },
+    level: { 5: ["非常满意", "Very satisfied"], 4: ["满意", "Satisfied"], 3: ["基本满意", "Fairly satisfied"],
+      2: ["不满意", "Dissatisfied"], 1: ["非常不满意", "Very dissatisfied"] },
+    reason: { attitude: ["态度", "Attitude"], efficiency: ["效率", "Efficiency"], process: ["流程", "Process"],
+      environment: ["环境", "Environment"], other: ["其他", "Other"] },
+    role: { staff: ["窗口工作人员", "Window staff"], manager: ["大厅管理人员", "Hall manager"],
+      admin: ["系统管理员", "Administrator"] },
+    device: { kiosk: ["取号机", "Kiosk"], display: ["显示屏", "Display"], evaluator: ["评价器", "Evaluator"],
+      keypad: ["呼叫器", "Keypad"] },
+    ticket: { waiting: ["等候中", "Waiting"], called: ["已叫号", "Called"], serving: ["办理中", "Serving"],
+      done: ["已办结", "Done"], no_show: ["已过号", "Missed"], cancelled: ["已取消", "Cancelled"] },
+  };
+  // label("priority", "elderly") -> "老年人优先" / "Elderly"; an unknown key comes back as it is.
+  hallq.label = function (kind, key) {
+    const pair = hallq.LABELS[kind] && hallq.LABELS[kind][key];
+    return pair ? hallq.t(pair[0], pair[1]) : (key === null || key === undefined ? "" : String(key));
+  };
+  // A hall's name in the current language (hall, service and window records carry name / name_en).
+  hallq.name = function (rec) { return rec ? hallq.t(rec.name, rec.name_en || rec.name) : ""; };
+
+  // ------------------------------------------------------------ hall time and formats
+  // Times in pages are the hall's local time, whatever the browser's time zone: the zone comes
+  // from the server (GET /halls/{hall}). Dates read 2026-11-30 everywhere.
+  hallq.tz = null;
+  hallq.hallInfo = null;
+  hallq.useHall = function (info) {
+    hallq.hallInfo = info;
+    if (info && info.timezone) hallq.tz = info.timezone;
+    return info;
+  };
+  hallq.loadHall = async function () {
+    return hallq.useHall(await hallq.api("GET", hallq.hallPath(""), undefined, { token: null }));
+  };
+  function parts(iso) {
+    const d = iso instanceof Date ? iso : new Date(iso);
+    if (isNaN(d)) return null;
+    const out = {};
+    new Intl.DateTimeFormat("en-GB", { timeZone: hallq.tz || "Asia/Shanghai", year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+      .formatToParts(d).forEach(function (p) { out[p.type] = p.value; });
+    return out;
+  }
+  // "2026-11-30" (a date-only string is shown as it is: it already is a hall day)
+  hallq.fmtDate = function (iso) {
+    if (!iso) return "";
+    if (typeof iso === "string" && /^\d{4}-\d{2}-\d{2}$/.test(iso)) return iso;
+    const p = parts(iso);
+    return p ? p.year + "-" + p.month + "-" + p.day : "";
+  };
+  hallq.fmtTime = function (iso, seconds) {  // "15:49" in the hall
+    const p = iso ? parts(iso) : null;
+    return p ? p.hour + ":" + p.minute + (seconds ? ":" + p.second : "") : "";
+  };
+  hallq.fmtDateTime = function (iso) {  // "2026-11-30 15:49"
+    const p = iso ? parts(iso) : null;
+    return p ? p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute : "";
+  };
+  hallq.localTime = hallq.fmtTime;
+  // A duration that never wraps mid-way: "4秒", "3分05秒", "1小时02分" / "4 s", "3 min 05 s", "1 h 02 min"
+  hallq.fmtDuration = function (s) {
+    s = Math.max(0, Math.round(s || 0));
+    const h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, sec = s % 60;
+    const two = function (n) { return String(n).padStart(2, "0"); };
+    if (h) return hallq.t(h + "小时" + two(m) + "分", h + " h " + two(m) + " min");
+    if (m) return hallq.t(m + "分" + two(sec) + "秒", m + " min " + two(sec) + " s");
+    return hallq.t(sec + "秒", sec + " s");
+  };
   hallq.fmtMinutes = function (seconds) {
     const m = Math.max(0, Math.round((seconds || 0) / 60));
     return hallq.t("约 " + m + " 分钟", "about " + m + " min");
   };
-  hallq.localTime = function (iso) {
-    if (!iso) return "";
-    const d = new Date(iso);
-    return d.toLocaleTimeString("zh-CN", { hour12: false, hour: "2-digit", minute: "2-digit" });
+  // A share 0..1 as a whole percent: "97%"
+  hallq.fmtPercent = function (x) {
+    return x === null || x === undefined ? "—" : Math.round(x * 100) + "%";
   };
 
   global.hallq = hallq;

@@ -2,7 +2,7 @@
 // the hall's event stream; when called, which window, with vibration and a beep (WebAudio, no file).
 (function () {
   "use strict";
-  const $ = (id) => document.getElementById(id);
+  const $ = hallq.$;
   const t = hallq.t;
   const token = decodeURIComponent(location.pathname.split("/t/")[1] || "").replace(/\/$/, "");
   const FINAL = ["done", "no_show", "cancelled"];

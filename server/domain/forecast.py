@@ -1,0 +1,204 @@
+"""The forward wait estimate (预计等候): play the hall forward from the state at hand.
+
+Each window frees when the ticket it holds is expected to leave it, then calls the next ticket in
+the order the real queue uses (`queue.order`, priority cap included), holding it for the service's
+expected call-to-free time (call -> window free again: the walk to the window, the service, and the
+time a no-show holds the window). Windows call only inside the hall's hours, except after the last
+span of the day, when staff finish the queue. The time a ticket is reached is its estimate.
+
+Pure Python: the service layer (`services/estimates.py`) reads the state and the learned times.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from . import queue as qdomain
+
+HYPOTHETICAL_ID = 1 << 60  # ids of "a ticket taken now" per service; they sort after every real one
+NEW_TICKET_ID = 1 << 59  # the ticket being issued (not yet stored): after every stored one
+
+
+@dataclass
+class WindowState:
+    """A window as the forecast sees it."""
+
+    number: int
+    services: list[str]
+    policy: str = "ordered"
+    priority_streak: int = 0
+    holding: str | None = None  # service of the ticket it holds (called or serving), if any
+    held_for_s: float = 0.0  # how long that ticket has held it
+    available_in_s: float = 0.0  # paused (or not yet staffed): when it is expected to call again
+
+
+@dataclass
+class CallToFree:
+    """Expected call-to-free seconds per service and hall-local hour, with the spread per service."""
+
+    by_hour: dict[tuple[str, int], float] = field(default_factory=dict)
+    by_service: dict[str, float] = field(default_factory=dict)
+    cv_by_service: dict[str, float] = field(default_factory=dict)
+    default_s: float = 300.0
+    default_cv: float = 0.6
+
+    def mean_s(self, service: str, hour: int) -> float:
+        got = self.by_hour.get((service, hour))
+        if got is None:
+            got = self.by_service.get(service, self.default_s)
+        return got
+
+    def cv(self, service: str) -> float:
+        return self.cv_by_service.get(service, self.default_cv)
+
+
+def remaining_s(mean_s: float, cv: float, held_for_s: float) -> float:
+    """Expected time left of a ticket that has held a window `held_for_s` (lognormal durations)."""
+    if held_for_s <= 0:
+        return mean_s
+    floor = max(15.0, 0.1 * mean_s)
+    s2 = math.log1p(cv * cv)
+    s = math.sqrt(s2)
+    mu = math.log(mean_s) - s2 / 2
+    z = (math.log(held_for_s) - mu) / s
+    tail = 0.5 * math.erfc(z / math.sqrt(2))  # P(T > held)
+    if tail < 1e-9:
+        return floor
+    partial = 0.5 * math.erfc((z - s) / math.sqrt(2))  # E[T; T > held] / mean
+    return max(floor, mean_s * partial / tail - held_for_s)
+
+
+@dataclass
+class Hours:
+    """The hall's opening spans today, in seconds from local midnight."""
+
+    spans: list[tuple[float, float]]
+
+    def next_call_at(self, t: float) -> float:
+        """The earliest moment at or after `t` a window may call (after closing: at once)."""
+        if not self.spans or t >= self.spans[-1][1]:
+            return t
+        starts = [a for a, _ in self.spans]
+        i = bisect_right(starts, t) - 1
+        if i >= 0 and t < self.spans[i][1]:
+            return t
+        return self.spans[i + 1][0]
+
+
+@dataclass
+class Forecast:
+    """Seconds from now until each ticket is expected to be called."""
+
+    call_in_s: dict[int, float]  # ticket id -> seconds (real tickets)
+    new_ticket_in_s: dict[str, float]  # service -> seconds, for a ticket taken now
+
+
+def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: CallToFree, *,
+         now: datetime, now_local_s: float, hours: Hours, priority_cap: int = 3,
+         ask_for: list[str] = (), arrivals: list[qdomain.Candidate] = ()) -> Forecast:
+    """Play the queue forward. `ask_for`: services to estimate a ticket taken now for (they take no
+    window time); `arrivals`: expected future tickets (queued_at after now), which do."""
+    hypothetical = [qdomain.Candidate(id=HYPOTHETICAL_ID + i, service=code, queued_at=now)
+                    for i, code in enumerate(ask_for)]
+    arrive_at = {c.id: (c.queued_at - now).total_seconds() for c in arrivals}
+    pool = list(waiting) + hypothetical + list(arrivals)
+    open_ids = {c.id for c in waiting} | {c.id for c in hypothetical}
+    by_id = {c.id: c for c in pool}
+    taken: set[int] = set()
+    call_at: dict[int, float] = {}
+
+    lists: dict[tuple, tuple[list, list]] = {}  # (services, policy) -> (usual order, capped order)
+    starts: dict[int, int] = {}  # id(list) -> first index that may still be free
+
+    def orders_for(w: WindowState):
+        key = (tuple(w.services), w.policy)
+        got = lists.get(key)
+        if got is None:
+            usual = qdomain.order(pool, list(w.services), w.policy, 0, priority_cap)
+            capped = (qdomain.order(pool, list(w.services), w.policy, priority_cap, priority_cap)
+                      if priority_cap > 0 else usual)
+            got = lists[key] = (usual, capped)
+        return got
+
+    def pick(w: WindowState, t: float):
+        usual, capped = orders_for(w)
+        ranked = capped if priority_cap > 0 and w.priority_streak >= priority_cap else usual
+        i = starts.get(id(ranked), 0)
+        while i < len(ranked) and ranked[i].id in taken:
+            i += 1
+        starts[id(ranked)] = i
+        for c in ranked[i:]:
+            if c.id in taken or arrive_at.get(c.id, 0.0) > t:
+                continue
+            return c
+        return None
+
+    def next_arrival(w: WindowState, t: float) -> float | None:
+        served = set(w.services)
+        later = [s for i, s in arrive_at.items() if s > t and i not in taken and by_id[i].service in served]
+        return min(later) if later else None
+
+    states = {w.number: replace(w) for w in windows}  # the play changes streaks: not the caller's
+    heap = []
+    for w in windows:
+        t = w.available_in_s
+        if w.holding is not None:
+            hour = int((now_local_s + t) // 3600) % 24
+            t += remaining_s(times.mean_s(w.holding, hour), times.cv(w.holding), w.held_for_s)
+        heap.append((t, w.number))
+    heapq.heapify(heap)
+    left = len(open_ids)
+    while heap and left:
+        t, number = heapq.heappop(heap)
+        w = states[number]
+        opened = hours.next_call_at(now_local_s + t) - now_local_s
+        if opened > t:
+            heapq.heappush(heap, (opened, number))
+            continue
+        c = pick(w, t)
+        if c is None:
+            wake = next_arrival(w, t)
+            if wake is not None:
+                heapq.heappush(heap, (wake, number))
+            continue
+        taken.add(c.id)
+        if c.id in open_ids:
+            call_at[c.id] = t
+            left -= 1
+        if c.id >= HYPOTHETICAL_ID:
+            heapq.heappush(heap, (t, number))  # asking takes no window time
+            continue
+        w.priority_streak = qdomain.streak_after(c, w.priority_streak)
+        hour = int((now_local_s + t) // 3600) % 24
+        heapq.heappush(heap, (t + times.mean_s(c.service, hour), number))
+
+    # Tickets no window serves today: after everything else, one service time apart per service.
+    if left:
+        end = max(call_at.values(), default=0.0)
+        behind: dict[str, int] = {}
+        for c in qdomain.order([c for c in pool if c.id in open_ids and c.id not in call_at],
+                               sorted({c.service for c in pool}), "longest_waiting", 0, 0):
+            behind[c.service] = behind.get(c.service, 0) + 1
+            call_at[c.id] = end + behind[c.service] * times.mean_s(c.service, 12)
+    new = {c.service: call_at[c.id] for c in hypothetical}
+    return Forecast({i: s for i, s in call_at.items() if i < HYPOTHETICAL_ID}, new)
+
+
+def spread(estimate_s: float, low_q: float, high_q: float, scale_s: float) -> tuple[int, int]:
+    """The 80% range around an estimate: residuals (actual - estimate) / (estimate + scale) have
+    their 10th and 90th percentiles at `low_q` and `high_q` (learned from past estimates)."""
+    unit = estimate_s + scale_s
+    low = max(0.0, estimate_s + low_q * unit)
+    high = max(low, estimate_s + high_q * unit)
+    return int(low), int(math.ceil(high))
+
+
+def local_seconds(local: datetime) -> float:
+    return local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+
+
+def seconds_between(a: datetime, b: datetime) -> float:
+    return (b - a) / timedelta(seconds=1)

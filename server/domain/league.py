@@ -1,0 +1,75 @@
+"""The quarterly league table (擂台): windows grouped into teams, ranked by a weighted score; the
+first gets the red flag (红旗), the last the yellow one (黄旗)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import ratings
+from .hall import HallConfig
+from .kpis import share
+
+DEFAULT_WEIGHTS = {"cases": 40, "completion": 30, "good": 30}
+
+
+def team_of(config: HallConfig, number: int) -> str:
+    """A window's team: `team` in its config, else its first service (its department)."""
+    for w in config.windows:
+        if w.number == number:
+            return str(w.extra.get("team") or w.services[0])
+    return "other"
+
+
+def team_name(config: HallConfig, team: str) -> tuple[str, str]:
+    """(Chinese, English) name: the hall's `team_names` rule, else the service of that code."""
+    names = config.rule("team_names", {}) or {}
+    if team in names:
+        return names[team], names[team]
+    for s in config.services:
+        if s.code == team:
+            return s.name, s.name_en or s.code
+    return team, team
+
+
+def weights(config: HallConfig) -> dict:
+    return {**DEFAULT_WEIGHTS, **(config.rule("league_weights", {}) or {})}
+
+
+@dataclass
+class Team:
+    team: str
+    windows: list[int] = field(default_factory=list)
+    cases: int = 0  # served
+    completed: int = 0
+    ratings: int = 0
+    good: int = 0  # 好评
+
+    def add_window(self, number: int, served: int, completed: int, levels: dict[str, int]) -> None:
+        """A window's figures: served, completed, rating counts per level ("5" … "1")."""
+        self.windows.append(number)
+        self.cases += served
+        self.completed += completed
+        self.ratings += sum(levels.values())
+        self.good += sum(n for lv, n in levels.items() if ratings.is_good(int(lv)))
+
+
+def standings(teams: list[Team], wts: dict) -> list[dict]:
+    """Teams ranked by score = w_cases·cases/most cases + w_completion·completion rate +
+    w_good·good-review rate; ties by cases, then name. Flags once two or more teams worked."""
+    most = max([tm.cases for tm in teams] or [0])
+    rows = []
+    for tm in teams:
+        comp = tm.completed / tm.cases if tm.cases else 0.0
+        good = tm.good / tm.ratings if tm.ratings else 0.0
+        score = (wts["cases"] * (tm.cases / most if most else 0) + wts["completion"] * comp
+                 + wts["good"] * good)
+        rows.append({"team": tm.team, "windows": tm.windows, "cases": tm.cases, "completed": tm.completed,
+                     "ratings": tm.ratings, "good": tm.good,
+                     "completion_rate": share(tm.completed, tm.cases), "good_rate": share(tm.good, tm.ratings),
+                     "score": round(score, 2), "flag": None})
+    rows.sort(key=lambda r: (-r["score"], -r["cases"], r["team"]))
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i
+    if len(rows) >= 2 and any(r["cases"] for r in rows):
+        rows[0]["flag"] = "red"
+        rows[-1]["flag"] = "yellow"
+    return rows

@@ -1,0 +1,285 @@
+"""Wait estimates for residents: the forward play of domain/forecast.py on the hall's state.
+
+What it learns, per hall (docs/queue.md, "Estimated wait"):
+- call-to-free times (call -> the window is free again) per service and hall-local hour from the
+  last PRIOR_DAYS days, shrunk toward the service's mean, and today's level per service on top;
+- the 80% range from how far past estimates given at issue were from the actual waits.
+Earlier days are read once a day per hall; today's figures at most every TODAY_TTL_S of the app's
+clock; a forecast is reused until the hall's next event (or FORECAST_TTL_S).
+"""
+from __future__ import annotations
+
+import statistics
+import threading
+import weakref
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
+
+from sqlalchemy import func, select
+
+from ..domain import forecast
+from ..domain import queue as qdomain
+from ..domain.hall import parse_hours
+from ..store import tables as t
+
+PRIOR_DAYS = 28
+PSEUDO = 5.0  # samples' worth of weight the prior keeps against today's (and an hour against its service)
+MAX_HOLD_S = 3 * 3600  # longer call-to-free times are records left open, not service
+RESIDUAL_SCALE_S = 300.0  # residuals are measured in units of (estimate + this)
+DEFAULT_RANGE = (-0.45, 0.6)  # 10th/90th residual percentiles until MIN_RESIDUALS are known
+MIN_RESIDUALS = 40
+PAUSE_EXPECTED_S = 300.0  # a paused window is expected back this long after it paused ...
+PAUSE_MIN_S = 60.0  # ... and not sooner than this from now
+TODAY_TTL_S = 60.0
+FORECAST_TTL_S = 20.0
+
+
+@dataclass
+class Learned:
+    times: forecast.CallToFree
+    low_q: float
+    high_q: float
+
+
+@dataclass
+class _Prior:  # one hall's earlier days, read once a day
+    by_hour: dict  # (service, hour) -> (n, mean)
+    by_service: dict  # service -> (n, mean, cv)
+    residuals: list[float]
+
+
+_lock = threading.Lock()
+_by_engine: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # one set of caches per database
+
+
+class _Caches:
+    def __init__(self):
+        self.priors: dict[tuple[int, str], _Prior] = {}
+        self.today: dict[int, tuple[datetime, str, Learned]] = {}
+        self.forecasts: dict[tuple, tuple[datetime, int, tuple]] = {}
+
+
+def _caches(conn) -> _Caches:
+    got = _by_engine.get(conn.engine)
+    if got is None:
+        with _lock:
+            got = _by_engine.setdefault(conn.engine, _Caches())
+    return got
+
+
+def forget(engine) -> None:
+    """Drop the cached figures of a database (after its history was rewritten)."""
+    with _lock:
+        _by_engine.pop(engine, None)
+
+
+def _utc_bounds(hall, day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, datetime.min.time(), tzinfo=hall.config.tz)
+    to_utc = lambda d: d.astimezone(timezone.utc).replace(tzinfo=None)  # noqa: E731
+    return to_utc(start), to_utc(start + timedelta(days=1))
+
+
+def _holds(conn, hall, first_day: str, last_day: str):
+    """(service, local hour, seconds) of each call-to-free on those days (untransferred tickets)."""
+    tk = t.tickets.c
+    rows = conn.execute(select(tk.service, tk.called_at, tk.finished_at).where(
+        tk.hall_id == hall.id, tk.day >= first_day, tk.day <= last_day, tk.transfers == 0,
+        tk.status.in_(("done", "no_show")), tk.called_at.is_not(None),
+        tk.finished_at.is_not(None))).all()
+    tz = hall.config.tz
+    out = []
+    for r in rows:
+        s = (r.finished_at - r.called_at).total_seconds()
+        if 0 < s <= MAX_HOLD_S:
+            hour = r.called_at.replace(tzinfo=timezone.utc).astimezone(tz).hour
+            out.append((r.service, hour, s))
+    return out
+
+
+def _residuals(conn, hall, first_day: str, last_day: str) -> list[float]:
+    tk = t.tickets.c
+    rows = conn.execute(select(tk.estimated_wait_s, tk.issued_at, tk.called_at).where(
+        tk.hall_id == hall.id, tk.day >= first_day, tk.day <= last_day,
+        tk.estimated_wait_s.is_not(None), tk.called_at.is_not(None))).all()
+    return [((r.called_at - r.issued_at).total_seconds() - r.estimated_wait_s)
+            / (r.estimated_wait_s + RESIDUAL_SCALE_S) for r in rows]
+
+
+def _prior(conn, hall, today: date) -> _Prior:
+    key = (hall.id, today.isoformat())
+    priors = _caches(conn).priors
+    got = priors.get(key)
+    if got is not None:
+        return got
+    first = (today - timedelta(days=PRIOR_DAYS)).isoformat()
+    last = (today - timedelta(days=1)).isoformat()
+    holds = _holds(conn, hall, first, last)
+    per_service: dict[str, list[float]] = {}
+    per_hour: dict[tuple[str, int], list[float]] = {}
+    for service, hour, s in holds:
+        per_service.setdefault(service, []).append(s)
+        per_hour.setdefault((service, hour), []).append(s)
+    by_service = {}
+    for service, values in per_service.items():
+        mean = statistics.fmean(values)
+        cv = statistics.pstdev(values) / mean if len(values) > 1 and mean > 0 else None
+        by_service[service] = (len(values), mean, cv)
+    by_hour = {k: (len(v), statistics.fmean(v)) for k, v in per_hour.items()}
+    got = _Prior(by_hour, by_service, _residuals(conn, hall, first, last))
+    with _lock:
+        for k in [k for k in priors if k[0] == hall.id]:
+            del priors[k]
+        priors[key] = got
+    return got
+
+
+def learned(conn, hall, now: datetime) -> Learned:
+    """The call-to-free times and the range's residual percentiles for the hall, now."""
+    today = hall.local_day(now)
+    cached = _caches(conn).today.get(hall.id)
+    if cached is not None and cached[1] == today.isoformat() and \
+            0 <= (now - cached[0]).total_seconds() < TODAY_TTL_S:
+        return cached[2]
+    prior = _prior(conn, hall, today)
+    default_s = float(hall.config.rule("default_service_s", 300))
+    # The prior per service and hour: earlier days, shrunk toward the service, then the default.
+    service_mean, service_cv, hour_mean = {}, {}, {}
+    for s in hall.config.services:
+        n, mean, cv = prior.by_service.get(s.code, (0, default_s, None))
+        service_mean[s.code] = (n * mean + PSEUDO * default_s) / (n + PSEUDO)
+        if cv is not None and n >= 10:
+            service_cv[s.code] = cv
+        for hour in range(24):
+            hn, hmean = prior.by_hour.get((s.code, hour), (0, 0.0))
+            hour_mean[(s.code, hour)] = (hn * hmean + PSEUDO * service_mean[s.code]) / (hn + PSEUDO)
+    # Today's level per service: what today's holds took against what the prior expected of them.
+    day = today.isoformat()
+    seen, expected = {}, {}
+    for service, hour, s in _holds(conn, hall, day, day):
+        seen[service] = seen.get(service, 0.0) + s
+        expected[service] = expected.get(service, 0.0) + hour_mean.get((service, hour), default_s)
+    level = {code: (seen.get(code, 0.0) + PSEUDO * m) / (expected.get(code, 0.0) + PSEUDO * m)
+             for code, m in service_mean.items()}
+    times = forecast.CallToFree(
+        by_hour={k: v * level[k[0]] for k, v in hour_mean.items()},
+        by_service={k: v * level[k] for k, v in service_mean.items()},
+        cv_by_service=service_cv, default_s=default_s)
+    residuals = prior.residuals + _residuals(conn, hall, day, day)
+    low_q, high_q = DEFAULT_RANGE
+    if len(residuals) >= MIN_RESIDUALS:
+        deciles = statistics.quantiles(residuals, n=10)
+        low_q, high_q = deciles[0], deciles[-1]
+    got = Learned(times, low_q, high_q)
+    with _lock:
+        _caches(conn).today[hall.id] = (now, today.isoformat(), got)
+    return got
+
+
+# ---------------------------------------------------------------- the state at hand
+
+
+def _windows(conn, hall, now: datetime, waiting_services: set[str]) -> list[forecast.WindowState]:
+    wc, tk = t.windows.c, t.tickets.c
+    rows = conn.execute(select(wc.number, wc.services, wc.policy, wc.status, wc.priority_streak,
+                               wc.paused_at, tk.service, tk.status.label("ticket_status"), tk.called_at,
+                               tk.last_called_at, tk.transfers)
+                        .select_from(t.windows.outerjoin(t.tickets, tk.id == wc.current_ticket_id))
+                        .where(wc.hall_id == hall.id, wc.active.is_(True))
+                        .order_by(wc.number)).all()
+    out, staffed = [], set()
+    for r in rows:
+        if r.status == "closed":
+            continue
+        w = forecast.WindowState(r.number, list(r.services or []), r.policy or "ordered",
+                                 r.priority_streak or 0)
+        if r.ticket_status in ("called", "serving"):
+            since = r.called_at if not r.transfers else (r.last_called_at or r.called_at)
+            w.holding, w.held_for_s = r.service, max(0.0, (now - since).total_seconds())
+        if r.status == "paused":
+            paused_for = (now - r.paused_at).total_seconds() if r.paused_at else 0.0
+            w.available_in_s = max(PAUSE_MIN_S, PAUSE_EXPECTED_S - paused_for)
+        staffed.update(w.services)
+        out.append(w)
+    # A service nobody staffs yet (morning, before sign-in): its windows are expected to open.
+    for r in rows:
+        if r.status == "closed" and (waiting_services - staffed) & set(r.services or []):
+            out.append(forecast.WindowState(r.number, list(r.services or []), r.policy or "ordered",
+                                            r.priority_streak or 0))
+    return out
+
+
+def _waiting(conn, hall, day: str) -> list[qdomain.Candidate]:
+    tk = t.tickets.c
+    rows = conn.execute(select(tk.id, tk.service, tk.queued_at, tk.priority, tk.appointment_id,
+                               tk.source).where(tk.hall_id == hall.id, tk.day == day,
+                                                tk.status == "waiting")).all()
+    return [qdomain.Candidate.of(r) for r in rows]
+
+
+def _hours(hall, day: date) -> forecast.Hours:
+    spans = parse_hours(hall.config.hours or ["08:30-17:30"])
+    return forecast.Hours([(a.hour * 3600 + a.minute * 60, b.hour * 3600 + b.minute * 60)
+                           for a, b in spans])
+
+
+def play(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (),
+         ask_for: list[str] = ()) -> tuple[forecast.Forecast, Learned]:
+    """The forward play from the hall's state now (plus `extra` tickets not yet stored)."""
+    day = hall.local_day(now)
+    waiting = _waiting(conn, hall, day.isoformat()) + list(extra)
+    windows = _windows(conn, hall, now, {c.service for c in waiting} | set(ask_for))
+    got = learned(conn, hall, now)
+    result = forecast.play(windows, waiting, got.times, now=now,
+                           now_local_s=forecast.local_seconds(hall.local_now(now)),
+                           hours=_hours(hall, day), priority_cap=int(hall.config.rule("priority_cap", 3)),
+                           ask_for=list(ask_for))
+    return result, got
+
+
+def _last_event_id(conn, hall) -> int:
+    return conn.execute(select(func.max(t.events.c.id)).where(t.events.c.hall_id == hall.id)).scalar() or 0
+
+
+def current(conn, hall, now: datetime) -> tuple[forecast.Forecast, Learned]:
+    """The play for every waiting ticket and every service, reused until the hall changes."""
+    key = (hall.id, tuple(s.code for s in hall.config.services))
+    mark = _last_event_id(conn, hall)
+    cached = _caches(conn).forecasts.get(key)
+    if cached is not None and cached[1] == mark and 0 <= (now - cached[0]).total_seconds() < FORECAST_TTL_S:
+        return cached[2]
+    got = play(conn, hall, now, ask_for=list(key[1]))
+    with _lock:
+        _caches(conn).forecasts[key] = (now, mark, got)
+    return got
+
+
+def _answer(seconds: float, got: Learned) -> tuple[int, list[int]]:
+    low, high = forecast.spread(seconds, got.low_q, got.high_q, RESIDUAL_SCALE_S)
+    return int(round(seconds)), [low, high]
+
+
+def for_ticket(conn, hall, row, now: datetime) -> tuple[int, list[int] | None]:
+    """(estimated_wait_s, [low, high]) of a waiting ticket from now; (0, None) otherwise."""
+    if row.status != "waiting":
+        return 0, None
+    result, got = current(conn, hall, now)
+    seconds = result.call_in_s.get(row.id)
+    if seconds is None:  # issued after the cached play: play again
+        result, got = play(conn, hall, now)
+        seconds = result.call_in_s.get(row.id, 0.0)
+    return _answer(seconds, got)
+
+
+def for_services(conn, hall, now: datetime) -> dict[str, tuple[int, list[int]]]:
+    """service -> (estimated_wait_s, [low, high]) for a ticket taken now."""
+    result, got = current(conn, hall, now)
+    return {code: _answer(s, got) for code, s in result.new_ticket_in_s.items()}
+
+
+def at_issue(conn, hall, values: dict, now: datetime) -> dict:
+    """The estimate given to a ticket being issued, as the columns stored with it."""
+    new = qdomain.Candidate.of(SimpleNamespace(**{**values, "id": forecast.NEW_TICKET_ID}))
+    result, got = play(conn, hall, now, extra=[new])
+    seconds, (low, high) = _answer(result.call_in_s[new.id], got)
+    return {"estimated_wait_s": seconds, "estimated_wait_low_s": low, "estimated_wait_high_s": high}

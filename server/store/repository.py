@@ -1,0 +1,233 @@
+"""Repositories on the unit of work: load domain objects (Ticket, Window, ReviewCase), save them.
+
+Saves are conditional UPDATEs: a ticket is written only "WHERE status = the status it was read
+with", so a ticket changed meanwhile is never overwritten and two windows calling at once never
+get the same ticket. On SQLite a writing unit of work starts with BEGIN IMMEDIATE (one writer at a
+time); on PostgreSQL a window claims a waiting ticket with SELECT ... FOR UPDATE SKIP LOCKED (a
+ticket another window is claiming is skipped, not waited for) and the conditional UPDATE.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from ..domain import queue as qdomain
+from ..domain.cases import ReviewCase, Step
+from ..domain.errors import NotFound, WrongState
+from ..domain.tickets import ACTIVE, Ticket
+from ..domain.windows import Window
+from . import tables as t
+
+TICKET_COLUMNS = tuple(f.name for f in fields(Ticket) if f.name != "loaded_status")
+WINDOW_COLUMNS = tuple(f.name for f in fields(Window) if f.name != "current")
+CASE_COLUMNS = ("id", "hall_id", "ticket_id", "rating_id", "due_date", "opened_at", "status",
+                "closed_at", "void_reason")
+
+
+def stale(zh="号票状态已变化", en="the ticket") -> WrongState:
+    return WrongState(f"{zh},请刷新 ({en} changed meanwhile)", code="stale")
+
+
+class _Snapshots:
+    """Column values as loaded, so a save writes only what the domain changed."""
+
+    def __init__(self, columns):
+        self.columns = columns
+        self.seen: dict[int, dict] = {}
+
+    def remember(self, obj):
+        self.seen[id(obj)] = {c: getattr(obj, c) for c in self.columns}
+        return obj
+
+    def changes(self, obj) -> dict:
+        before = self.seen.get(id(obj), {})
+        return {c: getattr(obj, c) for c in self.columns
+                if c != "id" and (c not in before or before[c] != getattr(obj, c))}
+
+
+class TicketRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self._snap = _Snapshots(TICKET_COLUMNS)
+
+    def _load(self, row) -> Ticket | None:
+        if row is None:
+            return None
+        return self._snap.remember(Ticket(**{c: getattr(row, c) for c in TICKET_COLUMNS}))
+
+    def by_id(self, ticket_id: int) -> Ticket | None:
+        return self._load(self.conn.execute(select(t.tickets).where(t.tickets.c.id == ticket_id)).first())
+
+    def get(self, hall_id: int, ticket_id) -> Ticket:
+        """The hall's ticket, or NotFound unknown_ticket."""
+        if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
+            raise NotFound("没有这张号票 (unknown ticket)", code="unknown_ticket")
+        ticket = self._load(self.conn.execute(select(t.tickets).where(
+            t.tickets.c.id == ticket_id, t.tickets.c.hall_id == hall_id)).first())
+        if ticket is None:
+            raise NotFound("没有这张号票 (unknown ticket)", code="unknown_ticket")
+        return ticket
+
+    def by_idempotency_key(self, hall_id: int, key: str) -> Ticket | None:
+        return self._load(self.conn.execute(select(t.tickets).where(
+            t.tickets.c.hall_id == hall_id, t.tickets.c.idempotency_key == key)).first())
+
+    def next_number(self, hall_id: int, day: str, prefix: str) -> int:
+        """The day's next sequence number for `prefix` (an upsert: numbers are never reused)."""
+        if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = dialect_insert(t.counters).values(hall_id=hall_id, day=day, prefix=prefix, last=1)
+        stmt = stmt.on_conflict_do_update(index_elements=["hall_id", "day", "prefix"],
+                                          set_={"last": t.counters.c.last + 1}).returning(t.counters.c.last)
+        return self.conn.execute(stmt).scalar_one()
+
+    def add(self, ticket: Ticket) -> bool:
+        """Insert a new ticket (sets its id). False if its Idempotency-Key was taken meanwhile."""
+        values = {c: getattr(ticket, c) for c in TICKET_COLUMNS if c != "id"}
+        try:
+            with self.conn.begin_nested():
+                ticket.id = self.conn.execute(t.tickets.insert().values(**values)).inserted_primary_key[0]
+        except IntegrityError:
+            if ticket.idempotency_key:  # a concurrent retry with the same key won (PostgreSQL)
+                return False
+            raise
+        ticket.loaded_status = ticket.status
+        self._snap.remember(ticket)
+        return True
+
+    def try_save(self, ticket: Ticket) -> bool:
+        """Write the ticket's changes if its status is still the one it was read with."""
+        values = self._snap.changes(ticket)
+        if values:
+            n = self.conn.execute(update(t.tickets).where(
+                t.tickets.c.id == ticket.id, t.tickets.c.status == ticket.loaded_status)
+                .values(**values)).rowcount
+            if n != 1:
+                return False
+        ticket.loaded_status = ticket.status
+        self._snap.remember(ticket)
+        return True
+
+    def save(self, ticket: Ticket) -> None:
+        if not self.try_save(ticket):
+            raise stale()
+
+    def waiting(self, hall_id: int, day: str, services: list[str]) -> list[qdomain.Candidate]:
+        """The day's waiting tickets of `services`, as the queue ordering sees them."""
+        tc = t.tickets.c
+        rows = self.conn.execute(select(tc.id, tc.service, tc.queued_at, tc.priority,
+                                        tc.appointment_id, tc.source)
+                                 .where(tc.hall_id == hall_id, tc.day == day, tc.status == "waiting",
+                                        tc.service.in_(services))
+                                 .order_by(tc.queued_at, tc.id)).all()
+        return [qdomain.Candidate.of(r) for r in rows]
+
+    def claim(self, ticket_id: int) -> Ticket | None:
+        """The ticket if it is still waiting and no other window is claiming it right now."""
+        q = select(t.tickets).where(t.tickets.c.id == ticket_id, t.tickets.c.status == "waiting")
+        if self.conn.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        return self._load(self.conn.execute(q).first())
+
+    def waiting_counts(self, hall, day: str) -> dict[str, int]:
+        rows = self.conn.execute(select(t.tickets.c.service, func.count()).where(
+            t.tickets.c.hall_id == hall.id, t.tickets.c.day == day, t.tickets.c.status == "waiting"
+        ).group_by(t.tickets.c.service)).all()
+        counts = {s.code: 0 for s in hall.config.services}
+        counts.update({r[0]: r[1] for r in rows})
+        return counts
+
+    def left_open_before(self, hall_id: int, day: str) -> list[Ticket]:
+        """Tickets still waiting, called or serving from days before `day`."""
+        rows = self.conn.execute(select(t.tickets).where(
+            t.tickets.c.hall_id == hall_id, t.tickets.c.day < day,
+            t.tickets.c.status.in_(("waiting", "called", "serving")))).all()
+        return [self._load(r) for r in rows]
+
+
+class WindowRepository:
+    def __init__(self, conn: Connection, tickets: TicketRepository):
+        self.conn, self.tickets = conn, tickets
+        self._snap = _Snapshots(WINDOW_COLUMNS)
+
+    def get(self, hall_id: int, number: int, lock: bool = True) -> Window:
+        """The active window with its current ticket (locked on PostgreSQL), or NotFound."""
+        q = select(t.windows).where(t.windows.c.hall_id == hall_id, t.windows.c.number == number,
+                                    t.windows.c.active.is_(True))
+        if lock and self.conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        row = self.conn.execute(q).first()
+        if row is None:
+            raise NotFound(f"没有 {number} 号窗口 (unknown window {number})", code="unknown_window")
+        w = Window(**{c: getattr(row, c) for c in WINDOW_COLUMNS})
+        w.services = list(w.services or [])
+        if w.current_ticket_id:
+            cur = self.tickets.by_id(w.current_ticket_id)
+            w.current = cur if cur is not None and cur.status in ACTIVE else None
+        return self._snap.remember(w)
+
+    def save(self, window: Window) -> None:
+        values = self._snap.changes(window)
+        if values:
+            self.conn.execute(update(t.windows).where(t.windows.c.id == window.id).values(**values))
+        self._snap.remember(window)
+
+    def leave_others(self, hall_id: int, staff_id: int, keep: Window) -> None:
+        """One staff member works one window at a time: sign them out of their other free windows."""
+        self.conn.execute(update(t.windows).where(t.windows.c.hall_id == hall_id,
+                                                  t.windows.c.staff_id == staff_id,
+                                                  t.windows.c.id != keep.id,
+                                                  t.windows.c.current_ticket_id.is_(None))
+                          .values(staff_id=None, status="closed", signed_in_at=None))
+
+    def release_tickets(self, hall_id: int, ticket_ids: list[int]) -> None:
+        """Windows whose current ticket is one of `ticket_ids` have none any more."""
+        if ticket_ids:
+            self.conn.execute(update(t.windows).where(
+                t.windows.c.hall_id == hall_id,
+                t.windows.c.current_ticket_id.in_(ticket_ids)).values(current_ticket_id=None))
+
+
+class ReviewCaseRepository:
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def get(self, hall_id: int, case_id, lock: bool = True) -> ReviewCase:
+        if isinstance(case_id, bool) or not isinstance(case_id, int):
+            raise NotFound("没有这个差评整改件 (unknown review case)", code="unknown_case")
+        q = select(t.review_cases).where(t.review_cases.c.id == case_id,
+                                         t.review_cases.c.hall_id == hall_id)
+        if lock and self.conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        row = self.conn.execute(q).first()
+        if row is None:
+            raise NotFound("没有这个差评整改件 (unknown review case)", code="unknown_case")
+        steps = [Step(s.step, s.text, s.user_id, s.created_at, s.id) for s in self.conn.execute(
+            select(t.review_steps).where(t.review_steps.c.case_id == row.id).order_by(t.review_steps.c.id))]
+        return ReviewCase(**{c: getattr(row, c) for c in CASE_COLUMNS}, steps=steps)
+
+    def add(self, case: ReviewCase) -> None:
+        case.id = self.conn.execute(t.review_cases.insert().values(
+            **{c: getattr(case, c) for c in CASE_COLUMNS if c != "id"})).inserted_primary_key[0]
+        case.loaded_status = case.status
+
+    def save(self, case: ReviewCase) -> None:
+        """New steps are inserted; a status change is written only if nobody changed it meanwhile."""
+        if case.status != case.loaded_status:
+            n = self.conn.execute(update(t.review_cases).where(
+                t.review_cases.c.id == case.id, t.review_cases.c.status == case.loaded_status).values(
+                status=case.status, closed_at=case.closed_at, void_reason=case.void_reason)).rowcount
+            if n != 1:
+                raise stale("该差评件已变化", "the case")
+            case.loaded_status = case.status
+        for i, s in enumerate(case.steps):
+            if s.id is None:
+                sid = self.conn.execute(t.review_steps.insert().values(
+                    case_id=case.id, step=s.step, text=s.text, user_id=s.user_id,
+                    created_at=s.created_at)).inserted_primary_key[0]
+                case.steps[i] = Step(s.step, s.text, s.user_id, s.created_at, sid)

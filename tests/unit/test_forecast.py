@@ -1,0 +1,99 @@
+"""The forward wait estimate on plain objects: the hall played forward by the real calling order."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from server.domain import forecast
+from server.domain.queue import Candidate
+
+NOW = datetime(2026, 11, 30, 2, 0)  # 10:00 in Asia/Shanghai
+TEN = 10 * 3600
+DAY = forecast.Hours([(8.5 * 3600, 12 * 3600), (14 * 3600, 17.5 * 3600)])
+
+
+def times(**means):
+    return forecast.CallToFree(by_service=means, default_s=600, default_cv=0.5)
+
+
+def ticket(i, service="social", minutes_ago=10, priority=None):
+    return Candidate(id=i, service=service, queued_at=NOW - timedelta(minutes=minutes_ago), priority=priority)
+
+
+def play(windows, waiting, model, **kw):
+    kw.setdefault("now_local_s", TEN)
+    kw.setdefault("hours", DAY)
+    return forecast.play(windows, waiting, model, now=NOW, **kw)
+
+
+def test_nobody_ahead_but_every_window_busy_still_waits_for_a_window():
+    w = forecast.WindowState(1, ["social"], holding="social", held_for_s=120)
+    got = play([w], [ticket(1)], times(social=600))
+    assert 300 < got.call_in_s[1] < 600  # the rest of the current resident's service
+
+
+def test_a_long_running_service_is_expected_to_run_on_rather_than_end_now():
+    assert forecast.remaining_s(600, 0.6, 0) == 600
+    assert forecast.remaining_s(600, 0.6, 1200) > 200  # lognormal: long ones tend to run long
+
+
+def test_two_windows_share_the_queue_in_calling_order():
+    ws = [forecast.WindowState(1, ["social"]), forecast.WindowState(2, ["social"])]
+    got = play(ws, [ticket(1, minutes_ago=3), ticket(2, minutes_ago=2), ticket(3, minutes_ago=1)],
+               times(social=600))
+    assert got.call_in_s == {1: 0, 2: 0, 3: 600}
+
+
+def test_a_shared_window_calls_its_first_service_before_the_second():
+    w = forecast.WindowState(3, ["social", "public"])
+    got = play([w], [ticket(1, "public", minutes_ago=20), ticket(2, "social", minutes_ago=1)],
+               times(social=600, public=240))
+    assert got.call_in_s[2] == 0 and got.call_in_s[1] == 600
+
+
+def test_a_priority_ticket_goes_before_and_the_cap_lets_one_ordinary_through():
+    w = forecast.WindowState(1, ["social"], priority_streak=3)
+    waiting = [ticket(1, minutes_ago=30), ticket(2, minutes_ago=5, priority="elderly"),
+               ticket(3, minutes_ago=4, priority="elderly")]
+    got = play([w], waiting, times(social=300))
+    assert got.call_in_s == {1: 0, 2: 300, 3: 600}  # the streak was at the cap: ordinary first
+    w.priority_streak = 0
+    got = play([w], waiting, times(social=300))
+    assert got.call_in_s == {2: 0, 3: 300, 1: 600}
+
+
+def test_no_calls_over_lunch_and_staff_finish_the_queue_after_closing():
+    w = forecast.WindowState(1, ["social"])
+    got = play([w], [ticket(1, minutes_ago=2), ticket(2, minutes_ago=1)], times(social=600),
+               now_local_s=11.95 * 3600)
+    assert got.call_in_s[1] == 0 and got.call_in_s[2] == 14 * 3600 - 11.95 * 3600
+    got = play([w], [ticket(1, minutes_ago=2), ticket(2, minutes_ago=1)], times(social=600),
+               now_local_s=17.45 * 3600)
+    assert got.call_in_s[2] == 600
+
+
+def test_a_ticket_taken_now_is_estimated_per_service_without_delaying_others():
+    ws = [forecast.WindowState(3, ["social", "public"]), forecast.WindowState(11, ["public"])]
+    got = play(ws, [ticket(1, "social"), ticket(2, "public")], times(social=600, public=200),
+               ask_for=["social", "public"])
+    assert got.new_ticket_in_s == {"social": 600, "public": 200}
+    assert got.call_in_s == {1: 0, 2: 0}
+
+
+def test_the_hours_of_the_learned_times_are_the_hall_local_hours_of_the_calls():
+    model = forecast.CallToFree(by_hour={("social", 10): 100, ("social", 11): 1000},
+                                by_service={"social": 500})
+    w = forecast.WindowState(1, ["social"])
+    got = play([w], [ticket(i, minutes_ago=10 - i) for i in range(1, 4)], model,
+               now_local_s=10 * 3600 + 3500)
+    assert got.call_in_s == {1: 0, 2: 100, 3: 1100}
+
+
+def test_a_ticket_no_window_serves_is_still_given_a_number():
+    got = play([forecast.WindowState(1, ["social"])], [ticket(1, "hukou")], times(hukou=300))
+    assert got.call_in_s[1] > 0
+
+
+def test_the_range_widens_with_the_estimate():
+    assert forecast.spread(0, -0.45, 0.6, 300) == (0, 180)
+    low, high = forecast.spread(1200, -0.45, 0.6, 300)
+    assert low == 525 and high == 2100
