@@ -53,13 +53,14 @@ def free_port():
 class BenchServer:
     """python server.py run on a scratch SQLite (or the given URL), with accounts for the bench."""
 
-    def __init__(self, db_url=None, threads=700, extra_env=None):
+    def __init__(self, db_url=None, threads=None, extra_env=None):
         self.tmp = Path(tempfile.mkdtemp(prefix="hallq-bench-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_url = db_url or f"sqlite:///{self.tmp / 'bench.db'}"
         self.env = {**os.environ, "HALLQ_DATABASE_URL": self.db_url, "HALLQ_VAR": str(self.tmp),
-                    "HALLQ_LISTEN": f"127.0.0.1:{self.port}", "HALLQ_THREADS": str(threads),
+                    "HALLQ_LISTEN": f"127.0.0.1:{self.port}",
+                    **({"HALLQ_THREADS": str(threads)} if threads else {}),
                     "HALLQ_ALWAYS_OPEN": "1", "HALLQ_LOG": "WARNING", "HALLQ_ISSUE_PER_MIN": "1000000",
                     "HALLQ_SECRET": "bench", **(extra_env or {})}
         self.procs = []
@@ -93,19 +94,36 @@ class BenchServer:
                 p.kill()
 
 
+def raise_open_files_limit():
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def source_address(i: int, per_address: int = 40) -> tuple[str, int]:
+    """The i-th client's loopback address (127.0.x.y from 127.0.10.1 on)."""
+    k = i // per_address
+    return (f"127.0.{10 + k // 250}.{1 + k % 250}", 0)
+
+
 EVENT_LINE = re.compile(rb"id: (\d+)\nevent: ([a-z_.]+)\n")
 
 
 def _read_streams(port, path, n, ready, stop, q):
     """Child process: n raw SSE connections on one selector; sends (event id, arrival) batches.
     Reading in its own process keeps the bench's client threads from delaying the clock."""
+    raise_open_files_limit()
     sel = selectors.DefaultSelector()
     socks = []
-    for _ in range(n):
+    for i in range(n):
         s = None
         for _attempt in range(100):  # a busy server's accept queue may be full for a moment
             try:
-                s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                # 40 streams per loopback address: a hall's screens each have their own address,
+                # and the server caps anonymous streams per address
+                s = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                             source_address=source_address(i))
                 break
             except OSError:
                 time.sleep(0.1)

@@ -12,12 +12,12 @@ The rules it keeps:
 """
 from __future__ import annotations
 
-import logging
 import ipaddress
+import logging
 import queue
 import threading
-from collections import deque
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
@@ -45,14 +45,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.ticket is not None
-
-
-def elderly(id_number: str, on: date, age: int) -> bool:
-    from hardware.idcard import age_on
-    try:
-        return age_on(id_number, on) >= age
-    except ValueError:
-        return False
 
 
 def usable_public_url(url: str) -> str | None:
@@ -139,19 +131,17 @@ class KioskCore:
 
     # ------------------------------------------------------------ actions
     def priority_for(self, id_number: str | None) -> str | None:
-        """The group the hall's rule (from the server) gives this ID, for what the screen says
+        """The group the hall's rule (from the server) gives this ID, for what the home screen says
         before the ticket; the server decides the ticket's priority itself."""
-        if not id_number:
-            return None
-        groups = self.hall.get("priority_groups") or ["elderly"]
-        age = int(self.hall.get("elderly_age") or self.cfg.elderly_age)
-        if "elderly" in groups and elderly(id_number, self.local_today(), age):
-            return "elderly"
-        return None
+        from rules import priority
+        return priority.from_id_number(
+            id_number, self.local_today(), self.hall.get("priority_groups") or priority.DEFAULT_GROUPS,
+            self.hall.get("elderly_age") or priority.DEFAULT_ELDERLY_AGE)
 
     def take_ticket(self, service: str, id_number: str | None = None, on_printing=None,
                     lang: str = "zh") -> Outcome:
-        """Issue a ticket for `service` (with the resident's ID when given) and print it.
+        """Issue a ticket for `service` (with the resident's ID when given) and print it. The server
+        puts the resident in a priority group by the hall's rule (rules/priority.py), not the kiosk.
         Blocking: call from a worker thread. ServerUnreachable is reported in the Outcome;
         calling again retries with the same Idempotency-Key."""
         action = ("issue", service, bool(id_number))

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from hardware.idcard import mask_id_number, validate_id_number
+from rules.identity import is_valid, mask_id_number
 
 REPEAT_S = 8.0  # the same card/code within this time after its use is a re-read, not a new action
 RESIDENT_SCREENS = ("home", "checkin", "guide", "ticket", "error")
@@ -28,7 +28,7 @@ _BOOKING = re.compile(r"^[A-Z0-9]{4,16}\.\d{6}\.[A-Z2-7]{4,32}$")  # CODE.YYMMDD
 
 
 def valid_id_number(s: str) -> bool:
-    return validate_id_number((s or "").strip().upper())
+    return is_valid((s or "").strip().upper())
 
 
 def mask(id_number: str) -> str:

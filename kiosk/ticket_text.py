@@ -42,15 +42,11 @@ def windows_line(windows, lang: str) -> str | None:
     return i18n.t("windows", "zh", windows="、".join(nums))
 
 
-def priority_mark(ticket: dict, hall: dict, lang: str) -> str | None:
-    group = ticket.get("priority")
-    labels = (hall.get("priority_labels") or {}).get(group) if group else None
-    if group:
-        if isinstance(labels, (list, tuple)) and len(labels) == 2:
-            return labels[1] if lang == "en" else labels[0]
-        if group in i18n.TEXT:
-            return i18n.t(group, lang)
-        return group
+def priority_mark(ticket: dict, lang: str) -> str | None:
+    """老年人优先 etc. (the labels are rules/priority.py's), or 预约 for an appointment."""
+    from rules import priority
+    if ticket.get("priority"):
+        return priority.label(ticket["priority"], lang)
     if ticket.get("appointment"):
         return i18n.t("appointment", lang)
     return None
@@ -83,5 +79,5 @@ def ticket_text(ticket: dict, service: dict | None, hall: dict, lang: str, issue
         ahead=i18n.t("ahead", lang, n=int(ticket.get("ahead") or 0)),
         wait=wait_line(ticket.get("estimated_wait_s"), lang),
         windows=windows_line(service.get("windows"), lang),
-        priority=priority_mark(ticket, hall, lang), pass_rule=rule, issued_at=issued_at,
+        priority=priority_mark(ticket, lang), pass_rule=rule, issued_at=issued_at,
         qr_caption=i18n.t("scan_to_follow", lang), notice=notice)

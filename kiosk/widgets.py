@@ -227,7 +227,7 @@ def id_display(typed: str, confirmed: bool = False) -> str:
     """The ID number on the keypad screen: every digit in clear while typed (grouped 6-8-4 so a
     resident can check them against the card), masked only once it has been confirmed."""
     if confirmed:
-        from hardware.idcard import mask_id_number
+        from rules.identity import mask_id_number
         return mask_id_number(typed)
     groups = [typed[:6], typed[6:14], typed[14:]]
     return " ".join(g for g in groups if g)

@@ -7,28 +7,12 @@ import logging
 import os
 import sys
 
-from sqlalchemy import select
+from .services.halls import ensure_db
 
 
 def _ctx(start_bus=False, **kw):
     from .services.context import create_hallq
     return create_hallq(start_bus=start_bus, **kw)
-
-
-def ensure_db(ctx, hall_files=None) -> None:
-    """Migrate the schema and load the hall configs (the default hall when the database has none)."""
-    from .services import halls
-    from .store import migrate
-    from .store import tables as t
-    migrate.upgrade(ctx.db.engine)
-    if hall_files:
-        for path in hall_files:
-            halls.load_hall(ctx, halls.read_config(path))
-        return
-    with ctx.db.read() as conn:
-        have = conn.execute(select(t.halls.c.code)).first()
-    if have is None:
-        halls.load_hall(ctx, halls.read_config())
 
 
 def _windows(value: str | None) -> list[int]:
@@ -56,11 +40,8 @@ def cmd_run(args):
     from .runner import serve
     from .services.bus import EventBus
     ctx.bus = EventBus(ctx.db).start()
-    from .services import backup, privacy
-    backup.register(ctx)  # daily automatic backup (maintenance loop)
-    privacy.register(ctx)  # daily erasure of personal data past retention
-    from .services import stats
-    stats.register(ctx)  # roll-ups of closed days, ready before the morning's first report
+    from .services import maintenance
+    maintenance.install(ctx)  # backups, erasure, no-shows, roll-ups: services/maintenance.py
     app = create_app(ctx)
     from .services import halls
     halls.warn_public_urls(ctx)  # a loopback public_url: no QR on tickets
@@ -145,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="serve the API and pages (default)")
     r.add_argument("--listen", help="HOST:PORT (default HALLQ_LISTEN or 0.0.0.0:8080)")
-    r.add_argument("--threads", type=int, help="worker threads (default HALLQ_THREADS or 700)")
+    r.add_argument("--threads", type=int, help="worker threads (default HALLQ_THREADS or 32; event streams need none)")
     r.add_argument("--always-open", action="store_true", help="ignore opening hours (demo)")
     r.set_defaults(func=cmd_run)
 

@@ -1,14 +1,14 @@
-"""Serving the app on waitress (Linux and Windows), sized for many event-stream clients.
-
-Each SSE client holds one waitress thread, so the pool is large (HALLQ_THREADS, default 700) and
-the connection limit above it; idle threads cost little memory.
-"""
+"""Serving the app (Linux and Windows): gevent's WSGI server with the hall's limits, the Flask app
+in a pool of worker threads, event streams held by one loop (server/serving), and the maintenance
+loop beside it."""
 from __future__ import annotations
 
 import logging
 import os
 import signal
 import threading
+
+from .services import maintenance
 
 log = logging.getLogger("hallq")
 
@@ -18,49 +18,69 @@ def parse_listen(value: str) -> tuple[str, int]:
     return (host or "0.0.0.0"), int(port)
 
 
-def maintenance_loop(ctx, stop: threading.Event, every_s: float = 600):
-    """Close yesterday's leftovers and run the daily jobs other parts register."""
-    from .services import queue
-    while not stop.is_set():
+def raise_open_files_limit() -> int | None:
+    """Each event stream is a socket: lift the soft limit on open files to the hard one (POSIX)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no per-process descriptor limit to lift
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
         try:
-            n = queue.close_stale_days(ctx)
-            if n:
-                log.info("closed %d tickets left from earlier days", n)
-        except Exception:
-            log.exception("maintenance failed")
-        for job in list(getattr(ctx, "daily_jobs", [])):
-            try:  # one failing job (e.g. a backup disk full) must not stop the others
-                job(ctx)
-            except Exception:
-                log.exception("daily job %s failed", getattr(job, "__name__", job))
-        stop.wait(every_s)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft
 
 
 def serve(app, listen: str | None = None, threads: int | None = None):
-    from waitress import serve as waitress_serve
+    """Serve until SIGTERM/Ctrl-C: gevent's WSGI server (server/serving), the app in `threads`
+    worker threads (HALLQ_THREADS, default 32), every event stream held by the loop."""
+    import gevent
+    from gevent import signal_handler
+
+    from .serving.http import HallServer
+    from .serving.limits import Limits
+    from .serving.streams import StreamHub
+
     host, port = parse_listen(listen or os.environ.get("HALLQ_LISTEN", "0.0.0.0:8080"))
-    threads = threads or int(os.environ.get("HALLQ_THREADS", "700"))
+    threads = threads or int(os.environ.get("HALLQ_THREADS", "32"))
     ctx = app.extensions["hallq"]
     stop = threading.Event()
-    threading.Thread(target=maintenance_loop, args=(ctx, stop), daemon=True,
+    threading.Thread(target=maintenance.loop, args=(ctx, stop), daemon=True,
                      name="hallq-maintenance").start()
-    log.info("hallq listening on http://%s:%d (%s, %d threads)", host, port, ctx.db.kind, threads)
+    files = raise_open_files_limit()
+    limits = Limits.from_env()
+    hub = StreamHub(ctx.bus, heartbeat_s=float(os.environ.get("HALLQ_SSE_HEARTBEAT_S", "15")))
+    server = HallServer((host, port), app, limits=limits, hub=hub, threads=threads)
+    server.init_socket()
+    log.info("hallq listening on http://%s:%d (%s, %d threads, open-files limit %s)",
+             host, port, ctx.db.kind, threads, files)
     print(f"hallq: serving on http://{host}:{port}/ ({ctx.db.kind})", flush=True)
+
+    def _shutdown(*_args):
+        # open event streams end first, then the server stops (clients reconnect elsewhere)
+        if ctx.bus:
+            ctx.bus.stop()
+        gevent.spawn(server.stop, 5)
+
     if threading.current_thread() is threading.main_thread():
-        # Ctrl-C and a service manager's stop (systemd, the demo's parent) shut down cleanly: open
-        # event streams end first (else waitress waits for their threads), then the server stops
-        # and the demo stops its kiosk and announcer
-        def _interrupt(signum, frame):
-            if ctx.bus:
-                ctx.bus.stop()
-            raise KeyboardInterrupt
-        signal.signal(signal.SIGTERM, _interrupt)
-        signal.signal(signal.SIGINT, _interrupt)
+        try:  # POSIX: a signal handled inside the loop
+            handlers = [signal_handler(signal.SIGTERM, _shutdown), signal_handler(signal.SIGINT, _shutdown)]
+        except (AttributeError, ValueError, OSError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
+            handlers = []
+    else:
+        handlers = []
     try:
-        waitress_serve(app, host=host, port=port, threads=threads,
-                       connection_limit=threads + 300, channel_timeout=120, ident="hallq",
-                       asyncore_use_poll=True, clear_untrusted_proxy_headers=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
+        for h in handlers:
+            h.cancel()
         stop.set()
         if ctx.bus:
             ctx.bus.stop()

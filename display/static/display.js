@@ -339,6 +339,15 @@
       lastId: from,
       onEvent: onEvent,
       onReconnect: refresh,  // also the first connection: state after the stream is open
+      // the server's database was restored: calls we showed may never have happened there, and
+      // event ids we saw may come again for new calls; forget them and redraw from the server
+      onReset: function () {
+        state.calls = [];
+        state.shownIds.clear();
+        state.liveIds.clear();
+        state.baselineEventId = null;
+        refresh();
+      },
       onStatus: function (up) {
         probe.connected = up;
         $("conn").className = "conn-dot " + (up ? "on" : "off");

@@ -6,7 +6,7 @@ from __future__ import annotations
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from hardware.idcard import validate_id_number
+from rules.identity import is_valid as validate_id_number
 
 from ..widgets import BLUE, BLUE_DARK, GREEN, GREY_BG, RED, TEXT, WHITE, BigButton, Keypad, Panel, Text, id_display
 from .base import KioskScreen

@@ -100,11 +100,14 @@ def bearer_token() -> str | None:
 def principal():
     if "principal" not in g:
         g.principal = auth.principal_for(hallq(), bearer_token())
+        if g.principal is not None:  # the event server stops counting this connection as anonymous
+            request.environ["hallq.trusted"] = True
     return g.principal
 
 
 def error_response(err: HallqError):
-    resp = jsonify({"error": err.code, "message": err.message})
+    resp = jsonify({"error": err.code, "message": err.message, "message_zh": err.message_zh,
+                    "message_en": err.message_en})
     resp.status_code = err.status
     if getattr(err, "retry_after", None):
         resp.headers["Retry-After"] = str(err.retry_after)

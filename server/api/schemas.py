@@ -1,7 +1,9 @@
 """JSON Schemas of request bodies and common responses (used for checking and for OpenAPI)."""
 
 ERROR = {"type": "object", "required": ["error", "message"],
-         "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+         "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                        "message_zh": {"type": "string", "description": "the message in Chinese alone"},
+                        "message_en": {"type": "string", "description": "the message in English alone"}}}
 
 LOGIN = {"type": "object", "required": ["username", "password"], "additionalProperties": False,
          "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 64},
@@ -25,6 +27,10 @@ FINISH = {"type": "object", "required": ["outcome"],
                          "due_date": {"type": "string", "format": "date"},
                          "promise_days": {"type": "integer", "minimum": 1, "maximum": 365},
                          "note": {"type": "string", "maxLength": 2000}}}
+
+SELECT_CALL = {"type": "object", "required": ["ticket_id"], "additionalProperties": False,
+               "properties": {"ticket_id": {"type": "integer", "minimum": 1,
+                                            "description": "a ticket waiting for this window"}}}
 
 TRANSFER = {"type": "object", "required": ["service"],
             "properties": {"service": {"type": "string", "minLength": 1, "maxLength": 32}}}

@@ -171,6 +171,19 @@ def in_use(db) -> str | None:
         probe.close()
 
 
+def _highest_event_id(db) -> int | None:
+    """The newest event id of the database about to be replaced (None if it cannot be read)."""
+    if db.kind == "sqlite" and not sqlite_path(db).exists():
+        return None
+    try:
+        with db.engine.connect() as conn:
+            return conn.execute(text("SELECT max(id) FROM events")).scalar()
+    except Exception:  # no database or no events table yet: nothing issued
+        return None
+    finally:
+        db.dispose()
+
+
 def _check_sqlite_file(path: Path) -> None:
     with open(path, "rb") as fh:
         if fh.read(16) != b"SQLite format 3\x00":
@@ -201,6 +214,7 @@ def restore(ctx, source: Path | str, *, force: bool = False, safety_copy: bool =
         _check_sqlite_file(source)
     db.dispose()  # our own pooled connections must not count as "in use"
     busy = None if force else in_use(db)
+    issued = _highest_event_id(db)
     if busy:
         raise Conflict(f"数据库正在使用,请先停止服务器 (stop the server first: {busy}); "
                        "--force restores anyway", code="database_in_use")
@@ -234,6 +248,11 @@ def restore(ctx, source: Path | str, *, force: bool = False, safety_copy: bool =
     from ..store import migrate
     migrate.upgrade(db.engine)  # a backup from an older version gets this version's schema
     ctx.forget_halls()
+    # event ids continue above the highest one issued before: clients that reconnect with it get
+    # a stream.reset at once and redraw, instead of waiting for ids they think they have seen
+    from .bus import continue_event_ids
+    continue_event_ids(db, issued or 0, "restore")
+    db.dispose()
     log.info("database restored from %s", source)
     return saved
 
@@ -288,10 +307,3 @@ def daily_backup(ctx) -> Path | None:
         return out
     finally:
         claim.unlink(missing_ok=True)
-
-
-def register(ctx) -> None:
-    """Add the daily backup to the server's maintenance loop (server.runner.maintenance_loop)."""
-    jobs = ctx.__dict__.setdefault("daily_jobs", [])
-    if daily_backup not in jobs:
-        jobs.append(daily_backup)

@@ -4,6 +4,13 @@ Events live in the `events` table with increasing ids. The bus keeps the newest 
 wakes waiting subscribers; a subscriber that is further behind than the buffer reads the table.
 It refreshes right after each local commit, on PostgreSQL NOTIFY from other server processes, and
 every `poll_s` seconds as a safety net (e.g. events written by the CLI).
+
+Each event is formatted once per audience: the full text for staff and devices, and the public
+view (services/public_events.py) for anonymous screens, or nothing when it is staff-only.
+
+Event ids never go backwards. When the database is swapped for an older copy (`server.py restore`,
+or a file copied in place), a `stream.reset` event is written above the highest id issued before,
+so every client gets it live and redraws from the server's state (see `continue_event_ids`).
 """
 from __future__ import annotations
 
@@ -12,10 +19,12 @@ import json
 import logging
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, text
+
+from .public_events import public_view
 
 from ..store import tables as t
-from ..store.db import NOTIFY_CHANNEL, Database
+from ..store.db import EVENT_LOCK_KEY, NOTIFY_CHANNEL, Database
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +34,40 @@ def sse_text(ev: dict) -> str:
     return f"id: {ev['id']}\nevent: {ev['type']}\ndata: {json.dumps(ev, ensure_ascii=False)}\n\n"
 
 
+def formatted(ev: dict) -> tuple:
+    """(event, its SSE text, its public view or None, that view's SSE text or None)."""
+    pub = public_view(ev)
+    return ev, sse_text(ev), pub, (sse_text(pub) if pub is not None else None)
+
+
+def pick(item: tuple, audience: str):
+    """(event, text) of a formatted item for `audience` ("staff" or "public"), None if not theirs."""
+    if audience == "staff":
+        return item[0], item[1]
+    return (item[2], item[3]) if item[2] is not None else None
+
+
+def continue_event_ids(db: Database, above: int, reason: str) -> int:
+    """Write a `stream.reset` event for every hall with ids above `above` (and above every id in
+    the table), so ids never go backwards after the database was swapped. Returns the last id."""
+    with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
+        top = conn.execute(select(func.max(t.events.c.id))).scalar() or 0
+        nxt = max(int(above), top) + 1
+        now = db.now()
+        for hall_id in conn.execute(select(t.halls.c.id).order_by(t.halls.c.id)).scalars():
+            conn.execute(insert(t.events).values(id=nxt, hall_id=hall_id, type="stream.reset",
+                                                 actor="system", data={"reason": reason},
+                                                 created_at=now))
+            nxt += 1
+        if db.dialect == "postgresql":
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('events', 'id'), :v)"),
+                         {"v": nxt - 1})
+            conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": NOTIFY_CHANNEL, "p": str(nxt - 1)})
+    return nxt - 1
+
+
 class _HallBuffer:
     """The newest events of one hall, ids ascending, for bisecting by Last-Event-ID."""
 
@@ -32,18 +75,20 @@ class _HallBuffer:
         self.size = size
         self.covered_from = covered_from  # every event of the hall with id >= this is held here
         self.ids: list[int] = []
-        self.items: list[tuple[dict, str]] = []
+        self.items: list[tuple] = []  # formatted(): (event, text, public event, public text)
 
-    def extend(self, fresh: list[tuple[int, dict, str]]):
-        for eid, ev, text in fresh:
+    def extend(self, fresh: list[tuple[int, tuple]]):
+        for eid, item in fresh:
+            if item[0]["type"] == "stream.reset":  # what came before belongs to a lost timeline
+                self.ids, self.items, self.covered_from = [], [], eid
             self.ids.append(eid)
-            self.items.append((ev, text))
+            self.items.append(item)
         if len(self.ids) > self.size * 2:  # trim in batches: amortized O(1)
             self.covered_from = self.ids[-self.size - 1] + 1
             del self.ids[:-self.size]
             del self.items[:-self.size]
 
-    def after(self, after_id: int, limit: int) -> list[tuple[dict, str]]:
+    def after(self, after_id: int, limit: int) -> list[tuple]:
         i = bisect.bisect_right(self.ids, after_id)
         return self.items[i:i + limit]
 
@@ -71,6 +116,9 @@ class EventBus:
         self._stop = threading.Event()
         self._hall_codes: dict[int, str] = {}
         self._threads: list[threading.Thread] = []
+        # called (in the refreshing thread) after new events arrived: e.g. the event server's
+        # fan-out, which lives in another thread and is woken through its own loop
+        self.listeners: list = []
         with db.read() as conn:
             last = conn.execute(select(t.events.c.id).order_by(t.events.c.id.desc()).limit(1)).first()
         self.last_id = last[0] if last else 0
@@ -112,11 +160,22 @@ class EventBus:
                                     .order_by(t.events.c.id).limit(5000)).all()
                 fresh = [(r.id, r.hall_id, event_dict(r, self.hall_code(conn, r.hall_id)))
                          for r in rows]
+                if not fresh and self.last_id:
+                    top = conn.execute(select(func.max(t.events.c.id))).scalar() or 0
+                else:
+                    top = None
             if not fresh:
+                if top is not None and top < self.last_id:
+                    # the database was swapped for an older copy under this running server
+                    log.warning("event ids went back from %d to %d: database swapped; "
+                                "continuing above %d", self.last_id, top, self.last_id)
+                    self._hall_codes.clear()
+                    continue_event_ids(self.db, self.last_id, "database_swapped")
+                    self._wake.set()
                 return
             by_hall: dict[int, list] = {}
             for eid, hid, ev in fresh:
-                by_hall.setdefault(hid, []).append((eid, ev, sse_text(ev)))
+                by_hall.setdefault(hid, []).append((eid, formatted(ev)))
             with self.cond:
                 for hid, items in by_hall.items():
                     buf = self.halls.get(hid)
@@ -125,6 +184,11 @@ class EventBus:
                     buf.extend(items)
                 self.last_id = fresh[-1][0]
                 self.cond.notify_all()
+            for listener in list(self.listeners):
+                try:
+                    listener()
+                except Exception:
+                    log.exception("event listener failed")
 
     def _pump(self):
         while not self._stop.is_set():
@@ -153,9 +217,15 @@ class EventBus:
                 log.warning("LISTEN connection lost; reconnecting", exc_info=True)
                 self._stop.wait(1.0)
 
-    def events_after(self, hall_id: int, after_id: int, limit: int = 1000) -> list[tuple[dict, str]]:
-        """(event, SSE text) of the hall with id > after_id, from memory when it reaches back far
-        enough, else from the table."""
+    def events_after(self, hall_id: int, after_id: int, limit: int = 1000,
+                     audience: str = "staff") -> list[tuple[dict, str]]:
+        """(event, SSE text) for `audience` of the hall with id > after_id, from memory when it
+        reaches back far enough, else from the table."""
+        return [p for p in (pick(item, audience) for item in self.items_after(hall_id, after_id, limit))
+                if p is not None]
+
+    def items_after(self, hall_id: int, after_id: int, limit: int = 1000) -> list[tuple]:
+        """formatted() items of the hall with id > after_id (both audiences)."""
         with self.cond:
             buf = self.halls.get(hall_id)
             if after_id >= self.last_id:
@@ -168,11 +238,7 @@ class EventBus:
             rows = conn.execute(select(t.events).where(
                 t.events.c.hall_id == hall_id, t.events.c.id > after_id, t.events.c.id <= upto)
                 .order_by(t.events.c.id).limit(limit)).all()
-            out = []
-            for r in rows:
-                ev = event_dict(r, self.hall_code(conn, r.hall_id))
-                out.append((ev, sse_text(ev)))
-            return out
+            return [formatted(event_dict(r, self.hall_code(conn, r.hall_id))) for r in rows]
 
     def wait(self, after_id: int, timeout: float) -> bool:
         """Block until an event newer than after_id exists (True) or timeout (False)."""

@@ -71,6 +71,21 @@ def load_hall(app, data: dict) -> int:
     return hall_id
 
 
+def ensure_db(app, hall_files=None) -> None:
+    """Migrate the schema to the newest version and load the hall configs from `hall_files`, or the
+    default hall when the database has none (every command that needs a database starts here)."""
+    from ..store import migrate
+    migrate.upgrade(app.db.engine)
+    if hall_files:
+        for path in hall_files:
+            load_hall(app, read_config(path))
+        return
+    with app.db.read() as conn:
+        have = conn.execute(select(t.halls.c.code)).first()
+    if have is None:
+        load_hall(app, read_config())
+
+
 def public_url_problem(url: str | None) -> str | None:
     """Why phones on the hall's Wi-Fi could not open links under `public_url` (None: fine).
     The kiosk prints no QR then; /admin and the server log say so."""

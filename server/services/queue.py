@@ -15,6 +15,8 @@ from datetime import date
 
 from sqlalchemy import select
 
+from rules import priority as priority_rule
+
 from ..domain import identity
 from ..domain import tickets as tdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
@@ -24,7 +26,8 @@ from ..store import tables as t
 from . import estimates
 from .auth import Principal
 from .queue_view import (  # noqa: F401  (reads the API and other services reach through here)
-    get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track)
+    get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track,
+    window_queue)
 from .views import ticket_for_events, ticket_public
 
 # ---------------------------------------------------------------- issuing
@@ -74,7 +77,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
             when = f"今日办理时间 {', '.join(spans)}" if spans else "今日不办理"
             raise Conflict(f"「{svc.name}」当前不在办理时间({when})"
                            f" ({svc.name_en or svc.code} is closed now)", code="service_closed")
-        groups = list(hall.config.rule("priority_groups", ["elderly", "disabled"]))
+        groups = list(hall.config.rule("priority_groups", list(priority_rule.DEFAULT_GROUPS)))
         if priority is not None and priority not in groups:
             raise Invalid(f"priority must be one of: {', '.join(groups)}", code="invalid_priority")
         local_day = hall.local_day(now)
@@ -82,11 +85,11 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
         if id_number is not None:
             if not isinstance(id_number, str):
                 raise Invalid("id_number must be a string", code="invalid_id_number")
-            norm = identity.validate(id_number)
+            norm = identity.validate(id_number, local_day)
             id_hash, id_masked = identity.keyed_hash(norm, app.secret), identity.mask(norm)
-            if priority is None and identity.age_on(norm, local_day) >= int(
-                    hall.config.rule("elderly_age", 65)) and "elderly" in groups:
-                priority = "elderly"
+            if priority is None:  # the hall's rule, the same one the kiosk is told
+                priority = priority_rule.from_id_number(norm, local_day, groups, hall.config.rule(
+                    "elderly_age", priority_rule.DEFAULT_ELDERLY_AGE))
         day = local_day.isoformat()
         number = tdomain.format_number(svc.prefix, uow.tickets.next_number(hall.id, day, svc.prefix))
         ticket = Ticket(id=None, hall_id=hall.id, day=day, service=svc.code, first_service=svc.code,
@@ -164,30 +167,63 @@ def _emit_ticket(uow, hall, type_, ticket, window, actor, day=None, **extra):
 # ---------------------------------------------------------------- the window's ticket
 
 
+def _call_first_free(uow, hall, w: Window, principal: Principal, now) -> Ticket | None:
+    """Call the first ticket of the window's order that is still free (emits ticket.called)."""
+    day = hall.local_day(now).isoformat()
+    order = w.call_order(uow.tickets.waiting(hall.id, day, w.services),
+                         int(hall.config.rule("priority_cap", 3)))
+    for candidate in order:  # the first still free wins; another window may have taken one
+        ticket = uow.tickets.claim(candidate.id)
+        if ticket is None:
+            continue
+        ticket.call(w.number, w.staff_id, now)
+        if uow.tickets.try_save(ticket):
+            w.take(ticket)
+            uow.windows.save(w)
+            _emit_ticket(uow, hall, "ticket.called", ticket, w.number, principal.actor, day,
+                         window_name=w.name, staff_id=w.staff_id)
+            return ticket
+    return None
+
+
+NOBODY = "当前无人等候 (nobody is waiting)"
+
+
 def call_next(app, hall_code: str, number: int, principal: Principal) -> dict:
+    with _at_window(app, hall_code, number, principal) as (uow, hall, w):
+        called = _call_first_free(uow, hall, w, principal, app.now())
+        uow.commit()
+        if called is None:
+            return {"ticket": None, "message": NOBODY}
+        return {"ticket": ticket_public(called, hall)}
+
+
+def call_selected(app, hall_code: str, number: int, principal: Principal, ticket_id) -> dict:
+    """选呼: call one particular waiting ticket of this window's services out of turn (a resident
+    who stepped out and came back). Recorded as ticket.called with `selected` and how many
+    tickets it passed (`passed`), which the ticket's history and the statistics show."""
+    if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
+        raise Invalid("ticket_id must be an integer", code="invalid")
     now = app.now()
     with _at_window(app, hall_code, number, principal) as (uow, hall, w):
         day = hall.local_day(now).isoformat()
         order = w.call_order(uow.tickets.waiting(hall.id, day, w.services),
                              int(hall.config.rule("priority_cap", 3)))
-        called = None
-        for candidate in order:  # the first still free wins; another window may have taken one
-            ticket = uow.tickets.claim(candidate.id)
-            if ticket is None:
-                continue
-            ticket.call(w.number, w.staff_id, now)
-            if uow.tickets.try_save(ticket):
-                called = ticket
-                break
-        if called is None:
-            uow.commit()
-            return {"ticket": None, "message": "当前无人等候 (nobody is waiting)"}
-        w.take(called)
+        ids = [c.id for c in order]
+        if ticket_id not in ids:
+            raise WrongState("该号票不在本窗口的等候队列中 (the ticket is not waiting for this window)",
+                             code="not_waiting")
+        ticket = uow.tickets.claim(ticket_id)
+        if ticket is None:
+            raise WrongState("该号票已被其他窗口呼叫 (another window called this ticket)", code="not_waiting")
+        ticket.call(w.number, w.staff_id, now)
+        uow.tickets.save(ticket)
+        w.take(ticket)
         uow.windows.save(w)
-        _emit_ticket(uow, hall, "ticket.called", called, w.number, principal.actor, day,
-                     window_name=w.name, staff_id=w.staff_id)
+        _emit_ticket(uow, hall, "ticket.called", ticket, w.number, principal.actor, day,
+                     window_name=w.name, staff_id=w.staff_id, selected=True, passed=ids.index(ticket_id))
         uow.commit()
-        return {"ticket": ticket_public(called, hall)}
+        return {"ticket": ticket_public(ticket, hall), "passed": ids.index(ticket_id)}
 
 
 def recall(app, hall_code, number, principal):
@@ -257,6 +293,32 @@ def finish(app, hall_code, number, principal, outcome, due_date=None, promise_da
         ticket.finish(now, outcome, due, note)
         return _leave_window(uow, hall, w, ticket, "ticket.finished", principal.actor,
                              outcome=outcome, due_date=due.isoformat() if due else None)
+
+
+def finish_and_call_next(app, hall_code, number, principal, outcome, due_date=None, promise_days=None,
+                         note=None) -> dict:
+    """办结并叫下一位: finish the current ticket and call the next, in one transaction (one key at
+    the window). {"finished": ticket, "ticket": the next or None}."""
+    valid = [o.value for o in tdomain.Outcome]
+    if outcome not in valid:
+        raise Invalid(f"outcome must be one of: {', '.join(valid)}", code="invalid_outcome")
+    if note is not None and not isinstance(note, str):
+        raise Invalid("note must be text", code="invalid")
+    now = app.now()
+    with _at_window(app, hall_code, number, principal) as (uow, hall, w):
+        ticket = w.ensure_current()
+        due = parse_due(hall, outcome, due_date, promise_days, hall.local_day(now))
+        ticket.finish(now, outcome, due, note)
+        uow.tickets.save(ticket)
+        w.release()
+        uow.windows.save(w)
+        _emit_ticket(uow, hall, "ticket.finished", ticket, w.number, principal.actor, ticket.day,
+                     window_name=w.name, outcome=outcome, due_date=due.isoformat() if due else None)
+        called = None if w.status == "paused" else _call_first_free(uow, hall, w, principal, now)
+        uow.commit()
+        return {"finished": ticket_public(ticket, hall),
+                "ticket": ticket_public(called, hall) if called else None,
+                **({} if called else {"message": NOBODY})}
 
 
 def no_show(app, hall_code, number, principal):

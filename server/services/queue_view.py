@@ -145,6 +145,40 @@ def get_window(app, hall_code: str, number: int) -> dict:
 
 
 
+def window_queue(app, hall_code: str, number: int) -> dict:
+    """The tickets waiting for window `number`, in the order it would call them (for 选呼 at the
+    window and the front desk). Staff only: it carries the front desk's notes."""
+    now = app.now()
+    with app.db.read() as conn:
+        hall = app.hall(conn, hall_code)
+        w = _window_row(conn, hall, number)
+        day = hall.local_day(now).isoformat()
+        waiting = TicketRepository(conn).waiting(hall.id, day, list(w.services or []))
+        order = qdomain.order(waiting, list(w.services or []), w.policy, w.priority_streak,
+                              int(hall.config.rule("priority_cap", 3)))
+        rows = {r.id: r for r in conn.execute(select(t.tickets).where(
+            t.tickets.c.id.in_([c.id for c in order])))} if order else {}
+        out = []
+        for c in order:
+            r = rows[c.id]
+            d = ticket_public(r, hall)
+            d.pop("id_masked", None)
+            d["note"] = r.note
+            out.append(d)
+        return {"window": number, "tickets": out}
+
+
+def selected_calls(conn, hall_id: int, day_from: str, day_to: str, staff_id: int | None = None) -> int:
+    """How many 选呼 (calls out of turn) the hall's windows made on these hall-local days, or one
+    staff member's (the ticket.called events marked `selected`)."""
+    q = (select(t.events.c.data).select_from(t.events.join(t.tickets, t.tickets.c.id == t.events.c.ticket_id))
+         .where(t.events.c.hall_id == hall_id, t.events.c.type == "ticket.called",
+                t.tickets.c.day >= day_from, t.tickets.c.day <= day_to))
+    if staff_id is not None:
+        q = q.where(t.tickets.c.staff_id == staff_id)
+    return sum(1 for (data,) in conn.execute(q) if (data or {}).get("selected"))
+
+
 # ---------------------------------------------------------------- tickets (read)
 
 
@@ -153,6 +187,7 @@ def get_ticket(app, hall_code, ticket_id) -> dict:
         hall = app.hall(conn, hall_code)
         row = _ticket(conn, hall, ticket_id)
         out = ticket_public(row, hall)
+        out["note"] = row.note  # staff only (this read needs a staff sign-in)
         out.update(ticket_position(conn, hall, row, app.now()))
         evs = conn.execute(select(t.events).where(t.events.c.ticket_id == row.id)
                            .order_by(t.events.c.id)).all()

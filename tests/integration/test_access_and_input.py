@@ -164,7 +164,7 @@ def test_bad_input_on_every_endpoint_is_a_json_4xx(hall):
     for method, path, token, body, expected in cases:
         r = hall.request(method, path, token, json=body)
         assert r.status == expected, (method, path, body, r)
-        assert set(r.body) == {"error", "message"} and r.body["message"], (path, r.body)
+        assert set(r.body) == {"error", "message", "message_zh", "message_en"} and r.body["message"], (path, r.body)
     for raw in BAD_BODIES:
         for path, token in [(hp("/tickets"), "kiosk"), (hp("/windows/1/finish"), "staff"),
                             (hp(f"/tickets/{hall.done_id}/rating"), "evaluator"),

@@ -45,12 +45,12 @@ def test_guide_then_identify_by_keypad_gives_an_elderly_ticket_on_the_tcp_printe
     assert ticket.outcome.printed
     kiosk.pump(until=lambda: number.encode("gb18030") in tcp_printer.data, what="bytes at printer")
     assert "前面还有".encode("gb18030") in tcp_printer.data
-    assert "长者优先".encode("gb18030") in tcp_printer.data
+    assert "老年人优先".encode("gb18030") in tcp_printer.data
     assert ELDER_ID.encode() not in tcp_printer.data  # the ID number is never printed
     row = tickets(live.api.ctx)[-1]
     assert row.priority == "elderly" and row.id_masked == "1101**********1230"
     assert ELDER_ID not in " ".join(kiosk.texts())
-    assert ticket.priority_label.text == "长者优先"
+    assert ticket.priority_label.text == "老年人优先"
 
 
 def test_a_double_tap_makes_one_ticket(live, kiosk_app, tmp_path):

@@ -38,7 +38,7 @@
     try { h.useHall(await h.api("GET", h.hallPath(""))); } catch (e) { /* times fall back to the default zone */ }
     renderTabs();
     load();
-    if (!st.sub) st.sub = h.subscribe({ onEvent: onEvent, onReconnect: load, onStatus: function (up) {
+    if (!st.sub) st.sub = h.subscribe({ staff: true, onEvent: onEvent, onReconnect: load, onStatus: function (up) {
       $("conn-dot").className = "conn-dot " + (up ? "on" : "off");
     } });
   }
@@ -90,6 +90,7 @@
   function render() {
     const list = $("list");
     list.textContent = "";
+    list.className = "list " + st.tab;  // review cards side by side on a wide screen
     if (!st.items.length) {
       list.append(h.el("p", { class: "empty muted" }, h.t("没有记录", "Nothing here")));
       return;

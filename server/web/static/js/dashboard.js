@@ -174,8 +174,11 @@
       kpi("reviews_open", t("差评整改中", "Review cases open"), String(S.review_cases.open)),
       kpi("reviews_overdue", t("差评整改逾期", "Review cases overdue"), String(S.review_cases.overdue),
         null, S.review_cases.overdue ? "bad" : ""),
+      S.assist ? kpi("assist", t("帮办代办", "Assisted cases"), String(S.assist.requested),
+        t("按期办结 ", "done in time ") + S.assist.done_in_time + " / " + S.assist.done +
+        t(",超期 ", ", overdue ") + S.assist.overdue, S.assist.overdue ? "bad" : "") : null,
     ];
-    $("kpis").replaceChildren.apply($("kpis"), cards);
+    $("kpis").replaceChildren.apply($("kpis"), cards.filter(Boolean));
   }
 
   // ------------------------------------------------------------ charts (SVG)
@@ -189,12 +192,13 @@
     }
     return n;
   }
+  // The axis top for counts: four equal whole-number steps (0, 5, 10, 15, 20), never 18.75 or 0.5.
   function niceMax(v) {
-    if (v <= 0) return 1;
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    const steps = [1, 2, 2.5, 5, 10];
-    for (let i = 0; i < steps.length; i++) if (steps[i] * p >= v) return steps[i] * p;
-    return 10 * p;
+    const need = Math.max(1, Math.ceil(v / 4));
+    const p = Math.pow(10, Math.floor(Math.log10(need)));
+    const steps = [1, 2, 5, 10];
+    for (let i = 0; i < steps.length; i++) if (steps[i] * p >= need) return steps[i] * p * 4;
+    return 40 * p;
   }
   // Vertical bars: labels[i], series = [{cls, values, name}], yFmt for the axis.
   function barChart(labels, series, opts) {
@@ -363,7 +367,7 @@
     $("to").value = p.get("to") || $("from").value;
     await Promise.all([loadLive(), loadFigures()]);
     if (!state.sub) {
-      state.sub = H.subscribe({
+      state.sub = H.subscribe({ staff: true,
         onEvent: onEvent,
         onReconnect: function () { scheduleLive(50); },
         onStatus: function (ok) {
@@ -379,14 +383,23 @@
   document.addEventListener("DOMContentLoaded", function () {
     H.applyLang(document);
     H.langButton("lang", renderAll);
-    $("from").addEventListener("change", function () {
-      if ($("to").value < $("from").value) $("to").value = $("from").value;
+    // Days are typed as 2026-11-30 (a date picker would show the browser's own format, 2026/11/30)
+    function isDay(v) { return /^\d{4}-\d{2}-\d{2}$/.test(v) && !isNaN(Date.parse(v + "T00:00:00Z")); }
+    function dayChanged(which) {
+      const f = $("from").value.trim(), to = $("to").value.trim();
+      if (!isDay(f) || !isDay(to)) {
+        $(which).classList.add("bad");
+        handle(new H.ApiError(400, "invalid", t("日期格式为 2026-11-30", "Dates are written 2026-11-30")));
+        return;
+      }
+      $("from").classList.remove("bad"); $("to").classList.remove("bad");
+      clearError();
+      if (which === "from" && to < f) $("to").value = f;
+      if (which === "to" && to < f) $("from").value = to;
       setRange($("from").value, $("to").value);
-    });
-    $("to").addEventListener("change", function () {
-      if ($("to").value < $("from").value) $("from").value = $("to").value;
-      setRange($("from").value, $("to").value);
-    });
+    }
+    $("from").addEventListener("change", function () { dayChanged("from"); });
+    $("to").addEventListener("change", function () { dayChanged("to"); });
     $("btn-today").addEventListener("click", function () { setRange(state.today, state.today); });
     $("btn-month").addEventListener("click", function () { setRange(state.today.slice(0, 8) + "01", state.today); });
     $("btn-quarter").addEventListener("click", function () {

@@ -62,18 +62,29 @@
     "ticket.finished", "ticket.no_show", "ticket.transferred", "ticket.cancelled", "ticket.rated",
     "window.paused", "window.resumed", "window.signed_in", "window.signed_out", "device.fault",
     "device.cleared", "review.opened", "review.step", "review.closed", "promised.delivered",
-    "appointment.booked", "appointment.cancelled", "appointment.checked_in"];
+    "appointment.booked", "appointment.cancelled", "appointment.checked_in", "stream.reset"];
 
   hallq.subscribe = function (opts) {
     const state = { lastId: opts.lastId || null, es: null, closed: false, connected: false, retryMs: 1000 };
     const seen = new Set();
     function url() {
-      let u = hallq.hallPath("/events");
-      if (state.lastId !== null) u += "?last_event_id=" + encodeURIComponent(state.lastId);
-      return u;
+      const q = [];
+      if (state.lastId !== null) q.push("last_event_id=" + encodeURIComponent(state.lastId));
+      // staff pages: the full stream (EventSource cannot send an Authorization header)
+      const token = opts.staff ? (opts.token || hallq.token()) : null;
+      if (token) q.push("token=" + encodeURIComponent(token));
+      return hallq.hallPath("/events") + (q.length ? "?" + q.join("&") : "");
     }
     function handle(msg) {
       const id = parseInt(msg.lastEventId, 10);
+      if (msg.type === "stream.reset") {
+        // the server's database was restored or swapped: what we saw is gone; start again from
+        // this id and let the page redraw from the server's state
+        seen.clear();
+        if (!isNaN(id)) state.lastId = id;
+        try { (opts.onReset || opts.onReconnect || function () {})(); } catch (e) { console.error(e); }
+        return;
+      }
       if (!isNaN(id)) {
         if (seen.has(id)) return;
         seen.add(id);
@@ -309,7 +320,7 @@
     reason: { attitude: ["态度", "Attitude"], efficiency: ["效率", "Efficiency"], process: ["流程", "Process"],
       environment: ["环境", "Environment"], other: ["其他", "Other"] },
     role: { staff: ["窗口工作人员", "Window staff"], manager: ["大厅管理人员", "Hall manager"],
-      admin: ["系统管理员", "Administrator"] },
+      admin: ["系统管理员", "Administrator"], agent: ["帮办员", "Assistance agent"] },
     device: { kiosk: ["取号机", "Kiosk"], display: ["显示屏", "Display"], evaluator: ["评价器", "Evaluator"],
       keypad: ["呼叫器", "Keypad"] },
     ticket: { waiting: ["等候中", "Waiting"], called: ["已叫号", "Called"], serving: ["办理中", "Serving"],

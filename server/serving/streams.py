@@ -1,0 +1,196 @@
+"""Event streams held by the server's loop: one fan-out writer sends each new event to every open
+stream of its hall, formatted once per audience, with non-blocking writes.
+
+The event bus (services/bus.py) refreshes in ordinary threads; it wakes this loop through a gevent
+async watcher (the one thread-safe way into a gevent loop). A stream whose client cannot keep up
+gets its own short flush; one that still cannot take its data is closed, and its client reconnects
+with Last-Event-ID and loses nothing.
+"""
+from __future__ import annotations
+
+import logging
+
+import gevent
+from gevent.event import Event
+
+log = logging.getLogger(__name__)
+
+PING = b": ping\n\n"
+
+
+def chunk(data: bytes) -> bytes:
+    """HTTP/1.1 chunked framing: clients that read a body in fixed sizes (requests, urllib3) get
+    each event as it is sent, not when a buffer fills."""
+    return b"%x\r\n%s\r\n" % (len(data), data) if data else b""
+
+
+class Stream:
+    """One open event stream: its socket, hall, audience and the last event id it was sent."""
+
+    __slots__ = ("sock", "raw", "hall_id", "audience", "last", "pending", "closed", "done", "flushing",
+                 "chunked")
+
+    def __init__(self, sock, hall_id: int, audience: str, last: int, chunked: bool = True):
+        self.chunked = chunked
+        self.sock = sock
+        self.raw = getattr(sock, "_sock", sock)  # the OS socket under gevent's: send() never waits
+        self.hall_id = hall_id
+        self.audience = audience
+        self.last = last
+        self.pending = b""
+        self.closed = False
+        self.done = Event()
+        self.flushing = False
+
+
+class StreamHub:
+    """All event streams of this process; lives in (and is only touched from) the gevent loop."""
+
+    def __init__(self, bus, *, heartbeat_s: float = 15.0, flush_timeout_s: float = 10.0,
+                 max_pending: int = 1 << 20):
+        self.bus = bus
+        self.heartbeat_s = heartbeat_s
+        self.flush_timeout_s = flush_timeout_s
+        self.max_pending = max_pending
+        self.halls: dict[int, set[Stream]] = {}
+        self.seen = bus.last_id
+        self.stopped = False
+        self._wake = Event()
+        self._watcher = gevent.get_hub().loop.async_()
+        self._watcher.start(self._wake.set)
+        bus.listeners.append(self._watcher.send)  # thread-safe: wakes this loop from any thread
+        self._greenlets = [gevent.spawn(self._fanout_loop), gevent.spawn(self._heartbeat_loop)]
+
+    @property
+    def count(self) -> int:
+        return sum(len(s) for s in self.halls.values())
+
+    # ---------------------------------------------------------- streams come and go
+    def add(self, stream: Stream) -> None:
+        """Start sending to `stream` (its head and backlog are already written)."""
+        self.halls.setdefault(stream.hall_id, set()).add(stream)
+        # events that came while its backlog was read in a worker thread
+        items = self.bus.items_after(stream.hall_id, stream.last, 5000)
+        if items:
+            data = self._texts(items, stream.audience, stream.last)
+            self._send(stream, chunk(data) if stream.chunked else data)
+            stream.last = max(stream.last, items[-1][0]["id"])
+
+    def close(self, stream: Stream) -> None:
+        if stream.closed:
+            return
+        stream.closed = True
+        subs = self.halls.get(stream.hall_id)
+        if subs is not None:
+            subs.discard(stream)
+            if not subs:
+                del self.halls[stream.hall_id]
+        try:
+            stream.raw.shutdown(2)  # the holding greenlet's read returns and the socket closes
+        except OSError:
+            pass
+        stream.done.set()
+
+    def hold(self, stream: Stream) -> None:
+        """Run in the connection's greenlet: wait until the client goes away or the stream is
+        closed. An SSE client sends nothing after its request, so a readable socket means EOF."""
+        self.add(stream)
+        try:
+            while not stream.closed:
+                try:
+                    data = stream.sock.recv(4096)
+                except OSError:
+                    break
+                if not data:
+                    break
+        finally:
+            self.close(stream)
+
+    def stop(self) -> None:
+        self.stopped = True
+        for subs in list(self.halls.values()):
+            for s in list(subs):
+                self.close(s)
+        if self._watcher.send in self.bus.listeners:
+            self.bus.listeners.remove(self._watcher.send)
+        gevent.killall(self._greenlets, block=False)
+
+    # ---------------------------------------------------------- fan-out
+    @staticmethod
+    def _texts(items, audience: str, after: int) -> bytes:
+        if audience == "staff":
+            return "".join(i[1] for i in items if i[0]["id"] > after).encode()
+        return "".join(i[3] for i in items if i[3] is not None and i[0]["id"] > after).encode()
+
+    def _fanout_loop(self):
+        while not self.stopped:
+            self._wake.wait()
+            self._wake.clear()
+            try:
+                self.fan_out()
+            except Exception:
+                log.exception("event fan-out failed")
+
+    def fan_out(self) -> None:
+        upto = self.bus.last_id
+        since = self.seen
+        for hall_id, subs in list(self.halls.items()):
+            items = self.bus.items_after(hall_id, since, 5000)
+            if not items:
+                continue
+            newest = items[-1][0]["id"]
+            cache: dict[tuple, bytes] = {}
+            for s in list(subs):
+                if s.last >= newest:
+                    continue
+                key = (s.audience, s.last if s.last > since else since, s.chunked)
+                data = cache.get(key)
+                if data is None:
+                    data = self._texts(items, s.audience, key[1])
+                    data = cache[key] = chunk(data) if s.chunked else data
+                s.last = newest
+                if data:
+                    self._send(s, data)
+        self.seen = max(since, upto)
+
+    def _send(self, s: Stream, data: bytes) -> None:
+        if s.closed:
+            return
+        if s.pending:
+            s.pending += data
+            if len(s.pending) > self.max_pending:
+                self.close(s)
+            return
+        try:
+            n = s.raw.send(data)
+        except BlockingIOError:
+            n = 0
+        except OSError:
+            self.close(s)
+            return
+        if n < len(data):
+            s.pending = data[n:]
+            if not s.flushing:
+                s.flushing = True
+                gevent.spawn(self._flush, s)
+
+    def _flush(self, s: Stream) -> None:
+        """A slow client: wait (cooperatively) for its socket to take the rest, or close it."""
+        try:
+            with gevent.Timeout(self.flush_timeout_s, False):
+                while s.pending and not s.closed:
+                    data, s.pending = s.pending, b""
+                    s.sock.sendall(data)
+                return
+            self.close(s)
+        except OSError:
+            self.close(s)
+        finally:
+            s.flushing = False
+
+    def _heartbeat_loop(self):
+        while not self.stopped:
+            gevent.sleep(self.heartbeat_s)
+            for subs in list(self.halls.values()):
+                for s in list(subs):
+                    self._send(s, chunk(PING) if s.chunked else PING)
