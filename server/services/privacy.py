@@ -94,9 +94,3 @@ def purge(ctx, older_than_days: int | None = None, hall_code: str | None = None)
 def daily_purge(ctx) -> dict:
     """The maintenance loop's job (cheap when nothing is due: two indexed UPDATEs per hall)."""
     return purge(ctx)
-
-
-def register(ctx) -> None:
-    jobs = ctx.__dict__.setdefault("daily_jobs", [])
-    if daily_purge not in jobs:
-        jobs.append(daily_purge)

@@ -26,19 +26,20 @@ from ..store import tables as t
 from . import estimates
 from .auth import Principal
 from .queue_view import (  # noqa: F401  (reads the API and other services reach through here)
-    get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track,
+    count_ahead, get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track,
     window_queue)
 from .views import ticket_for_events, ticket_public
 
 # ---------------------------------------------------------------- issuing
 
 
-def _issue_response(conn, hall, ticket, now, replay=False) -> dict:
+def _issue_response(app, conn, hall, ticket, replay=False) -> dict:
     out = ticket_public(ticket, hall)
-    out.update(ticket_position(conn, hall, ticket, now))
     if not replay and ticket.estimated_wait_s is not None:  # what the ticket was given (printed, stored)
-        out.update({"estimated_wait_s": ticket.estimated_wait_s,
+        out.update({"ahead": count_ahead(conn, ticket), "estimated_wait_s": ticket.estimated_wait_s,
                     "estimated_wait_range_s": [ticket.estimated_wait_low_s, ticket.estimated_wait_high_s]})
+    else:
+        out.update(ticket_position(app, conn, hall, ticket))
     out.update({"token": ticket.token,
                 "track_url": f"/t/{ticket.token}", "hall": hall.code, "hall_name": hall.config.name})
     if replay:
@@ -66,7 +67,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                 if prior.first_service != hall.find_service(service).code:
                     raise Conflict("Idempotency-Key was used for another service",
                                    code="idempotency_conflict")
-                return _issue_response(conn, hall, prior, now, replay=True)
+                return _issue_response(app, conn, hall, prior, replay=True)
         svc = hall.find_service(service)
         if source is None:
             source = "kiosk" if principal.role == "kiosk" else "staff"
@@ -98,21 +99,21 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                         token=secrets.token_urlsafe(12), idempotency_key=idempotency_key,
                         issued_by=principal.actor, queued_at=now, issued_at=now, recalls=0,
                         transfers=0, note=note)
-        ticket.given_estimate(**estimates.at_issue(conn, hall, vars(ticket), now))
+        ticket.given_estimate(**estimates.at_issue(app, conn, hall, vars(ticket)))
         if not uow.tickets.add(ticket):  # a concurrent retry with the same key won (PostgreSQL)
             prior = uow.tickets.by_idempotency_key(hall.id, idempotency_key)
             if prior is None:
                 raise Conflict("Idempotency-Key is being used (retry)", code="idempotency_conflict")
-            return _issue_response(conn, hall, prior, now, replay=True)
+            return _issue_response(app, conn, hall, prior, replay=True)
         uow.emit(hall.id, "ticket.issued", ticket_id=ticket.id, actor=principal.actor,
                  data={"ticket": ticket_for_events(ticket, hall),
                        "waiting": uow.tickets.waiting_counts(hall, day)})
         if not own:
-            return _issue_response(conn, hall, ticket, now)
+            return _issue_response(app, conn, hall, ticket)
         uow.commit()
         # `ahead` is read after the commit, outside the single-writer section.
         with app.db.read() as rconn:
-            return _issue_response(rconn, hall, ticket, now)
+            return _issue_response(app, rconn, hall, ticket)
     finally:
         if own:
             uow.__exit__(None, None, None)

@@ -92,7 +92,7 @@ def test_a_kill_in_the_middle_of_a_busy_morning_loses_nothing_acknowledged(any_d
     var.mkdir()
     srv = ServerProcess(sqlite_url, var, env={"HALLQ_ISSUE_PER_MIN": "100000"})
     if "postgresql" in sqlite_url:  # the server process creates the schema on SQLite; here first
-        from server.cli import ensure_db
+        from server.services.halls import ensure_db
         from server.services.context import create_hallq
         c = create_hallq(sqlite_url, start_bus=False)
         ensure_db(c)

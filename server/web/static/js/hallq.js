@@ -385,6 +385,15 @@
     const m = Math.max(0, Math.round((seconds || 0) / 60));
     return hallq.t("约 " + m + " 分钟", "about " + m + " min");
   };
+  // An estimate's 80% range [low, high] seconds as 约 8–15 分钟 / about 8–15 min (low rounded down,
+  // high up); "即将叫号" when even the high end is under a minute; the point estimate without a range.
+  hallq.fmtWaitRange = function (range, seconds) {
+    if (!range) return hallq.fmtMinutes(seconds);
+    const lo = Math.max(0, Math.floor(range[0] / 60)), hi = Math.max(lo, Math.ceil(range[1] / 60));
+    if (hi < 1) return hallq.t("即将叫号", "any moment");
+    if (lo === hi) return hallq.t("约 " + hi + " 分钟", "about " + hi + " min");
+    return hallq.t("约 " + lo + "–" + hi + " 分钟", "about " + lo + "–" + hi + " min");
+  };
   // A share 0..1 as a whole percent: "97%"
   hallq.fmtPercent = function (x) {
     return x === null || x === undefined ? "—" : Math.round(x * 100) + "%";
