@@ -55,6 +55,8 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
     if idempotency_key is not None and (not isinstance(idempotency_key, str)
                                         or not 1 <= len(idempotency_key) <= 128):
         raise Invalid("Idempotency-Key must be 1..128 characters", code="invalid_idempotency_key")
+    if idempotency_key:  # scoped to the sender: another device's key is simply a new request
+        idempotency_key = tdomain.scoped_idempotency_key(principal.actor, idempotency_key)
     now = app.now()
     own = _uow is None
     uow = app.uow().__enter__() if own else _uow
@@ -338,14 +340,29 @@ def transfer(app, hall_code, number, principal, service):
                              from_service=was, to_service=to)
 
 
+def _served_services(hall, windows: list[int]) -> set[str]:
+    served = set()
+    for n in windows or []:
+        try:
+            served.update(hall.window_config(n).services)
+        except NotFound:  # a window since removed from the config
+            pass
+    return served
+
+
 def cancel(app, hall_code, ticket_id, principal, reason="cancelled"):
     with app.uow() as uow:
         hall = app.hall(uow.conn, hall_code)
         ticket = uow.tickets.get(hall.id, ticket_id)
+        if principal is not None and not tdomain.may_cancel(
+                principal.role, ticket.service, _served_services(hall, principal.windows)):
+            raise Forbidden("只能取消本人窗口所办业务的号票 (staff cancel only tickets of the services "
+                            "their windows serve)", code="other_service")
         ticket.cancel(app.now())
         uow.tickets.save(ticket)
         _emit_ticket(uow, hall, "ticket.cancelled", ticket, None,
-                     principal.actor if principal else "system", ticket.day, reason=reason)
+                     principal.actor if principal else "system", ticket.day, reason=reason,
+                     by_role=principal.role if principal else "system")
         uow.commit()
         return ticket_public(ticket, hall)
 
