@@ -54,13 +54,22 @@
   }
 
   // ------------------------------------------------------------ rendering
+  // After the window: a time-limited case (承诺件, 上报件, 代办件) shows its due date until the result
+  // is ready (办结/出件).
+  function caseText(c) {
+    if (!c || !c.tracked) return "";
+    const kind = hallq.label("outcome", c.outcome);
+    if (c.delivered) return kind + t(" · 已办结,结果已交付", " · done, result handed over");
+    if (c.overdue) return kind + t(" · 已超过办结期限 " + c.due_date + ",请联系大厅", " · past its due date " + c.due_date + ", please contact the hall");
+    return kind + t(" · 办理中,办结期限 " + c.due_date, " · in progress, due by " + c.due_date);
+  }
   function statusText(tk) {
     const w = tk.window;
     switch (tk.status) {
       case "waiting": return tk.ahead > 0 ? t("排队等候中", "Waiting") : t("下一位就是您,请留意叫号", "You are next");
       case "called": return t("请到 " + w + " 号窗口办理", "Please go to window " + w);
       case "serving": return t("正在 " + w + " 号窗口办理", "Being served at window " + w);
-      case "done": return t("已办结,感谢您的评价", "Done. Thank you for your rating");
+      case "done": return caseText(tk.case) || t("已办结,感谢您的评价", "Done. Thank you for your rating");
       case "no_show": return t("已过号,请到咨询台重新取号", "Missed. Please ask at the help desk");
       case "cancelled": return t("号票已取消", "Ticket cancelled");
       default: return tk.status;
