@@ -100,6 +100,7 @@ def hall_info(hall):
     return jsonify({"code": h.code, "name": c.name, "name_en": c.name_en, "timezone": c.timezone,
                     "notice": c.notice, "notice_en": c.notice_en, "hours": c.hours,
                     "announce": c.announce, "max_recalls": c.rule("max_recalls", 3),
+                    "rating_prompt_s": ratings.prompt_lifetime_s(h),
                     "priority_groups": c.rule("priority_groups", []),
                     "elderly_age": c.rule("elderly_age", priority_rule.DEFAULT_ELDERLY_AGE),
                     "assist_limit_working_days": c.rule("assist_limit_working_days", 3),
@@ -188,16 +189,20 @@ def cancel(hall, ticket_id):
 
 
 @bp.post("/halls/<hall>/tickets/<int:ticket_id>/rating")
-@openapi("Rate a finished visit (一次一评); 409 for a second rating", body=S.RATING,
-         access="evaluator device, kiosk device",
+@openapi("Rate a finished visit (一次一评); 409 for a second rating. An evaluator device rates "
+         "only the visit just finished at its window, within the hall's rating_prompt_s (409 "
+         "rating_expired); any other channel gives the ticket's own token as ticket_token",
+         body=S.RATING, access="evaluator device; or anyone with the ticket's token",
          query=HALL + [{"name": "ticket_id", "in": "path", "required": True,
                         "schema": {"type": "integer"}}], tags=["ratings"],
          responses={"201": {"description": "the rating"}, **E4})
 def rate(hall, ticket_id):
-    p = auth.require(principal(), devices=("evaluator", "kiosk"), hall_id=_hall_id(hall))
+    p = principal()
+    if p is not None:
+        auth.require(p, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
     body = json_body(S.RATING)
     return jsonify(ratings.rate(hallq(), hall, ticket_id, p, body["level"], body.get("reasons"),
-                                body.get("comment"))), 201
+                                body.get("comment"), ticket_token=body.get("ticket_token"))), 201
 
 
 @bp.get("/track/<token>")

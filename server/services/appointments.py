@@ -21,6 +21,7 @@ from sqlalchemy import func, select, text, update
 
 from ..domain import booking as bk
 from ..domain import identity
+from ..domain import tickets as tdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, WrongState
 from ..store import tables as t
 from . import queue
@@ -210,6 +211,31 @@ def get_booking(app, hall_code: str, signed: str) -> dict:
             if tk is not None:
                 out["ticket"] = {"number": tk.number, "track_url": f"/t/{tk.token}"}
         return out
+
+
+def progress(app, hall_code: str, code: str) -> dict:
+    """进度查询: what a resident may learn by the code they hold — a booking code (the booking, and
+    the ticket and case once checked in) or the code on a ticket (its queue place, then its case:
+    due date and whether the result is ready). Nothing personal."""
+    from .queue_view import track
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        raise NotFound("没有找到,请核对查询码 (nothing found: check the code)", code="unknown_code")
+    try:
+        ticket = track(app, code)
+    except NotFound:
+        ticket = None
+    if ticket is not None:
+        if ticket["hall"] != hall_code:
+            raise NotFound("没有找到,请核对查询码 (nothing found: check the code)", code="unknown_code")
+        return {"kind": "ticket", "ticket": ticket, "track_url": f"/t/{code}"}
+    booking = get_booking(app, hall_code, code.upper())  # its own errors say what is wrong with the code
+    out = {"kind": "booking", "booking": booking}
+    if booking.get("ticket"):
+        token = booking["ticket"]["track_url"].rsplit("/", 1)[-1]
+        out["ticket"] = track(app, token)
+        out["track_url"] = booking["ticket"]["track_url"]
+    return out
 
 
 def list_for_day(app, hall_code: str, day_s) -> list[dict]:
@@ -460,7 +486,8 @@ def _replay(app, uow, hall, r, row, principal, idempotency_key):
     if not idempotency_key or not row.ticket_id:
         return None
     tk = uow.conn.execute(select(t.tickets).where(t.tickets.c.id == row.ticket_id)).first()
-    if tk is None or tk.idempotency_key != idempotency_key:
+    if tk is None or tk.idempotency_key != tdomain.scoped_idempotency_key(principal.actor,
+                                                                          idempotency_key):
         return None
     out = queue.issue_ticket(app, hall.code, principal, tk.first_service,
                              idempotency_key=idempotency_key, _uow=uow)

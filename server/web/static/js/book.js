@@ -213,8 +213,16 @@
     error("");
     code = (code || "").trim();
     if (!code) return;
-    try {
-      showBooking(await hallq.api("GET", path("/" + encodeURIComponent(code)), undefined, { token: null }));
+    try {  // 进度查询: a booking code, or the code on a ticket (its page shows the queue and the case)
+      const r = await hallq.api("GET", hallq.hallPath("/progress/" + encodeURIComponent(code)), undefined, { token: null });
+      if (r.kind === "ticket") { location.href = r.track_url; return; }
+      showBooking(r.booking);
+      const c = r.ticket && r.ticket.case;
+      if (c && c.tracked) {
+        $("ticket-link").append(el("p", { class: "bk-progress" }, hallq.label("outcome", c.outcome) + " · " +
+          (c.delivered ? t("已办结,结果已交付", "done, result handed over")
+            : t("办结期限 " + c.due_date + (c.overdue ? "(已超期)" : ""), "due by " + c.due_date + (c.overdue ? " (overdue)" : "")))));
+      }
     } catch (e) { error(e.message); }
   }
 
