@@ -51,7 +51,7 @@ def bench_taps(n: int) -> list[float]:
     from kiosk.app import KioskApp
     from kiosk.config import KioskConfig
     from server.api import create_app
-    from server.cli import ensure_db
+    from server.services.halls import ensure_db
     from server.services import auth
     from server.services.bus import EventBus
     from server.services.context import create_hallq

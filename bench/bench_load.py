@@ -63,7 +63,7 @@ def hall_file(windows: int, tmp: Path) -> Path:
 
 def accounts(db_url: str, windows: int, kiosks: int, hall_path: Path) -> list[str]:
     os.environ["HALLQ_SECRET"] = "bench"
-    from server.cli import ensure_db
+    from server.services.halls import ensure_db
     from server.services import auth
     from server.services.context import create_hallq
     ctx = create_hallq(db_url, start_bus=False)

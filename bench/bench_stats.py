@@ -189,7 +189,7 @@ def main(argv=None):
 
     import server.services.auth as auth
     from server.api import create_app
-    from server.cli import ensure_db
+    from server.services.halls import ensure_db
     from server.services import stats
     from server.services.context import create_hallq
     from server.store import tables as t

@@ -17,7 +17,6 @@ Talks to the server over HTTP + SSE only (never imports server/).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import queue
 import sys
@@ -27,8 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
+from client import ApiClient, ApiError, Event, EventStream, ServerUnreachable
 from hardware.frames import Cmd, Frame, Key, LinkDownError, SerialLink, encode_text
 
 log = logging.getLogger("hallq.keypads")
@@ -85,44 +83,12 @@ class Devices:
         return [a for a, w in self.evaluators.items() if w == window]
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    @property
-    def short(self) -> str:
-        """The Chinese half of the server's message "中文 (English)", for a small display."""
-        return self.message.split(" (")[0] if self.message else self.code
+FAILED = (ApiError, ServerUnreachable)
 
 
-class Api:
-    def __init__(self, server: str, hall: str, token: str, evaluator_token: str | None,
-                 timeout: float = 5.0):
-        self.base = server.rstrip("/")
-        self.hall = hall
-        self.token = token
-        self.evaluator_token = evaluator_token
-        self.timeout = timeout
-        self.http = requests.Session()
-
-    def hp(self, path: str) -> str:
-        return f"{self.base}/api/v1/halls/{self.hall}{path}"
-
-    def call(self, method: str, path: str, body=None, token: str | None = None):
-        headers = {"Authorization": f"Bearer {token or self.token}"}
-        try:
-            r = self.http.request(method, self.hp(path), json=body, headers=headers, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ApiError(0, "network", "网络故障 (network error)") from exc
-        try:
-            data = r.json()
-        except ValueError:
-            data = None
-        if r.status_code >= 400:
-            data = data if isinstance(data, dict) else {}
-            raise ApiError(r.status_code, data.get("error", "http"), data.get("message", r.reason))
-        return data
+def short_reason(err: Exception) -> str:
+    """What a keypad's small display shows for a refused or failed key: the Chinese message."""
+    return err.message_zh if isinstance(err, ApiError) else "网络故障"
 
 
 def display_text(window: dict | None, waiting: int | None) -> str:
@@ -146,32 +112,37 @@ def display_text(window: dict | None, waiting: int | None) -> str:
 class Bridge:
     """Keys and ratings from the bus -> API calls; events -> keypad displays and prompts."""
 
-    def __init__(self, api: Api, devices: Devices, port: str, *, baudrate: int = 9600,
-                 prompt_s: float = PROMPT_S, link_factory=SerialLink):
+    def __init__(self, api: ApiClient, devices: Devices, port: str, *, evaluator_token: str | None = None,
+                 baudrate: int = 9600, prompt_s: float = PROMPT_S, link_factory=SerialLink):
         self.api = api
+        self.evaluator_token = evaluator_token
         self.devices = devices
         self.prompt_s = prompt_s
         self.jobs: queue.Queue = queue.Queue()
         self.prompts: dict[int, tuple[int, str, float]] = {}  # window -> (ticket id, number, since)
-        self.last_event_id: int | None = None
         self.window_services: dict[int, list[str]] = {}  # window -> services it calls (from sync)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.stream_connected = threading.Event()
         self.link = link_factory(port, self._on_frame, baudrate=baudrate, on_state=self._on_state)
+        self.stream = EventStream(api.server, api.hall, token=api.token,
+                                  on_event=lambda ev: self.jobs.put(("event", ev)),
+                                  on_connect=lambda: self.jobs.put(("sync", None)),
+                                  on_status=self._on_stream_status)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> "Bridge":
         self.link.start()
-        for target, name in ((self._work, "keypads-work"), (self._events, "keypads-events")):
-            th = threading.Thread(target=target, name=name, daemon=True)
-            th.start()
-            self._threads.append(th)
+        th = threading.Thread(target=self._work, name="keypads-work", daemon=True)
+        th.start()
+        self._threads.append(th)
+        self.stream.start(name="keypads-events")
         return self
 
     def stop(self) -> None:
         self._stop.set()
         self.jobs.put(None)
+        self.stream.close()
         self.link.stop()
         for th in self._threads:
             th.join(3)
@@ -193,6 +164,10 @@ class Bridge:
     def _on_state(self, up: bool) -> None:
         if up:
             self.jobs.put(("sync", None))
+
+    def _on_stream_status(self, up: bool) -> None:
+        (self.stream_connected.set if up else self.stream_connected.clear)()
+        log.info("event stream %s", "connected" if up else "down")
 
     # ------------------------------------------------------------ the worker: one job at a time
     def _work(self) -> None:
@@ -258,11 +233,11 @@ class Bridge:
                 self.show(addr, "请在页面转移")
                 return
         try:
-            self.api.call("POST", f"/windows/{window}/{KEY_ACTIONS[key]}", body)
-        except ApiError as err:
-            log.info("window %d %s refused: %s", window, KEY_ACTIONS[key], err.message)
+            self.api.post(f"/windows/{window}/{KEY_ACTIONS[key]}", body)
+        except FAILED as err:
+            log.info("window %d %s refused: %s", window, KEY_ACTIONS[key], err)
             self.send(addr, Cmd.NAK, bytes((frame.cmd,)))
-            self.show(addr, err.short)
+            self.show(addr, short_reason(err))
             return
         self.send(addr, Cmd.ACK, bytes((frame.cmd,)))
         self.refresh_keypads(window)
@@ -272,8 +247,8 @@ class Bridge:
         if len(frame.payload) < 2:
             return None
         try:
-            services = self.api.call("GET", "/services")
-        except ApiError:
+            services = self.api.services()
+        except FAILED:
             return None
         idx = frame.payload[1] - 1
         if not 0 <= idx < len(services):
@@ -284,16 +259,15 @@ class Bridge:
         addr, window = frame.addr, self.devices.evaluators[frame.addr]
         level = frame.payload[0] if frame.payload else 0
         pending = self.prompts.get(window)
-        if pending is None or not 1 <= level <= 5 or not self.api.evaluator_token:
+        if pending is None or not 1 <= level <= 5 or not self.evaluator_token:
             self.send(addr, Cmd.NAK, bytes((frame.cmd,)))
             return
         ticket_id, number, _ = pending
         try:
-            self.api.call("POST", f"/tickets/{ticket_id}/rating", {"level": level},
-                          token=self.api.evaluator_token)
-        except ApiError as err:
-            if err.code != "already_rated":
-                log.info("rating of %s refused: %s", number, err.message)
+            self.api.post(f"/tickets/{ticket_id}/rating", {"level": level}, token=self.evaluator_token)
+        except FAILED as err:
+            if getattr(err, "code", None) != "already_rated":
+                log.info("rating of %s refused: %s", number, err)
                 self.send(addr, Cmd.NAK, bytes((frame.cmd,)))
                 return
         self.prompts.pop(window, None)
@@ -301,9 +275,9 @@ class Bridge:
         self.send(addr, Cmd.IDLE)
 
     # ------------------------------------------------------------ events from the server
-    def handle_event(self, ev: dict) -> None:
+    def handle_event(self, ev: Event) -> None:
         window = ev.get("window")
-        etype = ev.get("type", "")
+        etype = ev.type
         if window is None:
             # a new or transferred ticket changes the queue count on the keypads that serve it
             service = (ev.get("ticket") or {}).get("service")
@@ -313,7 +287,7 @@ class Bridge:
                     self.refresh_keypads(n)
             return
         if etype == "ticket.finished" and ev.get("ticket"):
-            self.prompt(window, ev["ticket"]["id"], ev["ticket"]["number"])
+            self.prompt(window, ev.get("ticket")["id"], ev.get("ticket")["number"])
         elif etype == "ticket.rated":
             pending = self.prompts.get(window)
             if pending and pending[0] == ev.get("ticket_id"):
@@ -344,10 +318,10 @@ class Bridge:
         if not addrs:
             return
         try:
-            w = self.api.call("GET", f"/windows/{window}")
-            services = self.api.call("GET", "/services")
+            w = self.api.get(f"/windows/{window}")
+            services = self.api.services()
             waiting = sum(s["waiting"] for s in services if s["code"] in w.get("services", []))
-        except ApiError:
+        except FAILED:
             w, waiting = None, None
         for addr in addrs:
             self.show(addr, display_text(w, waiting))
@@ -355,9 +329,9 @@ class Bridge:
     def sync(self) -> None:
         """After the bus or the event stream came (back): every display shows the true state."""
         try:
-            windows = {w["number"]: w for w in self.api.call("GET", "/windows")}
-            services = self.api.call("GET", "/services")
-        except ApiError:
+            windows = {w["number"]: w for w in self.api.windows()}
+            services = self.api.services()
+        except FAILED:
             windows, services = {}, []
         counts = {s["code"]: s["waiting"] for s in services}
         self.window_services.update({n: list(w["services"]) for n, w in windows.items()})
@@ -377,56 +351,6 @@ class Bridge:
             else:
                 for addr in self.devices.evaluators_at(n):
                     self.send(addr, Cmd.IDLE)
-
-    # ------------------------------------------------------------ the event stream (SSE)
-    def _events(self) -> None:
-        delay = 0.5
-        while not self._stop.is_set():
-            headers = {"Accept": "text/event-stream"}
-            if self.last_event_id is not None:
-                headers["Last-Event-ID"] = str(self.last_event_id)
-            try:
-                with self.api.http.get(self.api.hp("/events"), headers=headers, stream=True,
-                                       timeout=(5, 45)) as resp:
-                    if resp.status_code != 200:
-                        raise requests.RequestException(f"events: HTTP {resp.status_code}")
-                    self.stream_connected.set()
-                    delay = 0.5
-                    self.jobs.put(("sync", None))
-                    self._read_stream(resp)
-            except (requests.RequestException, OSError) as exc:
-                log.info("event stream down: %s", exc)
-            self.stream_connected.clear()
-            self._stop.wait(delay)
-            delay = min(delay * 2, 5.0)
-
-    def _read_stream(self, resp) -> None:
-        data: list[str] = []
-        event_id = None
-        for raw in resp.iter_lines(decode_unicode=True):
-            if self._stop.is_set():
-                return
-            line = raw if raw is not None else ""
-            if line == "":
-                if data:
-                    try:
-                        ev = json.loads("\n".join(data))
-                    except ValueError:
-                        ev = None
-                    if event_id is not None:
-                        self.last_event_id = event_id
-                    if isinstance(ev, dict):
-                        self.jobs.put(("event", ev))
-                data, event_id = [], None
-            elif line.startswith(":"):
-                continue
-            elif line.startswith("id:"):
-                try:
-                    event_id = int(line[3:].strip())
-                except ValueError:
-                    event_id = None
-            elif line.startswith("data:"):
-                data.append(line[5:].lstrip(" "))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -449,8 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     if not devices.keypads and not devices.evaluators:
         print("no devices in [keypads] of the hall config", file=sys.stderr)
         return 2
-    api = Api(args.server, args.hall, args.token, args.evaluator_token)
-    bridge = Bridge(api, devices, port, baudrate=devices.baudrate, prompt_s=args.prompt_seconds)
+    api = ApiClient(args.server, args.hall, args.token)
+    bridge = Bridge(api, devices, port, evaluator_token=args.evaluator_token,
+                    baudrate=devices.baudrate, prompt_s=args.prompt_seconds)
     log.info("keypad bridge on %s: %d keypads, %d evaluators -> %s", port, len(devices.keypads),
              len(devices.evaluators), args.server)
     bridge.run_forever()

@@ -32,9 +32,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
-from .sse import Event, EventStream
+from client import ApiClient, ApiError, Event, EventStream, ServerUnreachable
 
 log = logging.getLogger("hallq.announcer")
 
@@ -132,9 +130,7 @@ class Announcer:
         self._stop = threading.Event()
         self._engine = None
         self._tmp = Path(tempfile.mkdtemp(prefix="hallq-announcer-"))
-        self.session = requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+        self.api = ApiClient(self.server, hall, token, timeout=fetch_timeout)
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             existing = sorted(self.out_dir.glob("[0-9]" * 5 + "-*.wav"))
@@ -162,21 +158,16 @@ class Announcer:
                 break
 
     # ------------------------------------------------------------ fetching
-    def _url(self, path: str) -> str:
-        return f"{self.server}/api/v1/halls/{self.hall}/announcements/{path}"
-
-    def _get(self, path: str) -> requests.Response:
+    def _get(self, path: str):
+        """GET …/announcements/{path}: the response; retried while the server is unreachable."""
         deadline = time.monotonic() + self.fetch_retry_s
         delay = 0.2
         while True:
             try:
-                resp = self.session.get(self._url(path), timeout=self.fetch_timeout)
-                if resp.status_code == 200:
-                    return resp
-                if 400 <= resp.status_code < 500:
-                    raise LookupError(f"{path}: HTTP {resp.status_code} {resp.text[:200]}")
-                problem = f"HTTP {resp.status_code}"
-            except requests.RequestException as exc:
+                return self.api.get(f"/announcements/{path}", raw=True)
+            except ApiError as exc:
+                raise LookupError(f"{path}: {exc}") from exc
+            except ServerUnreachable as exc:
                 problem = str(exc)
             if time.monotonic() > deadline or self._stop.is_set():
                 raise ConnectionError(f"{path}: {problem}")

@@ -21,11 +21,8 @@ import sys
 import threading
 import time
 
-import requests
-
+from client import ApiClient, ApiError, Event, EventStream, ServerUnreachable
 from hardware.frames import Cmd, Frame, LinkDownError, SerialLink, led_text_frame
-
-from .sse import Event, EventStream
 
 log = logging.getLogger("hallq.led")
 
@@ -55,9 +52,10 @@ class LedBridge:
         self.shown: dict[int, str | None] = {}  # window -> text on its strip (None: blank)
         self.current: dict[int, str] = {}  # window -> ticket number it holds
         self._lock = threading.Lock()
-        self.stream = EventStream(self.server, hall, on_connect=self._on_stream_connect)
+        self.api = ApiClient(self.server, hall, timeout=10.0)
+        self.stream = EventStream(self.server, hall, on_connect=self._on_stream_connect,
+                                  on_event=self._on_event)
         self.sent: list[tuple[int, Frame]] = []  # the last frames sent, for diagnostics
-        self._thread: threading.Thread | None = None
         self._synced = threading.Event()
         self._stop = threading.Event()
         self.refresh_s = refresh_s  # resend every strip's text this often (a strip that lost power)
@@ -100,9 +98,7 @@ class LedBridge:
     # ------------------------------------------------------------ state
     def sync(self) -> None:
         """Set every strip from GET …/windows (after a (re)connect)."""
-        resp = requests.get(f"{self.server}/api/v1/halls/{self.hall}/windows", timeout=10)
-        resp.raise_for_status()
-        for w in resp.json():
+        for w in self.api.windows():
             n = w["number"]
             cur = w.get("current")
             if cur and cur.get("status") in ("called", "serving"):
@@ -116,7 +112,7 @@ class LedBridge:
     def _on_stream_connect(self) -> None:
         try:
             self.sync()
-        except (requests.RequestException, ValueError, KeyError) as exc:
+        except (ServerUnreachable, ApiError, ValueError, KeyError) as exc:
             log.warning("could not read the windows: %s", exc)
 
     def _on_link_state(self, url: str, up: bool) -> None:
@@ -151,12 +147,8 @@ class LedBridge:
             self.show(window, None)
 
     # ------------------------------------------------------------ running
-    def _listen(self) -> None:
-        for ev in self.stream.events():
-            try:
-                self.on_event(ev)
-            except Exception:
-                log.exception("event %s failed", ev.id)
+    def _on_event(self, ev: Event) -> None:
+        self.on_event(ev)
 
     def _refresh_loop(self) -> None:
         while not self._stop.wait(self.refresh_s):
@@ -167,8 +159,7 @@ class LedBridge:
     def start(self) -> "LedBridge":
         for link in self.links.values():
             link.start()
-        self._thread = threading.Thread(target=self._listen, name="led-listen", daemon=True)
-        self._thread.start()
+        self.stream.start(name="led-listen")
         if self.refresh_s > 0:
             threading.Thread(target=self._refresh_loop, name="led-refresh", daemon=True).start()
         return self

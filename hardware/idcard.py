@@ -32,6 +32,8 @@ from typing import Callable
 
 import serial
 
+from rules import identity as id_rules
+
 log = logging.getLogger(__name__)
 
 PREAMBLE = b"\xaa\xaa\xaa\x96\x69"
@@ -112,59 +114,17 @@ class IdCardTimeout(IdCardError):
     """The reader did not answer in time."""
 
 
-# ---- ID numbers (GB 11643) ---------------------------------------------------
-_WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
-_CHECK = "10X98765432"
-
-
-def id_check_char(first17: str) -> str:
-    """The MOD 11-2 check character for the first 17 digits."""
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
-
-
-def birth_date_of(id_number: str) -> date:
-    """Birth date carried in an 18-character ID number. Raises ValueError."""
-    s = id_number.strip().upper()
-    if len(s) != 18 or not s[:17].isdigit():
-        raise ValueError("not an 18-character ID number")
-    return date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+# ---- ID numbers (GB 11643): the rules are rules/identity.py, shared with server and kiosk ----
+id_check_char = id_rules.check_char
+birth_date_of = id_rules.birth_date
+age_on = id_rules.age_on
+mask_id_number = id_rules.mask_id_number
+mask_name = id_rules.mask_name
 
 
 def validate_id_number(s: str, today: date | None = None) -> bool:
-    """True for an 18-character ID number with a valid birth date and MOD 11-2 check."""
-    if not isinstance(s, str):
-        return False
-    s = s.strip().upper()
-    if len(s) != 18 or not s[:17].isdigit() or s[17] not in "0123456789X":
-        return False
-    try:
-        born = birth_date_of(s)
-    except ValueError:
-        return False
-    if born.year < 1900 or born > (today or date.today()):
-        return False
-    return id_check_char(s[:17]) == s[17]
-
-
-def mask_id_number(s: str) -> str:
-    """First 4 and last 4 characters, the rest as '*': 3301**********1234."""
-    s = (s or "").strip()
-    if len(s) <= 8:
-        return "*" * len(s)
-    return s[:4] + "*" * (len(s) - 8) + s[-4:]
-
-
-def mask_name(name: str) -> str:
-    """First character and one star, whatever the length: 张三 -> 张*, 欧阳娜娜 -> 欧* (the same
-    rule as server.domain.identity.mask_name; a star per character would tell the length)."""
-    name = (name or "").strip()
-    return name[:1] + "*" if name else ""
-
-
-def age_on(id_number: str, on: date) -> int:
-    """Full years of age on a date (for 老年人优先, the elderly green channel)."""
-    born = birth_date_of(id_number)
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    """True for an 18-character ID number with a real birth date (1900..today) and MOD 11-2 check."""
+    return id_rules.is_valid(s, today)
 
 
 # ---- the card ------------------------------------------------------------------
@@ -193,7 +153,7 @@ class IdCard:
         return validate_id_number(self.id_number)
 
     def age_on(self, on: date) -> int:
-        return on.year - self.birth_date.year - ((on.month, on.day) < (self.birth_date.month, self.birth_date.day))
+        return id_rules.years_between(self.birth_date, on)
 
     def expired_on(self, on: date) -> bool:
         return self.valid_to is not None and on > self.valid_to

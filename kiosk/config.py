@@ -6,6 +6,7 @@ An empty printer, camera or reader setting means that device is absent and its f
 aside (no printer: tickets are shown on screen; no camera/reader: those prompts are hidden)."""
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -42,7 +43,6 @@ class KioskConfig:
     idle_timeout_s: float = 45.0  # back to home after this long without a touch
     ticket_screen_s: float = 15.0  # the ticket screen stays this long
     speech: bool = True  # elder mode speaks prompts (offline, espeak-ng)
-    elderly_age: int = 65
     admin_pin: str = ""  # the hidden admin screen; empty: admin screen disabled
     # network
     request_timeout_s: float = 4.0
@@ -83,6 +83,11 @@ def _coerce(name: str, value, kind):
     return "" if value is None else str(value)
 
 
+log = logging.getLogger(__name__)
+
+# Keys older configs may carry that no longer do anything: (section, key) -> why.
+RETIRED = {("screen", "elderly_age"): "the hall's rule decides who is elderly (server [rules] elderly_age)"}
+
 ENV = {"HALLQ_SERVER": "server", "HALLQ_HALL": "hall", "HALLQ_DEVICE_TOKEN": "device_token",
        "HALLQ_PRINTER": "printer", "HALLQ_CAMERA": "camera", "HALLQ_IDREADER": "idreader",
        "HALLQ_FULLSCREEN": "fullscreen", "HALLQ_PUBLIC_URL": "public_url",
@@ -102,11 +107,14 @@ def _flatten(data: dict) -> dict:
                 "screen": {"fullscreen": "fullscreen", "width": "width", "height": "height",
                            "language": "language", "font": "font", "show_guide": "show_guide",
                            "idle_timeout_s": "idle_timeout_s", "ticket_screen_s": "ticket_screen_s",
-                           "speech": "speech", "elderly_age": "elderly_age"},
+                           "speech": "speech"},
                 "admin": {"pin": "admin_pin"}}
     for key, value in data.items():
         if key in sections and isinstance(value, dict):
             for k, v in value.items():
+                if (key, k) in RETIRED:
+                    log.warning("kiosk config: [%s] %s is ignored (%s)", key, k, RETIRED[key, k])
+                    continue
                 if k not in sections[key]:
                     raise ValueError(f"kiosk config: unknown key [{key}] {k}")
                 out[sections[key][k]] = v

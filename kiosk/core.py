@@ -43,14 +43,6 @@ class Outcome:
         return self.ticket is not None
 
 
-def elderly(id_number: str, on: date, age: int) -> bool:
-    from hardware.idcard import age_on
-    try:
-        return age_on(id_number, on) >= age
-    except ValueError:
-        return False
-
-
 class KioskCore:
     def __init__(self, cfg: KioskConfig, client: KioskClient, printer=None, clock=time.monotonic):
         self.cfg, self.client, self.printer, self.clock = cfg, client, printer, clock
@@ -112,24 +104,16 @@ class KioskCore:
             self._keys.pop(action, None)
 
     # ------------------------------------------------------------ actions
-    def priority_for(self, id_number: str | None) -> str | None:
-        if not id_number:
-            return None
-        groups = self.hall.get("priority_groups") or ["elderly"]
-        if "elderly" in groups and elderly(id_number, self.local_today(), self.cfg.elderly_age):
-            return "elderly"
-        return None
-
     def take_ticket(self, service: str, id_number: str | None = None, on_printing=None) -> Outcome:
-        """Issue a ticket for `service` (with the resident's ID when given) and print it.
+        """Issue a ticket for `service` (with the resident's ID when given) and print it. The server
+        puts the resident in a priority group by the hall's rule (rules/priority.py), not the kiosk.
         Blocking: call from a worker thread. ServerUnreachable is reported in the Outcome;
         calling again retries with the same Idempotency-Key."""
         action = ("issue", service, bool(id_number))
         key = self.key_for(action)
         t0 = time.perf_counter()
         try:
-            ticket = self.client.issue(service, key, id_number=id_number,
-                                       priority=self.priority_for(id_number))
+            ticket = self.client.issue(service, key, id_number=id_number)
         except ServerUnreachable:
             return Outcome(unreachable=True)
         except ApiError as exc:

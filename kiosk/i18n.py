@@ -33,7 +33,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "id_bad": ("身份证号码有误,请核对", "That ID number is not valid, please check it"),
     "id_short": ("请输入18位身份证号码", "Please enter all 18 characters"),
     "id_read": ("已读取身份证 {masked}", "ID card read: {masked}"),
-    "elderly": ("长者优先", "Elderly priority"),
     "checkin_title": ("预约签到", "Appointment check-in"),
     "checkin_hint": ("请将预约二维码对准扫码口,或刷身份证", "Show your booking QR code to the scanner, or place your ID card on the reader"),
     "checkin_no_device": ("本机未连接扫码器和读卡器,请到服务台签到", "No scanner or card reader here: please check in at the service desk"),

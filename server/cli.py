@@ -7,28 +7,12 @@ import logging
 import os
 import sys
 
-from sqlalchemy import select
+from .services.halls import ensure_db
 
 
 def _ctx(start_bus=False, **kw):
     from .services.context import create_hallq
     return create_hallq(start_bus=start_bus, **kw)
-
-
-def ensure_db(ctx, hall_files=None) -> None:
-    """Migrate the schema and load the hall configs (the default hall when the database has none)."""
-    from .services import halls
-    from .store import migrate
-    from .store import tables as t
-    migrate.upgrade(ctx.db.engine)
-    if hall_files:
-        for path in hall_files:
-            halls.load_hall(ctx, halls.read_config(path))
-        return
-    with ctx.db.read() as conn:
-        have = conn.execute(select(t.halls.c.code)).first()
-    if have is None:
-        halls.load_hall(ctx, halls.read_config())
 
 
 def _windows(value: str | None) -> list[int]:
@@ -56,11 +40,8 @@ def cmd_run(args):
     from .runner import serve
     from .services.bus import EventBus
     ctx.bus = EventBus(ctx.db).start()
-    from .services import backup, privacy
-    backup.register(ctx)  # daily automatic backup (maintenance loop)
-    privacy.register(ctx)  # daily erasure of personal data past retention
-    from .services import stats
-    stats.register(ctx)  # roll-ups of closed days, ready before the morning's first report
+    from .services import maintenance
+    maintenance.install(ctx)  # backups, erasure, no-shows, roll-ups: services/maintenance.py
     app = create_app(ctx)
     serve(app, args.listen, args.threads)
 
@@ -132,6 +113,11 @@ def cmd_purge(args):
           f"{n['appointments']} appointment(s)")
 
 
+def cmd_simulate(args):
+    from .simulation import runner
+    runner.cli(args)
+
+
 def cmd_demo(args):
     from .demo import run_demo
     run_demo(args)
@@ -193,6 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("file")
     rs.add_argument("--force", action="store_true", help="restore even if the database looks in use")
     rs.set_defaults(func=cmd_restore)
+
+    sm = sub.add_parser("simulate", help="play a day (synthetic or replayed) through the queue code; "
+                                          "waits, estimate accuracy, xlsx (docs/simulate.md)")
+    sm.add_argument("--day", help="day description TOML (default assets/simulate/sandu_day.toml)")
+    sm.add_argument("--replay", metavar="YYYY-MM-DD", help="replay this past day from the database instead")
+    sm.add_argument("--hall", default="main", help="with --replay: the hall")
+    sm.add_argument("--hall-file", help="hall config TOML (default assets/halls/main.toml)")
+    sm.add_argument("--staff", action="append", metavar="W:SERVICES@HH:MM-HH:MM",
+                    help="what if: window W serves SERVICES (comma-separated, or off) then; repeatable")
+    sm.add_argument("--days", type=int, default=1, help="synthetic days to play (seeds SEED, SEED+1, ...)")
+    sm.add_argument("--seed", type=int, default=1)
+    sm.add_argument("--warmup", type=int, default=2, help="earlier days played first (the estimator's history)")
+    sm.add_argument("--out", help="xlsx file (default simulate-DAY.xlsx)")
+    sm.set_defaults(func=cmd_simulate)
 
     pg = sub.add_parser("purge", help="erase residents' personal data older than the retention")
     pg.add_argument("--older-than-days", type=int, help="default: the hall's [privacy] retention_days")

@@ -110,14 +110,16 @@ def _stop(child: subprocess.Popen, timeout: float = 10):
 
 def run_demo(args):
     from .api import create_app
-    from .cli import ensure_db
     from .runner import parse_listen, serve
+    from .services import maintenance
     from .services.bus import EventBus
     from .services.context import create_hallq
+    from .services.halls import ensure_db
 
     os.environ.setdefault("HALLQ_ALWAYS_OPEN", "1")
     ctx = create_hallq(start_bus=False, always_open=True)
     ensure_db(ctx)
+    maintenance.install(ctx)
     info = prepare(ctx)
     listen = args.listen or os.environ.get("HALLQ_LISTEN", "0.0.0.0:8080")
     host, port = parse_listen(listen)

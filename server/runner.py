@@ -8,30 +8,14 @@ import os
 import signal
 import threading
 
+from .services import maintenance
+
 log = logging.getLogger("hallq")
 
 
 def parse_listen(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     return (host or "0.0.0.0"), int(port)
-
-
-def maintenance_loop(ctx, stop: threading.Event, every_s: float = 600):
-    """Close yesterday's leftovers and run the daily jobs other parts register."""
-    from .services import queue
-    while not stop.is_set():
-        try:
-            n = queue.close_stale_days(ctx)
-            if n:
-                log.info("closed %d tickets left from earlier days", n)
-        except Exception:
-            log.exception("maintenance failed")
-        for job in list(getattr(ctx, "daily_jobs", [])):
-            try:  # one failing job (e.g. a backup disk full) must not stop the others
-                job(ctx)
-            except Exception:
-                log.exception("daily job %s failed", getattr(job, "__name__", job))
-        stop.wait(every_s)
 
 
 def raise_open_files_limit() -> int | None:
@@ -66,7 +50,7 @@ def serve(app, listen: str | None = None, threads: int | None = None):
     threads = threads or int(os.environ.get("HALLQ_THREADS", "32"))
     ctx = app.extensions["hallq"]
     stop = threading.Event()
-    threading.Thread(target=maintenance_loop, args=(ctx, stop), daemon=True,
+    threading.Thread(target=maintenance.loop, args=(ctx, stop), daemon=True,
                      name="hallq-maintenance").start()
     files = raise_open_files_limit()
     limits = Limits.from_env()

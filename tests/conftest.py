@@ -34,7 +34,7 @@ def pg_cluster():
 
 
 def _make_ctx(url: str, var: Path):
-    from server.cli import ensure_db
+    from server.services.halls import ensure_db
     from server.services.bus import EventBus
     from server.services.context import create_hallq
     os.environ["HALLQ_VAR"] = str(var)

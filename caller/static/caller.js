@@ -11,9 +11,9 @@
     called: ["已叫号,等候到窗", "Called, coming to the window"], serving: ["办理中", "Serving"],
   };
   const KEYS = { F1: "call-next", F2: "recall", F3: "start", F4: "finish", F5: "no-show",
-    F6: "transfer", F7: "pause", F8: "resume" };
+    F6: "transfer", F7: "pause", F8: "resume", F9: "finish-next" };
 
-  const st = { me: null, hall: null, windowNo: null, win: null, services: [], today: null,
+  const st = { me: null, hall: null, windowNo: null, win: null, services: [], today: null, queue: [], selecting: null, detail: null,
     sub: null, busy: false, msgTimer: null, retryTimer: null };
 
   function tr(pair) { return pair ? h.t(pair[0], pair[1]) : ""; }
@@ -134,9 +134,14 @@
         h.api("GET", h.hallPath("/windows/" + n)),
         h.api("GET", h.hallPath("/services")),
         h.api("GET", h.hallPath("/staff/me/today")),
+        h.api("GET", h.hallPath("/windows/" + n + "/waiting")),
       ]);
       if (n !== st.windowNo) return;
-      st.win = res[0]; st.services = res[1]; st.today = res[2];
+      st.win = res[0]; st.services = res[1]; st.today = res[2]; st.queue = res[3].tickets;
+      const cur = st.win.current;
+      if (cur && (!st.detail || st.detail.id !== cur.id)) {  // the front desk's note (staff-only read)
+        try { st.detail = await h.api("GET", h.hallPath("/tickets/" + cur.id)); } catch (e) { st.detail = null; }
+      }
       if (!st.win.staff || st.win.staff.id !== st.me.id) {
         const who = st.win.staff ? st.win.staff.name : null;
         localStorage.removeItem(WINDOW_KEY);
@@ -164,6 +169,7 @@
       refresh.again();  // a refresh in flight may carry older counts: read once more
     }
     if (ev.window === st.windowNo || (ev.type === "window.signed_in" && ev.staff_id === st.me.id)) refresh();
+    else if (ev.waiting && st.win && st.win.services.some(function (c) { return ev.waiting[c] !== undefined; })) refresh();
   }
 
   function applyWaiting(waiting) {
@@ -177,12 +183,12 @@
     const a = {};
     if (!w || st.busy) return a;
     if (w.status === "paused") { a.resume = true; return a; }
-    if (!cur) { a["call-next"] = true; a.pause = true; return a; }
+    if (!cur) { a["call-next"] = true; a.pause = true; a.select = true; return a; }
     if (cur.status === "called") {
       a.recall = !(st.hall && cur.recalls >= st.hall.max_recalls);
-      a.start = true; a.finish = true; a["no-show"] = true; a.transfer = true;
+      a.start = true; a.finish = true; a["no-show"] = true; a.transfer = true; a["finish-next"] = true;
     } else if (cur.status === "serving") {
-      a.finish = true; a.transfer = true;
+      a.finish = true; a.transfer = true; a["finish-next"] = true;
     }
     return a;
   }
@@ -193,10 +199,12 @@
     $("who").textContent = h.t(w.number + " 号窗口 · " + w.name + " · " + st.me.name,
       "Window " + w.number + " · " + st.me.name);
     const badge = $("win-status");
-    badge.className = "badge " + w.status;
-    badge.textContent = w.status === "paused" ? h.t("暂停中:" + (w.pause_reason || ""), "Paused: " + (w.pause_reason || ""))
-      : h.t("服务中", "Open");
     const cur = w.current;
+    const state = w.status === "paused" ? "paused" : !cur ? "idle" : cur.status;
+    badge.className = "badge " + state;
+    badge.title = w.status === "paused" ? (w.pause_reason || "") : "";
+    badge.textContent = w.status === "paused" ? h.t("暂停中:" + (w.pause_reason || ""), "Paused: " + (w.pause_reason || ""))
+      : state === "idle" ? h.t("空闲,可叫号", "Free: call next") : state === "called" ? h.t("已叫号", "Called") : h.t("办理中", "Serving");
     $("current").classList.toggle("hidden", !cur);
     $("current-empty").classList.toggle("hidden", !!cur);
     if (!cur) {
@@ -207,6 +215,7 @@
       const marks = $("cur-marks");
       marks.textContent = "";
       if (cur.appointment) marks.append(h.el("span", { class: "mark appt" }, h.t("预约", "Appointment")));
+      if (cur.source === "staff") marks.append(h.el("span", { class: "mark" }, h.t("导办台", "Front desk")));
       if (cur.priority) marks.append(h.el("span", { class: "mark prio" }, h.label("priority", cur.priority)));
       if (cur.transfers) marks.append(h.el("span", { class: "mark" }, h.t("转入", "Transferred")));
       const svc = st.services.find(function (s) { return s.code === cur.service; });
@@ -214,11 +223,13 @@
       $("cur-status").textContent = tr(STATUS[cur.status]) || cur.status;
       $("cur-id").textContent = cur.id_masked || h.t("未登记", "not given");
       $("cur-recalls").textContent = String(cur.recalls) + (st.hall ? " / " + st.hall.max_recalls : "");
+      $("cur-note").textContent = (st.detail && st.detail.id === cur.id && st.detail.note) || "—";
       tick();
     }
     const a = allowed();
     document.querySelectorAll("button.act").forEach(function (b) { b.disabled = !a[b.dataset.action]; });
     renderWaiting();
+    renderQueue();
     renderToday();
   }
 
@@ -227,6 +238,11 @@
     if (!cur) return;
     $("cur-waited").textContent = fmtDuration(since(cur.issued_at, cur.called_at));
     $("cur-serving").textContent = cur.started_at ? fmtDuration(since(cur.started_at)) : "—";
+  }
+  function tickQueue() {
+    document.querySelectorAll("#queue .q-waited").forEach(function (el) {
+      el.textContent = fmtDuration(since(el.dataset.since));
+    });
   }
 
   function renderWaiting() {
@@ -238,10 +254,44 @@
       if (!s) return;
       ul.append(h.el("li", { dataset: { service: code } },
         h.el("span", { class: "prefix" }, s.prefix),
-        h.el("span", { class: "sname" }, h.t(s.name, s.name_en || s.name)),
+        h.el("span", { class: "sname" }, h.name(s)),
         h.el("span", { class: "count" }, String(s.waiting)),
-        h.el("span", { class: "unit muted" }, h.t("人", "waiting"))));
+        h.el("span", { class: "unit" }, h.t("人", "waiting"))));
     });
+  }
+
+  // The window's waiting tickets in queue order; 选呼 calls one of them out of turn (audited).
+  function renderQueue() {
+    const ol = $("queue");
+    ol.textContent = "";
+    const can = !!allowed().select;
+    h.show("queue-empty", !st.queue.length);
+    st.queue.forEach(function (tk) {
+      const svc = st.services.find(function (s) { return s.code === tk.service; });
+      ol.append(h.el("li", { dataset: { ticket: tk.id } },
+        h.el("span", { class: "q-number" }, tk.number),
+        h.el("span", { class: "q-what" },
+          h.el("span", { class: "q-service" }, svc ? h.name(svc) : tk.service_name),
+          tk.priority ? h.el("span", { class: "mark prio" }, h.label("priority", tk.priority)) : null,
+          tk.appointment ? h.el("span", { class: "mark appt" }, h.t("预约", "Appointment")) : null),
+        h.el("span", { class: "q-waited", dataset: { since: tk.queued_at || tk.issued_at } },
+          fmtDuration(since(tk.queued_at || tk.issued_at))),
+        h.el("button", { type: "button", class: "q-call", disabled: !can,
+          onclick: function () { openSelect(tk); } }, h.t("选呼", "Call"))));
+    });
+  }
+
+  function openSelect(tk) {
+    if (!allowed().select) return;
+    st.selecting = tk;
+    $("select-number").textContent = tk.number + " · " + (tk.service_name || tk.service);
+    openDialog("select-dialog");
+    $("select-ok").focus();
+  }
+  async function selectOk() {
+    const tk = st.selecting;
+    closeDialogs();
+    if (tk) await act("call", { ticket_id: tk.id });
   }
 
   function renderToday() {
@@ -261,8 +311,12 @@
     try {
       render();
       const r = await h.api("POST", h.hallPath("/windows/" + st.windowNo + "/" + action), body);
-      if (action === "call-next" && r && r.ticket === null) message(h.t("当前无人等候", "Nobody is waiting"), "info");
-      else if (action === "finish" && r.ticket) {
+      const called = action === "call-next" || action === "call" || action === "finish-and-call-next";
+      if (called && r && r.ticket === null) message(h.t("当前无人等候", "Nobody is waiting"), "info");
+      else if (action === "finish-and-call-next" && r.finished) {
+        message(h.t(r.finished.number + " 已办结(" + h.label("outcome", r.finished.outcome) + "),已呼叫 " + r.ticket.number,
+          r.finished.number + " finished (" + h.label("outcome", r.finished.outcome) + "), called " + r.ticket.number), "ok");
+      } else if (action === "finish" && r.ticket) {
         const o = h.label("outcome", r.ticket.outcome);
         message(h.t(r.ticket.number + " 已办结(" + o + ")" + (r.ticket.due_date ? ",承诺办结日期 " + r.ticket.due_date : ""),
           r.ticket.number + " finished (" + o + ")" + (r.ticket.due_date ? ", promised by " + r.ticket.due_date : "")), "ok");
@@ -284,6 +338,7 @@
     if (action === "finish") return openDialog("finish-dialog");
     if (action === "transfer") return openTransfer();
     if (action === "pause") return openDialog("pause-dialog");
+    if (action === "finish-next") return act("finish-and-call-next", { outcome: "immediate" });
     act(action);
   }
 
@@ -324,7 +379,7 @@
     sel.focus();
   }
 
-  async function finishOk() {
+  async function finishOk(andNext) {
     const outcome = document.querySelector('input[name="outcome"]:checked').value;
     const body = { outcome: outcome };
     if (outcome === "promised") {
@@ -333,7 +388,7 @@
       body.promise_days = days;
     }
     closeDialogs();
-    await act("finish", body);
+    await act(andNext === true ? "finish-and-call-next" : "finish", body);
   }
   async function transferOk() {
     const code = $("transfer-service").value;
@@ -354,7 +409,7 @@
       if (ev.key === "Escape") { ev.preventDefault(); closeDialogs(); }
       else if (ev.key === "Enter" && ev.target.tagName !== "BUTTON") {
         ev.preventDefault();
-        ({ "finish-dialog": finishOk, "transfer-dialog": transferOk, "pause-dialog": pauseOk })[dlg]();
+        ({ "finish-dialog": finishOk, "transfer-dialog": transferOk, "pause-dialog": pauseOk, "select-dialog": selectOk })[dlg]();
       }
       return;
     }
@@ -387,6 +442,8 @@
       });
     });
     $("finish-ok").addEventListener("click", finishOk);
+    $("finish-next-ok").addEventListener("click", function () { finishOk(true); });
+    $("select-ok").addEventListener("click", selectOk);
     $("transfer-ok").addEventListener("click", transferOk);
     $("transfer-service").addEventListener("dblclick", transferOk);
     $("pause-ok").addEventListener("click", pauseOk);
@@ -394,7 +451,7 @@
       c.addEventListener("click", function () { $("pause-reason").value = c.textContent; $("pause-reason").focus(); });
     });
     document.addEventListener("keydown", onKey);
-    setInterval(tick, 1000);
+    setInterval(function () { tick(); tickQueue(); }, 1000);
     h.applyLang(document);
     session.start();
   });

@@ -23,7 +23,7 @@ WINDOWS = {"type": "array", "maxItems": 100, "items": {"type": "integer", "minim
                                                          "maximum": 9999},
            "description": "window numbers of this hall where the account may sign in / the device stands"}
 ROLE = {"type": "string", "enum": list(auth.ROLES),
-        "description": "staff 窗口工作人员 | manager 大厅管理人员 | admin 系统管理员"}
+        "description": "staff 窗口工作人员 | manager 大厅管理人员 | admin 系统管理员 | agent 帮办员"}
 PASSWORD = {"type": "string", "minLength": 1, "maxLength": 128,
             "description": "at least 8 characters with letters and digits"}
 

@@ -35,16 +35,6 @@ CHECK_IN = {"type": "object", "additionalProperties": False,
             "oneOf": [{"required": ["code"]}, {"required": ["id_number"]}]}
 
 
-@bp.record_once
-def _register_daily_job(state):
-    """End of day: unused bookings become no-shows (run by the server's maintenance loop)."""
-    ctx = state.app.extensions.get("hallq")
-    if ctx is not None:
-        jobs = ctx.__dict__.setdefault("daily_jobs", [])
-        if appointments.mark_no_shows not in jobs:
-            jobs.append(appointments.mark_no_shows)
-
-
 def _arg(name):
     value = request.args.get(name)
     if not value:

@@ -106,7 +106,8 @@ def principal():
 
 
 def error_response(err: HallqError):
-    resp = jsonify({"error": err.code, "message": err.message})
+    resp = jsonify({"error": err.code, "message": err.message, "message_zh": err.message_zh,
+                    "message_en": err.message_en})
     resp.status_code = err.status
     if getattr(err, "retry_after", None):
         resp.headers["Retry-After"] = str(err.retry_after)

@@ -1,7 +1,9 @@
 """JSON Schemas of request bodies and common responses (used for checking and for OpenAPI)."""
 
 ERROR = {"type": "object", "required": ["error", "message"],
-         "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+         "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                        "message_zh": {"type": "string", "description": "the message in Chinese alone"},
+                        "message_en": {"type": "string", "description": "the message in English alone"}}}
 
 LOGIN = {"type": "object", "required": ["username", "password"], "additionalProperties": False,
          "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 64},
@@ -26,6 +28,10 @@ FINISH = {"type": "object", "required": ["outcome"],
                          "promise_days": {"type": "integer", "minimum": 1, "maximum": 365},
                          "note": {"type": "string", "maxLength": 2000}}}
 
+SELECT_CALL = {"type": "object", "required": ["ticket_id"], "additionalProperties": False,
+               "properties": {"ticket_id": {"type": "integer", "minimum": 1,
+                                            "description": "a ticket waiting for this window"}}}
+
 TRANSFER = {"type": "object", "required": ["service"],
             "properties": {"service": {"type": "string", "minLength": 1, "maxLength": 32}}}
 
@@ -37,7 +43,10 @@ RATING = {"type": "object", "required": ["level"],
                          "reasons": {"type": "array", "items": {
                              "type": "string",
                              "enum": ["attitude", "efficiency", "process", "environment", "other"]}},
-                         "comment": {"type": "string", "maxLength": 500}}}
+                         "comment": {"type": "string", "maxLength": 500},
+                         "ticket_token": {"type": "string", "maxLength": 64,
+                                          "description": "the ticket's own token (its QR / track "
+                                                         "link): how a kiosk or a phone rates"}}}
 
 TICKET = {"type": "object", "required": ["id", "number", "service", "status"],
           "properties": {"id": {"type": "integer"}, "number": {"type": "string"},

@@ -33,7 +33,17 @@ def _manager(hall_code: str):
          access="manager, admin", tags=["stats"], responses={"200": {"description": "KPIs"}, **E4})
 def hall_stats(hall):
     _manager(hall)
-    return jsonify(stats.hall_stats(hallq(), hall, request.args.get("from"), request.args.get("to")))
+    out = stats.hall_stats(hallq(), hall, request.args.get("from"), request.args.get("to"))
+    out["tickets"]["selected_calls"] = _selected_calls(hall, out["from"], out["to"])
+    return jsonify(out)
+
+
+def _selected_calls(hall_code, day_from, day_to) -> int:
+    """选呼 in the range (calls out of turn at a window; see services.queue.call_selected)."""
+    from ..services.queue_view import selected_calls
+    app = hallq()
+    with app.db.read() as conn:
+        return selected_calls(conn, app.hall(conn, hall_code).id, day_from, day_to)
 
 
 @bp.get("/halls/<hall>/stats/live")

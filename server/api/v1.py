@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from rules import priority as priority_rule
+
 from .. import __version__
 from ..domain.errors import Forbidden, Invalid, Unauthorized
 from ..services import auth, queue, ratings
@@ -61,7 +63,7 @@ def logout():
 @bp.get("/auth/me")
 @openapi("Who the token belongs to", access="any signed-in user or device", tags=["auth"])
 def me():
-    p = auth.require(principal(), roles=STAFF, devices=auth.DEVICE_KINDS)
+    p = auth.require(principal(), roles=auth.ROLES, devices=auth.DEVICE_KINDS)
     return jsonify({"kind": p.kind, "id": p.id, "name": p.name, "role": p.role,
                     "windows": p.windows})
 
@@ -94,7 +96,10 @@ def hall_info(hall):
     return jsonify({"code": h.code, "name": c.name, "name_en": c.name_en, "timezone": c.timezone,
                     "notice": c.notice, "notice_en": c.notice_en, "hours": c.hours,
                     "announce": c.announce, "max_recalls": c.rule("max_recalls", 3),
+                    "rating_prompt_s": ratings.prompt_lifetime_s(h),
                     "priority_groups": c.rule("priority_groups", []),
+                    "elderly_age": c.rule("elderly_age", priority_rule.DEFAULT_ELDERLY_AGE),
+                    "assist_limit_working_days": c.rule("assist_limit_working_days", 3),
                     "local_time": h.local_now(app.now()).isoformat(timespec="seconds")})
 
 
@@ -114,6 +119,15 @@ def windows(hall):
 @openapi("One window", query=WIN, tags=["queue"], responses={"200": {"description": "OK"}, **E4})
 def window(hall, n):
     return jsonify(queue.get_window(hallq(), hall, n))
+
+
+@bp.get("/halls/<hall>/windows/<int:n>/waiting")
+@openapi("The tickets waiting for a window, in the order it calls them (with front-desk notes)",
+         query=WIN, access="staff, manager", tags=["window"],
+         responses={"200": {"description": "{window, tickets}"}, **E4})
+def window_waiting(hall, n):
+    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    return jsonify(queue.window_queue(hallq(), hall, n))
 
 
 @bp.post("/halls/<hall>/tickets")
@@ -164,16 +178,20 @@ def cancel(hall, ticket_id):
 
 
 @bp.post("/halls/<hall>/tickets/<int:ticket_id>/rating")
-@openapi("Rate a finished visit (一次一评); 409 for a second rating", body=S.RATING,
-         access="evaluator device, kiosk device",
+@openapi("Rate a finished visit (一次一评); 409 for a second rating. An evaluator device rates "
+         "only the visit just finished at its window, within the hall's rating_prompt_s (409 "
+         "rating_expired); any other channel gives the ticket's own token as ticket_token",
+         body=S.RATING, access="evaluator device; or anyone with the ticket's token",
          query=HALL + [{"name": "ticket_id", "in": "path", "required": True,
                         "schema": {"type": "integer"}}], tags=["ratings"],
          responses={"201": {"description": "the rating"}, **E4})
 def rate(hall, ticket_id):
-    p = auth.require(principal(), devices=("evaluator", "kiosk"), hall_id=_hall_id(hall))
+    p = principal()
+    if p is not None:
+        auth.require(p, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
     body = json_body(S.RATING)
     return jsonify(ratings.rate(hallq(), hall, ticket_id, p, body["level"], body.get("reasons"),
-                                body.get("comment"))), 201
+                                body.get("comment"), ticket_token=body.get("ticket_token"))), 201
 
 
 @bp.get("/track/<token>")
@@ -210,6 +228,12 @@ _window_action("start", "Start serving the current ticket",
 _window_action("finish", "Finish the current ticket with an outcome", S.FINISH,
                fn=lambda app, h, n, p, b: queue.finish(app, h, n, p, b["outcome"], b.get("due_date"),
                                                        b.get("promise_days"), b.get("note")))
+_window_action("call", "选呼: call one particular waiting ticket out of turn (recorded, counted)",
+               S.SELECT_CALL, fn=lambda app, h, n, p, b: queue.call_selected(app, h, n, p, b["ticket_id"]))
+_window_action("finish-and-call-next", "Finish the current ticket and call the next, in one step "
+               "({finished, ticket})", S.FINISH,
+               fn=lambda app, h, n, p, b: queue.finish_and_call_next(
+                   app, h, n, p, b["outcome"], b.get("due_date"), b.get("promise_days"), b.get("note")))
 _window_action("no-show", "The called resident did not come (过号)",
                fn=lambda app, h, n, p, b: queue.no_show(app, h, n, p))
 _window_action("transfer", "Send the current ticket to another service's queue", S.TRANSFER,

@@ -1,4 +1,31 @@
 """Errors the domain and the services raise; the API maps each to a JSON error and a 4xx."""
+import re
+
+_CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
+def split_languages(message: str) -> tuple[str, str]:
+    """"中文 (English)" -> ("中文", "English"); "中文 (English): detail" -> ("中文: detail",
+    "English: detail"). The English is the last parenthesised group with no Chinese in it, after
+    Chinese text, followed by nothing Chinese. A message in one language is returned as both."""
+    text = message or ""
+    end = len(text)
+    while True:
+        close = text.rfind(")", 0, end)
+        if close < 0:
+            return message, message
+        depth, open_ = 0, -1
+        for i in range(close, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[i], 0)
+            if depth == 0:
+                open_ = i
+                break
+        if open_ < 0:
+            return message, message
+        zh, en, rest = text[:open_].rstrip(), text[open_ + 1:close].strip(), text[close + 1:]
+        if zh and en and _CJK.search(zh) and not _CJK.search(en) and not _CJK.search(rest):
+            return zh + rest, en + rest
+        end = open_
 
 
 class HallqError(Exception):
@@ -14,6 +41,14 @@ class HallqError(Exception):
             self.code = code
         if status:
             self.status = status
+
+    @property
+    def message_zh(self) -> str:
+        return split_languages(self.message)[0]
+
+    @property
+    def message_en(self) -> str:
+        return split_languages(self.message)[1]
 
 
 class Invalid(HallqError):

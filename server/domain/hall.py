@@ -35,6 +35,7 @@ class WindowConfig:
     name: str
     services: list[str]
     policy: str = "ordered"  # ordered | longest_waiting
+    posts: list[str] = field(default_factory=list)  # AB岗: usernames of the A post, then the B post
     extra: dict = field(default_factory=dict)
 
 
@@ -72,6 +73,14 @@ class HallConfig:
 
     def rule(self, name: str, default):
         return self.rules.get(name, default)
+
+    def window_hours_on(self, win: WindowConfig, day: date, calendar: WorkCalendar) -> list[str]:
+        """When a window should be staffed on `day`: the union of its services' hours."""
+        spans: set[str] = set()
+        for svc in self.services:
+            if svc.code in win.services:
+                spans.update(self.hours_on(svc, day, calendar))
+        return sorted(spans)
 
     def hours_on(self, svc: ServiceConfig, day: date, calendar: WorkCalendar) -> list[str]:
         """The spans `svc` is open on `day` under the hall's calendar (empty: closed all day)."""
@@ -189,6 +198,9 @@ def parse(data: dict) -> HallConfig:
         known = {k: v for k, v in w.items() if k in _WINDOW_KEYS}
         known.setdefault("name", f"{w['number']}号窗口")
         win = WindowConfig(**known, extra={k: v for k, v in w.items() if k not in _WINDOW_KEYS})
+        if not isinstance(win.posts, list) or len(win.posts) > 2 or not all(
+                isinstance(p, str) and p for p in win.posts):
+            raise Invalid(f"hall config: window {win.number} posts are at most two usernames (A, B)")
         if win.policy not in ("ordered", "longest_waiting"):
             raise Invalid(f"hall config: window {win.number} policy must be ordered|longest_waiting")
         cfg.windows.append(win)

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, text, update
 
 from ..domain import booking as bk
 from ..domain import identity
+from ..domain import tickets as tdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, WrongState
 from ..store import tables as t
 from . import queue
@@ -460,7 +461,8 @@ def _replay(app, uow, hall, r, row, principal, idempotency_key):
     if not idempotency_key or not row.ticket_id:
         return None
     tk = uow.conn.execute(select(t.tickets).where(t.tickets.c.id == row.ticket_id)).first()
-    if tk is None or tk.idempotency_key != idempotency_key:
+    if tk is None or tk.idempotency_key != tdomain.scoped_idempotency_key(principal.actor,
+                                                                          idempotency_key):
         return None
     out = queue.issue_ticket(app, hall.code, principal, tk.first_service,
                              idempotency_key=idempotency_key, _uow=uow)

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ..store import tables as t
 
-ROLES = ("staff", "manager", "admin")
+ROLES = ("staff", "manager", "admin", "agent")  # agent: 帮办员 (帮办代办)
 DEVICE_KINDS = ("kiosk", "display", "evaluator", "keypad")
 _hasher = PasswordHasher()
 

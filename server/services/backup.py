@@ -307,10 +307,3 @@ def daily_backup(ctx) -> Path | None:
         return out
     finally:
         claim.unlink(missing_ok=True)
-
-
-def register(ctx) -> None:
-    """Add the daily backup to the server's maintenance loop (server.runner.maintenance_loop)."""
-    jobs = ctx.__dict__.setdefault("daily_jobs", [])
-    if daily_backup not in jobs:
-        jobs.append(daily_backup)

@@ -286,6 +286,11 @@ def summary(app, hall_code: str) -> dict:
 # ---------------------------------------------------------------- the window's own figures
 
 
+def _selected_calls(conn, hall_id, day_from, day_to, staff_id):
+    from .queue_view import selected_calls
+    return selected_calls(conn, hall_id, day_from, day_to, staff_id)
+
+
 def staff_today(app, hall_code: str, principal: Principal) -> dict:
     """A staff member's figures for today: served, mean service time, ratings (本人今日数据)."""
     with app.db.read() as conn:
@@ -312,6 +317,7 @@ def staff_today(app, hall_code: str, principal: Principal) -> dict:
         return {
             "day": day, "staff_id": principal.id, "name": principal.name,
             "served": len(served), "no_show": len(rows) - len(served), "outcomes": outcomes,
+            "selected_calls": _selected_calls(conn, hall.id, day, day, principal.id),
             "mean_service_s": round(sum(durations) / len(durations)) if durations else None,
             "ratings": {"count": len(levels), "by_level": by_level,
                         "satisfaction": round(satisfied / len(levels), 4) if levels else None,

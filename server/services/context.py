@@ -1,4 +1,5 @@
-"""The running hallq: database, event bus, secret key and clock, shared by every use case."""
+"""The running hallq: database, event bus, secret key, clock, rate limits and the maintenance jobs,
+shared by every use case."""
 from __future__ import annotations
 
 import os
@@ -18,6 +19,7 @@ from ..store import tables as t
 from ..store.db import ROOT, Database, utcnow
 from ..store.private import private_dir, tighten
 from .bus import EventBus
+from .limits import Limiter
 
 
 # Several server processes share one database: each re-reads a hall (config, calendar overrides) this
@@ -82,8 +84,14 @@ class Hallq:
     secret: bytes
     var_dir: Path = field(default_factory=lambda: Path(os.environ.get("HALLQ_VAR", ROOT / "var")))
     always_open: bool = False  # demo/tests: services open at any hour
+    simulated: bool = False  # server.py simulate: always open to the kiosk, yet windows keep the hours
     clock: object = None  # callable returning naive UTC; tests move time
     bus: EventBus | None = None
+    limiter: Limiter = field(default_factory=Limiter)  # this process's rate limits and sign-in throttling
+    # what the maintenance loop runs every few minutes (services/maintenance.py installs them for
+    # `server.py run` and the demo; empty elsewhere, e.g. tests and one-shot commands)
+    daily_jobs: list = field(default_factory=list)
+    rollups_done: dict = field(default_factory=dict)  # hall code -> the local day last rolled up
     _halls: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

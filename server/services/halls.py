@@ -65,3 +65,18 @@ def load_hall(app, data: dict) -> int:
         uow.commit()
     app.forget_halls()
     return hall_id
+
+
+def ensure_db(app, hall_files=None) -> None:
+    """Migrate the schema to the newest version and load the hall configs from `hall_files`, or the
+    default hall when the database has none (every command that needs a database starts here)."""
+    from ..store import migrate
+    migrate.upgrade(app.db.engine)
+    if hall_files:
+        for path in hall_files:
+            load_hall(app, read_config(path))
+        return
+    with app.db.read() as conn:
+        have = conn.execute(select(t.halls.c.code)).first()
+    if have is None:
+        load_hall(app, read_config())

@@ -5,7 +5,9 @@ What is erased (see docs/privacy.md):
 - tickets: `id_hash`, `id_masked` (the ticket, its number, times and outcome stay for statistics);
 - appointments: `name_masked`, `name_enc`, `phone_masked`, `phone_enc`, `phone_hash`, `addr_hash`
   set to NULL, `id_hash` and `id_masked` (NOT NULL columns) set to "" — the booking's service,
-  day, slot and status stay.
+  day, slot and status stay;
+- 帮办代办 requests delivered or cancelled before the cutoff: `name_masked`, `phone_masked`,
+  `phone_sealed` and `village` (the request, its dates and status stay; open ones are kept whole).
 
 Retention: the hall config's `[privacy] retention_days` (default 180), or `older_than_days` given
 to `purge` (`server.py purge --older-than-days N`). Counted in hall-local days: a visit on day D
@@ -15,7 +17,7 @@ maintenance loop.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -49,7 +51,7 @@ def purge(ctx, older_than_days: int | None = None, hall_code: str | None = None)
     """Erase personal data older than the retention in every hall (or one). Returns counts."""
     if older_than_days is not None:
         _check_days(older_than_days)
-    totals = {"tickets": 0, "appointments": 0}
+    totals = {"tickets": 0, "appointments": 0, "assist": 0}
     with ctx.db.read() as conn:
         codes = conn.execute(select(t.halls.c.code).order_by(t.halls.c.id)).scalars().all()
     for code in codes:
@@ -72,9 +74,17 @@ def purge(ctx, older_than_days: int | None = None, hall_code: str | None = None)
                     a.phone_hash.is_not(None), a.addr_hash.is_not(None)))
                 .values(name_masked=None, name_enc=None, phone_masked=None, phone_enc=None,
                         id_hash=PURGED, id_masked=PURGED, phone_hash=None, addr_hash=None)).rowcount
+            r = t.assist_requests.c
+            before = datetime.combine(cutoff, time()) - hall.local_now(ctx.now()).utcoffset()
+            n_r = conn.execute(update(t.assist_requests).where(
+                r.hall_id == hall.id, r.status.in_(("delivered", "cancelled")), r.created_at < before,
+                or_(r.name_masked.is_not(None), r.phone_masked.is_not(None), r.phone_sealed.is_not(None),
+                    r.village.is_not(None)))
+                .values(name_masked=None, phone_masked=None, phone_sealed=None, village=None)).rowcount
             uow.commit()
         totals["tickets"] += n_t
         totals["appointments"] += n_a
+        totals["assist"] += n_r
         if n_t or n_a:
             log.info("hall %s: personal data erased from %d tickets and %d appointments before %s",
                      code, n_t, n_a, cutoff.isoformat())
@@ -84,9 +94,3 @@ def purge(ctx, older_than_days: int | None = None, hall_code: str | None = None)
 def daily_purge(ctx) -> dict:
     """The maintenance loop's job (cheap when nothing is due: two indexed UPDATEs per hall)."""
     return purge(ctx)
-
-
-def register(ctx) -> None:
-    jobs = ctx.__dict__.setdefault("daily_jobs", [])
-    if daily_purge not in jobs:
-        jobs.append(daily_purge)

@@ -15,6 +15,8 @@ from datetime import date
 
 from sqlalchemy import select
 
+from rules import priority as priority_rule
+
 from ..domain import identity
 from ..domain import tickets as tdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
@@ -24,18 +26,20 @@ from ..store import tables as t
 from . import estimates
 from .auth import Principal
 from .queue_view import (  # noqa: F401  (reads the API and other services reach through here)
-    get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track)
+    count_ahead, get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track,
+    window_queue)
 from .views import ticket_for_events, ticket_public
 
 # ---------------------------------------------------------------- issuing
 
 
-def _issue_response(conn, hall, ticket, now, replay=False) -> dict:
+def _issue_response(app, conn, hall, ticket, replay=False) -> dict:
     out = ticket_public(ticket, hall)
-    out.update(ticket_position(conn, hall, ticket, now))
     if not replay and ticket.estimated_wait_s is not None:  # what the ticket was given (printed, stored)
-        out.update({"estimated_wait_s": ticket.estimated_wait_s,
+        out.update({"ahead": count_ahead(conn, ticket), "estimated_wait_s": ticket.estimated_wait_s,
                     "estimated_wait_range_s": [ticket.estimated_wait_low_s, ticket.estimated_wait_high_s]})
+    else:
+        out.update(ticket_position(app, conn, hall, ticket))
     out.update({"token": ticket.token,
                 "track_url": f"/t/{ticket.token}", "hall": hall.code, "hall_name": hall.config.name})
     if replay:
@@ -51,6 +55,8 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
     if idempotency_key is not None and (not isinstance(idempotency_key, str)
                                         or not 1 <= len(idempotency_key) <= 128):
         raise Invalid("Idempotency-Key must be 1..128 characters", code="invalid_idempotency_key")
+    if idempotency_key:  # scoped to the sender: another device's key is simply a new request
+        idempotency_key = tdomain.scoped_idempotency_key(principal.actor, idempotency_key)
     now = app.now()
     own = _uow is None
     uow = app.uow().__enter__() if own else _uow
@@ -63,7 +69,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                 if prior.first_service != hall.find_service(service).code:
                     raise Conflict("Idempotency-Key was used for another service",
                                    code="idempotency_conflict")
-                return _issue_response(conn, hall, prior, now, replay=True)
+                return _issue_response(app, conn, hall, prior, replay=True)
         svc = hall.find_service(service)
         if source is None:
             source = "kiosk" if principal.role == "kiosk" else "staff"
@@ -74,7 +80,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
             when = f"今日办理时间 {', '.join(spans)}" if spans else "今日不办理"
             raise Conflict(f"「{svc.name}」当前不在办理时间({when})"
                            f" ({svc.name_en or svc.code} is closed now)", code="service_closed")
-        groups = list(hall.config.rule("priority_groups", ["elderly", "disabled"]))
+        groups = list(hall.config.rule("priority_groups", list(priority_rule.DEFAULT_GROUPS)))
         if priority is not None and priority not in groups:
             raise Invalid(f"priority must be one of: {', '.join(groups)}", code="invalid_priority")
         local_day = hall.local_day(now)
@@ -82,11 +88,11 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
         if id_number is not None:
             if not isinstance(id_number, str):
                 raise Invalid("id_number must be a string", code="invalid_id_number")
-            norm = identity.validate(id_number)
+            norm = identity.validate(id_number, local_day)
             id_hash, id_masked = identity.keyed_hash(norm, app.secret), identity.mask(norm)
-            if priority is None and identity.age_on(norm, local_day) >= int(
-                    hall.config.rule("elderly_age", 65)) and "elderly" in groups:
-                priority = "elderly"
+            if priority is None:  # the hall's rule, the same one the kiosk is told
+                priority = priority_rule.from_id_number(norm, local_day, groups, hall.config.rule(
+                    "elderly_age", priority_rule.DEFAULT_ELDERLY_AGE))
         day = local_day.isoformat()
         number = tdomain.format_number(svc.prefix, uow.tickets.next_number(hall.id, day, svc.prefix))
         ticket = Ticket(id=None, hall_id=hall.id, day=day, service=svc.code, first_service=svc.code,
@@ -95,21 +101,21 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                         token=secrets.token_urlsafe(12), idempotency_key=idempotency_key,
                         issued_by=principal.actor, queued_at=now, issued_at=now, recalls=0,
                         transfers=0, note=note)
-        ticket.given_estimate(**estimates.at_issue(conn, hall, vars(ticket), now))
+        ticket.given_estimate(**estimates.at_issue(app, conn, hall, vars(ticket)))
         if not uow.tickets.add(ticket):  # a concurrent retry with the same key won (PostgreSQL)
             prior = uow.tickets.by_idempotency_key(hall.id, idempotency_key)
             if prior is None:
                 raise Conflict("Idempotency-Key is being used (retry)", code="idempotency_conflict")
-            return _issue_response(conn, hall, prior, now, replay=True)
+            return _issue_response(app, conn, hall, prior, replay=True)
         uow.emit(hall.id, "ticket.issued", ticket_id=ticket.id, actor=principal.actor,
                  data={"ticket": ticket_for_events(ticket, hall),
                        "waiting": uow.tickets.waiting_counts(hall, day)})
         if not own:
-            return _issue_response(conn, hall, ticket, now)
+            return _issue_response(app, conn, hall, ticket)
         uow.commit()
         # `ahead` is read after the commit, outside the single-writer section.
         with app.db.read() as rconn:
-            return _issue_response(rconn, hall, ticket, now)
+            return _issue_response(app, rconn, hall, ticket)
     finally:
         if own:
             uow.__exit__(None, None, None)
@@ -164,30 +170,63 @@ def _emit_ticket(uow, hall, type_, ticket, window, actor, day=None, **extra):
 # ---------------------------------------------------------------- the window's ticket
 
 
+def _call_first_free(uow, hall, w: Window, principal: Principal, now) -> Ticket | None:
+    """Call the first ticket of the window's order that is still free (emits ticket.called)."""
+    day = hall.local_day(now).isoformat()
+    order = w.call_order(uow.tickets.waiting(hall.id, day, w.services),
+                         int(hall.config.rule("priority_cap", 3)))
+    for candidate in order:  # the first still free wins; another window may have taken one
+        ticket = uow.tickets.claim(candidate.id)
+        if ticket is None:
+            continue
+        ticket.call(w.number, w.staff_id, now)
+        if uow.tickets.try_save(ticket):
+            w.take(ticket)
+            uow.windows.save(w)
+            _emit_ticket(uow, hall, "ticket.called", ticket, w.number, principal.actor, day,
+                         window_name=w.name, staff_id=w.staff_id)
+            return ticket
+    return None
+
+
+NOBODY = "当前无人等候 (nobody is waiting)"
+
+
 def call_next(app, hall_code: str, number: int, principal: Principal) -> dict:
+    with _at_window(app, hall_code, number, principal) as (uow, hall, w):
+        called = _call_first_free(uow, hall, w, principal, app.now())
+        uow.commit()
+        if called is None:
+            return {"ticket": None, "message": NOBODY}
+        return {"ticket": ticket_public(called, hall)}
+
+
+def call_selected(app, hall_code: str, number: int, principal: Principal, ticket_id) -> dict:
+    """选呼: call one particular waiting ticket of this window's services out of turn (a resident
+    who stepped out and came back). Recorded as ticket.called with `selected` and how many
+    tickets it passed (`passed`), which the ticket's history and the statistics show."""
+    if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
+        raise Invalid("ticket_id must be an integer", code="invalid")
     now = app.now()
     with _at_window(app, hall_code, number, principal) as (uow, hall, w):
         day = hall.local_day(now).isoformat()
         order = w.call_order(uow.tickets.waiting(hall.id, day, w.services),
                              int(hall.config.rule("priority_cap", 3)))
-        called = None
-        for candidate in order:  # the first still free wins; another window may have taken one
-            ticket = uow.tickets.claim(candidate.id)
-            if ticket is None:
-                continue
-            ticket.call(w.number, w.staff_id, now)
-            if uow.tickets.try_save(ticket):
-                called = ticket
-                break
-        if called is None:
-            uow.commit()
-            return {"ticket": None, "message": "当前无人等候 (nobody is waiting)"}
-        w.take(called)
+        ids = [c.id for c in order]
+        if ticket_id not in ids:
+            raise WrongState("该号票不在本窗口的等候队列中 (the ticket is not waiting for this window)",
+                             code="not_waiting")
+        ticket = uow.tickets.claim(ticket_id)
+        if ticket is None:
+            raise WrongState("该号票已被其他窗口呼叫 (another window called this ticket)", code="not_waiting")
+        ticket.call(w.number, w.staff_id, now)
+        uow.tickets.save(ticket)
+        w.take(ticket)
         uow.windows.save(w)
-        _emit_ticket(uow, hall, "ticket.called", called, w.number, principal.actor, day,
-                     window_name=w.name, staff_id=w.staff_id)
+        _emit_ticket(uow, hall, "ticket.called", ticket, w.number, principal.actor, day,
+                     window_name=w.name, staff_id=w.staff_id, selected=True, passed=ids.index(ticket_id))
         uow.commit()
-        return {"ticket": ticket_public(called, hall)}
+        return {"ticket": ticket_public(ticket, hall), "passed": ids.index(ticket_id)}
 
 
 def recall(app, hall_code, number, principal):
@@ -259,6 +298,32 @@ def finish(app, hall_code, number, principal, outcome, due_date=None, promise_da
                              outcome=outcome, due_date=due.isoformat() if due else None)
 
 
+def finish_and_call_next(app, hall_code, number, principal, outcome, due_date=None, promise_days=None,
+                         note=None) -> dict:
+    """办结并叫下一位: finish the current ticket and call the next, in one transaction (one key at
+    the window). {"finished": ticket, "ticket": the next or None}."""
+    valid = [o.value for o in tdomain.Outcome]
+    if outcome not in valid:
+        raise Invalid(f"outcome must be one of: {', '.join(valid)}", code="invalid_outcome")
+    if note is not None and not isinstance(note, str):
+        raise Invalid("note must be text", code="invalid")
+    now = app.now()
+    with _at_window(app, hall_code, number, principal) as (uow, hall, w):
+        ticket = w.ensure_current()
+        due = parse_due(hall, outcome, due_date, promise_days, hall.local_day(now))
+        ticket.finish(now, outcome, due, note)
+        uow.tickets.save(ticket)
+        w.release()
+        uow.windows.save(w)
+        _emit_ticket(uow, hall, "ticket.finished", ticket, w.number, principal.actor, ticket.day,
+                     window_name=w.name, outcome=outcome, due_date=due.isoformat() if due else None)
+        called = None if w.status == "paused" else _call_first_free(uow, hall, w, principal, now)
+        uow.commit()
+        return {"finished": ticket_public(ticket, hall),
+                "ticket": ticket_public(called, hall) if called else None,
+                **({} if called else {"message": NOBODY})}
+
+
 def no_show(app, hall_code, number, principal):
     with _at_window(app, hall_code, number, principal) as (uow, hall, w):
         ticket = w.ensure_current()
@@ -275,14 +340,29 @@ def transfer(app, hall_code, number, principal, service):
                              from_service=was, to_service=to)
 
 
+def _served_services(hall, windows: list[int]) -> set[str]:
+    served = set()
+    for n in windows or []:
+        try:
+            served.update(hall.window_config(n).services)
+        except NotFound:  # a window since removed from the config
+            pass
+    return served
+
+
 def cancel(app, hall_code, ticket_id, principal, reason="cancelled"):
     with app.uow() as uow:
         hall = app.hall(uow.conn, hall_code)
         ticket = uow.tickets.get(hall.id, ticket_id)
+        if principal is not None and not tdomain.may_cancel(
+                principal.role, ticket.service, _served_services(hall, principal.windows)):
+            raise Forbidden("只能取消本人窗口所办业务的号票 (staff cancel only tickets of the services "
+                            "their windows serve)", code="other_service")
         ticket.cancel(app.now())
         uow.tickets.save(ticket)
         _emit_ticket(uow, hall, "ticket.cancelled", ticket, None,
-                     principal.actor if principal else "system", ticket.day, reason=reason)
+                     principal.actor if principal else "system", ticket.day, reason=reason,
+                     by_role=principal.role if principal else "system")
         uow.commit()
         return ticket_public(ticket, hall)
 

@@ -61,11 +61,11 @@ def count_ahead(conn, row) -> int:
         tk.service == row.service, tk.id != row.id, before)).scalar_one()
 
 
-def ticket_position(conn, hall, row, now: datetime) -> dict:
+def ticket_position(app, conn, hall, row) -> dict:
     """ahead, estimated_wait_s and its 80% range of a waiting ticket (0, 0, None otherwise)."""
     if row.status != "waiting":
         return {"ahead": 0, "estimated_wait_s": 0, "estimated_wait_range_s": None}
-    wait, span = estimates.for_ticket(conn, hall, row, now)
+    wait, span = estimates.for_ticket(app, conn, hall, row)
     return {"ahead": count_ahead(conn, row), "estimated_wait_s": wait, "estimated_wait_range_s": span}
 
 
@@ -82,7 +82,7 @@ def list_services(app, hall_code: str) -> list[dict]:
         hall = app.hall(conn, hall_code)
         day = hall.local_day(now).isoformat()
         counts = TicketRepository(conn).waiting_counts(hall, day)
-        waits = estimates.for_services(conn, hall, now)
+        waits = estimates.for_services(app, conn, hall)
         out = []
         for s in hall.config.services:
             out.append({
@@ -145,6 +145,40 @@ def get_window(app, hall_code: str, number: int) -> dict:
 
 
 
+def window_queue(app, hall_code: str, number: int) -> dict:
+    """The tickets waiting for window `number`, in the order it would call them (for 选呼 at the
+    window and the front desk). Staff only: it carries the front desk's notes."""
+    now = app.now()
+    with app.db.read() as conn:
+        hall = app.hall(conn, hall_code)
+        w = _window_row(conn, hall, number)
+        day = hall.local_day(now).isoformat()
+        waiting = TicketRepository(conn).waiting(hall.id, day, list(w.services or []))
+        order = qdomain.order(waiting, list(w.services or []), w.policy, w.priority_streak,
+                              int(hall.config.rule("priority_cap", 3)))
+        rows = {r.id: r for r in conn.execute(select(t.tickets).where(
+            t.tickets.c.id.in_([c.id for c in order])))} if order else {}
+        out = []
+        for c in order:
+            r = rows[c.id]
+            d = ticket_public(r, hall)
+            d.pop("id_masked", None)
+            d["note"] = r.note
+            out.append(d)
+        return {"window": number, "tickets": out}
+
+
+def selected_calls(conn, hall_id: int, day_from: str, day_to: str, staff_id: int | None = None) -> int:
+    """How many 选呼 (calls out of turn) the hall's windows made on these hall-local days, or one
+    staff member's (the ticket.called events marked `selected`)."""
+    q = (select(t.events.c.data).select_from(t.events.join(t.tickets, t.tickets.c.id == t.events.c.ticket_id))
+         .where(t.events.c.hall_id == hall_id, t.events.c.type == "ticket.called",
+                t.tickets.c.day >= day_from, t.tickets.c.day <= day_to))
+    if staff_id is not None:
+        q = q.where(t.tickets.c.staff_id == staff_id)
+    return sum(1 for (data,) in conn.execute(q) if (data or {}).get("selected"))
+
+
 # ---------------------------------------------------------------- tickets (read)
 
 
@@ -153,7 +187,8 @@ def get_ticket(app, hall_code, ticket_id) -> dict:
         hall = app.hall(conn, hall_code)
         row = _ticket(conn, hall, ticket_id)
         out = ticket_public(row, hall)
-        out.update(ticket_position(conn, hall, row, app.now()))
+        out["note"] = row.note  # staff only (this read needs a staff sign-in)
+        out.update(ticket_position(app, conn, hall, row))
         evs = conn.execute(select(t.events).where(t.events.c.ticket_id == row.id)
                            .order_by(t.events.c.id)).all()
         out["history"] = [{"event_id": e.id, "type": e.type, "at": iso(e.created_at),
@@ -179,7 +214,7 @@ def track(app, token: str) -> dict:
         svc = hall.service(row.service)
         return {"id": row.id, "number": row.number, "status": row.status, "service": row.service,
                 "service_name": svc.name, "service_name_en": svc.name_en,
-                **ticket_position(conn, hall, row, app.now()),
+                **ticket_position(app, conn, hall, row),
                 "window": row.window if row.status in tdomain.ACTIVE else None,
                 "hall": hall.code, "hall_name": hall.config.name, "issued_at": iso(row.issued_at),
                 "called_at": iso(row.last_called_at or row.called_at)}

@@ -273,3 +273,31 @@ calendar_days = Table(
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("hall_id", "day", name="uq_calendar_days_hall_day"),
 )
+
+# 帮办代办: requests the hall handles on a resident's behalf (docs/window.md). The resident's phone
+# is kept masked for lists and sealed (Fernet, var/contact.key) for the agent who must reach them.
+assist_requests = Table(
+    "assist_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("service", String(32), nullable=False),
+    Column("matter", String(200), nullable=False),  # what is to be done (事项)
+    Column("source", String(16), nullable=False),  # desk | kiosk | phone | hotline
+    Column("status", String(16), nullable=False),
+    Column("name_masked", String(32)),
+    Column("phone_masked", String(16)),
+    Column("phone_sealed", Text),
+    Column("village", String(100)),  # where a home visit goes (村/社区), no street address
+    Column("delivery", String(16), nullable=False),  # pickup | home | post
+    Column("note", Text),
+    Column("agent_id", Integer, ForeignKey("users.id")),
+    Column("created_by", String(32)),
+    Column("created_at", DateTime, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("started_at", DateTime),
+    Column("done_at", DateTime),
+    Column("delivered_at", DateTime),
+    Column("cancelled_at", DateTime),
+    Column("cancel_reason", Text),
+)
+Index("ix_assist_requests_hall_status", assist_requests.c.hall_id, assist_requests.c.status)

@@ -29,6 +29,8 @@ PAGES = {
     "/book": ("web", "book.html"),
     "/t/<token>": ("web", "track.html"),
     "/admin": ("web", "admin.html"),
+    "/assist": ("web", "assist.html"),
+    "/manager/assist": ("web", "assist-list.html"),
 }
 FONT_CANDIDATES = [
     HERE / "static" / "fonts" / "hallq-cjk.ttf",

@@ -109,7 +109,7 @@ def test_adding_an_account_refuses_bad_input_with_the_right_error(hall, ctx):
     for extra, status, code in cases:
         r = add_wang(hall, **extra)
         assert (r.status, r.body["error"]) == (status, code), (extra, r)
-        assert set(r.body) == {"error", "message"} and r.body["message"]
+        assert set(r.body) == {"error", "message", "message_zh", "message_en"} and r.body["message"]
     assert "至少8位" in add_wang(hall, username="li", password="abcdefgh").body["message"]
     assert len(audit(ctx, "admin.user_added")) == 1  # refusals write nothing
 
@@ -266,7 +266,7 @@ def test_photos_that_are_not_jpeg_or_png_or_too_big_are_refused(hall, ctx):
         r = hall.post(hall.hp("/users/zhang/photo"), "root", json={"image": image})
         assert (r.status, r.body["error"]) == (400, code), (code, r)
     r = hall.post(hall.hp("/users/zhang/photo"), "root", json={"image": "A" * 1_200_000})
-    assert r.status == 413 and set(r.body) == {"error", "message"}
+    assert r.status == 413 and set(r.body) == {"error", "message", "message_zh", "message_en"}
     assert hall.post(hall.hp("/users/nobody/photo"), "root", json={"image": image_b64()}).status == 404
     assert not (ctx.var_dir / "photos").exists() or not list((ctx.var_dir / "photos").iterdir())
     assert audit(ctx, "admin.photo_set") == []

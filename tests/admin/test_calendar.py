@@ -223,3 +223,58 @@ def test_a_service_day_on_a_holiday_date_opens_only_that_date():
     bad = dict(data, service_days=[{"weekdays": [8], "hours": ["09:00-11:00"]}])
     with pytest.raises(Invalid, match="weekdays"):
         hall_domain.parse(bad)
+
+
+# ---------------------------------------------------------------- the dashboard's alerts
+
+def live_alerts(api, token):
+    r = api.get(api.hp("/stats/live"), token)
+    assert r.status == 200, r.body
+    return {a["kind"]: a for a in r.body["alerts"]}
+
+
+def test_the_dashboard_warns_from_november_until_next_year_is_entered(hall, ctx):
+    ctx.clock = lambda: local("2026-10-30", "10:00")
+    relogin(hall, "boss")
+    assert "calendar_next_year" not in live_alerts(hall, "boss")
+    ctx.clock = lambda: local("2026-11-02", "10:00")
+    relogin(hall, "boss")
+    alert = live_alerts(hall, "boss")["calendar_next_year"]
+    assert alert["year"] == 2027 and alert["level"] == "error" and "2027" in alert["message"]
+    relogin(hall, "root")
+    enter_2027(hall)
+    assert "calendar_next_year" not in live_alerts(hall, "boss")
+
+
+def test_a_window_whose_a_and_b_posts_are_both_absent_is_an_alert_after_opening(api, ctx):
+    data = halls.read_config()
+    for w in data["windows"]:
+        if w["number"] == 3:
+            w["posts"] = ["zhang", "li"]
+    halls.load_hall(ctx, data)
+    api.add_staff("boss", [], role="manager")
+    api.add_staff("zhang", [3], name="张明")
+    li = api.add_staff("li", [3], name="李华")
+    ctx.clock = lambda: local("2026-11-25", "08:35")  # Wednesday, 5 minutes after opening
+    for name in ("boss", "li"):
+        relogin(api, name)
+    assert "window_unstaffed" not in live_alerts(api, "boss")
+    ctx.clock = lambda: local("2026-11-25", "08:50")
+    alert = live_alerts(api, "boss")["window_unstaffed"]
+    assert alert["window"] == 3 and "A岗 张明" in alert["message"] and "B岗 李华" in alert["message"]
+    assert api.act(3, "sign-in", li).status == 200  # the B post covers
+    assert "window_unstaffed" not in live_alerts(api, "boss")
+    ctx.clock = lambda: local("2026-11-25", "12:30")  # lunch: the window is not due open
+    assert api.act(3, "sign-out", li).status == 200
+    assert "window_unstaffed" not in live_alerts(api, "boss")
+    ctx.clock = lambda: local("2026-11-29", "10:00")  # Sunday
+    relogin(api, "boss")
+    assert "window_unstaffed" not in live_alerts(api, "boss")
+
+
+def test_posts_in_the_hall_config_are_at_most_two_usernames():
+    from server.domain import hall as hall_domain
+    data = halls.read_config()
+    data["windows"][0]["posts"] = ["a", "b", "c"]
+    with pytest.raises(Invalid, match="posts"):
+        hall_domain.parse(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.domain import booking as bk
-from server.services import appointments
+from server.services import appointments, maintenance
 from server.store import tables as t
 from tests.appointments.conftest import WEDNESDAY, book, resident
 
@@ -128,9 +128,9 @@ def test_a_booking_that_nobody_checked_in_becomes_a_no_show_at_the_end_of_the_da
     clock.set(WEDNESDAY, "17:00")
     assert appointments.mark_no_shows(ctx) == 0  # still today
     clock.set("2026-11-26", "00:10")
+    maintenance.install(ctx)
     assert appointments.mark_no_shows in ctx.daily_jobs  # the server's maintenance loop runs it
-    for job in ctx.daily_jobs:
-        job(ctx)
+    appointments.mark_no_shows(ctx)
     with ctx.db.read() as conn:
         status = dict(conn.execute(select(t.appointments.c.id, t.appointments.c.status)).all())
     assert status == {kept["id"]: "checked_in", missed["id"]: "no_show", gone["id"]: "cancelled"}

@@ -97,7 +97,7 @@ def keypad_bridge(live, tmp_path):
     api = live.api
     api.add_staff("clerk1", [1], name="王小明")
     keypad = api.add_device("keypad-bus", "keypad")
-    evaluator = api.add_device("evaluator-bus", "evaluator")
+    evaluator = api.add_device("evaluator-bus", "evaluator", [1])  # the windows it stands at
     pair = PtyPair(tmp_path, "bus").start()
     log = open(tmp_path / "bridge.log", "wb")
     proc = subprocess.Popen(

@@ -44,7 +44,7 @@ def test_staff_call_start_and_finish_with_every_outcome(hall, live, browser_ctx)
     page.click('button.act[data-action="call-next"]')
     expect(page.locator("#cur-number")).to_have_text("A001")
     expect(page.locator('#waiting li[data-service="social"] .count')).to_have_text("4")
-    assert _enabled(page) == ["finish", "no-show", "recall", "start", "transfer"]
+    assert _enabled(page) == ["finish", "finish-next", "no-show", "recall", "start", "transfer"]
     expect(page.locator('button.act[data-action="call-next"]')).to_be_disabled()
     expect(page.locator('button.act[data-action="start"]')).to_be_enabled()
     page.click('button.act[data-action="start"]')
@@ -115,7 +115,7 @@ def test_staff_transfer_no_show_pause_and_resume(hall, live, browser_ctx):
     w = hall.get(hall.hp("/windows/1")).body
     assert w["status"] == "paused" and w["pause_reason"] == "午间休息"
     page.keyboard.press("F8")
-    expect(page.locator("#win-status")).to_have_text("服务中")
+    expect(page.locator("#win-status")).to_have_text("空闲,可叫号")  # idle, not 服务中
     assert _enabled(page) == ["call-next", "pause"]
     assert not page.errors
 

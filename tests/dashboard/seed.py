@@ -53,7 +53,7 @@ def seed_day(api, ctx, monkeypatch) -> Clock:
     zhang = api.add_staff("zhang", [1], name="张明")
     li = api.add_staff("li", [2], name="李华")
     wang = api.add_staff("wang", [7], name="王芳")
-    api.add_device("eval", "evaluator")
+    api.add_device("eval", "evaluator", [1, 2, 7])  # rates the visit just finished at its window
     tickets = {}
 
     def issue(number, service, hhmm):

@@ -81,7 +81,9 @@ def test_the_closed_day_reads_the_same_from_its_roll_up_and_takes_late_changes(s
     assert [row.day for row in rows] == ["2025-03-11"]  # stored once it was read after closing
     # a late rating (D002) and the delivery of the promised case after the roll-up was made
     ids = api.seeded_tickets
-    r = api.post(api.hp(f"/tickets/{ids['D002']}/rating"), "eval", json={"level": 4})
+    with ctx.db.read() as conn:  # days later only the ticket's holder can rate: its own token
+        d002 = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == ids["D002"])).scalar_one()
+    r = api.post(api.hp(f"/tickets/{ids['D002']}/rating"), json={"level": 4, "ticket_token": d002})
     assert r.status == 201, r
     with ctx.db.uow() as uow:
         uow.execute(update(t.tickets).where(t.tickets.c.id == ids["A002"]).values(

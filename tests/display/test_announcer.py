@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from display.announcer import Announcer, Player
-from display.sse import parse_lines
 from tests.display.conftest import call, sox_stats, staff_at
 from tests.support import need_binary
 
@@ -130,12 +129,3 @@ def test_announcements_play_one_after_another_and_a_recall_is_spoken_again(live,
     assert recs[0]["text_zh"] == "请 A 零零一 号 到 一 号窗口 办理"
     stats = sox_stats(out / recs[0]["file"])
     assert stats["Length (seconds)"] > 4.0 and stats["RMS     amplitude"] > 0.02
-
-
-def test_the_sse_parser_follows_the_format():
-    lines = [": hallq events", "retry: 2000", "", "id: 7", "event: ticket.called",
-             'data: {"a":', 'data: 1}', "", "id: 8", "data:x", ""]
-    got = list(parse_lines(iter(lines)))
-    assert got[0] == (None, "message", "", 2000)
-    assert got[1] == ("7", "ticket.called", '{"a":\n1}', None)
-    assert got[2] == ("8", "message", "x", None)

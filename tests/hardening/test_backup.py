@@ -10,7 +10,7 @@ import pytest
 
 from server.domain.errors import Conflict, Invalid
 from server.domain.identity import make_id_number
-from server.services import backup
+from server.services import backup, maintenance
 from tests.hardening.helpers import snapshot, staffed
 from tests.support import ROOT
 
@@ -129,9 +129,7 @@ def _cli(env, *args):
 def test_the_daily_backup_runs_once_a_day_and_keeps_the_newest(ctx, tmp_path, monkeypatch):
     monkeypatch.setenv("HALLQ_BACKUP_DIR", str(tmp_path / "daily"))
     monkeypatch.setenv("HALLQ_BACKUP_KEEP", "3")
-    backup.register(ctx)
-    backup.register(ctx)
-    assert ctx.daily_jobs.count(backup.daily_backup) == 1
+    assert maintenance.DAILY_JOBS.count(backup.daily_backup) == 1  # the server runs it
     start = ctx.now()
     manual = backup.backup(ctx)  # manual backups are never pruned
     made = []
@@ -150,7 +148,6 @@ def test_the_daily_backup_runs_once_a_day_and_keeps_the_newest(ctx, tmp_path, mo
 
 def test_one_failing_daily_job_does_not_stop_the_others(ctx):
     import threading
-    from server.runner import maintenance_loop
     ran = threading.Event()
 
     def broken(_ctx):
@@ -158,10 +155,36 @@ def test_one_failing_daily_job_does_not_stop_the_others(ctx):
 
     ctx.daily_jobs = [broken, lambda _ctx: ran.set()]
     stop = threading.Event()
-    th = threading.Thread(target=maintenance_loop, args=(ctx, stop, 0.05), daemon=True)
+    th = threading.Thread(target=maintenance.loop, args=(ctx, stop, 0.05), daemon=True)
     th.start()
     try:
         assert ran.wait(10), "the job after a failing one never ran"
     finally:
         stop.set()
         th.join(5)
+
+
+def test_the_server_s_maintenance_pass_closes_yesterday_backs_it_up_and_rolls_it_up(api, ctx, tmp_path,
+                                                                                     monkeypatch):
+    from sqlalchemy import select
+
+    from server.services import stats
+    from server.store import tables as t
+    monkeypatch.setenv("HALLQ_BACKUP_DIR", str(tmp_path / "daily"))
+    staffed(api, (1,))
+    assert api.issue("social").status == 201 and api.issue("social").status == 201
+    assert api.act(1, "call-next", "hw1").status == 200
+    yesterday = ctx.hall_by_code("main").local_day(ctx.now())
+    tomorrow = ctx.now() + timedelta(days=1)
+    ctx.clock = lambda: tomorrow
+    assert ctx.daily_jobs == []  # tests and one-shot commands run no maintenance
+    maintenance.install(ctx)
+    maintenance.run_jobs(ctx)
+    with ctx.db.read() as conn:
+        assert sorted(conn.execute(select(t.tickets.c.status)).scalars()) == ["cancelled", "no_show"]
+        rolled = conn.execute(select(t.stats_daily.c.data).where(
+            t.stats_daily.c.day == yesterday.isoformat())).scalar()
+    day = stats.rollups.unpack(rolled)  # rolled up after the day was closed, in the same pass
+    assert (day.services["social"].cancelled, day.services["social"].no_show) == (1, 1)
+    assert ctx.rollups_done == {"main": yesterday + timedelta(days=1)}
+    assert len(list((tmp_path / "daily").glob("hallq-auto-*"))) == 1

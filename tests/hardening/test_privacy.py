@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import select
 
 from server.domain.identity import make_id_number
-from server.services import privacy
+from server.services import maintenance, privacy
 from server.store import tables as t
 from tests.appointments.conftest import TUESDAY_0900, Clock, book, local, resident
 from tests.support import PASSWORD, ServerProcess
@@ -36,18 +36,16 @@ def test_personal_data_is_erased_after_the_retention_and_not_before(api, ctx):
     tickets, appts = _personal(ctx)
     assert len(tickets) == 3 and len(appts) == 2
 
-    privacy.register(ctx)
-    privacy.register(ctx)
-    assert ctx.daily_jobs.count(privacy.daily_purge) == 1
+    assert maintenance.DAILY_JOBS.count(privacy.daily_purge) == 1  # the server runs it
 
     # 180 days after Wednesday's bookings (Tuesday's tickets are one day older)
     clock.now = local("2027-05-24", "09:00")  # Tuesday + 181: the tickets go, the bookings stay
-    assert privacy.daily_purge(ctx) == {"tickets": 3, "appointments": 0}
+    assert privacy.daily_purge(ctx) == {"tickets": 3, "appointments": 0, "assist": 0}
     tickets, appts = _personal(ctx)
     assert tickets == [] and len(appts) == 2
     clock.now += timedelta(days=1)
-    assert privacy.daily_purge(ctx) == {"tickets": 0, "appointments": 2}
-    assert privacy.daily_purge(ctx) == {"tickets": 0, "appointments": 0}  # idempotent
+    assert privacy.daily_purge(ctx) == {"tickets": 0, "appointments": 2, "assist": 0}
+    assert privacy.daily_purge(ctx) == {"tickets": 0, "appointments": 0, "assist": 0}  # idempotent
     with ctx.db.read() as conn:
         rows = conn.execute(select(t.appointments)).all()
         kept = conn.execute(select(t.tickets.c.number, t.tickets.c.status)).all()
@@ -63,8 +61,8 @@ def test_an_explicit_retention_and_the_hall_setting(api, ctx):
     ctx.clock = clock
     api.issue("social", id_number=make_id_number("33010219500101001"))
     clock.now += timedelta(days=3)
-    assert privacy.purge(ctx, older_than_days=5) == {"tickets": 0, "appointments": 0}
-    assert privacy.purge(ctx, older_than_days=2) == {"tickets": 1, "appointments": 0}
+    assert privacy.purge(ctx, older_than_days=5) == {"tickets": 0, "appointments": 0, "assist": 0}
+    assert privacy.purge(ctx, older_than_days=2) == {"tickets": 1, "appointments": 0, "assist": 0}
     from server.services.halls import load_hall, read_config
     data = read_config()
     data["privacy"] = {"retention_days": "forever"}

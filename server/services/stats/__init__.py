@@ -19,13 +19,7 @@ from .ranges import compute, hall_stats, promised_state, review_rows, review_sta
 from .rollups import VERSION, daily_rollup, day_summaries, rollup
 
 
-def register(ctx) -> None:
-    jobs = ctx.__dict__.setdefault("daily_jobs", [])
-    if daily_rollup not in jobs:
-        jobs.append(daily_rollup)
-
-
 __all__ = ["VERSION", "after_day_sql", "compute", "compute_day", "daily_rollup", "day_summaries",
            "hall_stats", "league", "league_from", "live", "local_day", "median", "overview",
            "parse_day", "parse_quarter", "parse_range", "percentile", "promised_state", "quarter_of",
-           "register", "review_rows", "review_state", "rollup", "staff_names"]
+           "review_rows", "review_state", "rollup", "staff_names"]

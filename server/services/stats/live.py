@@ -8,6 +8,7 @@ from sqlalchemy import select
 from ...domain.kpis import duration_s
 from ...store import tables as t
 from ..queue_view import list_services, list_windows
+from .hall_alerts import hall_alerts
 from .periods import local_day
 
 FAULT_TEXT = {"paper_out": ("缺纸", "out of paper"), "cover_open": ("纸仓盖打开", "cover open"),
@@ -32,6 +33,7 @@ def live(app, hall_code: str) -> dict:
         df = t.device_faults.c
         faults = conn.execute(select(t.device_faults).where(
             df.hall_id == hall.id, df.cleared_at.is_(None)).order_by(df.created_at)).all()
+        rule_alerts = hall_alerts(app, conn, hall, now, windows)
     pause_limit = int(hall.config.rule("pause_alert_min", 15)) * 60
     alerts = []
     for s in services:
@@ -64,6 +66,7 @@ def live(app, hall_code: str) -> dict:
                        "fault": f.kind, "since": f.created_at.isoformat(timespec="seconds") + "Z",
                        "message": f"设备故障:{f.device_name or ''} {zh}",
                        "message_en": f"Device fault: {f.device_name or ''} {en}"})
+    alerts.extend(rule_alerts)
     limiter = getattr(app, "limiter", None)
     if limiter is not None:  # password guessing against the server's accounts (sign_in_guard.py)
         alerts.extend(limiter.sign_ins.alerts())

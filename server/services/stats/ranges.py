@@ -99,6 +99,11 @@ def _by_day(day: DaySummary) -> dict:
             "ratings": kpis.rating_figures(hall.ratings).as_dict()}
 
 
+def assist_figures(conn, hall, d1: date, d2: date, today: date) -> dict:
+    from ..assist import figures  # 帮办代办 (services/assist.py)
+    return figures(conn, hall, d1, d2, today)
+
+
 def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
     """All figures of one hall for d1..d2 (the body of GET …/stats)."""
     today = local_day(hall, now)
@@ -169,6 +174,7 @@ def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
         "ratings": kpis.rating_figures(total.ratings).as_dict(),
         "promised": prom,
         "review_cases": rev,
+        "assist": assist_figures(conn, hall, d1, d2, today),
         "arrivals_by_hour": total.arrivals_by_hour, "calls_by_hour": total.calls_by_hour,
         "wait_histogram": kpis.wait_histogram(waits),
         "services": services, "windows": windows, "staff": staff, "by_day": [_by_day(s) for s in days],

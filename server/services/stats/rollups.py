@@ -137,7 +137,7 @@ def daily_rollup(app) -> int:
     hall-local day; days already stored are skipped)."""
     with app.db.read() as conn:
         codes = list(conn.execute(select(t.halls.c.code)).scalars())
-    done = app.__dict__.setdefault("_rollups_done", {})  # hall -> the local day last rolled up
+    done = app.rollups_done
     stored = 0
     for code in codes:
         with app.db.read() as conn:

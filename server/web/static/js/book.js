@@ -23,15 +23,9 @@
       : (m + "月" + d + "日 " + WEEK_ZH[weekday]);
   }
 
-  // GB 11643 check digit, so a mistyped ID number is caught before sending.
-  function idValid(s) {
-    s = (s || "").trim().toUpperCase();
-    if (!/^\d{17}[\dX]$/.test(s)) return false;
-    const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum = 0;
-    for (let i = 0; i < 17; i++) sum += Number(s[i]) * w[i];
-    return "10X98765432"[sum % 11] === s[17];
-  }
+  // GB 11643 (js/idnumber.js, the rules of rules/identity.py), so a mistyped number is caught
+  // before sending.
+  function idValid(s) { return hallqId.valid(s); }
 
   async function loadInfo() {
     state.info = await hallq.api("GET", path("/info"), undefined, { token: null });

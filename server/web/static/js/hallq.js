@@ -320,7 +320,7 @@
     reason: { attitude: ["态度", "Attitude"], efficiency: ["效率", "Efficiency"], process: ["流程", "Process"],
       environment: ["环境", "Environment"], other: ["其他", "Other"] },
     role: { staff: ["窗口工作人员", "Window staff"], manager: ["大厅管理人员", "Hall manager"],
-      admin: ["系统管理员", "Administrator"] },
+      admin: ["系统管理员", "Administrator"], agent: ["帮办员", "Assistance agent"] },
     device: { kiosk: ["取号机", "Kiosk"], display: ["显示屏", "Display"], evaluator: ["评价器", "Evaluator"],
       keypad: ["呼叫器", "Keypad"] },
     ticket: { waiting: ["等候中", "Waiting"], called: ["已叫号", "Called"], serving: ["办理中", "Serving"],
@@ -384,6 +384,15 @@
   hallq.fmtMinutes = function (seconds) {
     const m = Math.max(0, Math.round((seconds || 0) / 60));
     return hallq.t("约 " + m + " 分钟", "about " + m + " min");
+  };
+  // An estimate's 80% range [low, high] seconds as 约 8–15 分钟 / about 8–15 min (low rounded down,
+  // high up); "即将叫号" when even the high end is under a minute; the point estimate without a range.
+  hallq.fmtWaitRange = function (range, seconds) {
+    if (!range) return hallq.fmtMinutes(seconds);
+    const lo = Math.max(0, Math.floor(range[0] / 60)), hi = Math.max(lo, Math.ceil(range[1] / 60));
+    if (hi < 1) return hallq.t("即将叫号", "any moment");
+    if (lo === hi) return hallq.t("约 " + hi + " 分钟", "about " + hi + " min");
+    return hallq.t("约 " + lo + "–" + hi + " 分钟", "about " + lo + "–" + hi + " min");
   };
   // A share 0..1 as a whole percent: "97%"
   hallq.fmtPercent = function (x) {

@@ -1,4 +1,4 @@
-// The ticket on the resident's phone (/t/{token}): number, people ahead, estimated wait, live from
+// The ticket on the resident's phone (/t/{token}): number, people ahead, estimated wait (a range), live from
 // the hall's event stream; when called, which window, with vibration and a beep (WebAudio, no file).
 (function () {
   "use strict";
@@ -73,7 +73,14 @@
     $("number").textContent = tk.number;
     $("status").textContent = statusText(tk);
     $("ahead").textContent = tk.status === "waiting" ? String(tk.ahead) : "-";
-    $("wait").textContent = tk.status === "waiting" ? hallq.fmtMinutes(tk.estimated_wait_s).replace(/^约 |^about /, "") : "-";
+    // The 80% range (约 8–15 分钟), following the queue: every event of our service refetches it.
+    const waiting = tk.status === "waiting";
+    $("wait").textContent = waiting ? hallq.fmtWaitRange(tk.estimated_wait_range_s, tk.estimated_wait_s)
+      .replace(/^约 |^about /, "") : "-";
+    $("wait").dataset.seconds = waiting ? String(tk.estimated_wait_s) : "";
+    $("wait").classList.toggle("long", $("wait").textContent.length > 9);  // "25–120 分钟" still fits
+    $("wait-point").textContent = waiting && tk.estimated_wait_range_s && tk.estimated_wait_range_s[1] >= 60
+      ? t("最可能 ", "most likely ") + hallq.fmtMinutes(tk.estimated_wait_s).replace(/^约 |^about /, "") : "";
     const called = tk.status === "called";
     $("called").classList.toggle("hidden", !called);
     $("called-window").textContent = called ? t(tk.window + " 号窗口", "Window " + tk.window) : "";
