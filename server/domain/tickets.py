@@ -57,6 +57,13 @@ class Outcome(str, Enum):
     PROXY = "proxy"  # 代办件: handled on behalf of someone
 
 
+# Outcomes followed to the end (限时办结): each has a due date in working days and is complete only
+# when it is delivered (办结/出件). Limits default to the seeds (seed 004: 代办 and 乡镇初审、转报件
+# within 3 working days); a hall sets its own in [rules] outcome_limit_days; 承诺件 take the promise
+# the window gives (the service's promise_days by default).
+TRACKED = ("promised", "escalated", "proxy")
+DEFAULT_LIMIT_DAYS = {"escalated": 3, "proxy": 3}
+
 OUTCOME_ZH = {
     "immediate": "即办件", "promised": "承诺件", "escalated": "上报件",
     "returned": "退回补正", "proxy": "代办件",
