@@ -58,6 +58,19 @@ def test_a_stranger_cannot_lock_staff_out(hall, app):
     assert login(app, "s4", PASSWORD, "10.0.0.9")[0] == 200  # nor others at the guesser's address
 
 
+def test_behind_a_trusted_proxy_the_real_address_counts(hall, app, monkeypatch):
+    monkeypatch.setenv("HALLQ_TRUSTED_PROXIES", "127.0.0.1")
+
+    def via_proxy(username, password, real_ip):
+        return app.test_client().post("/api/v1/auth/login",
+                                      json={"username": username, "password": password},
+                                      environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                      headers={"X-Real-IP": real_ip}).status_code
+    got = [via_proxy("s3", "wrong-guess-1", "10.0.0.9") for _ in range(8)]
+    assert got[:5] == [401] * 5 and got[5:] == [429] * 3
+    assert via_proxy("s3", PASSWORD, "10.0.0.5") == 200
+
+
 def test_guessing_from_one_address_meets_growing_delays(hall, app):
     clock = hall.clock
     for _ in range(5):
