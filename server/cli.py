@@ -43,6 +43,8 @@ def cmd_run(args):
     from .services import maintenance
     maintenance.install(ctx)  # backups, erasure, no-shows, roll-ups: services/maintenance.py
     app = create_app(ctx)
+    from .services import halls
+    halls.warn_public_urls(ctx)  # a loopback public_url: no QR on tickets
     serve(app, args.listen, args.threads)
 
 
@@ -113,6 +115,11 @@ def cmd_purge(args):
           f"{n['appointments']} appointment(s)")
 
 
+def cmd_simulate(args):
+    from .simulation import runner
+    runner.cli(args)
+
+
 def cmd_demo(args):
     from .demo import run_demo
     run_demo(args)
@@ -174,6 +181,20 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("file")
     rs.add_argument("--force", action="store_true", help="restore even if the database looks in use")
     rs.set_defaults(func=cmd_restore)
+
+    sm = sub.add_parser("simulate", help="play a day (synthetic or replayed) through the queue code; "
+                                          "waits, estimate accuracy, xlsx (docs/simulate.md)")
+    sm.add_argument("--day", help="day description TOML (default assets/simulate/sandu_day.toml)")
+    sm.add_argument("--replay", metavar="YYYY-MM-DD", help="replay this past day from the database instead")
+    sm.add_argument("--hall", default="main", help="with --replay: the hall")
+    sm.add_argument("--hall-file", help="hall config TOML (default assets/halls/main.toml)")
+    sm.add_argument("--staff", action="append", metavar="W:SERVICES@HH:MM-HH:MM",
+                    help="what if: window W serves SERVICES (comma-separated, or off) then; repeatable")
+    sm.add_argument("--days", type=int, default=1, help="synthetic days to play (seeds SEED, SEED+1, ...)")
+    sm.add_argument("--seed", type=int, default=1)
+    sm.add_argument("--warmup", type=int, default=2, help="earlier days played first (the estimator's history)")
+    sm.add_argument("--out", help="xlsx file (default simulate-DAY.xlsx)")
+    sm.set_defaults(func=cmd_simulate)
 
     pg = sub.add_parser("purge", help="erase residents' personal data older than the retention")
     pg.add_argument("--older-than-days", type=int, help="default: the hall's [privacy] retention_days")

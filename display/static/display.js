@@ -407,5 +407,7 @@
   });
   let sub = subscribe(null);
   setInterval(refresh, REFRESH_MS);
+  // ?device=NAME tells this screen apart from the hall's other screens in /admin
+  probe.heartbeat = hallq.heartbeat("display-page", { name: params.get("device") || "叫号屏" });
   renderAll();
 })();

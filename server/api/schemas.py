@@ -43,7 +43,10 @@ RATING = {"type": "object", "required": ["level"],
                          "reasons": {"type": "array", "items": {
                              "type": "string",
                              "enum": ["attitude", "efficiency", "process", "environment", "other"]}},
-                         "comment": {"type": "string", "maxLength": 500}}}
+                         "comment": {"type": "string", "maxLength": 500},
+                         "ticket_token": {"type": "string", "maxLength": 64,
+                                          "description": "the ticket's own token (its QR / track "
+                                                         "link): how a kiosk or a phone rates"}}}
 
 TICKET = {"type": "object", "required": ["id", "number", "service", "status"],
           "properties": {"id": {"type": "integer"}, "number": {"type": "string"},

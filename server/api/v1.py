@@ -93,19 +93,31 @@ def hall_info(hall):
     with app.db.read() as conn:
         h = app.hall(conn, hall)
     c = h.config
+    from ..services.halls import public_url_of, public_url_problem
+    public_url = public_url_of(c.raw)
+    problem = public_url_problem(public_url)
+    hall_raw = c.raw.get("hall") or {}
     return jsonify({"code": h.code, "name": c.name, "name_en": c.name_en, "timezone": c.timezone,
                     "notice": c.notice, "notice_en": c.notice_en, "hours": c.hours,
                     "announce": c.announce, "max_recalls": c.rule("max_recalls", 3),
+                    "rating_prompt_s": ratings.prompt_lifetime_s(h),
                     "priority_groups": c.rule("priority_groups", []),
                     "elderly_age": c.rule("elderly_age", priority_rule.DEFAULT_ELDERLY_AGE),
                     "assist_limit_working_days": c.rule("assist_limit_working_days", 3),
+                    "public_url": "" if problem else public_url, "public_url_warning": problem,
+                    "pass_rule": hall_raw.get("pass_rule", ""), "pass_rule_en": hall_raw.get("pass_rule_en", ""),
                     "local_time": h.local_now(app.now()).isoformat(timespec="seconds")})
 
 
 @bp.get("/halls/<hall>/services")
 @openapi("Services with waiting counts and wait estimates", query=HALL, tags=["queue"])
 def services(hall):
-    return jsonify(queue.list_services(hallq(), hall))
+    out = queue.list_services(hallq(), hall)
+    with hallq().db.read() as conn:
+        windows = hallq().hall(conn, hall).config.windows
+    for s in out:  # the windows that serve it (printed on the ticket)
+        s["windows"] = [w.number for w in windows if s["code"] in w.services]
+    return jsonify(out)
 
 
 @bp.get("/halls/<hall>/windows")
@@ -177,16 +189,20 @@ def cancel(hall, ticket_id):
 
 
 @bp.post("/halls/<hall>/tickets/<int:ticket_id>/rating")
-@openapi("Rate a finished visit (一次一评); 409 for a second rating", body=S.RATING,
-         access="evaluator device, kiosk device",
+@openapi("Rate a finished visit (一次一评); 409 for a second rating. An evaluator device rates "
+         "only the visit just finished at its window, within the hall's rating_prompt_s (409 "
+         "rating_expired); any other channel gives the ticket's own token as ticket_token",
+         body=S.RATING, access="evaluator device; or anyone with the ticket's token",
          query=HALL + [{"name": "ticket_id", "in": "path", "required": True,
                         "schema": {"type": "integer"}}], tags=["ratings"],
          responses={"201": {"description": "the rating"}, **E4})
 def rate(hall, ticket_id):
-    p = auth.require(principal(), devices=("evaluator", "kiosk"), hall_id=_hall_id(hall))
+    p = principal()
+    if p is not None:
+        auth.require(p, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
     body = json_body(S.RATING)
     return jsonify(ratings.rate(hallq(), hall, ticket_id, p, body["level"], body.get("reasons"),
-                                body.get("comment"))), 201
+                                body.get("comment"), ticket_token=body.get("ticket_token"))), 201
 
 
 @bp.get("/track/<token>")

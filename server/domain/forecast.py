@@ -3,8 +3,10 @@
 Each window frees when the ticket it holds is expected to leave it, then calls the next ticket in
 the order the real queue uses (`queue.order`, priority cap included), holding it for the service's
 expected call-to-free time (call -> window free again: the walk to the window, the service, and the
-time a no-show holds the window). Windows call only inside the hall's hours, except after the last
-span of the day, when staff finish the queue. The time a ticket is reached is its estimate.
+time a no-show holds the window). Windows call inside the hall's hours; when a span ends (lunch, the
+evening) staff still serve everyone who took a ticket before it ended, then stop until the next
+span. Tickets expected to be taken later can be played too. The time a ticket is reached is its
+estimate.
 
 Pure Python: the service layer (`services/estimates.py`) reads the state and the learned times.
 """
@@ -20,6 +22,7 @@ from . import queue as qdomain
 
 HYPOTHETICAL_ID = 1 << 60  # ids of "a ticket taken now" per service; they sort after every real one
 NEW_TICKET_ID = 1 << 59  # the ticket being issued (not yet stored): after every stored one
+ARRIVAL_ID = 1 << 58  # tickets expected to be taken later (they queue by their time anyway)
 
 
 @dataclass
@@ -77,15 +80,19 @@ class Hours:
 
     spans: list[tuple[float, float]]
 
-    def next_call_at(self, t: float) -> float:
-        """The earliest moment at or after `t` a window may call (after closing: at once)."""
-        if not self.spans or t >= self.spans[-1][1]:
-            return t
-        starts = [a for a, _ in self.spans]
-        i = bisect_right(starts, t) - 1
+    def closed_since(self, t: float) -> float | None:
+        """None inside a span; else when the last span before `t` ended (-inf before the first)."""
+        i = bisect_right([a for a, _ in self.spans], t) - 1
         if i >= 0 and t < self.spans[i][1]:
-            return t
-        return self.spans[i + 1][0]
+            return None
+        return self.spans[i][1] if i >= 0 else float("-inf")
+
+    def next_open(self, t: float) -> float | None:
+        """The start of the next span after `t` (None: none today)."""
+        for a, _ in self.spans:
+            if a > t:
+                return a
+        return None
 
 
 @dataclass
@@ -98,7 +105,8 @@ class Forecast:
 
 def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: CallToFree, *,
          now: datetime, now_local_s: float, hours: Hours, priority_cap: int = 3,
-         ask_for: list[str] = (), arrivals: list[qdomain.Candidate] = ()) -> Forecast:
+         ask_for: list[str] = (), arrivals: list[qdomain.Candidate] = (), trace: list | None = None
+         ) -> Forecast:
     """Play the queue forward. `ask_for`: services to estimate a ticket taken now for (they take no
     window time); `arrivals`: expected future tickets (queued_at after now), which do."""
     hypothetical = [qdomain.Candidate(id=HYPOTHETICAL_ID + i, service=code, queued_at=now)
@@ -123,7 +131,7 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
             got = lists[key] = (usual, capped)
         return got
 
-    def pick(w: WindowState, t: float):
+    def pick(w: WindowState, t: float, queued_by: float | None):
         usual, capped = orders_for(w)
         ranked = capped if priority_cap > 0 and w.priority_streak >= priority_cap else usual
         i = starts.get(id(ranked), 0)
@@ -133,8 +141,14 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
         for c in ranked[i:]:
             if c.id in taken or arrive_at.get(c.id, 0.0) > t:
                 continue
+            if queued_by is not None and queued_s(c) > queued_by:
+                continue  # taken after closing: waits for the next span
             return c
         return None
+
+    def queued_s(c) -> float:
+        got = arrive_at.get(c.id)
+        return got if got is not None else (c.queued_at - now).total_seconds()
 
     def next_arrival(w: WindowState, t: float) -> float | None:
         served = set(w.services)
@@ -154,17 +168,19 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
     while heap and left:
         t, number = heapq.heappop(heap)
         w = states[number]
-        opened = hours.next_call_at(now_local_s + t) - now_local_s
-        if opened > t:
-            heapq.heappush(heap, (opened, number))
-            continue
-        c = pick(w, t)
+        closed = hours.closed_since(now_local_s + t) if hours.spans else None
+        c = pick(w, t, None if closed is None else closed - now_local_s)
         if c is None:
             wake = next_arrival(w, t)
+            if closed is not None:  # closed and nobody left from before: back at the next span
+                opened = hours.next_open(now_local_s + t)
+                wake = None if opened is None else opened - now_local_s
             if wake is not None:
                 heapq.heappush(heap, (wake, number))
             continue
         taken.add(c.id)
+        if trace is not None:
+            trace.append((t, number, c))
         if c.id in open_ids:
             call_at[c.id] = t
             left -= 1
@@ -185,6 +201,35 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
             call_at[c.id] = end + behind[c.service] * times.mean_s(c.service, 12)
     new = {c.service: call_at[c.id] for c in hypothetical}
     return Forecast({i: s for i, s in call_at.items() if i < HYPOTHETICAL_ID}, new)
+
+
+def expected_arrivals(rates: dict[tuple[str, int], float], priority_share: dict[str, float], *,
+                      now: datetime, now_local_s: float, horizon_s: float,
+                      first_id: int = ARRIVAL_ID) -> list[qdomain.Candidate]:
+    """The tickets expected to be taken after now, evenly spread by each service's hourly rate
+    (tickets per hour by hall-local hour); the service's priority share of them are priority."""
+    out = []
+    for service in sorted({k[0] for k in rates}):
+        count = due = 0.0
+        priority_due = 0.0
+        t = 0.0
+        while t < horizon_s:
+            local = now_local_s + t
+            hour = int(local // 3600) % 24
+            step = min(3600 - local % 3600, horizon_s - t)
+            per_s = rates.get((service, hour), 0.0) / 3600
+            while per_s > 0 and count + per_s * step >= due + 0.5:
+                at = t + (due + 0.5 - count) / per_s
+                priority_due += priority_share.get(service, 0.0)
+                priority = None
+                if priority_due >= 0.5:
+                    priority, priority_due = "elderly", priority_due - 1
+                out.append(qdomain.Candidate(id=first_id + len(out), service=service,
+                                             queued_at=now + timedelta(seconds=at), priority=priority))
+                due += 1
+            count += per_s * step
+            t += step
+    return out
 
 
 def spread(estimate_s: float, low_q: float, high_q: float, scale_s: float) -> tuple[int, int]:

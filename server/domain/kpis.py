@@ -15,7 +15,7 @@ from .tickets import Outcome, Status
 OUTCOMES = tuple(o.value for o in Outcome)
 _DONE, _NO_SHOW, _CANCELLED = Status.DONE.value, Status.NO_SHOW.value, Status.CANCELLED.value
 # outcomes that complete a case at the window; a promised case (承诺件) completes when delivered
-COMPLETED_AT_WINDOW = (Outcome.IMMEDIATE.value, Outcome.PROXY.value)
+COMPLETED_AT_WINDOW = (Outcome.IMMEDIATE.value,)  # the rest of TRACKED complete when delivered
 WAIT_BUCKETS_MIN = [0, 5, 10, 15, 20, 30, 45, 60]  # wait-distribution chart: [0,5) [5,10) … [60,∞)
 
 
@@ -329,7 +329,7 @@ def rating_figures(levels: dict[int, int]) -> RatingFigures:
 
 
 def completed(outcomes: dict, delivered: int) -> int:
-    """Completed cases: done at the window, plus promised cases delivered."""
+    """Completed cases: done at the window, plus time-limited cases (承诺件, 上报件, 代办件) delivered."""
     return sum(outcomes.get(o, 0) for o in COMPLETED_AT_WINDOW) + delivered
 
 

@@ -5,6 +5,7 @@ ticket back to waiting under another service, keeping its number and its place b
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -56,6 +57,13 @@ class Outcome(str, Enum):
     PROXY = "proxy"  # 代办件: handled on behalf of someone
 
 
+# Outcomes followed to the end (限时办结): each has a due date in working days and is complete only
+# when it is delivered (办结/出件). Limits default to the seeds (seed 004: 代办 and 乡镇初审、转报件
+# within 3 working days); a hall sets its own in [rules] outcome_limit_days; 承诺件 take the promise
+# the window gives (the service's promise_days by default).
+TRACKED = ("promised", "escalated", "proxy")
+DEFAULT_LIMIT_DAYS = {"escalated": 3, "proxy": 3}
+
 OUTCOME_ZH = {
     "immediate": "即办件", "promised": "承诺件", "escalated": "上报件",
     "returned": "退回补正", "proxy": "代办件",
@@ -83,6 +91,18 @@ def check_recall(recalls: int, max_recalls: int) -> None:
             f" (recalled {recalls} times, the limit; start or mark no-show)",
             code="recall_limit",
         )
+
+
+def scoped_idempotency_key(sender: str, key: str) -> str:
+    """An Idempotency-Key belongs to whoever sent it (a device or a user, `device:3`): kiosk B
+    sending kiosk A's key is a new request and must not get A's ticket with its tracking token.
+    Kept as a hash of (sender, key), so the column's length holds any sender and key."""
+    return hashlib.sha256(f"{sender}\n{key}".encode()).hexdigest()
+
+
+def may_cancel(role: str, service: str, served: set[str]) -> bool:
+    """Staff cancel only tickets of services their windows serve; managers and admins any."""
+    return role in ("manager", "admin") or service in served
 
 
 def format_number(prefix: str, seq: int) -> str:

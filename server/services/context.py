@@ -84,6 +84,7 @@ class Hallq:
     secret: bytes
     var_dir: Path = field(default_factory=lambda: Path(os.environ.get("HALLQ_VAR", ROOT / "var")))
     always_open: bool = False  # demo/tests: services open at any hour
+    simulated: bool = False  # server.py simulate: always open to the kiosk, yet windows keep the hours
     clock: object = None  # callable returning naive UTC; tests move time
     bus: EventBus | None = None
     limiter: Limiter = field(default_factory=Limiter)  # this process's rate limits and sign-in throttling

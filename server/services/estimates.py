@@ -25,6 +25,7 @@ from ..store import tables as t
 
 PRIOR_DAYS = 28
 PSEUDO = 5.0  # samples' worth of weight the prior keeps against today's (and an hour against its service)
+PSEUDO_DEFAULT = 2.0  # ... and the hall's default_service_s against a service's own earlier days
 MAX_HOLD_S = 3 * 3600  # longer call-to-free times are records left open, not service
 RESIDUAL_SCALE_S = 300.0  # residuals are measured in units of (estimate + this)
 DEFAULT_RANGE = (-0.45, 0.6)  # 10th/90th residual percentiles until MIN_RESIDUALS are known
@@ -32,6 +33,9 @@ MIN_RESIDUALS = 40
 PAUSE_EXPECTED_S = 300.0  # a paused window is expected back this long after it paused ...
 PAUSE_MIN_S = 60.0  # ... and not sooner than this from now
 TODAY_TTL_S = 60.0
+ARRIVALS_AHEAD_S = 3 * 3600  # expected arrivals are played this far ahead
+ARRIVALS_WEIGHT = 1.0
+TURNAROUND_MAX_S = 120.0
 FORECAST_TTL_S = 20.0
 
 
@@ -40,6 +44,8 @@ class Learned:
     times: forecast.CallToFree
     low_q: float
     high_q: float
+    arrivals: dict  # (service, hall-local hour) -> tickets per hour expected today
+    priority_share: dict  # service -> share of its tickets with priority
 
 
 @dataclass
@@ -47,6 +53,9 @@ class _Prior:  # one hall's earlier days, read once a day
     by_hour: dict  # (service, hour) -> (n, mean)
     by_service: dict  # service -> (n, mean, cv)
     residuals: list[float]
+    turnarounds: list[float]
+    arrivals: dict  # (service, hour) -> tickets per hour on an average earlier day
+    priority_share: dict
 
 
 _lock = threading.Lock()
@@ -97,6 +106,22 @@ def _holds(conn, hall, first_day: str, last_day: str):
     return out
 
 
+def _turnarounds(conn, hall, first_day: str, last_day: str) -> list[float]:
+    """Seconds from a window's finish to its next call, when it called again within TURNAROUND_MAX_S
+    (staff pressing 叫号 again: time the window is not free for the next resident)."""
+    tk = t.tickets.c
+    rows = conn.execute(select(tk.day, tk.window, tk.called_at, tk.finished_at).where(
+        tk.hall_id == hall.id, tk.day >= first_day, tk.day <= last_day, tk.transfers == 0,
+        tk.window.is_not(None), tk.called_at.is_not(None)).order_by(tk.day, tk.window, tk.called_at)).all()
+    out = []
+    for a, b in zip(rows, rows[1:]):
+        if a.day == b.day and a.window == b.window and a.finished_at is not None:
+            gap = (b.called_at - a.finished_at).total_seconds()
+            if 0 <= gap <= TURNAROUND_MAX_S:
+                out.append(gap)
+    return out
+
+
 def _residuals(conn, hall, first_day: str, last_day: str) -> list[float]:
     tk = t.tickets.c
     rows = conn.execute(select(tk.estimated_wait_s, tk.issued_at, tk.called_at).where(
@@ -104,6 +129,28 @@ def _residuals(conn, hall, first_day: str, last_day: str) -> list[float]:
         tk.estimated_wait_s.is_not(None), tk.called_at.is_not(None))).all()
     return [((r.called_at - r.issued_at).total_seconds() - r.estimated_wait_s)
             / (r.estimated_wait_s + RESIDUAL_SCALE_S) for r in rows]
+
+
+def _issued(conn, hall, first_day: str, last_day: str):
+    """(day, service it started in, local hour, has priority) of each ticket taken on those days."""
+    tk = t.tickets.c
+    rows = conn.execute(select(tk.day, tk.first_service, tk.issued_at, tk.priority).where(
+        tk.hall_id == hall.id, tk.day >= first_day, tk.day <= last_day)).all()
+    tz = hall.config.tz
+    return [(r.day, r.first_service, r.issued_at.replace(tzinfo=timezone.utc).astimezone(tz).hour,
+             r.priority is not None) for r in rows]
+
+
+def _arrivals(conn, hall, first_day: str, last_day: str) -> tuple[dict, dict]:
+    issued = _issued(conn, hall, first_day, last_day)
+    days = len({d for d, _, _, _ in issued}) or 1
+    counts, priority, per_service = {}, {}, {}
+    for _, service, hour, prio in issued:
+        counts[(service, hour)] = counts.get((service, hour), 0) + 1
+        per_service[service] = per_service.get(service, 0) + 1
+        priority[service] = priority.get(service, 0) + prio
+    return ({k: v / days for k, v in counts.items()},
+            {k: priority[k] / n for k, n in per_service.items() if n >= 20})
 
 
 def _prior(conn, hall, today: date) -> _Prior:
@@ -126,7 +173,9 @@ def _prior(conn, hall, today: date) -> _Prior:
         cv = statistics.pstdev(values) / mean if len(values) > 1 and mean > 0 else None
         by_service[service] = (len(values), mean, cv)
     by_hour = {k: (len(v), statistics.fmean(v)) for k, v in per_hour.items()}
-    got = _Prior(by_hour, by_service, _residuals(conn, hall, first, last))
+    arrivals, priority_share = _arrivals(conn, hall, first, last)
+    got = _Prior(by_hour, by_service, _residuals(conn, hall, first, last),
+                 _turnarounds(conn, hall, first, last), arrivals, priority_share)
     with _lock:
         for k in [k for k in priors if k[0] == hall.id]:
             del priors[k]
@@ -147,7 +196,7 @@ def learned(conn, hall, now: datetime) -> Learned:
     service_mean, service_cv, hour_mean = {}, {}, {}
     for s in hall.config.services:
         n, mean, cv = prior.by_service.get(s.code, (0, default_s, None))
-        service_mean[s.code] = (n * mean + PSEUDO * default_s) / (n + PSEUDO)
+        service_mean[s.code] = (n * mean + PSEUDO_DEFAULT * default_s) / (n + PSEUDO_DEFAULT)
         if cv is not None and n >= 10:
             service_cv[s.code] = cv
         for hour in range(24):
@@ -161,16 +210,25 @@ def learned(conn, hall, now: datetime) -> Learned:
         expected[service] = expected.get(service, 0.0) + hour_mean.get((service, hour), default_s)
     level = {code: (seen.get(code, 0.0) + PSEUDO * m) / (expected.get(code, 0.0) + PSEUDO * m)
              for code, m in service_mean.items()}
+    gaps = prior.turnarounds + _turnarounds(conn, hall, day, day)
+    gap = statistics.median(gaps) if len(gaps) >= 10 else 0.0
     times = forecast.CallToFree(
-        by_hour={k: v * level[k[0]] for k, v in hour_mean.items()},
-        by_service={k: v * level[k] for k, v in service_mean.items()},
+        by_hour={k: v * level[k[0]] + gap for k, v in hour_mean.items()},
+        by_service={k: v * level[k] + gap for k, v in service_mean.items()},
         cv_by_service=service_cv, default_s=default_s)
     residuals = prior.residuals + _residuals(conn, hall, day, day)
     low_q, high_q = DEFAULT_RANGE
     if len(residuals) >= MIN_RESIDUALS:
         deciles = statistics.quantiles(residuals, n=10)
         low_q, high_q = deciles[0], deciles[-1]
-    got = Learned(times, low_q, high_q)
+    # Today's arrivals against an average earlier day so far: busier days stay busier.
+    local_now = hall.local_now(now)
+    so_far = sum(v for (_, hour), v in prior.arrivals.items() if hour < local_now.hour) + \
+        sum(v * local_now.minute / 60 for (_, hour), v in prior.arrivals.items() if hour == local_now.hour)
+    taken = len(_issued(conn, hall, day, day))
+    busier = min(2.0, max(0.5, (taken + 10) / (so_far + 10)))
+    got = Learned(times, low_q, high_q, {k: v * busier for k, v in prior.arrivals.items()},
+                  prior.priority_share)
     with _lock:
         _caches(conn).today[hall.id] = (now, today.isoformat(), got)
     return got
@@ -223,32 +281,78 @@ def _hours(hall, day: date) -> forecast.Hours:
                            for a, b in spans])
 
 
-def play(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (),
-         ask_for: list[str] = ()) -> tuple[forecast.Forecast, Learned]:
-    """The forward play from the hall's state now (plus `extra` tickets not yet stored)."""
+@dataclass
+class State:
+    """What a play starts from: the hall's windows and waiting tickets now, and what was learned."""
+
+    windows: list[forecast.WindowState]
+    waiting: list[qdomain.Candidate]
+    learned: Learned
+    now: datetime
+    local_s: float
+    hours: forecast.Hours
+    priority_cap: int
+    arrivals: list[qdomain.Candidate]
+
+
+def state(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask_for: list[str] = (),
+          expect_arrivals: bool = True, arrivals_weight: float | None = None, keeps_hours: bool = True
+          ) -> State:
+    """The hall's state now (plus `extra` tickets not yet stored). `keeps_hours` False: windows call
+    at any hour (a hall run always open, as the demo and tests do)."""
     day = hall.local_day(now)
     waiting = _waiting(conn, hall, day.isoformat()) + list(extra)
     windows = _windows(conn, hall, now, {c.service for c in waiting} | set(ask_for))
     got = learned(conn, hall, now)
-    result = forecast.play(windows, waiting, got.times, now=now,
-                           now_local_s=forecast.local_seconds(hall.local_now(now)),
-                           hours=_hours(hall, day), priority_cap=int(hall.config.rule("priority_cap", 3)),
-                           ask_for=list(ask_for))
-    return result, got
+    local_s = forecast.local_seconds(hall.local_now(now))
+    hours = _hours(hall, day) if keeps_hours else forecast.Hours([])
+    closing = hours.spans[-1][1] if hours.spans else 24 * 3600.0
+    weight = ARRIVALS_WEIGHT if arrivals_weight is None else arrivals_weight
+    later = forecast.expected_arrivals({k: v * weight for k, v in got.arrivals.items()}, got.priority_share, now=now, now_local_s=local_s,
+                                       horizon_s=min(ARRIVALS_AHEAD_S, max(0.0, closing - local_s))
+                                       ) if expect_arrivals else []
+    return State(windows, waiting, got, now, local_s, hours, int(hall.config.rule("priority_cap", 3)), later)
+
+
+def play_state(st: State, ask_for: list[str] = (), trace: list | None = None) -> forecast.Forecast:
+    return forecast.play(st.windows, st.waiting, st.learned.times, now=st.now, now_local_s=st.local_s,
+                         hours=st.hours, priority_cap=st.priority_cap, ask_for=list(ask_for),
+                         arrivals=st.arrivals, trace=trace)
+
+
+def keeps_hours(app) -> bool:
+    """Whether windows follow the hall's hours: yes, unless the hall runs always open (demo, tests);
+    a simulated hall keeps them."""
+    return not app.always_open or app.simulated
+
+
+def play(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask_for: list[str] = (),
+         expect_arrivals: bool = True, trace: list | None = None, hours: bool = True
+         ) -> tuple[forecast.Forecast, Learned]:
+    """The forward play from the hall's state now."""
+    st = state(conn, hall, now, extra=extra, ask_for=ask_for, expect_arrivals=expect_arrivals,
+               keeps_hours=hours)
+    return play_state(st, ask_for, trace), st.learned
+
+
+def forget_forecasts(conn) -> None:
+    """Drop the cached plays (the bench times them cold)."""
+    _caches(conn).forecasts.clear()
 
 
 def _last_event_id(conn, hall) -> int:
     return conn.execute(select(func.max(t.events.c.id)).where(t.events.c.hall_id == hall.id)).scalar() or 0
 
 
-def current(conn, hall, now: datetime) -> tuple[forecast.Forecast, Learned]:
+def current(app, conn, hall) -> tuple[forecast.Forecast, Learned]:
     """The play for every waiting ticket and every service, reused until the hall changes."""
+    now = app.now()
     key = (hall.id, tuple(s.code for s in hall.config.services))
     mark = _last_event_id(conn, hall)
     cached = _caches(conn).forecasts.get(key)
     if cached is not None and cached[1] == mark and 0 <= (now - cached[0]).total_seconds() < FORECAST_TTL_S:
         return cached[2]
-    got = play(conn, hall, now, ask_for=list(key[1]))
+    got = play(conn, hall, now, ask_for=list(key[1]), hours=keeps_hours(app))
     with _lock:
         _caches(conn).forecasts[key] = (now, mark, got)
     return got
@@ -259,27 +363,27 @@ def _answer(seconds: float, got: Learned) -> tuple[int, list[int]]:
     return int(round(seconds)), [low, high]
 
 
-def for_ticket(conn, hall, row, now: datetime) -> tuple[int, list[int] | None]:
+def for_ticket(app, conn, hall, row) -> tuple[int, list[int] | None]:
     """(estimated_wait_s, [low, high]) of a waiting ticket from now; (0, None) otherwise."""
     if row.status != "waiting":
         return 0, None
-    result, got = current(conn, hall, now)
+    result, got = current(app, conn, hall)
     seconds = result.call_in_s.get(row.id)
     if seconds is None:  # issued after the cached play: play again
-        result, got = play(conn, hall, now)
+        result, got = play(conn, hall, app.now(), hours=keeps_hours(app))
         seconds = result.call_in_s.get(row.id, 0.0)
     return _answer(seconds, got)
 
 
-def for_services(conn, hall, now: datetime) -> dict[str, tuple[int, list[int]]]:
+def for_services(app, conn, hall) -> dict[str, tuple[int, list[int]]]:
     """service -> (estimated_wait_s, [low, high]) for a ticket taken now."""
-    result, got = current(conn, hall, now)
+    result, got = current(app, conn, hall)
     return {code: _answer(s, got) for code, s in result.new_ticket_in_s.items()}
 
 
-def at_issue(conn, hall, values: dict, now: datetime) -> dict:
+def at_issue(app, conn, hall, values: dict) -> dict:
     """The estimate given to a ticket being issued, as the columns stored with it."""
     new = qdomain.Candidate.of(SimpleNamespace(**{**values, "id": forecast.NEW_TICKET_ID}))
-    result, got = play(conn, hall, now, extra=[new])
+    result, got = play(conn, hall, app.now(), extra=[new], hours=keeps_hours(app))
     seconds, (low, high) = _answer(result.call_in_s[new.id], got)
     return {"estimated_wait_s": seconds, "estimated_wait_low_s": low, "estimated_wait_high_s": high}

@@ -26,19 +26,20 @@ from ..store import tables as t
 from . import estimates
 from .auth import Principal
 from .queue_view import (  # noqa: F401  (reads the API and other services reach through here)
-    get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track,
+    count_ahead, get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track,
     window_queue)
 from .views import ticket_for_events, ticket_public
 
 # ---------------------------------------------------------------- issuing
 
 
-def _issue_response(conn, hall, ticket, now, replay=False) -> dict:
+def _issue_response(app, conn, hall, ticket, replay=False) -> dict:
     out = ticket_public(ticket, hall)
-    out.update(ticket_position(conn, hall, ticket, now))
     if not replay and ticket.estimated_wait_s is not None:  # what the ticket was given (printed, stored)
-        out.update({"estimated_wait_s": ticket.estimated_wait_s,
+        out.update({"ahead": count_ahead(conn, ticket), "estimated_wait_s": ticket.estimated_wait_s,
                     "estimated_wait_range_s": [ticket.estimated_wait_low_s, ticket.estimated_wait_high_s]})
+    else:
+        out.update(ticket_position(app, conn, hall, ticket))
     out.update({"token": ticket.token,
                 "track_url": f"/t/{ticket.token}", "hall": hall.code, "hall_name": hall.config.name})
     if replay:
@@ -54,6 +55,8 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
     if idempotency_key is not None and (not isinstance(idempotency_key, str)
                                         or not 1 <= len(idempotency_key) <= 128):
         raise Invalid("Idempotency-Key must be 1..128 characters", code="invalid_idempotency_key")
+    if idempotency_key:  # scoped to the sender: another device's key is simply a new request
+        idempotency_key = tdomain.scoped_idempotency_key(principal.actor, idempotency_key)
     now = app.now()
     own = _uow is None
     uow = app.uow().__enter__() if own else _uow
@@ -66,7 +69,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                 if prior.first_service != hall.find_service(service).code:
                     raise Conflict("Idempotency-Key was used for another service",
                                    code="idempotency_conflict")
-                return _issue_response(conn, hall, prior, now, replay=True)
+                return _issue_response(app, conn, hall, prior, replay=True)
         svc = hall.find_service(service)
         if source is None:
             source = "kiosk" if principal.role == "kiosk" else "staff"
@@ -98,21 +101,21 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                         token=secrets.token_urlsafe(12), idempotency_key=idempotency_key,
                         issued_by=principal.actor, queued_at=now, issued_at=now, recalls=0,
                         transfers=0, note=note)
-        ticket.given_estimate(**estimates.at_issue(conn, hall, vars(ticket), now))
+        ticket.given_estimate(**estimates.at_issue(app, conn, hall, vars(ticket)))
         if not uow.tickets.add(ticket):  # a concurrent retry with the same key won (PostgreSQL)
             prior = uow.tickets.by_idempotency_key(hall.id, idempotency_key)
             if prior is None:
                 raise Conflict("Idempotency-Key is being used (retry)", code="idempotency_conflict")
-            return _issue_response(conn, hall, prior, now, replay=True)
+            return _issue_response(app, conn, hall, prior, replay=True)
         uow.emit(hall.id, "ticket.issued", ticket_id=ticket.id, actor=principal.actor,
                  data={"ticket": ticket_for_events(ticket, hall),
                        "waiting": uow.tickets.waiting_counts(hall, day)})
         if not own:
-            return _issue_response(conn, hall, ticket, now)
+            return _issue_response(app, conn, hall, ticket)
         uow.commit()
         # `ahead` is read after the commit, outside the single-writer section.
         with app.db.read() as rconn:
-            return _issue_response(rconn, hall, ticket, now)
+            return _issue_response(app, rconn, hall, ticket)
     finally:
         if own:
             uow.__exit__(None, None, None)
@@ -247,11 +250,23 @@ def start(app, hall_code, number, principal):
     return {"ticket": ticket_public(ticket, hall)}
 
 
+def outcome_limit_days(hall, outcome: str) -> int | None:
+    """Working days a time-limited outcome (上报件, 代办件) is due in by the hall's rules."""
+    limits = {**tdomain.DEFAULT_LIMIT_DAYS, **(hall.config.rule("outcome_limit_days", {}) or {})}
+    days = limits.get(outcome)
+    return int(days) if days else None
+
+
 def parse_due(hall, outcome, due_date, promise_days, today: date) -> date | None:
-    if outcome != "promised":
+    if outcome not in tdomain.TRACKED:
         if due_date is not None or promise_days is not None:
-            raise Invalid("due_date/promise_days only go with outcome promised", code="invalid")
+            raise Invalid("due_date/promise_days only go with outcomes promised, escalated, proxy",
+                          code="invalid")
         return None
+    if outcome != "promised" and due_date is None and promise_days is None:
+        promise_days = outcome_limit_days(hall, outcome)
+        if promise_days is None:
+            return None
     if due_date is None and promise_days is None:
         raise Invalid("承诺件需要承诺办结日期 (promised needs due_date or promise_days)",
                       code="due_date_required")
@@ -337,14 +352,29 @@ def transfer(app, hall_code, number, principal, service):
                              from_service=was, to_service=to)
 
 
+def _served_services(hall, windows: list[int]) -> set[str]:
+    served = set()
+    for n in windows or []:
+        try:
+            served.update(hall.window_config(n).services)
+        except NotFound:  # a window since removed from the config
+            pass
+    return served
+
+
 def cancel(app, hall_code, ticket_id, principal, reason="cancelled"):
     with app.uow() as uow:
         hall = app.hall(uow.conn, hall_code)
         ticket = uow.tickets.get(hall.id, ticket_id)
+        if principal is not None and not tdomain.may_cancel(
+                principal.role, ticket.service, _served_services(hall, principal.windows)):
+            raise Forbidden("只能取消本人窗口所办业务的号票 (staff cancel only tickets of the services "
+                            "their windows serve)", code="other_service")
         ticket.cancel(app.now())
         uow.tickets.save(ticket)
         _emit_ticket(uow, hall, "ticket.cancelled", ticket, None,
-                     principal.actor if principal else "system", ticket.day, reason=reason)
+                     principal.actor if principal else "system", ticket.day, reason=reason,
+                     by_role=principal.role if principal else "system")
         uow.commit()
         return ticket_public(ticket, hall)
 

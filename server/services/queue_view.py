@@ -61,11 +61,11 @@ def count_ahead(conn, row) -> int:
         tk.service == row.service, tk.id != row.id, before)).scalar_one()
 
 
-def ticket_position(conn, hall, row, now: datetime) -> dict:
+def ticket_position(app, conn, hall, row) -> dict:
     """ahead, estimated_wait_s and its 80% range of a waiting ticket (0, 0, None otherwise)."""
     if row.status != "waiting":
         return {"ahead": 0, "estimated_wait_s": 0, "estimated_wait_range_s": None}
-    wait, span = estimates.for_ticket(conn, hall, row, now)
+    wait, span = estimates.for_ticket(app, conn, hall, row)
     return {"ahead": count_ahead(conn, row), "estimated_wait_s": wait, "estimated_wait_range_s": span}
 
 
@@ -82,7 +82,7 @@ def list_services(app, hall_code: str) -> list[dict]:
         hall = app.hall(conn, hall_code)
         day = hall.local_day(now).isoformat()
         counts = TicketRepository(conn).waiting_counts(hall, day)
-        waits = estimates.for_services(conn, hall, now)
+        waits = estimates.for_services(app, conn, hall)
         out = []
         for s in hall.config.services:
             out.append({
@@ -188,7 +188,7 @@ def get_ticket(app, hall_code, ticket_id) -> dict:
         row = _ticket(conn, hall, ticket_id)
         out = ticket_public(row, hall)
         out["note"] = row.note  # staff only (this read needs a staff sign-in)
-        out.update(ticket_position(conn, hall, row, app.now()))
+        out.update(ticket_position(app, conn, hall, row))
         evs = conn.execute(select(t.events).where(t.events.c.ticket_id == row.id)
                            .order_by(t.events.c.id)).all()
         out["history"] = [{"event_id": e.id, "type": e.type, "at": iso(e.created_at),
@@ -214,8 +214,25 @@ def track(app, token: str) -> dict:
         svc = hall.service(row.service)
         return {"id": row.id, "number": row.number, "status": row.status, "service": row.service,
                 "service_name": svc.name, "service_name_en": svc.name_en,
-                **ticket_position(conn, hall, row, app.now()),
+                **ticket_position(app, conn, hall, row),
                 "window": row.window if row.status in tdomain.ACTIVE else None,
-                "hall": hall.code, "hall_name": hall.config.name, "issued_at": iso(row.issued_at),
-                "called_at": iso(row.last_called_at or row.called_at)}
+                "hall": hall.code, "hall_name": hall.config.name, "hall_name_en": hall.config.name_en,
+                "timezone": hall.config.timezone, "priority": row.priority,
+                "issued_at": iso(row.issued_at),
+                "called_at": iso(row.last_called_at or row.called_at),
+                "case": case_progress(hall, row, app.now())}
+
+
+def case_progress(hall, row, now) -> dict | None:
+    """After the window: how the case was closed and, for a time-limited one (承诺件, 上报件, 代办件),
+    its due date and whether the result is ready (办结/出件). None while the ticket is in the queue."""
+    if row.status != "done" or not row.outcome:
+        return None
+    tracked = row.outcome in tdomain.TRACKED
+    today = hall.local_day(now)
+    return {"outcome": row.outcome, "outcome_name": tdomain.OUTCOME_ZH.get(row.outcome, row.outcome),
+            "tracked": tracked, "due_date": row.due_date.isoformat() if row.due_date else None,
+            "delivered": row.delivered_at is not None,
+            "delivered_at": iso(row.delivered_at),
+            "overdue": bool(tracked and row.delivered_at is None and row.due_date and row.due_date < today)}
 

@@ -1,19 +1,66 @@
-"""好差评: one rating per visit; a bad one opens a review case due in N working days."""
+"""好差评: one rating per visit; a bad one opens a review case due in N working days.
+
+Who may rate which visit (each rating of 1-2 opens a case against the staff member, so this is
+guarded): an evaluator device only the visit just finished at its own window(s), within the
+rating prompt's lifetime (hall rule `rating_prompt_s`, default 300 s: the evaluator's prompt and
+its reasons step); any other channel (the kiosk scanning the ticket, the resident's phone) only by
+presenting the ticket's own token.
+"""
 from __future__ import annotations
 
-from sqlalchemy import select
+import hmac
+from datetime import timedelta
+
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import ratings as rdomain
 from ..domain.cases import ReviewCase
-from ..domain.errors import Conflict, Forbidden, Invalid, WrongState
+from ..domain.errors import Conflict, Forbidden, Invalid, Unauthorized, WrongState
 from ..store import tables as t
 from .auth import Principal
 from .views import iso, iso_date
 
 
-def rate(app, hall_code: str, ticket_id, principal: Principal, level, reasons=None,
-         comment=None) -> dict:
+RATING_PROMPT_S = 300
+
+
+def prompt_lifetime_s(hall) -> int:
+    """How long after a visit is finished its evaluator may still rate it (hall rule)."""
+    value = hall.config.rule("rating_prompt_s", RATING_PROMPT_S)
+    ok = isinstance(value, int) and not isinstance(value, bool) and 10 <= value <= 86400
+    return value if ok else RATING_PROMPT_S
+
+
+def _check_evaluator(conn, hall, row, principal: Principal, now) -> None:
+    """The evaluator at the window: the visit just finished there, while the prompt stands."""
+    if row.window is None or row.window not in (principal.windows or []):
+        raise Forbidden("只能评价本窗口办结的业务 (rate only tickets finished at this window)",
+                        code="other_window")
+    tk = t.tickets.c
+    latest = conn.execute(select(func.max(tk.finished_at)).where(
+        tk.hall_id == hall.id, tk.window == row.window, tk.status == "done")).scalar()
+    if latest is not None and row.finished_at is not None and latest > row.finished_at:
+        raise Forbidden("只能评价本窗口刚办结的业务 (rate only the visit just finished at this window)",
+                        code="not_latest_visit")
+    if row.finished_at is None or now - row.finished_at > timedelta(seconds=prompt_lifetime_s(hall)):
+        raise Conflict("评价已超时 (the rating prompt for this visit has expired)",
+                       code="rating_expired")
+
+
+def _check_ticket_token(row, principal: Principal | None, ticket_token) -> None:
+    if not isinstance(ticket_token, str) or not ticket_token:
+        if principal is None:
+            raise Unauthorized("请出示号票 (present the ticket's token)", code="unauthorized")
+        raise Forbidden("评价需出示该号票 (rating needs the ticket's own token)", code="forbidden")
+    if not hmac.compare_digest(ticket_token.encode(), (row.token or "").encode()):
+        raise Forbidden("号票不符 (this is not the ticket's token)", code="wrong_ticket_token")
+
+
+def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, reasons=None,
+         comment=None, ticket_token: str | None = None) -> dict:
+    """Rate a finished visit: an evaluator device (its window's latest visit), or anyone who
+    presents the ticket's token (`principal` None for an anonymous phone)."""
     level = rdomain.check_level(level)
     reasons = rdomain.check_reasons(reasons)
     if comment is not None and (not isinstance(comment, str) or len(comment) > 500):
@@ -25,9 +72,12 @@ def rate(app, hall_code: str, ticket_id, principal: Principal, level, reasons=No
         row = uow.tickets.get(hall.id, ticket_id)
         if row.status != "done":
             raise WrongState("业务尚未办结,不能评价 (the ticket is not finished)", code="not_finished")
-        if principal.role == "evaluator" and principal.windows and row.window not in principal.windows:
-            raise Forbidden("只能评价本窗口办结的业务 (rate only tickets finished at this window)",
-                            code="other_window")
+        if principal is not None and principal.is_user:
+            raise Forbidden("工作人员不能评价 (staff do not rate visits)", code="forbidden")
+        if principal is not None and principal.role == "evaluator" and not ticket_token:
+            _check_evaluator(conn, hall, row, principal, now)
+        else:
+            _check_ticket_token(row, principal, ticket_token)
         if conn.execute(select(t.ratings.c.id).where(t.ratings.c.ticket_id == row.id)).first():
             raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
                            code="already_rated")
@@ -36,7 +86,8 @@ def rate(app, hall_code: str, ticket_id, principal: Principal, level, reasons=No
                 rating_id = conn.execute(t.ratings.insert().values(
                     hall_id=hall.id, ticket_id=row.id, window=row.window, staff_id=row.staff_id,
                     service=row.service, level=level, reasons=reasons, comment=comment,
-                    source=principal.role, created_at=now)).inserted_primary_key[0]
+                    source=principal.role if principal else "ticket",
+                    created_at=now)).inserted_primary_key[0]
         except IntegrityError:
             raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
                            code="already_rated") from None
@@ -48,19 +99,20 @@ def rate(app, hall_code: str, ticket_id, principal: Principal, level, reasons=No
                                 due_date=due, opened_at=now)
             uow.cases.add(review)
             case = {"id": review.id, "due_date": iso_date(due), "status": review.status}
+        actor = principal.actor if principal else "ticket"
         label_zh, label_en, score = rdomain.LEVELS[level]
         result = {"id": rating_id, "ticket_id": row.id, "number": row.number, "level": level,
                   "label": label_zh, "label_en": label_en, "score": score, "reasons": reasons,
                   "bad": rdomain.is_bad(level), "window": row.window, "created_at": iso(now),
                   "review_case": case}
-        uow.emit(hall.id, "ticket.rated", ticket_id=row.id, window=row.window, actor=principal.actor,
+        uow.emit(hall.id, "ticket.rated", ticket_id=row.id, window=row.window, actor=actor,
                  data={"ticket": {"id": row.id, "number": row.number, "service": row.service,
                                   "window": row.window},
                        "level": level, "bad": rdomain.is_bad(level),
                        "review_case_id": case["id"] if case else None})
         if case:  # the managers' case list (and dashboard alerts) learn of it live
             uow.emit(hall.id, "review.opened", ticket_id=row.id, window=row.window,
-                     actor=principal.actor,
+                     actor=actor,
                      data={"case": case, "level": level, "service": row.service,
                            "ticket": {"id": row.id, "number": row.number}})
         uow.commit()

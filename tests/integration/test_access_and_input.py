@@ -43,7 +43,8 @@ def matrix(api):
         ("GET", "/api/openapi.json", None, EVERYONE),
         ("POST", hp("/tickets"), {"service": "agri"}, {"kiosk", "staff", "other_staff", "manager", "admin"}),
         ("GET", hp(f"/tickets/{api.done_id}"), None, {"staff", "other_staff", "manager", "admin"}),
-        ("POST", hp(f"/tickets/{api.done_id}/rating"), {"level": 4}, {"evaluator", "kiosk"}),
+        # the evaluator at window 1 rates its latest visit; others need the ticket's token (below)
+        ("POST", hp(f"/tickets/{api.done_id}/rating"), {"level": 4}, {"evaluator"}),
         ("POST", hp("/windows/1/sign-in"), None, {"staff"}),
         ("POST", hp("/windows/1/call-next"), None, {"staff", "keypad"}),
         ("POST", hp("/windows/1/recall"), None, {"staff", "keypad"}),

@@ -61,14 +61,18 @@ def test_a_priority_ticket_goes_before_and_the_cap_lets_one_ordinary_through():
     assert got.call_in_s == {2: 0, 3: 300, 1: 600}
 
 
-def test_no_calls_over_lunch_and_staff_finish_the_queue_after_closing():
+def test_staff_serve_who_came_before_a_span_ends_and_later_ones_wait_for_the_next_span():
     w = forecast.WindowState(1, ["social"])
     got = play([w], [ticket(1, minutes_ago=2), ticket(2, minutes_ago=1)], times(social=600),
                now_local_s=11.95 * 3600)
-    assert got.call_in_s[1] == 0 and got.call_in_s[2] == 14 * 3600 - 11.95 * 3600
-    got = play([w], [ticket(1, minutes_ago=2), ticket(2, minutes_ago=1)], times(social=600),
+    assert got.call_in_s == {1: 0, 2: 600}  # taken before 12:00: served through the start of lunch
+    got = play([w], [ticket(1, minutes_ago=10)], times(social=600), now_local_s=12.5 * 3600)
+    assert got.call_in_s[1] == 1.5 * 3600  # taken at 12:20, over lunch: called at 14:00
+    got = play([w], [ticket(1, minutes_ago=10)], times(social=600), now_local_s=8 * 3600)
+    assert got.call_in_s[1] == 0.5 * 3600  # before opening: at 8:30
+    got = play([w], [ticket(1, minutes_ago=1), ticket(2, minutes_ago=1)], times(social=600),
                now_local_s=17.45 * 3600)
-    assert got.call_in_s[2] == 600
+    assert got.call_in_s[2] == 600  # the evening queue is finished after closing
 
 
 def test_a_ticket_taken_now_is_estimated_per_service_without_delaying_others():

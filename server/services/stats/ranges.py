@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, select
 
+from ...domain.tickets import TRACKED
 from ...domain import kpis
 from ...domain.kpis import OUTCOMES, DaySummary, ServiceTally, Summary, group_figures, share
 from ...domain.league import team_of
@@ -53,7 +54,7 @@ def _promised(conn, hall, d1: date, d2: date, today: date) -> tuple[dict, dict]:
     prom = {"total": 0, "delivered": 0, "delivered_late": 0, "pending": 0, "overdue": 0}
     delivered_by: dict[str, dict] = {"services": {}, "windows": {}, "staff": {}}
     tk = t.tickets.c
-    where = (tk.hall_id == hall.id, tk.outcome == "promised",  # only finished tickets have one
+    where = (tk.hall_id == hall.id, tk.outcome.in_(TRACKED),  # only finished tickets have one
              tk.day >= d1.isoformat(), tk.day <= min(d2, today).isoformat())
     overdue = func.sum(case((and_(tk.delivered_at.is_(None), tk.due_date < today), 1), else_=0))
     for r in conn.execute(select(tk.service, tk.window, tk.staff_id, func.count().label("n"),

@@ -8,7 +8,7 @@
   const $ = hallq.$;
   const SVGNS = "http://www.w3.org/2000/svg";
 
-  const state = { today: null, live: null, stats: null, report: null, tab: "services",
+  const state = { today: null, live: null, stats: null, report: null, estimates: null, tab: "services",
     fetchedAt: 0, sub: null, liveTimer: null, statsTimer: null, overview: null };
 
   // ------------------------------------------------------------ formatting
@@ -168,8 +168,8 @@
         t("评价 ", "ratings ") + R.count, "good"),
       kpi("good_rate", t("好评率", "Good-review rate"), pct(R.good_rate)),
       kpi("bad", t("差评", "Bad reviews"), String(R.bad), null, R.bad ? "bad" : ""),
-      kpi("promised_overdue", t("承诺件逾期", "Promised overdue"), String(S.promised.overdue),
-        t("承诺件 ", "promised ") + S.promised.total + t(",办理中 ", ", pending ") + S.promised.pending,
+      kpi("promised_overdue", t("限时办结件逾期", "Time-limited overdue"), String(S.promised.overdue),
+        t("承诺/上报/代办 ", "promised/escalated/proxy ") + S.promised.total + t(",办理中 ", ", pending ") + S.promised.pending,
         S.promised.overdue ? "bad" : ""),
       kpi("reviews_open", t("差评整改中", "Review cases open"), String(S.review_cases.open)),
       kpi("reviews_overdue", t("差评整改逾期", "Review cases overdue"), String(S.review_cases.overdue),
@@ -192,12 +192,13 @@
     }
     return n;
   }
+  // The axis top for counts: four equal whole-number steps (0, 5, 10, 15, 20), never 18.75 or 0.5.
   function niceMax(v) {
-    if (v <= 0) return 1;
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    const steps = [1, 2, 2.5, 5, 10];
-    for (let i = 0; i < steps.length; i++) if (steps[i] * p >= v) return steps[i] * p;
-    return 10 * p;
+    const need = Math.max(1, Math.ceil(v / 4));
+    const p = Math.pow(10, Math.floor(Math.log10(need)));
+    const steps = [1, 2, 5, 10];
+    for (let i = 0; i < steps.length; i++) if (steps[i] * p >= need) return steps[i] * p * 4;
+    return 40 * p;
   }
   // Vertical bars: labels[i], series = [{cls, values, name}], yFmt for the axis.
   function barChart(labels, series, opts) {
@@ -336,15 +337,46 @@
     sel.classList.remove("hidden");
   }
 
+  // ------------------------------------------------------------ estimate accuracy (docs/kpis.md)
+  function renderEstimates() {
+    const E = state.estimates;
+    if (!E) return;
+    const cols = [["label", "业务 / 日期", "Service / day"], ["n", "人次", "Tickets"],
+      ["mae_s", "平均绝对误差", "Mean abs. error"], ["bias_s", "平均偏差", "Bias"],
+      ["within_5min", "±5分钟内", "Within ±5 min"], ["range_held", "区间命中", "Range held"]];
+    const head = el("tr", null, cols.map(function (c) { return el("th", null, t(c[1], c[2])); }));
+    function line(label, r, cls) {
+      return el("tr", { class: cls || null }, cols.map(function (c) {
+        if (c[0] === "label") return el("td", { class: "text" }, label);
+        const v = r[c[0]];
+        let txt = v === null || v === undefined ? "—" : String(v);
+        if (c[0] === "bias_s" && v !== null) txt = (v > 0 ? "+" : "") + mins(v);
+        else if (c[0] === "mae_s") txt = mins(v);
+        else if (c[0] === "within_5min" || c[0] === "range_held") txt = pct(v);
+        return el("td", null, txt);
+      }));
+    }
+    const rows = E.by_service.map(function (r) { return line(r.service_name, r); });
+    rows.push(line(t("全部", "All"), E.total, "total"));
+    if (E.by_day.length > 1) {
+      rows.push(el("tr", { class: "sub" }, el("th", { colspan: cols.length, class: "text" }, t("按日", "By day"))));
+      E.by_day.forEach(function (r) { rows.push(line(r.day, r)); });
+    }
+    if (!E.total.n) rows.splice(0, rows.length, el("tr", null, el("td", { colspan: cols.length, class: "text muted" },
+      t("这段时间没有已叫号且有预计等候的号票", "No called tickets with an estimate in this period"))));
+    $("estimates-table").replaceChildren(el("thead", null, head), el("tbody", null, rows));
+  }
+
   // ------------------------------------------------------------ loading
   async function loadFigures() {
     const q = rangeQuery();
     try {
       const res = await Promise.all([H.api("GET", H.hallPath("/stats") + q),
-        H.api("GET", H.hallPath("/reports") + q), H.api("GET", "/api/v1/overview" + q)]);
-      state.stats = res[0]; state.report = res[1]; state.overview = res[2];
+        H.api("GET", H.hallPath("/reports") + q), H.api("GET", "/api/v1/overview" + q),
+        H.api("GET", H.hallPath("/stats/estimates") + q)]);
+      state.stats = res[0]; state.report = res[1]; state.overview = res[2]; state.estimates = res[3];
       clearError();
-      renderKpis(); renderCharts(); renderReport(); renderOverview();
+      renderKpis(); renderCharts(); renderReport(); renderOverview(); renderEstimates();
       document.body.dataset.loaded = range().from + ".." + range().to;
     } catch (e) { handle(e); }
   }
@@ -352,7 +384,7 @@
     H.applyLang(document);
     $("conn-text").textContent = state.sub && state.sub.connected ? t("实时", "live") : t("连接中", "connecting");
     if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
-    renderLive(); renderKpis(); renderCharts(); renderReport(); renderOverview();
+    renderLive(); renderKpis(); renderCharts(); renderReport(); renderOverview(); renderEstimates();
   }
 
   async function start() {
@@ -382,14 +414,23 @@
   document.addEventListener("DOMContentLoaded", function () {
     H.applyLang(document);
     H.langButton("lang", renderAll);
-    $("from").addEventListener("change", function () {
-      if ($("to").value < $("from").value) $("to").value = $("from").value;
+    // Days are typed as 2026-11-30 (a date picker would show the browser's own format, 2026/11/30)
+    function isDay(v) { return /^\d{4}-\d{2}-\d{2}$/.test(v) && !isNaN(Date.parse(v + "T00:00:00Z")); }
+    function dayChanged(which) {
+      const f = $("from").value.trim(), to = $("to").value.trim();
+      if (!isDay(f) || !isDay(to)) {
+        $(which).classList.add("bad");
+        handle(new H.ApiError(400, "invalid", t("日期格式为 2026-11-30", "Dates are written 2026-11-30")));
+        return;
+      }
+      $("from").classList.remove("bad"); $("to").classList.remove("bad");
+      clearError();
+      if (which === "from" && to < f) $("to").value = f;
+      if (which === "to" && to < f) $("from").value = to;
       setRange($("from").value, $("to").value);
-    });
-    $("to").addEventListener("change", function () {
-      if ($("to").value < $("from").value) $("from").value = $("to").value;
-      setRange($("from").value, $("to").value);
-    });
+    }
+    $("from").addEventListener("change", function () { dayChanged("from"); });
+    $("to").addEventListener("change", function () { dayChanged("to"); });
     $("btn-today").addEventListener("click", function () { setRange(state.today, state.today); });
     $("btn-month").addEventListener("click", function () { setRange(state.today.slice(0, 8) + "01", state.today); });
     $("btn-quarter").addEventListener("click", function () {

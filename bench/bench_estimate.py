@@ -1,0 +1,166 @@
+"""Wait estimates scored side by side on simulated days (issue 16).
+
+    .venv/bin/python bench/bench_estimate.py              # 5 seeded days after 2 warm-up days
+    .venv/bin/python bench/bench_estimate.py --days 8 --seed 100
+
+Days: the sample Sandu day (assets/simulate/sandu_day.toml: Poisson arrivals with a 9:00-10:30
+peak, ~310 tickets a day, lognormal service times with means 4-15 min, a 20-60 s walk, 5% no-shows,
+8% elderly), played through the real queue code by server/simulation with a simulated clock, on a
+scratch SQLite database; the warm-up days give the estimator its earlier days.
+
+Estimators, each asked at the moment the ticket is issued:
+- forward: the product (services/estimates.py), the figure stored with the ticket, with its range;
+- forward, no arrivals: the same play without the tickets expected to be taken later;
+- today's formula: ahead x mean of today's last 20 service times (start -> finish, blended with the
+  300 s default) / open windows serving the service (what hallq gave before issue 16).
+Then the cost of one estimate with 200 tickets waiting.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HALLQ_LOG", "WARNING")
+
+from sqlalchemy import select  # noqa: E402
+
+from server.services import estimates, halls  # noqa: E402
+from server.simulation import day as dayplan  # noqa: E402
+from server.simulation import results, runner  # noqa: E402
+from server.store import tables as t  # noqa: E402
+
+FORWARD, NO_ARRIVALS, FORMULA = None, "forward, no arrivals", "today's formula"
+
+
+def formula_wait_s(conn, hall, row) -> float:
+    """The estimate hallq gave before issue 16 (kept here as the baseline)."""
+    tk, wc = t.tickets.c, t.windows.c
+    rows = conn.execute(select(tk.started_at, tk.finished_at).where(
+        tk.hall_id == hall.id, tk.day == row.day, tk.service == row.service, tk.status == "done",
+        tk.started_at.is_not(None)).order_by(tk.finished_at.desc()).limit(20)).all()
+    samples = [(r.finished_at - r.started_at).total_seconds() for r in rows if r.finished_at]
+    default = float(hall.config.rule("default_service_s", 300))
+    weight = min(len(samples), 5) / 5
+    mean = weight * statistics.fmean(samples) + (1 - weight) * default if samples else default
+    wins = conn.execute(select(wc.services, wc.status).where(wc.hall_id == hall.id, wc.active.is_(True))).all()
+    serving = [w for w in wins if row.service in (w.services or [])]
+    open_windows = len([w for w in serving if w.status == "open"]) or len(serving) or 1
+    from server.services.queue import count_ahead
+    ahead = count_ahead(conn, row)
+    return 0 if ahead <= 0 else math.ceil(ahead * mean / open_windows)
+
+
+def others_at_issue(ctx, hall, ticket) -> dict:
+    with ctx.db.read() as conn:
+        row = conn.execute(select(t.tickets).where(t.tickets.c.id == ticket["id"])).first()
+        plain, _ = estimates.play(conn, hall, ctx.now(), expect_arrivals=False)  # a simulated hall: hours kept
+        return {NO_ARRIVALS: plain.call_in_s.get(row.id, 0.0), FORMULA: formula_wait_s(conn, hall, row)}
+
+
+def cost_with_waiting(n_waiting: int, repeats: int = 30) -> list[dict]:
+    """ms per estimate with `n_waiting` tickets waiting and every window busy."""
+    scratch = runner.Scratch()
+    try:
+        hall, ctx = scratch.hall, scratch.ctx
+        from datetime import datetime, timedelta
+        from server.services import queue
+        hall.now = datetime(2026, 11, 2, 1, 0)  # 9:00 in the hall
+        for w in hall.config_services:
+            queue.sign_in(ctx, hall.code, w, hall.staff[w])
+        codes = [s.code for s in hall.hall.config.services]
+        for i in range(n_waiting + len(hall.config_services)):
+            hall.now += timedelta(seconds=5)
+            queue.issue_ticket(ctx, hall.code, hall.kiosk, codes[i % len(codes)],
+                               priority="elderly" if i % 12 == 0 else None)
+        for w in hall.config_services:
+            queue.call_next(ctx, hall.code, w, hall.staff[w])
+        hall.now += timedelta(minutes=3)
+        with ctx.db.read() as conn:
+            waiting = conn.execute(select(t.tickets).where(t.tickets.c.status == "waiting")
+                                   .order_by(t.tickets.c.id.desc())).all()
+            last = waiting[0]
+            h = ctx.hall(conn, hall.code)
+            timings = {"play only (domain)": [], "issue: state + play": [], "phone page: cached": [],
+                       "services list: state + play": []}
+            estimates.learned(conn, h, hall.now)  # learned figures are cached per hall (minutes)
+            values = {"service": "social", "queued_at": hall.now, "priority": None, "appointment_id": None,
+                      "source": "kiosk"}
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                estimates.at_issue(ctx, conn, h, values)
+                timings["issue: state + play"].append(time.perf_counter() - t0)
+                estimates.forget_forecasts(conn)
+                t0 = time.perf_counter()
+                estimates.for_services(ctx, conn, h)
+                timings["services list: state + play"].append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                estimates.for_ticket(ctx, conn, h, last)
+                timings["phone page: cached"].append(time.perf_counter() - t0)
+            state = estimates.state(conn, h, hall.now)
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                estimates.play_state(state)
+                timings["play only (domain)"].append(time.perf_counter() - t0)
+        return [{"what": k, "waiting": len(waiting), "median_ms": 1000 * statistics.median(v),
+                 "p90_ms": 1000 * results.p90(v)} for k, v in timings.items()]
+    finally:
+        scratch.close()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--days", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--waiting", type=int, default=200)
+    args = ap.parse_args()
+    known = {s["code"] for s in halls.read_config()["services"]}
+    plan = dayplan.read(runner.SAMPLE_DAY, known)
+    started = time.time()
+
+    def progress(d, scored, played):
+        print(f"  {d} {'scored' if scored else 'warm-up'}: {len(played)} tickets "
+              f"({time.time() - started:.0f} s)", flush=True)
+
+    print(f"bench_estimate: {plan.name}, {args.warmup} warm-up + {args.days} scored days "
+          f"(seeds {args.seed}..{args.seed + args.days - 1})")
+    played = runner.play(plan, list(range(args.seed, args.seed + args.days)), warmup=args.warmup,
+                         on_issue=others_at_issue, progress=progress)
+    rows = results.accuracy_rows(played, [FORWARD, NO_ARRIVALS, FORMULA])
+    results.print_table("Accuracy of the estimate given at issue (minutes; error = estimate - wait)", rows,
+                        ["slice", "estimator", "tickets", "mae_min", "bias_min", "within_5min_pct",
+                         "range_held_pct"])
+    told_zero = [p for p in played if p.estimate_s == 0 and p.wait_s is not None]
+    waited = [p.wait_s for p in told_zero if p.wait_s > 60]
+    print(f"\nTold 0 (forward): {len(told_zero)} tickets; {len(waited)} waited over a minute"
+          + (f", {statistics.fmean(waited) / 60:.1f} min on average" if waited else ""))
+    cost = cost_with_waiting(args.waiting)
+    results.print_table(f"Cost of an estimate with {args.waiting} waiting", cost,
+                        ["what", "waiting", "median_ms", "p90_ms"])
+    by = {(r["slice"], r["estimator"]): r for r in rows}
+    fwd, base = by[("all", "forward (stored)")], by[("all", FORMULA)]
+    peak = by[("peak 9:00-10:30", "forward (stored)")]
+    issue_ms = next(c["median_ms"] for c in cost if c["what"] == "issue: state + play")
+    goals = [
+        ("MAE <= 0.75 x today's formula", f"{fwd['mae_min'] / base['mae_min']:.2f} x",
+         fwd["mae_min"] <= 0.75 * base["mae_min"]),
+        ("|bias| <= 0.5 min", f"{fwd['bias_min']:+.2f} min", abs(fwd["bias_min"]) <= 0.5),
+        (">= 85% within 5 min", f"{fwd['within_5min_pct']:.1f} %", fwd["within_5min_pct"] >= 85),
+        (">= 78% within 5 min in the peak", f"{peak['within_5min_pct']:.1f} %", peak["within_5min_pct"] >= 78),
+        ("80% range holds 75-85%", f"{fwd['range_held_pct']:.1f} %", 75 <= fwd["range_held_pct"] <= 85),
+        ("estimate <= 5 ms with 200 waiting", f"{issue_ms:.2f} ms", issue_ms <= 5),
+    ]
+    results.print_table("Goals (issue 16)", [{"goal": g, "reached": r, "met": "yes" if ok else "NO"}
+                                             for g, r, ok in goals], ["goal", "reached", "met"])
+    print(f"\nbench_estimate: {time.time() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

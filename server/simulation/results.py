@@ -1,0 +1,121 @@
+"""What a simulated day shows: waits per service and hour, the estimates' accuracy; table and xlsx."""
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+
+from ..domain.accuracy import accuracy
+from .player import Played
+
+PEAK = (9 * 3600, 10.5 * 3600)  # the morning peak the issue measures separately (9:00-10:30)
+
+
+def p90(values: list[float]) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return s[max(0, math.ceil(0.9 * len(s)) - 1)]  # nearest rank, as docs/kpis.md
+
+
+def waits(played: list[Played], service_names: dict[str, str]) -> list[dict]:
+    """One row per service and hall-local hour of issue, then one per service, then the hall."""
+    groups: dict[tuple, list[float]] = defaultdict(list)
+    for p in played:
+        if p.wait_s is None:
+            continue
+        hour = int(p.issued_s // 3600)
+        for key in ((p.service, hour), (p.service, None), (None, None)):
+            groups[key].append(p.wait_s)
+    order = list(service_names) + [None]
+    rows = []
+    for (service, hour), values in sorted(groups.items(), key=lambda kv: (
+            order.index(kv[0][0]) if kv[0][0] in order else 99, kv[0][1] is None, kv[0][1] or 0)):
+        rows.append({"service": service_names.get(service, service) if service else "全部 (all)",
+                     "hour": f"{hour:02d}:00" if hour is not None else "全天 (day)",
+                     "tickets": len(values), "mean_wait_min": statistics.fmean(values) / 60,
+                     "p90_wait_min": p90(values) / 60, "max_wait_min": max(values) / 60})
+    return rows
+
+
+def scored(played: list[Played], estimator: str | None = None, only=None):
+    """Accuracy of the stored estimate (estimator None) or of another estimator's figure."""
+    rows = []
+    for p in played:
+        if p.wait_s is None or (only is not None and not only(p)):
+            continue
+        if estimator is None:
+            rows.append((p.estimate_s, p.wait_s, p.low_s, p.high_s))
+        elif estimator in p.others:
+            rows.append((p.others[estimator], p.wait_s, None, None))
+    return accuracy(rows)
+
+
+SLICES = {
+    "all": None,
+    "peak 9:00-10:30": lambda p: PEAK[0] <= p.issued_s < PEAK[1],
+    "someone ahead": lambda p: p.ahead > 0,
+}
+
+
+def accuracy_rows(played: list[Played], estimators: list[str | None]) -> list[dict]:
+    rows = []
+    for label, only in SLICES.items():
+        for name in estimators:
+            a = scored(played, name, only)
+            rows.append({"slice": label, "estimator": name or "forward (stored)", "tickets": a.n,
+                         "mae_min": _min(a.mae_s), "bias_min": _min(a.bias_s),
+                         "within_5min_pct": _pct(a.within_5min), "range_held_pct": _pct(a.range_held)})
+    return rows
+
+
+def _min(seconds):
+    return None if seconds is None else seconds / 60
+
+
+def _pct(share):
+    return None if share is None else 100 * share
+
+
+def print_table(title: str, rows: list[dict], cols: list[str]) -> None:
+    def cell(v):
+        if v is None:
+            return "—"
+        return f"{v:.2f}" if isinstance(v, float) else str(v)
+    print(f"\n{title}")
+    widths = [max(_width(c), *(_width(cell(r.get(c))) for r in rows)) for c in cols]
+    print("  ".join(_pad(c, w) for c, w in zip(cols, widths)))
+    for r in rows:
+        print("  ".join(_pad(cell(r.get(c)), w) for c, w in zip(cols, widths)))
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK takes two columns
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def write_xlsx(path, sheets: dict[str, tuple[list[str], list[dict]]]) -> None:
+    """One sheet per table (title -> (columns, rows)), Chinese-friendly column widths."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, (cols, rows) in sheets.items():
+        ws = wb.create_sheet(title[:31])
+        ws.append(cols)
+        for r in rows:
+            ws.append([_xlsx_value(r.get(c)) for c in cols])
+        for i, c in enumerate(cols, start=1):
+            widest = max([_width(c)] + [_width(str(r.get(c, ""))) for r in rows[:500]])
+            ws.column_dimensions[ws.cell(1, i).column_letter].width = min(40, widest + 2)
+    wb.save(path)
+
+
+def _xlsx_value(v):
+    if isinstance(v, float):
+        return round(v, 2)
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+        return "'" + v  # never a formula
+    return v

@@ -1,0 +1,161 @@
+"""`python server.py simulate`: play days on a scratch database and report waits and accuracy.
+
+Each run gets its own temporary SQLite database (in /dev/shm when there is one), migrated and loaded
+with the hall's config like `server.py init`; the live database is only read (for --replay).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from ..domain.errors import Invalid
+from ..services import estimates, halls
+from ..services.context import Hallq
+from ..store.db import ROOT, Database
+from . import day as dayplan
+from . import results
+from .player import Hall, Played
+
+SAMPLE_DAY = ROOT / "assets" / "simulate" / "sandu_day.toml"
+FIRST_DAY = date(2026, 11, 2)  # a Monday; synthetic days are the working days from here
+
+
+class Scratch:
+    """A throwaway hall database for one simulation run."""
+
+    def __init__(self, hall_data: dict | None = None):
+        base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+        self.dir = Path(tempfile.mkdtemp(prefix="hallq-sim-", dir=base))
+        self.ctx = Hallq(db=Database(f"sqlite:///{self.dir / 'sim.db'}"), secret=b"simulate",
+                         var_dir=self.dir, always_open=True, simulated=True)
+        from ..store import migrate
+        migrate.upgrade(self.ctx.db.engine)
+        halls.load_hall(self.ctx, hall_data or halls.read_config())
+        self.code = (hall_data or halls.read_config())["hall"]["code"]
+        self.hall = Hall(self.ctx, self.code)
+
+    def close(self):
+        estimates.forget(self.ctx.db.engine)
+        self.ctx.db.dispose()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def working_days(first: date, count: int) -> list[date]:
+    out, d = [], first
+    while len(out) < count:
+        if d.weekday() < 5:
+            out.append(d)
+        d += timedelta(days=1)
+    return out
+
+
+def play_days(schedule: list[tuple[date, dayplan.DayPlan, int, bool]], *, hall_data: dict | None = None,
+              on_issue=None, progress=None) -> list[Played]:
+    """Play (day, plan, seed, scored) in order on one scratch database; the scored days' tickets."""
+    scratch = Scratch(hall_data)
+    try:
+        out: list[Played] = []
+        for d, plan, seed, scored_day in schedule:
+            played = scratch.hall.play(d, plan, dayplan.draw(plan, seed), seed,
+                                       on_issue=on_issue if scored_day else None)
+            if progress:
+                progress(d, scored_day, played)
+            if scored_day:
+                out.extend(played)
+        return out
+    finally:
+        scratch.close()
+
+
+def play(plan: dayplan.DayPlan, seeds: list[int], *, warmup: int = 1, hall_data: dict | None = None,
+         on_issue=None, first_day: date = FIRST_DAY, base_plan: dayplan.DayPlan | None = None,
+         progress=None) -> list[Played]:
+    """Play `warmup` days (so earlier days exist, as in a running hall) then one day per seed;
+    returns the scored days' tickets. Warm-up days use `base_plan` (default: `plan`)."""
+    days = working_days(first_day, warmup + len(seeds))
+    schedule = [(d, base_plan or plan, 10_000 + i, False) for i, d in enumerate(days[:warmup])]
+    schedule += [(d, plan, seed, True) for d, seed in zip(days[warmup:], seeds)]
+    return play_days(schedule, hall_data=hall_data, on_issue=on_issue, progress=progress)
+
+
+def _service_names(hall_data: dict) -> dict[str, str]:
+    return {s["code"]: s["name"] for s in hall_data.get("services", [])}
+
+
+def cli(args) -> None:
+    check_args(args)
+    hall_data = halls.read_config(args.hall_file) if args.hall_file else None
+    warmups: list[tuple[date, dayplan.DayPlan]] = []
+    if args.replay:
+        from ..services.context import create_hallq
+        from .replay import days_before, plan_from_database
+        live = create_hallq(start_bus=False)
+        try:
+            plan, hall_data = plan_from_database(live, args.replay, args.hall)
+            warmups = days_before(live, args.replay, args.hall, args.warmup)
+        finally:
+            live.db.dispose()
+        first = date.fromisoformat(args.replay)
+        seeds = [args.seed]
+    else:
+        known = {s["code"] for s in (hall_data or halls.read_config())["services"]}
+        plan = dayplan.read(args.day or SAMPLE_DAY, known)
+        days = working_days(FIRST_DAY, args.warmup + args.days)
+        warmups = [(d, plan) for d in days[:args.warmup]]
+        first = days[args.warmup]
+        seeds = list(range(args.seed, args.seed + args.days))
+    known = {s["code"] for s in (hall_data or halls.read_config())["services"]}
+    changes = [dayplan.parse_staff(s, known) for s in (args.staff or [])]
+    names = _service_names(hall_data or halls.read_config())
+    as_staffed = dayplan.DayPlan(**{**plan.__dict__, "staffing": [c for c in plan.staffing if c.start_s == 0
+                                                                   and c.services is None and args.replay]})
+    what_if = dayplan.DayPlan(**{**plan.__dict__, "staffing": plan.staffing + changes})
+    runs = {"as staffed": as_staffed}
+    if len(what_if.staffing) > len(as_staffed.staffing):
+        runs["what if"] = what_if
+    print(f"hallq simulate: {plan.name}; {len(seeds)} day(s), {len(warmups)} earlier day(s) played first")
+    played_by_run = {}
+    for label, p in runs.items():
+        schedule = [(d, w, 10_000 + i, False) for i, (d, w) in enumerate(warmups)]
+        if args.replay:
+            schedule.append((first, p, args.seed, True))
+        else:
+            schedule += [(d, p, seed, True) for d, seed in
+                         zip(working_days(first, len(seeds)), seeds)]
+        played_by_run[label] = play_days(schedule, hall_data=hall_data)
+    sheets = {}
+    cols = ["service", "hour", "tickets", "mean_wait_min", "p90_wait_min", "max_wait_min"]
+    acols = ["slice", "estimator", "tickets", "mae_min", "bias_min", "within_5min_pct", "range_held_pct"]
+    for label, played in played_by_run.items():
+        rows = results.waits(played, names)
+        results.print_table(f"Waits ({label}), minutes, by hour of issue", rows, cols)
+        acc = results.accuracy_rows(played, [None])
+        results.print_table(f"Estimate accuracy ({label})", acc, acols)
+        sheets[f"等候 waits ({label})"] = (cols, rows)
+        sheets[f"准确度 accuracy ({label})"] = (acols, acc)
+    if "what if" in played_by_run:
+        rows = compare(played_by_run["as staffed"], played_by_run["what if"], names)
+        ccols = ["service", "tickets", "mean_wait_min", "what_if_mean_wait_min", "p90_wait_min",
+                 "what_if_p90_wait_min"]
+        results.print_table("As staffed vs what if (whole day, minutes)", rows, ccols)
+        sheets["对比 compare"] = (ccols, rows)
+    out = Path(args.out or f"simulate-{first.isoformat()}.xlsx")
+    results.write_xlsx(out, sheets)
+    print(f"\nhallq simulate: written {out}")
+
+
+def compare(before: list[Played], after: list[Played], names: dict[str, str]) -> list[dict]:
+    day = {r["service"]: r for r in results.waits(before, names) if r["hour"] == "全天 (day)"}
+    other = {r["service"]: r for r in results.waits(after, names) if r["hour"] == "全天 (day)"}
+    return [{"service": k, "tickets": v["tickets"], "mean_wait_min": v["mean_wait_min"],
+             "what_if_mean_wait_min": other.get(k, {}).get("mean_wait_min"),
+             "p90_wait_min": v["p90_wait_min"], "what_if_p90_wait_min": other.get(k, {}).get("p90_wait_min")}
+            for k, v in day.items()]
+
+
+def check_args(args) -> None:
+    if args.days < 1 or args.days > 60 or args.warmup < 0 or args.warmup > 20:
+        raise Invalid("--days 1..60, --warmup 0..20")

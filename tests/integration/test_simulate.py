@@ -1,0 +1,114 @@
+"""`server.py simulate`: a day played through the real queue code with a simulated clock."""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from server.domain.errors import Invalid
+from server.services import halls
+from server.simulation import day as dayplan
+from server.simulation import results, runner
+
+ROOT = Path(__file__).resolve().parents[2]
+KNOWN = {s["code"] for s in halls.read_config()["services"]}
+
+SMALL_DAY = """
+[day]
+name = "a small morning"
+elderly_share = 0.2
+no_show_share = 0.1
+[arrivals]
+rate = { "08:30" = 30, "10:00" = 0 }
+[services.hukou]
+share = 0.7
+service_min = 8
+[services.public]
+share = 0.3
+service_min = 3
+"""
+
+
+@pytest.fixture
+def small_day(tmp_path):
+    path = tmp_path / "day.toml"
+    path.write_text(SMALL_DAY, encoding="utf-8")
+    return dayplan.read(path, KNOWN)
+
+
+def test_the_sample_sandu_day_draws_about_310_residents_with_a_morning_peak():
+    plan = dayplan.read(runner.SAMPLE_DAY, KNOWN)
+    visits = dayplan.draw(plan, 7)
+    assert visits == dayplan.draw(plan, 7)  # seeded: the same residents again
+    assert 260 <= len(visits) <= 360
+    peak = [v for v in visits if 9 * 3600 <= v.at_s < 10.5 * 3600]
+    assert len(peak) / 1.5 > 1.5 * len(visits) / 7  # the peak's hourly rate: well over the day's
+    assert 0.04 <= sum(v.priority is not None for v in visits) / len(visits) <= 0.12
+    assert all(20 <= v.walk_s <= 60 for v in visits)
+
+
+def test_staffing_changes_are_read_from_the_command_line_and_bad_ones_refused():
+    ch = dayplan.parse_staff("11:hukou@09:00-11:00", KNOWN)
+    assert (ch.window, ch.services, ch.start_s, ch.end_s) == (11, ["hukou"], 9 * 3600, 11 * 3600)
+    assert dayplan.parse_staff("5:off@14:00-17:30", KNOWN).services is None
+    for bad in ("11:hukou", "11:nosuch@09:00-11:00", "11:hukou@11:00-09:00", "x:hukou@09:00-10:00"):
+        with pytest.raises(Invalid):
+            dayplan.parse_staff(bad, KNOWN)
+
+
+@pytest.mark.slow
+def test_a_played_day_calls_everyone_and_stores_the_estimate_given_at_issue(small_day):
+    played = runner.play(small_day, [3], warmup=1)
+    assert len(played) > 20 and all(p.called_s is not None for p in played)
+    assert all(p.estimate_s is not None and p.low_s <= p.estimate_s <= p.high_s for p in played)
+    assert any(p.no_show for p in played) and any(p.priority for p in played)
+    hukou = [p for p in played if p.service == "hukou"]
+    assert max(p.wait_s for p in hukou) > 15 * 60  # one window, 8-minute cases: a queue builds
+    acc = results.scored(played)
+    assert acc.n == len(played) and acc.mae_s is not None and 0 <= acc.range_held <= 1
+
+
+@pytest.mark.slow
+def test_a_second_window_for_hukou_shortens_its_waits_with_the_same_residents(small_day):
+    as_staffed = runner.play(small_day, [3], warmup=0)
+    helped = dayplan.DayPlan(**{**small_day.__dict__,
+                                "staffing": [dayplan.parse_staff("11:hukou@08:30-12:00", KNOWN)]})
+    what_if = runner.play(helped, [3], warmup=0)
+    assert [p.service for p in as_staffed] == [p.service for p in what_if]
+
+    def mean_wait(played):
+        waits = [p.wait_s for p in played if p.service == "hukou"]
+        return sum(waits) / len(waits)
+    assert mean_wait(what_if) < 0.6 * mean_wait(as_staffed)
+
+
+@pytest.mark.slow
+def test_the_command_prints_waits_and_accuracy_and_writes_an_xlsx(tmp_path):
+    day = tmp_path / "day.toml"
+    day.write_text(SMALL_DAY, encoding="utf-8")
+    out = tmp_path / "sim.xlsx"
+    run = subprocess.run([sys.executable, str(ROOT / "server.py"), "simulate", "--day", str(day),
+                          "--warmup", "0", "--staff", "11:hukou@08:30-10:00", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=240,
+                         env={"PATH": "/usr/bin:/bin", "HALLQ_SECRET": "t", "HALLQ_VAR": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    assert "Waits (as staffed)" in run.stdout and "Estimate accuracy" in run.stdout
+    assert "As staffed vs what if" in run.stdout and "户政" in run.stdout
+    wb = load_workbook(out)
+    assert "对比 compare" in wb.sheetnames
+    sheet = wb["等候 waits (as staffed)"]
+    assert [c.value for c in sheet[1]][:3] == ["service", "hour", "tickets"]
+    assert sheet.max_row > 3
+
+
+def test_a_bad_day_file_is_a_clear_error_not_a_traceback(tmp_path):
+    day = tmp_path / "bad.toml"
+    day.write_text('[arrivals]\nrate = { "8:3" = 10 }\n[services.hukou]\nshare = 1\n', encoding="utf-8")
+    run = subprocess.run([sys.executable, str(ROOT / "server.py"), "simulate", "--day", str(day)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "HALLQ_SECRET": "t", "HALLQ_VAR": str(tmp_path)})
+    assert run.returncode != 0 and "09:30" in run.stderr and "Traceback" not in run.stderr
