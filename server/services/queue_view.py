@@ -216,7 +216,9 @@ def track(app, token: str) -> dict:
                 "service_name": svc.name, "service_name_en": svc.name_en,
                 **ticket_position(app, conn, hall, row),
                 "window": row.window if row.status in tdomain.ACTIVE else None,
-                "hall": hall.code, "hall_name": hall.config.name, "issued_at": iso(row.issued_at),
+                "hall": hall.code, "hall_name": hall.config.name, "hall_name_en": hall.config.name_en,
+                "timezone": hall.config.timezone, "priority": row.priority,
+                "issued_at": iso(row.issued_at),
                 "called_at": iso(row.last_called_at or row.called_at),
                 "case": case_progress(hall, row, app.now())}
 

@@ -84,6 +84,10 @@
 
   function renderHead() {
     if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
+    // a hall without a public_url phones can reach prints tickets without a QR code
+    const warning = state.info && state.info.public_url_warning;
+    $("public-url-warning").textContent = warning || "";
+    $("public-url-warning").classList.toggle("hidden", !warning);
     if (state.me) {
       $("who").textContent = state.me.name + " · " + label(ROLES, state.me.role);
       $("who").classList.remove("hidden");

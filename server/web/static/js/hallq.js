@@ -140,6 +140,10 @@
     (root || document).querySelectorAll("[data-zh]").forEach(function (el) {
       el.textContent = lang === "en" ? (el.dataset.en || el.dataset.zh) : el.dataset.zh;
     });
+    // placeholders in one language at a time: data-ph-zh / data-ph-en
+    (root || document).querySelectorAll("[data-ph-zh]").forEach(function (el) {
+      el.placeholder = lang === "en" ? (el.dataset.phEn || el.dataset.phZh) : el.dataset.phZh;
+    });
   };
 
   // ------------------------------------------------------------ small DOM helpers

@@ -77,7 +77,11 @@
   }
   function render(tk) {
     document.documentElement.dataset.hall = tk.hall;
-    $("hall-name").textContent = tk.hall_name;
+    hallq.useHall({ timezone: tk.timezone });  // times on this page are the hall's, not the phone's
+    $("hall-name").textContent = hallq.t(tk.hall_name, tk.hall_name_en || tk.hall_name);
+    // a priority resident is told so (老年人优先 ...), so they know why they may be called sooner
+    $("priority").textContent = tk.priority ? hallq.label("priority", tk.priority) : "";
+    $("priority").classList.toggle("hidden", !tk.priority);
     $("service").textContent = hallq.lang() === "en" ? (tk.service_name_en || tk.service_name) : tk.service_name;
     $("number").textContent = tk.number;
     $("status").textContent = statusText(tk);
@@ -95,7 +99,7 @@
     $("called-window").textContent = called ? t(tk.window + " 号窗口", "Window " + tk.window) : "";
     document.body.dataset.state = tk.status;
     document.title = tk.number + " · " + (called ? t("请到 " + tk.window + " 号窗口", "Window " + tk.window) : t("我的号票", "My ticket"));
-    $("updated").textContent = t("更新于 ", "Updated ") + new Date().toLocaleTimeString("zh-CN", { hour12: false });
+    $("updated").textContent = t("更新于 ", "Updated ") + hallq.fmtTime(new Date(), true);
     $("card").classList.remove("hidden");
   }
 
@@ -113,10 +117,20 @@
       if (first) subscribe();
       if (FINAL.includes(tk.status) && sub) { sub.close(); sub = null; }
     } catch (e) {
+      if (e.status === 404) return unknown();
       const box = $("error");
-      box.textContent = e.status === 404 ? t("没有这张号票", "No such ticket") : e.message;
+      box.textContent = e.message;
       box.classList.remove("hidden");
     }
+  }
+
+  // No such ticket (a mistyped address, or a ticket of an earlier day): say what to do next.
+  function unknown() {
+    $("card").classList.add("hidden");
+    $("hall-name").textContent = t("我的号票", "My ticket");
+    document.title = t("我的号票", "My ticket");
+    document.body.dataset.state = "unknown";
+    $("unknown").classList.remove("hidden");
   }
   function soon() {
     clearTimeout(refetchTimer);
