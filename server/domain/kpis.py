@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from . import ratings
@@ -27,9 +27,6 @@ def duration_s(a: datetime | None, b: datetime | None) -> int | None:
 
 
 # ---------------------------------------------------------------- tallies
-
-
-_FIELD_NAMES: dict[type, frozenset] = {}
 
 
 def _hours() -> list[int]:
@@ -81,8 +78,7 @@ class Tally:
 
     @classmethod
     def from_dict(cls, d: dict) -> Tally:
-        names = _FIELD_NAMES.get(cls) or _FIELD_NAMES.setdefault(cls, frozenset(f.name for f in fields(cls)))
-        out = cls(**{k: v for k, v in d.items() if k in names})
+        out = cls(**d)
         out.ratings = {int(k): v for k, v in out.ratings.items()}
         return out
 
@@ -318,7 +314,7 @@ class RatingFigures:
     bad: int  # 差评
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**self.__dict__, "levels": dict(self.levels)}
 
 
 def rating_figures(levels: dict[int, int]) -> RatingFigures:
@@ -354,7 +350,8 @@ class GroupFigures:
     ratings: RatingFigures
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # by hand: dataclasses.asdict deep-copies field by field, a measurable part of a warm report
+        return {**self.__dict__, "outcomes": dict(self.outcomes), "ratings": self.ratings.as_dict()}
 
 
 @dataclass
