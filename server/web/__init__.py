@@ -31,6 +31,7 @@ PAGES = {
     "/admin": ("web", "admin.html"),
     "/desk": ("web", "desk.html"),
     "/assist": ("web", "assist.html"),
+    "/guide": ("web", "guide.html"),
     "/manager/assist": ("web", "assist-list.html"),
 }
 FONT_CANDIDATES = [
