@@ -96,6 +96,9 @@ def _by_day(day: DaySummary) -> dict:
     hall = day.hall()
     return {"day": day.day, "issued": hall.issued, "served": hall.served, "no_show": hall.no_show,
             "cancelled": hall.cancelled, "mean_wait_s": kpis.mean(sum(hall.waits), len(hall.waits)),
+            "estimates": hall.estimate_figures().as_dict(),
+            "estimates_by_service": {code: g.estimate_figures().as_dict()
+                                     for code, g in day.services.items() if g.estimated},
             "ratings": kpis.rating_figures(hall.ratings).as_dict()}
 
 
@@ -134,7 +137,8 @@ def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
                     "target_wait_min": target // 60,
                     "within_target": within, "within_target_share": share(within, len(g.waits)),
                     "median_service_s": kpis.median(g.service_times),
-                    "arrivals_by_hour": g.arrivals_by_hour, "calls_by_hour": g.calls_by_hour})
+                    "arrivals_by_hour": g.arrivals_by_hour, "calls_by_hour": g.calls_by_hour,
+                    "estimates": g.estimate_figures().as_dict()})
         services.append(fig)
     win_cfg = {w.number: w for w in hall.config.windows}
     windows = []
@@ -177,6 +181,7 @@ def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
         "assist": assist_figures(conn, hall, d1, d2, today),
         "arrivals_by_hour": total.arrivals_by_hour, "calls_by_hour": total.calls_by_hour,
         "wait_histogram": kpis.wait_histogram(waits),
+        "estimates": total.estimate_figures().as_dict(),  # accuracy of the waits told at issue
         "services": services, "windows": windows, "staff": staff, "by_day": [_by_day(s) for s in days],
         "ticket_ids": list(ids),  # the period's lowest and highest ticket id (a query pre-filter)
     }
