@@ -4,7 +4,7 @@
 
 Tap to bytes: the real Kivy app (offscreen, Mesa) against a real server (waitress in this
 process, fresh SQLite), printer on a real TCP socket; clock from the touch-up on a service tile
-(one tap = one ticket: show_guide off, identify skip) to the first ticket byte at the printer.
+(one tap = one ticket with the shipped hall config) to the first ticket byte at the printer.
 QR decode: hardware.scanner's CameraScanner.process() on 640x480 frames (a booking QR) scaled
 to 320x240, QR + Code128 only.
 """
@@ -66,9 +66,9 @@ def bench_taps(n: int) -> list[float]:
     live = LiveServer(create_app(ctx)).start()
     token = auth.add_device(ctx, "main", "kiosk-bench", "kiosk")
     printer = TcpPrinter()
-    cfg = KioskConfig(server=live.url, device_token=token, printer=printer.url, show_guide=False,
-                      identify={s: "skip" for s in ("social", "agri", "land", "market")},
-                      speech=False, idle_timeout_s=600)
+    # the shipped hall config: these services take the ID optionally, so a tile is one tap
+    cfg = KioskConfig(server=live.url, device_token=token, printer=printer.url,
+                      public_url="http://192.168.1.10:8080", speech=False, idle_timeout_s=600)
     app = KioskApp(cfg)
     app._run_prepare()
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import queue
 import sys
 import threading
@@ -26,7 +27,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from client import ApiClient, ApiError, Event, EventStream, ServerUnreachable
+from client import ApiClient, ApiError, Event, EventStream, Heartbeat, ServerUnreachable
 from hardware.frames import Cmd, Frame, Key, LinkDownError, SerialLink, encode_text
 
 log = logging.getLogger("hallq.keypads")
@@ -113,7 +114,8 @@ class Bridge:
     """Keys and ratings from the bus -> API calls; events -> keypad displays and prompts."""
 
     def __init__(self, api: ApiClient, devices: Devices, port: str, *, evaluator_token: str | None = None,
-                 baudrate: int = 9600, prompt_s: float = PROMPT_S, link_factory=SerialLink):
+                 baudrate: int = 9600, prompt_s: float = PROMPT_S, link_factory=SerialLink,
+                 heartbeat_s: float = 30.0):
         self.api = api
         self.evaluator_token = evaluator_token
         self.devices = devices
@@ -129,6 +131,9 @@ class Bridge:
                                   on_event=lambda ev: self.jobs.put(("event", ev)),
                                   on_connect=lambda: self.jobs.put(("sync", None)),
                                   on_status=self._on_stream_status)
+        self.bus_up = False
+        self.heartbeat = Heartbeat(ApiClient(api.server, api.hall, api.token), "keypads",
+                                   every_s=heartbeat_s, state=self._state)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> "Bridge":
@@ -137,12 +142,15 @@ class Bridge:
         th.start()
         self._threads.append(th)
         self.stream.start(name="keypads-events")
+        if self.heartbeat.every_s > 0:
+            self.heartbeat.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
         self.jobs.put(None)
         self.stream.close()
+        self.heartbeat.stop()
         self.link.stop()
         for th in self._threads:
             th.join(3)
@@ -161,7 +169,11 @@ class Bridge:
     def _on_frame(self, frame: Frame) -> None:
         self.jobs.put(("frame", frame))
 
+    def _state(self) -> tuple[str, str | None]:
+        return ("ok", None) if self.bus_up else ("degraded", "serial bus down")
+
     def _on_state(self, up: bool) -> None:
+        self.bus_up = up
         if up:
             self.jobs.put(("sync", None))
 
@@ -355,13 +367,20 @@ class Bridge:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m caller.keypads", description=__doc__.split("\n")[0])
-    ap.add_argument("--server", required=True, help="hallq server URL, e.g. http://10.0.0.2:8080")
-    ap.add_argument("--hall", default="main")
-    ap.add_argument("--token", required=True, help="device token of kind keypad")
-    ap.add_argument("--evaluator-token", help="device token of kind evaluator (for RATE frames)")
+    env = os.environ.get
+    ap.add_argument("--server", default=env("HALLQ_SERVER"), required=not env("HALLQ_SERVER"),
+                    help="hallq server URL, e.g. http://10.0.0.2:8080 (default: $HALLQ_SERVER)")
+    ap.add_argument("--hall", default=env("HALLQ_HALL", "main"))
+    token = env("HALLQ_KEYPAD_TOKEN") or env("HALLQ_DEVICE_TOKEN")
+    ap.add_argument("--token", default=token, required=not token,
+                    help="device token of kind keypad (default: $HALLQ_KEYPAD_TOKEN)")
+    ap.add_argument("--evaluator-token", default=env("HALLQ_EVALUATOR_TOKEN"),
+                    help="device token of kind evaluator, for RATE frames (default: $HALLQ_EVALUATOR_TOKEN)")
     ap.add_argument("--port", help="pyserial URL of the bus (default: [keypads] port of the config)")
     ap.add_argument("--config", default=str(DEFAULT_CONFIG), help="hall config TOML")
     ap.add_argument("--prompt-seconds", type=float, default=PROMPT_S)
+    ap.add_argument("--heartbeat-seconds", type=float, default=30.0,
+                    help="how often the bridge tells the server it is alive (0: never)")
     ap.add_argument("--log", default="INFO")
     args = ap.parse_args(argv)
     logging.basicConfig(level=args.log.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -375,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     api = ApiClient(args.server, args.hall, args.token)
     bridge = Bridge(api, devices, port, evaluator_token=args.evaluator_token,
-                    baudrate=devices.baudrate, prompt_s=args.prompt_seconds)
+                    baudrate=devices.baudrate, prompt_s=args.prompt_seconds,
+                    heartbeat_s=args.heartbeat_seconds)
     log.info("keypad bridge on %s: %d keypads, %d evaluators -> %s", port, len(devices.keypads),
              len(devices.evaluators), args.server)
     bridge.run_forever()

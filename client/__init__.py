@@ -5,8 +5,11 @@ imports `server/`.
 - `client.api`: ApiClient (Idempotency-Key, ServerUnreachable vs ApiError with message_zh/_en)
 - `client.events`: EventStream (Last-Event-ID resume, heartbeat timeout, backoff with jitter;
   an iterator or callbacks on a thread)
+- `client.heartbeat`: Heartbeat (every 30 s, so /admin shows last-seen and the dashboard raises
+  设备离线 when a device falls silent)
 """
 from .api import ApiClient, ApiError, ServerUnreachable, new_key
 from .events import Event, EventStream
+from .heartbeat import Heartbeat
 
-__all__ = ["ApiClient", "ApiError", "ServerUnreachable", "new_key", "Event", "EventStream"]
+__all__ = ["ApiClient", "ApiError", "ServerUnreachable", "new_key", "Event", "EventStream", "Heartbeat"]

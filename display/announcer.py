@@ -32,7 +32,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from client import ApiClient, ApiError, Event, EventStream, ServerUnreachable
+from client import ApiClient, ApiError, Event, EventStream, Heartbeat, ServerUnreachable
 
 log = logging.getLogger("hallq.announcer")
 
@@ -110,7 +110,7 @@ class Announcer:
     def __init__(self, server: str, hall: str = "main", *, out_dir: Path | None = None,
                  player: Player | None = None, render: str = "server", token: str | None = None,
                  last_event_id: int | None = None, fetch_timeout: float = 30.0,
-                 fetch_retry_s: float = 60.0):
+                 fetch_retry_s: float = 60.0, name: str | None = None, heartbeat_s: float = 30.0):
         self.server = server.rstrip("/")
         self.hall = hall
         self.out_dir = Path(out_dir) if out_dir else None
@@ -131,6 +131,8 @@ class Announcer:
         self._engine = None
         self._tmp = Path(tempfile.mkdtemp(prefix="hallq-announcer-"))
         self.api = ApiClient(self.server, hall, token, timeout=fetch_timeout)
+        self.heartbeat = Heartbeat(ApiClient(self.server, hall, token), "announcer", name=name,
+                                   every_s=heartbeat_s, state=self._state)
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             existing = sorted(self.out_dir.glob("[0-9]" * 5 + "-*.wav"))
@@ -264,17 +266,25 @@ class Announcer:
             self._record(item, started, time.time(), kept)
 
     # ------------------------------------------------------------ running
+    def _state(self) -> tuple[str, str | None]:
+        if self.player._warned:
+            return "degraded", "audio player failed (no sound card?)"
+        return "ok", None
+
     def start(self) -> "Announcer":
         for target, name in ((self._listen, "listen"), (self._fetch_loop, "fetch"), (self._play_loop, "play")):
             th = threading.Thread(target=target, name=f"announcer-{name}", daemon=True)
             th.start()
             self._threads.append(th)
+        if self.heartbeat.every_s > 0:
+            self.heartbeat.start()
         return self
 
     def stop(self, drain: bool = False, timeout: float = 30.0) -> None:
         """Stop listening; with drain=True, what is queued is still spoken first."""
         self._stop.set()
         self.stream.close()
+        self.heartbeat.stop()
         if not drain:
             for q in (self.pending, self.ready):
                 try:
@@ -298,12 +308,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--render", choices=("server", "local"), default="server",
                    help="server: play the server's WAV; local: synthesize the server's text here")
     p.add_argument("--last-event-id", type=int, help="start after this event (default: from now)")
+    p.add_argument("--name", default=os.environ.get("HALLQ_DEVICE_NAME"),
+                   help="name in /admin's heartbeat list when there is no HALLQ_DEVICE_TOKEN "
+                        "(default: announcer@HOSTNAME)")
     p.add_argument("--log", default=os.environ.get("HALLQ_LOG", "INFO"))
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     ann = Announcer(args.server, args.hall, out_dir=args.out_dir, player=Player(args.player),
                     render=args.render, token=os.environ.get("HALLQ_DEVICE_TOKEN"),
-                    last_event_id=args.last_event_id)
+                    last_event_id=args.last_event_id, name=args.name)
     ann.stream.on_status = lambda up: log.info("event stream %s", "connected" if up else "down")
     log.info("announcer for hall %s at %s (player %s, render %s)", args.hall, args.server,
              ann.player.kind, args.render)

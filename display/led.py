@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from client import ApiClient, ApiError, Event, EventStream, ServerUnreachable
+from client import ApiClient, ApiError, Event, EventStream, Heartbeat, ServerUnreachable
 from hardware.frames import Cmd, Frame, LinkDownError, SerialLink, led_text_frame
 
 log = logging.getLogger("hallq.led")
@@ -35,7 +35,8 @@ class LedBridge:
     def __init__(self, server: str, hall: str = "main", *, bus: str | None = None,
                  strips: dict[int, tuple[str, int]] | None = None, text_format: str = DEFAULT_FORMAT,
                  paused_text: str = PAUSED_TEXT, baudrate: int = 9600, link_factory=None,
-                 refresh_s: float = 30.0):
+                 refresh_s: float = 30.0, token: str | None = None, name: str | None = None,
+                 heartbeat_s: float = 30.0):
         self.server = server.rstrip("/")
         self.hall = hall
         self.text_format = text_format
@@ -52,7 +53,10 @@ class LedBridge:
         self.shown: dict[int, str | None] = {}  # window -> text on its strip (None: blank)
         self.current: dict[int, str] = {}  # window -> ticket number it holds
         self._lock = threading.Lock()
-        self.api = ApiClient(self.server, hall, timeout=10.0)
+        self.api = ApiClient(self.server, hall, token, timeout=10.0)
+        self.links_down: set[str] = set()
+        self.heartbeat = Heartbeat(ApiClient(self.server, hall, token), "led", name=name,
+                                   every_s=heartbeat_s, state=self._state)
         self.stream = EventStream(self.server, hall, on_connect=self._on_stream_connect,
                                   on_event=self._on_event)
         self.sent: list[tuple[int, Frame]] = []  # the last frames sent, for diagnostics
@@ -115,8 +119,13 @@ class LedBridge:
         except (ServerUnreachable, ApiError, ValueError, KeyError) as exc:
             log.warning("could not read the windows: %s", exc)
 
+    def _state(self) -> tuple[str, str | None]:
+        down = sorted(self.links_down)
+        return ("degraded", "serial down: " + ", ".join(down)) if down else ("ok", None)
+
     def _on_link_state(self, url: str, up: bool) -> None:
         log.info("serial %s %s", url, "up" if up else "down")
+        (self.links_down.discard if up else self.links_down.add)(url)
         if not up:
             return
         with self._lock:  # replay what the strips on this port should show
@@ -160,6 +169,8 @@ class LedBridge:
         for link in self.links.values():
             link.start()
         self.stream.start(name="led-listen")
+        if self.heartbeat.every_s > 0:
+            self.heartbeat.start()
         if self.refresh_s > 0:
             threading.Thread(target=self._refresh_loop, name="led-refresh", daemon=True).start()
         return self
@@ -170,6 +181,7 @@ class LedBridge:
     def stop(self) -> None:
         self._stop.set()
         self.stream.close()
+        self.heartbeat.stop()
         for link in self.links.values():
             link.stop()
 
@@ -199,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="N=URL[@ADDR]: window N's strip on its own port")
     p.add_argument("--format", default=DEFAULT_FORMAT, help="text of a call (fields: number, window)")
     p.add_argument("--baudrate", type=int, default=9600)
+    p.add_argument("--name", default=os.environ.get("HALLQ_DEVICE_NAME"),
+                   help="name in /admin's heartbeat list when there is no HALLQ_DEVICE_TOKEN "
+                        "(default: led@HOSTNAME)")
     p.add_argument("--refresh", type=float, default=30.0, help="resend every strip's text every N s (0: never)")
     p.add_argument("--log", default=os.environ.get("HALLQ_LOG", "INFO"))
     args = p.parse_args(argv)
@@ -206,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.bus and not args.strip:
         p.error("give --bus URL or at least one --strip N=URL")
     bridge = LedBridge(args.server, args.hall, bus=args.bus, strips=dict(args.strip),
-                       text_format=args.format, baudrate=args.baudrate, refresh_s=args.refresh).start()
+                       text_format=args.format, baudrate=args.baudrate, refresh_s=args.refresh,
+                       token=os.environ.get("HALLQ_DEVICE_TOKEN"), name=args.name).start()
     log.info("LED bridge for hall %s at %s", args.hall, args.server)
     try:
         while True:

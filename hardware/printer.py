@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 FS_CHINESE_ON = b"\x1c\x26"  # FS &: Kanji/Chinese character mode on
 FS_CHINESE_OFF = b"\x1c\x2e"  # FS .: Chinese mode off
 ESC_INIT = b"\x1b\x40"  # ESC @: reset the printer's modes
+GS_SIZE = b"\x1d\x21"  # GS ! n: character size, (width-1) << 4 | (height-1); works for Chinese too
+FS_MODE = b"\x1c\x21"  # FS ! n: Chinese character mode, 0x04 double width, 0x08 double height
+ESC_BOLD = b"\x1b\x45"  # ESC E n: bold on (1) / off (0)
+ESC_ALIGN = b"\x1b\x61"  # ESC a n: 0 left, 1 centre
 RT_STATUS_OFFLINE_CAUSE = b"\x10\x04\x02"  # DLE EOT 2: why the printer is offline
 MASK_COVER_OPEN = 0x04  # bit 2 of the DLE EOT 2 answer
 TEXT_ENCODING = "gb18030"
@@ -97,6 +101,22 @@ class TicketPrint:
     qr_url: str | None = None
     notice_lines: list[str] = field(default_factory=list)
     english_lines: list[str] = field(default_factory=list)
+    lang: str = "zh"  # "zh": Chinese only; "en": English only (the caller gives English text)
+    ahead_text: str | None = None  # default "前面还有 {ahead} 人"
+    wait_text: str | None = None  # default from wait_minutes; under a minute "即将叫号"
+    windows_text: str | None = None  # "请到 1、2、3 号窗口办理"
+    priority_mark: str | None = None  # "长者优先", printed large and inverted
+    pass_rule: str | None = None  # the hall's 过号 rule
+    qr_caption: str | None = None  # default "扫码查看排队进度"
+
+    def lines(self) -> dict:
+        """The texts as printed (defaults filled in)."""
+        wait = self.wait_text
+        if wait is None and self.wait_minutes is not None:
+            wait = "即将叫号" if self.wait_minutes < 1 else f"预计等候约 {self.wait_minutes} 分钟"
+        return {"ahead": self.ahead_text or f"前面还有 {self.ahead} 人", "wait": wait,
+                "qr_caption": self.qr_caption or ("Scan to follow the queue" if self.lang == "en"
+                                                  else "扫码查看排队进度")}
 
 
 class _AppendFile(escpos_printer.File):
@@ -280,25 +300,46 @@ class TicketPrinter:
         # bypass escpos's magic encoder: it may pick a code page; GB18030 covers all text
         job._raw(s.encode(TEXT_ENCODING) + b"\n")
 
+    @staticmethod
+    def _size(job: Escpos, width: int = 1, height: int = 1, bold: bool = False) -> None:
+        """Character size by GS ! (all characters) and FS ! (Chinese characters: many printers
+        ignore ESC ! for them in Chinese mode); FS ! knows only double, so 2x and more map to it."""
+        job._raw(GS_SIZE + bytes([((width - 1) << 4) | (height - 1)]))
+        job._raw(FS_MODE + bytes([(0x04 if width > 1 else 0) | (0x08 if height > 1 else 0)]))
+        job._raw(ESC_BOLD + (b"\x01" if bold else b"\x00"))
+
     def _text_ticket(self, job: Escpos, t: TicketPrint) -> None:
-        job._raw(ESC_INIT + FS_CHINESE_ON)
-        job.set(align="center", bold=True, double_height=True)
+        texts = t.lines()
+        job._raw(ESC_INIT + FS_CHINESE_ON + ESC_ALIGN + b"\x01")
+        self._size(job, 2, 2, bold=True)
         self._text(job, t.hall_name)
-        job.set(normal_textsize=True, bold=False)
+        self._size(job, 1, 2, bold=True)
         self._text(job, t.service_name)
-        self._text(job)
-        job.set(custom_size=True, width=4, height=4, bold=True)
+        self._size(job, 4, 4, bold=True)
         self._text(job, t.number)
-        job.set(normal_textsize=True, bold=False)
-        self._text(job)
-        self._text(job, f"前面还有 {t.ahead} 人")
-        if t.wait_minutes is not None:
-            self._text(job, f"预计等候约 {t.wait_minutes} 分钟")
+        if t.priority_mark:
+            self._size(job, 2, 2, bold=True)
+            job._raw(b"\x1d\x42\x01")  # GS B 1: white on black, so the mark stands out
+            self._text(job, f" {t.priority_mark} ")
+            job._raw(b"\x1d\x42\x00")
+        self._size(job, 1, 2, bold=True)
+        self._text(job, texts["ahead"])
+        self._size(job)
+        if texts["wait"]:
+            self._text(job, texts["wait"])
+        if t.windows_text:
+            self._size(job, 1, 2, bold=True)
+            self._text(job, t.windows_text)
+            self._size(job)
         self._text(job, t.issued_at)
         if t.qr_url:
             job.qr(t.qr_url, native=True, size=self.qr_size, center=False)
-            self._text(job, "扫码查看排队进度")
-        job.set(align="left")
+            self._text(job, texts["qr_caption"])
+        job._raw(ESC_ALIGN + b"\x00")
+        if t.pass_rule:
+            self._size(job, bold=True)
+            self._text(job, t.pass_rule)
+            self._size(job)
         for line in t.notice_lines:
             self._text(job, line)
         for line in t.english_lines:
@@ -319,17 +360,22 @@ class TicketPrinter:
         def line(text: str, size: int) -> None:
             blocks.append(("text", text, max(12, int(size * scale))))
 
-        line(t.hall_name, 36)
-        line(t.service_name, 30)
+        texts = t.lines()
+        line(t.hall_name, 40)
+        line(t.service_name, 34)
         line(t.number, 150)
-        line(f"前面还有 {t.ahead} 人", 28)
-        if t.wait_minutes is not None:
-            line(f"预计等候约 {t.wait_minutes} 分钟", 28)
+        if t.priority_mark:
+            blocks.append(("mark", t.priority_mark, max(12, int(40 * scale))))
+        line(texts["ahead"], 34)
+        if texts["wait"]:
+            line(texts["wait"], 28)
+        if t.windows_text:
+            line(t.windows_text, 30)
         line(t.issued_at, 24)
         if t.qr_url:
             blocks.append(("qr", t.qr_url, 0))
-            line("扫码查看排队进度", 22)
-        for s in t.notice_lines:
+            line(texts["qr_caption"], 22)
+        for s in ([t.pass_rule] if t.pass_rule else []) + t.notice_lines:
             for part in self._wrap(s, self._font(max(12, int(22 * scale))), width - 2 * pad):
                 line(part, 22)
         for s in t.english_lines:
@@ -342,6 +388,12 @@ class TicketPrinter:
                 rendered.append(self._qr_image(str(value), int(width * 0.5)))
                 continue
             font = self._font(size)
+            if kind == "mark":  # the priority mark: white on a black band
+                left, top, right, bottom = font.getbbox(str(value))
+                band = Image.new("1", (right - left + 2 * pad, bottom - top + pad), 0)
+                ImageDraw.Draw(band).text((pad - left, pad // 2 - top), str(value), font=font, fill=1)
+                rendered.append(band)
+                continue
             left, top, right, bottom = font.getbbox(str(value))
             if right - left > width - 2 * pad:  # shrink a line that would not fit (a long hall name)
                 font = self._font(max(12, int(size * (width - 2 * pad) / (right - left))))
@@ -517,6 +569,8 @@ def sample_ticket() -> TicketPrint:
         wait_minutes=12,
         issued_at="2025-03-18 09:41",
         qr_url="http://hall.local:8080/t/5f3c9a",
-        notice_lines=["请留意叫号，过号请重新取号。", "一次性告知 · 首问责任 · 限时办结"],
-        english_lines=["Ticket A007 - 3 ahead of you, about 12 min.", "Please watch the display."],
+        notice_lines=["一次性告知 · 首问责任 · 限时办结"],
+        windows_text="请到 1、2、3 号窗口办理",
+        priority_mark="长者优先",
+        pass_rule="叫号三次未到视为过号,过号请重新取号",
     )

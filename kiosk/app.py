@@ -1,9 +1,13 @@
-"""The Kivy kiosk app: home (service tiles, live), service guide, identify (ID card, scan, keypad),
-appointment check-in, printing progress, ticket, error and the hidden admin screen.
+"""The Kivy kiosk app: navigation between the screens (kiosk/screens/), the resident's actions,
+device input (decided in kiosk/routing.py) and the guard that keeps the kiosk running.
 
 Threads: HTTP calls and printing run on worker threads (KioskCore is blocking); the event stream,
 camera scanner and ID-card reader have their own threads. Everything that touches widgets is
 handed to the UI thread with Clock.schedule_once.
+
+The kiosk keeps running: an exception anywhere in a screen or a callback is logged, and the kiosk
+goes home with a short apology ("抱歉,出了点问题,请重新选择"). Only a burst of failures (5 in
+30 s) lets the process end, for the supervisor to restart it (docs/operations.md).
 """
 from __future__ import annotations
 
@@ -12,16 +16,11 @@ import threading
 import time
 
 from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
-from kivy.uix.gridlayout import GridLayout
-from kivy.uix.progressbar import ProgressBar
-from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
-from kivy.uix.scrollview import ScrollView
-from kivy.uix.textinput import TextInput
-from kivy.uix.widget import Widget
+from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from . import i18n
 from .client import KioskClient
@@ -29,15 +28,18 @@ from .config import KioskConfig, save_connection
 from .core import KioskCore, Outcome
 from .devices import Devices
 from .events import EventStream
-from .widgets import (BG, BLUE, BLUE_DARK, GREEN, GREY_BG, MUTED, ORANGE, RED, TEXT, WHITE,
-                      BigButton, Keypad, Panel, ServiceTile, Text, masked_progress, qr_image,
-                      register_fonts)
+from .layout import Layout
+from .routing import Router, Where, mask
+from .screens import SCREENS
+from .widgets import BG, register_fonts
 
 log = logging.getLogger(__name__)
 
 ADMIN_HOLD_S = 3.0  # long press in the top-left corner opens the admin PIN screen
 ADMIN_CORNER = 110  # px
-PENDING_ID_S = 120.0  # an ID card read on home (no appointment) is used for the next ticket
+PENDING_ID_S = 120.0  # an ID read on home (no appointment) goes with the next ticket
+TOAST_S = 20.0  # a message on the home screen stays this long
+CRASH_BURST = (5, 30.0)  # this many failures within this many seconds: let the supervisor restart
 
 
 def _ui(fn, *args):
@@ -45,454 +47,29 @@ def _ui(fn, *args):
     Clock.schedule_once(lambda _dt: fn(*args), 0)
 
 
-class KioskScreen(Screen):
-    """A screen that rebuilds its content on entry and when language or elder mode change."""
+class KeepRunning(ExceptionHandler):
+    """Kivy's event loop hands every uncaught exception here: log it, go home, carry on."""
 
-    def __init__(self, app: "KioskApp", **kw):
-        super().__init__(**kw)
+    def __init__(self, app: "KioskApp"):
+        super().__init__()
         self.app = app
-        self.body = Panel(orientation="vertical", bg=list(BG), radius=0, padding=(28, 20), spacing=16)
-        self.add_widget(self.body)
+        self.times: list[float] = []
 
-    def tr(self, key, **values):
-        return i18n.t(key, self.app.lang, **values)
-
-    def fs(self, n) -> int:
-        return int(n * self.app.scale)
-
-    def on_pre_enter(self, *_):
-        self.rebuild()
-
-    def rebuild(self):
-        self.body.clear_widgets()
-        self.build()
-
-    def build(self):
-        raise NotImplementedError
-
-    def header(self, title: str) -> BoxLayout:
-        bar = Panel(size_hint_y=None, height=self.fs(84), bg=list(BLUE), radius=10, padding=(20, 8))
-        bar.add_widget(Text(title, size=self.fs(36), color=WHITE, bold=True, halign="left"))
-        return bar
-
-    def bottom_bar(self, *buttons) -> BoxLayout:
-        bar = BoxLayout(size_hint_y=None, height=self.fs(96), spacing=20)
-        for b in buttons:
-            bar.add_widget(b)
-        return bar
+    def handle_exception(self, inst):
+        if isinstance(inst, (KeyboardInterrupt, SystemExit)):
+            return ExceptionManager.RAISE
+        now = time.monotonic()
+        self.times = [t for t in self.times if now - t < CRASH_BURST[1]] + [now]
+        log.error("kiosk screen failed (%s on %s)", inst.__class__.__name__, self.app.current_or_none,
+                  exc_info=inst)
+        if len(self.times) >= CRASH_BURST[0]:
+            log.critical("%d failures in %.0f s: exiting for the supervisor to restart the kiosk",
+                         len(self.times), CRASH_BURST[1])
+            return ExceptionManager.RAISE
+        Clock.schedule_once(lambda _dt: self.app.recover(), 0)
+        return ExceptionManager.PASS
 
 
-# ---------------------------------------------------------------------------------- home
-class HomeScreen(KioskScreen):
-    def build(self):
-        app = self.app
-        top = Panel(size_hint_y=None, height=self.fs(96), bg=list(BLUE), radius=10,
-                    padding=(24, 10), spacing=16)
-        name = app.core.hall.get("name_en") if app.lang == "en" else app.core.hall.get("name")
-        top.add_widget(Text(name or "hallq", size=self.fs(38), color=WHITE, bold=True, halign="left",
-                            size_hint_x=0.56))
-        elder = BigButton(self.tr("elder_on" if app.elder else "elder_mode"), size=self.fs(26),
-                          bg=ORANGE if app.elder else BLUE_DARK, size_hint_x=0.24)
-        elder.bind(on_release=lambda *_: app.toggle_elder())
-        self.elder_button = elder
-        lang = BigButton(self.tr("lang_switch"), size=self.fs(26), bg=BLUE_DARK, size_hint_x=0.2)
-        lang.bind(on_release=lambda *_: app.toggle_language())
-        self.lang_button = lang
-        top.add_widget(elder)
-        top.add_widget(lang)
-        self.body.add_widget(top)
-
-        if not app.online:
-            self.body.add_widget(Text(self.tr("offline_banner"), size=self.fs(24), color=RED,
-                                      bold=True, size_hint_y=None, height=self.fs(44)))
-        if app.toast:
-            self.body.add_widget(Text(app.toast, size=self.fs(26), color=RED, bold=True,
-                                      size_hint_y=None, height=self.fs(48)))
-        self.body.add_widget(Text(self.tr("choose_service"), size=self.fs(30), color=TEXT,
-                                  size_hint_y=None, height=self.fs(50)))
-        services = app.core.services
-        cols = 3 if app.elder else 4
-        grid = GridLayout(cols=cols, spacing=16, size_hint_y=None,
-                          row_default_height=self.fs(150), row_force_default=True)
-        grid.bind(minimum_height=grid.setter("height"))
-        self.tiles = {}
-        for svc in services:
-            tile = ServiceTile(svc, app.lang, app.scale, self.tr)
-            tile.bind(on_release=lambda t: app.on_service(t.code))
-            self.tiles[svc["code"]] = tile
-            grid.add_widget(tile)
-        scroll = ScrollView(do_scroll_x=False, bar_width=10)
-        scroll.add_widget(grid)
-        self.body.add_widget(scroll)
-
-        foot = BoxLayout(size_hint_y=None, height=self.fs(100), spacing=20)
-        checkin = BigButton(self.tr("checkin_button"), size=self.fs(32), bg=GREEN, size_hint_x=0.34)
-        checkin.bind(on_release=lambda *_: app.show("checkin"))
-        self.checkin_button = checkin
-        foot.add_widget(checkin)
-        notice = app.core.hall.get("notice_en" if app.lang == "en" else "notice") or ""
-        foot.add_widget(Text(notice, size=self.fs(20), color=MUTED, halign="left"))
-        self.body.add_widget(foot)
-
-
-# ---------------------------------------------------------------------------------- guide
-class GuideScreen(KioskScreen):
-    service: dict = {}
-
-    def build(self):
-        svc = self.service
-        en = self.app.lang == "en" and svc.get("name_en")
-        name = svc.get("name_en") if en else svc.get("name", "")
-        self.body.add_widget(self.header(f"{name} · {self.tr('guide_title')}"))
-        guide = svc.get("guide") or {}
-        box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=10, padding=(8, 0))
-        box.bind(minimum_height=box.setter("height"))
-        if guide.get("description"):
-            box.add_widget(Text(guide["description"], size=self.fs(26), halign="left", auto_height=True))
-        for key, value in (("materials", guide.get("materials")), ("conditions", guide.get("conditions")),
-                           ("time_limit", guide.get("time_limit"))):
-            if not value:
-                continue
-            box.add_widget(Text(self.tr(key), size=self.fs(28), color=BLUE_DARK, bold=True,
-                                halign="left", auto_height=True))
-            lines = value if isinstance(value, list) else [value]
-            for i, line in enumerate(lines, 1):
-                prefix = f"{i}. " if isinstance(value, list) else ""
-                box.add_widget(Text(prefix + line, size=self.fs(24), halign="left", auto_height=True))
-        scroll = ScrollView(do_scroll_x=False, bar_width=10)
-        scroll.add_widget(box)
-        self.body.add_widget(scroll)
-        back = BigButton(self.tr("back"), size=self.fs(30), bg=GREY_BG, color=TEXT, size_hint_x=0.35)
-        back.bind(on_release=lambda *_: self.app.go_home())
-        take = BigButton(self.tr("take_ticket"), size=self.fs(36), bg=BLUE, size_hint_x=0.65)
-        take.bind(on_release=lambda *_: self.app.after_guide(svc["code"]))
-        self.take_button = take
-        self.body.add_widget(self.bottom_bar(back, take))
-
-
-# ---------------------------------------------------------------------------------- ID entry
-class IdEntry(KioskScreen):
-    """Shared by identify and check-in: hints for the card reader / scanner and a keypad."""
-
-    typed = ""
-    message = ""
-
-    def on_pre_enter(self, *_):
-        self.typed, self.message = "", ""
-        super().on_pre_enter()
-
-    def hints(self) -> list[str]:
-        out = []
-        if self.app.devices.reader is not None:
-            out.append(self.tr("identify_hint_card"))
-        if self.app.devices.scanner is not None:
-            out.append(self.tr("identify_hint_scan"))
-        out.append(self.tr("identify_hint_type" if out else "identify_type_only"))
-        return out
-
-    def entry_panel(self, hints: list[str]) -> BoxLayout:
-        row = BoxLayout(spacing=24)
-        left = BoxLayout(orientation="vertical", spacing=12, size_hint_x=0.5)
-        for h in hints:
-            left.add_widget(Text(h, size=self.fs(28), halign="left", auto_height=True))
-        left.add_widget(Widget())
-        self.display = Panel(size_hint_y=None, height=self.fs(80), bg=list(WHITE), border=list(BLUE))
-        self.display_label = Text(masked_progress(self.typed) or "_" * 0, size=self.fs(38), bold=True)
-        self.display.add_widget(self.display_label)
-        left.add_widget(self.display)
-        self.message_label = Text(self.message, size=self.fs(24), color=RED, size_hint_y=None,
-                                  height=self.fs(60))
-        left.add_widget(self.message_label)
-        row.add_widget(left)
-        self.keypad = Keypad(self.on_key, self.tr, self.app.scale, size_hint_x=0.5)
-        row.add_widget(self.keypad)
-        return row
-
-    def on_key(self, key):
-        self.app.touched()
-        if key == "DEL":
-            self.typed = self.typed[:-1]
-        elif len(self.typed) < 18:
-            self.typed += key
-        self.message = ""
-        self.display_label.text = masked_progress(self.typed)
-        self.message_label.text = ""
-
-    def typed_id(self) -> str | None:
-        from hardware.idcard import validate_id_number
-        s = self.typed.upper()
-        if len(s) < 18:
-            self.message_label.text = self.tr("id_short")
-            return None
-        if not validate_id_number(s):
-            self.message_label.text = self.tr("id_bad")
-            return None
-        self.typed = ""
-        return s
-
-
-class IdentifyScreen(IdEntry):
-    service: dict = {}
-    mode: str = "optional"
-
-    def build(self):
-        app = self.app
-        self.body.add_widget(self.header(self.tr("identify_title")))
-        hints = self.hints()
-        if self.mode == "optional":
-            hints.append(self.tr("identify_optional"))
-        self.body.add_widget(self.entry_panel(hints))
-        back = BigButton(self.tr("back"), size=self.fs(30), bg=GREY_BG, color=TEXT)
-        back.bind(on_release=lambda *_: app.go_home())
-        buttons = [back]
-        if self.mode == "optional":
-            skip = BigButton(self.tr("skip"), size=self.fs(30), bg=BLUE_DARK)
-            skip.bind(on_release=lambda *_: app.issue(self.service["code"]))
-            self.skip_button = skip
-            buttons.append(skip)
-        ok = BigButton(self.tr("ok"), size=self.fs(34), bg=BLUE)
-        ok.bind(on_release=lambda *_: self.confirm())
-        self.ok_button = ok
-        buttons.append(ok)
-        self.body.add_widget(self.bottom_bar(*buttons))
-
-    def confirm(self):
-        id_number = self.typed_id()
-        if id_number:
-            self.app.issue(self.service["code"], id_number)
-
-
-class CheckinScreen(IdEntry):
-    def build(self):
-        app = self.app
-        self.body.add_widget(self.header(self.tr("checkin_title")))
-        hints = []
-        if app.devices.scanner is not None or app.devices.reader is not None:
-            hints.append(self.tr("checkin_hint"))
-        hints.append(self.tr("identify_hint_type"))
-        self.body.add_widget(self.entry_panel(hints))
-        back = BigButton(self.tr("back"), size=self.fs(30), bg=GREY_BG, color=TEXT)
-        back.bind(on_release=lambda *_: app.go_home())
-        ok = BigButton(self.tr("ok"), size=self.fs(34), bg=BLUE)
-        ok.bind(on_release=lambda *_: self.confirm())
-        self.ok_button = ok
-        self.body.add_widget(self.bottom_bar(back, ok))
-
-    def confirm(self):
-        id_number = self.typed_id()
-        if id_number:
-            self.app.check_in(id_number=id_number)
-
-
-# ---------------------------------------------------------------------------------- progress / ticket / error
-class ProgressScreen(KioskScreen):
-    text_key = "working"
-
-    def build(self):
-        self.body.add_widget(Widget())
-        self.label = Text(self.tr(self.text_key), size=self.fs(44), bold=True, color=BLUE_DARK,
-                          size_hint_y=None, height=self.fs(120))
-        self.body.add_widget(self.label)
-        self.bar = ProgressBar(max=100, value=10, size_hint=(0.7, None), height=40,
-                               pos_hint={"center_x": 0.5})
-        self.body.add_widget(self.bar)
-        self.body.add_widget(Widget())
-        Clock.unschedule(self._step)
-        Clock.schedule_interval(self._step, 0.05)
-
-    def _step(self, _dt):
-        if self.manager is None or self.manager.current != self.name:
-            return False
-        self.bar.value = (self.bar.value + 3) % 100
-
-    def set_text(self, key):
-        self.text_key = key
-        if hasattr(self, "label"):
-            self.label.text = self.tr(key)
-
-
-class TicketScreen(KioskScreen):
-    outcome: Outcome | None = None
-
-    def build(self):
-        out, t = self.outcome, self.outcome.ticket
-        printed = out.printed
-        title = self.tr("take_your_ticket") if printed else self.tr("not_printed")
-        if t.get("appointment") and printed:
-            title = f"{self.tr('appointment_ok')} · {title}"
-        head = Panel(size_hint_y=None, height=self.fs(96), bg=list(GREEN if printed else RED),
-                     radius=10, padding=(20, 8))
-        head.add_widget(Text(title, size=self.fs(36 if printed else 30), color=WHITE, bold=True))
-        self.title_label = head.children[0]
-        self.body.add_widget(head)
-        row = BoxLayout(spacing=30)
-        left = BoxLayout(orientation="vertical", spacing=6)
-        svc_name = t.get("service_name") or t.get("service", "")
-        if self.app.lang == "en":
-            svc_name = (self.app.core.service(t.get("service", "")) or {}).get("name_en") or svc_name
-        left.add_widget(Text(svc_name, size=self.fs(32), color=MUTED, size_hint_y=None,
-                             height=self.fs(56)))
-        self.number_label = Text(t["number"], size=self.fs(150), bold=True, color=BLUE_DARK)
-        left.add_widget(self.number_label)
-        left.add_widget(Text(self.tr("ahead", n=t.get("ahead", 0)), size=self.fs(34),
-                             size_hint_y=None, height=self.fs(56)))
-        wait_s = t.get("estimated_wait_s")
-        if wait_s:
-            left.add_widget(Text(self.tr("wait_about", m=max(1, round(wait_s / 60))), size=self.fs(30),
-                                 size_hint_y=None, height=self.fs(52)))
-        note = t.get("note_en") if self.app.lang == "en" else t.get("note")
-        if note:
-            left.add_widget(Text(note, size=self.fs(24), color=ORANGE, size_hint_y=None,
-                                 height=self.fs(44)))
-        row.add_widget(left)
-        if out.qr_url:
-            right = BoxLayout(orientation="vertical", size_hint_x=None, width=self.fs(340), spacing=6)
-            right.add_widget(Widget())
-            self.qr = qr_image(out.qr_url, self.fs(300))
-            self.qr.pos_hint = {"center_x": 0.5}
-            right.add_widget(self.qr)
-            right.add_widget(Text(self.tr("scan_to_follow"), size=self.fs(22), color=MUTED,
-                                  size_hint_y=None, height=self.fs(60)))
-            right.add_widget(Widget())
-            row.add_widget(right)
-        self.body.add_widget(row)
-        home = BigButton(self.tr("home"), size=self.fs(30), bg=BLUE)
-        home.bind(on_release=lambda *_: self.app.go_home())
-        self.body.add_widget(self.bottom_bar(home))
-
-
-class ErrorScreen(KioskScreen):
-    message = ""
-    retrying = False
-
-    def build(self):
-        self.body.add_widget(self.header(self.tr("error_title")))
-        self.body.add_widget(Widget(size_hint_y=0.2))
-        self.message_label = Text(self.message, size=self.fs(40), bold=True, color=RED)
-        self.body.add_widget(self.message_label)
-        self.retry_label = Text(self.tr("retrying") if self.retrying else "", size=self.fs(28),
-                                color=MUTED, size_hint_y=None, height=self.fs(60))
-        self.body.add_widget(self.retry_label)
-        home = BigButton(self.tr("home"), size=self.fs(30), bg=BLUE)
-        home.bind(on_release=lambda *_: self.app.go_home())
-        self.body.add_widget(self.bottom_bar(home))
-
-
-# ---------------------------------------------------------------------------------- admin
-class AdminScreen(KioskScreen):
-    unlocked = False
-    pin = ""
-    status = ""
-
-    def on_pre_enter(self, *_):
-        self.unlocked, self.pin, self.status = False, "", ""
-        super().on_pre_enter()
-
-    def build(self):
-        app = self.app
-        self.body.add_widget(self.header(self.tr("admin")))
-        if not self.unlocked:
-            if not app.cfg.admin_pin:
-                self.body.add_widget(Text(self.tr("pin_unset"), size=self.fs(30), color=RED))
-            else:
-                row = BoxLayout(spacing=24)
-                left = BoxLayout(orientation="vertical")
-                left.add_widget(Text(self.tr("pin_prompt"), size=self.fs(30)))
-                self.pin_label = Text("●" * len(self.pin), size=self.fs(40))
-                left.add_widget(self.pin_label)
-                self.status_label = Text(self.status, size=self.fs(26), color=RED)
-                left.add_widget(self.status_label)
-                row.add_widget(left)
-                self.keypad = Keypad(self.on_pin_key, self.tr, size_hint_x=0.5)
-                row.add_widget(self.keypad)
-                self.body.add_widget(row)
-            close = BigButton(self.tr("closing"), size=self.fs(28), bg=GREY_BG, color=TEXT)
-            close.bind(on_release=lambda *_: app.go_home())
-            ok = BigButton(self.tr("ok"), size=self.fs(30), bg=BLUE)
-            ok.bind(on_release=lambda *_: self.check_pin())
-            self.pin_ok = ok
-            self.body.add_widget(self.bottom_bar(close, ok))
-            return
-        form = GridLayout(cols=2, spacing=12, size_hint_y=None, height=self.fs(130),
-                          row_default_height=self.fs(56), row_force_default=True)
-        form.add_widget(Text(self.tr("server_url"), size=self.fs(24), size_hint_x=0.3, halign="left"))
-        self.server_input = TextInput(text=app.cfg.server, multiline=False, font_size=self.fs(24))
-        form.add_widget(self.server_input)
-        form.add_widget(Text(self.tr("device_token"), size=self.fs(24), size_hint_x=0.3, halign="left"))
-        self.token_input = TextInput(text=app.cfg.device_token, multiline=False, password=True,
-                                     font_size=self.fs(24))
-        form.add_widget(self.token_input)
-        self.body.add_widget(form)
-        tests = BoxLayout(size_hint_y=None, height=self.fs(90), spacing=16)
-        for key, fn in (("save", self.save), ("test_printer", self.test_printer),
-                        ("test_scanner", self.test_scanner), ("test_reader", self.test_reader)):
-            b = BigButton(self.tr(key), size=self.fs(24), bg=BLUE)
-            b.bind(on_release=lambda _b, f=fn: f())
-            setattr(self, f"{key}_button", b)
-            tests.add_widget(b)
-        self.body.add_widget(tests)
-        self.status_label = Text(self.status, size=self.fs(26), color=TEXT)
-        self.body.add_widget(self.status_label)
-        close = BigButton(self.tr("closing"), size=self.fs(28), bg=GREY_BG, color=TEXT)
-        close.bind(on_release=lambda *_: app.go_home())
-        self.body.add_widget(self.bottom_bar(close))
-
-    def on_pin_key(self, key):
-        self.app.touched()
-        self.pin = self.pin[:-1] if key == "DEL" else (self.pin + key)[:12]
-        self.pin_label.text = "●" * len(self.pin)
-
-    def check_pin(self):
-        import hmac
-        if self.app.cfg.admin_pin and hmac.compare_digest(self.pin, self.app.cfg.admin_pin):
-            self.unlocked = True
-            self.status = ""
-        else:
-            self.status = self.tr("pin_wrong")
-        self.pin = ""
-        self.rebuild()
-
-    def set_status(self, text):
-        self.status = text
-        if hasattr(self, "status_label"):
-            self.status_label.text = text
-
-    def save(self):
-        self.app.reconfigure(self.server_input.text.strip(), self.token_input.text.strip())
-        self.set_status(self.tr("saved"))
-
-    def test_printer(self):
-        printer = self.app.devices.printer
-        if printer is None:
-            self.set_status(self.tr("no_printer"))
-            return
-
-        def run():
-            from hardware.printer import PrinterFault
-            try:
-                status = printer.print_test_page()
-                _ui(self.set_status, status.message)
-            except PrinterFault as fault:
-                _ui(self.set_status, fault.status.message)
-        threading.Thread(target=run, daemon=True).start()
-
-    def test_scanner(self):
-        if self.app.devices.scanner is None and not self.app.cfg.camera:
-            self.set_status(self.tr("no_camera") + " · HID: " + self.tr("scan_now"))
-        else:
-            self.set_status(self.tr("scan_now"))
-        self.app.admin_test = "scanner"
-
-    def test_reader(self):
-        reader = self.app.devices.reader
-        if reader is None:
-            self.set_status(self.tr("no_reader"))
-            return
-        self.set_status(self.tr("card_now"))
-        self.app.admin_test = "reader"
-
-
-# ---------------------------------------------------------------------------------- the app
 class KioskRoot(FloatLayout):
     def __init__(self, app: "KioskApp", **kw):
         super().__init__(**kw)
@@ -526,18 +103,21 @@ class KioskApp(App):
         self.devices.on_code = lambda text: _ui(self.on_code, text)
         self.devices.on_card = lambda card: _ui(self.on_card, card)
         self.core = KioskCore(cfg, self.client, self.devices.printer)
+        self.router = Router()
         self.lang = cfg.language
         self.elder = False
         self.online = False
         self.toast = ""
+        self.toast_at = 0.0
         self.busy = False
         self.action = None  # what the error screen retries
         self.last_outcome: Outcome | None = None
         self.last_touch = time.monotonic()
         self.admin_test: str | None = None
-        self.admin_last = ""
         self.pending_id: tuple[str, float] | None = None
         self.stream: EventStream | None = None
+        self.guard = KeepRunning(self)
+        self.recoveries = 0
         self._refresh_ev = None
         self._retry_ev = None
         self._home_ev = None
@@ -545,8 +125,13 @@ class KioskApp(App):
         self.spoken: list[str] = []
 
     @property
+    def layout(self) -> Layout:
+        w, h = Window.size
+        return Layout(int(w), int(h), self.elder)
+
+    @property
     def scale(self) -> float:
-        return 1.3 if self.elder else 1.0
+        return self.layout.scale
 
     def tr(self, key, **values):
         return i18n.t(key, self.lang, **values)
@@ -562,24 +147,21 @@ class KioskApp(App):
         Window.clearcolor = BG
         self.root_widget = KioskRoot(self)
         self.sm = ScreenManager(transition=NoTransition())
-        self.screens = {}
-        for name, cls in (("home", HomeScreen), ("guide", GuideScreen), ("identify", IdentifyScreen),
-                          ("checkin", CheckinScreen), ("progress", ProgressScreen),
-                          ("ticket", TicketScreen), ("error", ErrorScreen), ("admin", AdminScreen)):
-            self.screens[name] = cls(self, name=name)
-            self.sm.add_widget(self.screens[name])
+        self.screens = {name: cls(self, name=name) for name, cls in SCREENS.items()}
+        for screen in self.screens.values():
+            self.sm.add_widget(screen)
         self.root_widget.add_widget(self.sm)
         return self.root_widget
 
     def on_start(self):
         from hardware.scanner import HidScannerBuffer
+        ExceptionManager.add_handler(self.guard)
         self._hid = HidScannerBuffer()
-        Window.bind(on_textinput=self._on_textinput, on_key_down=self._on_key_down)
+        Window.bind(on_textinput=self._on_textinput, on_key_down=self._on_key_down,
+                    on_resize=self._on_resize)
         self.devices.start()
         self.refresh_async()
-        url = f"{self.cfg.server}/api/v1/halls/{self.cfg.hall}/events"
-        self.stream = EventStream(url, lambda ev: _ui(self.on_event, ev),
-                                  on_state=lambda up: _ui(self.on_stream_state, up)).start()
+        self.open_stream()
         self._tick_ev = Clock.schedule_interval(self.tick, 1.0)
         self._poll_ev = Clock.schedule_interval(lambda _dt: self.refresh_async(), 30.0)
 
@@ -590,12 +172,38 @@ class KioskApp(App):
         for ev in ("_tick_ev", "_poll_ev", "_retry_ev", "_home_ev", "_refresh_ev"):
             if getattr(self, ev, None) is not None:
                 getattr(self, ev).cancel()
-        Window.unbind(on_textinput=self._on_textinput, on_key_down=self._on_key_down)
+        Window.unbind(on_textinput=self._on_textinput, on_key_down=self._on_key_down,
+                      on_resize=self._on_resize)
+        if self.guard in ExceptionManager.handlers:
+            ExceptionManager.remove_handler(self.guard)
+
+    def open_stream(self):
+        """The one place the kiosk opens the hall's event stream (again after a reconfigure)."""
+        if self.stream:
+            self.stream.stop(timeout=0.5)
+        url = f"{self.cfg.server}/api/v1/halls/{self.cfg.hall}/events"
+        self.stream = EventStream(url, lambda ev: _ui(self.on_event, ev),
+                                  on_state=lambda up: _ui(self.on_stream_state, up)).start()
+
+    def recover(self):
+        """After a failure: forget the half-done action and go home with an apology."""
+        self.recoveries += 1
+        self.busy, self.action = False, None
+        self.set_toast(self.tr("sorry_restart"))
+        try:
+            self.go_home()
+        except Exception:
+            log.exception("going home after a failure failed too")
 
     # -- navigation
     @property
     def current(self) -> str:
         return self.sm.current
+
+    @property
+    def current_or_none(self) -> str | None:
+        sm = getattr(self, "sm", None)
+        return sm.current if sm is not None else None
 
     def show(self, name: str, **attrs):
         screen = self.screens[name]
@@ -607,13 +215,16 @@ class KioskApp(App):
             screen.rebuild()
         else:
             self.sm.current = name
-        if self.elder and name in i18n.SPOKEN:
-            self.say(name)
+        if self.elder:
+            self.speak(screen.spoken())
 
-    def say(self, key, **values):
-        text = i18n.spoken(key, self.lang, **values)
-        self.spoken.append(text)
-        self.devices.say(text, self.lang)
+    def speak(self, text: str | None):
+        if text:
+            self.spoken.append(text)
+            self.devices.say(text, self.lang)
+
+    def _on_resize(self, *_):
+        Clock.schedule_once(lambda _dt: self.screens[self.current].rebuild(), 0)
 
     def go_home(self, *_):
         if self._retry_ev is not None:
@@ -628,25 +239,50 @@ class KioskApp(App):
     def touched(self):
         self.last_touch = time.monotonic()
 
+    def set_toast(self, text: str):
+        self.toast, self.toast_at = text, time.monotonic()
+
+    def notice_text(self) -> str:
+        """The message line on home: a toast, or the ID waiting for the next ticket."""
+        if self.toast:
+            return self.toast
+        if self.pending_id:
+            id_number = self.pending_id[0]
+            key = "id_identified_elderly" if self.core.priority_for(id_number) else "id_identified"
+            return self.tr(key, masked=mask(id_number))
+        return ""
+
     def tick(self, _dt):
-        """Once a second: idle timeout back home; printer watch while a fault is open."""
+        """Once a second: idle timeout back home; toasts and held IDs expire; printer watch."""
         self.core.check_printer()
+        now = time.monotonic()
+        if self.pending_id and now - self.pending_id[1] > PENDING_ID_S:
+            self.pending_id = None
+            if self.current == "home":
+                self.screens["home"].rebuild()
+        if self.toast and now - self.toast_at > TOAST_S:
+            self.toast = ""
+            if self.current == "home":
+                self.screens["home"].rebuild()
         if self.current in ("home", "progress") or self.busy:
             return
-        if time.monotonic() - self.last_touch > self.cfg.idle_timeout_s:
+        if now - self.last_touch > self.layout.timeout_s(self.cfg.idle_timeout_s):
             log.info("idle: back to home from %s", self.current)
             self.lang, self.elder, self.toast, self.pending_id = self.cfg.language, False, "", None
+            self.router.forget()
             self.go_home()
 
     def toggle_language(self):
         self.lang = "en" if self.lang == "zh" else "zh"
         self.screens[self.current].rebuild()
+        if self.elder:
+            self.speak(self.screens[self.current].spoken())
 
     def toggle_elder(self):
         self.elder = not self.elder
         self.screens[self.current].rebuild()
         if self.elder:
-            self.say("home")
+            self.speak(self.screens[self.current].spoken())
 
     # -- server data
     def refresh_async(self):
@@ -691,37 +327,40 @@ class KioskApp(App):
             save_connection(self.cfg)
         except OSError as exc:
             log.error("cannot save the kiosk config: %s", exc)
-        if self.stream:
-            self.stream.stop(timeout=0.5)
-        url = f"{self.cfg.server}/api/v1/halls/{self.cfg.hall}/events"
-        self.stream = EventStream(url, lambda ev: _ui(self.on_event, ev),
-                                  on_state=lambda up: _ui(self.on_stream_state, up)).start()
+        self.open_stream()
         self.refresh_async()
 
     # -- the resident's path
     def on_service(self, code: str):
+        """A tap on a tile: one tap to a ticket unless the hall requires the ID for it."""
         svc = self.core.service(code)
-        if svc is None or self.busy:
-            return
-        if not svc.get("open", True):
-            return  # greyed: the tile shows its hours
+        if svc is None or self.busy or not svc.get("open", True):
+            return  # a closed tile shows its hours and does nothing
         self.toast = ""
-        if self.cfg.show_guide:
-            self.show("guide", service=svc)
-        else:
-            self.after_guide(code)
-
-    def after_guide(self, code: str):
-        svc = self.core.service(code) or {"code": code}
         if self.pending_id and time.monotonic() - self.pending_id[1] < PENDING_ID_S:
             id_number, self.pending_id = self.pending_id[0], None
             self.issue(code, id_number)
-            return
-        mode = self.cfg.identify_mode(svc)
-        if mode == "skip":
-            self.issue(code)
+        elif self.cfg.identify_mode(svc) == "required":
+            self.show("identify", service=svc, mode="required")
         else:
-            self.show("identify", service=svc, mode=mode)
+            self.issue(code)
+
+    def after_guide(self, code: str):
+        self.on_service(code)
+
+    def show_guide(self, code: str):
+        svc = self.core.service(code)
+        if svc is not None and not self.busy:
+            self.show("guide", service=svc)
+
+    def choose_id(self):
+        """The resident chose to give the ID first: it goes with the next tile tapped."""
+        self.show("identify", service=None, mode="choose")
+
+    def identified(self, id_number: str):
+        self.pending_id = (id_number, time.monotonic())
+        self.toast = ""
+        self.go_home()
 
     def issue(self, service: str, id_number: str | None = None):
         self._run_action(("issue", service, id_number))
@@ -741,17 +380,23 @@ class KioskApp(App):
             self.screens["progress"].text_key = "working"
             self.show("progress")
         started = time.perf_counter()
+        lang = self.lang
 
         def printing(_ticket):
             _ui(self.screens["progress"].set_text, "printing")
 
         def run():
-            kind, a, b = action
-            if kind == "issue":
-                out = self.core.take_ticket(a, b, on_printing=printing)
-            else:
-                out = self.core.check_in(code=a, id_number=b, on_printing=printing)
-            out.timings["action_s"] = time.perf_counter() - started
+            try:
+                kind, a, b = action
+                if kind == "issue":
+                    out = self.core.take_ticket(a, b, on_printing=printing, lang=lang)
+                else:
+                    out = self.core.check_in(code=a, id_number=b, on_printing=printing, lang=lang)
+                out.timings["action_s"] = time.perf_counter() - started
+            except Exception:
+                log.exception("kiosk action %s failed", action[0])
+                _ui(self.recover)
+                return
             _ui(self._done, action, out)
         threading.Thread(target=run, name="kiosk-action", daemon=True).start()
 
@@ -770,11 +415,11 @@ class KioskApp(App):
         self.action = None
         if out.error is not None:
             err = out.error
-            if action[0] == "checkin" and action[2] and err.code == "unknown_appointment":
-                # an ID card with no booking today: go on to take a ticket with it
-                self.pending_id = (action[2], time.monotonic())
-                self.toast = self.tr("no_appointment")
-                self.show("home")
+            if action[0] == "checkin" and err.code == "unknown_appointment":
+                if action[2]:  # an ID with no booking today: it goes with the next ticket
+                    self.identified(action[2])
+                else:
+                    self.show("error", message=self.tr("unknown_appointment_code"), retrying=False)
                 return
             message = {"service_closed": self.tr("service_closed"),
                        "too_many": self.tr("busy")}.get(err.code) or err.text(self.lang)
@@ -782,9 +427,7 @@ class KioskApp(App):
             return
         self.online = True
         self.show("ticket", outcome=out)
-        if self.elder:
-            self.say("ticket", number=out.ticket["number"])
-        wait = self.cfg.ticket_screen_s * (1 if out.printed else 3)
+        wait = self.layout.timeout_s(self.cfg.ticket_screen_s) * (1 if out.printed or out.duplicate else 3)
         self._home_ev = Clock.schedule_once(lambda _dt: self._ticket_timeout(out), wait)
         self.refresh_async()
 
@@ -800,43 +443,45 @@ class KioskApp(App):
         self.action = None
         self._run_action(action, retry=True)
 
-    # -- devices
+    # -- devices: what a scan or a card does is decided in routing.py
+    def where(self) -> Where:
+        svc = getattr(self.screens["identify"], "service", None) if self.current == "identify" else None
+        return Where(self.current, busy=self.busy, admin_test=self.admin_test,
+                     service=(svc or {}).get("code"), hall=self.cfg.hall)
+
     def on_code(self, text: str):
         """A code from the camera scanner or a HID scanner."""
-        from hardware.idcard import validate_id_number
-        text = text.strip()
-        if not text:
-            return
-        if self.current == "admin":
-            if self.admin_test == "scanner":
-                shown = text if len(text) <= 40 else text[:37] + "..."
-                self.screens["admin"].set_status(self.tr("scanned", code=shown))
-            return
-        self.touched()
-        if self.busy:
-            return
-        if self.current == "identify":
-            if validate_id_number(text.upper()):
-                self.issue(self.screens["identify"].service["code"], text.upper())
-            return
-        if validate_id_number(text.upper()):
-            self.check_in(id_number=text.upper())
-        else:
-            self.check_in(code=text)
+        if self.current != "admin":
+            self.touched()
+        self._act(self.router.route_code(text, self.where()))
 
     def on_card(self, card):
         """An ID card placed on the reader."""
-        self.touched()
-        if self.current == "admin":
-            if self.admin_test == "reader":
-                self.screens["admin"].set_status(self.tr("id_read", masked=card.masked_id_number))
-            return
-        if self.busy or not card.id_number_valid:
-            return
-        if self.current == "identify":
-            self.issue(self.screens["identify"].service["code"], card.id_number)
-        elif self.current in ("home", "checkin", "ticket", "error", "guide"):
-            self.check_in(id_number=card.id_number)
+        if self.current != "admin":
+            self.touched()
+        self._act(self.router.route_card(card.id_number, card.id_number_valid, self.where()))
+
+    def _act(self, act):
+        if act.kind == "admin_status":
+            key = "scanned" if self.admin_test == "scanner" else "id_read"
+            self.screens["admin"].set_status(self.tr(key, code=act.shown, masked=act.shown))
+        elif act.kind == "issue":
+            if act.service:
+                self.issue(act.service, act.id_number)
+            else:  # the resident is giving the ID before choosing a service
+                self.identified(act.id_number)
+        elif act.kind == "checkin":
+            self.check_in(code=act.code, id_number=act.id_number)
+        elif act.kind == "notice":
+            if self.current in ("identify", "checkin"):
+                screen = self.screens[self.current]
+                screen.message, screen.message_ok = self.tr(act.text_key), False
+                screen.show_typed()
+            else:
+                self.set_toast(self.tr(act.text_key))
+                self.go_home()
+            if self.elder:
+                self.speak(self.tr(act.text_key))
 
     def _on_textinput(self, _window, text):
         if self.current == "admin" and self.screens["admin"].unlocked and self.admin_test != "scanner":

@@ -20,7 +20,7 @@ class KioskConfig:
     server: str = "http://127.0.0.1:8080"
     hall: str = "main"
     device_token: str = ""
-    public_url: str = ""  # base URL phones reach the server at (QR codes); default: server
+    public_url: str = ""  # overrides the hall's public_url (what phones reach); loopback/empty: no QR
     # hardware (empty: not fitted)
     printer: str = ""  # usb://VID:PID, serial:///dev/ttyS0?baudrate=9600, tcp://HOST:9100, file:///PATH, cups://NAME, dummy://
     print_mode: str = "text"  # text (GB18030 in Chinese mode) | image (rendered bitmap)
@@ -48,10 +48,6 @@ class KioskConfig:
     request_timeout_s: float = 4.0
     retry_every_s: float = 3.0  # automatic retry while the server is unreachable
     source_path: str = ""  # where this config was read from (the admin screen saves there)
-
-    @property
-    def qr_base(self) -> str:
-        return (self.public_url or self.server).rstrip("/")
 
     def identify_mode(self, service: dict) -> str:
         mode = self.identify.get(service.get("code", ""), service.get("identify") or "optional")

@@ -12,12 +12,15 @@ The rules it keeps:
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from urllib.parse import urlsplit
 
 from .client import ApiError, KioskClient, ServerUnreachable, new_key
 from .config import KioskConfig
@@ -35,12 +38,34 @@ class Outcome:
     unreachable: bool = False
     printed: bool = False
     fault: str | None = None  # printer status value when the ticket was not printed
+    duplicate: bool = False  # the server replayed a ticket this kiosk had already printed
     qr_url: str | None = None
     timings: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.ticket is not None
+
+
+def usable_public_url(url: str) -> str | None:
+    """url without a trailing slash, or None when empty, malformed or a loopback address
+    (a phone on the hall's Wi-Fi cannot open http://127.0.0.1/...)."""
+    url = (url or "").strip().rstrip("/")
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host or host == "localhost" or host.endswith(".localhost"):
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified:
+            return None
+    except ValueError:
+        pass  # a host name
+    return url
 
 
 class KioskCore:
@@ -55,6 +80,7 @@ class KioskCore:
         self._worker = threading.Thread(target=self._work, name="kiosk-faults", daemon=True)
         self._worker.start()
         self._last_printer_check = 0.0
+        self._printed: deque = deque(maxlen=200)  # ids of tickets this kiosk printed
 
     # ------------------------------------------------------------ hall data
     def refresh(self) -> bool:
@@ -104,7 +130,16 @@ class KioskCore:
             self._keys.pop(action, None)
 
     # ------------------------------------------------------------ actions
-    def take_ticket(self, service: str, id_number: str | None = None, on_printing=None) -> Outcome:
+    def priority_for(self, id_number: str | None) -> str | None:
+        """The group the hall's rule (from the server) gives this ID, for what the home screen says
+        before the ticket; the server decides the ticket's priority itself."""
+        from rules import priority
+        return priority.from_id_number(
+            id_number, self.local_today(), self.hall.get("priority_groups") or priority.DEFAULT_GROUPS,
+            self.hall.get("elderly_age") or priority.DEFAULT_ELDERLY_AGE)
+
+    def take_ticket(self, service: str, id_number: str | None = None, on_printing=None,
+                    lang: str = "zh") -> Outcome:
         """Issue a ticket for `service` (with the resident's ID when given) and print it. The server
         puts the resident in a priority group by the hall's rule (rules/priority.py), not the kiosk.
         Blocking: call from a worker thread. ServerUnreachable is reported in the Outcome;
@@ -121,10 +156,10 @@ class KioskCore:
             return Outcome(error=exc)
         self.forget_key(action)
         out = Outcome(ticket=ticket, timings={"issue_s": time.perf_counter() - t0})
-        return self._print(out, on_printing)
+        return self._print(out, on_printing, lang)
 
     def check_in(self, code: str | None = None, id_number: str | None = None,
-                 on_printing=None) -> Outcome:
+                 on_printing=None, lang: str = "zh") -> Outcome:
         """Check an appointment in by its booking code (the QR text) or by the ID number."""
         action = ("checkin", code or "", bool(id_number))
         key = self.key_for(action)
@@ -136,31 +171,34 @@ class KioskCore:
             self.forget_key(action)
             return Outcome(error=exc)
         self.forget_key(action)
-        return self._print(Outcome(ticket=ticket), on_printing)
+        return self._print(Outcome(ticket=ticket), on_printing, lang)
 
     # ------------------------------------------------------------ printing
-    def qr_url(self, ticket: dict) -> str | None:
-        path = ticket.get("track_url") or (f"/t/{ticket['token']}" if ticket.get("token") else None)
-        return self.cfg.qr_base + path if path else None
+    @property
+    def public_url(self) -> str | None:
+        """Where phones reach the server: the hall's public_url (or this kiosk's override);
+        None when unset or a loopback address, and then no QR is printed or shown."""
+        return usable_public_url(self.cfg.public_url or self.hall.get("public_url") or "")
 
-    def ticket_print(self, ticket: dict):
+    def qr_url(self, ticket: dict) -> str | None:
+        base = self.public_url
+        path = ticket.get("track_url") or (f"/t/{ticket['token']}" if ticket.get("token") else None)
+        return base + path if base and path else None
+
+    def ticket_text(self, ticket: dict, lang: str = "zh"):
+        from .ticket_text import ticket_text
+        return ticket_text(ticket, self.service(ticket.get("service", "")), self.hall, lang,
+                           self.local_time(ticket.get("issued_at")))
+
+    def ticket_print(self, ticket: dict, lang: str = "zh"):
         from hardware.printer import TicketPrint
-        svc = self.service(ticket.get("service", "")) or {}
-        wait_s = ticket.get("estimated_wait_s")
-        notice = [s for s in (self.hall.get("notice") or "").split("。") if s.strip()]
-        english = [f"Ticket {ticket['number']} - {ticket.get('ahead', 0)} ahead"
-                   + (f", about {round(wait_s / 60)} min." if wait_s else ".")]
-        if ticket.get("note_en"):
-            english.append(ticket["note_en"])
+        tt = self.ticket_text(ticket, lang)
         return TicketPrint(
-            hall_name=ticket.get("hall_name") or self.hall.get("name") or "",
-            service_name=ticket.get("service_name") or svc.get("name") or ticket.get("service", ""),
-            number=ticket["number"], ahead=int(ticket.get("ahead") or 0),
-            wait_minutes=round(wait_s / 60) if wait_s is not None else None,
-            issued_at=self.local_time(ticket.get("issued_at")),
-            qr_url=self.qr_url(ticket),
-            notice_lines=([ticket["note"]] if ticket.get("note") else []) + [s + "。" for s in notice],
-            english_lines=english)
+            hall_name=tt.hall, service_name=tt.service, number=tt.number,
+            ahead=int(ticket.get("ahead") or 0), wait_minutes=None, issued_at=tt.issued_at,
+            qr_url=self.qr_url(ticket), notice_lines=tt.notice, lang=lang, ahead_text=tt.ahead,
+            wait_text=tt.wait, windows_text=tt.windows, priority_mark=tt.priority,
+            pass_rule=tt.pass_rule, qr_caption=tt.qr_caption)
 
     def local_time(self, iso_utc: str | None) -> str:
         """The issue time in the hall's timezone, as printed on the ticket."""
@@ -172,16 +210,20 @@ class KioskCore:
             dt = datetime.now()
         return dt.strftime("%Y-%m-%d %H:%M")
 
-    def _print(self, out: Outcome, on_printing=None) -> Outcome:
+    def _print(self, out: Outcome, on_printing=None, lang: str = "zh") -> Outcome:
         out.qr_url = self.qr_url(out.ticket)
         if self.printer is None:
             return out  # no printer fitted: the ticket is shown on screen
+        ticket_id = out.ticket.get("id")
+        if out.ticket.get("replayed") and ticket_id in self._printed:
+            out.duplicate = True  # the same card or tap again: shown, not printed twice
+            return out
         from hardware.printer import PrinterFault
         if on_printing:
             on_printing(out.ticket)
         t0 = time.perf_counter()
         try:
-            self.printer.print_ticket(self.ticket_print(out.ticket))
+            self.printer.print_ticket(self.ticket_print(out.ticket, lang))
         except PrinterFault as fault:
             out.fault = fault.status.value
             log.warning("ticket %s not printed: %s", out.ticket.get("number"), fault)
@@ -193,6 +235,7 @@ class KioskCore:
             self.report_fault("error", f"{exc.__class__.__name__}: {exc}")
             return out
         out.printed = True
+        self._printed.append(ticket_id)
         out.timings["print_s"] = time.perf_counter() - t0
         if self.open_fault:
             self.clear_fault()

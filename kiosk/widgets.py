@@ -14,6 +14,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
+from kivy.uix.widget import Widget
 
 FONT = "cjk"
 
@@ -60,36 +61,90 @@ class Panel(BoxLayout):
         self._l.rounded_rectangle = (*self.pos, *self.size, self.radius)
 
 
+def _line_texts(label) -> list[str]:
+    lines = getattr(getattr(label, "_label", None), "_cached_lines", None) or []
+    return ["".join(w.text for w in line.words) for line in lines]
+
+
+def broken_words(label) -> list[str]:
+    """Places where a rendered label wrapped inside a word ("Appointme|nt"): the texture must
+    be up to date. Breaks between CJK characters are normal typesetting and not reported."""
+    lines = [s for s in _line_texts(label) if s]
+    out = []
+    for a, b in zip(lines, lines[1:]):
+        if a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
+            out.append(f"{a}|{b}")
+    return out
+
+
+def line_count(label) -> int:
+    return len([s for s in _line_texts(label) if s])
+
+
 class Text(Label):
-    """A label in the CJK font that wraps to its width and grows to its text's height
-    (auto_height) or is centred in the space it gets."""
+    """A label in the CJK font.
+
+    one_line: never wraps; the font shrinks (down to min_size) until the text fits the width
+    and height it gets (service names, the wait line, buttons). Otherwise the text wraps at the
+    widget's width, shrinking when a word would have to be cut; auto_height makes the widget as
+    tall as its text (guide paragraphs in a scroll view)."""
 
     def __init__(self, text="", size=24, color=TEXT, bold=False, halign="center",
-                 valign="middle", auto_height=False, **kw):
+                 valign="middle", auto_height=False, one_line=False, min_size=None, **kw):
         super().__init__(text=text, font_name=FONT, font_size=size, color=color, bold=bold,
                          halign=halign, valign=valign, **kw)
+        self.base_size = size
+        self.min_size = min_size or max(12, int(size * 0.6))
+        self.one_line = one_line
         self._auto = auto_height
         if auto_height:
             self.size_hint_y = None
             self.bind(texture_size=lambda *_: setattr(self, "height", self.texture_size[1] + 4))
-        self.bind(width=self._wrap, height=self._wrap)
-        self._wrap()
+        self.bind(width=self._fit, text=self._fit)
+        if not auto_height:  # an auto-height label's height follows its text, not the reverse
+            self.bind(height=self._fit)
+        self._fit()
 
-    def _wrap(self, *_):
-        # width only: the texture is as tall as the text (a full-height texture costs ~10x to render)
-        self.text_size = (max(1, self.width - 8), None)
+    def set_base_size(self, size: int) -> None:
+        self.base_size = size
+        self._fit()
+
+    def _fit(self, *_):
+        avail = max(1, self.width - 8)
+        size = self.base_size
+        if self.one_line:
+            self.text_size = (None, None)
+            self.font_size = size
+            self.texture_update()
+            tw, th = self.texture_size
+            if tw > avail or (not self._auto and th > self.height > 1):
+                ratio = min(avail / max(tw, 1), (self.height / max(th, 1)) if not self._auto else 1)
+                self.font_size = max(self.min_size, int(size * min(1.0, ratio)))
+            self.text_size = (avail, None)  # fits now: the text size only aligns it
+            return
+        # wrapping text: width only (a full-height texture costs ~10x to render)
+        self.text_size = (avail, None)
+        self.font_size = size
+        if self.width <= 1 or not self.text:
+            return
+        for _ in range(6):
+            self.texture_update()
+            too_tall = not self._auto and self.texture_size[1] > self.height > 1
+            if not (broken_words(self) or too_tall) or self.font_size <= self.min_size:
+                break
+            self.font_size = max(self.min_size, int(self.font_size * 0.88))
 
 
 class BigButton(ButtonBehavior, Panel):
-    """A touch button: coloured panel with one or two lines of text."""
+    """A touch button: coloured panel with one line of text (and an optional second)."""
 
     def __init__(self, text, size=30, bg=BLUE, color=WHITE, sub=None, sub_size=None, **kw):
         super().__init__(orientation="vertical", bg=list(bg), padding=(10, 6), **kw)
         self.base_bg = list(bg)
-        self.label = Text(text, size=size, color=color, bold=True)
+        self.label = Text(text, size=size, color=color, bold=True, one_line=True)
         self.add_widget(self.label)
         if sub:
-            self.add_widget(Text(sub, size=sub_size or int(size * 0.6), color=color))
+            self.add_widget(Text(sub, size=sub_size or int(size * 0.6), color=color, one_line=True))
 
     def on_press(self):
         self.bg = [c * 0.85 for c in self.base_bg[:3]] + [1]
@@ -98,31 +153,67 @@ class BigButton(ButtonBehavior, Panel):
         self.bg = self.base_bg
 
 
-class ServiceTile(ButtonBehavior, Panel):
-    """One service on the home screen: name, waiting count and estimated wait; closed: grey
-    with its hours."""
+def wait_text(service: dict, tr) -> str:
+    """The tile's one wait line: "等候 3 人 · 约 12 分钟"."""
+    waiting = int(service.get("waiting") or 0)
+    if not waiting:
+        return tr("no_wait")
+    seconds = service.get("estimated_wait_s") or 0
+    wait = tr("est_wait", m=round(seconds / 60)) if seconds >= 60 else tr("soon")
+    return f"{tr('waiting', n=waiting)} · {wait}"
 
-    def __init__(self, service: dict, lang: str, scale: float, tr, **kw):
+
+class ServiceTile(ButtonBehavior, Panel):
+    """One service on the home screen: prefix and name, the wait line, and a guide button
+    (ⓘ 指南) in the corner; a tap anywhere else takes a ticket. Closed: grey with its hours."""
+
+    def __init__(self, service: dict, lang: str, lay, tr, on_guide=None, **kw):
         open_ = bool(service.get("open", True))
-        super().__init__(orientation="vertical", padding=(14, 10), spacing=4,
+        pad = max(8, int(lay.px(12)))
+        super().__init__(orientation="vertical", padding=(pad, pad // 2), spacing=0,
                          bg=list(WHITE if open_ else GREY_BG),
                          border=list(BLUE if open_ else (0.75, 0.76, 0.78, 1)), **kw)
         self.service = service
         self.code = service.get("code")
         name = service.get("name_en") if lang == "en" and service.get("name_en") else service.get("name", "")
-        prefix = service.get("prefix", "")
-        self.add_widget(Text(f"{prefix}  {name}", size=int(32 * scale), bold=True,
-                             color=BLUE_DARK if open_ else GREY_TEXT))
-        if open_:
-            waiting = int(service.get("waiting") or 0)
-            minutes = round((service.get("estimated_wait_s") or 0) / 60)
-            wait = tr("est_wait", m=minutes) if waiting and minutes else tr("no_wait")
-            self.add_widget(Text(f"{tr('waiting', n=waiting)} · {wait}", size=int(24 * scale),
-                                 color=TEXT))
+        colour = BLUE_DARK if open_ else GREY_TEXT
+        self.guide_button = None
+        if on_guide is not None and (service.get("guide") or {}).get("description"):
+            g = BigButton("ⓘ " + tr("guide_short"), size=lay.px(26), bg=WHITE, color=BLUE,
+                          border=list(BLUE), size_hint=(None, None), height=lay.px(44),
+                          width=lay.px(130 if lang == "en" else 110), pos_hint={"center_y": 0.5})
+            g.bind(on_release=lambda *_: on_guide(self.code))
+            self.guide_button = g
+        prefix = Text(service.get("prefix", ""), size=lay.px(30), bold=True, one_line=True,
+                      color=BLUE if open_ else GREY_TEXT, size_hint_x=None, width=lay.px(44))
+        name_h = int(lay.name_px * 1.35)
+        # an English name may wrap between words; a Chinese one stays on one line
+        one_line_name = lang != "en" or " " not in name
+        self.name_label = Text(name, size=lay.name_px, bold=True, one_line=one_line_name,
+                               min_size=int(lay.name_px * 0.75), color=colour)
+        if lay.tile_stacked:
+            top = BoxLayout(size_hint_y=None, height=lay.px(44))
+            top.add_widget(prefix)
+            top.add_widget(Widget())
+            if self.guide_button is not None:
+                top.add_widget(self.guide_button)
+            self.add_widget(top)
+            self.add_widget(self.name_label)
         else:
-            hours = " ".join(service.get("hours") or [])
-            self.add_widget(Text(tr("closed"), size=int(26 * scale), color=GREY_TEXT, bold=True))
-            self.add_widget(Text(tr("hours", hours=hours), size=int(20 * scale), color=GREY_TEXT))
+            row = BoxLayout(spacing=4)
+            row.add_widget(prefix)
+            row.add_widget(self.name_label)
+            if self.guide_button is not None:
+                row.add_widget(self.guide_button)
+            self.name_label.size_hint_min_y = name_h
+            self.add_widget(row)
+        if open_:
+            line = wait_text(service, tr)
+        else:
+            line = f"{tr('closed')} · {tr('hours', hours=' '.join(service.get('hours') or []))}"
+        self.wait_label = Text(line, size=lay.wait_px, color=TEXT if open_ else GREY_TEXT, bold=not open_,
+                               one_line=True, size_hint_y=None, height=int(lay.wait_px * 1.5))
+        self.add_widget(self.wait_label)
 
     def on_press(self):
         if self.service.get("open", True):
@@ -132,25 +223,31 @@ class ServiceTile(ButtonBehavior, Panel):
         self.bg = list(WHITE if self.service.get("open", True) else GREY_BG)
 
 
-def masked_progress(s: str) -> str:
-    """An ID number being typed, shown with at most 8 characters in clear (first 4, last 4)."""
-    if len(s) <= 4:
-        return s
-    head, rest = s[:4], s[4:]
-    shown = rest[-4:] if len(s) > 8 else ""
-    return head + "*" * (len(rest) - len(shown)) + shown
+def id_display(typed: str, confirmed: bool = False) -> str:
+    """The ID number on the keypad screen: every digit in clear while typed (grouped 6-8-4 so a
+    resident can check them against the card), masked only once it has been confirmed."""
+    if confirmed:
+        from rules.identity import mask_id_number
+        return mask_id_number(typed)
+    groups = [typed[:6], typed[6:14], typed[14:]]
+    return " ".join(g for g in groups if g)
 
 
 class Keypad(GridLayout):
-    """Digits, X, delete and clear for typing an 18-character ID number."""
+    """Digits, X and delete for typing an 18-character ID number; keys keep a finger's size
+    (never stretched into bars) and the pad is centred where it is put."""
 
-    def __init__(self, on_key, tr, scale=1.0, **kw):
-        super().__init__(cols=3, spacing=10, **kw)
+    def __init__(self, on_key, tr, lay, **kw):
+        kw_, kh = lay.key_size
+        gap = max(8, lay.px(12))
+        super().__init__(cols=3, spacing=gap, size_hint=(None, None), width=3 * kw_ + 2 * gap,
+                         height=4 * kh + 3 * gap, **kw)
         keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0", "DEL"]
         for k in keys:
             label = tr("delete") if k == "DEL" else k
-            b = BigButton(label, size=int(40 * scale), bg=WHITE if k != "DEL" else GREY_BG,
-                          color=TEXT, border=list(BLUE))
+            b = BigButton(label, size=lay.key_px if k != "DEL" else lay.px(32),
+                          bg=WHITE if k != "DEL" else GREY_BG, color=TEXT, border=list(BLUE),
+                          size_hint=(None, None), width=kw_, height=kh)
             b.key = k
             b.bind(on_release=lambda btn: on_key(btn.key))
             self.add_widget(b)

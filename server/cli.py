@@ -43,6 +43,8 @@ def cmd_run(args):
     from .services import maintenance
     maintenance.install(ctx)  # backups, erasure, no-shows, roll-ups: services/maintenance.py
     app = create_app(ctx)
+    from .services import halls
+    halls.warn_public_urls(ctx)  # a loopback public_url: no QR on tickets
     serve(app, args.listen, args.threads)
 
 

@@ -215,6 +215,7 @@
     h.loadHall().catch(function () { /* names only */ });
     load();
     if (!st.sub) st.sub = h.subscribe({ onEvent: onEvent, onReconnect: load, onStatus: setConn });
+    if (!probe.heartbeat) probe.heartbeat = h.heartbeat("evaluator-page", { token: h.token });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -91,6 +91,15 @@ def day_list(hall):
     return jsonify(appointments.list_for_day(app, hall, _arg("date")))
 
 
+@bp.get("/halls/<hall>/progress/<code>")
+@openapi("进度查询: by a booking code or a ticket's code, the booking, the ticket's place and the "
+         "case's progress (due date, result ready); nothing personal", query=CODE, tags=["appointments"],
+         responses={"200": {"description": "kind booking|ticket with what is known"}, **E4})
+def progress(hall, code):
+    _public_limit()
+    return jsonify(appointments.progress(hallq(), hall, code))
+
+
 @bp.get("/halls/<hall>/appointments/<code>")
 @openapi("One booking, for the holder of its signed code", query=CODE, tags=["appointments"],
          responses={"200": {"description": "the booking"}, **E4})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..domain.errors import Invalid
-from ..services import auth, devices
+from ..services import auth, devices, presence
 from .base import hallq, json_body, openapi, principal
 
 bp = Blueprint("api_devices", __name__, url_prefix="/api/v1")
@@ -70,3 +70,57 @@ def clear_own(hall):
     p = auth.require(principal(), devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
     body = json_body(CLEAR_OWN, required=False)
     return jsonify({"cleared": devices.clear(hallq(), hall, p, kind=body.get("kind"))})
+
+
+# ---------------------------------------------------------------- heartbeats (last seen)
+
+HEARTBEAT = {"type": "object", "required": ["program"], "additionalProperties": False,
+             "properties": {
+                 "program": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,31}$",
+                             "description": "kiosk | announcer | led | keypads | display-page | "
+                                            "evaluator-page | ..."},
+                 "name": {"type": "string", "minLength": 1, "maxLength": 64,
+                          "description": "the device's name; only without a token (then kind display)"},
+                 "kind": {"type": "string", "enum": list(auth.DEVICE_KINDS),
+                          "description": "ignored: a token says the kind; without one it is display"},
+                 "version": {"type": "string", "maxLength": 32},
+                 "status": {"type": "string", "enum": list(presence.STATUSES)},
+                 "detail": {"type": "string", "maxLength": 200}}}
+PRESENCE_ID = HALL + [{"name": "presence_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+@bp.post("/halls/<hall>/devices/heartbeat")
+@openapi("A device program says it is alive (every 30 s); with a device token it is known by the "
+         "token, without one by its name (kind display)", body=HEARTBEAT, query=HALL,
+         access="any device; a display program without a token", tags=["devices"],
+         responses={"200": {"description": "the device as recorded, and every_s"}, **E4,
+                    "429": {"description": "too many unregistered devices"}})
+def heartbeat(hall):
+    p = principal()
+    if p is not None:
+        p = auth.require(p, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
+    else:  # a display program without a token: rate limited per address (and capped per hall)
+        hallq().limiter.check_public(f"heartbeat:{request.remote_addr or '-'}")
+    body = json_body(HEARTBEAT)
+    return jsonify(presence.beat(hallq(), hall, p, program=body["program"], name=body.get("name"),
+                                 version=body.get("version"), status=body.get("status", "ok"),
+                                 detail=body.get("detail"), address=request.remote_addr))
+
+
+@bp.get("/halls/<hall>/devices/presence")
+@openapi("Every device program that sent a heartbeat, with when it was last seen and whether it "
+         "counts as online", query=HALL, access="manager", tags=["devices"],
+         responses={"200": {"description": "the devices"}, **E4})
+def presence_list(hall):
+    auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
+    return jsonify(presence.list_presence(hallq(), hall))
+
+
+@bp.post("/halls/<hall>/devices/presence/<int:presence_id>/forget")
+@openapi("Stop watching a device program (retired or renamed); a new heartbeat brings it back",
+         query=PRESENCE_ID, access="manager", tags=["devices"],
+         responses={"200": {"description": "forgotten"}, **E4})
+def presence_forget(hall, presence_id):
+    auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
+    presence.forget(hallq(), hall, presence_id)
+    return jsonify({"forgotten": presence_id})

@@ -93,6 +93,10 @@ def hall_info(hall):
     with app.db.read() as conn:
         h = app.hall(conn, hall)
     c = h.config
+    from ..services.halls import public_url_of, public_url_problem
+    public_url = public_url_of(c.raw)
+    problem = public_url_problem(public_url)
+    hall_raw = c.raw.get("hall") or {}
     return jsonify({"code": h.code, "name": c.name, "name_en": c.name_en, "timezone": c.timezone,
                     "notice": c.notice, "notice_en": c.notice_en, "hours": c.hours,
                     "announce": c.announce, "max_recalls": c.rule("max_recalls", 3),
@@ -100,13 +104,20 @@ def hall_info(hall):
                     "priority_groups": c.rule("priority_groups", []),
                     "elderly_age": c.rule("elderly_age", priority_rule.DEFAULT_ELDERLY_AGE),
                     "assist_limit_working_days": c.rule("assist_limit_working_days", 3),
+                    "public_url": "" if problem else public_url, "public_url_warning": problem,
+                    "pass_rule": hall_raw.get("pass_rule", ""), "pass_rule_en": hall_raw.get("pass_rule_en", ""),
                     "local_time": h.local_now(app.now()).isoformat(timespec="seconds")})
 
 
 @bp.get("/halls/<hall>/services")
 @openapi("Services with waiting counts and wait estimates", query=HALL, tags=["queue"])
 def services(hall):
-    return jsonify(queue.list_services(hallq(), hall))
+    out = queue.list_services(hallq(), hall)
+    with hallq().db.read() as conn:
+        windows = hallq().hall(conn, hall).config.windows
+    for s in out:  # the windows that serve it (printed on the ticket)
+        s["windows"] = [w.number for w in windows if s["code"] in w.services]
+    return jsonify(out)
 
 
 @bp.get("/halls/<hall>/windows")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from . import accuracy, ratings
@@ -15,7 +15,7 @@ from .tickets import Outcome, Status
 OUTCOMES = tuple(o.value for o in Outcome)
 _DONE, _NO_SHOW, _CANCELLED = Status.DONE.value, Status.NO_SHOW.value, Status.CANCELLED.value
 # outcomes that complete a case at the window; a promised case (承诺件) completes when delivered
-COMPLETED_AT_WINDOW = (Outcome.IMMEDIATE.value, Outcome.PROXY.value)
+COMPLETED_AT_WINDOW = (Outcome.IMMEDIATE.value,)  # the rest of TRACKED complete when delivered
 WAIT_BUCKETS_MIN = [0, 5, 10, 15, 20, 30, 45, 60]  # wait-distribution chart: [0,5) [5,10) … [60,∞)
 
 
@@ -27,9 +27,6 @@ def duration_s(a: datetime | None, b: datetime | None) -> int | None:
 
 
 # ---------------------------------------------------------------- tallies
-
-
-_FIELD_NAMES: dict[type, frozenset] = {}
 
 
 def _hours() -> list[int]:
@@ -81,8 +78,7 @@ class Tally:
 
     @classmethod
     def from_dict(cls, d: dict) -> Tally:
-        names = _FIELD_NAMES.get(cls) or _FIELD_NAMES.setdefault(cls, frozenset(f.name for f in fields(cls)))
-        out = cls(**{k: v for k, v in d.items() if k in names})
+        out = cls(**d)
         out.ratings = {int(k): v for k, v in out.ratings.items()}
         return out
 
@@ -131,6 +127,9 @@ class ServiceTally(Tally):
         self.arrivals_by_hour = [a + b for a, b in zip(self.arrivals_by_hour, other.arrivals_by_hour)]
         self.calls_by_hour = [a + b for a, b in zip(self.calls_by_hour, other.calls_by_hour)]
         self.service_times.extend(other.service_times)
+        self.add_estimates(other)
+
+    def add_estimates(self, other: ServiceTally) -> None:
         self.estimated += other.estimated
         self.estimate_abs_s += other.estimate_abs_s
         self.estimate_error_s += other.estimate_error_s
@@ -348,7 +347,7 @@ class RatingFigures:
     bad: int  # 差评
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**self.__dict__, "levels": dict(self.levels)}
 
 
 def rating_figures(levels: dict[int, int]) -> RatingFigures:
@@ -363,7 +362,7 @@ def rating_figures(levels: dict[int, int]) -> RatingFigures:
 
 
 def completed(outcomes: dict, delivered: int) -> int:
-    """Completed cases: done at the window, plus promised cases delivered."""
+    """Completed cases: done at the window, plus time-limited cases (承诺件, 上报件, 代办件) delivered."""
     return sum(outcomes.get(o, 0) for o in COMPLETED_AT_WINDOW) + delivered
 
 
@@ -384,7 +383,8 @@ class GroupFigures:
     ratings: RatingFigures
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # by hand: dataclasses.asdict deep-copies field by field, a measurable part of a warm report
+        return {**self.__dict__, "outcomes": dict(self.outcomes), "ratings": self.ratings.as_dict()}
 
 
 @dataclass

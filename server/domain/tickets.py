@@ -57,6 +57,13 @@ class Outcome(str, Enum):
     PROXY = "proxy"  # 代办件: handled on behalf of someone
 
 
+# Outcomes followed to the end (限时办结): each has a due date in working days and is complete only
+# when it is delivered (办结/出件). Limits default to the seeds (seed 004: 代办 and 乡镇初审、转报件
+# within 3 working days); a hall sets its own in [rules] outcome_limit_days; 承诺件 take the promise
+# the window gives (the service's promise_days by default).
+TRACKED = ("promised", "escalated", "proxy")
+DEFAULT_LIMIT_DAYS = {"escalated": 3, "proxy": 3}
+
 OUTCOME_ZH = {
     "immediate": "即办件", "promised": "承诺件", "escalated": "上报件",
     "returned": "退回补正", "proxy": "代办件",
@@ -144,6 +151,8 @@ class Ticket:
     delivered_at: datetime | None = None
     delivered_by: int | None = None
     note: str | None = None
+    first_window: int | None = None  # 首问负责: the window that first took the case stays responsible
+    first_staff_id: int | None = None
     estimated_wait_s: int | None = None  # the estimate given at issue (printed on the ticket)
     estimated_wait_low_s: int | None = None
     estimated_wait_high_s: int | None = None
@@ -176,6 +185,8 @@ class Ticket:
         self.called_at = self.called_at or now  # the first call; a transferred ticket keeps it
         self.last_called_at = now
         self.window, self.staff_id = window, staff_id
+        if self.first_window is None:  # transfers keep the first window responsible (首问负责)
+            self.first_window, self.first_staff_id = window, staff_id
 
     def recall(self, now: datetime, max_recalls: int) -> int:
         """Call again; returns how many recalls the ticket has had."""

@@ -175,8 +175,9 @@ def _public(hall, r, row, signed: str | None = None) -> dict:
            "checkin_from": opens.strftime("%H:%M"), "checkin_until": until.strftime("%H:%M"),
            "created_at": iso(row.created_at), "cancelled_at": iso(row.cancelled_at),
            "checked_in_at": iso(row.checked_in_at), "hall": hall.code, "hall_name": hall.config.name}
-    if signed:
+    if signed:  # the code itself (the stored booking is what makes it genuine)
         out["code"] = signed
+        out["code_display"] = bk.format_code(signed)
         out["qr_svg"] = segno.make_qr(signed, error="m").svg_data_uri(scale=6, border=2)
     return out
 
@@ -191,26 +192,67 @@ def _slot_of(hall, r, row) -> bk.Slot:
     return bk.Slot(datetime.strptime(a, "%H:%M").time(), datetime.strptime(b, "%H:%M").time(), 0)
 
 
-def _verify_row(app, conn, hall, signed):
-    code, day = bk.verify(signed, app.secret)
+def _verify_row(app, conn, hall, text):
+    """The stored booking a code names (the check that makes a code genuine), or NotFound."""
+    code, day = bk.parse_code(text, app.secret)
     row = conn.execute(select(t.appointments).where(t.appointments.c.code == code,
                                                     t.appointments.c.hall_id == hall.id)).first()
-    if row is None or row.day != day:
-        raise NotFound("没有这个预约 (no such appointment)", code="unknown_appointment")
+    if row is None or (day is not None and row.day != day):
+        raise NotFound("没有这个预约,请核对预约码 (no such appointment)", code="unknown_appointment")
     return row
+
+
+def _code_for(app, row) -> str:
+    """What the holder uses: the short code, or for a booking made before short codes its signed one."""
+    return row.code if len(row.code) <= 8 else bk.sign(row.code, row.day, app.secret)
+
+
+def _new_code(conn, hall_id: int, day) -> str:
+    """A code no booking of this hall holds (codes are unique in the table; a day's are the
+    ones read out at the kiosk)."""
+    for _ in range(20):
+        code = bk.new_code()
+        if conn.execute(select(t.appointments.c.id).where(t.appointments.c.code == code)).first() is None:
+            return code
+    raise Conflict("预约繁忙,请重试 (could not make a booking code; try again)", code="busy")
 
 
 def get_booking(app, hall_code: str, signed: str) -> dict:
     with app.db.read() as conn:
         hall = app.hall(conn, hall_code)
         row = _verify_row(app, conn, hall, signed)
-        out = _public(hall, rules(hall), row, bk.sign(row.code, row.day, app.secret))
+        out = _public(hall, rules(hall), row, _code_for(app, row))
         if row.ticket_id:
             tk = conn.execute(select(t.tickets.c.number, t.tickets.c.token)
                               .where(t.tickets.c.id == row.ticket_id)).first()
             if tk is not None:
                 out["ticket"] = {"number": tk.number, "track_url": f"/t/{tk.token}"}
         return out
+
+
+def progress(app, hall_code: str, code: str) -> dict:
+    """进度查询: what a resident may learn by the code they hold — a booking code (the booking, and
+    the ticket and case once checked in) or the code on a ticket (its queue place, then its case:
+    due date and whether the result is ready). Nothing personal."""
+    from .queue_view import track
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        raise NotFound("没有找到,请核对查询码 (nothing found: check the code)", code="unknown_code")
+    try:
+        ticket = track(app, code)
+    except NotFound:
+        ticket = None
+    if ticket is not None:
+        if ticket["hall"] != hall_code:
+            raise NotFound("没有找到,请核对查询码 (nothing found: check the code)", code="unknown_code")
+        return {"kind": "ticket", "ticket": ticket, "track_url": f"/t/{code}"}
+    booking = get_booking(app, hall_code, code.upper())  # its own errors say what is wrong with the code
+    out = {"kind": "booking", "booking": booking}
+    if booking.get("ticket"):
+        token = booking["ticket"]["track_url"].rsplit("/", 1)[-1]
+        out["ticket"] = track(app, token)
+        out["track_url"] = booking["ticket"]["track_url"]
+    return out
 
 
 def list_for_day(app, hall_code: str, day_s) -> list[dict]:
@@ -304,7 +346,7 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
         if taken >= s.capacity:
             raise Conflict("该时段已约满,请选择其他时段 (that slot is fully booked; choose another)",
                            code="slot_full")
-        code = bk.new_code()
+        code = _new_code(conn, hall.id, day)
         values = dict(hall_id=hall.id, code=code, service=svc.code, day=day, slot=s.label,
                       name_masked=identity.mask_name(name), name_enc=None,
                       phone_masked=identity.mask_phone(phone), phone_enc=None, id_hash=id_hash,
@@ -315,7 +357,7 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
         uow.emit(hall.id, "appointment.booked", actor=actor, data={
             "appointment": _event_view(row, hall), "left": s.capacity - taken - 1})
         uow.commit()
-    return _public(hall, r, row, bk.sign(code, day, app.secret))
+    return _public(hall, r, row, code)
 
 
 def _event_view(row, hall) -> dict:

@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy import and_, func, select, update
 
+from ..domain.tickets import OUTCOME_ZH, TRACKED
 from ..domain import ratings as rdomain
 from ..domain.cases import STEP_EN, STEP_ZH, STEPS
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -191,6 +192,7 @@ def _promised_dict(hall, row, names, today) -> dict:
     svc, svc_en = _service_name(hall, row.service)
     return {
         "id": row.id, "number": row.number, "day": row.day, "service": row.service,
+        "outcome": row.outcome, "outcome_name": OUTCOME_ZH.get(row.outcome, row.outcome),
         "service_name": svc, "service_name_en": svc_en, "window": row.window,
         "staff_id": row.staff_id, "staff_name": names.get(row.staff_id),
         "id_masked": row.id_masked, "finished_at": iso(row.finished_at),
@@ -209,7 +211,7 @@ def list_promised(app, hall_code: str, status: str = "open") -> list[dict]:
         hall = app.hall(conn, hall_code)
         today = hall.local_day(app.now())
         q = select(t.tickets).where(t.tickets.c.hall_id == hall.id, t.tickets.c.status == "done",
-                                    t.tickets.c.outcome == "promised")
+                                    t.tickets.c.outcome.in_(TRACKED))
         if status in ("open", "overdue"):
             q = q.where(t.tickets.c.delivered_at.is_(None))
             if status == "overdue":
@@ -237,7 +239,7 @@ def deliver(app, hall_code: str, ticket_id, principal: Principal, note=None) -> 
         hall = app.hall(conn, hall_code)
         row = conn.execute(select(t.tickets).where(t.tickets.c.id == ticket_id,
                                                    t.tickets.c.hall_id == hall.id)).first()
-        if row is None or row.outcome != "promised" or row.status != "done":
+        if row is None or row.outcome not in TRACKED or row.status != "done":
             raise NotFound("没有这个承诺件 (unknown promised case)", code="unknown_case")
         if row.delivered_at is not None:
             raise Conflict("该承诺件已送达 (this promised case was already delivered)",
@@ -275,7 +277,7 @@ def summary(app, hall_code: str) -> dict:
         late = conn.execute(select(func.count()).where(rc.hall_id == hall.id, rc.status == "open",
                                                        rc.due_date < today)).scalar_one()
         tc = t.tickets.c
-        base = and_(tc.hall_id == hall.id, tc.status == "done", tc.outcome == "promised",
+        base = and_(tc.hall_id == hall.id, tc.status == "done", tc.outcome.in_(TRACKED),
                     tc.delivered_at.is_(None))
         p_open = conn.execute(select(func.count()).where(base)).scalar_one()
         p_late = conn.execute(select(func.count()).where(base, tc.due_date < today)).scalar_one()

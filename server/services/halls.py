@@ -1,8 +1,11 @@
 """Loading a hall's configuration (TOML in assets/halls/) into the database."""
 from __future__ import annotations
 
+import ipaddress
+import logging
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
@@ -11,6 +14,7 @@ from ..domain import hall as hall_domain
 from ..store import tables as t
 from ..store.db import ROOT, utcnow
 
+log = logging.getLogger(__name__)
 ASSETS = ROOT / "assets"
 DEFAULT_HALL_FILE = ASSETS / "halls" / "main.toml"
 
@@ -80,3 +84,44 @@ def ensure_db(app, hall_files=None) -> None:
         have = conn.execute(select(t.halls.c.code)).first()
     if have is None:
         load_hall(app, read_config())
+
+
+def public_url_problem(url: str | None) -> str | None:
+    """Why phones on the hall's Wi-Fi could not open links under `public_url` (None: fine).
+    The kiosk prints no QR then; /admin and the server log say so."""
+    url = (url or "").strip()
+    if not url:
+        return "public_url 未设置,号票不印二维码 (public_url is not set: tickets carry no QR code)"
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        host, parts = "", None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        return f"public_url 无效: {url} (public_url is not an http(s) address)"
+    loopback = host == "localhost" or host.endswith(".localhost")
+    try:
+        ip = ipaddress.ip_address(host)
+        loopback = loopback or ip.is_loopback or ip.is_unspecified
+    except ValueError:
+        pass
+    if loopback:
+        return (f"public_url 是本机地址 {url},手机无法打开,号票不印二维码 "
+                f"(public_url {url} is a loopback address phones cannot reach: tickets carry no QR code)")
+    return None
+
+
+def public_url_of(config_raw: dict) -> str:
+    return str(((config_raw or {}).get("hall") or {}).get("public_url") or "").strip().rstrip("/")
+
+
+def warn_public_urls(app) -> list[str]:
+    """Log a warning for each hall whose public_url phones could not reach (at `run`)."""
+    out = []
+    with app.db.read() as conn:
+        for row in conn.execute(select(t.halls.c.code, t.halls.c.config)):
+            problem = public_url_problem(public_url_of(row.config))
+            if problem:
+                log.warning("hall %s: %s", row.code, problem)
+                out.append(problem)
+    return out

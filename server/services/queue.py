@@ -250,11 +250,23 @@ def start(app, hall_code, number, principal):
     return {"ticket": ticket_public(ticket, hall)}
 
 
+def outcome_limit_days(hall, outcome: str) -> int | None:
+    """Working days a time-limited outcome (上报件, 代办件) is due in by the hall's rules."""
+    limits = {**tdomain.DEFAULT_LIMIT_DAYS, **(hall.config.rule("outcome_limit_days", {}) or {})}
+    days = limits.get(outcome)
+    return int(days) if days else None
+
+
 def parse_due(hall, outcome, due_date, promise_days, today: date) -> date | None:
-    if outcome != "promised":
+    if outcome not in tdomain.TRACKED:
         if due_date is not None or promise_days is not None:
-            raise Invalid("due_date/promise_days only go with outcome promised", code="invalid")
+            raise Invalid("due_date/promise_days only go with outcomes promised, escalated, proxy",
+                          code="invalid")
         return None
+    if outcome != "promised" and due_date is None and promise_days is None:
+        promise_days = outcome_limit_days(hall, outcome)
+        if promise_days is None:
+            return None
     if due_date is None and promise_days is None:
         raise Invalid("承诺件需要承诺办结日期 (promised needs due_date or promise_days)",
                       code="due_date_required")

@@ -216,6 +216,23 @@ def track(app, token: str) -> dict:
                 "service_name": svc.name, "service_name_en": svc.name_en,
                 **ticket_position(app, conn, hall, row),
                 "window": row.window if row.status in tdomain.ACTIVE else None,
-                "hall": hall.code, "hall_name": hall.config.name, "issued_at": iso(row.issued_at),
-                "called_at": iso(row.last_called_at or row.called_at)}
+                "hall": hall.code, "hall_name": hall.config.name, "hall_name_en": hall.config.name_en,
+                "timezone": hall.config.timezone, "priority": row.priority,
+                "issued_at": iso(row.issued_at),
+                "called_at": iso(row.last_called_at or row.called_at),
+                "case": case_progress(hall, row, app.now())}
+
+
+def case_progress(hall, row, now) -> dict | None:
+    """After the window: how the case was closed and, for a time-limited one (承诺件, 上报件, 代办件),
+    its due date and whether the result is ready (办结/出件). None while the ticket is in the queue."""
+    if row.status != "done" or not row.outcome:
+        return None
+    tracked = row.outcome in tdomain.TRACKED
+    today = hall.local_day(now)
+    return {"outcome": row.outcome, "outcome_name": tdomain.OUTCOME_ZH.get(row.outcome, row.outcome),
+            "tracked": tracked, "due_date": row.due_date.isoformat() if row.due_date else None,
+            "delivered": row.delivered_at is not None,
+            "delivered_at": iso(row.delivered_at),
+            "overdue": bool(tracked and row.delivered_at is None and row.due_date and row.due_date < today)}
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from ..domain.tickets import OUTCOME_ZH, TRACKED
 from ..domain import ratings
 from . import stats
 
@@ -60,8 +61,10 @@ COLUMNS = {
                ("good_rate", "好评率", "Good-review rate", "pct"), ("score", "综合得分", "Score", "num"),
                ("flag_text", "旗帜", "Flag", "text")],
     "promised": [("number", "号码", "Number", "text"), ("service_name", "业务", "Service", "text"),
-                 ("window", "窗口", "Window", "int"), ("staff", "经办人", "Staff", "text"),
-                 ("day", "受理日期", "Accepted", "text"), ("due_date", "承诺办结日期", "Due", "text"),
+                 ("outcome_text", "办件类型", "Kind", "text"),
+                 ("window", "窗口", "Window", "int"), ("first_window", "首问窗口", "First window", "int"),
+                 ("staff", "经办人", "Staff", "text"),
+                 ("day", "受理日期", "Accepted", "text"), ("due_date", "办结期限", "Due", "text"),
                  ("state_text", "状态", "State", "text"),
                  ("delivered_at", "办结送达时间", "Delivered", "text")],
     "reviews": [("id", "案件编号", "Case", "int"), ("number", "号码", "Number", "text"),
@@ -80,7 +83,7 @@ COLUMNS = {
 TITLES = {"summary": ("总览", "Summary"), "services": ("按业务", "By service"),
           "windows": ("按窗口", "By window"), "staff": ("按人员", "By staff"),
           "days": ("按日", "By day"), "league": ("擂台", "League"),
-          "promised": ("承诺件", "Promised cases"), "reviews": ("差评整改", "Bad-review cases"),
+          "promised": ("限时办结件", "Time-limited cases"), "reviews": ("差评整改", "Bad-review cases"),
           "estimates": ("预计等候准确度", "Wait estimate accuracy")}
 STATE_TEXT = {"overdue": ("逾期", "overdue"), "pending": ("办理中", "pending"),
               "delivered": ("按时办结", "delivered on time"), "delivered_late": ("逾期办结", "delivered late"),
@@ -153,8 +156,9 @@ def _promised_ordered(conn, hall, d1: date, d2: date, today: date, limit: int | 
     each by due date and number. With a limit only that many rows are read (a month has thousands)."""
     from ..store import tables as t
     tk = t.tickets.c
-    cols = (tk.id, tk.number, tk.service, tk.window, tk.staff_id, tk.day, tk.due_date, tk.delivered_at)
-    where = (tk.hall_id == hall.id, tk.outcome == "promised", tk.day >= d1.isoformat(),
+    cols = (tk.id, tk.number, tk.service, tk.outcome, tk.window, tk.first_window, tk.staff_id, tk.day,
+            tk.due_date, tk.delivered_at)
+    where = (tk.hall_id == hall.id, tk.outcome.in_(TRACKED), tk.day >= d1.isoformat(),
              tk.day <= d2.isoformat())
     order = (tk.due_date, tk.number, tk.id)
     q = select(*cols).where(*where, tk.delivered_at.is_(None)).order_by(*order)
@@ -188,6 +192,8 @@ def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
         u = users.get(r.staff_id)
         promised.append({"id": r.id, "number": r.number, "service": r.service,
                          "service_name": svc_names.get(r.service, r.service), "window": r.window,
+                         "outcome": r.outcome, "outcome_text": OUTCOME_ZH.get(r.outcome, r.outcome),
+                         "first_window": r.first_window,
                          "staff": u.name if u else None, "day": r.day,
                          "due_date": r.due_date.isoformat() if r.due_date else None, "state": st,
                          "state_text": STATE_TEXT[st][0], "delivered_at": _local(hall, r.delivered_at)})

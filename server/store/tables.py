@@ -131,6 +131,9 @@ tickets = Table(
     Column("estimated_wait_s", Integer),
     Column("estimated_wait_low_s", Integer),
     Column("estimated_wait_high_s", Integer),
+    # 首问负责: the window (and who was at it) that first called the ticket; kept across transfers.
+    Column("first_window", Integer),
+    Column("first_staff_id", Integer),
     UniqueConstraint("hall_id", "day", "number", name="uq_tickets_hall_day_number"),
     UniqueConstraint("hall_id", "idempotency_key", name="uq_tickets_hall_idem"),
 )
@@ -301,3 +304,25 @@ assist_requests = Table(
     Column("cancel_reason", Text),
 )
 Index("ix_assist_requests_hall_status", assist_requests.c.hall_id, assist_requests.c.status)
+
+# Device heartbeats (last seen): one row per device program (kiosk, announcer, LED bridge, keypad
+# bridge, display page, evaluator page). `key` is "device:<id>:<program>" for a device with a
+# token, "name:<program>:<name>" for a page or bridge without one (display kind only).
+device_presence = Table(
+    "device_presence", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("key", String(120), nullable=False),
+    Column("device_id", Integer, ForeignKey("devices.id")),
+    Column("name", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # kiosk | display | evaluator | keypad
+    Column("program", String(32), nullable=False),  # kiosk | announcer | led | keypads | display-page | ...
+    Column("version", String(32)),
+    Column("status", String(16), nullable=False),  # ok | degraded (the device's own word)
+    Column("detail", String(200)),
+    Column("address", String(64)),  # the device's IP address as the server saw it
+    Column("first_seen_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("beats", Integer, nullable=False),
+    UniqueConstraint("hall_id", "key", name="uq_device_presence_hall_key"),
+)

@@ -49,6 +49,8 @@ def test_an_admin_adds_a_staff_member_and_a_device_and_revokes_its_token(chromiu
     context, page = open_admin(chromium, live.url, "root", errors)
     try:
         assert page.inner_text("#hall-name").strip()  # the hall's name from its config
+        # the shipped hall has no public_url: tickets carry no QR, and the page says so
+        assert "public_url" in page.inner_text("#public-url-warning")
         # a name with markup is only text
         xss_row = page.locator('#users-table tr[data-username="xss"]')
         assert xss_row.locator("td").nth(1).inner_text() == PAYLOAD

@@ -131,3 +131,17 @@ def test_every_appointment_route_is_in_the_openapi_document(api):
     for p in ("/api/v1/halls/{hall}/appointments", "/api/v1/halls/{hall}/appointments/slots",
               "/api/v1/halls/{hall}/appointments/{code}", "/api/v1/halls/{hall}/appointments/check-in"):
         assert p in paths, p
+
+
+def test_progress_by_booking_code_shows_the_booking_and_nothing_personal(api, clock):
+    r = book(api)
+    assert r.status == 201, r.body
+    code = r.body["code"]
+    p = api.get(api.hp(f"/progress/{code}"))
+    assert p.status == 200 and p.body["kind"] == "booking" and p.body["booking"]["status"] == "booked"
+    assert "ticket" not in p.body
+    text = str(p.body)
+    for personal in (resident(0)["phone"], resident(0)["id_number"], resident(0)["name"]):
+        assert personal not in text
+    forged = code[:-1] + ("Y" if code.endswith("X") else "X")
+    assert api.get(api.hp(f"/progress/{forged}")).status in (400, 404)

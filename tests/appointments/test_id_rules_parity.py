@@ -77,6 +77,10 @@ def test_the_page_and_the_server_mask_alike(page):
     assert identity.mask_name("张") == "张*" and identity.mask_id_number("12345678") == "********"
 
 
-def test_the_pages_name_priority_groups_as_the_hall_does(page):
-    js = page.evaluate("() => hallq.LABELS.priority")
-    assert {k: tuple(v) for k, v in js.items()} == priority.LABELS
+def test_the_pages_name_priority_groups_outcomes_and_ratings_as_the_server_does(page):
+    from server.domain import ratings, tickets
+    labels = page.evaluate("() => hallq.LABELS")
+    assert {k: tuple(v) for k, v in labels["priority"].items()} == priority.LABELS
+    assert {k: v[0] for k, v in labels["outcome"].items()} == tickets.OUTCOME_ZH
+    assert {int(k): tuple(v) for k, v in labels["level"].items()} == {
+        k: (zh, en) for k, (zh, en, _score) in ratings.LEVELS.items()}

@@ -197,3 +197,53 @@ def _events(ctx):
     from server.store import tables as t
     with ctx.db.read() as conn:
         return conn.execute(select(t.events).order_by(t.events.c.id)).all()
+
+
+# ---------------------------------------------------------------- time-limited cases (限时办结)
+
+def test_escalated_and_proxy_cases_are_due_in_the_halls_working_days_and_complete_when_delivered(hall, ctx):
+    ctx.clock = lambda: datetime(2025, 9, 26, 2, 0)  # Friday before National Day
+    tok = _staff(hall)
+    esc = _serve(hall, tok, outcome="escalated")
+    prox = _serve(hall, tok, outcome="proxy")
+    imm = _serve(hall, tok)
+    open_ = {c["id"]: c for c in hall.get(hall.hp("/promised?status=open"), "boss").body}
+    # 3 working days: Sunday 28 Sep is a make-up workday, 29 and 30 Sep follow
+    assert open_[esc["id"]]["due_date"] == "2025-09-30" and open_[esc["id"]]["outcome"] == "escalated"
+    assert open_[prox["id"]]["outcome_name"] == "代办件" and imm["id"] not in open_
+    track = hall.get(f"/api/v1/track/{esc['token']}").body
+    assert track["case"] == {"outcome": "escalated", "outcome_name": "上报件", "tracked": True,
+                             "due_date": "2025-09-30", "delivered": False, "delivered_at": None,
+                             "overdue": False}
+    assert hall.get(f"/api/v1/track/{imm['token']}").body["case"]["tracked"] is False
+    r = hall.post(hall.hp(f"/promised/{esc['id']}/deliver"), "boss", json={"note": "县局批复已送达"})
+    assert r.status == 200 and r.body["status"] == "delivered"
+    assert hall.get(f"/api/v1/track/{esc['token']}").body["case"]["delivered"] is True
+
+
+def test_a_hall_sets_its_own_limits_and_a_window_may_still_give_a_date(hall, ctx):
+    from server.services import halls
+    data = halls.read_config()
+    data["rules"]["outcome_limit_days"] = {"escalated": 10}
+    halls.load_hall(ctx, data)
+    ctx.clock = lambda: datetime(2025, 9, 26, 2, 0)
+    tok = _staff(hall)
+    esc = _serve(hall, tok, outcome="escalated")
+    given = _serve(hall, tok, outcome="proxy", due_date="2025-10-20")
+    cases = {c["id"]: c for c in hall.get(hall.hp("/promised?status=open"), "boss").body}
+    assert cases[esc["id"]]["due_date"] == "2025-10-16"  # 10 working days over the holiday
+    assert cases[given["id"]]["due_date"] == "2025-10-20"
+    tk = hall.issue("social").body
+    assert hall.act(1, "call-next", tok).status == 200
+    r = hall.act(1, "finish", tok, {"outcome": "returned", "due_date": "2025-10-20"})
+    assert r.status == 400 and tk["number"]
+
+
+def test_progress_by_ticket_code_or_booking_code_tells_the_case_and_nothing_personal(hall, ctx):
+    tok = _staff(hall)
+    prom = _serve(hall, tok, outcome="promised", promise_days=3)
+    r = hall.get(hall.hp(f"/progress/{prom['token']}"))
+    assert r.status == 200 and r.body["kind"] == "ticket"
+    assert r.body["ticket"]["case"]["outcome"] == "promised" and r.body["track_url"] == f"/t/{prom['token']}"
+    assert hall.get(hall.hp("/progress/NOPE-NOPE")).status in (400, 404)
+    assert hall.get("/api/v1/halls/other/progress/" + prom["token"]).status == 404

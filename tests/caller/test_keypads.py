@@ -102,7 +102,8 @@ def keypad_bridge(live, tmp_path):
     log = open(tmp_path / "bridge.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "caller.keypads", "--server", live.url, "--hall", "main",
-         "--token", keypad, "--evaluator-token", evaluator, "--port", pair.a, "--log", "INFO"],
+         "--token", keypad, "--evaluator-token", evaluator, "--port", pair.a, "--log", "INFO",
+         "--heartbeat-seconds", "0.3"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     bus = Bus(pair.b)
     try:
@@ -180,16 +181,36 @@ def test_refused_keys_answer_nak_with_the_servers_reason(keypad_bridge):
     assert api.get(api.hp("/windows/1")).body["current"] is None
 
 
+def heartbeat_of_the_bridge(api) -> dict | None:
+    rows = [p for p in api.get(api.hp("/devices/presence"), "boss").body if p["program"] == "keypads"]
+    return rows[0] if rows else None
+
+
+def wait_heartbeat(api, status, timeout=10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        hb = heartbeat_of_the_bridge(api)
+        if hb and hb["status"] == status:
+            return hb
+        time.sleep(0.1)
+    raise AssertionError(f"the bridge's heartbeat never said {status}: {heartbeat_of_the_bridge(api)}")
+
+
 def test_the_bridge_comes_back_when_the_port_vanishes_and_returns(keypad_bridge):
     api, bus, pair, tmp_path = keypad_bridge
+    api.add_staff("boss", [], role="manager")
+    hb = wait_heartbeat(api, "ok")  # known by its keypad token, seen just now
+    assert (hb["name"], hb["kind"], hb["registered"], hb["online"]) == ("keypad-bus", "keypad", True, True)
     api.act(1, "sign-in", "clerk1")
     bus.link.stop()
     pair.stop()  # unplugged
-    time.sleep(0.5)
+    hb = wait_heartbeat(api, "degraded")  # still beating, and saying what is wrong
+    assert hb["detail"] == "serial bus down" and hb["online"]
     api.issue("social")
     pair.start()  # plugged back in at the same path
     bus2 = Bus(pair.b)
     try:
+        wait_heartbeat(api, "ok")
         bus2.expect(KEYPAD, Cmd.SHOW, "等1")  # resynced on reconnect
         bus2.press(KEYPAD, Key.CALL_NEXT)
         bus2.expect(KEYPAD, Cmd.ACK)

@@ -242,7 +242,7 @@ def test_manager_works_a_bad_review_and_a_promised_case(hall, live, browser_ctx)
     expect(page.locator("article.case.closed")).to_have_count(1)
     page.click("#tab-promised")
     row = page.locator("article.promised").first
-    expect(row).to_contain_text("承诺办结")
+    expect(row).to_contain_text("办结期限")
     shot(page, "cases-promised")
     row.locator(".deliver").click()
     expect(page.locator("article.promised")).to_have_count(0)

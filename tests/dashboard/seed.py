@@ -143,14 +143,15 @@ EXPECTED = {
     # social target 15 min: A003 (960 s) over; market 20 min: D002 (1500 s) over; A004 900 s is within
     "within_target": {"count": 6, "of": 8, "share": 0.75},
     "outcomes": {"immediate": 3, "promised": 1, "escalated": 1, "returned": 1, "proxy": 1},
-    # completed: immediate 3 + proxy 1 (+ promised when delivered) of 7 served
-    "completion": {"cases": 7, "completed": 4, "rate": 0.5714},
+    # completed: immediate 3 (+ promised, escalated and proxy cases once delivered) of 7 served
+    "completion": {"cases": 7, "completed": 3, "rate": 0.4286},
     # ratings 5,4,2,3,1,5: satisfied (5,4,3) 4/6, good (5,4) 3/6, bad (1,2) 2
     "ratings": {"count": 6, "levels": {"5": 2, "4": 1, "3": 1, "2": 1, "1": 1},
                 "satisfaction": 0.6667, "good_rate": 0.5, "bad": 2},
     # idle: W1 5400 on duty - 1440 busy; W2 (5400 - 1200 paused) - 1920; W7 4800 - 1560
     "idle": {"available_s": 14400, "idle_s": 9480, "share": 0.6583},
-    "promised": {"total": 1, "delivered": 0, "delivered_late": 0, "pending": 1, "overdue": 0, "due": 1},
+    # time-limited cases: the promised A002, the proxy A004 and the escalated D002 (due 3 working days on)
+    "promised": {"total": 3, "delivered": 0, "delivered_late": 0, "pending": 3, "overdue": 0, "due": 3},
     "review_cases": {"total": 2, "open": 2, "overdue": 0, "closed": 0, "closed_late": 0, "voided": 0},
 }
 EXPECTED_WINDOWS = {
@@ -164,7 +165,7 @@ EXPECTED_WINDOWS = {
             completion_rate=0.0),
     7: dict(served=3, no_show=0, mean_wait_s=840.0, p90_wait_s=1500.0, mean_service_s=460.0,
             available_s=4800, busy_s=1560, idle_share=0.675, rating_count=2, satisfaction=0.5, bad=1,
-            completion_rate=0.6667),
+            completion_rate=0.3333),
 }
 STAFF_OF_WINDOW = {1: "张明", 2: "李华", 7: "王芳"}
 EXPECTED_SERVICES = {

@@ -48,7 +48,7 @@ def test_the_known_day_on_the_page_and_its_download(chromium, api, ctx, live, mo
         assert kpi(page, "no_show") == "1" and kpi(page, "cancelled") == "1"
         assert kpi(page, "mean_wait") == "9.5 分钟" and kpi(page, "p90_wait") == "25.0 分钟"
         assert kpi(page, "mean_service") == "10.5 分钟"
-        assert kpi(page, "within_target") == "75.0%" and kpi(page, "completion") == "57.1%"
+        assert kpi(page, "within_target") == "75.0%" and kpi(page, "completion") == "42.9%"
         assert kpi(page, "idle") == "65.8%" and kpi(page, "satisfaction") == "66.7%"
         assert kpi(page, "good_rate") == "50.0%" and kpi(page, "bad") == "2"
         assert kpi(page, "reviews_open") == "2" and kpi(page, "promised_overdue") == "0"

@@ -81,7 +81,8 @@ def test_the_closed_day_reads_the_same_from_its_roll_up_and_takes_late_changes(s
     clock.at("09:00", date(2025, 3, 17))  # the next Monday: the promise (03-13) is overdue
     login(api, "boss")
     r = api.get(api.hp("/stats") + Q, "boss")
-    expected = {**EXPECTED, "promised": {**EXPECTED["promised"], "pending": 0, "overdue": 1, "due": 0}}
+    # the promise (03-13) and the proxy and escalated cases (3 working days: 03-14) are overdue
+    expected = {**EXPECTED, "promised": {**EXPECTED["promised"], "pending": 0, "overdue": 3, "due": 0}}
     check_day(r.body, expected)
     with ctx.db.read() as conn:
         rows = conn.execute(select(t.stats_daily)).all()
@@ -100,9 +101,9 @@ def test_the_closed_day_reads_the_same_from_its_roll_up_and_takes_late_changes(s
     assert body["ratings"]["count"] == 7 and body["ratings"]["levels"]["4"] == 2
     assert body["ratings"]["satisfaction"] == pytest.approx(5 / 7, abs=1e-4)
     assert {w["number"]: w["ratings"]["count"] for w in body["windows"]}[7] == 3
-    assert body["promised"] == {"total": 1, "delivered": 0, "delivered_late": 1, "pending": 0,
-                                "overdue": 0, "due": 0}
-    assert body["completion"] == {"cases": 7, "completed": 5, "rate": pytest.approx(0.7143, abs=1e-4)}
+    assert body["promised"] == {"total": 3, "delivered": 0, "delivered_late": 1, "pending": 0,
+                                "overdue": 2, "due": 0}  # the proxy and escalated cases are still out
+    assert body["completion"] == {"cases": 7, "completed": 4, "rate": pytest.approx(0.5714, abs=1e-4)}
     assert {w["number"]: w["completion_rate"] for w in body["windows"]}[2] == 0.5
 
 
@@ -154,7 +155,7 @@ def test_a_roll_up_stored_by_the_previous_version_reads_the_same_after_the_migra
         assert rollups.unpack(row.data) == fresh
     login(api, "boss")
     r = api.get(api.hp("/stats") + Q, "boss")
-    check_day(r.body, {**EXPECTED, "promised": {**EXPECTED["promised"], "pending": 0, "overdue": 1, "due": 0}},
+    check_day(r.body, {**EXPECTED, "promised": {**EXPECTED["promised"], "pending": 0, "overdue": 3, "due": 0}},
               estimates_told=0)  # a version-4 roll-up kept no wait-estimate sums
     with ctx.db.read() as conn:  # read from the converted roll-up, not computed and stored again
         assert conn.execute(select(t.stats_daily.c.computed_at)).scalar() == utc("08:00", date(2025, 3, 12))
@@ -167,7 +168,7 @@ def test_report_tables_xlsx_and_csv_carry_the_same_figures(seeded, tmp_path, mon
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     (tmp_path / "r.xlsx").write_bytes(r.raw)
     wb = load_workbook(tmp_path / "r.xlsx")
-    assert wb.sheetnames == ["总览", "按业务", "按窗口", "按人员", "按日", "擂台", "承诺件", "差评整改",
+    assert wb.sheetnames == ["总览", "按业务", "按窗口", "按人员", "按日", "擂台", "限时办结件", "差评整改",
                              "预计等候准确度", "说明"]
     check_xlsx(wb)
     # the command line writes the same file
@@ -230,8 +231,10 @@ def check_xlsx(wb, promise="办理中"):
     head, rows = table("差评整改")
     assert [dict(zip(head, r))["评价"] for r in rows] == ["2 不满意", "1 非常不满意"]
     assert {dict(zip(head, r))["整改期限"] for r in rows} == {"2025-04-01"}  # 15 working days
-    head, rows = table("承诺件")
-    assert dict(zip(head, rows[0]))["号码"] == "A002" and dict(zip(head, rows[0]))["状态"] == promise
+    head, rows = table("限时办结件")
+    first = dict(zip(head, rows[0]))
+    assert first["号码"] == "A002" and first["办件类型"] == "承诺件" and first["状态"] == promise
+    assert sorted(dict(zip(head, r))["办件类型"] for r in rows) == ["上报件", "代办件", "承诺件"]
 
 
 def test_overdue_cases_come_first_in_the_report(seeded):
@@ -248,7 +251,8 @@ def test_overdue_cases_come_first_in_the_report(seeded):
     states = [row[7] for row in reviews["rows"]]
     assert states == ["逾期", "已办结"]
     promised = next(tb for tb in rep["tables"] if tb["key"] == "promised")
-    assert promised["rows"][0][6] == "逾期"
+    assert promised["rows"][0][2] == "承诺件" and promised["rows"][0][8] == "逾期"
+    assert promised["rows"][0][4] == 2  # 首问窗口: A002 was first taken at window 2
     st = api.get(api.hp("/stats") + Q, "boss").body
     assert st["review_cases"]["overdue"] == 1 and st["review_cases"]["closed"] == 1
 
@@ -264,11 +268,11 @@ def test_league_ranks_teams_and_flags_top_and_bottom(seeded):
     assert teams["social"]["completion_rate"] == 0.5  # 2 of 4 (A001, A007)
     assert teams["social"]["good_rate"] == 0.75  # 5,5,4 of 5,5,4,1
     assert teams["market"]["cases"] == 3
-    assert teams["market"]["completion_rate"] == pytest.approx(0.6667, abs=1e-4)
+    assert teams["market"]["completion_rate"] == pytest.approx(0.3333, abs=1e-4)  # D001; A004, D002 not delivered
     assert teams["market"]["good_rate"] == 0.0  # 2 and 3
     # score: 40 * cases/4 + 30 * completion + 30 * good
     assert teams["social"]["score"] == pytest.approx(40 + 15 + 22.5)
-    assert teams["market"]["score"] == pytest.approx(30 + 20)
+    assert teams["market"]["score"] == pytest.approx(30 + 10)
     ranked = r.body["teams"]
     assert ranked[0]["team"] == "social" and ranked[0]["flag"] == "red"
     assert ranked[-1]["flag"] == "yellow" and ranked[-1]["cases"] == 0

@@ -59,6 +59,10 @@ def test_five_calls_in_100_ms_are_five_announcements_in_order(live, tmp_path):
     ann = Announcer(live.url, out_dir=out, player=Player("none")).start()
     try:
         wait_for(lambda: ann.stream.connects >= 1, 10, "the event stream")
+        wait_for(lambda: ann.heartbeat.sent >= 1, 10, "the first heartbeat")
+        api.add_staff("boss", [], role="manager")
+        hb = [p for p in api.get(api.hp("/devices/presence"), "boss").body if p["program"] == "announcer"]
+        assert len(hb) == 1 and hb[0]["name"].startswith("announcer@") and hb[0]["status"] == "ok"
         barrier = threading.Barrier(len(windows))
         done: dict[int, tuple[float, dict]] = {}
 

@@ -27,10 +27,16 @@ def test_a_strip_shows_the_call_clears_on_finish_and_recovers_from_a_replug(live
     frames = []
     strips = SerialLink(pair.b, frames.append)  # the strips' side of the bus
     strips.start()
-    bridge = LedBridge(live.url, bus=pair.a, refresh_s=0.5).start()
+    bridge = LedBridge(live.url, bus=pair.a, refresh_s=0.5, name="窗口屏总线").start()
     try:
         assert strips.wait_connected(5)
         assert bridge.wait_synced(10)
+        # its heartbeat: no token, so it is known by its name, as a display device
+        api.add_staff("boss", [], role="manager")
+        assert wait_for(lambda: any(p["program"] == "led" for p in
+                                    api.get(api.hp("/devices/presence"), "boss").body))
+        hb = [p for p in api.get(api.hp("/devices/presence"), "boss").body if p["program"] == "led"][0]
+        assert (hb["name"], hb["kind"], hb["registered"], hb["online"]) == ("窗口屏总线", "display", False, True)
         # on start every strip is set from the server: nobody is called yet -> all blank
         assert wait_for(lambda: {f.addr for f in frames if f.cmd == Cmd.CLEAR} >= set(range(1, 12)))
         frames.clear()

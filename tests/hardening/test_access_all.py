@@ -12,6 +12,8 @@ PUBLIC_WRITES = {  # state changes anyone may make, each rate limited or guarded
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/halls/{hall}/appointments"),  # booking (rate limited per address)
     ("DELETE", "/api/v1/halls/{hall}/appointments/{code}"),  # with the booking's signed code
+    # a display program without a token says it is alive (rate limited per address, capped per hall)
+    ("POST", "/api/v1/halls/{hall}/devices/heartbeat"),
 }
 
 ANY_DEVICE = {  # a device (a display too) reports and clears its own faults

@@ -64,10 +64,9 @@ class KioskDriver:
 
     # -- the event loop
     def pump(self, seconds: float = 0.0, until=None, timeout: float = 10.0, what: str = ""):
-        from kivy.base import EventLoop
         end = time.monotonic() + (timeout if until else seconds)
         while True:
-            EventLoop.idle()
+            self.idle()
             if until is not None and until():
                 return True
             if time.monotonic() >= end:
@@ -75,6 +74,17 @@ class KioskDriver:
                     raise AssertionError(f"timed out after {timeout}s waiting for {what or until}; "
                                          f"screen={self.app.current}")
                 return True
+
+    @staticmethod
+    def idle():
+        """One turn of Kivy's event loop, with an exception handled as App.run()'s main loop
+        does (EventLoop.mainloop hands it to the ExceptionManager, where the kiosk's guard is)."""
+        from kivy.base import EventLoop, ExceptionManager
+        try:
+            EventLoop.idle()
+        except BaseException as inst:
+            if ExceptionManager.handle_exception(inst) == ExceptionManager.RAISE:
+                raise
 
     def wait_screen(self, name: str, timeout: float = 10.0):
         self.pump(until=lambda: self.app.current == name, timeout=timeout, what=f"screen {name}")
@@ -88,13 +98,12 @@ class KioskDriver:
 
     def tap_at(self, x, y, hold: float = 0.0):
         from kivy.tests.common import UnitTestTouch
-        from kivy.base import EventLoop
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         if hold:
             self.pump(hold)
         touch.touch_up()
-        EventLoop.idle()
+        self.idle()
 
     def type_keys(self, screen, text: str):
         buttons = {getattr(b, "key", None): b for b in screen.keypad.children}

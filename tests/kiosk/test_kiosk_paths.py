@@ -21,29 +21,36 @@ def tickets(ctx):
 
 def test_guide_then_identify_by_keypad_gives_an_elderly_ticket_on_the_tcp_printer(
         live, kiosk_app, tcp_printer):
-    kiosk = kiosk_app(live.url, live.api.tokens["kiosk"], printer=tcp_printer.url)
-    kiosk.tap(kiosk.app.screens["home"].tiles["social"])
+    kiosk = kiosk_app(live.url, live.api.tokens["kiosk"], printer=tcp_printer.url,
+                      identify={"social": "required"})
+    kiosk.tap(kiosk.app.screens["home"].tiles["social"].guide_button)  # ⓘ 指南 on the tile
     guide = kiosk.wait_screen("guide")
     assert "所需材料" in kiosk.texts() and any("户口簿" in s for s in kiosk.texts())
     kiosk.screenshot("guide")
     kiosk.tap(guide.take_button)
-    ident = kiosk.wait_screen("identify")
-    kiosk.type_keys(ident, ELDER_ID[:-1] + "5")  # wrong check digit
-    kiosk.tap(ident.ok_button)
+    ident = kiosk.wait_screen("identify")  # the hall requires the ID for this service
+    assert not any(s.startswith("或") for s in kiosk.texts())
+    kiosk.type_keys(ident, ELDER_ID[:10])
+    assert ident.display_label.text == "110101 1940"  # the digits as typed, to check against the card
+    kiosk.type_keys(ident, ELDER_ID[10:-1] + "5")  # wrong check digit: told at once
     assert ident.message_label.text == "身份证号码有误,请核对"
-    assert ident.display_label.text == "1101**********1235"  # never the whole number on screen
+    assert ident.display_label.text == "110101 19400307 1235"
     kiosk.type_keys(ident, ["DEL", "0"])  # the resident corrects the last character
+    assert ident.message_label.text == "号码校验通过,请按确定"
     kiosk.screenshot("identify_keypad")
     kiosk.tap(ident.ok_button)
+    assert ident.display_label.text == "1101**********1230"  # masked once confirmed
     ticket = kiosk.wait_screen("ticket")
     number = ticket.outcome.ticket["number"]
     assert ticket.outcome.printed
     kiosk.pump(until=lambda: number.encode("gb18030") in tcp_printer.data, what="bytes at printer")
-    assert "预计等候".encode("gb18030") in tcp_printer.data or "前面还有".encode("gb18030") in tcp_printer.data
+    assert "前面还有".encode("gb18030") in tcp_printer.data
+    assert "老年人优先".encode("gb18030") in tcp_printer.data
     assert ELDER_ID.encode() not in tcp_printer.data  # the ID number is never printed
     row = tickets(live.api.ctx)[-1]
     assert row.priority == "elderly" and row.id_masked == "1101**********1230"
     assert ELDER_ID not in " ".join(kiosk.texts())
+    assert ticket.priority_label.text == "老年人优先"
 
 
 def test_a_double_tap_makes_one_ticket(live, kiosk_app, tmp_path):
@@ -110,13 +117,13 @@ def test_printer_offline_shows_the_ticket_on_screen_and_tells_the_manager(live, 
     url = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there: the printer is offline
     boss = live.api.add_staff("boss", [], role="manager")
     kiosk = kiosk_app(live.url, live.api.tokens["kiosk"], printer=url, show_guide=False,
-                      identify={"social": "skip"})
+                      identify={"social": "skip"}, public_url="http://192.168.1.10:8080")
     kiosk.tap(kiosk.app.screens["home"].tiles["social"])
     ticket = kiosk.wait_screen("ticket")
     assert not ticket.outcome.printed and ticket.outcome.fault == "offline"
     assert ticket.title_label.text.startswith("打印机暂时无法出票")
     assert ticket.number_label.text == "A001"
-    assert ticket.qr.qr_data.startswith(live.url + "/t/")
+    assert ticket.qr.qr_data.startswith("http://192.168.1.10:8080/t/")  # what phones reach
     kiosk.screenshot("ticket_on_screen")
     from hardware.scanner import decode_image
     shot = kiosk.screenshot("ticket_on_screen_qr")

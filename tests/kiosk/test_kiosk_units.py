@@ -10,7 +10,7 @@ import pytest
 from kiosk import config
 from kiosk.client import ApiError
 from kiosk.events import parse_stream
-from kiosk.widgets import masked_progress
+from kiosk.widgets import id_display
 from tests.support import ROOT
 
 EXAMPLE = ROOT / "assets" / "kiosk" / "kiosk.example.toml"
@@ -24,7 +24,6 @@ def test_the_example_config_loads_and_the_environment_wins():
                                     "HALLQ_DEVICE_TOKEN": "dev_x", "HALLQ_IDREADER": "/dev/ttyUSB0"})
     assert (cfg.server, cfg.printer, cfg.camera, cfg.fullscreen, cfg.device_token, cfg.idreader) == (
         "http://10.0.0.5:8080", "dummy://", "0", True, "dev_x", "/dev/ttyUSB0")
-    assert cfg.qr_base == (cfg.public_url or cfg.server).rstrip("/")
     with pytest.raises(ValueError):
         config.load(EXAMPLE, env={"HALLQ_FULLSCREEN": "maybe"})
 
@@ -48,10 +47,11 @@ def test_sse_lines_become_events():
                     "data": {"type": "ticket.issued", "data": {"waiting": {"social": 2}}}}]
 
 
-def test_a_typed_id_number_shows_at_most_eight_characters():
-    assert masked_progress("1101") == "1101"
-    assert masked_progress("110101194") == "1101*1194"
-    assert masked_progress("110101194003071230") == "1101**********1230"
+def test_a_typed_id_number_shows_every_digit_until_it_is_confirmed():
+    assert id_display("1101") == "1101"
+    assert id_display("110101194") == "110101 194"  # grouped like the card: area, birth date, rest
+    assert id_display("110101194003071230") == "110101 19400307 1230"
+    assert id_display("110101194003071230", confirmed=True) == "1101**********1230"
 
 
 def test_server_messages_are_split_by_language():

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ...domain.kpis import duration_s
 from ...store import tables as t
+from ..presence import offline_alerts
 from ..queue_view import list_services, list_windows
 from .hall_alerts import hall_alerts
 from .periods import local_day
@@ -34,6 +35,7 @@ def live(app, hall_code: str) -> dict:
         faults = conn.execute(select(t.device_faults).where(
             df.hall_id == hall.id, df.cleared_at.is_(None)).order_by(df.created_at)).all()
         rule_alerts = hall_alerts(app, conn, hall, now, windows)
+        rule_alerts += offline_alerts(conn, hall, now)  # 设备离线: no heartbeat (services/presence.py)
     pause_limit = int(hall.config.rule("pause_alert_min", 15)) * 60
     alerts = []
     for s in services:

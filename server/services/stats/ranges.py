@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, select
 
+from ...domain.tickets import TRACKED
 from ...domain import kpis
 from ...domain.kpis import OUTCOMES, DaySummary, ServiceTally, Summary, group_figures, share
 from ...domain.league import team_of
@@ -53,7 +54,7 @@ def _promised(conn, hall, d1: date, d2: date, today: date) -> tuple[dict, dict]:
     prom = {"total": 0, "delivered": 0, "delivered_late": 0, "pending": 0, "overdue": 0}
     delivered_by: dict[str, dict] = {"services": {}, "windows": {}, "staff": {}}
     tk = t.tickets.c
-    where = (tk.hall_id == hall.id, tk.outcome == "promised",  # only finished tickets have one
+    where = (tk.hall_id == hall.id, tk.outcome.in_(TRACKED),  # only finished tickets have one
              tk.day >= d1.isoformat(), tk.day <= min(d2, today).isoformat())
     overdue = func.sum(case((and_(tk.delivered_at.is_(None), tk.due_date < today), 1), else_=0))
     for r in conn.execute(select(tk.service, tk.window, tk.staff_id, func.count().label("n"),
@@ -93,13 +94,26 @@ def _reviews(conn, hall, d1: date, d2: date, today: date, ids: tuple[int, int]) 
 
 
 def _by_day(day: DaySummary) -> dict:
-    hall = day.hall()
-    return {"day": day.day, "issued": hall.issued, "served": hall.served, "no_show": hall.no_show,
-            "cancelled": hall.cancelled, "mean_wait_s": kpis.mean(sum(hall.waits), len(hall.waits)),
-            "estimates": hall.estimate_figures().as_dict(),
+    """The hall's line for one day (summed here rather than with day.hall(): no lists copied)."""
+    row = {"day": day.day, "issued": 0, "served": 0, "no_show": 0, "cancelled": 0}
+    wait_sum = wait_n = 0
+    levels: dict[int, int] = {}
+    told = ServiceTally()  # only the wait-estimate sums are added into it
+    for g in day.services.values():
+        row["issued"] += g.issued
+        row["served"] += g.served
+        row["no_show"] += g.no_show
+        row["cancelled"] += g.cancelled
+        wait_sum += sum(g.waits)
+        wait_n += len(g.waits)
+        for level, n in g.ratings.items():
+            levels[level] = levels.get(level, 0) + n
+        told.add_estimates(g)
+    return {**row, "mean_wait_s": kpis.mean(wait_sum, wait_n),
+            "estimates": told.estimate_figures().as_dict(),
             "estimates_by_service": {code: g.estimate_figures().as_dict()
                                      for code, g in day.services.items() if g.estimated},
-            "ratings": kpis.rating_figures(hall.ratings).as_dict()}
+            "ratings": kpis.rating_figures(levels).as_dict()}
 
 
 def assist_figures(conn, hall, d1: date, d2: date, today: date) -> dict:
@@ -114,7 +128,6 @@ def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
     period = Summary()
     for s in days:
         period.add(s)
-    total = period.hall()
     prom, delivered_by = _promised(conn, hall, d1, d2, today)
     ids = kpis.ticket_id_range(days)
     rev = _reviews(conn, hall, d1, d2, today, ids)
@@ -155,6 +168,7 @@ def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
         fig.update({"id": sid, "name": u.name if u else f"#{sid}", "staff_no": u.staff_no if u else None})
         staff.append(fig)
 
+    total = period.hall()  # after the services' lists are sorted: a merge of a few sorted runs
     total.sort()
     waits, svcs = total.waits, total.service_times
     on_duty = [w for w in windows if w.get("available_s")]

@@ -9,7 +9,7 @@
 
   const ROLES = H.LABELS.role;
   const KINDS = H.LABELS.device;
-  const state = { me: null, info: null, windows: [], users: [], devices: [], tab: "users",
+  const state = { me: null, info: null, windows: [], users: [], devices: [], presence: [], tab: "users",
     editing: null, photoFor: null, photoData: null, passwordFor: null, photoBust: {} };
 
   function label(map, key) { const v = map[key]; return v ? t(v[0], v[1]) : key; }
@@ -58,7 +58,10 @@
     renderUsers();
   }
   async function loadDevices() {
-    state.devices = await H.api("GET", H.hallPath("/devices"));
+    const got = await Promise.all([H.api("GET", H.hallPath("/devices")),
+      H.api("GET", H.hallPath("/devices/presence"))]);
+    state.devices = got[0];
+    state.presence = got[1];
     renderDevices();
   }
 
@@ -81,6 +84,10 @@
 
   function renderHead() {
     if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
+    // a hall without a public_url phones can reach prints tickets without a QR code
+    const warning = state.info && state.info.public_url_warning;
+    $("public-url-warning").textContent = warning || "";
+    $("public-url-warning").classList.toggle("hidden", !warning);
     if (state.me) {
       $("who").textContent = state.me.name + " · " + label(ROLES, state.me.role);
       $("who").classList.remove("hidden");
@@ -374,6 +381,29 @@
     }
     tb.replaceChildren.apply(tb, rows);
     $("count-devices").textContent = String(state.devices.length);
+    renderPresence();
+  }
+  // Heartbeats: each device program with when it was last seen (services/presence.py)
+  function presenceRow(p) {
+    const look = !p.online ? ["离线", "offline", "off"] : p.status === "ok" ? ["在线", "online", "ok"]
+      : ["异常", "degraded", "warn"];
+    return el("tr", { class: p.online ? null : "inactive", dataset: { presence: p.name + "/" + p.program } },
+      el("td", { class: "text name" }, p.name + (p.registered ? "" : t("(未登记)", " (unregistered)"))),
+      el("td", { class: "text" }, t(p.program_zh, p.program_en)),
+      el("td", { class: "text" }, el("span", { class: "tag " + look[2], title: p.detail || "" },
+        t(look[0], look[1])), p.detail ? " " + p.detail : ""),
+      el("td", { class: "text", dataset: { lastSeen: p.last_seen_at } }, when(p.last_seen_at)),
+      el("td", { class: "text" }, p.address || "—"),
+      el("td", { class: "text" }, p.version || "—"));
+  }
+  function renderPresence() {
+    const tb = $("presence-table").tBodies[0];
+    const rows = (state.presence || []).map(presenceRow);
+    if (!rows.length) {
+      rows.push(el("tr", null, el("td", { class: "text muted", colspan: "6" },
+        t("还没有设备发来心跳", "No device has sent a heartbeat yet"))));
+    }
+    tb.replaceChildren.apply(tb, rows);
   }
 
   function openDeviceForm() {

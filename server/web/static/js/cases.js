@@ -64,7 +64,7 @@
 
   function onEvent(ev) {
     if (/^review\.|^promised\./.test(ev.type) || (ev.type === "ticket.rated" && ev.bad) ||
-        (ev.type === "ticket.finished" && ev.outcome === "promised")) load();
+        (ev.type === "ticket.finished" && ["promised", "escalated", "proxy"].indexOf(ev.outcome) >= 0)) load();
   }
 
   function renderCounts(s) {
@@ -175,11 +175,12 @@
     const row = h.el("article", { class: "promised" + (p.overdue ? " overdue" : "") + " " + p.status, dataset: { ticketId: p.id } },
       h.el("span", { class: "tnum" }, p.number),
       h.el("div", { class: "pmain" },
-        h.el("div", null, h.t(p.service_name, p.service_name_en) + " · " + h.t(p.window + " 号窗口", "window " + p.window) +
+        h.el("div", null, h.el("span", { class: "kind" }, h.label("outcome", p.outcome)), " ",
+          h.t(p.service_name, p.service_name_en) + " · " + h.t(p.window + " 号窗口", "window " + p.window) +
           " · " + (p.staff_name || "")),
         h.el("div", { class: "muted" }, h.t("受理:", "Accepted: ") + fmtAt(p.finished_at) + (p.id_masked ? " · " + p.id_masked : ""))),
       h.el("div", { class: "pdue" },
-        h.el("div", { class: "due-date" }, h.t("承诺办结:", "Promised by: ") + p.due_date),
+        h.el("div", { class: "due-date" }, h.t("办结期限:", "Due: ") + p.due_date),
         h.el("div", { class: "due-left" + (p.overdue ? " late" : "") },
           p.status === "delivered" ? h.t("已送达 ", "Delivered ") + fmtAt(p.delivered_at) + " · " + (p.delivered_by_name || "") : dueText(p))));
     if (p.status === "open") {

@@ -140,6 +140,10 @@
     (root || document).querySelectorAll("[data-zh]").forEach(function (el) {
       el.textContent = lang === "en" ? (el.dataset.en || el.dataset.zh) : el.dataset.zh;
     });
+    // placeholders in one language at a time: data-ph-zh / data-ph-en
+    (root || document).querySelectorAll("[data-ph-zh]").forEach(function (el) {
+      el.placeholder = lang === "en" ? (el.dataset.phEn || el.dataset.phZh) : el.dataset.phZh;
+    });
   };
 
   // ------------------------------------------------------------ small DOM helpers
@@ -397,6 +401,31 @@
   // A share 0..1 as a whole percent: "97%"
   hallq.fmtPercent = function (x) {
     return x === null || x === undefined ? "—" : Math.round(x * 100) + "%";
+  };
+
+  // ------------------------------------------------------------ device heartbeat
+  // Tells the server every 30 s that this page is alive: /admin shows when it was last seen and
+  // the dashboard raises 设备离线 after 2 minutes of silence. opts.token (a string or a function):
+  // the page's device token, by which the server knows it; without one, opts.name names it.
+  hallq.heartbeat = function (program, opts) {
+    opts = opts || {};
+    const probe = { sent: 0, failed: 0, everyMs: 30000 };
+    async function beat() {
+      const token = typeof opts.token === "function" ? opts.token() : opts.token;
+      const body = { program: program };
+      if (!token) body.name = opts.name || program;
+      try {
+        const r = await hallq.api("POST", hallq.hallPath("/devices/heartbeat"), body,
+          { token: token || null, timeoutMs: 10000 });
+        if (r && r.every_s) probe.everyMs = r.every_s * 1000;
+        probe.sent += 1;
+      } catch (e) {
+        probe.failed += 1;  // the next beat tries again
+      }
+      setTimeout(beat, probe.everyMs);
+    }
+    beat();
+    return probe;
   };
 
   global.hallq = hallq;

@@ -1,0 +1,49 @@
+"""The service guide (办事指南), opened from the ⓘ on a tile: description, materials,
+conditions and time limit from the hall config, then 取号."""
+from __future__ import annotations
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.scrollview import ScrollView
+
+from .. import i18n
+from ..widgets import BLUE, BLUE_DARK, GREY_BG, TEXT, BigButton, Text
+from .base import KioskScreen
+
+
+class GuideScreen(KioskScreen):
+    service: dict = {}
+
+    def service_name(self) -> str:
+        svc = self.service
+        return (svc.get("name_en") if self.app.lang == "en" and svc.get("name_en") else svc.get("name", ""))
+
+    def build(self):
+        svc, lay = self.service, self.lay
+        self.body.add_widget(self.header(f"{self.service_name()} · {self.tr('guide_title')}"))
+        guide = svc.get("guide") or {}
+        box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=lay.px(12), padding=(8, 0))
+        box.bind(minimum_height=box.setter("height"))
+        if guide.get("description"):
+            box.add_widget(Text(guide["description"], size=lay.body_px, halign="left", auto_height=True))
+        for key, value in (("materials", guide.get("materials")), ("conditions", guide.get("conditions")),
+                           ("time_limit", guide.get("time_limit"))):
+            if not value:
+                continue
+            box.add_widget(Text(self.tr(key), size=lay.px(34), color=BLUE_DARK, bold=True,
+                                halign="left", auto_height=True))
+            lines = value if isinstance(value, list) else [value]
+            for i, line in enumerate(lines, 1):
+                prefix = f"{i}. " if isinstance(value, list) else ""
+                box.add_widget(Text(prefix + line, size=lay.body_px, halign="left", auto_height=True))
+        scroll = ScrollView(do_scroll_x=False, bar_width=10)
+        scroll.add_widget(box)
+        self.body.add_widget(scroll)
+        back = BigButton(self.tr("back"), size=lay.button_px, bg=GREY_BG, color=TEXT, size_hint_x=0.35)
+        back.bind(on_release=lambda *_: self.app.go_home())
+        take = BigButton(self.tr("take_ticket"), size=lay.px(40), bg=BLUE, size_hint_x=0.65)
+        take.bind(on_release=lambda *_: self.app.after_guide(svc["code"]))
+        self.take_button = take
+        self.body.add_widget(self.bottom_bar(back, take))
+
+    def spoken(self):
+        return i18n.spoken("guide", self.app.lang, service=self.service_name())
