@@ -4,7 +4,8 @@
 // every call made meanwhile is shown, and it refetches the state now and then, so it never
 // needs a reload, not even after days.
 // URL options: ?hall=main  ?layout=portrait|landscape  ?lang=en  ?voice=1 (play the
-// server's WAV of each call, in order)  ?flash=8 (seconds the newest call flashes).
+// server's WAV of each call, in order)  ?flash=8 (seconds the newest call flashes)
+// ?device=NAME (this screen's name in /admin's heartbeat list).
 (function () {
   "use strict";
   const $ = hallq.$;

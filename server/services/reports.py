@@ -61,8 +61,9 @@ COLUMNS = {
                ("flag_text", "旗帜", "Flag", "text")],
     "promised": [("number", "号码", "Number", "text"), ("service_name", "业务", "Service", "text"),
                  ("outcome_text", "办件类型", "Kind", "text"),
-                 ("window", "窗口", "Window", "int"), ("staff", "经办人", "Staff", "text"),
-                 ("day", "受理日期", "Accepted", "text"), ("due_date", "承诺办结日期", "Due", "text"),
+                 ("window", "窗口", "Window", "int"), ("first_window", "首问窗口", "First window", "int"),
+                 ("staff", "经办人", "Staff", "text"),
+                 ("day", "受理日期", "Accepted", "text"), ("due_date", "办结期限", "Due", "text"),
                  ("state_text", "状态", "State", "text"),
                  ("delivered_at", "办结送达时间", "Delivered", "text")],
     "reviews": [("id", "案件编号", "Case", "int"), ("number", "号码", "Number", "text"),
@@ -134,8 +135,8 @@ def _promised_ordered(conn, hall, d1: date, d2: date, today: date, limit: int | 
     each by due date and number. With a limit only that many rows are read (a month has thousands)."""
     from ..store import tables as t
     tk = t.tickets.c
-    cols = (tk.id, tk.number, tk.service, tk.outcome, tk.window, tk.staff_id, tk.day, tk.due_date,
-            tk.delivered_at)
+    cols = (tk.id, tk.number, tk.service, tk.outcome, tk.window, tk.first_window, tk.staff_id, tk.day,
+            tk.due_date, tk.delivered_at)
     where = (tk.hall_id == hall.id, tk.outcome.in_(TRACKED), tk.day >= d1.isoformat(),
              tk.day <= d2.isoformat())
     order = (tk.due_date, tk.number, tk.id)
@@ -171,6 +172,7 @@ def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
         promised.append({"id": r.id, "number": r.number, "service": r.service,
                          "service_name": svc_names.get(r.service, r.service), "window": r.window,
                          "outcome": r.outcome, "outcome_text": OUTCOME_ZH.get(r.outcome, r.outcome),
+                         "first_window": r.first_window,
                          "staff": u.name if u else None, "day": r.day,
                          "due_date": r.due_date.isoformat() if r.due_date else None, "state": st,
                          "state_text": STATE_TEXT[st][0], "delivered_at": _local(hall, r.delivered_at)})

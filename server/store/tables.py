@@ -131,6 +131,9 @@ tickets = Table(
     Column("estimated_wait_s", Integer),
     Column("estimated_wait_low_s", Integer),
     Column("estimated_wait_high_s", Integer),
+    # 首问负责: the window (and who was at it) that first called the ticket; kept across transfers.
+    Column("first_window", Integer),
+    Column("first_staff_id", Integer),
     UniqueConstraint("hall_id", "day", "number", name="uq_tickets_hall_day_number"),
     UniqueConstraint("hall_id", "idempotency_key", name="uq_tickets_hall_idem"),
 )

@@ -30,6 +30,7 @@ PAGES = {
     "/t/<token>": ("web", "track.html"),
     "/admin": ("web", "admin.html"),
     "/assist": ("web", "assist.html"),
+    "/guide": ("web", "guide.html"),
     "/manager/assist": ("web", "assist-list.html"),
 }
 FONT_CANDIDATES = [

@@ -233,7 +233,8 @@ def test_overdue_cases_come_first_in_the_report(seeded):
     states = [row[7] for row in reviews["rows"]]
     assert states == ["逾期", "已办结"]
     promised = next(tb for tb in rep["tables"] if tb["key"] == "promised")
-    assert promised["rows"][0][2] == "承诺件" and promised["rows"][0][7] == "逾期"
+    assert promised["rows"][0][2] == "承诺件" and promised["rows"][0][8] == "逾期"
+    assert promised["rows"][0][4] == 2  # 首问窗口: A002 was first taken at window 2
     st = api.get(api.hp("/stats") + Q, "boss").body
     assert st["review_cases"]["overdue"] == 1 and st["review_cases"]["closed"] == 1
 
