@@ -93,7 +93,8 @@ def list_services(app, hall_code: str) -> list[dict]:
                 "target_wait_s": s.target_wait_min * 60, "identify": s.identify,
                 "promise_days": s.promise_days,
                 "guide": {"description": s.description, "materials": s.materials,
-                          "conditions": s.conditions, "time_limit": s.time_limit},
+                          "conditions": s.conditions, "time_limit": s.time_limit,
+                          "matters": [m.as_dict() for m in s.matters]},
             })
         return out
 
