@@ -326,3 +326,19 @@ device_presence = Table(
     Column("beats", Integer, nullable=False),
     UniqueConstraint("hall_id", "key", name="uq_device_presence_hall_key"),
 )
+
+# A ticket the front desk (导办台) asked a kiosk to print: the kiosk fetches its pending jobs and
+# says when each was printed (or failed, so the desk can print it another way).
+print_jobs = Table(
+    "print_jobs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("device_id", Integer, ForeignKey("devices.id"), nullable=False),
+    Column("ticket_id", BigId, ForeignKey("tickets.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | printed | failed
+    Column("requested_by", String(80)),
+    Column("created_at", DateTime, nullable=False),
+    Column("done_at", DateTime),
+    Column("error", String(200)),
+)
+Index("ix_print_jobs_device", print_jobs.c.device_id, print_jobs.c.status)

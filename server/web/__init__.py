@@ -29,6 +29,7 @@ PAGES = {
     "/book": ("web", "book.html"),
     "/t/<token>": ("web", "track.html"),
     "/admin": ("web", "admin.html"),
+    "/desk": ("web", "desk.html"),
     "/assist": ("web", "assist.html"),
     "/guide": ("web", "guide.html"),
     "/manager/assist": ("web", "assist-list.html"),
