@@ -173,7 +173,10 @@ class EventStream:
                 delays = backoff_delays(self.backoff_min, self.backoff_max, self.jitter)
                 self._status(True)
                 if self.on_connect:
-                    self.on_connect()
+                    try:
+                        self.on_connect()
+                    except Exception:
+                        log.exception("on_connect failed")
                 for raw in sseclient.SSEClient(chunks_as_they_come(resp)).events():
                     ev = decode(raw)
                     if ev.id is not None:
