@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, select, update
 
 from ..domain.tickets import OUTCOME_ZH, TRACKED
 from ..domain import ratings as rdomain
+from ..domain import cases as cdomain
 from ..domain.cases import STEP_EN, STEP_ZH, STEPS
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..store import tables as t
@@ -66,7 +67,7 @@ def _service_name(hall, code):
 
 
 def _case_dict(conn, hall, case, ticket, rating, steps, names, today) -> dict:
-    done = {s.step for s in steps if s.step in STEPS}
+    recorded = [s.step for s in steps]
     svc, svc_en = _service_name(hall, ticket.service if ticket else "")
     level = rating.level if rating else None
     label = rdomain.LEVELS.get(level, ("", "", 0))
@@ -84,8 +85,8 @@ def _case_dict(conn, hall, case, ticket, rating, steps, names, today) -> dict:
             "id": rating.id, "level": level, "label": label[0], "label_en": label[1],
             "reasons": list(rating.reasons or []), "comment": rating.comment,
             "created_at": iso(rating.created_at)},
-        "steps_done": [s for s in STEPS if s in done],
-        "next_step": next((s for s in STEPS if s not in done), None) if case.status == "open" else None,
+        "steps_done": cdomain.steps_done(recorded),
+        "next_step": cdomain.next_step(recorded, case.status),
         "history": [{"id": s.id, "step": s.step, "label": STEP_ZH.get(s.step, s.step),
                      "label_en": STEP_EN.get(s.step, s.step), "text": s.text, "user_id": s.user_id,
                      "user_name": names.get(s.user_id), "at": iso(s.created_at)} for s in steps],

@@ -342,3 +342,19 @@ print_jobs = Table(
     Column("error", String(200)),
 )
 Index("ix_print_jobs_device", print_jobs.c.device_id, print_jobs.c.status)
+
+# 一次性告知单: the one written list of missing papers a resident takes away when a case is returned
+# (退回/补正), so no second trip is wasted. One per ticket; the ticket's token opens it on a phone.
+notices = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("ticket_id", BigId, ForeignKey("tickets.id"), nullable=False),
+    Column("missing", JSON, nullable=False),  # material names, from the service's guide
+    Column("note", Text),
+    Column("window", Integer),
+    Column("created_by", String(32)),
+    Column("created_at", DateTime, nullable=False),
+    Column("printed_at", DateTime),
+    UniqueConstraint("ticket_id", name="uq_notices_ticket"),
+)

@@ -121,6 +121,11 @@ def assist_figures(conn, hall, d1: date, d2: date, today: date) -> dict:
     return figures(conn, hall, d1, d2, today)
 
 
+def notice_count(conn, hall, d1: date, d2: date) -> int:
+    from ..notices import count  # 一次性告知单 (services/notices.py)
+    return count(conn, hall, d1, d2)
+
+
 def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
     """All figures of one hall for d1..d2 (the body of GET …/stats)."""
     today = local_day(hall, now)
@@ -193,6 +198,7 @@ def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
         "promised": prom,
         "review_cases": rev,
         "assist": assist_figures(conn, hall, d1, d2, today),
+        "notices": notice_count(conn, hall, d1, d2),
         "arrivals_by_hour": total.arrivals_by_hour, "calls_by_hour": total.calls_by_hour,
         "wait_histogram": kpis.wait_histogram(waits),
         "estimates": total.estimate_figures().as_dict(),  # accuracy of the waits told at issue

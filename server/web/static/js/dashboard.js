@@ -174,6 +174,8 @@
       kpi("reviews_open", t("差评整改中", "Review cases open"), String(S.review_cases.open)),
       kpi("reviews_overdue", t("差评整改逾期", "Review cases overdue"), String(S.review_cases.overdue),
         null, S.review_cases.overdue ? "bad" : ""),
+      S.notices !== undefined ? kpi("notices", t("一次性告知", "One-time notices"), String(S.notices),
+        t("退回补正时出具", "given with returned cases")) : null,
       S.assist ? kpi("assist", t("帮办代办", "Assisted cases"), String(S.assist.requested),
         t("按期办结 ", "done in time ") + S.assist.done_in_time + " / " + S.assist.done +
         t(",超期 ", ", overdue ") + S.assist.overdue, S.assist.overdue ? "bad" : "") : null,
