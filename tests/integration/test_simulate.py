@@ -101,7 +101,7 @@ def test_the_command_prints_waits_and_accuracy_and_writes_an_xlsx(tmp_path):
     wb = load_workbook(out)
     assert "对比 compare" in wb.sheetnames
     sheet = wb["等候 waits (as staffed)"]
-    assert [c.value for c in sheet[1]][:3] == ["service", "hour", "tickets"]
+    assert [c.value for c in sheet[1]][:3] == ["业务 service", "取号时段 hour", "人次 tickets"]
     assert sheet.max_row > 3
 
 
