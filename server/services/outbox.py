@@ -172,6 +172,8 @@ def _post(lk: Link, rec) -> str | None:
                              headers=headers, timeout=lk.timeout_s, verify=lk.verify)
     except requests.Timeout:
         return f"timeout after {lk.timeout_s:g} s"
+    except requests.ConnectionError:
+        return "ConnectionError: cannot connect to the receiver"
     except requests.RequestException as exc:
         return f"{type(exc).__name__}: {exc}"[:300]
     if 200 <= resp.status_code < 300:
