@@ -20,6 +20,7 @@ from ..domain import cases as cdomain
 from ..domain.cases import STEP_EN, STEP_ZH, STEPS
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..store import tables as t
+from . import outbox
 from .auth import Principal
 from .views import iso, iso_date
 
@@ -163,6 +164,7 @@ def add_step(app, hall_code: str, case_id, principal: Principal, step, text) -> 
         case = uow.cases.get(hall.id, case_id)
         closed = case.add_step(step, text, principal.id, app.now())
         uow.cases.save(case)
+        outbox.record_step(uow.conn, hall, case.rating_id, case.steps[-1].id, step, text, app.now())
         uow.emit(hall.id, "review.step", ticket_id=case.ticket_id, actor=principal.actor,
                  data={"case_id": case.id, "step": step, "status": case.status})
         if closed:

@@ -169,7 +169,7 @@
       kpi("good_rate", t("好评率", "Good-review rate"), pct(R.good_rate)),
       kpi("bad", t("差评", "Bad reviews"), String(R.bad), null, R.bad ? "bad" : ""),
       kpi("promised_overdue", t("限时办结件逾期", "Time-limited overdue"), String(S.promised.overdue),
-        t("承诺/上报/代办 ", "promised/escalated/proxy ") + S.promised.total + t(",办理中 ", ", pending ") + S.promised.pending,
+        t("承诺/上报/代办 ", "time-limited ") + S.promised.total + t(",办理中 ", ", pending ") + S.promised.pending,
         S.promised.overdue ? "bad" : ""),
       kpi("reviews_open", t("差评整改中", "Review cases open"), String(S.review_cases.open)),
       kpi("reviews_overdue", t("差评整改逾期", "Review cases overdue"), String(S.review_cases.overdue),
