@@ -288,6 +288,9 @@ class Bridge:
 
     # ------------------------------------------------------------ events from the server
     def handle_event(self, ev: Event) -> None:
+        if ev.type == "stream.reset":  # the server's database was restored: every display anew
+            self.sync()
+            return
         window = ev.get("window")
         etype = ev.type
         if window is None:

@@ -325,6 +325,9 @@
         message(h.t(r.ticket.number + " 已办结(" + o + ")" + (r.ticket.due_date ? ",承诺办结日期 " + r.ticket.due_date : ""),
           r.ticket.number + " finished (" + o + ")" + (r.ticket.due_date ? ", promised by " + r.ticket.due_date : "")), "ok");
       } else clearMessage();
+      // 退回补正: the one-time notice of missing papers (notice-dialog.js)
+      const returned = action === "finish" ? r && r.ticket : r && r.finished;
+      if (returned && returned.outcome === "returned" && window.hallqNotice) window.hallqNotice.open(returned);
       return r;
     } catch (e) {
       message(e.message, "error");

@@ -105,10 +105,12 @@ class Forecast:
 
 def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: CallToFree, *,
          now: datetime, now_local_s: float, hours: Hours, priority_cap: int = 3,
-         ask_for: list[str] = (), arrivals: list[qdomain.Candidate] = (), trace: list | None = None
-         ) -> Forecast:
+         ask_for: list[str] = (), arrivals: list[qdomain.Candidate] = (),
+         arrival_share: dict[int, float] | None = None, trace: list | None = None) -> Forecast:
     """Play the queue forward. `ask_for`: services to estimate a ticket taken now for (they take no
-    window time); `arrivals`: expected future tickets (queued_at after now), which do."""
+    window time); `arrivals`: expected future tickets (queued_at after now), which do, each for its
+    `arrival_share` of a ticket's time (default a whole one)."""
+    arrival_share = arrival_share or {}
     hypothetical = [qdomain.Candidate(id=HYPOTHETICAL_ID + i, service=code, queued_at=now)
                     for i, code in enumerate(ask_for)]
     arrive_at = {c.id: (c.queued_at - now).total_seconds() for c in arrivals}
@@ -189,7 +191,7 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
             continue
         w.priority_streak = qdomain.streak_after(c, w.priority_streak)
         hour = int((now_local_s + t) // 3600) % 24
-        heapq.heappush(heap, (t + times.mean_s(c.service, hour), number))
+        heapq.heappush(heap, (t + times.mean_s(c.service, hour) * arrival_share.get(c.id, 1.0), number))
 
     # Tickets no window serves today: after everything else, one service time apart per service.
     if left:
@@ -205,10 +207,12 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
 
 def expected_arrivals(rates: dict[tuple[str, int], float], priority_share: dict[str, float], *,
                       now: datetime, now_local_s: float, horizon_s: float,
-                      first_id: int = ARRIVAL_ID) -> list[qdomain.Candidate]:
+                      first_id: int = ARRIVAL_ID) -> tuple[list[qdomain.Candidate], dict[int, float]]:
     """The tickets expected to be taken after now, evenly spread by each service's hourly rate
-    (tickets per hour by hall-local hour); the service's priority share of them are priority."""
-    out = []
+    (tickets per hour by hall-local hour), and the share of a ticket each stands for: every expected
+    arrival is a priority part (the service's priority share) and an ordinary part, so a rare
+    priority resident delays the queue by their expected share instead of not at all."""
+    out, weight = [], {}
     for service in sorted({k[0] for k in rates}):
         count = due = 0.0
         priority_due = 0.0
@@ -219,17 +223,17 @@ def expected_arrivals(rates: dict[tuple[str, int], float], priority_share: dict[
             step = min(3600 - local % 3600, horizon_s - t)
             per_s = rates.get((service, hour), 0.0) / 3600
             while per_s > 0 and count + per_s * step >= due + 0.5:
-                at = t + (due + 0.5 - count) / per_s
-                priority_due += priority_share.get(service, 0.0)
-                priority = None
-                if priority_due >= 0.5:
-                    priority, priority_due = "elderly", priority_due - 1
-                out.append(qdomain.Candidate(id=first_id + len(out), service=service,
-                                             queued_at=now + timedelta(seconds=at), priority=priority))
+                at = now + timedelta(seconds=t + (due + 0.5 - count) / per_s)
+                share = priority_share.get(service, 0.0)
+                for priority, part in (("elderly", share), (None, 1.0 - share)):
+                    if part > 0:
+                        weight[first_id + len(out)] = part
+                        out.append(qdomain.Candidate(id=first_id + len(out), service=service,
+                                                     queued_at=at, priority=priority))
                 due += 1
             count += per_s * step
             t += step
-    return out
+    return out, weight
 
 
 def spread(estimate_s: float, low_q: float, high_q: float, scale_s: float) -> tuple[int, int]:

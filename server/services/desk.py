@@ -65,10 +65,12 @@ def issue(app, hall_code: str, principal: Principal, *, service, priority=None, 
     return out
 
 
-def _job_view(conn, hall, job) -> dict:
+def _job_view(app, conn, hall, job) -> dict:
+    from .queue_view import ticket_position
     tk = conn.execute(select(t.tickets).where(t.tickets.c.id == job.ticket_id)).first()
     svc = hall.service(tk.service)
     return {"id": job.id, "created_at": iso(job.created_at), "ticket": {
+        **ticket_position(app, conn, hall, tk), "status": tk.status,
         "id": tk.id, "number": tk.number, "service": tk.service, "service_name": svc.name,
         "service_name_en": svc.name_en, "priority": tk.priority, "appointment": tk.appointment_id is not None,
         "issued_at": iso(tk.issued_at), "track_url": f"/t/{tk.token}", "token": tk.token,
@@ -85,7 +87,7 @@ def pending_jobs(app, principal: Principal) -> list[dict]:
         jobs = conn.execute(select(t.print_jobs).where(t.print_jobs.c.device_id == principal.id,
                                                        t.print_jobs.c.status == "pending")
                             .order_by(t.print_jobs.c.id).limit(20)).all()
-        return [_job_view(conn, hall, j) for j in jobs]
+        return [_job_view(app, conn, hall, j) for j in jobs]
 
 
 def job_done(app, principal: Principal, job_id, printed: bool, error: str | None = None) -> dict:

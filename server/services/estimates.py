@@ -34,7 +34,7 @@ PAUSE_EXPECTED_S = 300.0  # a paused window is expected back this long after it 
 PAUSE_MIN_S = 60.0  # ... and not sooner than this from now
 TODAY_TTL_S = 60.0
 ARRIVALS_AHEAD_S = 3 * 3600  # expected arrivals are played this far ahead
-ARRIVALS_WEIGHT = 1.0
+ARRIVALS_WEIGHT = 0.75  # evenly spread arrivals fill shared windows more than random ones do (docs/queue.md)
 TURNAROUND_MAX_S = 120.0
 FORECAST_TTL_S = 20.0
 
@@ -293,6 +293,7 @@ class State:
     hours: forecast.Hours
     priority_cap: int
     arrivals: list[qdomain.Candidate]
+    arrival_share: dict[int, float]
 
 
 def state(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask_for: list[str] = (),
@@ -308,16 +309,17 @@ def state(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask
     hours = _hours(hall, day) if keeps_hours else forecast.Hours([])
     closing = hours.spans[-1][1] if hours.spans else 24 * 3600.0
     weight = ARRIVALS_WEIGHT if arrivals_weight is None else arrivals_weight
-    later = forecast.expected_arrivals({k: v * weight for k, v in got.arrivals.items()}, got.priority_share, now=now, now_local_s=local_s,
-                                       horizon_s=min(ARRIVALS_AHEAD_S, max(0.0, closing - local_s))
-                                       ) if expect_arrivals else []
-    return State(windows, waiting, got, now, local_s, hours, int(hall.config.rule("priority_cap", 3)), later)
+    later, share = forecast.expected_arrivals(
+        {k: v * weight for k, v in got.arrivals.items()}, got.priority_share, now=now, now_local_s=local_s,
+        horizon_s=min(ARRIVALS_AHEAD_S, max(0.0, closing - local_s))) if expect_arrivals else ([], {})
+    return State(windows, waiting, got, now, local_s, hours, int(hall.config.rule("priority_cap", 3)),
+                 later, share)
 
 
 def play_state(st: State, ask_for: list[str] = (), trace: list | None = None) -> forecast.Forecast:
     return forecast.play(st.windows, st.waiting, st.learned.times, now=st.now, now_local_s=st.local_s,
                          hours=st.hours, priority_cap=st.priority_cap, ask_for=list(ask_for),
-                         arrivals=st.arrivals, trace=trace)
+                         arrivals=st.arrivals, arrival_share=st.arrival_share, trace=trace)
 
 
 def keeps_hours(app) -> bool:

@@ -18,6 +18,7 @@ from ..domain import ratings as rdomain
 from ..domain.cases import ReviewCase
 from ..domain.errors import Conflict, Forbidden, Invalid, Unauthorized, WrongState
 from ..store import tables as t
+from . import outbox
 from .auth import Principal
 from .views import iso, iso_date
 
@@ -91,6 +92,7 @@ def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, rea
         except IntegrityError:
             raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
                            code="already_rated") from None
+        outbox.record_rating(conn, hall, rating_id, now)  # for the province, in this transaction
         case = None
         if rdomain.is_bad(level):
             days = int(hall.config.rule("review_deadline_working_days", 15))

@@ -342,3 +342,56 @@ print_jobs = Table(
     Column("error", String(200)),
 )
 Index("ix_print_jobs_device", print_jobs.c.device_id, print_jobs.c.status)
+
+# 一次性告知单: the one written list of missing papers a resident takes away when a case is returned
+# (退回/补正), so no second trip is wasted. One per ticket; the ticket's token opens it on a phone.
+notices = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("ticket_id", BigId, ForeignKey("tickets.id"), nullable=False),
+    Column("missing", JSON, nullable=False),  # material names, from the service's guide
+    Column("note", Text),
+    Column("window", Integer),
+    Column("created_by", String(32)),
+    Column("created_at", DateTime, nullable=False),
+    Column("printed_at", DateTime),
+    UniqueConstraint("ticket_id", name="uq_notices_ticket"),
+)
+
+# The window's case system (一窗受理/办件系统) ties a visit to the case it accepted: 办件编号,
+# 事项编码, 事项名称; the rating of that visit is reported to the province with them.
+visit_cases = Table(
+    "visit_cases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("ticket_id", BigId, ForeignKey("tickets.id"), nullable=False),
+    Column("window", Integer),
+    Column("case_no", String(64), nullable=False),  # 办件编号
+    Column("item_code", String(64)),  # 事项编码
+    Column("item_name", String(200)),  # 事项名称
+    Column("device", String(64)),
+    Column("attached_at", DateTime, nullable=False),
+    UniqueConstraint("ticket_id", name="uq_visit_cases_ticket"),
+)
+
+# Records for the province's 好差评 system, written in the same transaction as the rating or the
+# review-case step they report; a worker posts them (server/services/outbox.py). `record_id` is
+# stable, so a record sent twice is the same record to the receiver.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("record_id", String(96), nullable=False),
+    Column("kind", String(16), nullable=False),  # rating | case | step
+    Column("rating_id", Integer),
+    Column("record", JSON, nullable=False),  # the hall's own field names; mapped when sent
+    Column("status", String(16), nullable=False),  # pending | sent
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", DateTime, nullable=False),
+    Column("last_error", String(300)),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("record_id", name="uq_outbox_record_id"),
+)
+Index("ix_outbox_due", outbox.c.status, outbox.c.next_try_at)

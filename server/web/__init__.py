@@ -32,6 +32,7 @@ PAGES = {
     "/desk": ("web", "desk.html"),
     "/assist": ("web", "assist.html"),
     "/guide": ("web", "guide.html"),
+    "/n/<token>": ("web", "notice.html"),
     "/manager/assist": ("web", "assist-list.html"),
 }
 FONT_CANDIDATES = [

@@ -109,3 +109,34 @@ def test_the_front_desk_page_issues_prints_at_a_kiosk_and_fits(hall, live, brows
     for size in (WINDOW_PC, TV):
         sized(page, size)
         assert_fits(page, f"desk-issued-{size[0]}x{size[1]}-en")
+
+
+def test_a_kiosk_prints_what_the_front_desk_sent_it(hall, live, ctx):
+    """The kiosk's side, with its real client and core and an in-memory ESC/POS printer."""
+    from hardware.printer import TicketPrinter
+    from kiosk.client import KioskClient
+    from kiosk.config import KioskConfig
+    from kiosk.core import KioskCore
+    _public_url(ctx)
+    hall.add_staff("desk", [], name="导办员")
+    kiosk_id = hall.get(hall.hp("/desk/printers"), "desk").body[0]["id"]
+    token = hall.tokens["kiosk"]
+    printer = TicketPrinter("dummy://", check_status=False)
+    cfg = KioskConfig(server=live.url, device_token=token, speech=False)
+    core = KioskCore(cfg, KioskClient(live.url, "main", token), printer=printer)
+    assert core.refresh()
+    tk = hall.post(hall.hp("/desk/tickets"), "desk", json={
+        "service": "social", "priority": "disabled", "print_at": kiosk_id}).body
+    assert core.print_desk_jobs() == 1
+    paper = printer.output.decode("gb18030", errors="replace")
+    assert tk["number"] in paper and "残疾人优先" in paper, paper[:400]
+    status = hall.get(hall.hp(f"/desk/print-jobs/{tk['print_job']['id']}"), "desk").body
+    assert status["status"] == "printed"
+    assert core.print_desk_jobs() == 0  # nothing twice
+    # a kiosk without a printer says so: the desk sees the job failed
+    bare = KioskCore(cfg, KioskClient(live.url, "main", token), printer=None)
+    bare.refresh()
+    tk2 = hall.post(hall.hp("/desk/tickets"), "desk", json={"service": "social", "print_at": kiosk_id}).body
+    assert bare.print_desk_jobs() == 0
+    status = hall.get(hall.hp(f"/desk/print-jobs/{tk2['print_job']['id']}"), "desk").body
+    assert status["status"] == "failed" and status["error"] == "no printer"

@@ -25,7 +25,7 @@
     } catch (e) { if (!session.expired(e)) error(e.message); }
     renderPriorities();
     load();
-    if (!st.sub) st.sub = h.subscribe({ onEvent: function (ev) { if (ev.waiting || ev.type.indexOf("window.") === 0) load(); },
+    if (!st.sub) st.sub = h.subscribe({ staff: true, onEvent: function (ev) { if (ev.waiting || ev.type.indexOf("window.") === 0) load(); },
       onReconnect: load, onStatus: function (up) { $("conn-dot").className = "conn-dot " + (up ? "on" : "off"); } });
   }
 
