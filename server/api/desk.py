@@ -20,7 +20,8 @@ ISSUE = {"type": "object", "required": ["service"], "additionalProperties": Fals
              "priority": {"type": "string", "maxLength": 32,
                           "description": "a priority group of the hall config (elderly, disabled, ...)"},
              "note": {"type": "string", "maxLength": 500, "description": "for the window (staff only)"},
-             "print_at": {"type": "integer", "minimum": 1, "description": "a kiosk's device id"}}}
+             "print_at": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
+                          "description": "a kiosk's device id"}}}
 DONE = {"type": "object", "required": ["printed"], "additionalProperties": False,
         "properties": {"printed": {"type": "boolean"}, "error": {"type": "string", "maxLength": 200}}}
 

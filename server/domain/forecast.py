@@ -23,6 +23,7 @@ from . import queue as qdomain
 HYPOTHETICAL_ID = 1 << 60  # ids of "a ticket taken now" per service; they sort after every real one
 NEW_TICKET_ID = 1 << 59  # the ticket being issued (not yet stored): after every stored one
 ARRIVAL_ID = 1 << 58  # tickets expected to be taken later (they queue by their time anyway)
+PAST_TAIL_MIN = 8  # past tickets that ran at least as long, for their conditional mean to count
 
 
 @dataclass
@@ -47,6 +48,9 @@ class CallToFree:
     cv_by_service: dict[str, float] = field(default_factory=dict)
     default_s: float = 300.0
     default_cv: float = 0.6
+    # earlier days' call-to-free seconds per service, sorted, with their suffix sums (the rest of a
+    # ticket that has already held a window so long is read from these rather than assumed)
+    past: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
 
     def mean_s(self, service: str, hour: int) -> float:
         got = self.by_hour.get((service, hour))
@@ -56,6 +60,19 @@ class CallToFree:
 
     def cv(self, service: str) -> float:
         return self.cv_by_service.get(service, self.default_cv)
+
+    def remaining_s(self, service: str, hour: int, held_for_s: float) -> float:
+        """Expected time left of a ticket of `service` that has held a window `held_for_s`."""
+        mean = self.mean_s(service, hour)
+        got = self.past.get(service)
+        if got is not None and held_for_s > 0:
+            values, suffix = got
+            i = bisect_right(values, held_for_s)
+            if len(values) - i >= PAST_TAIL_MIN:
+                # the past's conditional mean, scaled to today's level and this hour
+                ratio = mean / (suffix[0] / len(values))
+                return max(15.0, (suffix[i] / (len(values) - i) - held_for_s) * ratio)
+        return remaining_s(mean, self.cv(service), held_for_s)
 
 
 def remaining_s(mean_s: float, cv: float, held_for_s: float) -> float:
@@ -163,7 +180,7 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
         t = w.available_in_s
         if w.holding is not None:
             hour = int((now_local_s + t) // 3600) % 24
-            t += remaining_s(times.mean_s(w.holding, hour), times.cv(w.holding), w.held_for_s)
+            t += times.remaining_s(w.holding, hour, w.held_for_s)
         heap.append((t, w.number))
     heapq.heapify(heap)
     left = len(open_ids)
