@@ -177,7 +177,10 @@ class EventStream:
                 for raw in sseclient.SSEClient(chunks_as_they_come(resp)).events():
                     ev = decode(raw)
                     if ev.id is not None:
-                        if self.last_event_id is not None and ev.id <= self.last_event_id:
+                        # stream.reset: the server's database was restored or swapped; its ids
+                        # go on from here, so nothing is skipped as "already seen" (docs/events.md)
+                        if (ev.type != "stream.reset" and self.last_event_id is not None
+                                and ev.id <= self.last_event_id):
                             continue
                         self.last_event_id = ev.id
                     yield ev
