@@ -119,7 +119,8 @@ def booking_info(app, hall_code: str) -> dict:
         "today": hall.local_day(app.now()).isoformat(),
         "services": [{"code": s.code, "name": s.name, "name_en": s.name_en, "prefix": s.prefix,
                       "hours": s.hours, "capacity": r.capacity_for(s.code),
-                      "materials": s.materials, "description": s.description}
+                      "materials": s.materials, "description": s.description,
+                      "matters": [m.as_dict() for m in s.matters]}
                      for s in hall.config.services if r.bookable(s.code)],
     }
 

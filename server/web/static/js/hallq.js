@@ -326,7 +326,7 @@
     role: { staff: ["窗口工作人员", "Window staff"], manager: ["大厅管理人员", "Hall manager"],
       admin: ["系统管理员", "Administrator"], agent: ["帮办员", "Assistance agent"] },
     device: { kiosk: ["取号机", "Kiosk"], display: ["显示屏", "Display"], evaluator: ["评价器", "Evaluator"],
-      keypad: ["呼叫器", "Keypad"] },
+      keypad: ["呼叫器", "Keypad"], casesys: ["办件系统", "Case system"] },
     ticket: { waiting: ["等候中", "Waiting"], called: ["已叫号", "Called"], serving: ["办理中", "Serving"],
       done: ["已办结", "Done"], no_show: ["已过号", "Missed"], cancelled: ["已取消", "Cancelled"] },
   };
