@@ -190,10 +190,7 @@ class EventStream:
                         yield ev
                         continue
                     if ev.id is not None:
-                        # stream.reset: the server's database was restored or swapped; its ids
-                        # go on from here, so nothing is skipped as "already seen" (docs/events.md)
-                        if (ev.type != "stream.reset" and self.last_event_id is not None
-                                and ev.id <= self.last_event_id):
+                        if self.last_event_id is not None and ev.id <= self.last_event_id:
                             continue
                         self.last_event_id = ev.id
                     yield ev
