@@ -202,7 +202,8 @@ def rate(hall, ticket_id):
         auth.require(p, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
     body = json_body(S.RATING)
     return jsonify(ratings.rate(hallq(), hall, ticket_id, p, body["level"], body.get("reasons"),
-                                body.get("comment"), ticket_token=body.get("ticket_token"))), 201
+                                body.get("comment"), ticket_token=body.get("ticket_token"),
+                                phone=body.get("phone"), consent=body.get("consent"))), 201
 
 
 @bp.get("/track/<token>")

@@ -20,7 +20,7 @@ from ..domain import cases as cdomain
 from ..domain.cases import STEP_EN, STEP_ZH, STEPS
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..store import tables as t
-from . import outbox
+from . import case_contacts, outbox
 from .auth import Principal
 from .views import iso, iso_date
 
@@ -108,8 +108,14 @@ def _load_cases(conn, hall, cases, today) -> list[dict]:
         steps[s.case_id].append(s)
     names = _user_names(conn, [tk.staff_id for tk in tickets.values()]
                         + [s.user_id for ss in steps.values() for s in ss])
-    return [_case_dict(conn, hall, c, tickets.get(c.ticket_id), ratings.get(c.rating_id),
-                       steps[c.id], names, today) for c in cases]
+    phones = case_contacts.masked(conn, ids)  # 回访 phones left with consent, masked
+    out = [_case_dict(conn, hall, c, tickets.get(c.ticket_id), ratings.get(c.rating_id),
+                      steps[c.id], names, today) for c in cases]
+    for d in out:
+        d["contact_masked"] = phones.get(d["id"])
+        if d["rating"] is not None:
+            d["rating"]["channel"] = ratings[d["rating"]["id"]].source
+    return out
 
 
 def list_review_cases(app, hall_code: str, status: str = "open") -> list[dict]:

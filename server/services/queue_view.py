@@ -221,7 +221,19 @@ def track(app, token: str) -> dict:
                 "timezone": hall.config.timezone, "priority": row.priority,
                 "issued_at": iso(row.issued_at),
                 "called_at": iso(row.last_called_at or row.called_at),
-                "case": case_progress(hall, row, app.now())}
+                "case": case_progress(hall, row, app.now()),
+                "rating": rating_state(conn, hall, row, app.now())}
+
+
+def rating_state(conn, hall, row, now) -> dict | None:
+    """After the visit: whether the phone may still rate it (not rated, within the hall's hours)."""
+    from .ratings import rating_open_until
+    until = rating_open_until(hall, row)
+    if until is None:
+        return None
+    rated = conn.execute(select(t.ratings.c.level).where(t.ratings.c.ticket_id == row.id)).scalar()
+    return {"rated": rated is not None, "open": rated is None and now <= until,
+            "open_until": iso(until)}
 
 
 def case_progress(hall, row, now) -> dict | None:

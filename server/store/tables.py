@@ -395,3 +395,18 @@ outbox = Table(
     UniqueConstraint("record_id", name="uq_outbox_record_id"),
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.next_try_at)
+
+# 回访: the phone number a resident who rated badly chose to leave (consent given on screen), sealed
+# with Fernet (services/contact.py); shown whole only to a manager working the case (each look an
+# event), erased with the case's personal data at retention (services/privacy.py).
+case_contacts = Table(
+    "case_contacts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("case_id", Integer, ForeignKey("review_cases.id"), nullable=False),
+    Column("phone_masked", String(16)),
+    Column("phone_sealed", Text),
+    Column("consent_at", DateTime, nullable=False),
+    Column("erased_at", DateTime),
+    UniqueConstraint("case_id", name="uq_case_contacts_case"),
+)

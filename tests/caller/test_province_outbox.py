@@ -78,6 +78,16 @@ def set_province(ctx, **section):
     ctx.forget_halls()
 
 
+def set_rules(ctx, **rules):
+    with ctx.uow() as uow:
+        row = uow.conn.execute(select(t.halls).where(t.halls.c.code == "main")).one()
+        cfg = dict(row.config)
+        cfg["rules"] = {**(cfg.get("rules") or {}), **rules}
+        uow.conn.execute(update(t.halls).where(t.halls.c.id == row.id).values(config=cfg))
+        uow.commit()
+    ctx.forget_halls()
+
+
 @pytest.fixture
 def hall(api):
     api.add_device("eval1", "evaluator", [1])
@@ -263,3 +273,68 @@ def test_the_case_system_attaches_its_case_and_prompts_the_evaluator(hall, ctx):
     hall.post(hall.hp("/windows/1/case"), "cs1", json={"case_no": "BJ-8"})
     rows = outbox_rows(ctx)
     assert [(r.kind, r.record["case_no"]) for r in rows] == [("rating", "BJ-7"), ("case", "BJ-8")]
+
+
+# ---------------------------------------------------------------- after the visit: the phone page
+
+def test_the_phone_rates_a_visit_not_rated_at_the_window_within_24_hours_once(hall, ctx):
+    tk, late = serve(hall), serve(hall)
+    with ctx.db.read() as conn:  # the tickets' own tokens, as their QR codes carry them
+        token = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == tk["id"])).scalar()
+        late_token = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == late["id"])).scalar()
+    assert hall.get(f"/api/v1/track/{token}").body["rating"]["open"]
+    base = ctx.now()
+    ctx.clock = lambda: base + timedelta(hours=23, minutes=59)
+    r = hall.post(hall.hp(f"/tickets/{tk['id']}/rating"), json={"level": 4, "ticket_token": token})
+    assert r.status == 201, r.body
+    again = hall.post(hall.hp(f"/tickets/{tk['id']}/rating"), json={"level": 1, "ticket_token": token})
+    assert again.status == 409 and again.body["error"] == "already_rated"  # 一次一评
+    state = hall.get(f"/api/v1/track/{token}").body["rating"]
+    assert state["rated"] and not state["open"]
+    ctx.clock = lambda: base + timedelta(hours=48, seconds=1)
+    r = hall.post(hall.hp(f"/tickets/{late['id']}/rating"), json={"level": 5, "ticket_token": late_token})
+    assert r.status == 409 and r.body["error"] == "rating_expired"
+    assert not hall.get(f"/api/v1/track/{late_token}").body["rating"]["open"]
+    assert outbox_rows(ctx)[0].record["channel"] == "移动端"
+
+
+def test_a_bad_rating_may_leave_a_phone_with_consent_shown_only_to_a_manager_and_logged(hall, ctx):
+    tk = serve(hall)
+    with ctx.db.read() as conn:
+        token = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == tk["id"])).scalar()
+    url = hall.hp(f"/tickets/{tk['id']}/rating")
+    no_consent = hall.post(url, json={"level": 1, "ticket_token": token, "phone": "13812345678"})
+    assert no_consent.status == 400 and no_consent.body["error"] == "consent_required"
+    good = hall.post(url, json={"level": 5, "ticket_token": token, "phone": "13812345678", "consent": True})
+    assert good.status == 400
+    r = hall.post(url, json={"level": 1, "reasons": ["attitude"], "ticket_token": token,
+                             "phone": "138 1234 5678", "consent": True})
+    assert r.status == 201, r.body
+    case_id = r.body["review_case"]["id"]
+    with ctx.db.read() as conn:
+        row = conn.execute(select(t.case_contacts)).one()
+    assert "13812345678" not in row.phone_sealed and row.phone_masked == "138****5678"
+    case = hall.get(hall.hp(f"/review-cases/{case_id}"), "boss").body
+    assert case["contact_masked"] == "138****5678" and case["rating"]["channel"] == "ticket"
+    assert "13812345678" not in json.dumps(hall.get(hall.hp("/review-cases"), "clerk").body)
+    assert hall.post(hall.hp(f"/review-cases/{case_id}/contact"), "clerk").status == 403
+    shown = hall.post(hall.hp(f"/review-cases/{case_id}/contact"), "boss")
+    assert shown.status == 200 and shown.body["phone"] == "13812345678"
+    with ctx.db.read() as conn:
+        ev = conn.execute(select(t.events).where(t.events.c.type == "review.contact_shown")).one()
+    assert ev.data == {"case_id": case_id} and ev.actor.startswith("user:")
+    # retention: erased once the case is closed and older than the hall's retention
+    for step in ("verify", "rectify", "callback"):
+        hall.post(hall.hp(f"/review-cases/{case_id}/steps"), "boss", json={"step": step, "text": "好"})
+    from server.services import privacy
+    base = ctx.now()
+    ctx.clock = lambda: base + timedelta(days=400)
+    privacy.purge(ctx)
+    with ctx.db.read() as conn:
+        row = conn.execute(select(t.case_contacts)).one()
+    assert row.phone_sealed is None and row.phone_masked is None and row.erased_at is not None
+    from server.services import case_contacts
+    from server.services.auth import Principal
+    manager = Principal("user", 1, "李主任", "manager", None, [])  # a year on, signed in again
+    with pytest.raises(Exception, match="no phone was left, or it was erased"):
+        case_contacts.reveal(ctx, "main", manager, case_id)

@@ -91,6 +91,8 @@ def test_the_closed_day_reads_the_same_from_its_roll_up_and_takes_late_changes(s
     ids = api.seeded_tickets
     with ctx.db.read() as conn:  # days later only the ticket's holder can rate: its own token
         d002 = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == ids["D002"])).scalar_one()
+    from tests.caller.test_province_outbox import set_rules
+    set_rules(ctx, phone_rating_h=24 * 10)  # the hall lets a ticket rate for 10 days (default 24 h)
     r = api.post(api.hp(f"/tickets/{ids['D002']}/rating"), json={"level": 4, "ticket_token": d002})
     assert r.status == 201, r
     with ctx.db.uow() as uow:

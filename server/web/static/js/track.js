@@ -69,7 +69,8 @@
       case "waiting": return tk.ahead > 0 ? t("排队等候中", "Waiting") : t("下一位就是您,请留意叫号", "You are next");
       case "called": return t("请到 " + w + " 号窗口办理", "Please go to window " + w);
       case "serving": return t("正在 " + w + " 号窗口办理", "Being served at window " + w);
-      case "done": return caseText(tk.case) || t("已办结,感谢您的评价", "Done. Thank you for your rating");
+      case "done": return caseText(tk.case) || (tk.rating && tk.rating.open ? t("已办结", "Done")
+        : t("已办结,感谢您的评价", "Done. Thank you for your rating"));
       case "no_show": return t("已过号,请到咨询台重新取号", "Missed. Please ask at the help desk");
       case "cancelled": return t("号票已取消", "Ticket cancelled");
       default: return tk.status;
@@ -101,6 +102,7 @@
     document.title = tk.number + " · " + (called ? t("请到 " + tk.window + " 号窗口", "Window " + tk.window) : t("我的号票", "My ticket"));
     $("updated").textContent = t("更新于 ", "Updated ") + hallq.fmtTime(new Date(), true);
     $("card").classList.remove("hidden");
+    if (window.hallqTrackRating) window.hallqTrackRating.render(tk, token);  // 好差评 after the visit
   }
 
   async function refresh() {
