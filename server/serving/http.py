@@ -13,7 +13,6 @@ import io
 import json
 import logging
 import socket
-import time
 
 import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
@@ -237,11 +236,3 @@ def _json(start_response, status: str, code: str, message: str):
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 
-
-def wait_until(predicate, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        gevent.sleep(0.05)
-    return predicate()
