@@ -140,3 +140,17 @@ def test_a_kiosk_prints_what_the_front_desk_sent_it(hall, live, ctx):
     assert bare.print_desk_jobs() == 0
     status = hall.get(hall.hp(f"/desk/print-jobs/{tk2['print_job']['id']}"), "desk").body
     assert status["status"] == "failed" and status["error"] == "no printer"
+
+
+def test_without_a_public_address_the_desk_does_not_mention_a_code(hall, live, browser_ctx, ctx):
+    """No public_url: the ticket has no QR, so the desk says only to tell the number."""
+    _public_url(ctx, "")
+    hall.add_staff("desk", [], name="导办员")
+    page = sized(browser_ctx.new_page(), WINDOW_PC)
+    login(page, live.url + "/desk", "desk")
+    expect(page.locator("#desk-view")).to_be_visible()
+    page.click('#services .svc[data-code="social"]')
+    page.click("#issue")
+    expect(page.locator("#t-number")).not_to_be_empty()
+    expect(page.locator("#t-print")).to_have_text("请告知群众号码")
+    expect(page.locator("#t-qr")).to_be_hidden()

@@ -65,7 +65,7 @@
     try {
       const resp = await fetch(H.hallPath("/outbox/export") + "?format=" + fmt,
         { headers: { "Authorization": "Bearer " + H.token() } });
-      if (!resp.ok) throw new H.ApiError(resp.status, "http_" + resp.status, (await resp.json()).message);
+      if (!resp.ok) throw H.ApiError.fromBody(resp.status, await resp.json().catch(function () { return null; }), resp.statusText);
       const blob = await resp.blob();
       const a = el("a", { href: URL.createObjectURL(blob), download: "hallq-haochaping." + fmt });
       document.body.append(a);

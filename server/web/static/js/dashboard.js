@@ -300,7 +300,7 @@
     try {
       const resp = await fetch(H.hallPath("/reports") + rangeQuery() + "&format=" + fmt,
         { headers: { "Authorization": "Bearer " + H.token() } });
-      if (!resp.ok) throw new H.ApiError(resp.status, "http_" + resp.status, (await resp.json()).message);
+      if (!resp.ok) throw H.ApiError.fromBody(resp.status, await resp.json().catch(function () { return null; }), resp.statusText);
       const blob = await resp.blob();
       const name = (resp.headers.get("Content-Disposition") || "").split('filename="')[1];
       const a = el("a", { href: URL.createObjectURL(blob), download: name ? name.replace(/"$/, "") : "report." + fmt });

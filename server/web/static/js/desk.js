@@ -148,7 +148,8 @@
     } else if (how === "desk") {
       pr.textContent = h.t("已交本台打印机打印", "Sent to this desk's printer");
     } else {
-      pr.textContent = h.t("请告知群众号码,或让其扫码", "Tell the resident the number, or let them scan the code");
+      pr.textContent = tk.qr_svg ? h.t("请告知群众号码,或让其扫码", "Tell the resident the number, or let them scan the code")
+                                 : h.t("请告知群众号码", "Tell the resident the number");
     }
     document.body.dataset.ticket = tk.number;
   }

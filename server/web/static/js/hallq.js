@@ -17,9 +17,22 @@
     if (t) localStorage.setItem(hallq.tokenKey, t); else localStorage.removeItem(hallq.tokenKey);
   };
 
+  // An API error: `message` is the text in the page's current language, from the server's
+  // message_zh / message_en (never split "中文 (English)" here); both kept for a later switch.
   class ApiError extends Error {
-    constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+    constructor(status, code, message, messageZh, messageEn) {
+      const zh = messageZh || message, en = messageEn || messageZh || message;
+      super(hallq.t(zh, en));
+      this.status = status; this.code = code; this.message_zh = zh; this.message_en = en;
+    }
+    text() { return hallq.t(this.message_zh, this.message_en); }
   }
+  // An ApiError from a failed response's JSON body (data may be null).
+  ApiError.fromBody = function (status, data, fallback) {
+    data = data || {};
+    return new ApiError(status, data.error || "http_" + status, data.message || fallback,
+                        data.message_zh, data.message_en);
+  };
   hallq.ApiError = ApiError;
 
   // fetch JSON; throws ApiError with the server's message for a non-2xx answer.
@@ -47,8 +60,7 @@
       clearTimeout(timer);
     }
     if (!resp.ok) {
-      throw new ApiError(resp.status, (data && data.error) || "http_" + resp.status,
-        (data && data.message) || resp.statusText);
+      throw ApiError.fromBody(resp.status, data, resp.statusText);
     }
     return data;
   };
