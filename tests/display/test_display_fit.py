@@ -149,3 +149,26 @@ def test_tv_text_is_readable_and_the_call_keeps_clear_of_its_box(live, chromium)
         assert_fits(page, f"display-readable-{TV[0]}x{TV[1]}-{lang}",
                     one_line=(".hero-line", ".hero-window", ".win-number"))
         ctx.close()
+
+
+def test_the_wall_uses_the_screen_for_few_staff_and_reads_from_afar(live, chromium):
+    """Two staff on a 1920x1080 wall: the cards fill the board (not a corner), text at least 24 px."""
+    api = live.api
+    staff_at(api, [1, 2])
+    for lang in ("zh", "en"):
+        ctx = chromium.new_context(viewport={"width": TV[0], "height": TV[1]}, locale="zh-CN")
+        page = ctx.new_page()
+        page.goto(live.url + "/wall?lang=" + lang)
+        expect(page.locator(".card").first).to_be_visible()
+        n = page.locator(".card").count()
+        grid = page.locator("#staff").bounding_box()
+        area = sum(b["width"] * b["height"] for b in (page.locator(".card").nth(i).bounding_box() for i in range(n)))
+        assert area >= 0.6 * grid["width"] * grid["height"], (lang, n, area, grid)
+        small = page.evaluate("""() => Array.from(document.querySelectorAll('.card *')).filter(e =>
+            e.offsetParent !== null && Array.from(e.childNodes).some(c => c.nodeType === 3 && c.textContent.trim())
+            && parseFloat(getComputedStyle(e).fontSize) < 24).map(e => e.className + ':' + e.textContent)""")
+        assert small == [], (lang, small)
+        if lang == "en":
+            expect(page.locator(".card .duty").first).to_contain_text("At window")
+        assert_fits(page, f"wall-few-{TV[0]}x{TV[1]}-{lang}")
+        ctx.close()
