@@ -43,3 +43,28 @@ def test_reasons_and_complaints_show_by_service_window_staff_and_in_the_report(h
     ws = load_workbook(io.BytesIO(x.raw))["堵点分析"]
     got = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert ["效率", "评价", 2, 2] == got[0][4:] and any(r[4:6] == ["效率", "投诉"] for r in got)
+
+
+def test_the_managers_cases_page_shows_the_months_top_pain_points(live, ctx, chromium):
+    from tests.caller.conftest import login
+    from tests.layout import WINDOW_PC, assert_fits
+    api = live.api
+    api.add_device("eval1", "evaluator", [1])
+    api.add_staff("boss", [], role="manager", name="李主任")
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    rate(api, serve(api), 1, ["efficiency", "attitude"])
+    rate(api, serve(api), 2, ["efficiency"])
+    context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        login(page, live.url + "/manager/cases", "boss")
+        page.wait_for_selector("#pain-points:not(.hidden) .pp-item")
+        first = page.locator(".pp-item").first
+        assert first.get_attribute("data-reason") == "efficiency" and "2 次" in first.inner_text()
+        assert_fits(page, "cases-painpoints-1366-zh")
+        page.click("#lang")
+        page.wait_for_function("document.querySelector('.pp-item b').textContent === 'Efficiency'")
+        assert_fits(page, "cases-painpoints-1366-en")
+    finally:
+        context.close()
