@@ -474,9 +474,7 @@ class KioskApp(App):
             self.check_in(code=act.code, id_number=act.id_number)
         elif act.kind == "notice":
             if self.current in ("identify", "checkin"):
-                screen = self.screens[self.current]
-                screen.message, screen.message_ok = self.tr(act.text_key), False
-                screen.show_typed()
+                self.screens[self.current].set_message(self.tr(act.text_key), "error")
             else:
                 self.set_toast(self.tr(act.text_key))
                 self.go_home()
