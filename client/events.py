@@ -10,6 +10,8 @@
   an event already seen (a replay overlapping what we had) is skipped.
 - Heartbeat timeout: the server writes a comment every 15 s; a stream silent for longer than
   `heartbeat_timeout` is taken as dead (a cable pulled, a server frozen) and reopened.
+- Reset: after a database restore the server sends `stream.reset` (its id may be lower than the
+  last one seen): the stream takes ids from there and hands the event on, so the device redraws.
 - Backoff with jitter: reconnects wait 0.5 s, 1 s, 2 s ... up to `backoff_max`, each drawn between
   half and all of that, so fifty devices do not all knock at the same instant after a restart.
 The wire format is parsed by sseclient-py; this module owns reconnecting, resuming and stopping.
@@ -30,6 +32,8 @@ import sseclient
 import urllib3
 
 log = logging.getLogger(__name__)
+
+RESET = "stream.reset"  # ids start again: forget what was seen, redraw from the server's state
 
 
 @dataclass
@@ -173,9 +177,18 @@ class EventStream:
                 delays = backoff_delays(self.backoff_min, self.backoff_max, self.jitter)
                 self._status(True)
                 if self.on_connect:
-                    self.on_connect()
+                    try:
+                        self.on_connect()
+                    except Exception:
+                        log.exception("on_connect failed")
                 for raw in sseclient.SSEClient(chunks_as_they_come(resp)).events():
                     ev = decode(raw)
+                    if ev.type == RESET:
+                        # the server's database was restored or swapped: ids start again from
+                        # here (maybe lower than ours); the device redraws from the server's state
+                        self.last_event_id = ev.id
+                        yield ev
+                        continue
                     if ev.id is not None:
                         if self.last_event_id is not None and ev.id <= self.last_event_id:
                             continue

@@ -141,6 +141,10 @@ class Announcer:
 
     # ------------------------------------------------------------ receiving
     def on_event(self, ev: Event) -> None:
+        if ev.type == "stream.reset":  # ids start again after a restore: old ids mean nothing now
+            self._seen.clear()
+            self._seen_set.clear()
+            return
         if ev.type not in CALL_TYPES or ev.id is None or ev.id in self._seen_set:
             return
         if len(self._seen) == self._seen.maxlen:

@@ -135,6 +135,9 @@ class LedBridge:
                     self._send(window, text)
 
     def on_event(self, ev: Event) -> None:
+        if ev.type == "stream.reset":  # the server's database was restored: redraw every strip
+            self._on_stream_connect()
+            return
         window = ev.get("window")
         if not isinstance(window, int):
             return

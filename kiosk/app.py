@@ -39,6 +39,7 @@ ADMIN_HOLD_S = 3.0  # long press in the top-left corner opens the admin PIN scre
 ADMIN_CORNER = 110  # px
 PENDING_ID_S = 120.0  # an ID read on home (no appointment) goes with the next ticket
 TOAST_S = 20.0  # a message on the home screen stays this long
+DESK_JOBS_S = 5.0  # how often an idle kiosk asks for tickets the front desk sent it
 CRASH_BURST = (5, 30.0)  # this many failures within this many seconds: let the supervisor restart
 
 
@@ -256,6 +257,9 @@ class KioskApp(App):
         """Once a second: idle timeout back home; toasts and held IDs expire; printer watch."""
         self.core.check_printer()
         now = time.monotonic()
+        if self.current == "home" and now - getattr(self, "_desk_jobs_at", 0.0) > DESK_JOBS_S:
+            self._desk_jobs_at = now  # tickets sent from the front desk, printed while idle
+            threading.Thread(target=self.core.print_desk_jobs, name="kiosk-desk-jobs", daemon=True).start()
         if self.pending_id and now - self.pending_id[1] > PENDING_ID_S:
             self.pending_id = None
             if self.current == "home":

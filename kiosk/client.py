@@ -106,5 +106,13 @@ class KioskClient:
         return self.request("POST", self._url("/devices/faults"),
                             json={"kind": kind, "message": message[:500]})
 
+    def print_jobs(self) -> list[dict]:
+        """Tickets the front desk (导办台) sent to this kiosk to print."""
+        return self.request("GET", f"{self.server}/api/v1/devices/me/print-jobs")
+
+    def print_job_done(self, job_id: int, printed: bool, error: str | None = None) -> dict:
+        body = {"printed": printed, **({"error": error[:200]} if error else {})}
+        return self.request("POST", f"{self.server}/api/v1/devices/me/print-jobs/{job_id}/done", json=body)
+
     def clear_faults(self) -> dict:
         return self.request("POST", self._url("/devices/faults/clear"), json={})

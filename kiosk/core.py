@@ -81,6 +81,7 @@ class KioskCore:
         self._worker.start()
         self._last_printer_check = 0.0
         self._printed: deque = deque(maxlen=200)  # ids of tickets this kiosk printed
+        self._desk_lock = threading.Lock()  # one round of front-desk print jobs at a time
 
     # ------------------------------------------------------------ hall data
     def refresh(self) -> bool:
@@ -289,6 +290,46 @@ class KioskCore:
                 except Exception:
                     log.exception("fault job failed")
                 pending.pop(0)
+
+    # ------------------------------------------------------------ tickets sent from the front desk
+    def print_desk_jobs(self) -> int:
+        """Print the tickets the front desk (导办台) sent here and tell the server each one's fate
+        (a failure lets the desk print it another way). Returns how many were printed. Called off
+        the UI thread while the kiosk stands idle on its home screen."""
+        if not self._desk_lock.acquire(blocking=False):
+            return 0
+        try:
+            try:
+                jobs = self.client.print_jobs()
+            except (ServerUnreachable, ApiError) as exc:
+                log.info("print jobs not fetched: %s", exc)
+                return 0
+            printed = 0
+            for job in jobs or []:
+                ok, error = self._print_desk_ticket(job.get("ticket") or {})
+                try:
+                    self.client.print_job_done(job["id"], ok, error)
+                except (ServerUnreachable, ApiError) as exc:
+                    log.warning("print job %s: result not sent: %s", job.get("id"), exc)
+                    break  # asked again on the next round; the server still holds it pending
+                printed += ok
+            return printed
+        finally:
+            self._desk_lock.release()
+
+    def _print_desk_ticket(self, ticket: dict) -> tuple[bool, str | None]:
+        if self.printer is None:
+            return False, "no printer"
+        from hardware.printer import PrinterFault
+        try:
+            self.printer.print_ticket(self.ticket_print(ticket))
+        except PrinterFault as fault:
+            self.report_fault(fault.status.value, str(fault))
+            return False, fault.status.value
+        except Exception as exc:  # a driver bug must not leave the job pending for ever
+            log.exception("desk ticket not printed")
+            return False, exc.__class__.__name__
+        return True, None
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         """For tests: wait until queued fault reports were sent."""

@@ -19,6 +19,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "materials": ("所需材料", "Materials to bring"),
     "conditions": ("办理条件", "Who can apply"),
     "time_limit": ("办理时限", "Time limit"),
+    "steps": ("办理流程", "Steps"),
     "take_ticket": ("取号", "Take a ticket"),
     "back": ("返回", "Back"),
     "home": ("返回首页", "Home"),

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 PKGS="python3 python3-venv python3-pip libzbar0 libusb-1.0-0 espeak-ng fonts-wqy-microhei libgl1-mesa-dri
-      libegl-mesa0 libegl1 libgl1 libmtdev1 xvfb socat sox chromium chromium-driver postgresql"
+      libegl-mesa0 libegl1 libgl1 libmtdev1 xvfb socat sox chromium chromium-driver postgresql
+      nginx systemd"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 
+from .services.auth import ROLES
 from .services.halls import ensure_db
 
 
@@ -142,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("user", help="accounts").add_subparsers(dest="ucmd", required=True)
     ua = u.add_parser("add", help="add a staff, manager or admin account")
     ua.add_argument("username")
-    ua.add_argument("--role", required=True, choices=["staff", "manager", "admin"])
+    ua.add_argument("--role", required=True, choices=list(ROLES))
     ua.add_argument("--windows", help="windows where the staff member may sign in, e.g. 1,2")
     ua.add_argument("--name", help="display name (e.g. 张明)")
     ua.add_argument("--hall", default="main")

@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 
-from .services import maintenance
+from .services import maintenance, outbox
 
 log = logging.getLogger("hallq")
 
@@ -52,8 +52,10 @@ def serve(app, listen: str | None = None, threads: int | None = None):
     stop = threading.Event()
     threading.Thread(target=maintenance.loop, args=(ctx, stop), daemon=True,
                      name="hallq-maintenance").start()
+    outbox.start(ctx, stop)  # posts the 好差评 records to the province (a hall with a [province] url)
     files = raise_open_files_limit()
     limits = Limits.from_env()
+    ctx.bus.refresh_in_background = True  # answers do not wait for the bus to read the new rows
     hub = StreamHub(ctx.bus, heartbeat_s=float(os.environ.get("HALLQ_SSE_HEARTBEAT_S", "15")))
     server = HallServer((host, port), app, limits=limits, hub=hub, threads=threads)
     server.init_socket()

@@ -108,6 +108,8 @@ _CHECK = r"""
     if (el.closest("svg") || el.closest("[data-marquee]") || !ownText(el) || !visible(el)) continue;
     texts.push([el, el.getBoundingClientRect()]);
   }
+  // a dialog or bar with position: fixed is a layer above the page: only texts in one layer clash
+  const layer = (el) => { for (let p = el; p; p = p.parentElement) if (getComputedStyle(p).position === "fixed") return p; return null; };
   let overlaps = 0;
   for (let i = 0; i < texts.length && overlaps < 5; i++) {
     for (let j = i + 1; j < texts.length; j++) {
@@ -115,7 +117,7 @@ _CHECK = r"""
       if (a.contains(b) || b.contains(a)) continue;
       const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
       const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
-      if (w > 3 && h > 3 && getComputedStyle(a).position !== "fixed" && getComputedStyle(b).position !== "fixed") {
+      if (w > 3 && h > 3 && layer(a) === layer(b)) {
         problems.push("drawn over each other: " + describe(a) + " and " + describe(b));
         overlaps += 1;
         break;

@@ -217,7 +217,11 @@
       if (cur.appointment) marks.append(h.el("span", { class: "mark appt" }, h.t("预约", "Appointment")));
       if (cur.source === "staff") marks.append(h.el("span", { class: "mark" }, h.t("导办台", "Front desk")));
       if (cur.priority) marks.append(h.el("span", { class: "mark prio" }, h.label("priority", cur.priority)));
-      if (cur.transfers) marks.append(h.el("span", { class: "mark" }, h.t("转入", "Transferred")));
+      if (cur.transfers) {  // 首问负责: the window that first took the case stays responsible
+        marks.append(h.el("span", { class: "mark", dataset: { firstWindow: String(cur.first_window || "") } },
+          cur.first_window ? h.t("转入 · 首问 " + cur.first_window + " 号窗口", "Transferred · first asked at window " + cur.first_window)
+            : h.t("转入", "Transferred")));
+      }
       const svc = st.services.find(function (s) { return s.code === cur.service; });
       $("cur-service").textContent = svc ? h.t(svc.name, svc.name_en || svc.name) : cur.service_name;
       $("cur-status").textContent = tr(STATUS[cur.status]) || cur.status;
@@ -321,6 +325,9 @@
         message(h.t(r.ticket.number + " 已办结(" + o + ")" + (r.ticket.due_date ? ",承诺办结日期 " + r.ticket.due_date : ""),
           r.ticket.number + " finished (" + o + ")" + (r.ticket.due_date ? ", promised by " + r.ticket.due_date : "")), "ok");
       } else clearMessage();
+      // 退回补正: the one-time notice of missing papers (notice-dialog.js)
+      const returned = action === "finish" ? r && r.ticket : r && r.finished;
+      if (returned && returned.outcome === "returned" && window.hallqNotice) window.hallqNotice.open(returned);
       return r;
     } catch (e) {
       message(e.message, "error");

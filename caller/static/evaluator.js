@@ -151,7 +151,7 @@
 
   function onEvent(ev) {
     if (ev.window !== windowNo) return;
-    if (ev.type === "ticket.finished" && ev.ticket) {
+    if ((ev.type === "ticket.finished" || ev.type === "rating.prompt") && ev.ticket) {
       prompt({ id: ev.ticket.id, number: ev.ticket.number });
     } else if (ev.type === "ticket.rated") {
       const id = ev.ticket_id || (ev.ticket && ev.ticket.id);

@@ -4,7 +4,8 @@
 // every call made meanwhile is shown, and it refetches the state now and then, so it never
 // needs a reload, not even after days.
 // URL options: ?hall=main  ?layout=portrait|landscape  ?lang=en  ?voice=1 (play the
-// server's WAV of each call, in order)  ?flash=8 (seconds the newest call flashes).
+// server's WAV of each call, in order)  ?flash=8 (seconds the newest call flashes)
+// ?device=NAME (this screen's name in /admin's heartbeat list).
 (function () {
   "use strict";
   const $ = hallq.$;
@@ -311,6 +312,24 @@
     }
   }
 
+  // The queue changed: the server's estimates did too. Ask for them at most every 5 s.
+  let estimatesTimer = null;
+  function estimatesSoon() {
+    if (estimatesTimer) return;
+    estimatesTimer = setTimeout(async function () {
+      estimatesTimer = null;
+      try {
+        const fresh = await hallq.api("GET", hallq.hallPath("/services"));
+        const by = new Map(fresh.map(function (s) { return [s.code, s]; }));
+        state.services.forEach(function (s) {  // counts stay as the events left them
+          const f = by.get(s.code);
+          if (f) { s.estimated_wait_s = f.estimated_wait_s; s.estimated_wait_range_s = f.estimated_wait_range_s; s.open = f.open; }
+        });
+        renderWaiting();
+      } catch (e) { /* the 30 s refresh brings them */ }
+    }, 5000);
+  }
+
   function onEvent(ev) {
     if (state.refreshing > 0) state.replay.push(ev);
     applyEvent(ev);
@@ -330,7 +349,7 @@
     } else if (ev.window) {
       renderWindows();
     }
-    if (ev.waiting) renderWaiting();
+    if (ev.waiting) { renderWaiting(); estimatesSoon(); }
     if (ev.type.indexOf("window.") === 0) refreshSoon();
   }
 

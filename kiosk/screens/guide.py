@@ -35,6 +35,17 @@ class GuideScreen(KioskScreen):
             for i, line in enumerate(lines, 1):
                 prefix = f"{i}. " if isinstance(value, list) else ""
                 box.add_widget(Text(prefix + line, size=lay.body_px, halign="left", auto_height=True))
+        colon = ": " if self.app.lang == "en" else ":"
+        for matter in guide.get("matters") or []:  # 事项, each with its own materials and steps
+            name = matter.get("name_en") if self.app.lang == "en" and matter.get("name_en") else matter["name"]
+            box.add_widget(Text(name, size=lay.px(34), color=BLUE, bold=True, halign="left", auto_height=True))
+            for key in ("materials", "steps"):
+                for i, line in enumerate(matter.get(key) or [], 1):
+                    label = self.tr(key) + colon if i == 1 else ""
+                    box.add_widget(Text(f"{label}{i}. {line}", size=lay.body_px, halign="left", auto_height=True))
+            if matter.get("time_limit"):
+                box.add_widget(Text(f"{self.tr('time_limit')}{colon}{matter['time_limit']}", size=lay.body_px,
+                                    halign="left", auto_height=True))
         scroll = ScrollView(do_scroll_x=False, bar_width=10)
         scroll.add_widget(box)
         self.body.add_widget(scroll)

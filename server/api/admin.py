@@ -53,7 +53,7 @@ NEW_DEVICE = {"type": "object", "required": ["name", "kind"], "additionalPropert
               "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64},
                              "kind": {"type": "string", "enum": list(auth.DEVICE_KINDS),
                                       "description": "kiosk 取号机 | display 显示屏 | evaluator "
-                                                     "评价器 | keypad 呼叫器"},
+                                                     "评价器 | keypad 呼叫器 | casesys 窗口办件系统"},
                              "windows": WINDOWS}}
 
 

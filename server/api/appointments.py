@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..services import appointments, auth
-from .base import hallq, json_body, openapi, principal
+from .base import client_address, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_appointments", __name__, url_prefix="/api/v1")
 
@@ -44,7 +44,7 @@ def _arg(name):
 
 
 def _public_limit():
-    hallq().limiter.check_public(f"appointments:{request.remote_addr}")
+    hallq().limiter.check_public(f"appointments:{client_address()}")
 
 
 @bp.get("/halls/<hall>/appointments/info")
@@ -76,7 +76,7 @@ def create(hall):
     body = json_body(BOOK)
     result = appointments.book(hallq(), hall, service=body["service"], date_s=body["date"],
                                slot=body["slot"], name=body["name"], phone=body["phone"],
-                               id_number=body["id_number"], address=request.remote_addr or "-")
+                               id_number=body["id_number"], address=client_address())
     return jsonify(result), 201
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from ..domain import assist as ad
 from ..domain.errors import Invalid
 from ..services import assist, auth
-from .base import hallq, json_body, openapi, principal
+from .base import client_address, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_assist", __name__, url_prefix="/api/v1")
 
@@ -49,7 +49,7 @@ def _hall_id(code):
 def new_request(hall):
     p = principal()
     if p is None:
-        hallq().limiter.check_public(f"assist:{request.remote_addr}")
+        hallq().limiter.check_public(f"assist:{client_address()}")
     else:
         auth.require(p, roles=ASSIGNERS + ("agent",), devices=("kiosk",), hall_id=_hall_id(hall))
     body = json_body(NEW)

@@ -2,7 +2,9 @@
 the caller's principal, and JSON errors."""
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
 
 from flask import current_app, g, jsonify, request
 from jsonschema import Draft202012Validator
@@ -40,9 +42,26 @@ def _parse_json():
         return request.get_json(silent=True, force=True)
     except RecursionError:
         log.warning("refused a JSON body nested too deep: %s %s from %s (%d bytes)",
-                    request.method, request.path, request.remote_addr, len(request.data))
+                    request.method, request.path, client_address(), len(request.data))
         raise Invalid("请求体不是有效的 JSON (body is not valid JSON: nested too deep)",
                       code="invalid_json") from None
+
+
+SAFE_INT = 2**53  # JavaScript's exact range; no count, id or number in a hall comes near it
+
+
+def _check_numbers(data) -> None:
+    """Integers a database column cannot hold are bad input (400), not an overflow inside the
+    driver (500). Iterative: the depth is whatever the parser accepted."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) >= SAFE_INT:
+            raise Invalid("数字过大 (a number in the body is too large)", code="invalid_number")
 
 
 def _problem(e) -> str:
@@ -80,6 +99,7 @@ def json_body(schema: dict | None = None, required: bool = True) -> dict:
         data = {}
     if not isinstance(data, dict):
         raise Invalid("请求体应为 JSON 对象 (body must be a JSON object)", code="invalid_json")
+    _check_numbers(data)
     if schema:
         v = _validators.get(id(schema))
         if v is None:
@@ -88,6 +108,30 @@ def json_body(schema: dict | None = None, required: bool = True) -> dict:
         if errors:
             raise Invalid(_problem(errors[0]), code="invalid")
     return data
+
+
+def _trusted_proxies() -> frozenset[str]:
+    out = set()
+    for p in os.environ.get("HALLQ_TRUSTED_PROXIES", "").split(","):
+        try:
+            out.add(str(ipaddress.ip_address(p.strip())))
+        except ValueError:
+            pass
+    return frozenset(out)
+
+
+def client_address() -> str:
+    """Who is asking, for per-address limits: the socket's address, or behind a trusted proxy
+    (HALLQ_TRUSTED_PROXIES, e.g. nginx on 127.0.0.1) the X-Real-IP it sets. Otherwise every
+    booking and sign-in would seem to come from the proxy and share one budget."""
+    addr = request.remote_addr or "-"
+    if addr in _trusted_proxies():
+        real = request.headers.get("X-Real-IP", "").strip()
+        try:
+            return str(ipaddress.ip_address(real))
+        except ValueError:
+            return addr
+    return addr
 
 
 def bearer_token() -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, send_from_directory
 
 from ..domain.errors import Invalid
-from ..services import auth, cases
+from ..services import auth, case_contacts, cases
 from .base import hallq, json_body, openapi, principal
 
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1")
@@ -81,6 +81,15 @@ def review_void(hall, case_id):
     p = auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
     body = json_body(VOID)
     return jsonify(cases.void_case(hallq(), hall, case_id, p, body["reason"]))
+
+
+@bp.post("/halls/<hall>/review-cases/<int:case_id>/contact")
+@openapi("The whole 回访 phone the resident left with consent, for the manager about to call "
+         "back; each look is logged (review.contact_shown)", access="manager, admin", query=HALL,
+         tags=["cases"], responses={"200": {"description": "{case_id, phone}"}, **E4})
+def review_contact(hall, case_id):
+    p = auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
+    return jsonify(case_contacts.reveal(hallq(), hall, p, case_id))
 
 
 @bp.get("/halls/<hall>/promised")

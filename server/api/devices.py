@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from ..domain.errors import Invalid
 from ..services import auth, devices, presence
-from .base import hallq, json_body, openapi, principal
+from .base import client_address, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_devices", __name__, url_prefix="/api/v1")
 
@@ -100,7 +100,7 @@ def heartbeat(hall):
     if p is not None:
         p = auth.require(p, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
     else:  # a display program without a token: rate limited per address (and capped per hall)
-        hallq().limiter.check_public(f"heartbeat:{request.remote_addr or '-'}")
+        hallq().limiter.check_public(f"heartbeat:{client_address()}")
     body = json_body(HEARTBEAT)
     return jsonify(presence.beat(hallq(), hall, p, program=body["program"], name=body.get("name"),
                                  version=body.get("version"), status=body.get("status", "ok"),

@@ -44,6 +44,11 @@ RATING = {"type": "object", "required": ["level"],
                              "type": "string",
                              "enum": ["attitude", "efficiency", "process", "environment", "other"]}},
                          "comment": {"type": "string", "maxLength": 500},
+                         "phone": {"type": "string", "maxLength": 20,
+                                   "description": "with a bad rating: the resident's mobile for "
+                                                  "the 回访 (needs consent true)"},
+                         "consent": {"type": "boolean",
+                                     "description": "the resident agreed on screen to be called back"},
                          "ticket_token": {"type": "string", "maxLength": 64,
                                           "description": "the ticket's own token (its QR / track "
                                                          "link): how a kiosk or a phone rates"}}}

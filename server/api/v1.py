@@ -9,7 +9,7 @@ from .. import __version__
 from ..domain.errors import Forbidden, Invalid, Unauthorized
 from ..services import auth, queue, ratings
 from . import schemas as S
-from .base import hallq, json_body, openapi, principal
+from .base import client_address, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -39,7 +39,7 @@ def health():
          responses={"200": {"description": "token"}, "401": {"description": "wrong credentials"}})
 def login():
     body = json_body(S.LOGIN)
-    limiter, addr = hallq().limiter, request.remote_addr or "-"
+    limiter, addr = hallq().limiter, client_address()
     limiter.check_login(addr, body["username"])
     try:
         answer = auth.login(hallq(), body["username"], body["password"])
@@ -202,7 +202,8 @@ def rate(hall, ticket_id):
         auth.require(p, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
     body = json_body(S.RATING)
     return jsonify(ratings.rate(hallq(), hall, ticket_id, p, body["level"], body.get("reasons"),
-                                body.get("comment"), ticket_token=body.get("ticket_token"))), 201
+                                body.get("comment"), ticket_token=body.get("ticket_token"),
+                                phone=body.get("phone"), consent=body.get("consent"))), 201
 
 
 @bp.get("/track/<token>")

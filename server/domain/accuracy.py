@@ -26,25 +26,45 @@ class Accuracy:
                 "range_held": _round(self.range_held, 4)}
 
 
+def from_sums(n: int, abs_s: float, error_s: float, within: int, ranged: int, held: int) -> Accuracy:
+    """The figures from running sums (a day's roll-up keeps the sums, so days add up)."""
+    if not n:
+        return Accuracy(0, None, None, None, ranged, None)
+    return Accuracy(n, abs_s / n, error_s / n, within / n, ranged, held / ranged if ranged else None)
+
+
 def _round(value, digits=1):
     return None if value is None else round(value, digits)
 
 
 def accuracy(rows) -> Accuracy:
     """`rows`: (estimate_s, actual_wait_s, low_s | None, high_s | None) of called tickets."""
-    n = within = ranged = held = 0
-    abs_sum = err_sum = 0.0
+    sums = Sums()
     for estimate_s, actual_s, low_s, high_s in rows:
+        sums.count(estimate_s, actual_s, low_s, high_s)
+    return sums.figures()
+
+
+class Sums:
+    """Running sums of estimates against actual waits."""
+
+    __slots__ = ("n", "abs_s", "error_s", "within", "ranged", "held")
+
+    def __init__(self):
+        self.n = self.within = self.ranged = self.held = 0
+        self.abs_s = self.error_s = 0
+
+    def count(self, estimate_s, actual_s, low_s=None, high_s=None) -> None:
         if estimate_s is None or actual_s is None:
-            continue
+            return
         error = estimate_s - actual_s
-        n += 1
-        abs_sum += abs(error)
-        err_sum += error
-        within += abs(error) <= WITHIN_S
+        self.n += 1
+        self.abs_s += abs(error)
+        self.error_s += error
+        self.within += abs(error) <= WITHIN_S
         if low_s is not None and high_s is not None:
-            ranged += 1
-            held += low_s <= actual_s <= high_s
-    if not n:
-        return Accuracy(0, None, None, None, 0, None)
-    return Accuracy(n, abs_sum / n, err_sum / n, within / n, ranged, held / ranged if ranged else None)
+            self.ranged += 1
+            self.held += low_s <= actual_s <= high_s
+
+    def figures(self) -> Accuracy:
+        return from_sums(self.n, self.abs_s, self.error_s, self.within, self.ranged, self.held)

@@ -16,11 +16,17 @@ from datetime import date, datetime, time, timedelta
 from .errors import Invalid
 from .hall import parse_hours
 
-# Booking codes avoid characters that are easy to misread (0/O, 1/I/L).
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LEN = 10
+# A booking code is read out on the phone and typed at the kiosk: 7 characters from an alphabet
+# without look-alikes (no 0/O/D/Q, 1/I/L, 5/S, 8/B, 2/Z), random, and genuine only if a stored
+# booking has it (24^7 = 4.6e9 codes; the hall's bookings are a few thousand, and the booking
+# endpoints are rate-limited per address). Codes of 6-8 characters are accepted as typed input.
+CODE_ALPHABET = "34679ACEFGHJKMNPRTUVWXY"
+CODE_LEN = 7
+_SHORT = re.compile(r"^[%s]{6,8}$" % CODE_ALPHABET)
+# Codes issued before short codes: CODE.YYMMDD.MAC, still honoured until their day has passed.
+OLD_CODE_LEN = 10
 MAC_LEN = 12  # base32 characters of the HMAC (60 bits)
-_SIGNED = re.compile(r"^([A-Z0-9]{%d})\.(\d{6})\.([A-Z2-7]{%d})$" % (CODE_LEN, MAC_LEN))
+_SIGNED = re.compile(r"^([A-Z0-9]{%d})\.(\d{6})\.([A-Z2-7]{%d})$" % (OLD_CODE_LEN, MAC_LEN))
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -178,6 +184,24 @@ def checkin_phase(rules: BookingRules, day: date, slot: Slot, now_local: datetim
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LEN))
+
+
+def format_code(code: str) -> str:
+    """How a code is shown and read out: in two groups, "ACE 4HKM"."""
+    return code[:3] + " " + code[3:] if len(code) == CODE_LEN else code
+
+
+def parse_code(text, key: bytes) -> tuple[str, date | None]:
+    """(code, day) from what a resident typed or a scanner read: a short code (any case, spaces
+    and dashes ignored; day None: the stored booking decides) or an older signed code (its day
+    checked by signature). Invalid for anything else. Whether the code is genuine is decided by
+    looking it up: a well-formed code no booking has is unknown, not valid."""
+    if not isinstance(text, str) or len(text) > 64:
+        raise Invalid("预约码无效,请核对或出示预约二维码 (invalid appointment code)", code="invalid_code")
+    short = re.sub(r"[\s\-]", "", text).upper()
+    if _SHORT.match(short):
+        return short, None
+    return verify(text, key)
 
 
 def _mac(code: str, day_s: str, key: bytes) -> str:

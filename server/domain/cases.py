@@ -18,6 +18,18 @@ STEP_EN = {"verify": "Verify", "rectify": "Rectify", "callback": "Call back", "v
 OPEN, CLOSED, VOIDED = "open", "closed", "voided"
 
 
+def steps_done(recorded) -> list[str]:
+    """The work steps among `recorded` step names, in the order they are done."""
+    done = set(recorded)
+    return [s for s in STEPS if s in done]
+
+
+def next_step(recorded, status: str) -> str | None:
+    """The step an open case waits for (None once closed or voided)."""
+    done = set(recorded)
+    return next((s for s in STEPS if s not in done), None) if status == OPEN else None
+
+
 @dataclass(frozen=True)
 class Step:
     step: str
@@ -47,12 +59,11 @@ class ReviewCase:
 
     @property
     def steps_done(self) -> list[str]:
-        done = {s.step for s in self.steps}
-        return [s for s in STEPS if s in done]
+        return steps_done(s.step for s in self.steps)
 
     @property
     def next_step(self) -> str | None:
-        return next((s for s in STEPS if s not in self.steps_done), None) if self.status == OPEN else None
+        return next_step((s.step for s in self.steps), self.status)
 
     @property
     def new_steps(self) -> list[Step]:

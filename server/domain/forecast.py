@@ -23,6 +23,7 @@ from . import queue as qdomain
 HYPOTHETICAL_ID = 1 << 60  # ids of "a ticket taken now" per service; they sort after every real one
 NEW_TICKET_ID = 1 << 59  # the ticket being issued (not yet stored): after every stored one
 ARRIVAL_ID = 1 << 58  # tickets expected to be taken later (they queue by their time anyway)
+PAST_TAIL_MIN = 8  # past tickets that ran at least as long, for their conditional mean to count
 
 
 @dataclass
@@ -47,6 +48,9 @@ class CallToFree:
     cv_by_service: dict[str, float] = field(default_factory=dict)
     default_s: float = 300.0
     default_cv: float = 0.6
+    # earlier days' call-to-free seconds per service, sorted, with their suffix sums (the rest of a
+    # ticket that has already held a window so long is read from these rather than assumed)
+    past: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
 
     def mean_s(self, service: str, hour: int) -> float:
         got = self.by_hour.get((service, hour))
@@ -56,6 +60,19 @@ class CallToFree:
 
     def cv(self, service: str) -> float:
         return self.cv_by_service.get(service, self.default_cv)
+
+    def remaining_s(self, service: str, hour: int, held_for_s: float) -> float:
+        """Expected time left of a ticket of `service` that has held a window `held_for_s`."""
+        mean = self.mean_s(service, hour)
+        got = self.past.get(service)
+        if got is not None and held_for_s > 0:
+            values, suffix = got
+            i = bisect_right(values, held_for_s)
+            if len(values) - i >= PAST_TAIL_MIN:
+                # the past's conditional mean, scaled to today's level and this hour
+                ratio = mean / (suffix[0] / len(values))
+                return max(15.0, (suffix[i] / (len(values) - i) - held_for_s) * ratio)
+        return remaining_s(mean, self.cv(service), held_for_s)
 
 
 def remaining_s(mean_s: float, cv: float, held_for_s: float) -> float:
@@ -105,10 +122,12 @@ class Forecast:
 
 def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: CallToFree, *,
          now: datetime, now_local_s: float, hours: Hours, priority_cap: int = 3,
-         ask_for: list[str] = (), arrivals: list[qdomain.Candidate] = (), trace: list | None = None
-         ) -> Forecast:
+         ask_for: list[str] = (), arrivals: list[qdomain.Candidate] = (),
+         arrival_share: dict[int, float] | None = None, trace: list | None = None) -> Forecast:
     """Play the queue forward. `ask_for`: services to estimate a ticket taken now for (they take no
-    window time); `arrivals`: expected future tickets (queued_at after now), which do."""
+    window time); `arrivals`: expected future tickets (queued_at after now), which do, each for its
+    `arrival_share` of a ticket's time (default a whole one)."""
+    arrival_share = arrival_share or {}
     hypothetical = [qdomain.Candidate(id=HYPOTHETICAL_ID + i, service=code, queued_at=now)
                     for i, code in enumerate(ask_for)]
     arrive_at = {c.id: (c.queued_at - now).total_seconds() for c in arrivals}
@@ -161,7 +180,7 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
         t = w.available_in_s
         if w.holding is not None:
             hour = int((now_local_s + t) // 3600) % 24
-            t += remaining_s(times.mean_s(w.holding, hour), times.cv(w.holding), w.held_for_s)
+            t += times.remaining_s(w.holding, hour, w.held_for_s)
         heap.append((t, w.number))
     heapq.heapify(heap)
     left = len(open_ids)
@@ -189,7 +208,7 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
             continue
         w.priority_streak = qdomain.streak_after(c, w.priority_streak)
         hour = int((now_local_s + t) // 3600) % 24
-        heapq.heappush(heap, (t + times.mean_s(c.service, hour), number))
+        heapq.heappush(heap, (t + times.mean_s(c.service, hour) * arrival_share.get(c.id, 1.0), number))
 
     # Tickets no window serves today: after everything else, one service time apart per service.
     if left:
@@ -205,10 +224,12 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
 
 def expected_arrivals(rates: dict[tuple[str, int], float], priority_share: dict[str, float], *,
                       now: datetime, now_local_s: float, horizon_s: float,
-                      first_id: int = ARRIVAL_ID) -> list[qdomain.Candidate]:
+                      first_id: int = ARRIVAL_ID) -> tuple[list[qdomain.Candidate], dict[int, float]]:
     """The tickets expected to be taken after now, evenly spread by each service's hourly rate
-    (tickets per hour by hall-local hour); the service's priority share of them are priority."""
-    out = []
+    (tickets per hour by hall-local hour), and the share of a ticket each stands for: every expected
+    arrival is a priority part (the service's priority share) and an ordinary part, so a rare
+    priority resident delays the queue by their expected share instead of not at all."""
+    out, weight = [], {}
     for service in sorted({k[0] for k in rates}):
         count = due = 0.0
         priority_due = 0.0
@@ -219,17 +240,17 @@ def expected_arrivals(rates: dict[tuple[str, int], float], priority_share: dict[
             step = min(3600 - local % 3600, horizon_s - t)
             per_s = rates.get((service, hour), 0.0) / 3600
             while per_s > 0 and count + per_s * step >= due + 0.5:
-                at = t + (due + 0.5 - count) / per_s
-                priority_due += priority_share.get(service, 0.0)
-                priority = None
-                if priority_due >= 0.5:
-                    priority, priority_due = "elderly", priority_due - 1
-                out.append(qdomain.Candidate(id=first_id + len(out), service=service,
-                                             queued_at=now + timedelta(seconds=at), priority=priority))
+                at = now + timedelta(seconds=t + (due + 0.5 - count) / per_s)
+                share = priority_share.get(service, 0.0)
+                for priority, part in (("elderly", share), (None, 1.0 - share)):
+                    if part > 0:
+                        weight[first_id + len(out)] = part
+                        out.append(qdomain.Candidate(id=first_id + len(out), service=service,
+                                                     queued_at=at, priority=priority))
                 due += 1
             count += per_s * step
             t += step
-    return out
+    return out, weight
 
 
 def spread(estimate_s: float, low_q: float, high_q: float, scale_s: float) -> tuple[int, int]:

@@ -13,6 +13,23 @@ _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
 @dataclass
+class MatterConfig:
+    """One matter (事项) a service handles, with its own guide (办事指南)."""
+    code: str
+    name: str
+    name_en: str = ""
+    materials: list[str] = field(default_factory=list)
+    conditions: str = ""
+    time_limit: str = ""
+    steps: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "name_en": self.name_en,
+                "materials": list(self.materials), "conditions": self.conditions,
+                "time_limit": self.time_limit, "steps": list(self.steps)}
+
+
+@dataclass
 class ServiceConfig:
     code: str
     prefix: str
@@ -26,6 +43,7 @@ class ServiceConfig:
     conditions: str = ""
     time_limit: str = ""
     identify: str = "optional"  # required | optional | skip: ask for an ID at the kiosk
+    matters: list[MatterConfig] = field(default_factory=list)  # 事项 with their own guides
     extra: dict = field(default_factory=dict)  # anything else the config gives (booking capacity...)
 
 
@@ -123,6 +141,18 @@ _SERVICE_KEYS = {f for f in ServiceConfig.__dataclass_fields__ if f != "extra"}
 _WINDOW_KEYS = {f for f in WindowConfig.__dataclass_fields__ if f != "extra"}
 
 
+def _matter(m: dict, service: str) -> MatterConfig:
+    if not isinstance(m, dict) or not m.get("code") or not m.get("name"):
+        raise Invalid(f"hall config: a matter of {service} needs code and name")
+    unknown = set(m) - set(MatterConfig.__dataclass_fields__)
+    if unknown:
+        raise Invalid(f"hall config: matter {m['code']} of {service}: unknown keys {sorted(unknown)}")
+    for key in ("materials", "steps"):
+        if not isinstance(m.get(key, []), list):
+            raise Invalid(f"hall config: matter {m['code']} of {service}: {key} must be a list")
+    return MatterConfig(**m)
+
+
 def _service_days(extra: dict, codes: set[str]) -> ServiceDays:
     hours = extra.get("hours") or []
     hours = [hours] if isinstance(hours, str) else list(hours)
@@ -176,6 +206,7 @@ def parse(data: dict) -> HallConfig:
         seen_codes.add(s["code"])
         seen_prefixes.add(s["prefix"])
         known = {k: v for k, v in s.items() if k in _SERVICE_KEYS}
+        known["matters"] = [_matter(m, s["code"]) for m in (s.get("matters") or [])]
         svc = ServiceConfig(**known, extra={k: v for k, v in s.items() if k not in _SERVICE_KEYS})
         if not svc.hours:
             svc.hours = list(cfg.hours)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from . import ratings
+from . import accuracy, ratings
 from .tickets import Outcome, Status
 
 OUTCOMES = tuple(o.value for o in Outcome)
@@ -27,9 +27,6 @@ def duration_s(a: datetime | None, b: datetime | None) -> int | None:
 
 
 # ---------------------------------------------------------------- tallies
-
-
-_FIELD_NAMES: dict[type, frozenset] = {}
 
 
 def _hours() -> list[int]:
@@ -81,8 +78,7 @@ class Tally:
 
     @classmethod
     def from_dict(cls, d: dict) -> Tally:
-        names = _FIELD_NAMES.get(cls) or _FIELD_NAMES.setdefault(cls, frozenset(f.name for f in fields(cls)))
-        out = cls(**{k: v for k, v in d.items() if k in names})
+        out = cls(**d)
         out.ratings = {int(k): v for k, v in out.ratings.items()}
         return out
 
@@ -98,8 +94,29 @@ class ServiceTally(Tally):
     arrivals_by_hour: list[int] = field(default_factory=_hours)  # hall-local hours
     calls_by_hour: list[int] = field(default_factory=_hours)  # first calls
     service_times: list[int] = field(default_factory=list)  # seconds from start to finish
+    # the wait estimates given at issue against the waits had (domain/accuracy.py), as sums
+    estimated: int = 0
+    estimate_abs_s: int = 0
+    estimate_error_s: int = 0
+    estimate_within: int = 0
+    estimate_ranged: int = 0
+    estimate_held: int = 0
 
     LIST_FIELDS = ("waits", "service_times")
+
+    def count_estimate(self, estimate_s: int, wait_s: int, low_s: int | None, high_s: int | None) -> None:
+        sums = accuracy.Sums()
+        sums.count(estimate_s, wait_s, low_s, high_s)
+        self.estimated += sums.n
+        self.estimate_abs_s += sums.abs_s
+        self.estimate_error_s += sums.error_s
+        self.estimate_within += sums.within
+        self.estimate_ranged += sums.ranged
+        self.estimate_held += sums.held
+
+    def estimate_figures(self) -> accuracy.Accuracy:
+        return accuracy.from_sums(self.estimated, self.estimate_abs_s, self.estimate_error_s,
+                                  self.estimate_within, self.estimate_ranged, self.estimate_held)
 
     def add(self, other: ServiceTally) -> None:
         super().add(other)
@@ -110,6 +127,15 @@ class ServiceTally(Tally):
         self.arrivals_by_hour = [a + b for a, b in zip(self.arrivals_by_hour, other.arrivals_by_hour)]
         self.calls_by_hour = [a + b for a, b in zip(self.calls_by_hour, other.calls_by_hour)]
         self.service_times.extend(other.service_times)
+        self.add_estimates(other)
+
+    def add_estimates(self, other: ServiceTally) -> None:
+        self.estimated += other.estimated
+        self.estimate_abs_s += other.estimate_abs_s
+        self.estimate_error_s += other.estimate_error_s
+        self.estimate_within += other.estimate_within
+        self.estimate_ranged += other.estimate_ranged
+        self.estimate_held += other.estimate_held
 
 
 @dataclass
@@ -195,6 +221,9 @@ class DaySummary(Summary):
         wait = duration_s(t.issued_at, t.called_at)
         if wait is not None:
             first.waits.append(wait)
+            estimate = getattr(t, "estimated_wait_s", None)  # given at issue (for the queue it was taken for)
+            if estimate is not None:
+                first.count_estimate(estimate, wait, t.estimated_wait_low_s, t.estimated_wait_high_s)
             first.calls_by_hour[(t.called_at + utc_offset).hour] += 1
             for g in (w, p):
                 if g is not None:
@@ -318,7 +347,7 @@ class RatingFigures:
     bad: int  # 差评
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**self.__dict__, "levels": dict(self.levels)}
 
 
 def rating_figures(levels: dict[int, int]) -> RatingFigures:
@@ -354,7 +383,8 @@ class GroupFigures:
     ratings: RatingFigures
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # by hand: dataclasses.asdict deep-copies field by field, a measurable part of a warm report
+        return {**self.__dict__, "outcomes": dict(self.outcomes), "ratings": self.ratings.as_dict()}
 
 
 @dataclass

@@ -151,6 +151,8 @@ class Ticket:
     delivered_at: datetime | None = None
     delivered_by: int | None = None
     note: str | None = None
+    first_window: int | None = None  # 首问负责: the window that first took the case stays responsible
+    first_staff_id: int | None = None
     estimated_wait_s: int | None = None  # the estimate given at issue (printed on the ticket)
     estimated_wait_low_s: int | None = None
     estimated_wait_high_s: int | None = None
@@ -183,6 +185,8 @@ class Ticket:
         self.called_at = self.called_at or now  # the first call; a transferred ticket keeps it
         self.last_called_at = now
         self.window, self.staff_id = window, staff_id
+        if self.first_window is None:  # transfers keep the first window responsible (首问负责)
+            self.first_window, self.first_staff_id = window, staff_id
 
     def recall(self, now: datetime, max_recalls: int) -> int:
         """Call again; returns how many recalls the ticket has had."""

@@ -119,7 +119,8 @@ def booking_info(app, hall_code: str) -> dict:
         "today": hall.local_day(app.now()).isoformat(),
         "services": [{"code": s.code, "name": s.name, "name_en": s.name_en, "prefix": s.prefix,
                       "hours": s.hours, "capacity": r.capacity_for(s.code),
-                      "materials": s.materials, "description": s.description}
+                      "materials": s.materials, "description": s.description,
+                      "matters": [m.as_dict() for m in s.matters]}
                      for s in hall.config.services if r.bookable(s.code)],
     }
 
@@ -175,8 +176,9 @@ def _public(hall, r, row, signed: str | None = None) -> dict:
            "checkin_from": opens.strftime("%H:%M"), "checkin_until": until.strftime("%H:%M"),
            "created_at": iso(row.created_at), "cancelled_at": iso(row.cancelled_at),
            "checked_in_at": iso(row.checked_in_at), "hall": hall.code, "hall_name": hall.config.name}
-    if signed:
+    if signed:  # the code itself (the stored booking is what makes it genuine)
         out["code"] = signed
+        out["code_display"] = bk.format_code(signed)
         out["qr_svg"] = segno.make_qr(signed, error="m").svg_data_uri(scale=6, border=2)
     return out
 
@@ -191,20 +193,36 @@ def _slot_of(hall, r, row) -> bk.Slot:
     return bk.Slot(datetime.strptime(a, "%H:%M").time(), datetime.strptime(b, "%H:%M").time(), 0)
 
 
-def _verify_row(app, conn, hall, signed):
-    code, day = bk.verify(signed, app.secret)
+def _verify_row(app, conn, hall, text):
+    """The stored booking a code names (the check that makes a code genuine), or NotFound."""
+    code, day = bk.parse_code(text, app.secret)
     row = conn.execute(select(t.appointments).where(t.appointments.c.code == code,
                                                     t.appointments.c.hall_id == hall.id)).first()
-    if row is None or row.day != day:
-        raise NotFound("没有这个预约 (no such appointment)", code="unknown_appointment")
+    if row is None or (day is not None and row.day != day):
+        raise NotFound("没有这个预约,请核对预约码 (no such appointment)", code="unknown_appointment")
     return row
+
+
+def _code_for(app, row) -> str:
+    """What the holder uses: the short code, or for a booking made before short codes its signed one."""
+    return row.code if len(row.code) <= 8 else bk.sign(row.code, row.day, app.secret)
+
+
+def _new_code(conn, hall_id: int, day) -> str:
+    """A code no booking of this hall holds (codes are unique in the table; a day's are the
+    ones read out at the kiosk)."""
+    for _ in range(20):
+        code = bk.new_code()
+        if conn.execute(select(t.appointments.c.id).where(t.appointments.c.code == code)).first() is None:
+            return code
+    raise Conflict("预约繁忙,请重试 (could not make a booking code; try again)", code="busy")
 
 
 def get_booking(app, hall_code: str, signed: str) -> dict:
     with app.db.read() as conn:
         hall = app.hall(conn, hall_code)
         row = _verify_row(app, conn, hall, signed)
-        out = _public(hall, rules(hall), row, bk.sign(row.code, row.day, app.secret))
+        out = _public(hall, rules(hall), row, _code_for(app, row))
         if row.ticket_id:
             tk = conn.execute(select(t.tickets.c.number, t.tickets.c.token)
                               .where(t.tickets.c.id == row.ticket_id)).first()
@@ -329,7 +347,7 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
         if taken >= s.capacity:
             raise Conflict("该时段已约满,请选择其他时段 (that slot is fully booked; choose another)",
                            code="slot_full")
-        code = bk.new_code()
+        code = _new_code(conn, hall.id, day)
         values = dict(hall_id=hall.id, code=code, service=svc.code, day=day, slot=s.label,
                       name_masked=identity.mask_name(name), name_enc=None,
                       phone_masked=identity.mask_phone(phone), phone_enc=None, id_hash=id_hash,
@@ -340,7 +358,7 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
         uow.emit(hall.id, "appointment.booked", actor=actor, data={
             "appointment": _event_view(row, hall), "left": s.capacity - taken - 1})
         uow.commit()
-    return _public(hall, r, row, bk.sign(code, day, app.secret))
+    return _public(hall, r, row, code)
 
 
 def _event_view(row, hall) -> dict:

@@ -22,7 +22,7 @@ from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ..store import tables as t
 
 ROLES = ("staff", "manager", "admin", "agent")  # agent: 帮办员 (帮办代办)
-DEVICE_KINDS = ("kiosk", "display", "evaluator", "keypad")
+DEVICE_KINDS = ("kiosk", "display", "evaluator", "keypad", "casesys")
 _hasher = PasswordHasher()
 
 

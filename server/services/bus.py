@@ -123,7 +123,17 @@ class EventBus:
             last = conn.execute(select(t.events.c.id).order_by(t.events.c.id.desc()).limit(1)).first()
         self.last_id = last[0] if last else 0
         self.first_id = self.last_id + 1
-        db.after_commit_hooks.append(lambda ids: self.refresh())
+        # after a local commit: read the new rows now (tests and in-process callers see them at
+        # once), or, with refresh_in_background (the event server), let the pump thread read them
+        # so the request that committed answers without waiting for it
+        self.refresh_in_background = False
+        db.after_commit_hooks.append(self._after_commit)
+
+    def _after_commit(self, ids) -> None:
+        if self.refresh_in_background:
+            self._wake.set()
+        else:
+            self.refresh()
 
     def hall_code(self, conn, hall_id: int) -> str:
         code = self._hall_codes.get(hall_id)
@@ -210,7 +220,10 @@ class EventBus:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self._wake.set()  # catch up on anything sent while not listening
                     for _ in conn.notifies(timeout=5.0):
-                        self._wake.set()
+                        try:  # read at once here: one thread hop less between processes
+                            self.refresh()
+                        except Exception:
+                            self._wake.set()
                         if self._stop.is_set():
                             return
             except Exception:

@@ -16,9 +16,11 @@ from sqlalchemy import and_, func, select, update
 
 from ..domain.tickets import OUTCOME_ZH, TRACKED
 from ..domain import ratings as rdomain
+from ..domain import cases as cdomain
 from ..domain.cases import STEP_EN, STEP_ZH, STEPS
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..store import tables as t
+from . import case_contacts, outbox
 from .auth import Principal
 from .views import iso, iso_date
 
@@ -66,7 +68,7 @@ def _service_name(hall, code):
 
 
 def _case_dict(conn, hall, case, ticket, rating, steps, names, today) -> dict:
-    done = {s.step for s in steps if s.step in STEPS}
+    recorded = [s.step for s in steps]
     svc, svc_en = _service_name(hall, ticket.service if ticket else "")
     level = rating.level if rating else None
     label = rdomain.LEVELS.get(level, ("", "", 0))
@@ -84,8 +86,8 @@ def _case_dict(conn, hall, case, ticket, rating, steps, names, today) -> dict:
             "id": rating.id, "level": level, "label": label[0], "label_en": label[1],
             "reasons": list(rating.reasons or []), "comment": rating.comment,
             "created_at": iso(rating.created_at)},
-        "steps_done": [s for s in STEPS if s in done],
-        "next_step": next((s for s in STEPS if s not in done), None) if case.status == "open" else None,
+        "steps_done": cdomain.steps_done(recorded),
+        "next_step": cdomain.next_step(recorded, case.status),
         "history": [{"id": s.id, "step": s.step, "label": STEP_ZH.get(s.step, s.step),
                      "label_en": STEP_EN.get(s.step, s.step), "text": s.text, "user_id": s.user_id,
                      "user_name": names.get(s.user_id), "at": iso(s.created_at)} for s in steps],
@@ -106,8 +108,14 @@ def _load_cases(conn, hall, cases, today) -> list[dict]:
         steps[s.case_id].append(s)
     names = _user_names(conn, [tk.staff_id for tk in tickets.values()]
                         + [s.user_id for ss in steps.values() for s in ss])
-    return [_case_dict(conn, hall, c, tickets.get(c.ticket_id), ratings.get(c.rating_id),
-                       steps[c.id], names, today) for c in cases]
+    phones = case_contacts.masked(conn, ids)  # 回访 phones left with consent, masked
+    out = [_case_dict(conn, hall, c, tickets.get(c.ticket_id), ratings.get(c.rating_id),
+                      steps[c.id], names, today) for c in cases]
+    for d in out:
+        d["contact_masked"] = phones.get(d["id"])
+        if d["rating"] is not None:
+            d["rating"]["channel"] = ratings[d["rating"]["id"]].source
+    return out
 
 
 def list_review_cases(app, hall_code: str, status: str = "open") -> list[dict]:
@@ -162,6 +170,7 @@ def add_step(app, hall_code: str, case_id, principal: Principal, step, text) -> 
         case = uow.cases.get(hall.id, case_id)
         closed = case.add_step(step, text, principal.id, app.now())
         uow.cases.save(case)
+        outbox.record_step(uow.conn, hall, case.rating_id, case.steps[-1].id, step, text, app.now())
         uow.emit(hall.id, "review.step", ticket_id=case.ticket_id, actor=principal.actor,
                  data={"case_id": case.id, "step": step, "status": case.status})
         if closed:

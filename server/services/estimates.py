@@ -2,13 +2,16 @@
 
 What it learns, per hall (docs/queue.md, "Estimated wait"):
 - call-to-free times (call -> the window is free again) per service and hall-local hour from the
-  last PRIOR_DAYS days, shrunk toward the service's mean, and today's level per service on top;
+  last PRIOR_DAYS days, shrunk toward the service's mean, and today's level per service on top,
+  plus the staff's turnaround (finish -> next call); their shape, for the rest of a long service;
+- arrivals per service and hour (and their priority share), scaled by how busy today is so far;
 - the 80% range from how far past estimates given at issue were from the actual waits.
 Earlier days are read once a day per hall; today's figures at most every TODAY_TTL_S of the app's
 clock; a forecast is reused until the hall's next event (or FORECAST_TTL_S).
 """
 from __future__ import annotations
 
+import itertools
 import statistics
 import threading
 import weakref
@@ -34,8 +37,9 @@ PAUSE_EXPECTED_S = 300.0  # a paused window is expected back this long after it 
 PAUSE_MIN_S = 60.0  # ... and not sooner than this from now
 TODAY_TTL_S = 60.0
 ARRIVALS_AHEAD_S = 3 * 3600  # expected arrivals are played this far ahead
-ARRIVALS_WEIGHT = 1.0
+ARRIVALS_WEIGHT = 0.75  # evenly spread arrivals fill shared windows more than random ones do (docs/queue.md)
 TURNAROUND_MAX_S = 120.0
+PAST_MIN = 30  # earlier call-to-free times of a service before their shape is used for the rest of one
 FORECAST_TTL_S = 20.0
 
 
@@ -52,6 +56,7 @@ class Learned:
 class _Prior:  # one hall's earlier days, read once a day
     by_hour: dict  # (service, hour) -> (n, mean)
     by_service: dict  # service -> (n, mean, cv)
+    past: dict  # service -> (sorted seconds, suffix sums)
     residuals: list[float]
     turnarounds: list[float]
     arrivals: dict  # (service, hour) -> tickets per hour on an average earlier day
@@ -173,8 +178,14 @@ def _prior(conn, hall, today: date) -> _Prior:
         cv = statistics.pstdev(values) / mean if len(values) > 1 and mean > 0 else None
         by_service[service] = (len(values), mean, cv)
     by_hour = {k: (len(v), statistics.fmean(v)) for k, v in per_hour.items()}
+    past = {}
+    for service, values in per_service.items():
+        if len(values) >= PAST_MIN:
+            values = sorted(values)
+            suffix = list(itertools.accumulate(reversed(values)))[::-1]
+            past[service] = (values, suffix)
     arrivals, priority_share = _arrivals(conn, hall, first, last)
-    got = _Prior(by_hour, by_service, _residuals(conn, hall, first, last),
+    got = _Prior(by_hour, by_service, past, _residuals(conn, hall, first, last),
                  _turnarounds(conn, hall, first, last), arrivals, priority_share)
     with _lock:
         for k in [k for k in priors if k[0] == hall.id]:
@@ -215,7 +226,7 @@ def learned(conn, hall, now: datetime) -> Learned:
     times = forecast.CallToFree(
         by_hour={k: v * level[k[0]] + gap for k, v in hour_mean.items()},
         by_service={k: v * level[k] + gap for k, v in service_mean.items()},
-        cv_by_service=service_cv, default_s=default_s)
+        cv_by_service=service_cv, default_s=default_s, past=prior.past)
     residuals = prior.residuals + _residuals(conn, hall, day, day)
     low_q, high_q = DEFAULT_RANGE
     if len(residuals) >= MIN_RESIDUALS:
@@ -293,6 +304,7 @@ class State:
     hours: forecast.Hours
     priority_cap: int
     arrivals: list[qdomain.Candidate]
+    arrival_share: dict[int, float]
 
 
 def state(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask_for: list[str] = (),
@@ -308,16 +320,17 @@ def state(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask
     hours = _hours(hall, day) if keeps_hours else forecast.Hours([])
     closing = hours.spans[-1][1] if hours.spans else 24 * 3600.0
     weight = ARRIVALS_WEIGHT if arrivals_weight is None else arrivals_weight
-    later = forecast.expected_arrivals({k: v * weight for k, v in got.arrivals.items()}, got.priority_share, now=now, now_local_s=local_s,
-                                       horizon_s=min(ARRIVALS_AHEAD_S, max(0.0, closing - local_s))
-                                       ) if expect_arrivals else []
-    return State(windows, waiting, got, now, local_s, hours, int(hall.config.rule("priority_cap", 3)), later)
+    later, share = forecast.expected_arrivals(
+        {k: v * weight for k, v in got.arrivals.items()}, got.priority_share, now=now, now_local_s=local_s,
+        horizon_s=min(ARRIVALS_AHEAD_S, max(0.0, closing - local_s))) if expect_arrivals else ([], {})
+    return State(windows, waiting, got, now, local_s, hours, int(hall.config.rule("priority_cap", 3)),
+                 later, share)
 
 
 def play_state(st: State, ask_for: list[str] = (), trace: list | None = None) -> forecast.Forecast:
     return forecast.play(st.windows, st.waiting, st.learned.times, now=st.now, now_local_s=st.local_s,
                          hours=st.hours, priority_cap=st.priority_cap, ask_for=list(ask_for),
-                         arrivals=st.arrivals, trace=trace)
+                         arrivals=st.arrivals, arrival_share=st.arrival_share, trace=trace)
 
 
 def keeps_hours(app) -> bool:

@@ -15,6 +15,7 @@ import re
 from datetime import timedelta
 
 from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import Forbidden, Invalid, NotFound, TooMany
 from ..store import tables as t
@@ -85,9 +86,14 @@ def beat(app, hall_code: str, principal: Principal | None, *, program: str, name
                 if count >= MAX_UNREGISTERED:
                     raise TooMany("未登记的设备太多,请在管理页登记设备 (too many unregistered devices: "
                                   "register them in /admin)", code="too_many_devices")
-            conn.execute(t.device_presence.insert().values(
-                hall_id=hall.id, key=key, device_id=device_id, kind=kind, program=program,
-                first_seen_at=now, beats=1, **values))
+            try:
+                with conn.begin_nested():  # the same device's first beat twice at once: one row
+                    conn.execute(t.device_presence.insert().values(
+                        hall_id=hall.id, key=key, device_id=device_id, kind=kind, program=program,
+                        first_seen_at=now, beats=1, **values))
+            except IntegrityError:
+                conn.execute(update(t.device_presence).where(pc.hall_id == hall.id, pc.key == key)
+                             .values(beats=pc.beats + 1, **values))
         row = conn.execute(select(t.device_presence).where(pc.hall_id == hall.id, pc.key == key)).first()
         uow.commit()
         limit = offline_after(hall)

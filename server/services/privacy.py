@@ -7,7 +7,8 @@ What is erased (see docs/privacy.md):
   set to NULL, `id_hash` and `id_masked` (NOT NULL columns) set to "" — the booking's service,
   day, slot and status stay;
 - 帮办代办 requests delivered or cancelled before the cutoff: `name_masked`, `phone_masked`,
-  `phone_sealed` and `village` (the request, its dates and status stay; open ones are kept whole).
+  `phone_sealed` and `village` (the request, its dates and status stay; open ones are kept whole);
+- the 回访 phone of bad-review cases closed or voided before the cutoff (counted with `assist`).
 
 Retention: the hall config's `[privacy] retention_days` (default 180), or `older_than_days` given
 to `purge` (`server.py purge --older-than-days N`). Counted in hall-local days: a visit on day D
@@ -23,6 +24,7 @@ from sqlalchemy import or_, select, update
 
 from ..domain.errors import Invalid
 from ..store import tables as t
+from . import case_contacts
 
 log = logging.getLogger("hallq.privacy")
 
@@ -81,6 +83,7 @@ def purge(ctx, older_than_days: int | None = None, hall_code: str | None = None)
                 or_(r.name_masked.is_not(None), r.phone_masked.is_not(None), r.phone_sealed.is_not(None),
                     r.village.is_not(None)))
                 .values(name_masked=None, phone_masked=None, phone_sealed=None, village=None)).rowcount
+            n_r += case_contacts.erase_closed_before(conn, hall.id, before, ctx.now())  # 回访 phones
             uow.commit()
         totals["tickets"] += n_t
         totals["appointments"] += n_a

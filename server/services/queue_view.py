@@ -93,7 +93,8 @@ def list_services(app, hall_code: str) -> list[dict]:
                 "target_wait_s": s.target_wait_min * 60, "identify": s.identify,
                 "promise_days": s.promise_days,
                 "guide": {"description": s.description, "materials": s.materials,
-                          "conditions": s.conditions, "time_limit": s.time_limit},
+                          "conditions": s.conditions, "time_limit": s.time_limit,
+                          "matters": [m.as_dict() for m in s.matters]},
             })
         return out
 
@@ -216,9 +217,23 @@ def track(app, token: str) -> dict:
                 "service_name": svc.name, "service_name_en": svc.name_en,
                 **ticket_position(app, conn, hall, row),
                 "window": row.window if row.status in tdomain.ACTIVE else None,
-                "hall": hall.code, "hall_name": hall.config.name, "issued_at": iso(row.issued_at),
+                "hall": hall.code, "hall_name": hall.config.name, "hall_name_en": hall.config.name_en,
+                "timezone": hall.config.timezone, "priority": row.priority,
+                "issued_at": iso(row.issued_at),
                 "called_at": iso(row.last_called_at or row.called_at),
-                "case": case_progress(hall, row, app.now())}
+                "case": case_progress(hall, row, app.now()),
+                "rating": rating_state(conn, hall, row, app.now())}
+
+
+def rating_state(conn, hall, row, now) -> dict | None:
+    """After the visit: whether the phone may still rate it (not rated, within the hall's hours)."""
+    from .ratings import rating_open_until
+    until = rating_open_until(hall, row)
+    if until is None:
+        return None
+    rated = conn.execute(select(t.ratings.c.level).where(t.ratings.c.ticket_id == row.id)).scalar()
+    return {"rated": rated is not None, "open": rated is None and now <= until,
+            "open_until": iso(until)}
 
 
 def case_progress(hall, row, now) -> dict | None:

@@ -18,11 +18,30 @@ from ..domain import ratings as rdomain
 from ..domain.cases import ReviewCase
 from ..domain.errors import Conflict, Forbidden, Invalid, Unauthorized, WrongState
 from ..store import tables as t
+from ..domain.booking import validate_phone
+from ..domain.identity import mask_phone
+from . import contact, outbox
 from .auth import Principal
 from .views import iso, iso_date
 
 
 RATING_PROMPT_S = 300
+PHONE_RATING_H = 24
+
+
+def phone_window_h(hall) -> int:
+    """How long after the visit its ticket (phone page, kiosk scan) may still rate it (hall rule
+    `phone_rating_h`, default 24 h)."""
+    value = hall.config.rule("phone_rating_h", PHONE_RATING_H)
+    ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 24 * 30
+    return value if ok else PHONE_RATING_H
+
+
+def rating_open_until(hall, row):
+    """Until when the visit's ticket may rate it (None while not finished)."""
+    if row.status != "done" or row.finished_at is None:
+        return None
+    return row.finished_at + timedelta(hours=phone_window_h(hall))
 
 
 def prompt_lifetime_s(hall) -> int:
@@ -48,20 +67,39 @@ def _check_evaluator(conn, hall, row, principal: Principal, now) -> None:
                        code="rating_expired")
 
 
-def _check_ticket_token(row, principal: Principal | None, ticket_token) -> None:
+def _check_ticket_token(hall, row, principal: Principal | None, ticket_token, now) -> None:
     if not isinstance(ticket_token, str) or not ticket_token:
         if principal is None:
             raise Unauthorized("请出示号票 (present the ticket's token)", code="unauthorized")
         raise Forbidden("评价需出示该号票 (rating needs the ticket's own token)", code="forbidden")
     if not hmac.compare_digest(ticket_token.encode(), (row.token or "").encode()):
         raise Forbidden("号票不符 (this is not the ticket's token)", code="wrong_ticket_token")
+    until = rating_open_until(hall, row)
+    if until is not None and now > until:
+        raise Conflict(f"办结 {phone_window_h(hall)} 小时后不能再评价 (a visit may be rated up to "
+                       f"{phone_window_h(hall)} h after it was finished)", code="rating_expired")
+
+
+def _check_contact(level, phone, consent) -> str | None:
+    """A phone for the 回访: only with a bad rating and the resident's explicit consent."""
+    if phone in (None, ""):
+        return None
+    if not rdomain.is_bad(level):
+        raise Invalid("只有差评可以留下回访电话 (a phone is kept only with a bad rating)",
+                      code="invalid")
+    if consent is not True:
+        raise Invalid("留下电话需同意用于回访 (leaving a phone needs consent to be called back)",
+                      code="consent_required")
+    return validate_phone(phone)
 
 
 def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, reasons=None,
-         comment=None, ticket_token: str | None = None) -> dict:
+         comment=None, ticket_token: str | None = None, phone=None, consent=None) -> dict:
     """Rate a finished visit: an evaluator device (its window's latest visit), or anyone who
-    presents the ticket's token (`principal` None for an anonymous phone)."""
+    presents the ticket's token (`principal` None for an anonymous phone). A bad rating may leave
+    a phone for the 回访 with the resident's consent; it is kept sealed with the case."""
     level = rdomain.check_level(level)
+    phone = _check_contact(level, phone, consent)
     reasons = rdomain.check_reasons(reasons)
     if comment is not None and (not isinstance(comment, str) or len(comment) > 500):
         raise Invalid("comment must be text up to 500 characters", code="invalid")
@@ -77,7 +115,7 @@ def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, rea
         if principal is not None and principal.role == "evaluator" and not ticket_token:
             _check_evaluator(conn, hall, row, principal, now)
         else:
-            _check_ticket_token(row, principal, ticket_token)
+            _check_ticket_token(hall, row, principal, ticket_token, now)
         if conn.execute(select(t.ratings.c.id).where(t.ratings.c.ticket_id == row.id)).first():
             raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
                            code="already_rated")
@@ -91,6 +129,7 @@ def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, rea
         except IntegrityError:
             raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
                            code="already_rated") from None
+        outbox.record_rating(conn, hall, rating_id, now)  # for the province, in this transaction
         case = None
         if rdomain.is_bad(level):
             days = int(hall.config.rule("review_deadline_working_days", 15))
@@ -98,6 +137,10 @@ def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, rea
             review = ReviewCase(id=None, hall_id=hall.id, ticket_id=row.id, rating_id=rating_id,
                                 due_date=due, opened_at=now)
             uow.cases.add(review)
+            if phone:
+                conn.execute(t.case_contacts.insert().values(
+                    hall_id=hall.id, case_id=review.id, phone_masked=mask_phone(phone),
+                    phone_sealed=contact.seal(app.var_dir, phone), consent_at=now))
             case = {"id": review.id, "due_date": iso_date(due), "status": review.status}
         actor = principal.actor if principal else "ticket"
         label_zh, label_en, score = rdomain.LEVELS[level]

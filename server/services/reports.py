@@ -14,7 +14,8 @@ from ..domain.tickets import OUTCOME_ZH, TRACKED
 from ..domain import ratings
 from . import stats
 
-TABLE_KEYS = ("summary", "services", "windows", "staff", "days", "league", "promised", "reviews")
+TABLE_KEYS = ("summary", "services", "windows", "staff", "days", "league", "promised", "reviews",
+              "estimates")
 
 # column kinds: int, text, min (seconds shown as minutes, 1 decimal), pct (a share 0..1)
 _GROUP_COLS = [
@@ -61,8 +62,9 @@ COLUMNS = {
                ("flag_text", "旗帜", "Flag", "text")],
     "promised": [("number", "号码", "Number", "text"), ("service_name", "业务", "Service", "text"),
                  ("outcome_text", "办件类型", "Kind", "text"),
-                 ("window", "窗口", "Window", "int"), ("staff", "经办人", "Staff", "text"),
-                 ("day", "受理日期", "Accepted", "text"), ("due_date", "承诺办结日期", "Due", "text"),
+                 ("window", "窗口", "Window", "int"), ("first_window", "首问窗口", "First window", "int"),
+                 ("staff", "经办人", "Staff", "text"),
+                 ("day", "受理日期", "Accepted", "text"), ("due_date", "办结期限", "Due", "text"),
                  ("state_text", "状态", "State", "text"),
                  ("delivered_at", "办结送达时间", "Delivered", "text")],
     "reviews": [("id", "案件编号", "Case", "int"), ("number", "号码", "Number", "text"),
@@ -70,13 +72,19 @@ COLUMNS = {
                 ("staff", "经办人", "Staff", "text"), ("day", "办理日期", "Visit day", "text"),
                 ("due_date", "整改期限", "Due", "text"), ("state_text", "状态", "State", "text"),
                 ("closed_at", "办结时间", "Closed", "text")],
+    "estimates": [("day", "日期", "Day", "text"), ("service_name", "业务", "Service", "text"),
+                  ("n", "人次", "Tickets", "int"), ("mae_s", "平均绝对误差(分钟)", "Mean abs. error (min)", "min"),
+                  ("bias_s", "平均偏差(分钟)", "Bias (min)", "min"),
+                  ("within_5min", "±5分钟内占比", "Within ±5 min", "pct"),
+                  ("range_held", "区间命中率", "Range held", "pct")],
     "summary": [("metric", "指标", "Measure", "text"), ("value", "数值", "Value", "num"),
                 ("unit", "单位", "Unit", "text")],
 }
 TITLES = {"summary": ("总览", "Summary"), "services": ("按业务", "By service"),
           "windows": ("按窗口", "By window"), "staff": ("按人员", "By staff"),
           "days": ("按日", "By day"), "league": ("擂台", "League"),
-          "promised": ("限时办结件", "Time-limited cases"), "reviews": ("差评整改", "Bad-review cases")}
+          "promised": ("限时办结件", "Time-limited cases"), "reviews": ("差评整改", "Bad-review cases"),
+          "estimates": ("预计等候准确度", "Wait estimate accuracy")}
 STATE_TEXT = {"overdue": ("逾期", "overdue"), "pending": ("办理中", "pending"),
               "delivered": ("按时办结", "delivered on time"), "delivered_late": ("逾期办结", "delivered late"),
               "open": ("整改中", "open"), "closed": ("已办结", "closed"), "closed_late": ("逾期办结", "closed late"),
@@ -104,6 +112,20 @@ def _local(hall, dt: datetime | None) -> str | None:
     if dt is None:
         return None
     return dt.replace(tzinfo=timezone.utc).astimezone(hall.config.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _estimate_rows(st: dict) -> list[dict]:
+    """Accuracy of the waits told at issue (docs/kpis.md): per day and service, then per service
+    for the period ("全部"), then the whole period."""
+    names = {s["code"]: s["name"] for s in st["services"]}
+    order = {code: i for i, code in enumerate(names)}
+    rows = [{"day": d["day"], "service_name": names.get(code, code), **fig} for d in st["by_day"]
+            for code, fig in sorted(d.get("estimates_by_service", {}).items(),
+                                    key=lambda kv: order.get(kv[0], len(order)))]
+    rows += [{"day": "全部", "service_name": s["name"], **s["estimates"]}
+             for s in st["services"] if s["estimates"]["n"]]
+    rows.append({"day": "全部", "service_name": "全部", **st["estimates"]})
+    return rows
 
 
 def _summary_rows(st: dict) -> list[dict]:
@@ -134,8 +156,8 @@ def _promised_ordered(conn, hall, d1: date, d2: date, today: date, limit: int | 
     each by due date and number. With a limit only that many rows are read (a month has thousands)."""
     from ..store import tables as t
     tk = t.tickets.c
-    cols = (tk.id, tk.number, tk.service, tk.outcome, tk.window, tk.staff_id, tk.day, tk.due_date,
-            tk.delivered_at)
+    cols = (tk.id, tk.number, tk.service, tk.outcome, tk.window, tk.first_window, tk.staff_id, tk.day,
+            tk.due_date, tk.delivered_at)
     where = (tk.hall_id == hall.id, tk.outcome.in_(TRACKED), tk.day >= d1.isoformat(),
              tk.day <= d2.isoformat())
     order = (tk.due_date, tk.number, tk.id)
@@ -171,6 +193,7 @@ def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
         promised.append({"id": r.id, "number": r.number, "service": r.service,
                          "service_name": svc_names.get(r.service, r.service), "window": r.window,
                          "outcome": r.outcome, "outcome_text": OUTCOME_ZH.get(r.outcome, r.outcome),
+                         "first_window": r.first_window,
                          "staff": u.name if u else None, "day": r.day,
                          "due_date": r.due_date.isoformat() if r.due_date else None, "state": st,
                          "state_text": STATE_TEXT[st][0], "delivered_at": _local(hall, r.delivered_at)})
@@ -220,6 +243,7 @@ def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | N
               _table("days", st["by_day"]), _table("league", lg["teams"]),
               _table("promised", promised), _table("reviews", reviews)]
     tables[-2]["total_rows"], tables[-1]["total_rows"] = st["promised"]["total"], n_reviews
+    tables.append(_table("estimates", _estimate_rows(st)))
     return {"hall": hall.code, "hall_name": hall.config.name, "from": d1.isoformat(),
             "to": d2.isoformat(), "generated_at": st["generated_at"], "definitions": "docs/kpis.md",
             "tables": tables}

@@ -142,6 +142,9 @@ class SignInGuard:
             if n < self.burst:
                 return
             b = self.bursts[(kind, who)] = _Burst(kind, who, since=now)
+            if kind == "account":  # the addresses of the failures that made the burst
+                b.addresses.update(a for (u, a), p in self.pairs.items()
+                                   if u == who and now - p.last <= self.burst_s)
             log.warning("sign-in guessing: %d failed sign-ins %s within %d min; further failures "
                         "are slowed%s", n,
                         f"for account '{who}'" if kind == "account" else f"from address {who}",

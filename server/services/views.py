@@ -26,6 +26,7 @@ def ticket_public(row, hall) -> dict:
         "transfers": row.transfers, "issued_at": iso(row.issued_at), "queued_at": iso(row.queued_at),
         "called_at": iso(row.last_called_at or row.called_at), "started_at": iso(row.started_at),
         "finished_at": iso(row.finished_at), "outcome": row.outcome, "due_date": iso_date(row.due_date),
+        "first_window": getattr(row, "first_window", None),  # 首问负责
     }
 
 

@@ -13,7 +13,6 @@ import io
 import json
 import logging
 import socket
-import time
 
 import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
@@ -46,11 +45,14 @@ class HallHandler(WSGIHandler):
     """One connection: a deadline for each request, and whether it carried a staff/device token."""
 
     trusted = False
+    over_cap = False  # opened when its address had all its anonymous connections
     _deadline = None
 
     def read_requestline(self):
         # the clock starts when we wait for a request (also an idle keep-alive connection)
-        self._deadline = gevent.Timeout.start_new(self.server.limits.request_timeout_s, RequestTimeout)
+        lim = self.server.limits
+        self._deadline = gevent.Timeout.start_new(
+            lim.over_cap_timeout_s if self.over_cap else lim.request_timeout_s, RequestTimeout)
         return super().read_requestline()
 
     def end_deadline(self):
@@ -96,7 +98,8 @@ class HallServer(WSGIServer):
     # ---------------------------------------------------------- connections
     def handle(self, sock, address):
         ip = address[0] if isinstance(address, tuple) else str(address)
-        if not self.ledger.open_connection(ip):
+        state = self.ledger.open_connection(ip)
+        if state == "full":
             try:
                 sock._sock.send(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
                                 b"Connection: close\r\nRetry-After: 5\r\n\r\n")
@@ -109,10 +112,11 @@ class HallServer(WSGIServer):
         except (OSError, AttributeError):
             pass
         handler = self.handler_class(sock, address, self)
+        handler.over_cap = state == "over"
         try:
             handler.handle()
         finally:
-            self.ledger.close_connection(ip, handler.trusted)
+            self.ledger.close_connection(ip, state == "ok" and not handler.trusted)
 
     # ---------------------------------------------------------- requests
     def client_address(self, environ) -> str:
@@ -139,13 +143,19 @@ class HallServer(WSGIServer):
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         environ["hallq.client_address"] = self.client_address(environ)
+        if handler.over_cap and not handler.trusted and not _has_token(environ):
+            handler.close_connection = True
+            self.ledger.refused["connection"] += 1
+            return _json(start_response, "429 Too Many Requests", "too_many_connections",
+                         "此地址连接过多 (too many connections from this address)")
         live = None
         if environ["REQUEST_METHOD"] == "GET" and environ.get("PATH_INFO", "").endswith("/events"):
             live = environ["hallq.live"] = LiveRequest()
         status, headers, chunks, trusted = self.workers.spawn(self._run_app, environ).get()
         if trusted and not handler.trusted:
             handler.trusted = True
-            self.ledger.trust_connection(handler.client_address[0])
+            if not handler.over_cap:
+                self.ledger.trust_connection(handler.client_address[0])
         if live is not None and live.hall_id is not None and status.startswith("200"):
             return self._stream(environ, handler, live, headers, start_response)
         start_response(status, headers)
@@ -216,16 +226,13 @@ class HallServer(WSGIServer):
         self.workers.kill()
 
 
+def _has_token(environ) -> bool:
+    return (environ.get("HTTP_AUTHORIZATION", "").lower().startswith("bearer ")
+            or "token=" in environ.get("QUERY_STRING", ""))
+
+
 def _json(start_response, status: str, code: str, message: str):
     body = json.dumps({"error": code, "message": message}, ensure_ascii=False).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 
-
-def wait_until(predicate, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        gevent.sleep(0.05)
-    return predicate()

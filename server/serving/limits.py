@@ -22,6 +22,7 @@ class Limits:
     request_timeout_s: float = 20.0   # request line + headers + body must all arrive within this
     max_body: int = 32 * 1024 * 1024  # the largest request body (a photo, a backup upload)
     connections_per_address: int = 200  # anonymous connections from one address
+    over_cap_timeout_s: float = 2.0   # beyond it a connection must show a staff/device token, fast
     streams_per_address: int = 60     # anonymous event streams from one address
     max_streams: int = 20000          # all event streams of this process
     staff_reserve: int = 1000         # of max_streams, kept for staff and devices
@@ -35,6 +36,7 @@ class Limits:
             request_timeout_s=_env_float("HALLQ_REQUEST_TIMEOUT_S", cls.request_timeout_s),
             max_body=_env_int("HALLQ_MAX_BODY", cls.max_body),
             connections_per_address=_env_int("HALLQ_CONNECTIONS_PER_ADDRESS", cls.connections_per_address),
+            over_cap_timeout_s=_env_float("HALLQ_OVER_CAP_TIMEOUT_S", cls.over_cap_timeout_s),
             streams_per_address=_env_int("HALLQ_STREAMS_PER_ADDRESS", cls.streams_per_address),
             max_streams=_env_int("HALLQ_MAX_STREAMS", cls.max_streams),
             staff_reserve=_env_int("HALLQ_STREAM_STAFF_RESERVE", cls.staff_reserve),
@@ -57,24 +59,28 @@ class Ledger:
         self.refused = Counter()  # reason -> count, for the log and the bench
 
     # ---------------------------------------------------------- connections
-    def open_connection(self, address: str) -> bool:
+    def open_connection(self, address: str) -> str:
+        """"ok"; "over" when the address has all its anonymous connections (this one may serve
+        only a request with a staff/device token, sent quickly); "full" when the server is."""
         lim = self.limits
-        if self.connections >= lim.max_connections or (
-                address not in lim.trusted_proxies
-                and self.anonymous_connections[address] >= lim.connections_per_address):
+        if self.connections >= lim.max_connections:
             self.refused["connection"] += 1
-            return False
+            return "full"
         self.connections += 1
+        if (address not in lim.trusted_proxies
+                and self.anonymous_connections[address] >= lim.connections_per_address):
+            return "over"
         self.anonymous_connections[address] += 1
-        return True
+        return "ok"
 
     def trust_connection(self, address: str) -> None:
         """The connection carried a staff or device token: it no longer counts as anonymous."""
         self._drop(self.anonymous_connections, address)
 
-    def close_connection(self, address: str, trusted: bool) -> None:
+    def close_connection(self, address: str, counted: bool) -> None:
+        """counted: the connection still counts as one of the address's anonymous ones."""
         self.connections -= 1
-        if not trusted:
+        if counted:
             self._drop(self.anonymous_connections, address)
 
     # ---------------------------------------------------------- event streams

@@ -140,7 +140,9 @@ class StreamHub:
                 continue
             newest = items[-1][0]["id"]
             cache: dict[tuple, bytes] = {}
-            for s in list(subs):
+            for k, s in enumerate(list(subs)):
+                if k and k % 200 == 0:
+                    gevent.sleep(0)  # let answers to API requests out between slices of the fan-out
                 if s.last >= newest:
                     continue
                 key = (s.audience, s.last if s.last > since else since, s.chunked)

@@ -97,6 +97,16 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+HEADERS = {  # xlsx column headers, Chinese first like the reports'
+    "service": "业务 service", "hour": "取号时段 hour", "tickets": "人次 tickets",
+    "mean_wait_min": "平均等候(分钟) mean wait", "p90_wait_min": "90%等候(分钟) p90 wait",
+    "max_wait_min": "最长等候(分钟) max wait", "slice": "范围 slice", "estimator": "估算 estimator",
+    "mae_min": "平均绝对误差(分钟) MAE", "bias_min": "平均偏差(分钟) bias",
+    "within_5min_pct": "±5分钟内(%) within 5 min", "range_held_pct": "区间命中(%) range held",
+    "what_if_mean_wait_min": "调整后平均等候 what-if mean", "what_if_p90_wait_min": "调整后90%等候 what-if p90",
+}
+
+
 def write_xlsx(path, sheets: dict[str, tuple[list[str], list[dict]]]) -> None:
     """One sheet per table (title -> (columns, rows)), Chinese-friendly column widths."""
     from openpyxl import Workbook
@@ -104,11 +114,11 @@ def write_xlsx(path, sheets: dict[str, tuple[list[str], list[dict]]]) -> None:
     wb.remove(wb.active)
     for title, (cols, rows) in sheets.items():
         ws = wb.create_sheet(title[:31])
-        ws.append(cols)
+        ws.append([HEADERS.get(c, c) for c in cols])
         for r in rows:
             ws.append([_xlsx_value(r.get(c)) for c in cols])
         for i, c in enumerate(cols, start=1):
-            widest = max([_width(c)] + [_width(str(r.get(c, ""))) for r in rows[:500]])
+            widest = max([_width(HEADERS.get(c, c))] + [_width(str(r.get(c, ""))) for r in rows[:500]])
             ws.column_dimensions[ws.cell(1, i).column_letter].width = min(40, widest + 2)
     wb.save(path)
 

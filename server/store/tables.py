@@ -131,6 +131,9 @@ tickets = Table(
     Column("estimated_wait_s", Integer),
     Column("estimated_wait_low_s", Integer),
     Column("estimated_wait_high_s", Integer),
+    # 首问负责: the window (and who was at it) that first called the ticket; kept across transfers.
+    Column("first_window", Integer),
+    Column("first_staff_id", Integer),
     UniqueConstraint("hall_id", "day", "number", name="uq_tickets_hall_day_number"),
     UniqueConstraint("hall_id", "idempotency_key", name="uq_tickets_hall_idem"),
 )
@@ -322,4 +325,88 @@ device_presence = Table(
     Column("last_seen_at", DateTime, nullable=False),
     Column("beats", Integer, nullable=False),
     UniqueConstraint("hall_id", "key", name="uq_device_presence_hall_key"),
+)
+
+# A ticket the front desk (导办台) asked a kiosk to print: the kiosk fetches its pending jobs and
+# says when each was printed (or failed, so the desk can print it another way).
+print_jobs = Table(
+    "print_jobs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("device_id", Integer, ForeignKey("devices.id"), nullable=False),
+    Column("ticket_id", BigId, ForeignKey("tickets.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | printed | failed
+    Column("requested_by", String(80)),
+    Column("created_at", DateTime, nullable=False),
+    Column("done_at", DateTime),
+    Column("error", String(200)),
+)
+Index("ix_print_jobs_device", print_jobs.c.device_id, print_jobs.c.status)
+
+# 一次性告知单: the one written list of missing papers a resident takes away when a case is returned
+# (退回/补正), so no second trip is wasted. One per ticket; the ticket's token opens it on a phone.
+notices = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("ticket_id", BigId, ForeignKey("tickets.id"), nullable=False),
+    Column("missing", JSON, nullable=False),  # material names, from the service's guide
+    Column("note", Text),
+    Column("window", Integer),
+    Column("created_by", String(32)),
+    Column("created_at", DateTime, nullable=False),
+    Column("printed_at", DateTime),
+    UniqueConstraint("ticket_id", name="uq_notices_ticket"),
+)
+
+# The window's case system (一窗受理/办件系统) ties a visit to the case it accepted: 办件编号,
+# 事项编码, 事项名称; the rating of that visit is reported to the province with them.
+visit_cases = Table(
+    "visit_cases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("ticket_id", BigId, ForeignKey("tickets.id"), nullable=False),
+    Column("window", Integer),
+    Column("case_no", String(64), nullable=False),  # 办件编号
+    Column("item_code", String(64)),  # 事项编码
+    Column("item_name", String(200)),  # 事项名称
+    Column("device", String(64)),
+    Column("attached_at", DateTime, nullable=False),
+    UniqueConstraint("ticket_id", name="uq_visit_cases_ticket"),
+)
+
+# Records for the province's 好差评 system, written in the same transaction as the rating or the
+# review-case step they report; a worker posts them (server/services/outbox.py). `record_id` is
+# stable, so a record sent twice is the same record to the receiver.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("record_id", String(96), nullable=False),
+    Column("kind", String(16), nullable=False),  # rating | case | step
+    Column("rating_id", Integer),
+    Column("record", JSON, nullable=False),  # the hall's own field names; mapped when sent
+    Column("status", String(16), nullable=False),  # pending | sent
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", DateTime, nullable=False),
+    Column("last_error", String(300)),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("record_id", name="uq_outbox_record_id"),
+)
+Index("ix_outbox_due", outbox.c.status, outbox.c.next_try_at)
+
+# 回访: the phone number a resident who rated badly chose to leave (consent given on screen), sealed
+# with Fernet (services/contact.py); shown whole only to a manager working the case (each look an
+# event), erased with the case's personal data at retention (services/privacy.py).
+case_contacts = Table(
+    "case_contacts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("case_id", Integer, ForeignKey("review_cases.id"), nullable=False),
+    Column("phone_masked", String(16)),
+    Column("phone_sealed", Text),
+    Column("consent_at", DateTime, nullable=False),
+    Column("erased_at", DateTime),
+    UniqueConstraint("case_id", name="uq_case_contacts_case"),
 )

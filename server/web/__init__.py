@@ -29,7 +29,10 @@ PAGES = {
     "/book": ("web", "book.html"),
     "/t/<token>": ("web", "track.html"),
     "/admin": ("web", "admin.html"),
+    "/desk": ("web", "desk.html"),
     "/assist": ("web", "assist.html"),
+    "/guide": ("web", "guide.html"),
+    "/n/<token>": ("web", "notice.html"),
     "/manager/assist": ("web", "assist-list.html"),
 }
 FONT_CANDIDATES = [

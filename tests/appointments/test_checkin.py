@@ -17,23 +17,43 @@ def check_in(api, token="kiosk", key=None, **body):
 
 def test_forged_and_altered_codes_are_refused(api, clock):
     code = book(api, who=1).body["code"]
+    assert len(code) == bk.CODE_LEN and set(code) <= set(bk.CODE_ALPHABET)
+    assert not set(code) & set("0O1IL5S8B2ZDQ")  # nothing that reads as something else
     clock.set(WEDNESDAY, "09:45")
-    real_part, day_part, mac = code.split(".")
-    forged = [
-        f"{bk.new_code()}.{day_part}.{mac}",                              # another booking's code
-        f"{real_part}.{day_part}.{'A' * len(mac)}",                       # made-up signature
-        f"{real_part}.261126.{mac}",                                      # date moved
-        f"{real_part[:-1]}{'B' if real_part[-1] != 'B' else 'C'}.{day_part}.{mac}",  # one letter
-        bk.sign(real_part, bk.verify(code, api.ctx.secret)[1], b"another-hall's-key"),
-        real_part,                                                        # the bare code
-        "",
-        "x" * 64,
-    ]
-    for bad in forged:
+    other = next(c for c in iter(bk.new_code, None) if c != code)
+    one_off = code[:-1] + next(x for x in bk.CODE_ALPHABET if x != code[-1])
+    # well-formed but no stored booking has it: the lookup decides, not the form
+    for unknown in (other, one_off):
+        r = check_in(api, code=unknown)
+        assert r.status == 404 and r.body["error"] == "unknown_appointment", (unknown, r.body)
+        assert api.get(api.hp(f"/appointments/{unknown}")).status == 404
+        assert api.request("DELETE", api.hp(f"/appointments/{unknown}")).status == 404
+    for bad in ["", "x" * 64, "ABC", "A" * 9, code.replace(code[0], "0"), "0O1IL58", "<script>"]:
         r = check_in(api, code=bad)
-        assert r.status == 400 and r.body["error"] == "invalid_code", (bad, r.body)
-        assert api.request("DELETE", api.hp(f"/appointments/{bad or 'x'}")).status in (400, 404)
-    assert check_in(api, code=code.lower()).status == 201  # typed in lower case: still genuine
+        assert r.status in (400, 404) and r.body["error"] in ("invalid_code", "unknown_appointment"), (bad, r.body)
+        assert api.request("DELETE", api.hp(f"/appointments/{bad or 'x'}")).status in (400, 404, 405)
+    # typed in lower case, with a space or a dash as it is read out: still the booking
+    assert check_in(api, code=" " + code[:3].lower() + "-" + code[3:] + " ").status == 201
+
+
+def test_booking_codes_are_unique_and_a_booking_made_before_short_codes_still_works(api, clock, ctx):
+    from sqlalchemy import update
+    made = [book(api, who=n, slot=slot) for n, slot in ((1, "10:00-10:30"), (2, "10:30-11:00"), (3, "14:00-14:30"))]
+    assert all(r.status == 201 for r in made), [r.body for r in made]
+    codes = {r.body["code"] for r in made}
+    assert len(codes) == 3
+    # a booking from before (10-character code): its signed code is honoured, and checked by signature
+    old = "ABCDEFGHJK"
+    with ctx.uow() as uow:
+        uow.conn.execute(update(t.appointments).where(t.appointments.c.code == sorted(codes)[0])
+                         .values(code=old))
+        uow.commit()
+    from datetime import date
+    signed = bk.sign(old, date.fromisoformat(WEDNESDAY), ctx.secret)
+    shown = api.get(api.hp(f"/appointments/{signed}"))
+    assert shown.status == 200 and shown.body["code"] == signed
+    tampered = signed[:-1] + ("A" if signed[-1] != "A" else "B")
+    assert api.get(api.hp(f"/appointments/{tampered}")).status == 400
 
 
 def test_a_code_from_yesterday_has_expired(api, clock):

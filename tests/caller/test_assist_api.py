@@ -161,3 +161,17 @@ def test_the_residents_details_are_erased_with_the_request_at_retention(hall, ct
     assert rows[done].phone_sealed is None and rows[done].name_masked is None and rows[done].village is None
     assert rows[still_open].phone_sealed  # an open request keeps what the agent needs
     assert hall.post(hall.hp(f"/assist/{done}/contact"), "boss").status == 404
+
+
+def test_the_command_line_adds_an_agent(ctx, monkeypatch, capsys):
+    """`server.py user add --role agent`: the CLI takes its roles from server.services.auth.ROLES."""
+    import io
+    from server.cli import main
+    from server.services import auth
+    monkeypatch.setenv("HALLQ_DATABASE_URL", ctx.db.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    main(["user", "add", "agent9", "--role", "agent", "--name", "帮办员丙", "--password-stdin"])
+    assert "(agent) created" in capsys.readouterr().out
+    with ctx.db.engine.connect() as c:
+        row = c.execute(select(t.users.c.role).where(t.users.c.username == "agent9")).one()
+    assert row.role == "agent" and "agent" in auth.ROLES

@@ -216,6 +216,15 @@ def test_escalated_and_proxy_cases_are_due_in_the_halls_working_days_and_complet
                              "due_date": "2025-09-30", "delivered": False, "delivered_at": None,
                              "overdue": False}
     assert hall.get(f"/api/v1/track/{imm['token']}").body["case"]["tracked"] is False
+    ctx.clock = lambda: datetime(2025, 9, 30, 2, 0)  # the due day, then the day after
+    from tests.support import PASSWORD
+    hall.tokens["boss"] = hall.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD}).body["token"]
+    alerts = {a["kind"]: a for a in hall.get(hall.hp("/stats/live"), "boss").body["alerts"]}
+    assert alerts["cases_due_today"]["count"] == 2 and "cases_overdue" not in alerts
+    ctx.clock = lambda: datetime(2025, 10, 9, 2, 0)
+    hall.tokens["boss"] = hall.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD}).body["token"]
+    alerts = {a["kind"]: a for a in hall.get(hall.hp("/stats/live"), "boss").body["alerts"]}
+    assert alerts["cases_overdue"]["count"] == 2
     r = hall.post(hall.hp(f"/promised/{esc['id']}/deliver"), "boss", json={"note": "县局批复已送达"})
     assert r.status == 200 and r.body["status"] == "delivered"
     assert hall.get(f"/api/v1/track/{esc['token']}").body["case"]["delivered"] is True

@@ -58,9 +58,19 @@ def test_the_evaluator_prompt_fills_a_tablet_either_way_and_is_spoken(hall, live
                 assert len({round(b[1]) for b in boxes}) == 1  # one row
                 assert sum(b[2] for b in boxes) >= 0.85 * size[0], boxes
                 assert all(b[3] >= 0.35 * size[1] for b in boxes), boxes
-    ev.click('.level[data-level="4"]')
+    # a bad rating asks for reasons: that screen and the thanks fit a portrait tablet too
+    sized(ev, TABLET_PORTRAIT)
+    ev.click('.level[data-level="2"]')
+    expect(ev.locator("#reasons-view")).to_be_visible()
+    ev.click('.tag[data-reason="efficiency"]')
+    assert_fits(ev, "evaluator-reasons-800x1280-en", one_line=(".tag", ".ev-submit", ".ev-back"))
+    ev.click("#lang")
+    assert_fits(ev, "evaluator-reasons-800x1280-zh", one_line=(".tag", ".ev-submit", ".ev-back", ".ask"))
+    ev.click("#reasons-submit")
     expect(ev.locator("#thanks-view")).to_be_visible()
-    assert hall.get(hall.hp(f"/tickets/{tk['id']}"), "clerk1").body["rating"]["level"] == 4
+    assert_fits(ev, "evaluator-thanks-800x1280-zh", one_line=(".thanks",))
+    rating = hall.get(hall.hp(f"/tickets/{tk['id']}"), "clerk1").body["rating"]
+    assert rating["level"] == 2 and rating["reasons"] == ["efficiency"]
 
 
 def test_the_evaluator_checks_its_token_and_tells_staff_what_to_do(hall, live, browser_ctx):

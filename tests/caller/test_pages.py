@@ -73,6 +73,9 @@ def test_staff_call_start_and_finish_with_every_outcome(hall, live, browser_ctx)
             expect(page.locator("#promise-row")).to_be_hidden()
         page.click("#finish-ok")
         expect(page.locator("#current-empty")).to_be_visible()
+        if outcome == "returned":  # the one-time notice of missing papers opens; not needed here
+            expect(page.locator("#notice-dialog")).to_be_visible()
+            page.keyboard.press("Escape")
         tk = _ticket(hall, tid)
         assert tk["outcome"] == outcome and tk["status"] == "done"
         if outcome == "promised":
@@ -282,3 +285,29 @@ def test_the_caller_page_comes_back_after_a_server_restart_without_a_reload(
         expect(page.locator("#cur-status")).to_have_text("办理中")
     finally:
         ctx.db.dispose()
+
+
+def test_an_error_shows_the_current_language_only(hall, live, browser_ctx):
+    """The server sends message_zh / message_en; a page shows one of them, never "中文 (English)"."""
+    page = browser_ctx.new_page()
+    page.goto(live.url + "/caller")
+    page.evaluate("localStorage.setItem('hallq.lang', 'en')")
+    page.reload()
+    page.fill("#username", "clerk1")
+    page.fill("#password", "wrong password")
+    page.press("#password", "Enter")
+    expect(page.locator("#message")).to_be_visible()
+    text = page.inner_text("#message")
+    assert text and not re.search(r"[\u4e00-\u9fff]", text), text
+    page.evaluate("localStorage.setItem('hallq.lang', 'zh')")
+    page.reload()
+    page.fill("#username", "clerk1")
+    page.fill("#password", "wrong password")
+    page.press("#password", "Enter")
+    expect(page.locator("#message")).to_be_visible()
+    text = page.inner_text("#message")
+    assert re.search(r"[\u4e00-\u9fff]", text) and not re.search(r"[A-Za-z]{3}", text), text
+    err = page.evaluate("""() => { const e = hallq.ApiError.fromBody(409, {error: "x",
+        message: "已占用 (taken)", message_zh: "已占用", message_en: "taken"});
+        return [e.message, e.message_zh, e.message_en, e.code, e.status]; }""")
+    assert err == ["已占用", "已占用", "taken", "x", 409]

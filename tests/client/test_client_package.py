@@ -239,3 +239,28 @@ def test_a_server_down_at_start_is_retried_until_it_comes(live):
     finally:
         stream.close()
         proxy.close()
+
+
+def test_after_a_restore_the_reset_is_handed_on_and_lower_ids_are_read_again(live):
+    """The device saw ids the database no longer has (it was swapped for an older copy while the
+    server was down): the server answers stream.reset at its own last id; the events after it,
+    lower than the device's old last id, still reach the device."""
+    before = live.api.issue().body
+    stream = EventStream(live.url, "main", last_event_id=10 ** 6)
+    got = []
+
+    def read():
+        for ev in stream.events():
+            got.append(ev)
+
+    th = threading.Thread(target=read, daemon=True)
+    th.start()
+    wait_for(lambda: got, what="the reset")
+    assert got[0].type == "stream.reset" and got[0].id < 10 ** 6
+    assert stream.last_event_id == got[0].id
+    after = live.api.issue().body
+    wait_for(lambda: len(got) >= 2, what="the next event")
+    assert got[1].type == "ticket.issued" and got[1].get("ticket")["number"] == after["number"]
+    assert got[1].id > got[0].id and before["number"] != after["number"]
+    stream.close()
+    th.join(5)

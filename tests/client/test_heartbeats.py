@@ -3,8 +3,11 @@ the dashboard's "设备离线" after two minutes of silence (on the app clock, n
 list, and what the endpoint refuses."""
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 
+import pytest
 import requests
 
 from client import ApiClient, Heartbeat
@@ -144,3 +147,37 @@ def test_last_seen_and_offline_on_both_databases(any_api, any_ctx):
     assert rows[("kiosk", "kiosk")]["online"] is False and rows[("窗口屏", "led")]["online"] is True
     assert rows[("窗口屏", "led")]["beats"] == 2 and rows[("窗口屏", "led")]["status"] == "degraded"
     assert [a["device"] for a in offline(api)] == ["kiosk"]
+
+@pytest.mark.postgres
+def test_a_first_beat_racing_another_makes_one_row_on_postgresql(pg_cluster, tmp_path):
+    """PostgreSQL lets two writers in at once (SQLite serializes them): the other writer inserts the
+    device's row first and commits while this beat waits on the unique key; the beat then counts
+    on that row instead of failing."""
+    from sqlalchemy import create_engine
+
+    from server.services import auth
+    from server.store import tables as t
+    from tests.conftest import _make_ctx
+    ctx = _make_ctx(pg_cluster.new_database(), tmp_path / "var")
+    try:
+        token = auth.add_device(ctx, "main", "kiosk-9", "kiosk", [])
+        p = auth.principal_for(ctx, token)
+        other = create_engine(str(ctx.db.engine.url.render_as_string(hide_password=False))).connect()
+        tx = other.begin()
+        hall_id = other.execute(t.halls.select()).first().id
+        other.execute(t.device_presence.insert().values(
+            hall_id=hall_id, key=f"device:{p.id}:kiosk", device_id=p.id, name="kiosk-9", kind="kiosk",
+            program="kiosk", status="ok", first_seen_at=T0, last_seen_at=T0, beats=1))
+        result = {}
+        th = threading.Thread(target=lambda: result.update(presence.beat(ctx, "main", p, program="kiosk")))
+        th.start()
+        time.sleep(1.0)  # the beat's INSERT now waits for the other transaction
+        assert th.is_alive()
+        tx.commit()
+        th.join(10)
+        other.close()
+        assert result["beats"] == 2 and result["name"] == "kiosk-9"
+        assert [(r["program"], r["beats"]) for r in presence.list_presence(ctx, "main")] == [("kiosk", 2)]
+    finally:
+        ctx.bus.stop()
+        ctx.db.dispose()

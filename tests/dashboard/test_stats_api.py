@@ -25,7 +25,7 @@ def login(api, username):
     api.tokens[username] = r.body["token"]
 
 
-def check_day(body, expected=EXPECTED):
+def check_day(body, expected=EXPECTED, estimates_told=8):
     for key, want in expected.items():
         got = body[key]
         for k, v in want.items():
@@ -49,8 +49,15 @@ def check_day(body, expected=EXPECTED):
     assert svcs["market"]["arrivals_by_hour"][9] == 2 and sum(svcs["market"]["arrivals_by_hour"]) == 2
     assert body["calls_by_hour"][9] == 7 and body["calls_by_hour"][10] == 1 and sum(body["calls_by_hour"]) == 8
     assert [b["count"] for b in body["wait_histogram"]] == EXPECTED_HIST
-    assert body["by_day"] == [{"day": "2025-03-11", "issued": 9, "served": 7, "no_show": 1, "cancelled": 1,
-                               "mean_wait_s": 570.0, "ratings": body["ratings"]}]
+    day = dict(body["by_day"][0])
+    estimates, by_service = day.pop("estimates"), day.pop("estimates_by_service")
+    assert [day] == [{"day": "2025-03-11", "issued": 9, "served": 7, "no_show": 1, "cancelled": 1,
+                      "mean_wait_s": 570.0, "ratings": body["ratings"]}]
+    # every called ticket was told a wait at issue (docs/kpis.md, wait estimate accuracy)
+    assert estimates == body["estimates"] and estimates["n"] == estimates["range_n"] == estimates_told
+    if estimates_told:
+        assert {k: v["n"] for k, v in by_service.items()} == {"social": 6, "market": 2}
+        assert by_service["market"] == svcs["market"]["estimates"]
 
 
 @pytest.fixture
@@ -84,6 +91,8 @@ def test_the_closed_day_reads_the_same_from_its_roll_up_and_takes_late_changes(s
     ids = api.seeded_tickets
     with ctx.db.read() as conn:  # days later only the ticket's holder can rate: its own token
         d002 = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == ids["D002"])).scalar_one()
+    from tests.caller.test_province_outbox import set_rules
+    set_rules(ctx, phone_rating_h=24 * 10)  # the hall lets a ticket rate for 10 days (default 24 h)
     r = api.post(api.hp(f"/tickets/{ids['D002']}/rating"), json={"level": 4, "ticket_token": d002})
     assert r.status == 201, r
     with ctx.db.uow() as uow:
@@ -141,10 +150,15 @@ def test_a_roll_up_stored_by_the_previous_version_reads_the_same_after_the_migra
     with ctx.db.read() as conn:
         row = conn.execute(select(t.stats_daily)).one()
         assert row.version == rollups.VERSION == 5
-        assert rollups.unpack(row.data) == days.compute_day(conn, ctx.hall(conn, "main"), DAY, ctx.now())
+        fresh = days.compute_day(conn, ctx.hall(conn, "main"), DAY, ctx.now())
+        for g in fresh.services.values():  # version 4 kept no wait-estimate sums (added later in 5)
+            g.estimated = g.estimate_abs_s = g.estimate_error_s = g.estimate_within = 0
+            g.estimate_ranged = g.estimate_held = 0
+        assert rollups.unpack(row.data) == fresh
     login(api, "boss")
     r = api.get(api.hp("/stats") + Q, "boss")
-    check_day(r.body, {**EXPECTED, "promised": {**EXPECTED["promised"], "pending": 0, "overdue": 3, "due": 0}})
+    check_day(r.body, {**EXPECTED, "promised": {**EXPECTED["promised"], "pending": 0, "overdue": 3, "due": 0}},
+              estimates_told=0)  # a version-4 roll-up kept no wait-estimate sums
     with ctx.db.read() as conn:  # read from the converted roll-up, not computed and stored again
         assert conn.execute(select(t.stats_daily.c.computed_at)).scalar() == utc("08:00", date(2025, 3, 12))
 
@@ -156,7 +170,8 @@ def test_report_tables_xlsx_and_csv_carry_the_same_figures(seeded, tmp_path, mon
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     (tmp_path / "r.xlsx").write_bytes(r.raw)
     wb = load_workbook(tmp_path / "r.xlsx")
-    assert wb.sheetnames == ["总览", "按业务", "按窗口", "按人员", "按日", "擂台", "限时办结件", "差评整改", "说明"]
+    assert wb.sheetnames == ["总览", "按业务", "按窗口", "按人员", "按日", "擂台", "限时办结件", "差评整改",
+                             "预计等候准确度", "说明"]
     check_xlsx(wb)
     # the command line writes the same file
     monkeypatch.setenv("HALLQ_DATABASE_URL", str(ctx.db.engine.url.render_as_string(hide_password=False)))
@@ -182,6 +197,11 @@ def check_xlsx(wb, promise="办理中"):
     def table(name):
         rows = list(wb[name].iter_rows(values_only=True))
         return rows[0], rows[1:]
+    head, rows = table("预计等候准确度")  # per day and service, then the period (docs/kpis.md)
+    est = [dict(zip(head, r)) for r in rows]
+    assert [(r["日期"], r["业务"], r["人次"]) for r in est] == [
+        ("2025-03-11", "社会事务综合", 6), ("2025-03-11", "市场监管", 2), ("全部", "社会事务综合", 6),
+        ("全部", "市场监管", 2), ("全部", "全部", 8)]
     head, rows = table("按窗口")
     by = {r[0]: dict(zip(head, r)) for r in rows}
     for n, want in EXPECTED_WINDOWS.items():
@@ -233,7 +253,8 @@ def test_overdue_cases_come_first_in_the_report(seeded):
     states = [row[7] for row in reviews["rows"]]
     assert states == ["逾期", "已办结"]
     promised = next(tb for tb in rep["tables"] if tb["key"] == "promised")
-    assert promised["rows"][0][2] == "承诺件" and promised["rows"][0][7] == "逾期"
+    assert promised["rows"][0][2] == "承诺件" and promised["rows"][0][8] == "逾期"
+    assert promised["rows"][0][4] == 2  # 首问窗口: A002 was first taken at window 2
     st = api.get(api.hp("/stats") + Q, "boss").body
     assert st["review_cases"]["overdue"] == 1 and st["review_cases"]["closed"] == 1
 

@@ -133,3 +133,20 @@ def test_announcements_play_one_after_another_and_a_recall_is_spoken_again(live,
     assert recs[0]["text_zh"] == "请 A 零零一 号 到 一 号窗口 办理"
     stats = sox_stats(out / recs[0]["file"])
     assert stats["Length (seconds)"] > 4.0 and stats["RMS     amplitude"] > 0.02
+
+
+def test_after_a_stream_reset_a_call_with_an_id_seen_before_is_spoken():
+    """ids start again after a database restore: an id the announcer saw before is a new call."""
+    from client import Event
+    ann = Announcer("http://127.0.0.1:9", player=Player("none"), heartbeat_s=0)
+    try:
+        call_ev = Event(5, "ticket.called", {"window": 1, "ticket": {"number": "A001"}})
+        ann.on_event(call_ev)
+        ann.on_event(call_ev)  # a replay: once
+        assert ann.pending.qsize() == 1
+        ann.on_event(Event(3, "stream.reset", {}))
+        ann.on_event(Event(5, "ticket.called", {"window": 2, "ticket": {"number": "B001"}}))
+        items = [ann.pending.get_nowait() for _ in range(2)]
+        assert [(i.number, i.window) for i in items] == [("A001", 1), ("B001", 2)]
+    finally:
+        ann.stop()

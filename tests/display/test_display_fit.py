@@ -60,7 +60,7 @@ def test_the_display_fits_tvs_in_both_languages(live, chromium):
             assert biz == ("农业综合、自然资源" if lang == "zh" else "Agriculture · Land and planning"), biz
             # each service's estimate as the server gives it
             est = page.inner_text('.svc[data-service="land"] .est')
-            lo, hi = (round(x / 60) for x in services["land"]["estimated_wait_range_s"])
+            lo, hi = (int(x / 60 + 0.5) for x in services["land"]["estimated_wait_range_s"])
             assert str(lo) in est and (hi == lo or str(hi) in est), (est, services["land"])
             assert page.inner_text('.svc[data-service="land"] .name') == (
                 "自然资源" if lang == "zh" else "Land and planning")
@@ -91,3 +91,27 @@ def test_the_wall_fits_tvs_and_hides_a_share_of_few_ratings(live, chromium):
             expect(page.locator("#complaint")).to_contain_text("12345")
             assert_fits(page, f"wall-{size[0]}x{size[1]}-{lang}", keep=lang == "zh")
             ctx.close()
+
+
+def test_the_estimates_follow_the_queue_without_a_reload(live, chromium):
+    import time
+    api = live.api
+    ctx, page = _display(chromium, live.url, "zh", TV)
+    est = page.locator('.svc[data-service="social"] .est')
+    expect(est).to_have_text("无需等候")
+    for _ in range(4):
+        api.issue("social")
+    expect(page.locator('.svc[data-service="social"] .count')).to_contain_text("4")
+
+    def server_says():
+        svc = [s for s in api.get(api.hp("/services")).body if s["code"] == "social"][0]
+        lo, hi = (int(x / 60 + 0.5) for x in svc["estimated_wait_range_s"])  # as JS Math.round
+        return f"约 {lo}–{hi} 分钟" if hi > lo else f"约 {max(1, int(svc['estimated_wait_s'] / 60 + 0.5))} 分钟"
+    deadline, shown, wanted = time.monotonic() + 10, None, None
+    while time.monotonic() < deadline:  # within a few seconds the screen says what the server says
+        shown, wanted = est.inner_text(), server_says()
+        if shown == wanted:
+            break
+        time.sleep(0.5)
+    assert shown == wanted, (shown, wanted)
+    ctx.close()

@@ -74,3 +74,20 @@ def test_strip_options_parse():
     assert parse_strip("3=/dev/ttyUSB1") == (3, ("/dev/ttyUSB1", 3))
     assert parse_strip("3=/dev/ttyUSB1@7") == (3, ("/dev/ttyUSB1", 7))
     assert parse_strip("11=socket://10.0.0.5:4001") == (11, ("socket://10.0.0.5:4001", 11))
+
+
+def test_a_stream_reset_redraws_every_strip_from_the_server(live):
+    """After a database restore the server says stream.reset: the bridge reads the windows anew."""
+    from client import Event
+    api = live.api
+    staff_at(api, [2])
+    api.issue("social")
+    t = call(api, 2)
+    bridge = LedBridge(live.url, bus="loop://", heartbeat_s=0)
+    try:
+        assert bridge.shown == {}
+        bridge.on_event(Event(3, "stream.reset", {"type": "stream.reset"}))
+        assert bridge.wait_synced(5) and bridge.shown[2] == f"{t['number']} 请到2号窗口"
+        assert set(bridge.shown) == set(range(1, 12))
+    finally:
+        bridge.stop()

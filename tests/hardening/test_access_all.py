@@ -14,6 +14,10 @@ PUBLIC_WRITES = {  # state changes anyone may make, each rate limited or guarded
     ("DELETE", "/api/v1/halls/{hall}/appointments/{code}"),  # with the booking's signed code
     # a display program without a token says it is alive (rate limited per address, capped per hall)
     ("POST", "/api/v1/halls/{hall}/devices/heartbeat"),
+    # 帮办代办 asked from a resident's phone (rate limited per address, like bookings)
+    ("POST", "/api/v1/halls/{hall}/assist"),
+    # a rating from the resident's phone presents the ticket's own token (one per visit)
+    ("POST", "/api/v1/halls/{hall}/tickets/{ticket_id}/rating"),
 }
 
 ANY_DEVICE = {  # a device (a display too) reports and clears its own faults

@@ -188,3 +188,19 @@ def test_the_server_s_maintenance_pass_closes_yesterday_backs_it_up_and_rolls_it
     assert (day.services["social"].cancelled, day.services["social"].no_show) == (1, 1)
     assert ctx.rollups_done == {"main": yesterday + timedelta(days=1)}
     assert len(list((tmp_path / "daily").glob("hallq-auto-*"))) == 1
+
+
+def test_server_py_run_makes_the_day_s_backup_on_its_first_maintenance_pass(sqlite_url, tmp_path):
+    import time
+
+    from tests.support import ServerProcess
+    var, daily = tmp_path / "var", tmp_path / "daily"
+    var.mkdir()
+    srv = ServerProcess(sqlite_url, var, env={"HALLQ_BACKUP_DIR": str(daily)}).start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not list(daily.glob("hallq-auto-*.db")):
+            time.sleep(0.2)
+        assert [p.name.endswith(".db") for p in daily.glob("hallq-auto-*")] == [True], srv.log.read_text()
+    finally:
+        srv.stop()

@@ -66,6 +66,25 @@ def test_one_client_can_no_longer_book_a_whole_day(api, app, clock, monkeypatch)
     assert post_from(app, "10.0.0.66", book_body(api, slot="16:30-17:00", n=301))[0] == 201
 
 
+def test_behind_a_trusted_proxy_each_client_has_its_own_budget(api, app, clock, monkeypatch):
+    """nginx in front (docs/operations.md): the limits count X-Real-IP, not the proxy."""
+    monkeypatch.setenv("HALLQ_TRUSTED_PROXIES", "127.0.0.1")
+
+    def via_proxy(real_ip, body):
+        r = app.test_client().post("/api/v1/halls/main/appointments", json=body,
+                                   environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                   headers={"X-Real-IP": real_ip})
+        return r.status_code, r.get_json()
+    got = [via_proxy("10.7.0.1", book_body(api, slot=SLOTS[i], n=500 + i))[0] for i in range(11)]
+    assert got == [201] * 10 + [429]
+    assert via_proxy("10.7.0.2", book_body(api, slot=SLOTS[11], n=520))[0] == 201
+    # an untrusted sender cannot pick its address by a header: all of these are 127.0.0.1's
+    monkeypatch.setenv("HALLQ_TRUSTED_PROXIES", "")
+    got = [via_proxy(f"10.8.0.{i}", book_body(api, service="agri", slot=SLOTS[i], n=600 + i))
+           for i in range(11)]
+    assert [s for s, _ in got] == [201] * 10 + [429] and got[-1][1]["error"] == "address_limit"
+
+
 def test_one_active_booking_per_id_number_per_service_and_day(api, app, clock):
     first = post_from(app, "10.0.1.1", book_body(api, slot="09:00-09:30", n=1))
     assert first[0] == 201

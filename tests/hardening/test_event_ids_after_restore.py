@@ -3,6 +3,7 @@ gets a `stream.reset` at once, and the display page redraws from the server's st
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from server.services import backup
 from tests.display.conftest import call, restartable, staff_at  # noqa: F401 (fixture)
@@ -124,3 +125,26 @@ def test_the_display_page_redraws_after_a_restore_and_shows_the_next_calls(resta
         assert page.errors == []
     finally:
         page.close()
+
+
+def test_a_device_client_ahead_of_the_database_resets_and_gets_the_next_events(live):
+    """The shared device client (announcer, LED and keypad bridges) takes the reset's lower id
+    and goes on with live events instead of skipping them as already seen."""
+    from client.events import EventStream
+    api = live.api
+    api.issue("social")
+    last = api.ctx.bus.last_id
+    got = []
+    stream = EventStream(live.url, token=api.tokens["kiosk"], last_event_id=last + 50,
+                         on_event=got.append).start()
+    try:
+        deadline = time.time() + 5
+        while not got and time.time() < deadline:
+            time.sleep(0.05)
+        number = api.issue("social").body["number"]
+        while len(got) < 2 and time.time() < deadline + 5:
+            time.sleep(0.05)
+        assert [e.type for e in got[:2]] == ["stream.reset", "ticket.issued"], got
+        assert got[1].data["ticket"]["number"] == number
+    finally:
+        stream.close()

@@ -129,3 +129,15 @@ def test_a_booking_shows_the_fixed_length_mask(api, ctx):
     r = api.post(api.hp("/appointments"), json=book_body(api, day, name="欧阳娜娜"))
     assert r.status == 201, r.body
     assert r.body["name_masked"] == "欧*"
+
+
+def test_numbers_no_column_can_hold_are_a_400(api):
+    """Found by the fuzz test: a front-desk print_at of 2**63 overflowed inside SQLite (500)."""
+    api.add_staff("s1", [1])
+    for value in (2**63, 10**30, -(2**63)):
+        r = api.post(api.hp("/desk/tickets"), "s1", json={"service": "social", "print_at": value})
+        assert r.status == 400, (value, r.status, r.body)
+    r = api.post(api.hp("/desk/tickets"), "s1", json={"service": "social", "print_at": 2**40})
+    assert r.status == 400  # more than any id column holds (PostgreSQL INTEGER)
+    r = api.post(api.hp("/tickets/1/rating"), json={"level": 10**20})
+    assert r.status == 400 and r.body["error"] == "invalid_number"

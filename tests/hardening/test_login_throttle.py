@@ -58,6 +58,19 @@ def test_a_stranger_cannot_lock_staff_out(hall, app):
     assert login(app, "s4", PASSWORD, "10.0.0.9")[0] == 200  # nor others at the guesser's address
 
 
+def test_behind_a_trusted_proxy_the_real_address_counts(hall, app, monkeypatch):
+    monkeypatch.setenv("HALLQ_TRUSTED_PROXIES", "127.0.0.1")
+
+    def via_proxy(username, password, real_ip):
+        return app.test_client().post("/api/v1/auth/login",
+                                      json={"username": username, "password": password},
+                                      environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                      headers={"X-Real-IP": real_ip}).status_code
+    got = [via_proxy("s3", "wrong-guess-1", "10.0.0.9") for _ in range(8)]
+    assert got[:5] == [401] * 5 and got[5:] == [429] * 3
+    assert via_proxy("s3", PASSWORD, "10.0.0.5") == 200
+
+
 def test_guessing_from_one_address_meets_growing_delays(hall, app):
     clock = hall.clock
     for _ in range(5):
@@ -97,6 +110,7 @@ def test_a_spread_attack_meets_the_per_username_ceiling_and_an_admin_unlocks(hal
     alerts = hall.get(hall.hp("/stats/live"), "boss").body["alerts"]
     alert = next(a for a in alerts if a["kind"] == "sign_in_guessing")
     assert "s3" in alert["message"] and alert["level"] == "error"
+    assert "50 failed sign-ins" in alert["message_en"] and "from 50 addresses" in alert["message_en"]
     # the admin list shows it; a manager may not unlock, an admin may
     users = {u["username"]: u for u in hall.get(hall.hp("/users"), "boss").body}
     assert users["s3"]["sign_in_locked"] and not users["s4"]["sign_in_locked"]
@@ -140,6 +154,19 @@ def test_the_admin_unlocks_from_the_admin_page(hall, app, ctx, chromium, live, t
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(tmp_path / "admin-locked.png"), full_page=True)
         shutil.copy(tmp_path / "admin-locked.png", SHOTS / "admin-locked.png")
+        page.click("#lang")
+        tag = row.locator(".tag.locked")
+        tag.filter(has_text="sign-in locked").wait_for()
+        box = tag.bounding_box()
+        assert box["height"] < 30, box  # one line
+        page.screenshot(path=str(SHOTS / "admin-locked-en.png"), full_page=True)
+        # the manager's dashboard shows the burst
+        dash = context.new_page()
+        dash.goto(live.url + "/dashboard")
+        dash.locator('#alerts [data-kind="sign_in_guessing"]').wait_for(timeout=20000)
+        assert "s3" in dash.locator('#alerts [data-kind="sign_in_guessing"]').inner_text()
+        dash.screenshot(path=str(SHOTS / "dashboard-guessing-alert.png"))
+        dash.close()
         row.locator('button[data-action="unlock"]').click()
         page.locator("#notice").wait_for(state="visible")
         assert "s3" in page.locator("#notice").inner_text()

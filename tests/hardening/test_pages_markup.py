@@ -42,6 +42,7 @@ def _pages(api):
         ("/wall", None, None),
         ("/dashboard", "hallq.token", t["boss"]),
         ("/manager/cases", "hallq.token", t["boss"]),
+        ("/desk", "hallq.token", t["boss"]),
         (f"/evaluator/1?token={t['eval1']}", None, None),
         ("/book", None, None),
         (f"/t/{api.track_token}", None, None),

@@ -33,7 +33,8 @@ def cheap_password_hashes(monkeypatch):
 
 
 @pytest.fixture
-def hall(api, ctx):
+def hall(any_api, any_ctx):  # SQLite and PostgreSQL
+    api, ctx = any_api, any_ctx
     ctx.clock = Clock()
     api.clock = ctx.clock
     api.add_staff("s1", [1])  # window 1 serves social affairs only
@@ -53,7 +54,8 @@ def _events(ctx, type_):
 
 # ------------------------------------------------------------------ 5. cancelling
 
-def test_staff_cancel_only_tickets_of_services_their_windows_serve(hall, ctx):
+def test_staff_cancel_only_tickets_of_services_their_windows_serve(hall):
+    ctx = hall.ctx
     social = hall.issue("social").body
     agri = hall.issue("agri").body
     r = hall.post(hall.hp(f"/tickets/{agri['id']}/cancel"), "s1")
@@ -90,7 +92,8 @@ def _rate(api, tk, token=None, **body):
     return api.post(api.hp(f"/tickets/{tk['id']}/rating"), token, json={"level": 1, **body})
 
 
-def test_an_evaluator_rates_only_the_visit_just_finished_at_its_window(hall, ctx):
+def test_an_evaluator_rates_only_the_visit_just_finished_at_its_window(hall):
+    ctx = hall.ctx
     old = _serve(hall, 1, "s1", "social")
     hall.clock.now += timedelta(minutes=3)
     new = _serve(hall, 1, "s1", "social")
@@ -113,7 +116,8 @@ def test_the_rating_prompt_expires(hall):
     assert _rate(hall, on_time, "eval1", level=5).status == 201
 
 
-def test_the_prompt_lifetime_is_set_in_the_hall_config(hall, ctx):
+def test_the_prompt_lifetime_is_set_in_the_hall_config(hall):
+    ctx = hall.ctx
     data = read_config()
     data["rules"]["rating_prompt_s"] = 30
     load_hall(ctx, data)

@@ -90,6 +90,9 @@ def test_no_show_transfer_pause_and_resume(any_api):
     hukou_new = api.issue("hukou").body  # issued later: stands behind the transferred ticket
     called = api.act(9, "call-next", toks[9]).body["ticket"]
     assert called["number"] == second["number"], "a transfer keeps its place by issue time"
+    assert called["window"] == 9 and called["first_window"] == 1  # 首问负责: window 1 stays responsible
+    history = api.get(api.hp(f"/tickets/{called['id']}"), toks[9]).body
+    assert history["first_window"] == 1
     api.act(9, "finish", toks[9], {"outcome": "returned"})
     assert api.act(9, "pause", toks[9], {"reason": "午休"}).status == 200
     paused = api.act(9, "call-next", toks[9])

@@ -101,7 +101,7 @@ def test_the_command_prints_waits_and_accuracy_and_writes_an_xlsx(tmp_path):
     wb = load_workbook(out)
     assert "对比 compare" in wb.sheetnames
     sheet = wb["等候 waits (as staffed)"]
-    assert [c.value for c in sheet[1]][:3] == ["service", "hour", "tickets"]
+    assert [c.value for c in sheet[1]][:3] == ["业务 service", "取号时段 hour", "人次 tickets"]
     assert sheet.max_row > 3
 
 
@@ -112,3 +112,33 @@ def test_a_bad_day_file_is_a_clear_error_not_a_traceback(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env={"PATH": "/usr/bin:/bin", "HALLQ_SECRET": "t", "HALLQ_VAR": str(tmp_path)})
     assert run.returncode != 0 and "09:30" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.slow
+def test_a_past_day_is_replayed_from_the_database_with_its_own_residents(small_day):
+    from server.simulation.replay import plan_from_database
+    scratch = runner.Scratch()
+    try:
+        day = runner.FIRST_DAY
+        played = scratch.hall.play(day, small_day, dayplan.draw(small_day, 5), 5)
+        plan, hall_data = plan_from_database(scratch.ctx, day.isoformat(), "main")
+        out = scratch.dir / "replay.xlsx"
+        run = subprocess.run([sys.executable, str(ROOT / "server.py"), "simulate", "--replay", day.isoformat(),
+                              "--staff", "11:hukou@08:30-12:00", "--out", str(out)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=240,
+                             env={"PATH": "/usr/bin:/bin", "HALLQ_SECRET": "t", "HALLQ_VAR": str(scratch.dir),
+                                  "HALLQ_DATABASE_URL": f"sqlite:///{scratch.dir / 'sim.db'}"})
+        assert run.returncode == 0, run.stderr
+        assert "(replayed)" in run.stdout and "As staffed vs what if" in run.stdout and out.exists()
+    finally:
+        scratch.close()
+    assert hall_data["hall"]["code"] == "main"
+    assert len(plan.visits) == len(played)
+    assert sorted(v.service for v in plan.visits) == sorted(p.service for p in played)
+    assert sum(v.no_show for v in plan.visits) == sum(p.no_show for p in played)
+    staffed_off = {c.window for c in plan.staffing}
+    assert 9 not in staffed_off and 1 in staffed_off  # only windows that called anyone are staffed
+    again = runner.play_days([(day, plan, 1, True)], hall_data=hall_data)
+    waits = sorted(p.wait_s for p in played if p.service == "hukou")
+    replayed = sorted(p.wait_s for p in again if p.service == "hukou")
+    assert abs(sum(waits) / len(waits) - sum(replayed) / len(replayed)) < 120  # the same day again

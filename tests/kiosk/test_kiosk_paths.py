@@ -26,6 +26,8 @@ def test_guide_then_identify_by_keypad_gives_an_elderly_ticket_on_the_tcp_printe
     kiosk.tap(kiosk.app.screens["home"].tiles["social"].guide_button)  # ⓘ 指南 on the tile
     guide = kiosk.wait_screen("guide")
     assert "所需材料" in kiosk.texts() and any("户口簿" in s for s in kiosk.texts())
+    # the matters (事项) of the service, each with its own materials and steps
+    assert "城乡居民最低生活保障申请" in kiosk.texts() and any("民主评议" in s for s in kiosk.texts())
     kiosk.screenshot("guide")
     kiosk.tap(guide.take_button)
     ident = kiosk.wait_screen("identify")  # the hall requires the ID for this service

@@ -101,3 +101,12 @@ def test_the_range_widens_with_the_estimate():
     assert forecast.spread(0, -0.45, 0.6, 300) == (0, 180)
     low, high = forecast.spread(1200, -0.45, 0.6, 300)
     assert low == 525 and high == 2100
+
+
+def test_the_rest_of_a_long_running_ticket_follows_the_shape_of_earlier_days():
+    values = sorted([120.0] * 50 + [900.0] * 50)  # quick no-shows and long cases
+    suffix = [sum(values[i:]) for i in range(len(values))]
+    model = forecast.CallToFree(by_service={"social": 510.0}, past={"social": (values, suffix)})
+    assert model.remaining_s("social", 10, 300) == 600.0  # past 120 s it is one of the long ones
+    assert model.remaining_s("social", 10, 0) == 510.0
+    assert model.remaining_s("social", 10, 2000) == forecast.remaining_s(510.0, 0.6, 2000)  # no past

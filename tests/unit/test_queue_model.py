@@ -46,6 +46,7 @@ def test_a_recalled_transferred_ticket_keeps_its_first_call_and_place():
     assert (t.status, t.service, t.window, t.transfers, t.queued_at) == ("waiting", "civil", None, 1, T0)
     t.call(2, 8, T0 + timedelta(minutes=5))
     assert t.called_at == T0 and t.last_called_at == T0 + timedelta(minutes=5)
+    assert (t.first_window, t.first_staff_id, t.window) == (1, 7, 2)  # 首问负责 stays with window 1
 
 
 def test_a_window_serves_one_ticket_at_a_time_and_counts_priority_calls():

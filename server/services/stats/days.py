@@ -19,7 +19,8 @@ def compute_day(conn, hall, day: date, now: datetime) -> DaySummary:
     tk = t.tickets.c
     rows = conn.execute(select(tk.id, tk.service, tk.first_service, tk.status, tk.window, tk.staff_id,
                                tk.issued_at, tk.called_at, tk.started_at, tk.finished_at,
-                               tk.transfers, tk.outcome)
+                               tk.transfers, tk.outcome, tk.estimated_wait_s, tk.estimated_wait_low_s,
+                               tk.estimated_wait_high_s)
                         .where(tk.hall_id == hall.id, tk.day == iso_day)).all()
     # the day's ticket ids: a pre-filter that lets later queries use the ticket_id indexes
     out = DaySummary(day=iso_day, ticket_ids=(min(r.id for r in rows), max(r.id for r in rows)) if rows else None)

@@ -1,6 +1,6 @@
 """Dashboard alerts from the hall's own rules: next year's calendar missing (from 1 November), a
-window whose A and B posts (AB岗) have both not signed in while it should be open, and 帮办代办
-requests past their due date."""
+window whose A and B posts (AB岗) have both not signed in while it should be open, time-limited
+cases (承诺件, 上报件, 代办件) due today or overdue, and 帮办代办 requests past their due date."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from ...domain.hall import parse_hours
+from ...domain.tickets import TRACKED
 from ...store import tables as t
 
 
@@ -47,6 +48,19 @@ def hall_alerts(app, conn, hall, now, windows: list[dict]) -> list[dict]:
                     "minutes": int(due.total_seconds() // 60),
                     "message": f"{win.number} 号窗口无人签到({zh}均未到岗)",
                     "message_en": f"Window {win.number} unstaffed ({en}: neither signed in)"})
+    tk = t.tickets.c
+    due = conn.execute(select(func.count().filter(tk.due_date < local.date()),
+                              func.count().filter(tk.due_date == local.date())).where(
+        tk.hall_id == hall.id, tk.status == "done", tk.outcome.in_(TRACKED), tk.delivered_at.is_(None),
+        tk.due_date <= local.date())).one()
+    if due[0]:
+        out.append({"kind": "cases_overdue", "level": "error", "count": due[0],
+                    "message": f"限时办结件:{due[0]} 件已超过办结期限未出件",
+                    "message_en": f"Time-limited cases: {due[0]} past their due date, result not handed over"})
+    if due[1]:
+        out.append({"kind": "cases_due_today", "level": "warning", "count": due[1],
+                    "message": f"限时办结件:{due[1]} 件今日到期",
+                    "message_en": f"Time-limited cases: {due[1]} due today"})
     a = t.assist_requests.c
     overdue = conn.execute(select(func.count()).where(
         a.hall_id == hall.id, a.status.in_(("accepted", "in_progress")),

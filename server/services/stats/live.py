@@ -69,9 +69,7 @@ def live(app, hall_code: str) -> dict:
                        "message": f"设备故障:{f.device_name or ''} {zh}",
                        "message_en": f"Device fault: {f.device_name or ''} {en}"})
     alerts.extend(rule_alerts)
-    limiter = getattr(app, "limiter", None)
-    if limiter is not None:  # password guessing against the server's accounts (sign_in_guard.py)
-        alerts.extend(limiter.sign_ins.alerts())
+    alerts.extend(app.limiter.sign_ins.alerts())  # password guessing (sign_in_guard.py)
     return {"hall": hall.code, "now": now.isoformat(timespec="seconds") + "Z", "day": today,
             "local_time": hall.local_now(now).isoformat(timespec="seconds"),
             "windows": windows, "services": services, "alerts": alerts}

@@ -94,15 +94,36 @@ def _reviews(conn, hall, d1: date, d2: date, today: date, ids: tuple[int, int]) 
 
 
 def _by_day(day: DaySummary) -> dict:
-    hall = day.hall()
-    return {"day": day.day, "issued": hall.issued, "served": hall.served, "no_show": hall.no_show,
-            "cancelled": hall.cancelled, "mean_wait_s": kpis.mean(sum(hall.waits), len(hall.waits)),
-            "ratings": kpis.rating_figures(hall.ratings).as_dict()}
+    """The hall's line for one day (summed here rather than with day.hall(): no lists copied)."""
+    row = {"day": day.day, "issued": 0, "served": 0, "no_show": 0, "cancelled": 0}
+    wait_sum = wait_n = 0
+    levels: dict[int, int] = {}
+    told = ServiceTally()  # only the wait-estimate sums are added into it
+    for g in day.services.values():
+        row["issued"] += g.issued
+        row["served"] += g.served
+        row["no_show"] += g.no_show
+        row["cancelled"] += g.cancelled
+        wait_sum += sum(g.waits)
+        wait_n += len(g.waits)
+        for level, n in g.ratings.items():
+            levels[level] = levels.get(level, 0) + n
+        told.add_estimates(g)
+    return {**row, "mean_wait_s": kpis.mean(wait_sum, wait_n),
+            "estimates": told.estimate_figures().as_dict(),
+            "estimates_by_service": {code: g.estimate_figures().as_dict()
+                                     for code, g in day.services.items() if g.estimated},
+            "ratings": kpis.rating_figures(levels).as_dict()}
 
 
 def assist_figures(conn, hall, d1: date, d2: date, today: date) -> dict:
     from ..assist import figures  # 帮办代办 (services/assist.py)
     return figures(conn, hall, d1, d2, today)
+
+
+def notice_count(conn, hall, d1: date, d2: date) -> int:
+    from ..notices import count  # 一次性告知单 (services/notices.py)
+    return count(conn, hall, d1, d2)
 
 
 def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
@@ -112,7 +133,6 @@ def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
     period = Summary()
     for s in days:
         period.add(s)
-    total = period.hall()
     prom, delivered_by = _promised(conn, hall, d1, d2, today)
     ids = kpis.ticket_id_range(days)
     rev = _reviews(conn, hall, d1, d2, today, ids)
@@ -135,7 +155,8 @@ def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
                     "target_wait_min": target // 60,
                     "within_target": within, "within_target_share": share(within, len(g.waits)),
                     "median_service_s": kpis.median(g.service_times),
-                    "arrivals_by_hour": g.arrivals_by_hour, "calls_by_hour": g.calls_by_hour})
+                    "arrivals_by_hour": g.arrivals_by_hour, "calls_by_hour": g.calls_by_hour,
+                    "estimates": g.estimate_figures().as_dict()})
         services.append(fig)
     win_cfg = {w.number: w for w in hall.config.windows}
     windows = []
@@ -152,6 +173,7 @@ def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
         fig.update({"id": sid, "name": u.name if u else f"#{sid}", "staff_no": u.staff_no if u else None})
         staff.append(fig)
 
+    total = period.hall()  # after the services' lists are sorted: a merge of a few sorted runs
     total.sort()
     waits, svcs = total.waits, total.service_times
     on_duty = [w for w in windows if w.get("available_s")]
@@ -176,8 +198,10 @@ def compute(app, conn, hall, d1: date, d2: date, now: datetime) -> dict:
         "promised": prom,
         "review_cases": rev,
         "assist": assist_figures(conn, hall, d1, d2, today),
+        "notices": notice_count(conn, hall, d1, d2),
         "arrivals_by_hour": total.arrivals_by_hour, "calls_by_hour": total.calls_by_hour,
         "wait_histogram": kpis.wait_histogram(waits),
+        "estimates": total.estimate_figures().as_dict(),  # accuracy of the waits told at issue
         "services": services, "windows": windows, "staff": staff, "by_day": [_by_day(s) for s in days],
         "ticket_ids": list(ids),  # the period's lowest and highest ticket id (a query pre-filter)
     }

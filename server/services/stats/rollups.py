@@ -21,6 +21,7 @@ from .days import compute_day, max_rating_id, ticket_days
 from .periods import days, local_day
 
 VERSION = 5  # bumped when a definition or the stored format changes: older roll-ups are recomputed
+# (the wait-estimate sums were added within 5: tickets of days rolled up before had no estimates)
 REFRESH_AFTER = 2000  # late ratings read on the way before the roll-ups are rewritten with them
 ROLLUP_DAYS = 40  # closed days kept rolled up ahead of the first report that reads them
 

@@ -79,6 +79,7 @@
     fillSelects();
     showTab(state.tab);
     if (window.hallqAdminCalendar) await window.hallqAdminCalendar.load(isAdmin(), failed);
+    if (window.hallqAdminOutbox) await window.hallqAdminOutbox.load(isAdmin(), failed);
     document.body.dataset.loaded = "1";
   }
 
@@ -97,7 +98,7 @@
   // ------------------------------------------------------------ tabs
   function showTab(tab) {
     state.tab = tab;
-    ["users", "devices", "calendar"].forEach(function (name) {
+    ["users", "devices", "calendar", "outbox"].forEach(function (name) {
       const on = name === tab;
       $("tab-" + name).classList.toggle("active", on);
       $("tab-" + name).setAttribute("aria-selected", on ? "true" : "false");
@@ -494,6 +495,7 @@
     $("tab-users").addEventListener("click", function () { showTab("users"); });
     $("tab-devices").addEventListener("click", function () { showTab("devices"); });
     $("tab-calendar").addEventListener("click", function () { showTab("calendar"); });
+    $("tab-outbox").addEventListener("click", function () { showTab("outbox"); });
     $("btn-add-user").addEventListener("click", function () { openUserForm(null); });
     $("btn-add-device").addEventListener("click", openDeviceForm);
     $("user-form").addEventListener("submit", saveUser);

@@ -17,10 +17,12 @@
     box.classList.toggle("hidden", !msg);
   }
   function svcName(s) { return hallq.lang() === "en" ? (s.name_en || s.name) : s.name; }
+  // Days read as the hall's dates everywhere (2026-11-30); a day button shows 11-30 and the weekday.
   function dayLabel(iso, weekday) {
-    const [, m, d] = iso.split("-").map(Number);
-    return hallq.lang() === "en" ? (WEEK_EN[weekday] + " " + m + "/" + d)
-      : (m + "月" + d + "日 " + WEEK_ZH[weekday]);
+    return iso.slice(5) + " " + (hallq.lang() === "en" ? WEEK_EN[weekday] : WEEK_ZH[weekday]);
+  }
+  function fullDay(iso, weekday) {
+    return iso + " " + (hallq.lang() === "en" ? WEEK_EN[weekday] : WEEK_ZH[weekday]);
   }
 
   // GB 11643 (js/idnumber.js, the rules of rules/identity.py), so a mistyped number is caught
@@ -108,15 +110,19 @@
     box.replaceChildren();
     $("day-note").textContent = data.bookable ? t("请选择时段(虚线为延时服务时段)",
       "Choose a time (dashed: evening service)") : (data.reason || "");
-    data.slots.forEach(function (s) {
+    // slots that have passed today are not shown: today's open ones come first, not after them
+    const past = data.slots.filter(function (s) { return !s.available && s.left > 0; });
+    if (past.length) {
+      $("day-note").textContent += t("(已过时段 " + past.length + " 个未显示)", " (" + past.length + " past times not shown)");
+    }
+    data.slots.filter(function (s) { return past.indexOf(s) < 0; }).forEach(function (s) {
       const free = s.available;
       box.append(el("button", {
         type: "button", disabled: !free, dataset: { slot: s.slot },
         class: "bk-slot" + (free ? "" : " full") + (s.extended ? " ext" : "") +
           (state.slot === s.slot ? " on" : ""),
         onclick: function () { chooseSlot(s); },
-      }, s.slot, el("small", null, free ? t("余 " + s.left + " 个", s.left + " left")
-        : (s.left > 0 ? t("已过", "past") : t("约满", "full")))));
+      }, s.slot, el("small", null, free ? t("余 " + s.left + " 个", s.left + " left") : t("约满", "full"))));
     });
   }
 
@@ -124,7 +130,7 @@
     error("");
     state.slot = s.slot;
     Array.from($("slots").children).forEach((b) => b.classList.toggle("on", b.dataset.slot === s.slot));
-    $("chosen-slot").textContent = svcName(state.service) + " · " + dayLabel(state.day.date, state.day.weekday) +
+    $("chosen-slot").textContent = svcName(state.service) + " · " + fullDay(state.day.date, state.day.weekday) +
       " · " + s.slot;
     show("step-form", true);
     $("step-form").scrollIntoView({ block: "start" });
@@ -167,7 +173,7 @@
       checked_in: t("已签到取号", "Checked in"), no_show: t("预约已过期", "Booking expired"),
     }[b.status] || b.status;
     if (b.qr_svg) $("qr").src = b.qr_svg;
-    $("code").textContent = b.code || "";
+    $("code").textContent = b.code_display || b.code || "";
     const rows = [
       [t("业务", "Service"), hallq.lang() === "en" ? (b.service_name_en || b.service_name) : b.service_name],
       [t("日期", "Date"), b.date], [t("时段", "Time"), b.slot + (b.extended ? t("(延时服务)", " (evening)") : "")],

@@ -90,7 +90,7 @@
   function render() {
     const list = $("list");
     list.textContent = "";
-    list.className = "list " + st.tab;  // review cards side by side on a wide screen
+    list.className = "list tab-" + st.tab;  // review cards side by side on a wide screen
     if (!st.items.length) {
       list.append(h.el("p", { class: "empty muted" }, h.t("没有记录", "Nothing here")));
       return;

@@ -169,11 +169,13 @@
       kpi("good_rate", t("好评率", "Good-review rate"), pct(R.good_rate)),
       kpi("bad", t("差评", "Bad reviews"), String(R.bad), null, R.bad ? "bad" : ""),
       kpi("promised_overdue", t("限时办结件逾期", "Time-limited overdue"), String(S.promised.overdue),
-        t("承诺/上报/代办 ", "promised/escalated/proxy ") + S.promised.total + t(",办理中 ", ", pending ") + S.promised.pending,
+        t("承诺/上报/代办 ", "time-limited ") + S.promised.total + t(",办理中 ", ", pending ") + S.promised.pending,
         S.promised.overdue ? "bad" : ""),
       kpi("reviews_open", t("差评整改中", "Review cases open"), String(S.review_cases.open)),
       kpi("reviews_overdue", t("差评整改逾期", "Review cases overdue"), String(S.review_cases.overdue),
         null, S.review_cases.overdue ? "bad" : ""),
+      S.notices !== undefined ? kpi("notices", t("一次性告知", "One-time notices"), String(S.notices),
+        t("退回补正时出具", "given with returned cases")) : null,
       S.assist ? kpi("assist", t("帮办代办", "Assisted cases"), String(S.assist.requested),
         t("按期办结 ", "done in time ") + S.assist.done_in_time + " / " + S.assist.done +
         t(",超期 ", ", overdue ") + S.assist.overdue, S.assist.overdue ? "bad" : "") : null,
@@ -298,7 +300,7 @@
     try {
       const resp = await fetch(H.hallPath("/reports") + rangeQuery() + "&format=" + fmt,
         { headers: { "Authorization": "Bearer " + H.token() } });
-      if (!resp.ok) throw new H.ApiError(resp.status, "http_" + resp.status, (await resp.json()).message);
+      if (!resp.ok) throw H.ApiError.fromBody(resp.status, await resp.json().catch(function () { return null; }), resp.statusText);
       const blob = await resp.blob();
       const name = (resp.headers.get("Content-Disposition") || "").split('filename="')[1];
       const a = el("a", { href: URL.createObjectURL(blob), download: name ? name.replace(/"$/, "") : "report." + fmt });

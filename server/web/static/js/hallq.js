@@ -17,9 +17,22 @@
     if (t) localStorage.setItem(hallq.tokenKey, t); else localStorage.removeItem(hallq.tokenKey);
   };
 
+  // An API error: `message` is the text in the page's current language, from the server's
+  // message_zh / message_en (never split "中文 (English)" here); both kept for a later switch.
   class ApiError extends Error {
-    constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+    constructor(status, code, message, messageZh, messageEn) {
+      const zh = messageZh || message, en = messageEn || messageZh || message;
+      super(hallq.t(zh, en));
+      this.status = status; this.code = code; this.message_zh = zh; this.message_en = en;
+    }
+    text() { return hallq.t(this.message_zh, this.message_en); }
   }
+  // An ApiError from a failed response's JSON body (data may be null).
+  ApiError.fromBody = function (status, data, fallback) {
+    data = data || {};
+    return new ApiError(status, data.error || "http_" + status, data.message || fallback,
+                        data.message_zh, data.message_en);
+  };
   hallq.ApiError = ApiError;
 
   // fetch JSON; throws ApiError with the server's message for a non-2xx answer.
@@ -47,8 +60,7 @@
       clearTimeout(timer);
     }
     if (!resp.ok) {
-      throw new ApiError(resp.status, (data && data.error) || "http_" + resp.status,
-        (data && data.message) || resp.statusText);
+      throw ApiError.fromBody(resp.status, data, resp.statusText);
     }
     return data;
   };
@@ -139,6 +151,10 @@
     document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
     (root || document).querySelectorAll("[data-zh]").forEach(function (el) {
       el.textContent = lang === "en" ? (el.dataset.en || el.dataset.zh) : el.dataset.zh;
+    });
+    // placeholders in one language at a time: data-ph-zh / data-ph-en
+    (root || document).querySelectorAll("[data-ph-zh]").forEach(function (el) {
+      el.placeholder = lang === "en" ? (el.dataset.phEn || el.dataset.phZh) : el.dataset.phZh;
     });
   };
 
@@ -322,7 +338,7 @@
     role: { staff: ["窗口工作人员", "Window staff"], manager: ["大厅管理人员", "Hall manager"],
       admin: ["系统管理员", "Administrator"], agent: ["帮办员", "Assistance agent"] },
     device: { kiosk: ["取号机", "Kiosk"], display: ["显示屏", "Display"], evaluator: ["评价器", "Evaluator"],
-      keypad: ["呼叫器", "Keypad"] },
+      keypad: ["呼叫器", "Keypad"], casesys: ["办件系统", "Case system"] },
     ticket: { waiting: ["等候中", "Waiting"], called: ["已叫号", "Called"], serving: ["办理中", "Serving"],
       done: ["已办结", "Done"], no_show: ["已过号", "Missed"], cancelled: ["已取消", "Cancelled"] },
   };

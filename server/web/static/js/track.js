@@ -69,7 +69,8 @@
       case "waiting": return tk.ahead > 0 ? t("排队等候中", "Waiting") : t("下一位就是您,请留意叫号", "You are next");
       case "called": return t("请到 " + w + " 号窗口办理", "Please go to window " + w);
       case "serving": return t("正在 " + w + " 号窗口办理", "Being served at window " + w);
-      case "done": return caseText(tk.case) || t("已办结,感谢您的评价", "Done. Thank you for your rating");
+      case "done": return caseText(tk.case) || (tk.rating && tk.rating.open ? t("已办结", "Done")
+        : t("已办结,感谢您的评价", "Done. Thank you for your rating"));
       case "no_show": return t("已过号,请到咨询台重新取号", "Missed. Please ask at the help desk");
       case "cancelled": return t("号票已取消", "Ticket cancelled");
       default: return tk.status;
@@ -77,7 +78,11 @@
   }
   function render(tk) {
     document.documentElement.dataset.hall = tk.hall;
-    $("hall-name").textContent = tk.hall_name;
+    hallq.useHall({ timezone: tk.timezone });  // times on this page are the hall's, not the phone's
+    $("hall-name").textContent = hallq.t(tk.hall_name, tk.hall_name_en || tk.hall_name);
+    // a priority resident is told so (老年人优先 ...), so they know why they may be called sooner
+    $("priority").textContent = tk.priority ? hallq.label("priority", tk.priority) : "";
+    $("priority").classList.toggle("hidden", !tk.priority);
     $("service").textContent = hallq.lang() === "en" ? (tk.service_name_en || tk.service_name) : tk.service_name;
     $("number").textContent = tk.number;
     $("status").textContent = statusText(tk);
@@ -95,8 +100,9 @@
     $("called-window").textContent = called ? t(tk.window + " 号窗口", "Window " + tk.window) : "";
     document.body.dataset.state = tk.status;
     document.title = tk.number + " · " + (called ? t("请到 " + tk.window + " 号窗口", "Window " + tk.window) : t("我的号票", "My ticket"));
-    $("updated").textContent = t("更新于 ", "Updated ") + new Date().toLocaleTimeString("zh-CN", { hour12: false });
+    $("updated").textContent = t("更新于 ", "Updated ") + hallq.fmtTime(new Date(), true);
     $("card").classList.remove("hidden");
+    if (window.hallqTrackRating) window.hallqTrackRating.render(tk, token);  // 好差评 after the visit
   }
 
   async function refresh() {
@@ -113,10 +119,20 @@
       if (first) subscribe();
       if (FINAL.includes(tk.status) && sub) { sub.close(); sub = null; }
     } catch (e) {
+      if (e.status === 404) return unknown();
       const box = $("error");
-      box.textContent = e.status === 404 ? t("没有这张号票", "No such ticket") : e.message;
+      box.textContent = e.message;
       box.classList.remove("hidden");
     }
+  }
+
+  // No such ticket (a mistyped address, or a ticket of an earlier day): say what to do next.
+  function unknown() {
+    $("card").classList.add("hidden");
+    $("hall-name").textContent = t("我的号票", "My ticket");
+    document.title = t("我的号票", "My ticket");
+    document.body.dataset.state = "unknown";
+    $("unknown").classList.remove("hidden");
   }
   function soon() {
     clearTimeout(refetchTimer);

@@ -1,0 +1,224 @@
+"""Event streams at hall and county scale (issue 14): one table, one run.
+
+    python bench/bench_events.py [--streams 10000] [--quick]
+
+(1) sequential issue and call-next with no stream open; (2) the busy hall of bench_queue (2):
+11 windows calling, 2 kiosks issuing, 200 subscribers: call -> every subscriber; (3) 2,000
+subscribers: call -> every subscriber, and call-next's own latency with them open; (4) one process
+holding --streams idle streams: memory per stream, and a call reaching all of them.
+Subscribers come from many loopback addresses (40 each), as a hall's screens and phones do.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_queue import KIOSK_PAUSE_S, kiosk_session, login_and_sign_in, setup_accounts  # noqa: E402
+from common import BenchServer, Subscribers, raise_open_files_limit, summary, table  # noqa: E402
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def called_event_ids(db_url) -> dict[int, int]:
+    from sqlalchemy import create_engine, select
+    from server.store import tables as t
+    eng = create_engine(db_url)
+    with eng.connect() as conn:
+        out = dict(conn.execute(select(t.events.c.ticket_id, t.events.c.id)
+                                .where(t.events.c.type == "ticket.called")).all())
+    eng.dispose()
+    return out
+
+
+def sequential(url, kiosk, w1, n):
+    issue_t, call_t = [], []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        r = kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": "social"})
+        issue_t.append(time.perf_counter() - t0)
+        assert r.status_code == 201, r.text
+    for _ in range(n):
+        t0 = time.perf_counter()
+        r = w1.post(f"{url}/api/v1/halls/main/windows/1/call-next")
+        call_t.append(time.perf_counter() - t0)
+        assert r.ok and r.json()["ticket"], r.text
+        w1.post(f"{url}/api/v1/halls/main/windows/1/finish", json={"outcome": "immediate"})
+    return issue_t, call_t
+
+
+def calls_to_subscribers(srv, url, kiosk, w1, subs, calls, gap_s=0.2):
+    """Sequential calls with `subs` open: (call-next latencies, call -> every subscriber)."""
+    for _ in range(calls):
+        kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": "social"})
+    sent, call_t = {}, []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        r = w1.post(f"{url}/api/v1/halls/main/windows/1/call-next")
+        call_t.append(time.perf_counter() - t0)
+        sent[r.json()["ticket"]["id"]] = t0
+        time.sleep(gap_s)
+        w1.post(f"{url}/api/v1/halls/main/windows/1/finish", json={"outcome": "immediate"})
+    ev = called_event_ids(srv.db_url)
+    for tid in sent:
+        subs.wait_for(ev[tid], timeout=15)
+    delivery, missed = [], 0
+    for tid, t0 in sent.items():
+        arr = subs.arrivals.get(ev[tid], [])
+        missed += subs.n - len(arr)
+        delivery += [a - t0 for a in arr]
+    return call_t, delivery, missed
+
+
+def busy_hall(srv, url, kiosk_token, sessions, subs, services):
+    kiosk = kiosk_session(kiosk_token)
+    for i in range(220):
+        kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": services[i % len(services)]})
+    sent, lock, stop = {}, threading.Lock(), threading.Event()
+
+    def window_loop(n):
+        s = sessions[n]
+        for _ in range(20):
+            t0 = time.perf_counter()
+            tk = s.post(f"{url}/api/v1/halls/main/windows/{n}/call-next").json().get("ticket")
+            if not tk:
+                break
+            with lock:
+                sent[tk["id"]] = t0
+            time.sleep(0.05)
+            s.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
+
+    def kiosk_loop():
+        k = kiosk_session(kiosk_token)
+        i = 0
+        while not stop.is_set():
+            k.post(f"{url}/api/v1/halls/main/tickets", json={"service": services[i % len(services)]})
+            i += 1
+            time.sleep(KIOSK_PAUSE_S)
+
+    kiosks = [threading.Thread(target=kiosk_loop) for _ in range(2)]
+    for k in kiosks:
+        k.start()
+    with ThreadPoolExecutor(11) as pool:
+        list(pool.map(window_loop, range(1, 12)))
+    stop.set()
+    for k in kiosks:
+        k.join()
+    ev = called_event_ids(srv.db_url)
+    for tid in sent:
+        subs.wait_for(ev[tid], timeout=15)
+    delivery, missed = [], 0
+    for tid, t0 in sent.items():
+        arr = subs.arrivals.get(ev[tid], [])
+        missed += subs.n - len(arr)
+        delivery += [a - t0 for a in arr]
+    return len(sent), delivery, missed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--streams", type=int, default=10000)
+    ap.add_argument("--quick", action="store_true", help="fewer sequential requests and calls")
+    ap.add_argument("--postgres", help="PostgreSQL URL instead of a scratch SQLite")
+    ap.add_argument("--parts", default="seq,busy,2000,many", help="which parts to run")
+    args = ap.parse_args()
+    raise_open_files_limit()
+    n_seq, n_calls = (100, 20) if args.quick else (300, 40)
+    srv = BenchServer(args.postgres)
+    kiosk_token = setup_accounts(srv)
+    srv.start()
+    url, pid = srv.url, srv.procs[-1].pid
+    rows = []
+
+    def row(measure, n, p50, p99, goal="", met=""):
+        rows.append({"measure": measure, "n": n, "p50": p50, "p99": p99, "goal": goal, "met": met})
+
+    try:
+        kiosk = kiosk_session(kiosk_token)
+        w1 = login_and_sign_in(url, 1)
+        print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
+        parts = set(args.parts.split(","))
+        issue_t, call_t = sequential(url, kiosk, w1, n_seq if "seq" in parts else 5)
+        s_issue, s_call = summary(issue_t), summary(call_t)
+        row("issue, sequential, no streams (ms)", s_issue["n"], s_issue["p50"], s_issue["p99"],
+            "p50 <= today's ~7-10", "yes" if s_issue["p50"] <= 10 else "NO")
+        row("call-next, sequential, no streams (ms)", s_call["n"], s_call["p50"], s_call["p99"],
+            "p50 <= today's ~6-8", "yes" if s_call["p50"] <= 8 else "NO")
+
+        # (2) the busy hall with 200 subscribers
+        from server.services.halls import read_config
+        services = [s["code"] for s in read_config()["services"]]
+        if "busy" not in parts:
+            sessions = {}
+        else:
+            sessions = {n: login_and_sign_in(url, n) for n in range(2, 12)}
+            sessions[1] = w1
+            subs = Subscribers(srv.port, n=200).connect()
+            time.sleep(0.5)
+            ncalls, delivery, missed = busy_hall(srv, url, kiosk_token, sessions, subs, services)
+            subs.close()
+            s = summary(delivery)
+            row(f"busy hall, 200 subscribers: call -> each ({ncalls} calls, {missed} missed) (ms)",
+                s["n"], s["p50"], s["p99"], "p99 <= 50",
+                "yes" if s["p99"] <= 50 and not missed else "NO")
+        for n, sess in sessions.items():  # windows free again for the next part
+            sess.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
+
+        # (3) 2,000 subscribers
+        if "2000" in parts:
+            subs = Subscribers(srv.port, n=2000).connect(timeout=120)
+            time.sleep(1.0)
+            call_t2, delivery, missed = calls_to_subscribers(srv, url, kiosk, w1, subs, n_calls)
+            subs.close()
+            s = summary(delivery)
+            row(f"2,000 subscribers: call -> each ({n_calls} calls, {missed} missed) (ms)", s["n"],
+                s["p50"], s["p99"], "p99 <= 250", "yes" if s["p99"] <= 250 and not missed else "NO")
+            s2 = summary(call_t2)
+            _, call_t0 = sequential(url, kiosk, w1, n_seq)
+            s0 = summary(call_t0)
+            row("call-next with 0 streams open (ms)", s0["n"], s0["p50"], s0["p99"])
+            row("call-next with 2,000 streams open (ms)", s2["n"], s2["p50"], s2["p99"],
+                "p99 <= 2x with none", "yes" if s2["p99"] <= 2 * s0["p99"] else "NO")
+
+        # (4) one process holds --streams idle streams
+        if "many" in parts:
+            before = rss_kib(pid)
+            t0 = time.perf_counter()
+            subs = Subscribers(srv.port, n=args.streams).connect(timeout=300)
+            opened_s = time.perf_counter() - t0
+            time.sleep(2.0)
+            after = rss_kib(pid)
+            per = (after - before) / args.streams
+            held = {"measure": f"{args.streams:,} idle streams held: server RSS {before // 1024} -> "
+                               f"{after // 1024} MiB, opened in {opened_s:.1f} s",
+                    "n": args.streams, "p50": "", "p99": "", "goal": "held", "met": ""}
+            rows.append(held)
+            rows.append({"measure": "memory per idle stream (KiB)", "n": args.streams, "p50": per,
+                         "p99": "", "goal": "", "met": ""})
+            _, delivery, missed = calls_to_subscribers(srv, url, kiosk, w1, subs, 5, gap_s=1.0)
+            subs.close()
+            held["met"] = "yes" if subs.opened == args.streams and not subs.closed else (
+                f"NO ({subs.opened} opened, {subs.closed} dropped)")
+            s = summary(delivery)
+            row(f"{args.streams:,} subscribers: call -> each (5 calls, {missed} missed) (ms)", s["n"],
+                s["p50"], s["p99"])
+    finally:
+        srv.stop()
+    table(f"Event streams (issue 14), {'PostgreSQL' if args.postgres else 'SQLite'}, "
+          f"load average now {os.getloadavg()[0]:.1f}", rows, ["measure", "n", "p50", "p99", "goal", "met"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""回访 contacts: the phone a resident who rated badly left (with consent) for the call back. Lists
+show it masked; a manager working the case opens it whole (each look an audit event, never the
+number); it is erased with the case's personal data at retention (services/privacy.py)."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+from ..domain.errors import NotFound
+from ..store import tables as t
+from . import contact
+from .auth import Principal
+
+log = logging.getLogger("hallq")
+
+
+def masked(conn, case_ids) -> dict[int, str]:
+    """case id -> the masked phone, for the cases that kept one."""
+    if not case_ids:
+        return {}
+    c = t.case_contacts.c
+    return dict(conn.execute(select(c.case_id, c.phone_masked).where(
+        c.case_id.in_(list(case_ids)), c.phone_masked.is_not(None))).all())
+
+
+def reveal(app, hall_code: str, principal: Principal, case_id: int) -> dict:
+    """The whole number for the manager about to call back; logged as `review.contact_shown`."""
+    with app.uow() as uow:
+        hall = app.hall(uow.conn, hall_code)
+        case = uow.cases.get(hall.id, case_id, lock=False)
+        row = uow.conn.execute(select(t.case_contacts).where(
+            t.case_contacts.c.case_id == case.id)).first()
+        phone = contact.unseal(app.var_dir, row.phone_sealed) if row else None
+        if phone is not None:
+            uow.emit(hall.id, "review.contact_shown", ticket_id=case.ticket_id,
+                     actor=principal.actor, data={"case_id": case.id})
+        uow.commit()
+    if phone is None:
+        raise NotFound("没有留下回访电话,或已删除 (no phone was left, or it was erased)",
+                       code="no_contact")
+    log.info("review case %s: contact shown to %s", case_id, principal.actor)
+    return {"case_id": case_id, "phone": phone}
+
+
+def erase_closed_before(conn, hall_id: int, before, now) -> int:
+    """Retention: the phones of cases closed or voided before `before` are erased."""
+    rc, cc = t.review_cases.c, t.case_contacts.c
+    ids = select(rc.id).where(rc.hall_id == hall_id, rc.status.in_(("closed", "voided")),
+                              rc.opened_at < before)
+    return conn.execute(update(t.case_contacts).where(
+        cc.case_id.in_(ids), cc.phone_sealed.is_not(None))
+        .values(phone_sealed=None, phone_masked=None, erased_at=now)).rowcount

@@ -1,0 +1,340 @@
+"""好差评 linked to the window's case system and the province: the case system ties the visit to its
+办件编号, each rating and each 整改/回访 step leaves a record in the outbox in its own transaction,
+and the worker posts them to a receiver that fails, times out, answers slowly and gets duplicates."""
+from __future__ import annotations
+
+import io
+import json
+import statistics
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select, update
+
+from server.services import outbox
+from server.store import tables as t
+
+
+class Receiver:
+    """The province on 127.0.0.1: `modes` says how each next request is answered
+    (ok | fail | timeout (keeps the body, answers too late) | slow (answers late but in time))."""
+
+    def __init__(self, slow_s=0.0, hang_s=1.0):
+        self.got: list[tuple[str, dict]] = []
+        self.modes: list[str] = []
+        self.slow_s, self.hang_s = slow_s, hang_s
+        self.lock = threading.Lock()
+        rec = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with rec.lock:
+                    mode = rec.modes.pop(0) if rec.modes else "ok"
+                    if mode != "fail":
+                        rec.got.append((self.headers["Idempotency-Key"], body))
+                if mode == "timeout":
+                    time.sleep(rec.hang_s)
+                elif mode == "slow":
+                    time.sleep(rec.slow_s)
+                code = 500 if mode == "fail" else 200
+                try:
+                    self.send_response(code)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                except OSError:
+                    pass
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/haochaping"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def set_province(ctx, **section):
+    with ctx.uow() as uow:
+        row = uow.conn.execute(select(t.halls).where(t.halls.c.code == "main")).one()
+        uow.conn.execute(update(t.halls).where(t.halls.c.id == row.id)
+                         .values(config={**row.config, "province": section}))
+        uow.commit()
+    ctx.forget_halls()
+
+
+def set_rules(ctx, **rules):
+    with ctx.uow() as uow:
+        row = uow.conn.execute(select(t.halls).where(t.halls.c.code == "main")).one()
+        cfg = dict(row.config)
+        cfg["rules"] = {**(cfg.get("rules") or {}), **rules}
+        uow.conn.execute(update(t.halls).where(t.halls.c.id == row.id).values(config=cfg))
+        uow.commit()
+    ctx.forget_halls()
+
+
+@pytest.fixture
+def hall(api):
+    api.add_device("eval1", "evaluator", [1])
+    api.add_device("cs1", "casesys", [1])
+    api.add_staff("boss", [], role="manager", name="李主任")
+    api.add_staff("root", [], role="admin", name="管理员")
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    return api
+
+
+def serve(api, case_no=None, prompt=False):
+    tk = api.issue("social").body
+    assert api.act(1, "call-next", "clerk").body["ticket"]["id"] == tk["id"]
+    assert api.act(1, "start", "clerk").status == 200
+    if case_no:
+        r = api.post(api.hp("/windows/1/case"), "cs1", json={
+            "case_no": case_no, "item_code": "11520000MB1234567X", "item_name": "城乡居民养老保险参保登记"})
+        assert r.status == 200, r.body
+        assert r.body["ticket"]["id"] == tk["id"] and not r.body["prompted"]
+    assert api.act(1, "finish", "clerk", {"outcome": "immediate"}).status == 200
+    return tk
+
+
+def rate(api, tk, level, reasons=None):
+    r = api.post(api.hp(f"/tickets/{tk['id']}/rating"), "eval1",
+                 json={"level": level, **({"reasons": reasons} if reasons else {})})
+    assert r.status == 201, r.body
+    return r.body
+
+
+def outbox_rows(ctx):
+    with ctx.db.read() as conn:
+        return conn.execute(select(t.outbox).order_by(t.outbox.c.id)).all()
+
+
+def test_a_bad_rating_with_its_case_rectified_and_called_back_reaches_the_province_once_each(
+        hall, ctx, receiver):
+    set_province(ctx, url=receiver.url, timeout_s=2, retry_base_s=1, retry_max_s=8)
+    rated = rate(hall, serve(hall, "BJ-2026-000123"), 1, ["attitude", "efficiency"])
+    case_id = rated["review_case"]["id"]
+    for step, text in (("verify", "属实"), ("rectify", "已约谈并培训"), ("callback", "电话回访,满意")):
+        r = hall.post(hall.hp(f"/review-cases/{case_id}/steps"), "boss", json={"step": step, "text": text})
+        assert r.status == 201, r.body
+    rows = outbox_rows(ctx)
+    assert [r.kind for r in rows] == ["rating", "step", "step"]  # verify is not reported
+    assert outbox.deliver_due(ctx) == {"sent": 3, "failed": 0}
+    assert outbox.deliver_due(ctx) == {"sent": 0, "failed": 0}  # nothing is sent again
+    ids = [k for k, _ in receiver.got]
+    assert ids == [r.record_id for r in rows] and len(set(ids)) == 3
+    first = receiver.got[0][1]
+    assert first["评价编号"] == f"main-R{rated['id']}" and first["办件编号"] == "BJ-2026-000123"
+    assert first["事项编码"] == "11520000MB1234567X" and first["评价渠道"] == "窗口评价器"
+    assert first["评价等级"] == 1 and first["评价等级名称"] == "非常不满意"
+    assert first["评价内容"] == ["整体满意度", "服务态度", "服务效率"]
+    assert first["评价标签"] == ["态度", "效率"] and first["评价时间"].startswith("20")
+    assert receiver.got[1][1]["差评整改情况"] == "已约谈并培训"
+    assert receiver.got[2][1]["回访结果"] == "电话回访,满意"
+    view = hall.get(hall.hp("/outbox"), "boss").body
+    assert view["counts"] == {"pending": 0, "sent": 3, "failing": 0} and view["linked"]
+
+
+def test_a_failing_timing_out_and_slow_receiver_gets_every_record_under_one_id_each(hall, ctx):
+    rec = Receiver(slow_s=0.3, hang_s=1.0)
+    try:
+        set_province(ctx, url=rec.url, timeout_s=0.6, retry_base_s=10, retry_max_s=40)
+        for i in range(4):
+            rate(hall, serve(hall, f"BJ-{i}"), 1 + i)
+        # record 1: refused then taken; 2: answered too late (the body arrived: a duplicate follows);
+        # 3: slow but in time; 4: refused twice
+        rec.modes = ["fail", "timeout", "slow", "fail"]
+        assert outbox.deliver_due(ctx) == {"sent": 1, "failed": 3}
+        assert outbox.deliver_due(ctx) == {"sent": 0, "failed": 0}  # the failed ones wait
+        failing = [r for r in outbox_rows(ctx) if r.status == "pending"]
+        assert [r.attempts for r in failing] == [1, 1, 1] and all(r.last_error for r in failing)
+        assert "timeout" in failing[1].last_error and "HTTP 500" in failing[0].last_error
+        base = ctx.now()
+        ctx.clock = lambda: base + timedelta(seconds=11)
+        rec.modes = ["ok", "ok", "fail"]
+        assert outbox.deliver_due(ctx) == {"sent": 2, "failed": 1}
+        last = [r for r in outbox_rows(ctx) if r.status == "pending"]
+        assert len(last) == 1 and last[0].attempts == 2
+        assert last[0].next_try_at == base + timedelta(seconds=11 + 20)  # doubled wait
+        ctx.clock = lambda: base + timedelta(seconds=32)
+        assert outbox.deliver_due(ctx) == {"sent": 1, "failed": 0}
+    finally:
+        rec.close()
+    rows = outbox_rows(ctx)
+    assert all(r.status == "sent" for r in rows)
+    by_id: dict[str, list[dict]] = {}
+    for key, body in rec.got:
+        assert key == body["评价编号"]
+        by_id.setdefault(key, []).append(body)
+    assert sorted(by_id) == sorted(r.record_id for r in rows)  # nothing lost
+    assert [len(v) for k, v in sorted(by_id.items())] == [1, 2, 1, 1]  # the late answer's repeat
+    assert all(v[0] == v[-1] for v in by_id.values())  # a repeat is the same record, not a new one
+
+
+def _median_rating_s(api, n, at_least_s=0.0):
+    times = []
+    until = time.monotonic() + at_least_s
+    while len(times) < n or time.monotonic() < until:
+        tk = serve(api)
+        t0 = time.perf_counter()
+        rate(api, tk, 5)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def test_a_down_receiver_never_slows_a_rating(hall, ctx, receiver):
+    """The worker runs as under `server.py run`; the receiver first answers, then hangs on
+    every request (a province that is down behind a firewall that drops packets)."""
+    stop = threading.Event()
+    set_province(ctx, url=receiver.url, timeout_s=1.5, retry_base_s=0.05, retry_max_s=0.05)
+    worker = outbox.start(ctx, stop)
+    try:
+        up = _median_rating_s(hall, 12)
+        deadline = time.monotonic() + 8
+        while sum(r.status == "sent" for r in outbox_rows(ctx)) < 12 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        receiver.hang_s = 3.0
+        receiver.modes = ["timeout"] * 1000
+        down = _median_rating_s(hall, 12, at_least_s=4.0)  # while the worker waits on it
+    finally:
+        stop.set()
+        worker.join(5)
+    print(f"median rating: receiver up {up * 1000:.1f} ms, down {down * 1000:.1f} ms")
+    assert down < up * 1.5 + 0.02
+    rows = outbox_rows(ctx)
+    assert len(rows) > 24 and sum(r.status == "sent" for r in rows) == 12
+    assert len(receiver.got) > 12  # the worker was trying the down receiver meanwhile
+
+
+def test_the_province_mapping_renames_and_drops_fields_and_files_carry_it(hall, ctx, receiver):
+    set_province(ctx, url=receiver.url, mapping={"record_id": "evaluationId", "case_no": "projectNo",
+                                                 "comment": "", "staff_no": False})
+    rate(hall, serve(hall, "BJ-9"), 4)
+    outbox.deliver_due(ctx)
+    body = receiver.got[0][1]
+    assert body["evaluationId"].startswith("main-R") and body["projectNo"] == "BJ-9"
+    assert "评价意见" not in body and "工作人员工号" not in body and "评价编号" not in body
+    r = hall.get(hall.hp("/outbox/export?format=json"), "boss")
+    assert r.status == 200 and json.loads(r.raw)[0]["projectNo"] == "BJ-9"
+    r = hall.get(hall.hp("/outbox/export?format=xlsx"), "boss")
+    from openpyxl import load_workbook
+    ws = load_workbook(io.BytesIO(r.raw)).active
+    head = [c.value for c in ws[1]]
+    assert head[0] == "evaluationId" and ws.cell(2, head.index("projectNo") + 1).value == "BJ-9"
+    set_province(ctx, url=receiver.url, mapping={"nope": "x"})
+    assert hall.get(hall.hp("/outbox"), "boss").status == 400
+
+
+def test_a_hall_with_no_link_keeps_its_records_and_exports_them(hall, ctx):
+    rate(hall, serve(hall, "BJ-1"), 2)
+    assert outbox.deliver_due(ctx) == {"sent": 0, "failed": 0}
+    view = hall.get(hall.hp("/outbox"), "boss").body
+    assert not view["linked"] and view["counts"]["pending"] == 1
+    assert view["records"][0]["case_no"] == "BJ-1" and view["records"][0]["attempts"] == 0
+    got = json.loads(hall.get(hall.hp("/outbox/export"), "boss").raw)
+    assert got[0]["办件编号"] == "BJ-1" and got[0]["评价等级"] == 2
+    assert hall.get(hall.hp("/outbox/export?format=pdf"), "boss").status == 400
+    assert hall.get(hall.hp("/outbox/export"), "clerk").status == 403
+
+
+def test_the_case_system_attaches_its_case_and_prompts_the_evaluator(hall, ctx):
+    hall.add_device("cs2", "casesys", [2])
+    assert hall.post(hall.hp("/windows/1/case"), "cs1", json={"case_no": "X"}).status == 409  # nobody
+    tk = serve(hall)
+    # another window's case system, the evaluator, a member of staff: refused
+    assert hall.post(hall.hp("/windows/1/case"), "cs2", json={"case_no": "X"}).status == 403
+    assert hall.post(hall.hp("/windows/1/case"), "eval1", json={"case_no": "X"}).status == 403
+    assert hall.post(hall.hp("/windows/1/case"), "clerk", json={"case_no": "X"}).status == 403
+    assert hall.post(hall.hp("/windows/1/case"), "cs1", json={"case_no": ""}).status == 400
+    r = hall.post(hall.hp("/windows/1/case"), "cs1", json={"case_no": "BJ-7", "prompt": True})
+    assert r.status == 200 and r.body["prompted"] and r.body["ticket"]["id"] == tk["id"]
+    with ctx.db.read() as conn:
+        ev = conn.execute(select(t.events).where(t.events.c.type == "rating.prompt")).one()
+    assert ev.window == 1 and ev.data["ticket"]["number"] == tk["number"]
+    rate(hall, tk, 5)
+    # corrected after the rating: the province gets the rating again with its case, once
+    r = hall.post(hall.hp("/windows/1/case"), "cs1", json={"case_no": "BJ-8", "prompt": True})
+    assert r.status == 200 and r.body["rated"] and not r.body["prompted"]
+    hall.post(hall.hp("/windows/1/case"), "cs1", json={"case_no": "BJ-8"})
+    rows = outbox_rows(ctx)
+    assert [(r.kind, r.record["case_no"]) for r in rows] == [("rating", "BJ-7"), ("case", "BJ-8")]
+
+
+# ---------------------------------------------------------------- after the visit: the phone page
+
+def test_the_phone_rates_a_visit_not_rated_at_the_window_within_24_hours_once(hall, ctx):
+    tk, late = serve(hall), serve(hall)
+    with ctx.db.read() as conn:  # the tickets' own tokens, as their QR codes carry them
+        token = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == tk["id"])).scalar()
+        late_token = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == late["id"])).scalar()
+    assert hall.get(f"/api/v1/track/{token}").body["rating"]["open"]
+    base = ctx.now()
+    ctx.clock = lambda: base + timedelta(hours=23, minutes=59)
+    r = hall.post(hall.hp(f"/tickets/{tk['id']}/rating"), json={"level": 4, "ticket_token": token})
+    assert r.status == 201, r.body
+    again = hall.post(hall.hp(f"/tickets/{tk['id']}/rating"), json={"level": 1, "ticket_token": token})
+    assert again.status == 409 and again.body["error"] == "already_rated"  # 一次一评
+    state = hall.get(f"/api/v1/track/{token}").body["rating"]
+    assert state["rated"] and not state["open"]
+    ctx.clock = lambda: base + timedelta(hours=48, seconds=1)
+    r = hall.post(hall.hp(f"/tickets/{late['id']}/rating"), json={"level": 5, "ticket_token": late_token})
+    assert r.status == 409 and r.body["error"] == "rating_expired"
+    assert not hall.get(f"/api/v1/track/{late_token}").body["rating"]["open"]
+    assert outbox_rows(ctx)[0].record["channel"] == "移动端"
+
+
+def test_a_bad_rating_may_leave_a_phone_with_consent_shown_only_to_a_manager_and_logged(hall, ctx):
+    tk = serve(hall)
+    with ctx.db.read() as conn:
+        token = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == tk["id"])).scalar()
+    url = hall.hp(f"/tickets/{tk['id']}/rating")
+    no_consent = hall.post(url, json={"level": 1, "ticket_token": token, "phone": "13812345678"})
+    assert no_consent.status == 400 and no_consent.body["error"] == "consent_required"
+    good = hall.post(url, json={"level": 5, "ticket_token": token, "phone": "13812345678", "consent": True})
+    assert good.status == 400
+    r = hall.post(url, json={"level": 1, "reasons": ["attitude"], "ticket_token": token,
+                             "phone": "138 1234 5678", "consent": True})
+    assert r.status == 201, r.body
+    case_id = r.body["review_case"]["id"]
+    with ctx.db.read() as conn:
+        row = conn.execute(select(t.case_contacts)).one()
+    assert "13812345678" not in row.phone_sealed and row.phone_masked == "138****5678"
+    case = hall.get(hall.hp(f"/review-cases/{case_id}"), "boss").body
+    assert case["contact_masked"] == "138****5678" and case["rating"]["channel"] == "ticket"
+    assert "13812345678" not in json.dumps(hall.get(hall.hp("/review-cases"), "clerk").body)
+    assert hall.post(hall.hp(f"/review-cases/{case_id}/contact"), "clerk").status == 403
+    shown = hall.post(hall.hp(f"/review-cases/{case_id}/contact"), "boss")
+    assert shown.status == 200 and shown.body["phone"] == "13812345678"
+    with ctx.db.read() as conn:
+        ev = conn.execute(select(t.events).where(t.events.c.type == "review.contact_shown")).one()
+    assert ev.data == {"case_id": case_id} and ev.actor.startswith("user:")
+    # retention: erased once the case is closed and older than the hall's retention
+    for step in ("verify", "rectify", "callback"):
+        hall.post(hall.hp(f"/review-cases/{case_id}/steps"), "boss", json={"step": step, "text": "好"})
+    from server.services import privacy
+    base = ctx.now()
+    ctx.clock = lambda: base + timedelta(days=400)
+    privacy.purge(ctx)
+    with ctx.db.read() as conn:
+        row = conn.execute(select(t.case_contacts)).one()
+    assert row.phone_sealed is None and row.phone_masked is None and row.erased_at is not None
+    from server.services import case_contacts
+    from server.services.auth import Principal
+    manager = Principal("user", 1, "李主任", "manager", None, [])  # a year on, signed in again
+    with pytest.raises(Exception, match="no phone was left, or it was erased"):
+        case_contacts.reveal(ctx, "main", manager, case_id)
