@@ -18,6 +18,7 @@ Then the cost of one estimate with 200 tickets waiting.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import statistics
@@ -29,7 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HALLQ_LOG", "WARNING")
 
+from dataclasses import asdict, replace  # noqa: E402
+
 from sqlalchemy import select  # noqa: E402
+
+from server.domain import forecast  # noqa: E402
 
 from server.services import estimates, halls  # noqa: E402
 from server.simulation import day as dayplan  # noqa: E402
@@ -37,6 +42,9 @@ from server.simulation import results, runner  # noqa: E402
 from server.store import tables as t  # noqa: E402
 
 FORWARD, NO_ARRIVALS, FORMULA = None, "forward, no arrivals", "today's formula"
+PREVIOUS = "previous forward (2026-11-30 am)"
+ORACLE = "forward, true means (oracle)"
+TUNE_WEIGHTS = (0.5, 0.6, 0.9, 1.0)  # --tune: arrivals weights also played (raw, unscaled)
 
 
 def formula_wait_s(conn, hall, row) -> float:
@@ -57,11 +65,36 @@ def formula_wait_s(conn, hall, row) -> float:
     return 0 if ahead <= 0 else math.ceil(ahead * mean / open_windows)
 
 
-def others_at_issue(ctx, hall, ticket) -> dict:
-    with ctx.db.read() as conn:
-        row = conn.execute(select(t.tickets).where(t.tickets.c.id == ticket["id"])).first()
-        plain, _ = estimates.play(conn, hall, ctx.now(), expect_arrivals=False)  # a simulated hall: hours kept
-        return {NO_ARRIVALS: plain.call_in_s.get(row.id, 0.0), FORMULA: formula_wait_s(conn, hall, row)}
+def true_times(plan: dayplan.DayPlan, base: forecast.CallToFree) -> forecast.CallToFree:
+    """The simulated day's own mean call-to-free times: walk + service (or a no-show's hold) + the
+    staff's next press; the oracle line of the issue ("given the true means")."""
+    walk, hold, gap = (statistics.fmean(plan.walk_s), statistics.fmean(plan.no_show_hold_s),
+                       statistics.fmean(plan.next_call_s))
+    ns = plan.no_show_share
+    means = {code: (1 - ns) * (walk + 60 * m.service_min) + ns * hold + gap for code, m in plan.services.items()}
+    return forecast.CallToFree(by_service=means, cv_by_service={c: m.cv for c, m in plan.services.items()},
+                               default_s=base.default_s)
+
+
+def make_others(plan: dayplan.DayPlan, tune: bool):
+    def others_at_issue(ctx, hall, ticket) -> dict:
+        with ctx.db.read() as conn:
+            row = conn.execute(select(t.tickets).where(t.tickets.c.id == ticket["id"])).first()
+            now = ctx.now()
+            plain = estimates.play_state(estimates.state(conn, hall, now, expect_arrivals=False))
+            prev = estimates.play_state(estimates.state(conn, hall, now, arrivals_weight=0.75,
+                                                        hall_hours=True))
+            st = estimates.state(conn, hall, now)
+            st.learned = replace(st.learned, times=true_times(plan, st.learned.times))
+            oracle = estimates.play_state(st)
+            out = {NO_ARRIVALS: plain.call_in_s.get(row.id, 0.0), FORMULA: formula_wait_s(conn, hall, row),
+                   PREVIOUS: prev.call_in_s.get(row.id, 0.0),
+                   ORACLE: oracle.call_in_s.get(row.id, 0.0)}
+            for w in TUNE_WEIGHTS if tune else ():
+                got = estimates.play_state(estimates.state(conn, hall, now, arrivals_weight=w))
+                out[f"raw w={w}"] = got.call_in_s.get(row.id, 0.0)
+            return out
+    return others_at_issue
 
 
 def cost_with_waiting(n_waiting: int, repeats: int = 30) -> list[dict]:
@@ -120,6 +153,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--waiting", type=int, default=200)
+    ap.add_argument("--tune", action="store_true", help="also play other arrivals weights (use tuning seeds)")
+    ap.add_argument("--dump", help="write every scored ticket (wait, estimates) to this JSON file")
     args = ap.parse_args()
     known = {s["code"] for s in halls.read_config()["services"]}
     plan = dayplan.read(runner.SAMPLE_DAY, known)
@@ -132,8 +167,10 @@ def main():
     print(f"bench_estimate: {plan.name}, {args.warmup} warm-up + {args.days} scored days "
           f"(seeds {args.seed}..{args.seed + args.days - 1})")
     played = runner.play(plan, list(range(args.seed, args.seed + args.days)), warmup=args.warmup,
-                         on_issue=others_at_issue, progress=progress)
-    rows = results.accuracy_rows(played, [FORWARD, NO_ARRIVALS, FORMULA])
+                         on_issue=make_others(plan, args.tune), progress=progress)
+    if args.dump:
+        Path(args.dump).write_text(json.dumps([asdict(p) for p in played]))
+    rows = results.accuracy_rows(played, [FORWARD, PREVIOUS, ORACLE, NO_ARRIVALS, FORMULA])
     results.print_table("Accuracy of the estimate given at issue (minutes; error = estimate - wait)", rows,
                         ["slice", "estimator", "tickets", "mae_min", "bias_min", "within_5min_pct",
                          "range_held_pct"])

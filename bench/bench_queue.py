@@ -1,6 +1,6 @@
 """Queue server benchmark (issue 2): prints a table; no pass/fail, the numbers are the result.
 
-  .venv/bin/python bench/bench_queue.py [--postgres URL] [--quick]
+  .venv/bin/python bench/bench_queue.py [--postgres URL] [--quick] [--sequential] [--n N]
 
 (1) sequential issue and call-next latency; (2) 11 windows calling + 2 kiosks issuing + 200 SSE
 subscribers: call-to-subscriber delivery; (3) the floor: an empty endpoint (health) and one bare
@@ -68,8 +68,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--postgres", help="PostgreSQL URL to run against instead of SQLite")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sequential", action="store_true", help="only (1)+(3): sequential latency and its floor")
+    ap.add_argument("--n", type=int, help="sequential requests of each kind (default 400, --quick 100)")
     args = ap.parse_args()
-    n_seq = 100 if args.quick else 400
+    n_seq = args.n or (100 if args.quick else 400)
     srv = BenchServer(args.postgres)
     kiosk_token = setup_accounts(srv)
     srv.start()
@@ -111,6 +113,8 @@ def main():
         table(f"(1)+(3) sequential latency, {'PostgreSQL' if args.postgres else 'SQLite'} "
               f"(floor = empty endpoint + bare write: p50 {floor['p50']:.2f} ms, p99 {floor['p99']:.2f} ms)",
               rows, ["measure", "n", "p50 ms", "p99 ms", "p99 / floor"])
+        if args.sequential:
+            return
 
         # (2) 11 windows + 2 kiosks + 200 subscribers
         subs = Subscribers(srv.port, n=200).connect()

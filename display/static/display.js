@@ -101,7 +101,7 @@
   }
 
   const STATUS = {
-    called: ["请到窗口", "Calling"], serving: ["办理中", "Serving"], idle: ["空闲", "Free"],
+    called: ["呼叫中", "Calling"], serving: ["办理中", "Serving"], idle: ["空闲", "Free"],
     paused: ["暂停服务", "Paused"], closed: ["未开放", "Closed"],
   };
   function windowClass(w) {
@@ -147,17 +147,13 @@
     return names.join(hallq.t("、", " · "));
   }
 
-  // The server's current estimate for a newcomer to this service (never computed here).
+  // The server's current estimate for a newcomer to this service, as its 80% range (never computed
+  // here; worded as on the ticket and the phone page).
   function estimate(s) {
     if (s.open === false) return hallq.t("暂停取号", "closed now");
     if (!s.waiting) return hallq.t("无需等候", "no wait");
     const r = s.estimated_wait_range_s;
-    if (r && r.length === 2 && Math.round(r[1] / 60) > Math.round(r[0] / 60)) {
-      return hallq.t("约 " + Math.round(r[0] / 60) + "–" + Math.round(r[1] / 60) + " 分钟",
-        Math.round(r[0] / 60) + "–" + Math.round(r[1] / 60) + " min");
-    }
-    return hallq.t("约 " + Math.max(1, Math.round(s.estimated_wait_s / 60)) + " 分钟",
-      "about " + Math.max(1, Math.round(s.estimated_wait_s / 60)) + " min");
+    return hallq.fmtWaitRange(r && r.length === 2 ? r : null, s.estimated_wait_s);
   }
 
   function renderWaiting() {
@@ -185,7 +181,6 @@
       // scroll speed independent of length: ~ one screen width in 12 s
       n.style.animationDuration = Math.max(15, Math.round((text || "").length * 0.45 + 12)) + "s";
     }
-    $("lang").textContent = en ? "中文" : "EN";
   }
 
   function renderAll() {

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from flask import Blueprint, Response, jsonify, request
 
 from ..domain.errors import Invalid
-from ..services import auth, outbox, visit_cases
+from ..services import auth, outbox, pain_points, ratings, visit_cases
 from .base import hallq, json_body, openapi, principal
 
 bp = Blueprint("api_province", __name__, url_prefix="/api/v1")
@@ -30,6 +30,23 @@ CASE = {"type": "object", "required": ["case_no"], "additionalProperties": False
                                                  "rating (the visit must be finished)"}}}
 
 
+RECORDED = {"type": "object", "required": ["channel", "number", "level"], "additionalProperties": False,
+            "properties": {
+                "channel": {"type": "string", "enum": ["hotline", "box", "onsite"],
+                            "description": "hotline 12345热线 | box 意见箱 | onsite 现场"},
+                "number": {"type": "string", "minLength": 1, "maxLength": 16,
+                           "description": "the visit's ticket number"},
+                "day": {"type": "string", "format": "date",
+                        "description": "the visit's hall-local day (default today)"},
+                "level": {"type": "integer", "minimum": 1, "maximum": 5},
+                "reasons": {"type": "array", "items": {"type": "string", "enum": [
+                    "attitude", "efficiency", "process", "environment", "other"]}},
+                "comment": {"type": "string", "maxLength": 500,
+                            "description": "what the resident said (complaint topic)"},
+                "phone": {"type": "string", "maxLength": 20},
+                "consent": {"type": "boolean"}}}
+
+
 def _hall_id(code):
     app = hallq()
     with app.db.read() as conn:
@@ -47,6 +64,44 @@ def attach_case(hall, n):
     body = json_body(CASE)
     return jsonify(visit_cases.attach(hallq(), hall, n, who, body["case_no"], body.get("item_code"),
                                       body.get("item_name"), bool(body.get("prompt", False))))
+
+
+@bp.post("/halls/<hall>/ratings/recorded")
+@openapi("Staff record a rating or complaint that came by the 12345 hotline, the suggestion box "
+         "(意见箱) or in person (现场) for the visit it concerns; one per visit; a bad one opens a "
+         "review case", body=RECORDED, access="staff, manager, admin (not for their own visit)",
+         query=HALL, tags=["ratings"],
+         responses={"201": {"description": "the rating (and its review case)"},
+                    "409": {"description": "already rated, or not finished"}, **E4})
+def record_rating(hall):
+    who = auth.require(principal(), roles=("staff", "manager", "admin"), hall_id=_hall_id(hall))
+    b = json_body(RECORDED)
+    return jsonify(ratings.record_for_resident(
+        hallq(), hall, who, b["channel"], b["number"], b.get("day"), b["level"], b.get("reasons"),
+        b.get("comment"), b.get("phone"), b.get("consent"))), 201
+
+
+@bp.get("/halls/<hall>/pain-points")
+@openapi("堵点: rating reasons and complaint topics counted by month, service, window and staff "
+         "(from/to YYYY-MM-DD, default this month), and the top of the month", query=HALL + [
+    {"name": "from", "in": "query", "required": False, "schema": {"type": "string"}},
+    {"name": "to", "in": "query", "required": False, "schema": {"type": "string"}}],
+    access="manager, admin", tags=["ratings"],
+    responses={"200": {"description": "{from, to, rows, top}"}, **E4})
+def pain_point_rows(hall):
+    auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
+    return jsonify(pain_points.report(hallq(), hall, request.args.get("from"), request.args.get("to")))
+
+
+@bp.get("/halls/<hall>/pain-points/top")
+@openapi("The month's top pain points (reason x service) for the manager's cases page",
+         query=HALL + [{"name": "month", "in": "query", "required": False,
+                        "schema": {"type": "string", "description": "YYYY-MM"}}],
+         access="staff, manager, admin", tags=["ratings"],
+         responses={"200": {"description": "{month, items}"}, **E4})
+def pain_point_top(hall):
+    auth.require(principal(), roles=("staff", "manager", "admin"), hall_id=_hall_id(hall))
+    return jsonify(pain_points.top(hallq(), hall, request.args.get("month")))
 
 
 @bp.get("/halls/<hall>/outbox")

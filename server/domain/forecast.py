@@ -37,6 +37,7 @@ class WindowState:
     holding: str | None = None  # service of the ticket it holds (called or serving), if any
     held_for_s: float = 0.0  # how long that ticket has held it
     available_in_s: float = 0.0  # paused (or not yet staffed): when it is expected to call again
+    hours: Hours | None = None  # when it calls today (its services' hours); None: the hall's
 
 
 @dataclass
@@ -96,6 +97,21 @@ class Hours:
     """The hall's opening spans today, in seconds from local midnight."""
 
     spans: list[tuple[float, float]]
+
+    @classmethod
+    def joined(cls, spans) -> Hours:
+        """The union of possibly overlapping spans (a window serving services with different hours)."""
+        out: list[list[float]] = []
+        for a, b in sorted(spans):
+            if out and a <= out[-1][1]:
+                out[-1][1] = max(out[-1][1], b)
+            else:
+                out.append([a, b])
+        return cls([(a, b) for a, b in out])
+
+    def covers_hour(self, hour: int) -> bool:
+        """Whether any span overlaps the local hour starting at `hour`:00."""
+        return any(a < (hour + 1) * 3600 and b > hour * 3600 for a, b in self.spans)
 
     def closed_since(self, t: float) -> float | None:
         """None inside a span; else when the last span before `t` ended (-inf before the first)."""
@@ -187,12 +203,13 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
     while heap and left:
         t, number = heapq.heappop(heap)
         w = states[number]
-        closed = hours.closed_since(now_local_s + t) if hours.spans else None
+        open_hours = w.hours if w.hours is not None else hours
+        closed = open_hours.closed_since(now_local_s + t) if open_hours.spans else None
         c = pick(w, t, None if closed is None else closed - now_local_s)
         if c is None:
             wake = next_arrival(w, t)
             if closed is not None:  # closed and nobody left from before: back at the next span
-                opened = hours.next_open(now_local_s + t)
+                opened = open_hours.next_open(now_local_s + t)
                 wake = None if opened is None else opened - now_local_s
             if wake is not None:
                 heapq.heappush(heap, (wake, number))

@@ -37,10 +37,12 @@ PAUSE_EXPECTED_S = 300.0  # a paused window is expected back this long after it 
 PAUSE_MIN_S = 60.0  # ... and not sooner than this from now
 TODAY_TTL_S = 60.0
 ARRIVALS_AHEAD_S = 3 * 3600  # expected arrivals are played this far ahead
-ARRIVALS_WEIGHT = 0.75  # evenly spread arrivals fill shared windows more than random ones do (docs/queue.md)
+ARRIVALS_WEIGHT = 1.0  # expected arrivals played at full weight, then the whole play scaled (below)
 TURNAROUND_MAX_S = 120.0
 PAST_MIN = 30  # earlier call-to-free times of a service before their shape is used for the rest of one
 FORECAST_TTL_S = 20.0
+ESTIMATE_SCALE = 0.9  # the play's time to the call is told times this: waits are skewed, the play's
+# mean overshoots the typical wait (chosen with ARRIVALS_WEIGHT on seeds 101-105, bench/README.md)
 
 
 @dataclass
@@ -286,10 +288,26 @@ def _waiting(conn, hall, day: str) -> list[qdomain.Candidate]:
     return [qdomain.Candidate.of(r) for r in rows]
 
 
-def _hours(hall, day: date) -> forecast.Hours:
-    spans = parse_hours(hall.config.hours or ["08:30-17:30"])
-    return forecast.Hours([(a.hour * 3600 + a.minute * 60, b.hour * 3600 + b.minute * 60)
-                           for a, b in spans])
+def _seconds(spans: list[str]) -> list[tuple[float, float]]:
+    return [(a.hour * 3600 + a.minute * 60, b.hour * 3600 + b.minute * 60) for a, b in parse_hours(spans)]
+
+
+def _hall_hours(hall) -> forecast.Hours:
+    """The hall's general hours (what the estimate read before per-day hours; the bench's baseline)."""
+    return forecast.Hours.joined(_seconds(hall.config.hours or ["08:30-17:30"]))
+
+
+def _service_hours(hall, day: date) -> dict[str, forecast.Hours]:
+    """Each service's spans on `day` under the hall's calendar (weekends, extended service days)."""
+    return {s.code: forecast.Hours.joined(_seconds(hall.config.hours_on(s, day, hall.calendar)))
+            for s in hall.config.services}
+
+
+def _window_hours(windows: list[forecast.WindowState], by_service: dict[str, forecast.Hours]) -> None:
+    """A window calls in its services' hours today (their union); none today: the hall's."""
+    for w in windows:
+        spans = [span for code in w.services for span in by_service.get(code, forecast.Hours([])).spans]
+        w.hours = forecast.Hours.joined(spans) if spans else None
 
 
 @dataclass
@@ -308,20 +326,32 @@ class State:
 
 
 def state(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask_for: list[str] = (),
-          expect_arrivals: bool = True, arrivals_weight: float | None = None, keeps_hours: bool = True
-          ) -> State:
+          expect_arrivals: bool = True, arrivals_weight: float | None = None, keeps_hours: bool = True,
+          hall_hours: bool = False) -> State:
     """The hall's state now (plus `extra` tickets not yet stored). `keeps_hours` False: windows call
-    at any hour (a hall run always open, as the demo and tests do)."""
+    at any hour (a hall run always open, as the demo and tests do). Windows call in their services'
+    hours today (`hours_on`: the working-day calendar, weekend and extended service days) and tickets
+    are expected only while their service takes them; `hall_hours` True: the hall's general hours
+    for every window instead (the estimator before per-day hours, kept for the bench)."""
     day = hall.local_day(now)
     waiting = _waiting(conn, hall, day.isoformat()) + list(extra)
     windows = _windows(conn, hall, now, {c.service for c in waiting} | set(ask_for))
     got = learned(conn, hall, now)
     local_s = forecast.local_seconds(hall.local_now(now))
-    hours = _hours(hall, day) if keeps_hours else forecast.Hours([])
+    rates = got.arrivals
+    if not keeps_hours:
+        hours = forecast.Hours([])
+    elif hall_hours:
+        hours = _hall_hours(hall)
+    else:
+        by_service = _service_hours(hall, day)
+        hours = forecast.Hours.joined([span for h in by_service.values() for span in h.spans])
+        _window_hours(windows, by_service)
+        rates = {k: v for k, v in rates.items() if k[0] in by_service and by_service[k[0]].covers_hour(k[1])}
     closing = hours.spans[-1][1] if hours.spans else 24 * 3600.0
     weight = ARRIVALS_WEIGHT if arrivals_weight is None else arrivals_weight
     later, share = forecast.expected_arrivals(
-        {k: v * weight for k, v in got.arrivals.items()}, got.priority_share, now=now, now_local_s=local_s,
+        {k: v * weight for k, v in rates.items()}, got.priority_share, now=now, now_local_s=local_s,
         horizon_s=min(ARRIVALS_AHEAD_S, max(0.0, closing - local_s))) if expect_arrivals else ([], {})
     return State(windows, waiting, got, now, local_s, hours, int(hall.config.rule("priority_cap", 3)),
                  later, share)
@@ -372,6 +402,7 @@ def current(app, conn, hall) -> tuple[forecast.Forecast, Learned]:
 
 
 def _answer(seconds: float, got: Learned) -> tuple[int, list[int]]:
+    seconds *= ESTIMATE_SCALE
     low, high = forecast.spread(seconds, got.low_q, got.high_q, RESIDUAL_SCALE_S)
     return int(round(seconds)), [low, high]
 
@@ -394,8 +425,23 @@ def for_services(app, conn, hall) -> dict[str, tuple[int, list[int]]]:
     return {code: _answer(s, got) for code, s in result.new_ticket_in_s.items()}
 
 
-def at_issue(app, conn, hall, values: dict) -> dict:
-    """The estimate given to a ticket being issued, as the columns stored with it."""
+def _issue_key(values: dict) -> tuple:
+    return (values["service"], values["queued_at"], values.get("priority"), values.get("appointment_id"),
+            values.get("source"))
+
+
+def before_issue(app, conn, hall, values: dict) -> tuple:
+    """The estimate for a ticket about to be issued, read before the write transaction (a read
+    transaction of its own), with what it holds for: `at_issue(..., early=)` uses it only if the
+    ticket is the same and the hall has not changed since (no new event)."""
+    return _issue_key(values), _last_event_id(conn, hall), at_issue(app, conn, hall, values)
+
+
+def at_issue(app, conn, hall, values: dict, early: tuple | None = None) -> dict:
+    """The estimate given to a ticket being issued, as the columns stored with it: `early` (from
+    `before_issue`) if it still holds, else played here."""
+    if early is not None and early[0] == _issue_key(values) and early[1] == _last_event_id(conn, hall):
+        return early[2]
     new = qdomain.Candidate.of(SimpleNamespace(**{**values, "id": forecast.NEW_TICKET_ID}))
     result, got = play(conn, hall, app.now(), extra=[new], hours=keeps_hours(app))
     seconds, (low, high) = _answer(result.call_in_s[new.id], got)

@@ -59,6 +59,8 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
         idempotency_key = tdomain.scoped_idempotency_key(principal.actor, idempotency_key)
     now = app.now()
     own = _uow is None
+    early = _estimate_before_writing(app, hall_code, principal, service, source, priority, appointment_id,
+                                     id_number, now) if own else None
     uow = app.uow().__enter__() if own else _uow
     try:
         conn = uow.conn
@@ -101,7 +103,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
                         token=secrets.token_urlsafe(12), idempotency_key=idempotency_key,
                         issued_by=principal.actor, queued_at=now, issued_at=now, recalls=0,
                         transfers=0, note=note)
-        ticket.given_estimate(**estimates.at_issue(app, conn, hall, vars(ticket)))
+        ticket.given_estimate(**estimates.at_issue(app, conn, hall, vars(ticket), early))
         if not uow.tickets.add(ticket):  # a concurrent retry with the same key won (PostgreSQL)
             prior = uow.tickets.by_idempotency_key(hall.id, idempotency_key)
             if prior is None:
@@ -119,6 +121,25 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
     finally:
         if own:
             uow.__exit__(None, None, None)
+
+
+def _estimate_before_writing(app, hall_code, principal, service, source, priority, appointment_id,
+                             id_number, now):
+    """The wait estimate of the ticket about to be issued, played in a read transaction before the
+    writers' lock is taken (the play is the costliest part of issuing); None where it cannot be
+    guessed cheaply (an ID card that may decide the priority; bad input is checked inside)."""
+    if id_number is not None and priority is None:
+        return None
+    try:
+        with app.db.read() as conn:
+            hall = app.hall(conn, hall_code)
+            svc = hall.find_service(service)
+            values = {"service": svc.code, "queued_at": now, "priority": priority,
+                      "appointment_id": appointment_id,
+                      "source": source or ("kiosk" if principal.role == "kiosk" else "staff")}
+            return estimates.before_issue(app, conn, hall, values)
+    except (Invalid, NotFound, Conflict, TypeError):
+        return None
 
 
 # ---------------------------------------------------------------- loading a window

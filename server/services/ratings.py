@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain import ratings as rdomain
 from ..domain.cases import ReviewCase
-from ..domain.errors import Conflict, Forbidden, Invalid, Unauthorized, WrongState
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, WrongState
 from ..store import tables as t
 from ..domain.booking import validate_phone
 from ..domain.identity import mask_phone
@@ -93,16 +93,21 @@ def _check_contact(level, phone, consent) -> str | None:
     return validate_phone(phone)
 
 
-def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, reasons=None,
-         comment=None, ticket_token: str | None = None, phone=None, consent=None) -> dict:
-    """Rate a finished visit: an evaluator device (its window's latest visit), or anyone who
-    presents the ticket's token (`principal` None for an anonymous phone). A bad rating may leave
-    a phone for the 回访 with the resident's consent; it is kept sealed with the case."""
+def _checked(level, reasons, comment, phone, consent):
     level = rdomain.check_level(level)
     phone = _check_contact(level, phone, consent)
     reasons = rdomain.check_reasons(reasons)
     if comment is not None and (not isinstance(comment, str) or len(comment) > 500):
         raise Invalid("comment must be text up to 500 characters", code="invalid")
+    return level, reasons, comment, phone
+
+
+def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, reasons=None,
+         comment=None, ticket_token: str | None = None, phone=None, consent=None) -> dict:
+    """Rate a finished visit: an evaluator device (its window's latest visit), or anyone who
+    presents the ticket's token (`principal` None for an anonymous phone). A bad rating may leave
+    a phone for the 回访 with the resident's consent; it is kept sealed with the case."""
+    level, reasons, comment, phone = _checked(level, reasons, comment, phone, consent)
     now = app.now()
     with app.uow() as uow:
         conn = uow.conn
@@ -116,47 +121,90 @@ def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, rea
             _check_evaluator(conn, hall, row, principal, now)
         else:
             _check_ticket_token(hall, row, principal, ticket_token, now)
-        if conn.execute(select(t.ratings.c.id).where(t.ratings.c.ticket_id == row.id)).first():
-            raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
-                           code="already_rated")
-        try:
-            with conn.begin_nested():
-                rating_id = conn.execute(t.ratings.insert().values(
-                    hall_id=hall.id, ticket_id=row.id, window=row.window, staff_id=row.staff_id,
-                    service=row.service, level=level, reasons=reasons, comment=comment,
-                    source=principal.role if principal else "ticket",
-                    created_at=now)).inserted_primary_key[0]
-        except IntegrityError:
-            raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
-                           code="already_rated") from None
-        outbox.record_rating(conn, hall, rating_id, now)  # for the province, in this transaction
-        case = None
-        if rdomain.is_bad(level):
-            days = int(hall.config.rule("review_deadline_working_days", 15))
-            due = hall.calendar.add_working_days(hall.local_day(now), days)
-            review = ReviewCase(id=None, hall_id=hall.id, ticket_id=row.id, rating_id=rating_id,
-                                due_date=due, opened_at=now)
-            uow.cases.add(review)
-            if phone:
-                conn.execute(t.case_contacts.insert().values(
-                    hall_id=hall.id, case_id=review.id, phone_masked=mask_phone(phone),
-                    phone_sealed=contact.seal(app.var_dir, phone), consent_at=now))
-            case = {"id": review.id, "due_date": iso_date(due), "status": review.status}
-        actor = principal.actor if principal else "ticket"
-        label_zh, label_en, score = rdomain.LEVELS[level]
-        result = {"id": rating_id, "ticket_id": row.id, "number": row.number, "level": level,
-                  "label": label_zh, "label_en": label_en, "score": score, "reasons": reasons,
-                  "bad": rdomain.is_bad(level), "window": row.window, "created_at": iso(now),
-                  "review_case": case}
-        uow.emit(hall.id, "ticket.rated", ticket_id=row.id, window=row.window, actor=actor,
-                 data={"ticket": {"id": row.id, "number": row.number, "service": row.service,
-                                  "window": row.window},
-                       "level": level, "bad": rdomain.is_bad(level),
-                       "review_case_id": case["id"] if case else None})
-        if case:  # the managers' case list (and dashboard alerts) learn of it live
-            uow.emit(hall.id, "review.opened", ticket_id=row.id, window=row.window,
-                     actor=actor,
-                     data={"case": case, "level": level, "service": row.service,
-                           "ticket": {"id": row.id, "number": row.number}})
+        result = _record(app, uow, hall, row, level, reasons, comment, phone, now,
+                         source=principal.role if principal else "ticket",
+                         actor=principal.actor if principal else "ticket")
         uow.commit()
+    return result
+
+
+# 12345 hotline, 意见箱 suggestion box, 现场 in person: ratings and complaints staff write down
+RECORDED_CHANNELS = ("hotline", "box", "onsite")
+
+
+def record_for_resident(app, hall_code: str, principal: Principal, channel, number, day,
+                        level, reasons=None, comment=None, phone=None, consent=None) -> dict:
+    """A rating or complaint that reached the hall another way, recorded by staff for the visit it
+    concerns (ticket number and hall-local day): still one per visit, and a bad one opens the
+    same review case. Nobody records one about a visit they served themselves."""
+    if channel not in RECORDED_CHANNELS:
+        raise Invalid("channel must be one of: " + ", ".join(RECORDED_CHANNELS), code="invalid")
+    if not isinstance(number, str) or not number or len(number) > 16:
+        raise Invalid("number must be the ticket number, e.g. A007", code="invalid")
+    level, reasons, comment, phone = _checked(level, reasons, comment, phone, consent)
+    now = app.now()
+    with app.uow() as uow:
+        conn = uow.conn
+        hall = app.hall(conn, hall_code)
+        tk = t.tickets.c
+        row = conn.execute(select(tk.id).where(
+            tk.hall_id == hall.id, tk.number == number.strip().upper(),
+            tk.day == (day or hall.local_day(now).isoformat()))).first()
+        if row is None:
+            raise NotFound("没有这一天的这张号票 (no such ticket on that day)", code="unknown_ticket")
+        row = uow.tickets.get(hall.id, row.id)
+        if row.status != "done":
+            raise WrongState("业务尚未办结,不能评价 (the ticket is not finished)", code="not_finished")
+        if row.staff_id == principal.id:
+            raise Forbidden("不能为自己办理的业务登记评价 (you served this visit yourself)",
+                            code="own_visit")
+        result = _record(app, uow, hall, row, level, reasons, comment, phone, now,
+                         source=channel, actor=principal.actor)
+        uow.commit()
+    return result
+
+
+def _record(app, uow, hall, row, level, reasons, comment, phone, now, *, source, actor) -> dict:
+    """The rating row, its outbox record, the review case of a bad one (with its 回访 phone) and
+    the events, inside the caller's transaction."""
+    conn = uow.conn
+    if conn.execute(select(t.ratings.c.id).where(t.ratings.c.ticket_id == row.id)).first():
+        raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
+                       code="already_rated")
+    try:
+        with conn.begin_nested():
+            rating_id = conn.execute(t.ratings.insert().values(
+                hall_id=hall.id, ticket_id=row.id, window=row.window, staff_id=row.staff_id,
+                service=row.service, level=level, reasons=reasons, comment=comment,
+                source=source, created_at=now)).inserted_primary_key[0]
+    except IntegrityError:
+        raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
+                       code="already_rated") from None
+    outbox.record_rating(conn, hall, rating_id, now)  # for the province, in this transaction
+    case = None
+    if rdomain.is_bad(level):
+        days = int(hall.config.rule("review_deadline_working_days", 15))
+        due = hall.calendar.add_working_days(hall.local_day(now), days)
+        review = ReviewCase(id=None, hall_id=hall.id, ticket_id=row.id, rating_id=rating_id,
+                            due_date=due, opened_at=now)
+        uow.cases.add(review)
+        if phone:
+            conn.execute(t.case_contacts.insert().values(
+                hall_id=hall.id, case_id=review.id, phone_masked=mask_phone(phone),
+                phone_sealed=contact.seal(app.var_dir, phone), consent_at=now))
+        case = {"id": review.id, "due_date": iso_date(due), "status": review.status}
+    label_zh, label_en, score = rdomain.LEVELS[level]
+    result = {"id": rating_id, "ticket_id": row.id, "number": row.number, "level": level,
+              "label": label_zh, "label_en": label_en, "score": score, "reasons": reasons,
+              "bad": rdomain.is_bad(level), "window": row.window, "created_at": iso(now),
+              "channel": source, "review_case": case}
+    uow.emit(hall.id, "ticket.rated", ticket_id=row.id, window=row.window, actor=actor,
+             data={"ticket": {"id": row.id, "number": row.number, "service": row.service,
+                              "window": row.window},
+                   "level": level, "bad": rdomain.is_bad(level),
+                   "review_case_id": case["id"] if case else None})
+    if case:  # the managers' case list (and dashboard alerts) learn of it live
+        uow.emit(hall.id, "review.opened", ticket_id=row.id, window=row.window, actor=actor,
+                 data={"case": case, "level": level, "service": row.service,
+                       "ticket": {"id": row.id, "number": row.number}})
     return result

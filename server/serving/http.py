@@ -90,6 +90,8 @@ class HallServer(WSGIServer):
         self.limits = limits
         self.ledger = Ledger(limits)
         self.hub = hub
+        self.in_flight = 0  # API requests running in worker threads (touched only in the loop)
+        hub.busy = lambda: self.in_flight > 0
         self.workers = ThreadPool(threads)
         self.flask_app = app
         super().__init__(listener, self.dispatch, log=None, error_log=logging.getLogger("hallq.http"))
@@ -151,7 +153,11 @@ class HallServer(WSGIServer):
         live = None
         if environ["REQUEST_METHOD"] == "GET" and environ.get("PATH_INFO", "").endswith("/events"):
             live = environ["hallq.live"] = LiveRequest()
-        status, headers, chunks, trusted = self.workers.spawn(self._run_app, environ).get()
+        self.in_flight += 1
+        try:
+            status, headers, chunks, trusted = self.workers.spawn(self._run_app, environ).get()
+        finally:
+            self.in_flight -= 1
         if trusted and not handler.trusted:
             handler.trusted = True
             if not handler.over_cap:

@@ -47,8 +47,12 @@ class StreamHub:
     """All event streams of this process; lives in (and is only touched from) the gevent loop."""
 
     def __init__(self, bus, *, heartbeat_s: float = 15.0, flush_timeout_s: float = 10.0,
-                 max_pending: int = 1 << 20):
+                 max_pending: int = 1 << 20, busy=None, defer_s: float = 0.02):
         self.bus = bus
+        # busy(): API requests are running in worker threads. The fan-out steps aside for them
+        # (at most defer_s per batch), so a call-next does not share the CPU with its own fan-out
+        self.busy = busy or (lambda: False)
+        self.defer_s = defer_s
         self.heartbeat_s = heartbeat_s
         self.flush_timeout_s = flush_timeout_s
         self.max_pending = max_pending
@@ -131,9 +135,18 @@ class StreamHub:
             except Exception:
                 log.exception("event fan-out failed")
 
+    def _step_aside(self, deferred: float) -> float:
+        """Between slices of the fan-out: let answers to API requests go out first."""
+        gevent.sleep(0)
+        while self.busy() and deferred < self.defer_s:
+            gevent.sleep(0.002)
+            deferred += 0.002
+        return deferred
+
     def fan_out(self) -> None:
         upto = self.bus.last_id
         since = self.seen
+        deferred = 0.0
         for hall_id, subs in list(self.halls.items()):
             items = self.bus.items_after(hall_id, since, 5000)
             if not items:
@@ -141,8 +154,8 @@ class StreamHub:
             newest = items[-1][0]["id"]
             cache: dict[tuple, bytes] = {}
             for k, s in enumerate(list(subs)):
-                if k and k % 200 == 0:
-                    gevent.sleep(0)  # let answers to API requests out between slices of the fan-out
+                if k % 200 == 0:
+                    deferred = self._step_aside(deferred)
                 if s.last >= newest:
                     continue
                 key = (s.audience, s.last if s.last > since else since, s.chunked)

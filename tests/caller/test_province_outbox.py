@@ -338,3 +338,27 @@ def test_a_bad_rating_may_leave_a_phone_with_consent_shown_only_to_a_manager_and
     manager = Principal("user", 1, "李主任", "manager", None, [])  # a year on, signed in again
     with pytest.raises(Exception, match="no phone was left, or it was erased"):
         case_contacts.reveal(ctx, "main", manager, case_id)
+
+
+def test_a_12345_complaint_is_recorded_for_its_visit_and_opens_a_review_case(hall, ctx):
+    tk = serve(hall)
+    url = hall.hp("/ratings/recorded")
+    body = {"channel": "hotline", "number": tk["number"], "level": 1, "reasons": ["attitude"],
+            "comment": "窗口人员态度生硬"}
+    own = hall.post(url, "clerk", json=body)
+    assert own.status == 403 and own.body["error"] == "own_visit"  # not about one's own visit
+    assert hall.post(url, json=body).status == 401
+    assert hall.post(url, "boss", json={**body, "channel": "wechat"}).status == 400
+    assert hall.post(url, "boss", json={**body, "number": "Z999"}).status == 404
+    r = hall.post(url, "boss", json={**body, "phone": "13900001111", "consent": True})
+    assert r.status == 201, r.body
+    assert r.body["channel"] == "hotline" and r.body["review_case"]["status"] == "open"
+    case = hall.get(hall.hp(f"/review-cases/{r.body['review_case']['id']}"), "boss").body
+    assert case["rating"]["channel"] == "hotline" and case["rating"]["comment"] == "窗口人员态度生硬"
+    assert case["contact_masked"] == "139****1111"
+    again = hall.post(url, "boss", json={**body, "channel": "box"})
+    assert again.status == 409 and again.body["error"] == "already_rated"  # still one per visit
+    box = serve(hall)
+    r = hall.post(url, "boss", json={"channel": "box", "number": box["number"], "level": 4})
+    assert r.status == 201 and r.body["review_case"] is None
+    assert [row.record["channel"] for row in outbox_rows(ctx)] == ["12345热线", "意见箱"]

@@ -77,3 +77,43 @@ def test_managers_read_how_accurate_the_estimates_were(api, ctx):
     assert got["by_service"][0]["service"] == "hukou" and got["by_day_service"][0]["n"] == 1
     assert api.get(api.hp("/stats/estimates"), tok).status == 403
     assert api.get(api.hp("/stats/estimates") + "?from=2026-13-01", mgr).status == 400
+
+
+def test_on_a_saturday_only_the_services_open_that_day_are_played_in_their_hours(ctx):
+    from server.services import estimates
+    saturday_8am = datetime(2026, 11, 28, 0, 0)  # 08:00 in the hall: social and hukou open 09:00-12:00
+    with ctx.db.read() as conn:
+        hall = ctx.hall(conn, "main")
+        st = estimates.state(conn, hall, saturday_8am, ask_for=["social"])
+    assert st.hours.spans == [(9 * 3600, 12 * 3600)]
+    assert all(w.hours is None or w.hours.spans == [(9 * 3600, 12 * 3600)] for w in st.windows
+               if set(w.services) & {"social", "hukou"})
+    assert {c.service for c in st.arrivals} <= {"social", "hukou"}
+    assert all(9 * 3600 <= forecast_local(c.queued_at) < 12 * 3600 for c in st.arrivals)
+
+
+def forecast_local(utc):
+    return ((utc.hour + 8) % 24) * 3600 + utc.minute * 60 + utc.second
+
+
+def test_the_estimate_played_before_the_write_is_kept_only_if_the_hall_did_not_change(api, ctx):
+    from server.services import estimates
+    tok = staff_at(api, [9])[9]
+    api.issue("hukou")
+    api.act(9, "call-next", tok)
+    later = ctx.now() + timedelta(minutes=1)  # taken after the three below: they are ahead of it
+    values = {"service": "hukou", "queued_at": later, "priority": None, "appointment_id": None, "source": "kiosk"}
+    with ctx.db.read() as conn:
+        hall = ctx.hall(conn, "main")
+        early = estimates.before_issue(ctx, conn, hall, values)
+    with ctx.db.read() as conn:  # nothing happened since: the early figure is the one stored
+        assert estimates.at_issue(ctx, conn, hall, values, early) is early[2]
+    for _ in range(3):  # three residents take hukou numbers in between
+        api.issue("hukou")
+    with ctx.db.read() as conn:
+        again = estimates.at_issue(ctx, conn, hall, values, early)
+        assert again == estimates.at_issue(ctx, conn, hall, values)
+    assert again["estimated_wait_s"] > early[2]["estimated_wait_s"]
+    other = dict(values, priority="elderly")  # another ticket than the one played early: played again
+    with ctx.db.read() as conn:
+        assert estimates.at_issue(ctx, conn, hall, other, early) is not early[2]

@@ -110,3 +110,19 @@ def test_the_rest_of_a_long_running_ticket_follows_the_shape_of_earlier_days():
     assert model.remaining_s("social", 10, 300) == 600.0  # past 120 s it is one of the long ones
     assert model.remaining_s("social", 10, 0) == 510.0
     assert model.remaining_s("social", 10, 2000) == forecast.remaining_s(510.0, 0.6, 2000)  # no past
+
+
+def test_a_window_calls_in_its_own_hours_today_not_the_halls():
+    saturday = forecast.Hours([(9 * 3600, 12 * 3600)])  # its services open only on Saturday mornings
+    w = forecast.WindowState(1, ["social"], hours=saturday)
+    got = play([w], [ticket(1, minutes_ago=10)], times(social=600), now_local_s=8 * 3600)
+    assert got.call_in_s[1] == 3600  # at 9:00, not at the hall's 8:30
+    other = forecast.WindowState(2, ["social"])  # no hours of its own: the hall's
+    got = play([w, other], [ticket(1, minutes_ago=10)], times(social=600), now_local_s=8 * 3600)
+    assert got.call_in_s[1] == 1800
+
+
+def test_overlapping_spans_of_a_shared_window_join():
+    got = forecast.Hours.joined([(14 * 3600, 17.5 * 3600), (8.5 * 3600, 12 * 3600), (9 * 3600, 12 * 3600)])
+    assert got.spans == [(8.5 * 3600, 12 * 3600), (14 * 3600, 17.5 * 3600)]
+    assert got.covers_hour(11) and not got.covers_hour(12) and got.covers_hour(17)
