@@ -101,7 +101,7 @@
   }
 
   const STATUS = {
-    called: ["请到窗口", "Calling"], serving: ["办理中", "Serving"], idle: ["空闲", "Free"],
+    called: ["呼叫中", "Calling"], serving: ["办理中", "Serving"], idle: ["空闲", "Free"],
     paused: ["暂停服务", "Paused"], closed: ["未开放", "Closed"],
   };
   function windowClass(w) {
@@ -181,7 +181,6 @@
       // scroll speed independent of length: ~ one screen width in 12 s
       n.style.animationDuration = Math.max(15, Math.round((text || "").length * 0.45 + 12)) + "s";
     }
-    $("lang").textContent = en ? "中文" : "EN";
   }
 
   function renderAll() {

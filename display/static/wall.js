@@ -31,8 +31,8 @@
     const few = s.satisfaction === null || s.satisfaction === undefined;
     const sat = few
       ? el("span", { class: "pct none" }, s.ratings
-        ? hallq.t("满 " + data.min_ratings + " 次评价后公示", "shown from " + data.min_ratings + " ratings")
-        : hallq.t("本月暂无评价", "No ratings this month"))
+        ? hallq.t("满 " + data.min_ratings + " 次评价后公示", "Shown from " + data.min_ratings + " ratings a month")
+        : hallq.t("本月暂无评价", "No ratings yet"))
       : el("span", { class: "pct" }, pct(s.satisfaction));
     return el("div", { class: "card" + (s.on_duty_window ? " on-duty" : ""), dataset: { staff: s.id } },
       el("div", { class: "photo" }, img, initial),
@@ -43,7 +43,7 @@
         el("div", { class: "windows" },
           windows.length ? el("span", null, hallq.t(windows.join("、") + " 号窗口", "Window " + windows.join(", "))) : null,
           el("span", { class: s.on_duty_window ? "duty" : "duty off" },
-            s.on_duty_window ? hallq.t("在岗 " + s.on_duty_window + " 号", "On duty at " + s.on_duty_window)
+            s.on_duty_window ? hallq.t("在岗 " + s.on_duty_window + " 号", "At window " + s.on_duty_window)
                              : hallq.t("不在岗", "Off duty"))),
         el("div", { class: "sat" }, sat,
           el("span", { class: "label" }, s.ratings
@@ -71,8 +71,22 @@
     if (!data.staff.length) {
       grid.append(el("div", { class: "empty" }, hallq.t("暂无工作人员信息", "No staff listed yet")));
     }
-    data.staff.slice(page * n, page * n + n).forEach(function (s) { grid.append(card(s)); });
+    const shown = data.staff.slice(page * n, page * n + n);
+    shown.forEach(function (s) { grid.append(card(s)); });
+    fitGrid(grid, shown.length);
     $("page").textContent = pages > 1 ? (page + 1) + " / " + pages : "";
+  }
+
+  // The grid grows with the staff on the page: 2 cards fill the screen, 12 make 4 x 3 (landscape);
+  // with few cards each is larger (class "big").
+  function fitGrid(grid, count) {
+    const c = Math.max(1, count);
+    const cols = portrait() ? (c <= 3 ? 1 : 2) : (c <= 2 ? c : c <= 4 ? 2 : c <= 9 ? 3 : 4);
+    const rows = Math.max(1, Math.ceil(c / cols));
+    grid.style.gridTemplateColumns = "repeat(" + cols + ", minmax(0, 1fr))";
+    grid.style.gridTemplateRows = "repeat(" + rows + ", minmax(0, 1fr))";
+    grid.classList.toggle("big", c <= (portrait() ? 3 : 4));
+    grid.dataset.cols = cols;
   }
 
   async function load() {

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from flask import Blueprint, Response, jsonify, request
 
 from ..domain.errors import Invalid
-from ..services import auth, outbox, ratings, visit_cases
+from ..services import auth, outbox, pain_points, ratings, visit_cases
 from .base import hallq, json_body, openapi, principal
 
 bp = Blueprint("api_province", __name__, url_prefix="/api/v1")
@@ -79,6 +79,29 @@ def record_rating(hall):
     return jsonify(ratings.record_for_resident(
         hallq(), hall, who, b["channel"], b["number"], b.get("day"), b["level"], b.get("reasons"),
         b.get("comment"), b.get("phone"), b.get("consent"))), 201
+
+
+@bp.get("/halls/<hall>/pain-points")
+@openapi("堵点: rating reasons and complaint topics counted by month, service, window and staff "
+         "(from/to YYYY-MM-DD, default this month), and the top of the month", query=HALL + [
+    {"name": "from", "in": "query", "required": False, "schema": {"type": "string"}},
+    {"name": "to", "in": "query", "required": False, "schema": {"type": "string"}}],
+    access="manager, admin", tags=["ratings"],
+    responses={"200": {"description": "{from, to, rows, top}"}, **E4})
+def pain_point_rows(hall):
+    auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
+    return jsonify(pain_points.report(hallq(), hall, request.args.get("from"), request.args.get("to")))
+
+
+@bp.get("/halls/<hall>/pain-points/top")
+@openapi("The month's top pain points (reason x service) for the manager's cases page",
+         query=HALL + [{"name": "month", "in": "query", "required": False,
+                        "schema": {"type": "string", "description": "YYYY-MM"}}],
+         access="staff, manager, admin", tags=["ratings"],
+         responses={"200": {"description": "{month, items}"}, **E4})
+def pain_point_top(hall):
+    auth.require(principal(), roles=("staff", "manager", "admin"), hall_id=_hall_id(hall))
+    return jsonify(pain_points.top(hallq(), hall, request.args.get("month")))
 
 
 @bp.get("/halls/<hall>/outbox")

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from ..domain.tickets import OUTCOME_ZH, TRACKED
 from ..domain import ratings
-from . import stats
+from . import pain_points, stats
 
 TABLE_KEYS = ("summary", "services", "windows", "staff", "days", "league", "promised", "reviews",
-              "estimates")
+              "estimates", "pain_points")
 
 # column kinds: int, text, min (seconds shown as minutes, 1 decimal), pct (a share 0..1)
 _GROUP_COLS = [
@@ -37,6 +37,10 @@ _RATING_COLS = [
     ("ratings.bad", "差评数", "Bad reviews", "int"),
 ]
 COLUMNS = {
+    "pain_points": [("month", "月份", "Month", "text"), ("service_name", "业务", "Service", "text"),
+                    ("window", "窗口", "Window", "int"), ("staff_name", "工作人员", "Staff", "text"),
+                    ("reason_name", "原因", "Reason", "text"), ("origin_name", "来源", "From", "text"),
+                    ("count", "次数", "Mentions", "int"), ("bad", "其中差评", "Of which bad", "int")],
     "services": [("name", "业务", "Service", "text"), ("issued", "取号数", "Issued", "int")]
     + _GROUP_COLS[:2] + [("cancelled", "取消数", "Cancelled", "int"),
                          ("transferred", "转出数", "Transferred", "int")]
@@ -84,7 +88,8 @@ TITLES = {"summary": ("总览", "Summary"), "services": ("按业务", "By servic
           "windows": ("按窗口", "By window"), "staff": ("按人员", "By staff"),
           "days": ("按日", "By day"), "league": ("擂台", "League"),
           "promised": ("限时办结件", "Time-limited cases"), "reviews": ("差评整改", "Bad-review cases"),
-          "estimates": ("预计等候准确度", "Wait estimate accuracy")}
+          "estimates": ("预计等候准确度", "Wait estimate accuracy"),
+          "pain_points": ("堵点分析", "Pain points")}
 STATE_TEXT = {"overdue": ("逾期", "overdue"), "pending": ("办理中", "pending"),
               "delivered": ("按时办结", "delivered on time"), "delivered_late": ("逾期办结", "delivered late"),
               "open": ("整改中", "open"), "closed": ("已办结", "closed"), "closed_late": ("逾期办结", "closed late"),
@@ -231,6 +236,7 @@ def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | N
         users = stats.staff_names(conn)
         promised, reviews, n_reviews = _case_lists(
             app, conn, hall, d1, d2, now, users, tuple(st["ticket_ids"]), list_limit)
+        pains = pain_points.rows(conn, hall, d1, d2)  # 堵点: rating reasons and complaint topics
     lg = stats.league_from(hall, st)
     team_names = {r["team"]: r["name"] for r in lg["teams"]}
     for w in st["windows"]:
@@ -244,6 +250,7 @@ def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | N
               _table("promised", promised), _table("reviews", reviews)]
     tables[-2]["total_rows"], tables[-1]["total_rows"] = st["promised"]["total"], n_reviews
     tables.append(_table("estimates", _estimate_rows(st)))
+    tables.append(_table("pain_points", pains))
     return {"hall": hall.code, "hall_name": hall.config.name, "from": d1.isoformat(),
             "to": d2.isoformat(), "generated_at": st["generated_at"], "definitions": "docs/kpis.md",
             "tables": tables}

@@ -117,3 +117,58 @@ def test_the_estimates_follow_the_queue_without_a_reload(live, chromium):
         time.sleep(0.5)
     assert shown == wanted, (shown, wanted)
     ctx.close()
+
+
+def test_tv_text_is_readable_and_the_call_keeps_clear_of_its_box(live, chromium):
+    """From a few metres: no text under 24 px on a 1920x1080 TV; the English call line keeps a
+    margin inside the call box (two-digit windows too); waiting tiles are alike (counts on one row);
+    no language button on the TV."""
+    api = live.api
+    staff_at(api, [1, 10])
+    for svc in api.get(api.hp("/services")).body:
+        api.issue(svc["code"])
+    call(api, 10)
+    for lang in ("zh", "en"):
+        ctx, page = _display(chromium, live.url, lang, TV)
+        expect(page.locator("#hero-number")).not_to_be_empty()
+        assert not page.locator("#lang").is_visible()
+        small = page.evaluate("""() => Array.from(document.querySelectorAll('body *')).filter(e =>
+            e.offsetParent !== null && e.getBoundingClientRect().width > 0 &&
+            Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim()) &&
+            !e.closest('.notice') && parseFloat(getComputedStyle(e).fontSize) < (e.closest('.win-business') ? 21 : 24)
+          ).map(e => e.className + ':' + e.textContent.trim().slice(0, 20))""")
+        assert small == [], (lang, small)
+        hero = page.locator("#hero").bounding_box()
+        for part in ("#hero-call .hero-line", "#hero-window"):
+            box = page.locator(part).bounding_box()
+            assert box["x"] >= hero["x"] + 30 and box["x"] + box["width"] <= hero["x"] + hero["width"] - 30, \
+                (lang, part, box, hero)
+        tops = set(round(b["y"]) for b in (page.locator(".svc .count").nth(i).bounding_box()
+                                          for i in range(page.locator(".svc .count").count())))
+        assert len(tops) == 1, (lang, tops)
+        assert_fits(page, f"display-readable-{TV[0]}x{TV[1]}-{lang}",
+                    one_line=(".hero-line", ".hero-window", ".win-number"))
+        ctx.close()
+
+
+def test_the_wall_uses_the_screen_for_few_staff_and_reads_from_afar(live, chromium):
+    """Two staff on a 1920x1080 wall: the cards fill the board (not a corner), text at least 24 px."""
+    api = live.api
+    staff_at(api, [1, 2])
+    for lang in ("zh", "en"):
+        ctx = chromium.new_context(viewport={"width": TV[0], "height": TV[1]}, locale="zh-CN")
+        page = ctx.new_page()
+        page.goto(live.url + "/wall?lang=" + lang)
+        expect(page.locator(".card").first).to_be_visible()
+        n = page.locator(".card").count()
+        grid = page.locator("#staff").bounding_box()
+        area = sum(b["width"] * b["height"] for b in (page.locator(".card").nth(i).bounding_box() for i in range(n)))
+        assert area >= 0.6 * grid["width"] * grid["height"], (lang, n, area, grid)
+        small = page.evaluate("""() => Array.from(document.querySelectorAll('.card *')).filter(e =>
+            e.offsetParent !== null && Array.from(e.childNodes).some(c => c.nodeType === 3 && c.textContent.trim())
+            && parseFloat(getComputedStyle(e).fontSize) < 24).map(e => e.className + ':' + e.textContent)""")
+        assert small == [], (lang, small)
+        if lang == "en":
+            expect(page.locator(".card .duty").first).to_contain_text("At window")
+        assert_fits(page, f"wall-few-{TV[0]}x{TV[1]}-{lang}")
+        ctx.close()

@@ -111,7 +111,7 @@ def test_portrait_layout_english_switch_waiting_and_notice(live, chromium):
         assert "请携带本人身份证件" in page.text_content("#notice")
         page.wait_for_function("() => { const c = document.querySelector('#waiting [data-service=hukou] .count');"
                                " return c && c.textContent.startsWith('1'); }", timeout=3000)
-        page.click("#lang")
+        page.keyboard.press("L")  # no button on a TV; the key L (or ?lang=en) switches
         assert page.text_content("#hall-name") == "Sandu Town Service Centre"
         assert "Please bring your ID card" in page.text_content("#notice")
         t = call(api, 1)

@@ -38,6 +38,7 @@
     try { h.useHall(await h.api("GET", h.hallPath(""))); } catch (e) { /* times fall back to the default zone */ }
     renderTabs();
     load();
+    if (window.hallqPainPoints) window.hallqPainPoints.load();  // this month's 堵点 (cases-painpoints.js)
     if (!st.sub) st.sub = h.subscribe({ staff: true, onEvent: onEvent, onReconnect: load, onStatus: function (up) {
       $("conn-dot").className = "conn-dot " + (up ? "on" : "off");
     } });
