@@ -20,7 +20,22 @@ E4 = {"400": {"description": "bad input"}, "401": {"description": "sign-in requi
 STEP = {"type": "object", "required": ["step", "text"], "additionalProperties": False,
         "properties": {"step": {"type": "string", "enum": list(cases.STEPS),
                                 "description": "verify 核实 | rectify 整改 | callback 回访 (in order)"},
-                       "text": {"type": "string", "minLength": 1, "maxLength": 2000}}}
+                       "text": {"type": "string", "minLength": 1, "maxLength": 2000},
+                       "callback": {
+                           "type": "object", "required": ["channel", "result"],
+                           "additionalProperties": False,
+                           "description": "with step callback: how the 回访 went",
+                           "properties": {
+                               "channel": {"type": "string",
+                                           "enum": ["phone", "sms", "visit", "wechat", "other"]},
+                               "at": {"type": "string", "maxLength": 40,
+                                      "description": "when (ISO 8601; default now)"},
+                               "result": {"type": "string",
+                                          "enum": ["reached", "unreachable", "declined"]},
+                               "satisfaction": {"type": "string",
+                                                "enum": ["satisfied", "basically", "dissatisfied"],
+                                                "description": "the resident's view of the "
+                                                               "rectification"}}}}}
 VOID = {"type": "object", "required": ["reason"], "additionalProperties": False,
         "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 2000}}}
 DELIVER = {"type": "object", "additionalProperties": False,
@@ -70,7 +85,8 @@ def review_case(hall, case_id):
 def review_step(hall, case_id):
     p = auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
     body = json_body(STEP)
-    return jsonify(cases.add_step(hallq(), hall, case_id, p, body["step"], body["text"])), 201
+    return jsonify(cases.add_step(hallq(), hall, case_id, p, body["step"], body["text"],
+                                  body.get("callback"))), 201
 
 
 @bp.post("/halls/<hall>/review-cases/<int:case_id>/void")

@@ -27,6 +27,7 @@ DEFAULT_MAPPING = {
     "staff_no": "工作人员工号",
     "rectification": "差评整改情况",
     "callback": "回访结果",
+    "callback_satisfaction": "回访满意度",
     "kind": "记录类型",
 }
 FIELDS = tuple(DEFAULT_MAPPING)
@@ -59,7 +60,7 @@ def channel_label(source: str | None) -> str:
 def rating_record(*, record_id: str, kind: str, hall: str, level: int, source: str | None,
                   reasons: list[str], comment: str | None, rated_at: str, window: int | None,
                   staff_no: str | None, case: dict | None, rectification: str | None = None,
-                  callback: str | None = None) -> dict:
+                  callback: str | None = None, callback_satisfaction: str | None = None) -> dict:
     """One record in the hall's own field names (what the outbox keeps)."""
     case = case or {}
     return {
@@ -72,6 +73,7 @@ def rating_record(*, record_id: str, kind: str, hall: str, level: int, source: s
         "tags": [rdomain.REASONS[r][0] for r in reasons if r in rdomain.REASONS],
         "comment": comment, "window": window, "staff_no": staff_no,
         "rectification": rectification, "callback": callback,
+        "callback_satisfaction": callback_satisfaction,
     }
 
 
@@ -103,3 +105,19 @@ def apply_mapping(record: dict, mapping: dict) -> dict:
 def backoff_s(attempts: int, base_s: float, max_s: float) -> float:
     """Wait before the next try after `attempts` failures: doubling from base_s, at most max_s."""
     return min(max_s, base_s * (2 ** max(0, attempts - 1)))
+
+
+# 回访: how the call back went (the callback step's structured record)
+CALLBACK_CHANNELS = {"phone": "电话", "sms": "短信", "visit": "上门", "wechat": "微信", "other": "其他"}
+CALLBACK_RESULTS = {"reached": "已联系", "unreachable": "未联系上", "declined": "拒绝回访"}
+SATISFACTION = {"satisfied": "满意", "basically": "基本满意", "dissatisfied": "不满意"}
+
+
+def callback_text(text: str, cb: dict | None) -> str:
+    """回访结果 as one line the province reads: 电话 · 已联系 · 对整改满意 · what was said."""
+    if not cb:
+        return text
+    parts = [CALLBACK_CHANNELS[cb["channel"]], CALLBACK_RESULTS[cb["result"]]]
+    if cb.get("satisfaction"):
+        parts.append("对整改" + SATISFACTION[cb["satisfaction"]])
+    return " · ".join(parts + [text])

@@ -4,13 +4,15 @@ number); it is erased with the case's personal data at retention (services/priva
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
-from ..domain.errors import NotFound
+from ..domain.errors import Invalid, NotFound
 from ..store import tables as t
 from . import contact
 from .auth import Principal
+from .views import iso
 
 log = logging.getLogger("hallq")
 
@@ -51,3 +53,37 @@ def erase_closed_before(conn, hall_id: int, before, now) -> int:
     return conn.execute(update(t.case_contacts).where(
         cc.case_id.in_(ids), cc.phone_sealed.is_not(None))
         .values(phone_sealed=None, phone_masked=None, erased_at=now)).rowcount
+
+
+def record_callback(conn, hall, case, step_id: int, callback: dict | None, now) -> dict | None:
+    """The 回访 step's record: channel, time (default now), result, satisfaction."""
+    if not callback:
+        return None
+    at = now
+    if callback.get("at"):
+        try:
+            at = datetime.fromisoformat(callback["at"].replace("Z", "+00:00"))
+        except ValueError:
+            raise Invalid("回访时间格式不对 (callback.at must be ISO 8601)", code="invalid") from None
+        if at.tzinfo is not None:
+            at = at.astimezone(timezone.utc).replace(tzinfo=None)
+        if at > now + timedelta(minutes=5):
+            raise Invalid("回访时间不能在将来 (callback.at is in the future)", code="invalid")
+    cb = {"channel": callback["channel"], "result": callback["result"],
+          "satisfaction": callback.get("satisfaction"), "at": at}
+    conn.execute(t.callbacks.insert().values(
+        hall_id=hall.id, case_id=case.id, step_id=step_id, channel=cb["channel"], called_at=at,
+        result=cb["result"], satisfaction=cb["satisfaction"]))
+    return cb
+
+
+def callbacks_of(conn, case_ids) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    if not case_ids:
+        return out
+    c = t.callbacks.c
+    for row in conn.execute(select(t.callbacks).where(c.case_id.in_(list(case_ids))).order_by(c.id)):
+        out.setdefault(row.case_id, []).append({
+            "step_id": row.step_id, "channel": row.channel, "at": iso(row.called_at),
+            "result": row.result, "satisfaction": row.satisfaction})
+    return out

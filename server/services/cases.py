@@ -111,8 +111,10 @@ def _load_cases(conn, hall, cases, today) -> list[dict]:
     phones = case_contacts.masked(conn, ids)  # 回访 phones left with consent, masked
     out = [_case_dict(conn, hall, c, tickets.get(c.ticket_id), ratings.get(c.rating_id),
                       steps[c.id], names, today) for c in cases]
+    calls = case_contacts.callbacks_of(conn, ids)
     for d in out:
         d["contact_masked"] = phones.get(d["id"])
+        d["callbacks"] = calls.get(d["id"], [])
         if d["rating"] is not None:
             d["rating"]["channel"] = ratings[d["rating"]["id"]].source
     return out
@@ -157,7 +159,7 @@ def _case_row(conn, hall, case_id):
     return row
 
 
-def add_step(app, hall_code: str, case_id, principal: Principal, step, text) -> dict:
+def add_step(app, hall_code: str, case_id, principal: Principal, step, text, callback=None) -> dict:
     """Record verify / rectify / callback, in that order; the third closes the case.
 
     A step already recorded may get a further note (kept in the history) while the case is open.
@@ -165,12 +167,17 @@ def add_step(app, hall_code: str, case_id, principal: Principal, step, text) -> 
     if step not in STEPS:
         raise Invalid(f"step must be one of: {', '.join(STEPS)}", code="invalid_step")
     text = _check_text(text)
+    if callback is not None and step != "callback":
+        raise Invalid("回访记录只属于回访步骤 (callback details belong to the callback step)",
+                      code="invalid")
     with app.uow() as uow:
         hall = app.hall(uow.conn, hall_code)
         case = uow.cases.get(hall.id, case_id)
         closed = case.add_step(step, text, principal.id, app.now())
         uow.cases.save(case)
-        outbox.record_step(uow.conn, hall, case.rating_id, case.steps[-1].id, step, text, app.now())
+        cb = case_contacts.record_callback(uow.conn, hall, case, case.steps[-1].id, callback, app.now())
+        outbox.record_step(uow.conn, hall, case.rating_id, case.steps[-1].id, step, text, app.now(),
+                           callback=cb)
         uow.emit(hall.id, "review.step", ticket_id=case.ticket_id, actor=principal.actor,
                  data={"case_id": case.id, "step": step, "status": case.status})
         if closed:

@@ -126,7 +126,8 @@ def record_case(conn, hall, ticket_id, now) -> None:
     _add(conn, hall, rid, "case", rating.id, _rating_record(conn, hall, rating, rid, "case"), now)
 
 
-def record_step(conn, hall, rating_id: int, step_id: int, step: str, text: str, now) -> None:
+def record_step(conn, hall, rating_id: int, step_id: int, step: str, text: str, now,
+                callback: dict | None = None) -> None:
     """整改 (rectify) or 回访 (callback) of a bad review: the rating with that step's result."""
     if step not in ("rectify", "callback"):
         return
@@ -134,7 +135,9 @@ def record_step(conn, hall, rating_id: int, step_id: int, step: str, text: str, 
     if rating is None:
         return
     rid = f"{rating_record_id(hall, rating_id)}-S{step_id}"
-    extra = {"rectification": text} if step == "rectify" else {"callback": text}
+    extra = {"rectification": text} if step == "rectify" else {
+        "callback": province.callback_text(text, callback),
+        "callback_satisfaction": province.SATISFACTION.get((callback or {}).get("satisfaction"))}
     _add(conn, hall, rid, "step", rating_id, _rating_record(conn, hall, rating, rid, "step", **extra),
          now)
 

@@ -410,3 +410,16 @@ case_contacts = Table(
     Column("erased_at", DateTime),
     UniqueConstraint("case_id", name="uq_case_contacts_case"),
 )
+
+# 回访: how the call back of a bad review went (the callback step's structured record).
+callbacks = Table(
+    "callbacks", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("case_id", Integer, ForeignKey("review_cases.id"), nullable=False),
+    Column("step_id", Integer, ForeignKey("review_steps.id"), nullable=False),
+    Column("channel", String(16), nullable=False),  # phone | sms | visit | wechat | other
+    Column("called_at", DateTime, nullable=False),
+    Column("result", String(16), nullable=False),  # reached | unreachable | declined
+    Column("satisfaction", String(16)),  # satisfied | basically | dissatisfied (with the rectification)
+)

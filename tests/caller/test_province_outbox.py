@@ -129,9 +129,18 @@ def test_a_bad_rating_with_its_case_rectified_and_called_back_reaches_the_provin
     set_province(ctx, url=receiver.url, timeout_s=2, retry_base_s=1, retry_max_s=8)
     rated = rate(hall, serve(hall, "BJ-2026-000123"), 1, ["attitude", "efficiency"])
     case_id = rated["review_case"]["id"]
-    for step, text in (("verify", "属实"), ("rectify", "已约谈并培训"), ("callback", "电话回访,满意")):
-        r = hall.post(hall.hp(f"/review-cases/{case_id}/steps"), "boss", json={"step": step, "text": text})
+    steps = hall.hp(f"/review-cases/{case_id}/steps")
+    bad = hall.post(steps, "boss", json={"step": "verify", "text": "x", "callback": {
+        "channel": "phone", "result": "reached"}})
+    assert bad.status == 400  # callback details belong to the callback step
+    for step, text in (("verify", "属实"), ("rectify", "已约谈并培训")):
+        r = hall.post(steps, "boss", json={"step": step, "text": text})
         assert r.status == 201, r.body
+    r = hall.post(steps, "boss", json={"step": "callback", "text": "群众表示认可", "callback": {
+        "channel": "phone", "result": "reached", "satisfaction": "satisfied"}})
+    assert r.status == 201, r.body
+    assert r.body["callbacks"][0]["channel"] == "phone" and r.body["status"] == "closed"
+    assert r.body["callbacks"][0]["satisfaction"] == "satisfied" and r.body["callbacks"][0]["at"]
     rows = outbox_rows(ctx)
     assert [r.kind for r in rows] == ["rating", "step", "step"]  # verify is not reported
     assert outbox.deliver_due(ctx) == {"sent": 3, "failed": 0}
@@ -145,7 +154,8 @@ def test_a_bad_rating_with_its_case_rectified_and_called_back_reaches_the_provin
     assert first["评价内容"] == ["整体满意度", "服务态度", "服务效率"]
     assert first["评价标签"] == ["态度", "效率"] and first["评价时间"].startswith("20")
     assert receiver.got[1][1]["差评整改情况"] == "已约谈并培训"
-    assert receiver.got[2][1]["回访结果"] == "电话回访,满意"
+    assert receiver.got[2][1]["回访结果"] == "电话 · 已联系 · 对整改满意 · 群众表示认可"
+    assert receiver.got[2][1]["回访满意度"] == "满意"
     view = hall.get(hall.hp("/outbox"), "boss").body
     assert view["counts"] == {"pending": 0, "sent": 3, "failing": 0} and view["linked"]
 

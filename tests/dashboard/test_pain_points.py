@@ -68,3 +68,35 @@ def test_the_managers_cases_page_shows_the_months_top_pain_points(live, ctx, chr
         assert_fits(page, "cases-painpoints-1366-en")
     finally:
         context.close()
+
+
+def test_the_dashboard_shows_pain_points_as_bars_and_a_table(live, ctx, chromium):
+    from tests.layout import WINDOW_PC, assert_fits
+    from tests.support import PASSWORD
+    api = live.api
+    api.add_device("eval1", "evaluator", [1])
+    api.add_staff("boss", [], role="manager", name="李主任")
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    rate(api, serve(api), 1, ["efficiency", "attitude"])
+    rate(api, serve(api), 2, ["efficiency"])
+    context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(live.url + "/dashboard")
+        page.fill("#username", "boss")
+        page.fill("#password", PASSWORD)
+        page.press("#password", "Enter")
+        page.wait_for_selector("#pain-table tbody tr")
+        assert page.locator("#chart-pain rect").count() == 2
+        first = page.locator("#pain-table tbody tr").first
+        assert first.get_attribute("data-reason") == "efficiency" and "王小明" in first.inner_text()
+        page.locator("#pain-panel").scroll_into_view_if_needed()
+        assert_fits(page, "dashboard-painpoints-1366-zh")
+        from tests.layout import SHOTS
+        page.locator("#pain-panel").screenshot(path=str(SHOTS / "dashboard-painpoints-panel-zh.png"))
+        page.click("#lang")
+        page.wait_for_function("document.querySelector('#pain-table td:nth-child(4)').textContent === 'Efficiency'")
+        assert_fits(page, "dashboard-painpoints-1366-en")
+    finally:
+        context.close()

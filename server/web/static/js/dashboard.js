@@ -379,6 +379,7 @@
       state.stats = res[0]; state.report = res[1]; state.overview = res[2]; state.estimates = res[3];
       clearError();
       renderKpis(); renderCharts(); renderReport(); renderOverview(); renderEstimates();
+      if (window.hallqPainPoints) await window.hallqPainPoints.load(q);  // 堵点 (dashboard-painpoints.js)
       document.body.dataset.loaded = range().from + ".." + range().to;
     } catch (e) { handle(e); }
   }
@@ -387,6 +388,7 @@
     $("conn-text").textContent = state.sub && state.sub.connected ? t("实时", "live") : t("连接中", "connecting");
     if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
     renderLive(); renderKpis(); renderCharts(); renderReport(); renderOverview(); renderEstimates();
+    if (window.hallqPainPoints) window.hallqPainPoints.render();
   }
 
   async function start() {
