@@ -24,6 +24,7 @@ import os
 import statistics
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +103,6 @@ def cost_with_waiting(n_waiting: int, repeats: int = 30) -> list[dict]:
     scratch = runner.Scratch()
     try:
         hall, ctx = scratch.hall, scratch.ctx
-        from datetime import datetime, timedelta
         from server.services import queue
         hall.now = datetime(2026, 11, 2, 1, 0)  # 9:00 in the hall
         for w in hall.config_services:
@@ -140,11 +140,63 @@ def cost_with_waiting(n_waiting: int, repeats: int = 30) -> list[dict]:
             state = estimates.state(conn, h, hall.now)
             for _ in range(repeats):
                 timed("play only (domain)", lambda: estimates.play_state(state))
+        lock = issue_lock_held(ctx, hall, repeats)
         return [{"what": k, "waiting": len(waiting), "cpu_median_ms": 1000 * statistics.median(cpu[k]),
                  "wall_median_ms": 1000 * statistics.median(v), "wall_p90_ms": 1000 * results.p90(v)}
-                for k, v in timings.items()]
+                for k, v in timings.items()] + lock
     finally:
         scratch.close()
+
+
+def issue_lock_held(ctx, hall, repeats: int) -> list[dict]:
+    """Whole issue (queue.issue_ticket) and the time its write transaction is held, with the estimate
+    played before the write (the product) or inside it (as before), alternating."""
+    from server.services import queue
+
+    class Timed:  # the unit of work, timed from BEGIN to its end
+        def __init__(self, uow, into):
+            self.uow, self.into = uow, into
+
+        def __enter__(self):
+            self.uow.__enter__()
+            self.w0, self.c0 = time.perf_counter(), time.process_time()
+            return self
+
+        def __exit__(self, *exc):
+            try:
+                return self.uow.__exit__(*exc)
+            finally:
+                self.into.append((time.perf_counter() - self.w0, time.process_time() - self.c0))
+
+        def __getattr__(self, name):
+            return getattr(self.uow, name)
+
+    early = queue._estimate_before_writing
+    out = {}
+    real_uow = ctx.uow
+    try:
+        for i in range(2 * repeats):
+            inside = i % 2 == 1
+            label = "inside the write" if inside else "before the write"
+            held, whole = out.setdefault(label, ([], []))
+            queue._estimate_before_writing = (lambda *a, **k: None) if inside else early
+            ctx.uow = lambda: Timed(real_uow(), held)
+            hall.now += timedelta(seconds=5)
+            w0, c0 = time.perf_counter(), time.process_time()
+            queue.issue_ticket(ctx, hall.code, hall.kiosk, "social")
+            whole.append((time.perf_counter() - w0, time.process_time() - c0))
+    finally:
+        queue._estimate_before_writing = early
+        del ctx.uow
+    rows = []
+    for label, (held, whole) in out.items():
+        for what, values in ((f"issue_ticket, estimate {label}: whole", whole),
+                             (f"issue_ticket, estimate {label}: write lock held", held)):
+            rows.append({"what": what, "waiting": None,
+                         "cpu_median_ms": 1000 * statistics.median(c for _, c in values),
+                         "wall_median_ms": 1000 * statistics.median(w for w, _ in values),
+                         "wall_p90_ms": 1000 * results.p90([w for w, _ in values])})
+    return rows
 
 
 def main():

@@ -159,7 +159,9 @@ def in_use(db) -> str | None:
     path = sqlite_path(db)
     if not path.exists():
         return None
-    probe = sqlite3.connect(str(path), timeout=0.5, isolation_level=None)
+    # a server's own short reads (its event bus, a request) hold the file for milliseconds: wait a
+    # few seconds before calling it in use, so a loaded machine does not look like a running server
+    probe = sqlite3.connect(str(path), timeout=3.0, isolation_level=None)
     try:
         probe.execute("PRAGMA locking_mode=EXCLUSIVE")
         probe.execute("BEGIN EXCLUSIVE")

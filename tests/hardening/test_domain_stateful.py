@@ -179,8 +179,9 @@ def test_any_sequence_of_hall_actions_keeps_the_queue_sound(ctx):
     Hall.people, Hall.kiosk = _principals(ctx)
     from hypothesis.stateful import run_state_machine_as_test
     run_state_machine_as_test(Hall, settings=settings(
-        max_examples=30, stateful_step_count=40, deadline=None, database=None,
+        max_examples=30, stateful_step_count=40, deadline=None, database=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
-    # the machine really drove the hall (a run that did nothing would prove nothing)
+    # the machine really drove the hall (a run that did nothing would prove nothing); derandomized,
+    # so every run plays the same sequences and these counts cannot fall short by chance
     done = Hall.done
     assert done["issue"] >= 25 and done["sign_in"] >= 25 and done["call_next"] >= 10, done

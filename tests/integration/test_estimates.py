@@ -117,3 +117,15 @@ def test_the_estimate_played_before_the_write_is_kept_only_if_the_hall_did_not_c
     other = dict(values, priority="elderly")  # another ticket than the one played early: played again
     with ctx.db.read() as conn:
         assert estimates.at_issue(ctx, conn, hall, other, early) is not early[2]
+
+
+def test_a_kiosk_ticket_is_estimated_once_before_the_write_not_again_inside(api, monkeypatch):
+    from server.services import estimates
+    tok = staff_at(api, [9])[9]
+    api.issue("hukou")
+    api.act(9, "call-next", tok)
+    plays = []
+    real = estimates.play_state
+    monkeypatch.setattr(estimates, "play_state", lambda *a, **k: plays.append(1) or real(*a, **k))
+    got = api.issue("hukou").body
+    assert got["estimated_wait_s"] > 0 and len(plays) == 1
