@@ -22,12 +22,14 @@ from kivy.core.window import Window
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from client.events import RESET, Event, EventStream
+from client.heartbeat import Heartbeat
+
 from . import i18n
 from .client import KioskClient
 from .config import KioskConfig, save_connection
 from .core import KioskCore, Outcome
 from .devices import Devices
-from .events import EventStream
 from .layout import Layout
 from .routing import Router, Where, mask
 from .screens import SCREENS
@@ -117,6 +119,7 @@ class KioskApp(App):
         self.admin_test: str | None = None
         self.pending_id: tuple[str, float] | None = None
         self.stream: EventStream | None = None
+        self.heartbeat: Heartbeat | None = None
         self.guard = KeepRunning(self)
         self.recoveries = 0
         self._refresh_ev = None
@@ -163,12 +166,16 @@ class KioskApp(App):
         self.devices.start()
         self.refresh_async()
         self.open_stream()
+        # last-seen on /admin; "degraded" while the printer has an open fault
+        self.heartbeat = Heartbeat(self.client, "kiosk", state=self._health).start()
         self._tick_ev = Clock.schedule_interval(self.tick, 1.0)
         self._poll_ev = Clock.schedule_interval(lambda _dt: self.refresh_async(), 30.0)
 
     def on_stop(self):
         if self.stream:
-            self.stream.stop(timeout=0.5)
+            self.stream.close()
+        if self.heartbeat:
+            self.heartbeat.stop()
         self.devices.stop()
         for ev in ("_tick_ev", "_poll_ev", "_retry_ev", "_home_ev", "_refresh_ev"):
             if getattr(self, ev, None) is not None:
@@ -181,10 +188,14 @@ class KioskApp(App):
     def open_stream(self):
         """The one place the kiosk opens the hall's event stream (again after a reconfigure)."""
         if self.stream:
-            self.stream.stop(timeout=0.5)
-        url = f"{self.cfg.server}/api/v1/halls/{self.cfg.hall}/events"
-        self.stream = EventStream(url, lambda ev: _ui(self.on_event, ev),
-                                  on_state=lambda up: _ui(self.on_stream_state, up)).start()
+            self.stream.close()
+        self.stream = EventStream(self.cfg.server, self.cfg.hall, backoff_max=10.0,
+                                  on_event=lambda ev: _ui(self.on_event, ev),
+                                  on_status=lambda up: _ui(self.on_stream_state, up)).start("kiosk-events")
+
+    def _health(self) -> tuple[str, str | None]:
+        fault = self.core.open_fault
+        return ("degraded", f"printer: {fault}") if fault else ("ok", None)
 
     def recover(self):
         """After a failure: forget the half-done action and go home with an apology."""
@@ -309,13 +320,15 @@ class KioskApp(App):
             if self.current == "home":
                 self.screens["home"].rebuild()
 
-    def on_event(self, ev):
-        data = ev.get("data") or {}
-        if isinstance(data, dict) and isinstance(data.get("data"), dict):
+    def on_event(self, ev: Event):
+        data = ev.data or {}
+        if isinstance(data.get("data"), dict):
             data = data["data"]
-        if isinstance(data, dict) and isinstance(data.get("waiting"), dict):
+        if isinstance(data.get("waiting"), dict):
             self.core.apply_waiting(data["waiting"])
-        if str(ev.get("event", "")).startswith(("ticket.", "window.")):
+        if ev.type == RESET:  # the server's database was restored: reload everything
+            self.refresh_async()
+        elif ev.type.startswith(("ticket.", "window.")):
             if self._refresh_ev is None:  # debounce bursts of events into one refresh
                 def go(_dt):
                     self._refresh_ev = None
@@ -478,9 +491,7 @@ class KioskApp(App):
             self.check_in(code=act.code, id_number=act.id_number)
         elif act.kind == "notice":
             if self.current in ("identify", "checkin"):
-                screen = self.screens[self.current]
-                screen.message, screen.message_ok = self.tr(act.text_key), False
-                screen.show_typed()
+                self.screens[self.current].set_message(self.tr(act.text_key), "error")
             else:
                 self.set_toast(self.tr(act.text_key))
                 self.go_home()

@@ -66,7 +66,7 @@ class Layout:
 
     @property
     def wait_px(self) -> int:
-        return self.px(30)
+        return self.px(34 if self.portrait else 30)
 
     @property
     def tile_stacked(self) -> bool:
@@ -128,12 +128,17 @@ class Layout:
 
     @property
     def key_px(self) -> int:
-        return self.px(44)
+        return self.px(56 if self.portrait else 44)
+
+    @property
+    def info_scale(self) -> float:
+        """The ticket's lines are larger on a tall screen, where there is room for them."""
+        return 1.2 if self.portrait else 1.0
 
     @property
     def key_size(self) -> tuple[int, int]:
         """A keypad key: wide and tall enough for a finger, never a stretched bar."""
-        return self.px(150), self.px(104)
+        return (self.px(210), self.px(140)) if self.portrait else (self.px(150), self.px(104))
 
     @property
     def qr_px(self) -> int:

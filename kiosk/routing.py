@@ -24,7 +24,9 @@ from rules.identity import is_valid, mask_id_number
 REPEAT_S = 8.0  # the same card/code within this time after its use is a re-read, not a new action
 RESIDENT_SCREENS = ("home", "checkin", "guide", "ticket", "error")
 
-_BOOKING = re.compile(r"^[A-Z0-9]{4,16}\.\d{6}\.[A-Z2-7]{4,32}$")  # CODE.YYMMDD.MAC (booking QR)
+# a booking's code: 7 characters of an unambiguous alphabet (shown "ABC DEFG"), or the older
+# signed form CODE.YYMMDD.MAC; the server checks it, this only tells it from other codes
+_BOOKING = re.compile(r"^([34679ACEFGHJKMNPRTUVWXY]{6,8}|[A-Z0-9]{4,16}\.\d{6}\.[A-Z2-7]{4,32})$")
 
 
 def valid_id_number(s: str) -> bool:

@@ -69,11 +69,18 @@ def _line_texts(label) -> list[str]:
 def broken_words(label) -> list[str]:
     """Places where a rendered label wrapped inside a word ("Appointme|nt"): the texture must
     be up to date. Breaks between CJK characters are normal typesetting and not reported."""
+    text, i, out = label.text, 0, []
     lines = [s for s in _line_texts(label) if s]
-    out = []
-    for a, b in zip(lines, lines[1:]):
-        if a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum():
-            out.append(f"{a}|{b}")
+    for n, line in enumerate(lines):
+        j = text.find(line, i)
+        if j < 0:
+            return out  # markup or shortening: nothing to compare
+        end = j + len(line)
+        if n + 1 < len(lines) and end < len(text):
+            left, right = text[end - 1], text[end]
+            if (left.isascii() and left.isalnum() and right.isascii() and right.isalnum()):
+                out.append(f"{line}|{lines[n + 1]}")
+        i = end
     return out
 
 
@@ -117,10 +124,15 @@ class Text(Label):
             self.font_size = size
             self.texture_update()
             tw, th = self.texture_size
-            if tw > avail or (not self._auto and th > self.height > 1):
-                ratio = min(avail / max(tw, 1), (self.height / max(th, 1)) if not self._auto else 1)
+            if tw > avail - 2 or (not self._auto and th > self.height > 1):
+                ratio = min((avail - 2) / max(tw, 1), (self.height / max(th, 1)) if not self._auto else 1)
                 self.font_size = max(self.min_size, int(size * min(1.0, ratio)))
             self.text_size = (avail, None)  # fits now: the text size only aligns it
+            for _ in range(4):  # Kivy's wrapping measures a little differently: make sure
+                self.texture_update()
+                if line_count(self) <= 1 or self.font_size <= self.min_size:
+                    break
+                self.font_size = max(self.min_size, self.font_size - 2)
             return
         # wrapping text: width only (a full-height texture costs ~10x to render)
         self.text_size = (avail, None)

@@ -8,7 +8,7 @@ from kivy.uix.widget import Widget
 
 from rules.identity import is_valid as validate_id_number
 
-from ..widgets import BLUE, BLUE_DARK, GREEN, GREY_BG, RED, TEXT, WHITE, BigButton, Keypad, Panel, Text, id_display
+from ..widgets import BLUE, BLUE_DARK, GREEN, GREY_BG, MUTED, RED, TEXT, WHITE, BigButton, Keypad, Panel, Text, id_display
 from .base import KioskScreen
 
 
@@ -17,9 +17,11 @@ class IdEntry(KioskScreen):
     confirmed = False
     message = ""
     message_ok = False
+    message_kind = "info"  # info | ok | error: the colour of the line under the number
 
     def on_pre_enter(self, *_):
         self.typed, self.confirmed, self.message, self.message_ok = "", False, "", False
+        self.message_kind = "info"
         super().on_pre_enter()
 
     def ways(self) -> list[str]:
@@ -29,7 +31,7 @@ class IdEntry(KioskScreen):
             out.append(self.tr("way_card"))
         if devices.scanner is not None:
             out.append(self.tr("way_scan"))
-        out.append(self.tr("way_type"))
+        out.append(self.tr("way_type_below" if self.lay.portrait else "way_type"))
         return out
 
     def entry_panel(self, lines: list[str]) -> BoxLayout:
@@ -49,7 +51,7 @@ class IdEntry(KioskScreen):
         self.display.add_widget(self.display_label)
         left.add_widget(self.display)
         self.message_label = Text(self.message, size=lay.px(30), bold=True,
-                                  color=GREEN if self.message_ok else RED, one_line=True,
+                                  color=self.message_colour(), one_line=True,
                                   size_hint_y=None, height=int(lay.px(30) * 1.6))
         left.add_widget(self.message_label)
         if portrait:
@@ -61,10 +63,18 @@ class IdEntry(KioskScreen):
         row.add_widget(self.centred(self.keypad))
         return row
 
+    def message_colour(self):
+        return {"ok": GREEN, "error": RED}.get(self.message_kind, MUTED)
+
+    def set_message(self, text: str, kind: str):
+        self.message, self.message_kind = text, kind
+        self.message_ok = kind == "ok"
+        self.show_typed()
+
     def show_typed(self):
         self.display_label.text = id_display(self.typed, self.confirmed)
         self.message_label.text = self.message
-        self.message_label.color = GREEN if self.message_ok else RED
+        self.message_label.color = self.message_colour()
 
     def on_key(self, key):
         self.app.touched()
@@ -75,23 +85,19 @@ class IdEntry(KioskScreen):
             self.typed += key
         n = len(self.typed)
         if n == 18:  # checked at once, so a typo is found before 确定
-            self.message_ok = validate_id_number(self.typed)
-            self.message = self.tr("id_ok" if self.message_ok else "id_bad")
+            ok = validate_id_number(self.typed)
+            self.set_message(self.tr("id_ok" if ok else "id_bad"), "ok" if ok else "error")
         else:
-            self.message_ok, self.message = False, (self.tr("id_typing", n=n) if n else "")
-        self.show_typed()
+            self.set_message(self.tr("id_typing", n=n) if n else "", "info")
 
     def typed_id(self) -> str | None:
         """The typed number on 确定 when it is complete and valid (then shown masked)."""
         s = self.typed.upper()
         if len(s) < 18 or not validate_id_number(s):
-            self.message_ok = False
-            self.message = self.tr("id_short" if len(s) < 18 else "id_bad")
-            self.show_typed()
+            self.set_message(self.tr("id_short" if len(s) < 18 else "id_bad"), "error")
             return None
         self.confirmed = True
-        self.message = ""
-        self.show_typed()
+        self.set_message("", "info")
         return s
 
     def ok_cancel(self, *extra) -> BoxLayout:

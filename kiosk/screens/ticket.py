@@ -63,21 +63,24 @@ class TicketScreen(KioskScreen):
         text = self.app.core.ticket_text(out.ticket, self.app.lang)
         self.text = text
         ok = out.printed or out.duplicate
-        head = Panel(size_hint_y=None, height=lay.bar_h if ok else int(lay.bar_h * 1.5),
+        head = Panel(orientation="vertical", size_hint_y=None,
+                     height=lay.bar_h if ok else int(lay.bar_h * 1.6),
                      bg=list(GREEN if ok else RED), radius=10, padding=(lay.pad, 6))
-        self.title_label = Text(self.title(), size=lay.title_px, color=WHITE, bold=True,
-                                one_line=ok)
+        self.title_label = Text(self.title(), size=lay.title_px, color=WHITE, bold=True, one_line=True)
         head.add_widget(self.title_label)
+        if not ok:  # a second line: what to do instead
+            head.add_widget(Text(self.tr("note_number"), size=lay.px(34), color=WHITE, one_line=True))
         self.body.add_widget(head)
 
         col = BoxLayout(orientation="vertical", size_hint=(1, None), spacing=lay.px(6))
-        rows = [(text.service, lay.px(40), MUTED, False)]
+        k = lay.info_scale
+        rows = [(text.service, lay.px(40 * k), MUTED, False)]
         rows.append((text.number, lay.number_px, BLUE_DARK, True))
-        rows.append((text.ahead, lay.px(46), TEXT, True))
+        rows.append((text.ahead, lay.px(46 * k), TEXT, True))
         if text.wait:
-            rows.append((text.wait, lay.px(38), TEXT, False))
+            rows.append((text.wait, lay.px(38 * k), TEXT, False))
         if text.windows:
-            rows.append((text.windows, lay.px(36), BLUE, True))
+            rows.append((text.windows, lay.px(36 * k), BLUE, True))
         height = 0
         for s, size, color, bold in rows:
             h = int(size * (1.25 if size == lay.number_px else 1.5))
@@ -90,36 +93,40 @@ class TicketScreen(KioskScreen):
                 self.ahead_label = label
         self.priority_label = None
         if text.priority:
-            chip = Panel(size_hint=(None, None), height=int(lay.px(38) * 1.5), bg=list(ORANGE),
-                         width=int(lay.px(38) * (len(text.priority) + 2) * (0.62 if self.app.lang == "en" else 1.05)),
+            chip_px = lay.px(38 * k)
+            chip = Panel(size_hint=(None, None), height=int(chip_px * 1.5), bg=list(ORANGE),
+                         width=int(chip_px * (len(text.priority) + 2) * (0.62 if self.app.lang == "en" else 1.05)),
                          pos_hint={"center_x": 0.5}, padding=(8, 0))
-            self.priority_label = Text(text.priority, size=lay.px(38), color=WHITE, bold=True, one_line=True)
+            self.priority_label = Text(text.priority, size=chip_px, color=WHITE, bold=True, one_line=True)
             chip.add_widget(self.priority_label)
             col.add_widget(chip)
             height += chip.height + lay.px(6)
         col.height = height
 
-        if lay.portrait:
-            area = BoxLayout(orientation="vertical", spacing=lay.gap)
-            area.add_widget(self.centred(col))
-        else:
-            area = BoxLayout(orientation="horizontal", spacing=lay.gap)
-            area.add_widget(self.centred(col))
+        # portrait: number and QR one block in the middle; landscape: side by side
+        area = BoxLayout(orientation="vertical" if lay.portrait else "horizontal", spacing=lay.gap,
+                         size_hint_y=None if lay.portrait else 1)
+        area.add_widget(self.centred(col, size_hint_y=None, height=col.height) if lay.portrait
+                        else self.centred(col))
         self.qr = None
         if out.qr_url:
-            q = BoxLayout(orientation="vertical", size_hint=(None, None), width=lay.qr_px + 40,
-                          height=lay.qr_px + int(lay.px(28) * 2.2), spacing=4)
+            q = BoxLayout(orientation="vertical", size_hint=(None, None), width=lay.qr_px + 60,
+                          height=lay.qr_px + int(lay.px(28) * 3.6), spacing=4)
             self.qr = qr_image(out.qr_url, lay.qr_px)
             self.qr.pos_hint = {"center_x": 0.5}
             q.add_widget(self.qr)
-            q.add_widget(Text(text.qr_caption, size=lay.px(28), color=MUTED, one_line=True,
-                              size_hint_y=None, height=int(lay.px(28) * 1.8)))
+            q.add_widget(Text(text.qr_caption, size=lay.px(28), color=MUTED,
+                              size_hint_y=None, height=int(lay.px(28) * 3.4)))
             box = AnchorLayout(anchor_x="center", anchor_y="center",
                                size_hint=(1, None) if lay.portrait else (None, 1),
                                **({"height": q.height} if lay.portrait else {"width": q.width}))
             box.add_widget(q)
             area.add_widget(box)
-        self.body.add_widget(area)
+        if lay.portrait:
+            area.height = sum(c.height for c in area.children) + lay.gap * (len(area.children) - 1)
+            self.body.add_widget(self.centred(area))
+        else:
+            self.body.add_widget(area)
         home = BigButton(self.tr("home"), size=lay.button_px, bg=BLUE)
         home.bind(on_release=lambda *_: self.app.go_home())
         self.home_button = home

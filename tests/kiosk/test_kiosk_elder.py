@@ -70,6 +70,7 @@ def test_an_appointment_checks_in_by_typing_the_id_in_elder_mode(lang, live, kio
     app = kiosk.app
     app.elder, app.lang = True, lang
     app.screens["home"].rebuild()
+    kiosk.pump(until=lambda: app.screens["home"].checkin_button.width > 100, what="home laid out")
     kiosk.pump(0.1)
     kiosk.tap(app.screens["home"].checkin_button)
     checkin = kiosk.wait_screen("checkin")
@@ -80,7 +81,7 @@ def test_an_appointment_checks_in_by_typing_the_id_in_elder_mode(lang, live, kio
     kiosk.type_keys(checkin, id_number)
     assert checkin.display_label.text.replace(" ", "") == id_number  # every digit in clear
     kiosk.tap(checkin.ok_button)
-    ticket = kiosk.wait_screen("ticket")
+    ticket = kiosk.wait_screen("ticket", timeout=30)
     assert ticket.outcome.ticket.get("appointment") and ticket.outcome.printed
     assert ticket.title_label.text.startswith("Checked in" if lang == "en" else "预约签到成功")
     with live.api.ctx.db.read() as conn:

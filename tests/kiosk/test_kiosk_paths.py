@@ -136,6 +136,10 @@ def test_printer_offline_shows_the_ticket_on_screen_and_tells_the_manager(live, 
         return live.api.get(live.api.hp("/devices/faults?open=1"), boss).body
     kiosk.pump(until=lambda: open_faults(), what="fault reported")
     assert open_faults()[0]["kind"] == "offline"
+    # the kiosk's heartbeat (client/heartbeat.py): last-seen on /admin, degraded while the fault is open
+    kiosk.app.heartbeat.beat()
+    beats = {p["program"]: p for p in live.api.get(live.api.hp("/devices/presence"), boss).body}
+    assert beats["kiosk"]["status"] == "degraded" and "offline" in beats["kiosk"]["detail"]
 
     # the printer comes back: the next ticket prints and the fault clears itself
     printer = TcpPrinter()

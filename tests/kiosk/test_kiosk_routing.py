@@ -32,6 +32,7 @@ def test_routing_and_its_friends_do_not_import_kivy():
 def test_codes_are_told_apart():
     assert classify(ELDER_ID, "main") == ("id_number", ELDER_ID)
     assert classify(BOOKING, "main") == ("booking", BOOKING)
+    assert classify("KA3 HJ4M", "main") == ("booking", "KA3 HJ4M")  # the short code as shown
     assert classify("http://192.168.1.10:8080/t/abc123", "main")[0] == "ticket_link"
     assert classify("http://192.168.1.10:8080/halls/north/book", "main")[0] == "other_hall"
     assert classify("hello", "main")[0] == "unknown"

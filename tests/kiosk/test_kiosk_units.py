@@ -9,7 +9,6 @@ import pytest
 
 from kiosk import config
 from kiosk.client import ApiError
-from kiosk.events import parse_stream
 from kiosk.widgets import id_display
 from tests.support import ROOT
 
@@ -39,14 +38,6 @@ def test_the_admin_screen_saves_server_and_token_back_into_the_file(tmp_path):
     assert again.print_mode == cfg.print_mode
 
 
-def test_sse_lines_become_events():
-    lines = ["retry: 2000", ": hello", "", "id: 7", "event: ticket.issued",
-             'data: {"type": "ticket.issued", "data": {"waiting": {"social": 2}}}', "", ": ping", ""]
-    evs = list(parse_stream(lines))
-    assert evs == [{"id": "7", "event": "ticket.issued",
-                    "data": {"type": "ticket.issued", "data": {"waiting": {"social": 2}}}}]
-
-
 def test_a_typed_id_number_shows_every_digit_until_it_is_confirmed():
     assert id_display("1101") == "1101"
     assert id_display("110101194") == "110101 194"  # grouped like the card: area, birth date, rest
@@ -55,7 +46,8 @@ def test_a_typed_id_number_shows_every_digit_until_it_is_confirmed():
 
 
 def test_server_messages_are_split_by_language():
-    e = ApiError(409, "service_closed", "「社会事务综合」当前不在办理时间 (Social affairs is closed now)")
+    e = ApiError(409, "service_closed", "「社会事务综合」当前不在办理时间 (Social affairs is closed now)",
+                 "「社会事务综合」当前不在办理时间", "Social affairs is closed now")
     assert e.text("zh") == "「社会事务综合」当前不在办理时间" and e.text("en") == "Social affairs is closed now"
 
 

@@ -1,0 +1,173 @@
+"""Render every kiosk screen at one screen size, in Chinese and English, normal and elder mode,
+with the real app against a real server, and check what a resident would see:
+
+- no label's drawn text (texture_size) is larger than its widget;
+- no word is broken across lines ("Appointme|nt"), one-line labels stay on one line;
+- nothing is drawn outside the screen;
+- in portrait, service names are at least 40 px (56 px in elder mode).
+
+Run by tests/kiosk/test_kiosk_layouts.py under Xvfb (one process per screen size):
+    xvfb-run -a -s "-screen 0 1080x1920x24" python tests/kiosk/render_screens.py \
+        --server URL --token TOKEN --size 1080x1920 --out DIR
+Writes DIR/WxH-lang-mode-screen.png and prints one JSON line: {"shots": [...], "problems": [...]}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", required=True)
+    ap.add_argument("--token", required=True)
+    ap.add_argument("--size", required=True)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    if os.environ.get("HALLQ_RENDER_DEBUG"):
+        import faulthandler
+        faulthandler.dump_traceback_later(float(os.environ["HALLQ_RENDER_DEBUG"]), exit=True)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    os.environ["KIVY_NO_ARGS"] = "1"
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivy-"))
+    from kivy.config import Config
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "resizable", "0")
+    for name, _ in Config.items("input"):
+        Config.remove_option("input", name)
+    from kivy.base import EventLoop
+    from kivy.core.window import Window
+    from kivy.uix.label import Label
+    from kivy.uix.scrollview import ScrollView
+
+    from kiosk.app import KioskApp
+    from kiosk.config import KioskConfig
+    from kiosk.core import Outcome
+    from kiosk.widgets import broken_words, line_count
+
+    Window.size = (width, height)
+    cfg = KioskConfig(server=args.server, device_token=args.token, printer="dummy://", speech=False,
+                      idle_timeout_s=600, public_url="http://192.168.1.10:8080", admin_pin="2468",
+                      identify={"hukou": "required"})
+    app = KioskApp(cfg)
+    app._run_prepare()
+
+    def pump(seconds=0.0, until=None, timeout=15.0):
+        end = time.monotonic() + (timeout if until else seconds)
+        while True:
+            EventLoop.idle()
+            if until is not None and until():
+                return
+            if time.monotonic() >= end:
+                if until is not None:
+                    raise SystemExit(f"timed out on {until}")
+                return
+
+    pump(until=lambda: app.core.services and app.online)
+    # a real elderly ticket (with its windows and QR) to show on the ticket screens
+    printed = app.core.take_ticket("social", "110101194003071230")
+    assert printed.printed, printed
+    for svc in app.core.services[:3]:  # some tiles with people waiting
+        app.core.take_ticket(svc["code"])
+    app.core.refresh()
+    unprinted = Outcome(ticket=dict(printed.ticket), printed=False, fault="paper_out", qr_url=printed.qr_url)
+
+    problems: list[dict] = []
+    shots: list[str] = []
+
+    def inside_scroll(w) -> bool:
+        p = w.parent
+        while p is not None and p is not screen_of(w):
+            if isinstance(p, ScrollView):
+                return True
+            p = p.parent
+        return False
+
+    def screen_of(_w):
+        return app.screens[app.current]
+
+    def check(tag: str):
+        screen = app.screens[app.current]
+        for w in screen.walk():
+            if not isinstance(w, Label) or not w.text or w.opacity == 0:
+                continue
+            w.texture_update()
+            tw, th = w.texture_size
+            where = {"where": tag, "text": w.text[:40]}
+            if tw > w.width + 1 or th > w.height + 1:
+                problems.append({**where, "problem": f"text {tw}x{th} overflows its {w.width:.0f}x{w.height:.0f}"})
+            if broken_words(w):
+                problems.append({**where, "problem": f"word broken: {broken_words(w)}"})
+            if getattr(w, "one_line", False) and line_count(w) > 1:
+                problems.append({**where, "problem": f"wraps onto {line_count(w)} lines"})
+            if not inside_scroll(w):
+                x, y = w.to_window(w.x, w.y)
+                if x < -1 or y < -1 or x + w.width > width + 1 or y + w.height > height + 1:
+                    problems.append({**where, "problem": f"outside the screen at {x:.0f},{y:.0f}"})
+
+    def portrait_type(tag: str):
+        if height <= width or app.current != "home":
+            return
+        need = 56 if app.elder else 40
+        for code, tile in app.screens["home"].tiles.items():
+            if tile.name_label.font_size < need:
+                problems.append({"where": tag, "text": tile.name_label.text,
+                                 "problem": f"service name {tile.name_label.font_size}px < {need}px"})
+
+    def shoot(name: str):
+        pump(0.05)
+        tag = f"{width}x{height}-{app.lang}-{'elder' if app.elder else 'normal'}-{name}"
+        check(tag)
+        portrait_type(tag)
+        Window.dispatch("on_draw")
+        saved = Window.screenshot(name=str(out / f"{tag}.png"))
+        final = out / f"{tag}.png"
+        os.replace(saved, final)
+        shots.append(str(final))
+
+    svc_social = app.core.service("social")
+    for lang in ("zh", "en"):
+        for elder in (False, True):
+            app.lang, app.elder = lang, elder
+            app.go_home()
+            shoot("home")
+            app.show("guide", service=svc_social)
+            shoot("guide")
+            app.show("identify", service=app.core.service("hukou"), mode="required")
+            ident = app.screens["identify"]
+            for ch in "11010119400307123":
+                ident.on_key(ch)
+            shoot("identify")
+            app.show("checkin")
+            shoot("checkin")
+            app.screens["progress"].text_key = "printing"
+            app.show("progress")
+            shoot("progress")
+            app.show("ticket", outcome=printed)
+            shoot("ticket")
+            app.show("ticket", outcome=unprinted)
+            shoot("ticket_unprinted")
+            app.show("error", message=app.tr("unreachable"), retrying=True)
+            shoot("error")
+            app.show("admin")
+            shoot("admin")
+    app.dispatch("on_stop")
+    print(json.dumps({"shots": shots, "problems": problems}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Every kiosk screen at the sizes halls buy (1080x1920 portrait, 1920x1080 and 1280x800
+landscape), in Chinese and English, normal and elder mode: 12 combinations rendered by the real
+app under Xvfb against a real server. No text overflows its widget, no word is broken, nothing is
+off the screen, portrait service names are at least 40 px (56 px elder). PNGs go to
+/tmp/shots/kiosk-layout/ (HALLQ_SHOTS) for a person to look at."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.kiosk.conftest import SHOTS
+from tests.support import ROOT, need_binary
+
+pytestmark = pytest.mark.kivy
+
+SIZES = ["1080x1920", "1920x1080", "1280x800"]
+SCREENS = ["home", "guide", "identify", "checkin", "progress", "ticket", "ticket_unprinted", "error", "admin"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_screen_fits_in_both_languages_and_modes(size, live):
+    xvfb = need_binary("xvfb-run")
+    out = SHOTS / "kiosk-layout"
+    env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}  # a real X screen
+    proc = subprocess.run(
+        [xvfb, "-a", "-s", f"-screen 0 {size}x24", sys.executable, str(ROOT / "tests/kiosk/render_screens.py"),
+         "--server", live.url, "--token", live.api.tokens["kiosk"], "--size", size, "--out", str(out)],
+        capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(report["shots"]) == 4 * len(SCREENS)
+    for shot in report["shots"]:
+        assert os.path.getsize(shot) > 10_000, shot
+    problems = "\n".join(f"{p['where']}: {p['text']!r}: {p['problem']}" for p in report["problems"])
+    assert not report["problems"], problems
