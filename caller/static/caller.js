@@ -73,8 +73,9 @@
         onclick: function () { signIn(w.number); } },
         h.el("span", { class: "wnum" }, h.t(w.number + " 号窗口", "Window " + w.number)),
         h.el("span", { class: "wname" }, w.name),
-        h.el("span", { class: "wstate muted" }, other ? h.t("当前:" + other, "Now: " + other) :
-          (w.staff ? h.t("已签到", "Signed in") : h.t("空闲", "Free")))));
+        // like the dashboard: nobody signed in is 未签到, not 空闲 (free to be called)
+        h.el("span", { class: "wstate muted" }, other ? h.t("已签到:" + other, "Signed in: " + other) :
+          (w.staff ? h.t("已签到:您本人", "Signed in: you") : h.t("未签到", "Not signed in")))));
     });
   }
 
@@ -110,10 +111,11 @@
     clearMessage();
     refresh();
     stopStream();
+    h.show("conn", true);  // the live indicator means something only once a stream is open
     st.sub = h.subscribe({ staff: true, onEvent: onEvent, onReconnect: refresh, onStatus: setConn });
   }
 
-  function stopStream() { if (st.sub) { st.sub.close(); st.sub = null; } }
+  function stopStream() { if (st.sub) { st.sub.close(); st.sub = null; } h.show("conn", false); }
 
   function setConn(up) {
     $("conn-dot").className = "conn-dot " + (up ? "on" : "off");

@@ -274,8 +274,8 @@ def spread(estimate_s: float, low_q: float, high_q: float, scale_s: float) -> tu
     """The 80% range around an estimate: residuals (actual - estimate) / (estimate + scale) have
     their 10th and 90th percentiles at `low_q` and `high_q` (learned from past estimates)."""
     unit = estimate_s + scale_s
-    low = max(0.0, estimate_s + low_q * unit)
-    high = max(low, estimate_s + high_q * unit)
+    low = max(0.0, min(estimate_s, estimate_s + low_q * unit))  # the estimate is always inside its range
+    high = max(estimate_s, estimate_s + high_q * unit)
     return int(low), int(math.ceil(high))
 
 

@@ -346,6 +346,8 @@ def state(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask
     else:
         by_service = _service_hours(hall, day)
         hours = forecast.Hours.joined([span for h in by_service.values() for span in h.spans])
+        if not hours.spans:  # nothing open today (a holiday): the hall's hours, not "always open"
+            hours = _hall_hours(hall)
         _window_hours(windows, by_service)
         rates = {k: v for k, v in rates.items() if k[0] in by_service and by_service[k[0]].covers_hour(k[1])}
     closing = hours.spans[-1][1] if hours.spans else 24 * 3600.0

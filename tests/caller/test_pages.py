@@ -311,3 +311,20 @@ def test_an_error_shows_the_current_language_only(hall, live, browser_ctx):
         message: "已占用 (taken)", message_zh: "已占用", message_en: "taken"});
         return [e.message, e.message_zh, e.message_en, e.code, e.status]; }""")
     assert err == ["已占用", "已占用", "taken", "x", 409]
+
+
+def test_the_window_choice_says_who_is_signed_in_and_hides_the_live_dot(hall, live, browser_ctx):
+    """Choose-window view: nobody signed in reads 未签到 (not 空闲); a signed-in window names who;
+    the 连接中 indicator shows only once a stream is open."""
+    hall.add_staff("clerk2", [1], name="李芳")
+    hall.act(1, "sign-in", "clerk2")
+    page = browser_ctx.new_page()
+    login(page, live.url + "/caller", "clerk1")
+    expect(page.locator('.window-choice[data-window="3"] .wstate')).to_have_text("未签到")
+    expect(page.locator('.window-choice[data-window="1"] .wstate')).to_have_text("已签到:李芳")
+    expect(page.locator("#conn")).to_be_hidden()
+    hall.act(1, "sign-out", "clerk2")
+    page.click('.window-choice[data-window="3"]')
+    expect(page.locator("#work-view")).to_be_visible()
+    expect(page.locator("#conn")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-live", "1")

@@ -372,3 +372,70 @@ def test_a_12345_complaint_is_recorded_for_its_visit_and_opens_a_review_case(hal
     r = hall.post(url, "boss", json={"channel": "box", "number": box["number"], "level": 4})
     assert r.status == 201 and r.body["review_case"] is None
     assert [row.record["channel"] for row in outbox_rows(ctx)] == ["12345热线", "意见箱"]
+
+
+def test_a_manager_opens_the_callback_phone_and_records_how_the_call_went(live, ctx, chromium):
+    from tests.caller.conftest import login
+    from tests.layout import WINDOW_PC, assert_fits
+    api = live.api
+    api.add_device("eval1", "evaluator", [1])
+    api.add_staff("boss", [], role="manager", name="李主任")
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    tk = serve(api)
+    with ctx.db.read() as conn:
+        token = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == tk["id"])).scalar()
+    r = api.post(api.hp(f"/tickets/{tk['id']}/rating"), json={
+        "level": 1, "reasons": ["attitude"], "ticket_token": token, "phone": "13812345678", "consent": True})
+    case_id = r.body["review_case"]["id"]
+    for step in ("verify", "rectify"):
+        api.post(api.hp(f"/review-cases/{case_id}/steps"), "boss", json={"step": step, "text": "已处理"})
+    context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        login(page, live.url + "/manager/cases", "boss")
+        card = page.locator(f'article[data-case-id="{case_id}"]')
+        card.locator(".cb-phone").wait_for()
+        assert card.locator(".cb-phone").inner_text() == "138****5678"
+        assert card.locator(".cb-fields").is_visible()  # the next step is the callback
+        card.locator(".cb-show").click()
+        page.wait_for_function("document.querySelector('.cb-phone').textContent === '13812345678'")
+        card.locator(".cb-channel").select_option("phone")
+        card.locator(".cb-result").select_option("reached")
+        card.locator(".cb-satisfaction").select_option("satisfied")
+        card.locator(".step-text").fill("群众认可整改")
+        assert_fits(page, "cases-callback-1366-zh")
+        card.locator(".add-step").click()
+        page.click("#lang")
+        page.locator(".filter").nth(2).click()  # closed cases
+        page.locator(".callback-detail").wait_for()
+        assert "Phone · Reached · rectification: Satisfied" in page.inner_text(".callback-detail")
+        assert_fits(page, "cases-callback-1366-en")
+    finally:
+        context.close()
+    with ctx.db.read() as conn:
+        cb = conn.execute(select(t.callbacks)).one()
+        shown = conn.execute(select(t.events).where(t.events.c.type == "review.contact_shown")).all()
+    assert (cb.channel, cb.result, cb.satisfaction) == ("phone", "reached", "satisfied") and len(shown) == 1
+
+
+def test_two_workers_on_sqlite_and_postgresql_send_each_record_once(any_api, any_ctx, receiver):
+    """Two server processes each run a worker: the lease lets only one of them post a record."""
+    api, ctx = any_api, any_ctx
+    api.add_device("eval1", "evaluator", [1])
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    set_province(ctx, url=receiver.url, timeout_s=2)
+    for _ in range(6):
+        rate(api, serve(api), 4)
+    receiver.slow_s = 0.05
+    receiver.modes = ["slow"] * 6
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(outbox.deliver_due(ctx))) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert sum(r["sent"] for r in results) == 6 and sum(r["failed"] for r in results) == 0
+    assert sorted(k for k, _ in receiver.got) == sorted(r.record_id for r in outbox_rows(ctx))
+    assert all(r.status == "sent" and r.attempts == 1 for r in outbox_rows(ctx))

@@ -90,6 +90,9 @@ def test_on_a_saturday_only_the_services_open_that_day_are_played_in_their_hours
                if set(w.services) & {"social", "hukou"})
     assert {c.service for c in st.arrivals} <= {"social", "hukou"}
     assert all(9 * 3600 <= forecast_local(c.queued_at) < 12 * 3600 for c in st.arrivals)
+    with ctx.db.read() as conn:  # Sunday: nothing open; windows keep the hall's hours, not "any time"
+        st = estimates.state(conn, hall, saturday_8am + timedelta(days=1), ask_for=["social"])
+    assert st.hours.spans == [(8.5 * 3600, 12 * 3600), (14 * 3600, 17.5 * 3600)] and not st.arrivals
 
 
 def forecast_local(utc):

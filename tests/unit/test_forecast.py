@@ -126,3 +126,10 @@ def test_overlapping_spans_of_a_shared_window_join():
     got = forecast.Hours.joined([(14 * 3600, 17.5 * 3600), (8.5 * 3600, 12 * 3600), (9 * 3600, 12 * 3600)])
     assert got.spans == [(8.5 * 3600, 12 * 3600), (14 * 3600, 17.5 * 3600)]
     assert got.covers_hour(11) and not got.covers_hour(12) and got.covers_hour(17)
+
+
+def test_the_estimate_stays_inside_its_range_when_past_waits_all_ran_longer():
+    low, high = forecast.spread(600, 0.2, 0.9, 300)  # every earlier estimate was too short
+    assert low <= 600 <= high and high == 600 + int(0.9 * 900)
+    low, high = forecast.spread(600, -0.9, -0.2, 300)
+    assert low == 0 and high == 600

@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   const h = window.hallq;
+  const CB = window.hallqCallback;  // 回访 phone and call record (cases-callback.js, loaded first)
   const $ = hallq.$;
   const FILTERS = {
     review: [["open", "未办结", "Open"], ["overdue", "已超期", "Overdue"], ["closed", "已办结", "Closed"]],
@@ -119,6 +120,7 @@
       (r.reasons && r.reasons.length) ? h.el("div", { class: "reasons" }, h.t("原因:", "Reasons: "),
         r.reasons.map(function (x) { return h.el("span", { class: "reason" }, h.label("reason", x)); })) : null,
       r.comment ? h.el("div", { class: "comment" }, r.comment) : null,
+      CB ? CB.contactLine(c, isManager()) : null,  // 回访 phone (cases-callback.js)
       h.el("ol", { class: "steps" }, STEPS.map(function (s) {
         const done = c.steps_done.indexOf(s[0]) >= 0;
         return h.el("li", { class: done ? "done" : (c.next_step === s[0] ? "next" : "") },
@@ -129,7 +131,7 @@
           h.el("span", { class: "hlabel" }, h.t(x.label, x.label_en)),
           h.el("span", { class: "htext" }, x.text),
           h.el("span", { class: "hwho muted" }, (x.user_name || "") + " · " + fmtAt(x.at)));
-      })));
+      }).concat(CB ? CB.history(c) : [])));
     if (c.status === "open" && isManager()) card.append(stepForm(c));
     return card;
   }
@@ -146,12 +148,13 @@
     text.value = st.drafts[c.id] || "";
     text.addEventListener("input", function () { st.drafts[c.id] = text.value; });
     const add = h.el("button", { type: "button", class: "primary add-step" }, h.t("记录", "Record"));
+    const cb = CB ? CB.fields(select) : null;  // the callback step's channel, result, satisfaction
     const voidBtn = h.el("button", { type: "button", class: "secondary void" }, h.t("申诉作废", "Void on appeal"));
     add.addEventListener("click", async function () {
       if (!text.value.trim()) { message(h.t("请填写说明", "Write what was done")); text.focus(); return; }
       add.disabled = true;
       try {
-        const r = await h.api("POST", h.hallPath("/review-cases/" + c.id + "/steps"), { step: select.value, text: text.value.trim() });
+        const r = await h.api("POST", h.hallPath("/review-cases/" + c.id + "/steps"), { step: select.value, text: text.value.trim(), callback: cb ? cb.value() : undefined });
         delete st.drafts[c.id];
         message(r.status === "closed" ? h.t("差评件 #" + c.id + " 已办结", "Case #" + c.id + " closed")
           : h.t("已记录", "Recorded"), "ok");
@@ -169,7 +172,8 @@
         await load();
       } catch (e) { message(e.message); }
     });
-    return h.el("div", { class: "step-form" }, select, text, h.el("div", { class: "step-buttons" }, add, voidBtn));
+    return h.el("div", { class: "step-form" }, select, text, h.el("div", { class: "step-buttons" }, add, voidBtn),
+      cb ? cb.node : null);
   }
 
   function promisedRow(p) {
