@@ -53,13 +53,9 @@ def priority_mark(ticket: dict, lang: str) -> str | None:
 
 
 def _sentences(text: str) -> list[str]:
-    """A hall notice as lines: split after each 。 and drop empty ones (no stray "。" lines)."""
-    out = []
-    for part in (text or "").replace("\n", "。").split("。"):
-        part = part.strip()
-        if part:
-            out.append(part + "。" if not part.endswith(("。", "!", "?", ".")) else part)
-    return out
+    """A hall notice as lines, one sentence each, as the config wrote them (no stray "。" lines)."""
+    import re
+    return [part.strip() for part in re.findall(r"[^。\n]+。?", text or "") if part.strip(" 。")]
 
 
 def ticket_text(ticket: dict, service: dict | None, hall: dict, lang: str, issued_at: str) -> TicketText:

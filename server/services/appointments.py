@@ -143,6 +143,8 @@ def list_days(app, hall_code: str, service) -> dict:
                          "makeup_workday": day.weekday() >= 5 and hall.calendar.is_workday(day),
                          "weekend_service": problem is None and not hall.calendar.is_workday(day),
                          "left": sum(s["left"] for s in slots if s["available"]),
+                         # places were left but their times have passed (today after hours)
+                         "passed": any(s["left"] > 0 for s in slots) and not any(s["available"] for s in slots),
                          "reason": problem[1] if problem else None})
         return {"service": svc.code, "service_name": svc.name, "days": days}
 

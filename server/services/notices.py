@@ -66,6 +66,7 @@ def _view(hall, ticket, notice) -> dict:
         "hall_name": hall.config.name, "hall_name_en": hall.config.name_en,
         "window": notice.window, "missing": list(notice.missing), "note": notice.note,
         "hours": hall.config.hours, "phone": info.get("phone", ""), "address": info.get("address", ""),
+        "address_en": info.get("address_en", ""),
         "issued_at": notice.created_at.isoformat(timespec="seconds") + "Z",
         "printed": notice.printed_at is not None,
     }

@@ -79,3 +79,30 @@ def _next_minute(hhmm: str) -> str:
     h, m = (int(x) for x in hhmm.split(":"))
     m += 1
     return f"{(h + m // 60) % 24:02d}:{m % 60:02d}"
+
+
+def test_phone_pages_small_print_after_hours_and_the_landing_page(live, clock, chromium):
+    """Today after the last slot reads 已过 (not 约满); notes at least 14 px; the landing page's
+    language button stays on one line, links every public page and shows no developer path."""
+    clock.set(WEDNESDAY, "23:00")  # every slot of today has passed
+    bctx = chromium.new_context(viewport={"width": PHONE[0], "height": PHONE[1]}, is_mobile=True,
+                                has_touch=True, locale="zh-CN", timezone_id="UTC")
+    page = bctx.new_page()
+    page.goto(live.url + "/book")
+    page.locator('#services [data-code="social"]').click()
+    expect(page.locator(f'#days [data-date="{WEDNESDAY}"] .tag')).to_have_text("已过")
+    small = page.evaluate("""() => Array.from(document.querySelectorAll('body *')).filter(e =>
+        e.offsetParent !== null && !e.closest('.bk-day') &&
+        Array.from(e.childNodes).some(c => c.nodeType === 3 && c.textContent.trim()) &&
+        parseFloat(getComputedStyle(e).fontSize) < 14).map(e => e.className + ':' + e.textContent.trim())""")
+    assert small == [], small
+    for lang in ("zh", "en"):
+        page.goto(live.url + "/")
+        page.evaluate("(l) => localStorage.setItem('hallq.lang', l)", lang)
+        page.reload()
+        hrefs = page.eval_on_selector_all(".pages a", "as => as.map(a => a.getAttribute('href'))")
+        for h in ("/guide", "/assist", "/book", "/manager/assist", "/admin"):
+            assert h in hrefs, (h, hrefs)
+        assert "token=" not in page.inner_text("main")
+        assert_fits(page, f"index-390x844-{lang}", one_line=("#lang",))
+    bctx.close()

@@ -417,3 +417,49 @@ def test_a_manager_opens_the_callback_phone_and_records_how_the_call_went(live, 
         cb = conn.execute(select(t.callbacks)).one()
         shown = conn.execute(select(t.events).where(t.events.c.type == "review.contact_shown")).all()
     assert (cb.channel, cb.result, cb.satisfaction) == ("phone", "reached", "satisfied") and len(shown) == 1
+
+
+def test_two_workers_on_sqlite_and_postgresql_send_each_record_once(any_api, any_ctx, receiver):
+    """Two server processes each run a worker: the lease lets only one of them post a record."""
+    api, ctx = any_api, any_ctx
+    api.add_device("eval1", "evaluator", [1])
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    set_province(ctx, url=receiver.url, timeout_s=2)
+    for _ in range(6):
+        rate(api, serve(api), 4)
+    receiver.slow_s = 0.05
+    receiver.modes = ["slow"] * 6
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(outbox.deliver_due(ctx))) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert sum(r["sent"] for r in results) == 6 and sum(r["failed"] for r in results) == 0
+    assert sorted(k for k, _ in receiver.got) == sorted(r.record_id for r in outbox_rows(ctx))
+    assert all(r.status == "sent" and r.attempts == 1 for r in outbox_rows(ctx))
+
+
+def test_server_py_run_starts_the_worker_that_delivers_a_rating(ctx, receiver, sqlite_url, tmp_path):
+    from tests.support import HallClient, ServerProcess
+    set_province(ctx, url=receiver.url, timeout_s=2)  # the hall's config, then the server starts
+    proc = ServerProcess(sqlite_url, tmp_path / "var").start()
+    try:
+        _deliver_through(HallClient(ctx, base_url=proc.url), receiver)
+    finally:
+        proc.stop()
+
+
+def _deliver_through(api, receiver):
+    api.add_device("kiosk", "kiosk")
+    api.add_device("eval1", "evaluator", [1])
+    api.add_device("cs1", "casesys", [1])
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    rated = rate(api, serve(api, "BJ-RUN-1"), 5)
+    deadline = time.monotonic() + 15
+    while not receiver.got and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [k for k, _ in receiver.got] == [f"main-R{rated['id']}"]
+    assert receiver.got[0][1]["办件编号"] == "BJ-RUN-1"

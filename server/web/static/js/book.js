@@ -80,7 +80,9 @@
       } else if (d.weekend_service) {
         tag = el("span", { class: "tag makeup" }, t("周末服务", "weekend service"));
       } else {
-        tag = el("span", { class: "tag" }, d.left > 0 ? t("余 " + d.left, d.left + " left") : t("约满", "full"));
+        // today after the last bookable slot: the slots have passed, not filled
+        tag = el("span", { class: "tag" }, d.left > 0 ? t("余 " + d.left, d.left + " left")
+          : d.passed ? t("已过", "closed today") : t("约满", "full"));
       }
       box.append(el("button", {
         type: "button", class: "bk-day" + (state.day && state.day.date === d.date ? " on" : ""),
@@ -122,7 +124,7 @@
         class: "bk-slot" + (free ? "" : " full") + (s.extended ? " ext" : "") +
           (state.slot === s.slot ? " on" : ""),
         onclick: function () { chooseSlot(s); },
-      }, s.slot, el("small", null, free ? t("余 " + s.left + " 个", s.left + " left") : t("约满", "full"))));
+      }, s.slot, el("small", null, free ? t("余 " + s.left, s.left + " left") : t("约满", "full"))));
     });
   }
 

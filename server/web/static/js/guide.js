@@ -32,7 +32,7 @@
       return el("button", { type: "button", class: "bk-service" + (state.chosen === s.code ? " on" : ""),
         dataset: { code: s.code }, onclick: function () { state.chosen = s.code; render(); } },
         el("b", {}, H.name(s)), el("span", {}, t((s.guide.matters || []).length + " 个事项",
-          (s.guide.matters || []).length + " matters")));
+          (s.guide.matters || []).length + ((s.guide.matters || []).length === 1 ? " matter" : " matters"))));
     }));
     const s = state.services.find(function (x) { return x.code === state.chosen; });
     const detail = $("detail");

@@ -18,7 +18,7 @@
     $("note").textContent = notice.note || "";
     H.show("note", !!notice.note);
     const rows = [[t("办公时间", "Opening hours"), (notice.hours || []).join(t("、", ", "))],
-      [t("咨询电话", "Phone"), notice.phone], [t("地址", "Address"), notice.address],
+      [t("咨询电话", "Phone"), notice.phone], [t("地址", "Address"), t(notice.address, notice.address_en || notice.address)],
       [t("告知时间", "Given on"), H.fmtDateTime(notice.issued_at)]];
     const dl = $("contact");
     dl.replaceChildren();

@@ -50,7 +50,9 @@
   }
   function checkSoundAllowed() {
     const ctx = audioContext();
-    $("sound").classList.toggle("hidden", !ctx || ctx.state === "running");
+    // a finished ticket is never called again: no sound to turn on
+    const over = ticket !== null && FINAL.includes(ticket.status);
+    $("sound").classList.toggle("hidden", over || !ctx || ctx.state === "running");
   }
 
   // ------------------------------------------------------------ rendering
@@ -118,6 +120,7 @@
       if (tk.status === "called") lastCall = tk.called_at;
       if (first) subscribe();
       if (FINAL.includes(tk.status) && sub) { sub.close(); sub = null; }
+      if (FINAL.includes(tk.status)) checkSoundAllowed();
     } catch (e) {
       if (e.status === 404) return unknown();
       const box = $("error");
