@@ -48,7 +48,7 @@ def _view(hall, row, agents: dict[int, str], today: date) -> dict:
         "status_label": ad.LABELS[row.status][0], "status_label_en": ad.LABELS[row.status][1],
         "name_masked": row.name_masked, "phone_masked": row.phone_masked, "village": row.village,
         "delivery": row.delivery, "note": row.note,
-        "agent": agents.get(row.agent_id) if row.agent_id else None,
+        "agent": agents.get(row.agent_id) if row.agent_id else None, "agent_id": row.agent_id,
         "created_at": row.created_at.isoformat(timespec="seconds") + "Z",
         "due_date": row.due_date.isoformat(), "overdue": overdue,
         "working_days_left": (hall.calendar.working_days_between(today, row.due_date)
@@ -245,7 +245,7 @@ def agents(app, hall_code: str) -> list[dict]:
     with app.db.read() as conn:
         hall = app.hall(conn, hall_code)
         u = t.users.c
-        rows = conn.execute(select(u.username, u.name, u.role).where(
+        rows = conn.execute(select(u.id, u.username, u.name, u.role).where(
             u.active.is_(True), u.role.in_(("agent", "staff")), u.hall_id == hall.id)).all()
-    return [{"username": r.username, "name": r.name, "role": r.role}
+    return [{"id": r.id, "username": r.username, "name": r.name, "role": r.role}
             for r in sorted(rows, key=lambda r: (r.role != "agent", r.name))]

@@ -40,6 +40,13 @@ def test_a_resident_asks_on_the_phone_and_an_agent_works_it_to_delivery(chromium
     finally:
         ctx_phone.close()
 
+    # another agent's request (taken at the desk with a note)
+    api.add_staff("agent2", [], role="agent", name="帮办员乙")
+    api.add_staff("boss", [], role="manager", name="李主任")
+    theirs = api.post(api.hp("/assist"), "boss", json={
+        "service": "social", "matter": "代办低保年审", "name": "张三", "phone": "13900139000",
+        "delivery": "pickup", "source": "desk", "note": "行动不便"}).body["id"]
+    assert api.post(api.hp(f"/assist/{theirs}/assign"), "boss", json={"agent": "agent2"}).status == 200
     ctx_pc = chromium.new_context(locale="zh-CN")
     try:
         page = sized(ctx_pc.new_page(), WINDOW_PC)
@@ -51,7 +58,14 @@ def test_a_resident_asks_on_the_phone_and_an_agent_works_it_to_delivery(chromium
         card = page.locator(f'article[data-id="{rid}"]')
         card.wait_for()
         assert "欧*" in card.inner_text() and "13800138000" not in card.inner_text()
-        card.locator("select").select_option("agent1")
+        # an agent sees only 认领 on an unassigned request (the work buttons would be refused: 403)
+        assert card.locator("select").count() == 0 and card.locator('[data-action="contact"]').count() == 0
+        assert card.locator('[data-action="in_progress"]').count() == 0
+        other = page.locator(f'article[data-id="{theirs}"]')
+        other.wait_for()
+        assert other.locator("button, select").count() == 0  # another agent's: nothing to press
+        assert "来源:手机" in card.inner_text()
+        card.locator('[data-action="take"]').click()
         page.wait_for_selector(f'article[data-id="{rid}"] .as-meta >> text=帮办员甲')
         card.locator('[data-action="contact"]').click()
         page.wait_for_selector(f'article[data-id="{rid}"] .as-phone')

@@ -232,6 +232,15 @@ def test_manager_works_a_bad_review_and_a_promised_case(hall, live, browser_ctx)
     card = page.locator("article.case").first
     expect(card).to_contain_text("非常不满意")
     expect(card).to_contain_text("态度")
+    # one status label with the tab (未办结), ticket numbers not red unless overdue, the staff pages' nav
+    expect(card.locator(".status-tag")).to_have_text("未办结")
+    assert page.evaluate("getComputedStyle(document.querySelector('article.case .tnum')).color") != "rgb(200, 16, 46)"
+    nav = page.eval_on_selector_all("#staff-nav a", "as => as.map(a => a.getAttribute('href'))")
+    assert [h.split("?")[0] for h in nav] == ["/dashboard", "/manager/cases", "/manager/assist", "/admin"], nav
+    expect(page.locator('#staff-nav a[aria-current="page"]')).to_have_text("差评与承诺件")
+    page.click("#lang")
+    expect(card.locator(".due")).to_contain_text(" (")
+    page.click("#lang")
     for step, text in (("verify", "调取录像核实"), ("rectify", "批评教育并整改"), ("callback", "电话回访满意")):
         expect(card.locator(".step-select")).to_have_value(step)
         if step == "rectify":

@@ -439,3 +439,48 @@ def test_two_workers_on_sqlite_and_postgresql_send_each_record_once(any_api, any
     assert sum(r["sent"] for r in results) == 6 and sum(r["failed"] for r in results) == 0
     assert sorted(k for k, _ in receiver.got) == sorted(r.record_id for r in outbox_rows(ctx))
     assert all(r.status == "sent" and r.attempts == 1 for r in outbox_rows(ctx))
+
+
+def test_server_py_run_starts_the_worker_that_delivers_a_rating(ctx, receiver, sqlite_url, tmp_path):
+    from tests.support import HallClient, ServerProcess
+    set_province(ctx, url=receiver.url, timeout_s=2)  # the hall's config, then the server starts
+    proc = ServerProcess(sqlite_url, tmp_path / "var").start()
+    try:
+        _deliver_through(HallClient(ctx, base_url=proc.url), receiver)
+    finally:
+        proc.stop()
+
+
+def _deliver_through(api, receiver):
+    api.add_device("kiosk", "kiosk")
+    api.add_device("eval1", "evaluator", [1])
+    api.add_device("cs1", "casesys", [1])
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    rated = rate(api, serve(api, "BJ-RUN-1"), 5)
+    deadline = time.monotonic() + 15
+    while not receiver.got and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [k for k, _ in receiver.got] == [f"main-R{rated['id']}"]
+    assert receiver.got[0][1]["办件编号"] == "BJ-RUN-1"
+
+
+def test_a_hall_without_a_link_never_holds_back_another_halls_records(hall, ctx, receiver):
+    """Hall "east" keeps 80 records for its file export; "main" is linked and still delivers."""
+    from server.services import halls
+    with ctx.db.read() as conn:
+        main = conn.execute(select(t.halls).where(t.halls.c.code == "main")).one()
+    east = {**main.config, "hall": {**main.config["hall"], "code": "east", "name": "东区便民服务中心"}}
+    east.pop("province", None)
+    east_id = halls.load_hall(ctx, east)
+    now = ctx.now()
+    with ctx.uow() as uow:
+        for i in range(80):
+            uow.conn.execute(t.outbox.insert().values(
+                hall_id=east_id, record_id=f"east-R{i}", kind="rating", record={"record_id": f"east-R{i}"},
+                status="pending", attempts=0, next_try_at=now, created_at=now))
+        uow.commit()
+    set_province(ctx, url=receiver.url)
+    rated = rate(hall, serve(hall), 5)
+    assert outbox.deliver_due(ctx) == {"sent": 1, "failed": 0}
+    assert [k for k, _ in receiver.got] == [f"main-R{rated['id']}"]

@@ -6,7 +6,7 @@
   const $ = H.$;
   const el = H.el;
   const t = H.t;
-  const FILTERS = [["open", "办理中", "Open"], ["overdue", "已超期", "Overdue"], ["mine", "我的", "Mine"],
+  const FILTERS = [["open", "未办结", "Open"], ["overdue", "已超期", "Overdue"], ["mine", "我的", "Mine"],
     ["closed", "已送达/撤销", "Closed"], ["all", "全部", "All"]];
   const STATUS = { in_progress: ["开始办理", "Start"], done: ["办结", "Done"], delivered: ["已送达", "Delivered"],
     cancelled: ["撤销", "Cancel"] };
@@ -15,7 +15,10 @@
   const state = { filter: "open", rows: [], services: [], agents: [], phones: {} };
   const lbl = function (map, k) { const v = map[k]; return v ? t(v[0], v[1]) : k; };
 
-  function message(msg) { $("message").textContent = msg || ""; H.show("message", !!msg); }
+  function message(msg) {
+    $("message").textContent = msg || "";
+    $("message").className = "message error-box" + (msg ? "" : " hidden");
+  }
   function failed(e) { if (!session.expired(e)) message(e.message); }
 
   const refresh = H.singleFlight(async function () {
@@ -37,14 +40,29 @@
     const due = r.working_days_left !== null && r.working_days_left !== undefined
       ? t("剩 " + r.working_days_left + " 个工作日", r.working_days_left + " working days left") : "";
     const actions = el("div", { class: "as-actions" });
-    if (r.status === "accepted" || r.status === "in_progress") {
+    // What this person may do (the server refuses the rest with a 403): a manager everything; desk
+    // staff assign; an agent takes an unassigned request (assigns it to themselves) and works only
+    // their own; work (status, phone) is for the assigned one.
+    const me = session.me || {};
+    const manager = me.role === "manager" || me.role === "admin";
+    const own = r.agent_id !== null && r.agent_id !== undefined && r.agent_id === me.id;
+    const open = r.status === "accepted" || r.status === "in_progress";
+    const mayWork = manager || own;
+    if (open && me.role === "agent" && !r.agent_id) {
+      actions.append(el("button", { type: "button", class: "primary", dataset: { action: "take" },
+        onclick: function () {
+          const self = state.agents.find(function (a) { return a.id === me.id; });
+          if (self) act("/assist/" + r.id + "/assign", { agent: self.username });
+        } }, t("认领", "Take it")));
+    }
+    if (open && me.role !== "agent") {
       const pick = el("select", { "aria-label": t("指派帮办员", "Assign an agent") },
         el("option", { value: "" }, t("指派给…", "Assign to…")));
       state.agents.forEach(function (a) { pick.append(el("option", { value: a.username }, a.name)); });
       pick.addEventListener("change", function () { if (pick.value) act("/assist/" + r.id + "/assign", { agent: pick.value }); });
       actions.append(pick);
     }
-    r.next.forEach(function (s) {
+    (mayWork ? r.next : []).forEach(function (s) {
       actions.append(el("button", { type: "button", class: s === "cancelled" ? "danger" : "primary",
         dataset: { action: s }, onclick: function () {
           let note = null;
@@ -55,7 +73,7 @@
           act("/assist/" + r.id + "/status", { status: s, note: note });
         } }, lbl(STATUS, s)));
     });
-    if (r.next.length) {
+    if (mayWork && r.next.length) {
       const phone = state.phones[r.id];
       actions.append(phone ? el("span", { class: "as-phone" }, phone)
         : el("button", { type: "button", class: "ghost", dataset: { action: "contact" }, onclick: async function () {
@@ -70,11 +88,12 @@
       el("div", {},
         el("h3", {}, "#" + r.id + " " + r.matter),
         el("div", { class: "as-meta" }, t(r.service_name, r.service_name_en) + " · " + r.name_masked + " · " +
-          lbl(DELIVERY, r.delivery) + (r.village ? " · " + r.village : "") + " · " + lbl(SOURCE, r.source)),
+          lbl(DELIVERY, r.delivery) + (r.village ? " · " + r.village : "") + " · " +
+          t("来源:", "via ") + (r.source === "phone" ? t("手机", "phone") : lbl(SOURCE, r.source).toLowerCase())),
         el("div", { class: "as-meta" }, t("受理 ", "Taken ") + H.fmtDateTime(r.created_at) + " · " +
           t("办结期限 ", "Due ") + r.due_date + (due ? " · " + due : "") +
           (r.agent ? " · " + t("帮办员 ", "Agent ") + r.agent : " · " + t("未指派", "not assigned"))),
-        r.note ? el("div", { class: "as-meta" }, r.note) : null,
+        r.note ? el("div", { class: "as-meta as-note" }, t("备注:", "Note: ") + r.note) : null,
         r.cancel_reason ? el("div", { class: "as-meta" }, t("撤销原因:", "Cancelled: ") + r.cancel_reason) : null),
       status, actions);
   }
@@ -106,10 +125,11 @@
     H.show(box, false);
     const body = { service: $("n-service").value, matter: $("n-matter").value.trim(), name: $("n-name").value.trim(),
       phone: $("n-phone").value.replace(/[\s-]/g, ""), delivery: $("n-delivery").value,
-      village: $("n-village").value.trim() || null, source: $("n-source").value };
+      village: $("n-village").value.trim() || null, source: $("n-source").value,
+      note: $("n-note").value.trim() || null };
     try {
       await H.api("POST", H.hallPath("/assist"), body);
-      ["n-matter", "n-name", "n-phone", "n-village"].forEach(function (id) { $(id).value = ""; });
+      ["n-matter", "n-name", "n-phone", "n-village", "n-note"].forEach(function (id) { $(id).value = ""; });
       refresh();
     } catch (e) {
       if (!session.expired(e)) { box.textContent = e.message; H.show(box, true); }

@@ -104,7 +104,7 @@
     const tk = c.ticket || {};
     const r = c.rating || {};
     const status = c.status === "voided" ? h.t("已作废(申诉)", "Voided (appeal)") :
-      c.status === "closed" ? h.t("已办结", "Closed") : (c.overdue ? h.t("已超期", "Overdue") : h.t("办理中", "Open"));
+      c.status === "closed" ? h.t("已办结", "Closed") : (c.overdue ? h.t("已超期", "Overdue") : h.t("未办结", "Open"));
     const card = h.el("article", { class: "case" + (c.overdue ? " overdue" : "") + " " + c.status, dataset: { caseId: c.id } },
       h.el("header", { class: "case-head" },
         h.el("span", { class: "case-no" }, h.t("差评件 #", "Case #") + c.id),
@@ -116,7 +116,7 @@
         h.el("span", null, h.t("窗口:", "Window: ") + (tk.window || "—")),
         h.el("span", null, h.t("工作人员:", "Staff: ") + (tk.staff_name || "—")),
         h.el("span", null, h.t("评价时间:", "Rated: ") + fmtAt(r.created_at)),
-        h.el("span", { class: "due" }, h.t("整改期限:", "Due: ") + c.due_date + (c.status === "open" ? "(" + dueText(c) + ")" : ""))),
+        h.el("span", { class: "due" }, h.t("整改期限:", "Due: ") + c.due_date + (c.status === "open" ? h.t("(", " (") + dueText(c) + ")" : ""))),
       (r.reasons && r.reasons.length) ? h.el("div", { class: "reasons" }, h.t("原因:", "Reasons: "),
         r.reasons.map(function (x) { return h.el("span", { class: "reason" }, h.label("reason", x)); })) : null,
       r.comment ? h.el("div", { class: "comment" }, r.comment) : null,

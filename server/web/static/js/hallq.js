@@ -237,6 +237,25 @@
   //   const s = hallq.session({ loginView: "login-view", mainView: "main", roles: ["manager"],
   //     denied: ["仅限…", "… only"], onSignedIn: function (me) {...}, onSignedOut: function () {...} });
   //   s.start();  s.expired(err) -> true when err was a 401 (the login form is showing now)
+  // The staff pages' small navigation (dashboard, cases, assist desk, admin): links the signed-in
+  // role may open, into a <nav id="staff-nav"> on the page's top bar; the page itself is marked.
+  hallq.STAFF_PAGES = [
+    ["/dashboard", "看板", "Dashboard", ["manager", "admin"]],
+    ["/manager/cases", "差评与承诺件", "Cases", ["manager", "admin", "staff"]],
+    ["/manager/assist", "帮办代办", "Assist", ["manager", "admin", "staff", "agent"]],
+    ["/admin", "系统管理", "Admin", ["admin", "manager"]],
+  ];
+  hallq.staffNav = function (me) {
+    const nav = document.getElementById("staff-nav");
+    if (!nav || !me) return;
+    const links = hallq.STAFF_PAGES.filter(function (p) { return p[3].indexOf(me.role) >= 0; });
+    nav.replaceChildren.apply(nav, links.length < 2 ? [] : links.map(function (p) {
+      const a = hallq.el("a", { href: p[0] + location.search, dataset: { zh: p[1], en: p[2] } }, hallq.t(p[1], p[2]));
+      if (location.pathname === p[0]) a.setAttribute("aria-current", "page");
+      return a;
+    }));
+  };
+
   hallq.session = function (o) {
     const $ = hallq.$;
     const s = { me: null };
@@ -274,6 +293,7 @@
       // a sign-in of another role in this browser (e.g. the caller's) stays as it is
       if (!allowed(me)) return s.showLogin(deniedText());
       s.me = me;
+      hallq.staffNav(me);
       loginError(null);
       hallq.show(o.loginView, false);
       hallq.show(o.mainView, true);
