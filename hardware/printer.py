@@ -105,7 +105,7 @@ class TicketPrint:
     ahead_text: str | None = None  # default "前面还有 {ahead} 人"
     wait_text: str | None = None  # default from wait_minutes; under a minute "即将叫号"
     windows_text: str | None = None  # "请到 1、2、3 号窗口办理"
-    priority_mark: str | None = None  # "长者优先", printed large and inverted
+    priority_mark: str | None = None  # "老年人优先", printed large and inverted
     pass_rule: str | None = None  # the hall's 过号 rule
     qr_caption: str | None = None  # default "扫码查看排队进度"
 
@@ -571,6 +571,6 @@ def sample_ticket() -> TicketPrint:
         qr_url="http://hall.local:8080/t/5f3c9a",
         notice_lines=["一次性告知 · 首问责任 · 限时办结"],
         windows_text="请到 1、2、3 号窗口办理",
-        priority_mark="长者优先",
-        pass_rule="叫号三次未到视为过号,过号请重新取号",
+        priority_mark="老年人优先",
+        pass_rule="叫号后未到视为过号,过号请到服务台登记或重新取号",
     )

@@ -144,13 +144,28 @@ def record_step(conn, hall, rating_id: int, step_id: int, step: str, text: str, 
 
 # ---------------------------------------------------------------- the worker
 
-def _due(ctx, now, limit):
+def _links(ctx) -> dict[int, Link]:
+    """The halls that have a link to the province (a hall without one exports files instead)."""
     with ctx.db.read() as conn:
-        rows = conn.execute(select(t.outbox.c.id, t.outbox.c.hall_id, t.outbox.c.next_try_at)
-                            .where(t.outbox.c.status == "pending", t.outbox.c.next_try_at <= now)
+        halls = conn.execute(select(t.halls.c.id, t.halls.c.code)).all()
+    out = {}
+    for hall_id, code in halls:
+        try:
+            lk = link(ctx.hall_by_code(code))
+        except Invalid as exc:
+            log.error("%s", exc)
+            continue
+        if lk.url:
+            out[hall_id] = lk
+    return out
+
+
+def _due(ctx, now, limit, hall_ids):
+    with ctx.db.read() as conn:
+        return conn.execute(select(t.outbox.c.id, t.outbox.c.hall_id, t.outbox.c.next_try_at)
+                            .where(t.outbox.c.status == "pending", t.outbox.c.next_try_at <= now,
+                                   t.outbox.c.hall_id.in_(hall_ids))
                             .order_by(t.outbox.c.id).limit(limit)).all()
-        codes = dict(conn.execute(select(t.halls.c.id, t.halls.c.code)).all()) if rows else {}
-    return rows, codes
 
 
 def _claim(ctx, row, now) -> dict | None:
@@ -200,19 +215,12 @@ def _settle(ctx, rec, error: str | None, lk: Link) -> None:
 def deliver_due(ctx, limit: int = BATCH) -> dict:
     """One pass: post every due record of halls with a link. Returns counts (sent, failed)."""
     now = ctx.now()
-    rows, codes = _due(ctx, now, limit)
     done = {"sent": 0, "failed": 0}
-    links: dict[int, Link | None] = {}
-    for row in rows:
-        if row.hall_id not in links:
-            try:
-                links[row.hall_id] = link(ctx.hall_by_code(codes[row.hall_id]))
-            except Invalid as exc:
-                log.error("%s", exc)
-                links[row.hall_id] = None
+    links = _links(ctx)
+    if not links:
+        return done
+    for row in _due(ctx, now, limit, list(links)):
         lk = links[row.hall_id]
-        if lk is None or not lk.url:
-            continue  # no link: the hall exports files instead
         rec = _claim(ctx, row, now)
         if rec is None:
             continue

@@ -463,3 +463,24 @@ def _deliver_through(api, receiver):
         time.sleep(0.1)
     assert [k for k, _ in receiver.got] == [f"main-R{rated['id']}"]
     assert receiver.got[0][1]["办件编号"] == "BJ-RUN-1"
+
+
+def test_a_hall_without_a_link_never_holds_back_another_halls_records(hall, ctx, receiver):
+    """Hall "east" keeps 80 records for its file export; "main" is linked and still delivers."""
+    from server.services import halls
+    with ctx.db.read() as conn:
+        main = conn.execute(select(t.halls).where(t.halls.c.code == "main")).one()
+    east = {**main.config, "hall": {**main.config["hall"], "code": "east", "name": "东区便民服务中心"}}
+    east.pop("province", None)
+    east_id = halls.load_hall(ctx, east)
+    now = ctx.now()
+    with ctx.uow() as uow:
+        for i in range(80):
+            uow.conn.execute(t.outbox.insert().values(
+                hall_id=east_id, record_id=f"east-R{i}", kind="rating", record={"record_id": f"east-R{i}"},
+                status="pending", attempts=0, next_try_at=now, created_at=now))
+        uow.commit()
+    set_province(ctx, url=receiver.url)
+    rated = rate(hall, serve(hall), 5)
+    assert outbox.deliver_due(ctx) == {"sent": 1, "failed": 0}
+    assert [k for k, _ in receiver.got] == [f"main-R{rated['id']}"]

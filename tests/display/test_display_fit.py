@@ -105,10 +105,11 @@ def test_the_estimates_follow_the_queue_without_a_reload(live, chromium):
         api.issue("social")
     expect(page.locator('.svc[data-service="social"] .count')).to_contain_text("4")
 
-    def server_says():
+    def server_says():  # the range in whole minutes, low down and high up (hallq.fmtWaitRange)
         svc = [s for s in api.get(api.hp("/services")).body if s["code"] == "social"][0]
-        lo, hi = (int(x / 60 + 0.5) for x in svc["estimated_wait_range_s"])  # as JS Math.round
-        return f"约 {lo}–{hi} 分钟" if hi > lo else f"约 {max(1, int(svc['estimated_wait_s'] / 60 + 0.5))} 分钟"
+        low_s, high_s = svc["estimated_wait_range_s"]
+        lo, hi = low_s // 60, max(low_s // 60, -(-high_s // 60))
+        return "即将叫号" if hi < 1 else f"约 {hi} 分钟" if lo == hi else f"约 {lo}–{hi} 分钟"
     deadline, shown, wanted = time.monotonic() + 10, None, None
     while time.monotonic() < deadline:  # within a few seconds the screen says what the server says
         shown, wanted = est.inner_text(), server_says()
