@@ -176,8 +176,8 @@ def add_step(app, hall_code: str, case_id, principal: Principal, step, text, cal
         closed = case.add_step(step, text, principal.id, app.now())
         uow.cases.save(case)
         cb = case_contacts.record_callback(uow.conn, hall, case, case.steps[-1].id, callback, app.now())
-        outbox.record_step(uow.conn, hall, case.rating_id, case.steps[-1].id, step, text, app.now(),
-                           callback=cb)
+        outbox.record_step_in(uow, hall, case.rating_id, case.steps[-1].id, step, text, app.now(),
+                              callback=cb)
         uow.emit(hall.id, "review.step", ticket_id=case.ticket_id, actor=principal.actor,
                  data={"case_id": case.id, "step": step, "status": case.status})
         if closed:

@@ -126,6 +126,17 @@ def record_case(conn, hall, ticket_id, now) -> None:
     _add(conn, hall, rid, "case", rating.id, _rating_record(conn, hall, rating, rid, "case"), now)
 
 
+def record_step_in(uow, hall, rating_id: int, step_id: int, step: str, text: str, now,
+                   callback: dict | None = None) -> None:
+    """record_step in a use case's unit of work; a unit of work that keeps its own outbox (the
+    service tests' in-memory one) records there."""
+    own = getattr(uow, "outbox", None)
+    if own is not None:
+        own.record_step(hall, rating_id, step_id, step, text, now, callback)
+        return
+    record_step(uow.conn, hall, rating_id, step_id, step, text, now, callback=callback)
+
+
 def record_step(conn, hall, rating_id: int, step_id: int, step: str, text: str, now,
                 callback: dict | None = None) -> None:
     """整改 (rectify) or 回访 (callback) of a bad review: the rating with that step's result."""

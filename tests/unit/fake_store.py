@@ -178,6 +178,19 @@ class FakeCases:
         self.staged[case.id] = _copy(case)
 
 
+class FakeOutbox:
+    """The province outbox of the in-memory store: what a use case recorded in its unit of work."""
+
+    def __init__(self, store):
+        self.store = store
+        if not hasattr(store, "outbox"):
+            store.outbox = []
+
+    def record_step(self, hall, rating_id, step_id, step, text, now, callback=None):
+        if step in ("rectify", "callback"):  # as services.outbox.record_step: 核实 stays in the hall
+            self.store.outbox.append({"rating_id": rating_id, "step_id": step_id, "step": step, "text": text})
+
+
 class FakeUnitOfWork:
     conn = None  # the fake app's hall() needs no connection
 
@@ -188,6 +201,7 @@ class FakeUnitOfWork:
         self.windows = FakeWindows(store, self._staged["windows"], self.tickets)
         self.cases = FakeCases(store, self._staged["cases"])
         self.events: list[dict] = []
+        self.outbox = FakeOutbox(store)
         self.committed = False
 
     def __enter__(self):

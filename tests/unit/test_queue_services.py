@@ -257,6 +257,8 @@ def test_a_review_case_is_worked_in_order_and_closes_on_the_call_back(app):
     assert closed.status == "closed" and closed.closed_at == NOW
     assert [s.step for s in closed.steps] == ["verify", "verify", "rectify", "callback"]
     assert [e["type"] for e in app.events()][-2:] == ["review.step", "review.closed"]
+    # 整改 and 回访 go to the province in the step's own unit of work; 核实 stays in the hall
+    assert [(r["step"], r["text"]) for r in app.store.outbox] == [("rectify", "说明"), ("callback", "群众满意")]
     with pytest.raises(WrongState) as done:
         cases.void_case(app, "main", 50, manager, "恶意差评")
     assert done.value.code == "case_closed"
