@@ -43,9 +43,18 @@
   }
 
   // ------------------------------------------------------------ idle: the staff card
+  // A window's English name: the services it handles (windows have no English name of their own).
+  function windowEn(w) {
+    const names = (w.services || []).map(function (code) {
+      const s = (st.services || []).find(function (x) { return x.code === code; });
+      return s && s.name_en;
+    }).filter(Boolean);
+    return names.length ? " · " + names.join(", ") : "";
+  }
+
   function renderIdle() {
     const w = st.win;
-    $("ev-window").textContent = w ? h.t(w.number + " 号窗口 · " + w.name, "Window " + w.number) : "";
+    $("ev-window").textContent = w ? h.t(w.number + " 号窗口 · " + w.name, "Window " + w.number + windowEn(w)) : "";
     const staff = w && w.staff;
     $("staff-card").classList.toggle("hidden", !staff);
     $("no-staff").classList.toggle("hidden", !!staff);
@@ -95,6 +104,9 @@
     if (!st.pending || st.sending) return;
     st.level = level;
     if (level <= 2) {
+      // the reasons screen says which rating was tapped (Back changes it)
+      $("reasons-chosen").textContent = h.t("您的评价:", "Your rating: ") + h.label("level", level);
+      $("reasons-chosen").dataset.level = String(level);
       view("reasons-view");
       after(PROMPT_S, idle);
       return;
@@ -213,6 +225,8 @@
   function begin() {
     view("idle-view");
     h.loadHall().catch(function () { /* names only */ });
+    h.api("GET", h.hallPath("/services")).then(function (list) { st.services = list; renderIdle(); })
+      .catch(function () { /* the English window name only */ });
     load();
     if (!st.sub) st.sub = h.subscribe({ onEvent: onEvent, onReconnect: load, onStatus: setConn });
     if (!probe.heartbeat) probe.heartbeat = h.heartbeat("evaluator-page", { token: h.token });
@@ -222,6 +236,7 @@
     h.applyLang(document);
     h.langButton("lang", function () {
       renderIdle();
+      if (st.level) $("reasons-chosen").textContent = h.t("您的评价:", "Your rating: ") + h.label("level", st.level);
       if (document.body.dataset.problem) setup(document.body.dataset.problem);
     });
     document.querySelectorAll(".level").forEach(function (b) {

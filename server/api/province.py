@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from flask import Blueprint, Response, jsonify, request
 
 from ..domain.errors import Invalid
-from ..services import auth, outbox, pain_points, ratings, visit_cases
+from ..services import auth, honours, outbox, pain_points, ratings, visit_cases
 from .base import hallq, json_body, openapi, principal
 
 bp = Blueprint("api_province", __name__, url_prefix="/api/v1")
@@ -102,6 +102,16 @@ def pain_point_rows(hall):
 def pain_point_top(hall):
     auth.require(principal(), roles=("staff", "manager", "admin"), hall_id=_hall_id(hall))
     return jsonify(pain_points.top(hallq(), hall, request.args.get("month")))
+
+
+@bp.get("/halls/<hall>/honours")
+@openapi("擂台 honours of a month (YYYY-MM, default this month): the month's and its quarter's red "
+         "and yellow flags (流动红旗/黄旗) and 每月之星 by the hall's rule (star_min_ratings, star_by); "
+         "public like the wall", query=HALL + [{"name": "month", "in": "query", "required": False,
+                                                "schema": {"type": "string"}}],
+         tags=["stats"], responses={"200": {"description": "flags and star"}, **E4})
+def hall_honours(hall):
+    return jsonify(honours.honours(hallq(), hall, request.args.get("month")))
 
 
 @bp.get("/halls/<hall>/outbox")

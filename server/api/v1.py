@@ -96,6 +96,8 @@ def hall_info(hall):
     from ..services.halls import public_url_of, public_url_problem
     public_url = public_url_of(c.raw)
     problem = public_url_problem(public_url)
+    from ..domain.errors import split_languages
+    problem_zh, problem_en = split_languages(problem) if problem else (None, None)
     hall_raw = c.raw.get("hall") or {}
     return jsonify({"code": h.code, "name": c.name, "name_en": c.name_en, "timezone": c.timezone,
                     "notice": c.notice, "notice_en": c.notice_en, "hours": c.hours,
@@ -105,6 +107,7 @@ def hall_info(hall):
                     "elderly_age": c.rule("elderly_age", priority_rule.DEFAULT_ELDERLY_AGE),
                     "assist_limit_working_days": c.rule("assist_limit_working_days", 3),
                     "public_url": "" if problem else public_url, "public_url_warning": problem,
+                    "public_url_warning_zh": problem_zh, "public_url_warning_en": problem_en,
                     "pass_rule": hall_raw.get("pass_rule", ""), "pass_rule_en": hall_raw.get("pass_rule_en", ""),
                     "local_time": h.local_now(app.now()).isoformat(timespec="seconds")})
 

@@ -73,3 +73,27 @@ def standings(teams: list[Team], wts: dict) -> list[dict]:
         rows[0]["flag"] = "red"
         rows[-1]["flag"] = "yellow"
     return rows
+
+
+STAR_BY = ("satisfaction", "good_rate")
+
+
+def star_rule(config: HallConfig) -> tuple[int, str]:
+    """每月之星's rule from the hall config: `[rules] star_min_ratings` (default 10) and
+    `star_by` (satisfaction | good_rate, default satisfaction)."""
+    n = config.rule("star_min_ratings", 10)
+    by = config.rule("star_by", "satisfaction")
+    n = n if isinstance(n, int) and not isinstance(n, bool) and n >= 1 else 10
+    return n, by if by in STAR_BY else "satisfaction"
+
+
+def star_of(staff: list[dict], min_ratings: int, by: str) -> dict | None:
+    """The month's star (每月之星): among staff rated at least `min_ratings` times, the best `by`
+    rate; ties go to more ratings, then more served. None when nobody qualifies."""
+    fit = [s for s in staff if (s.get("ratings") or {}).get("count", 0) >= min_ratings
+           and (s["ratings"].get(by) is not None)]
+    if not fit:
+        return None
+    fit.sort(key=lambda s: (-s["ratings"][by], -s["ratings"]["count"], -(s.get("served") or 0),
+                            str(s.get("name"))))
+    return fit[0]

@@ -15,13 +15,15 @@ def estimate_accuracy(app, hall_code: str, date_from=None, date_to=None) -> dict
         d1, d2 = parse_range(date_from, date_to, local_day(hall, now))
         days = day_summaries(app, conn, hall, d1, d2, now)
     names = {s.code: s.name for s in hall.config.services}
+    names_en = {s.code: s.name_en or s.code for s in hall.config.services}
     order = list(names) + sorted({code for d in days for code in d.services} - set(names))
 
     def figures(tally) -> dict:
         return tally.estimate_figures().as_dict()
 
     def service(code: str, fig: dict) -> dict:
-        return {"service": code, "service_name": names.get(code, code), **fig}
+        return {"service": code, "service_name": names.get(code, code),
+                "service_name_en": names_en.get(code, code), **fig}
 
     by_service = {}
     by_day, by_day_service = [], []

@@ -50,7 +50,10 @@ def test_an_admin_adds_a_staff_member_and_a_device_and_revokes_its_token(chromiu
     try:
         assert page.inner_text("#hall-name").strip()  # the hall's name from its config
         # the shipped hall has no public_url: tickets carry no QR, and the page says so
-        assert "public_url" in page.inner_text("#public-url-warning")
+        # in one language, saying where to set it
+        text = page.inner_text("#public-url-warning")
+        assert "public_url" in text and "assets/halls/main.toml" in text and "[hall]" in text
+        assert "(public_url" not in text and "tickets carry" not in text, text
         # a name with markup is only text
         xss_row = page.locator('#users-table tr[data-username="xss"]')
         assert xss_row.locator("td").nth(1).inner_text() == PAYLOAD

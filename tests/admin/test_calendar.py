@@ -156,7 +156,8 @@ def test_the_admin_page_warns_about_2027_and_an_admin_enters_the_spring_festival
     try:
         warning = page.locator("#calendar-warning")
         assert "2027" in warning.inner_text() and warning.is_visible()
-        page.click("#tab-calendar")
+        warning.click()  # the warning leads to the tab that fixes it
+        assert page.locator("#calendar-panel").is_visible()
         assert page.locator("#calendar-years li.warn").inner_text().startswith("2027")
         page.fill("#c-days", "2027-02-06..2027-02-12")
         page.select_option("#c-kind", "holiday")

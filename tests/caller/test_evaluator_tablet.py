@@ -56,12 +56,15 @@ def test_the_evaluator_prompt_fills_a_tablet_either_way_and_is_spoken(hall, live
                 assert sum(b[3] for b in boxes) >= 0.55 * size[1], boxes
             else:
                 assert len({round(b[1]) for b in boxes}) == 1  # one row
+                faces = ev.eval_on_selector_all(".level .face", "fs => fs.map(f => Math.round(f.getBoundingClientRect().top))")
+                assert max(faces) - min(faces) <= 1, (lang, faces)  # a two-line label does not lift its face
                 assert sum(b[2] for b in boxes) >= 0.85 * size[0], boxes
                 assert all(b[3] >= 0.35 * size[1] for b in boxes), boxes
     # a bad rating asks for reasons: that screen and the thanks fit a portrait tablet too
     sized(ev, TABLET_PORTRAIT)
     ev.click('.level[data-level="2"]')
     expect(ev.locator("#reasons-view")).to_be_visible()
+    expect(ev.locator("#reasons-chosen")).to_have_text("Your rating: Dissatisfied")  # which face was tapped
     ev.click('.tag[data-reason="efficiency"]')
     assert_fits(ev, "evaluator-reasons-800x1280-en", one_line=(".tag", ".ev-submit", ".ev-back"))
     ev.click("#lang")

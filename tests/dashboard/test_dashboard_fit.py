@@ -40,6 +40,22 @@ def test_dashboard_and_cases_read_in_hall_time_and_fit(chromium, api, ctx, live,
             if lang == "en":
                 page.click("#lang")
             assert_fits(page, f"dashboard-{size[0]}x{size[1]}-{lang}", keep=(lang == "zh" and size == TV))
+            # chart labels readable (>= 12 px drawn), the reports table inside its card, whole-minute
+            # estimates, and in English no Chinese in window tiles, estimate rows or the report's names
+            sizes = page.eval_on_selector_all(".chart svg text", """ts => ts.map(t =>
+                t.getBoundingClientRect().height ? parseFloat(getComputedStyle(t).fontSize) *
+                t.ownerSVGElement.getBoundingClientRect().width / t.ownerSVGElement.viewBox.baseVal.width : 99)""")
+            assert sizes and min(sizes) >= 12, (size, lang, min(sizes))
+            card = page.locator("#reports").bounding_box()
+            wrap = page.locator("#report-table").bounding_box()
+            assert wrap["x"] + wrap["width"] <= card["x"] + card["width"] + 1, (wrap, card)
+            assert not re.search(r"\d\.\d 分钟|\d\.\d min", page.inner_text("#estimates-table")), \
+                page.inner_text("#estimates-table")
+            if lang == "en":
+                cjk = re.compile(r"[\u4e00-\u9fff]")
+                for sel in ("#windows .w-name", "#estimates-table td.text", "#report-table td.text"):
+                    texts = [x for x in page.locator(sel).all_inner_texts() if cjk.search(x)]
+                    assert not [x for x in texts if x.endswith("窗口") or x in ("社会事务综合", "农业综合")], (sel, texts)
         bctx.close()
     bctx, page = _signed_in(chromium, live.url, "/manager/cases", TV)
     expect(page.locator("article.case")).to_have_count(2)

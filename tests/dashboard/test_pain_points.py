@@ -100,3 +100,26 @@ def test_the_dashboard_shows_pain_points_as_bars_and_a_table(live, ctx, chromium
         assert_fits(page, "dashboard-painpoints-1366-en")
     finally:
         context.close()
+
+
+def test_the_months_flags_and_star_follow_the_league_and_the_halls_rule(hall, ctx):
+    from tests.caller.test_province_outbox import set_rules
+    set_rules(ctx, star_min_ratings=2)
+    hall.tokens["clerk2"] = hall.add_staff("clerk2", [4], name="赵敏")
+    hall.add_device("eval4", "evaluator", [4])
+    assert hall.act(4, "sign-in", "clerk2").status == 200
+    for level in (5, 5, 4):
+        rate(hall, serve(hall), level)
+    tk = hall.issue("agri").body  # window 4 (农业综合): one visit, rated badly
+    assert hall.act(4, "call-next", "clerk2").body["ticket"]["id"] == tk["id"]
+    assert hall.act(4, "finish", "clerk2", {"outcome": "immediate"}).status == 200
+    r = hall.post(hall.hp(f"/tickets/{tk['id']}/rating"), "eval4", json={"level": 1})
+    assert r.status == 201
+    got = hall.get(hall.hp("/honours")).body  # public, as the wall shows it
+    assert got["star"]["name"] == "王小明" and got["star"]["ratings"] == 3  # 赵敏 has one rating only
+    assert 1 in got["month_flags"]["red"]["windows"]  # the social-affairs team leads the month
+    assert got["month_flags"]["yellow"]["team"] != got["month_flags"]["red"]["team"]
+    assert got["quarter_flags"]["red"]["team"] == got["month_flags"]["red"]["team"]
+    set_rules(ctx, star_min_ratings=5)
+    assert hall.get(hall.hp("/honours")).body["star"] is None
+    assert hall.get(hall.hp("/honours?month=2026-13")).status == 400

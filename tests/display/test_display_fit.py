@@ -91,6 +91,8 @@ def test_the_wall_fits_tvs_and_hides_a_share_of_few_ratings(live, chromium):
             assert "%" not in card.inner_text()
             expect(card.locator(".pct")).to_have_class("pct none")
             expect(page.locator("#complaint")).to_contain_text("12345")
+            # 擂台: this month's red flag goes to the team of window 1 (the only one that served)
+            expect(page.locator("#honours .hn.red").first).to_be_visible()
             assert_fits(page, f"wall-{size[0]}x{size[1]}-{lang}", keep=lang == "zh")
             ctx.close()
 

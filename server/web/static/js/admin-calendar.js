@@ -17,6 +17,8 @@
     if (!d) return;
     const warn = $("calendar-warning");
     warn.textContent = d.warning ? t(d.warning.message, d.warning.message_en) : "";
+    warn.classList.add("link-like");
+    warn.title = t("打开工作日历", "Open the calendar");
     warn.classList.toggle("hidden", !d.warning);
     $("count-calendar").classList.toggle("hidden", !d.warning);
     $("calendar-years").replaceChildren.apply($("calendar-years"), d.years.map(function (y) {

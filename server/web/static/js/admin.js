@@ -86,8 +86,13 @@
   function renderHead() {
     if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
     // a hall without a public_url phones can reach prints tickets without a QR code
-    const warning = state.info && state.info.public_url_warning;
-    $("public-url-warning").textContent = warning || "";
+    const info = state.info || {};
+    const warning = info.public_url_warning
+      ? t(info.public_url_warning_zh || info.public_url_warning, info.public_url_warning_en || info.public_url_warning) +
+        t("。在 assets/halls/main.toml 的 [hall] public_url 设置手机能打开的地址(如 http://192.168.1.10:8080)。",
+          ". Set an address phones can open (e.g. http://192.168.1.10:8080) as public_url under [hall] in assets/halls/main.toml.")
+      : "";
+    $("public-url-warning").textContent = warning;
     $("public-url-warning").classList.toggle("hidden", !warning);
     if (state.me) {
       $("who").textContent = state.me.name + " · " + label(ROLES, state.me.role);
@@ -389,7 +394,7 @@
     const look = !p.online ? ["离线", "offline", "off"] : p.status === "ok" ? ["在线", "online", "ok"]
       : ["异常", "degraded", "warn"];
     return el("tr", { class: p.online ? null : "inactive", dataset: { presence: p.name + "/" + p.program } },
-      el("td", { class: "text name" }, p.name + (p.registered ? "" : t("(未登记)", " (unregistered)"))),
+      el("td", { class: "text name" }, (p.registered || p.name !== "叫号屏" ? p.name : t(p.name, "Hall display")) + (p.registered ? "" : t("(未登记)", " (unregistered)"))),
       el("td", { class: "text" }, t(p.program_zh, p.program_en)),
       el("td", { class: "text" }, el("span", { class: "tag " + look[2], title: p.detail || "" },
         t(look[0], look[1])), p.detail ? " " + p.detail : ""),
@@ -495,6 +500,8 @@
     $("tab-users").addEventListener("click", function () { showTab("users"); });
     $("tab-devices").addEventListener("click", function () { showTab("devices"); });
     $("tab-calendar").addEventListener("click", function () { showTab("calendar"); });
+    // the calendar warning above the tabs leads to the tab that fixes it
+    $("calendar-warning").addEventListener("click", function () { showTab("calendar"); });
     $("tab-outbox").addEventListener("click", function () { showTab("outbox"); });
     $("btn-add-user").addEventListener("click", function () { openUserForm(null); });
     $("btn-add-device").addEventListener("click", openDeviceForm);

@@ -16,6 +16,27 @@
     if (s === null || s === undefined) return "—";
     return (Math.round(s / 6) / 10).toFixed(1) + t(" 分钟", " min");
   }
+  // Whole minutes, for estimates (an estimate of "0.0 分钟" claims a precision it does not have).
+  function wholeMins(s) {
+    if (s === null || s === undefined) return "—";
+    return Math.round(s / 60) + t(" 分钟", " min");
+  }
+  // English names for what the API names in Chinese: services by code or name (from the live
+  // answer's name_en); a window by the services it handles (windows have no English name).
+  function serviceEn(codeOrName) {
+    const list = (state.live && state.live.services) || [];
+    const s = list.find(function (x) { return x.code === codeOrName || x.name === codeOrName; });
+    return s ? (s.name_en || s.name) : null;
+  }
+  function svcText(codeOrName, zh) {
+    if (H.lang() !== "en") return zh || codeOrName;
+    return serviceEn(codeOrName) || serviceEn(zh) || zh || codeOrName;
+  }
+  function windowName(w) {
+    if (H.lang() !== "en") return w.name;
+    const names = (w.services || []).map(function (c) { return serviceEn(c); }).filter(Boolean);
+    return names.length ? names.join(" · ") : w.name;
+  }
   function pct(x) { return x === null || x === undefined ? "—" : (x * 100).toFixed(1) + "%"; }
   function clock(s) {
     if (s === null || s === undefined) return "";
@@ -95,7 +116,7 @@
     return el("div", { class: "win " + windowClass(w), dataset: { window: w.number } },
       el("div", { class: "w-head" }, el("span", { class: "w-no" }, w.number + t(" 号", " ")),
         el("span", { class: "w-status" }, statusText(w))),
-      el("div", { class: "w-name" }, w.name),
+      el("div", { class: "w-name" }, windowName(w)),
       el("div", { class: "w-ticket" }, cur ? cur.number : "—"),
       el("div", { class: "w-staff" }, w.staff ? w.staff.name : t("无人签到", "nobody signed in")),
       el("div", { class: "w-time" }, time));
@@ -110,7 +131,7 @@
         el("td", null, t(s.name, s.name_en || s.name)),
         el("td", { class: "waiting" }, String(s.waiting)),
         el("td", null, s.waiting ? mins(s.longest_wait_s) : "—"),
-        el("td", null, s.waiting ? mins(s.estimated_wait_s) : "—"),
+        el("td", null, s.waiting ? wholeMins(s.estimated_wait_s) : "—"),
         el("td", null, Math.round(s.target_wait_s / 60) + t(" 分钟", " min")));
     });
     const tb = $("queues").tBodies[0];
@@ -169,7 +190,8 @@
       kpi("good_rate", t("好评率", "Good-review rate"), pct(R.good_rate)),
       kpi("bad", t("差评", "Bad reviews"), String(R.bad), null, R.bad ? "bad" : ""),
       kpi("promised_overdue", t("限时办结件逾期", "Time-limited overdue"), String(S.promised.overdue),
-        t("承诺/上报/代办 ", "time-limited ") + S.promised.total + t(",办理中 ", ", pending ") + S.promised.pending,
+        t("共 " + S.promised.total + " 件 · 办理中 " + S.promised.pending,
+          S.promised.total + " in all · " + S.promised.pending + " pending"),
         S.promised.overdue ? "bad" : ""),
       kpi("reviews_open", t("差评整改中", "Review cases open"), String(S.review_cases.open)),
       kpi("reviews_overdue", t("差评整改逾期", "Review cases overdue"), String(S.review_cases.overdue),
@@ -290,7 +312,8 @@
       return el("tr", { class: overdue ? "overdue" : null }, row.map(function (v, i) {
         const c = tb.columns[i];
         if (i === flagCol && v) return el("td", { class: "text" }, el("span", { class: "flag " + (v === "红旗" ? "red" : "yellow") }, t(v, v === "红旗" ? "red flag" : "yellow flag")));
-        return el("td", { class: c.kind === "text" ? "text" : null, dataset: { col: c.key } }, cellText(v, c.kind));
+        const text = c.kind === "text" && typeof v === "string" ? svcText(v, v) : cellText(v, c.kind);
+        return el("td", { class: c.kind === "text" ? "text" : null, dataset: { col: c.key } }, text);
       }));
     });
     const table = el("table", { class: "grid", id: "report-" + tb.key }, el("thead", null, head), el("tbody", null, body));
@@ -352,13 +375,13 @@
         if (c[0] === "label") return el("td", { class: "text" }, label);
         const v = r[c[0]];
         let txt = v === null || v === undefined ? "—" : String(v);
-        if (c[0] === "bias_s" && v !== null) txt = (v > 0 ? "+" : "") + mins(v);
-        else if (c[0] === "mae_s") txt = mins(v);
+        if (c[0] === "bias_s" && v !== null) txt = (v > 0 ? "+" : "") + wholeMins(v);
+        else if (c[0] === "mae_s") txt = wholeMins(v);
         else if (c[0] === "within_5min" || c[0] === "range_held") txt = pct(v);
         return el("td", null, txt);
       }));
     }
-    const rows = E.by_service.map(function (r) { return line(r.service_name, r); });
+    const rows = E.by_service.map(function (r) { return line(H.lang() === "en" ? (r.service_name_en || svcText(r.service, r.service_name)) : r.service_name, r); });
     rows.push(line(t("全部", "All"), E.total, "total"));
     if (E.by_day.length > 1) {
       rows.push(el("tr", { class: "sub" }, el("th", { colspan: cols.length, class: "text" }, t("按日", "By day"))));
