@@ -174,7 +174,7 @@ def test_the_admin_page_warns_about_2027_and_an_admin_enters_the_spring_festival
         page.fill("#c-to", "2027-02-07")  # last before first
         page.click("#calendar-form button[type=submit]")
         page.wait_for_selector("#calendar-form-error:not(.hidden)")
-        assert page.inner_text("#calendar-form-error").strip()
+        assert page.inner_text("#calendar-form-error") == "最后一天不能早于第一天"
         shot(page, tmp_path, "admin-calendar.png")
         page.click("#lang")
         assert page.locator('#calendar-table tr[data-date="2027-02-08"] td').nth(1).inner_text() == "Holiday"

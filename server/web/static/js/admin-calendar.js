@@ -77,6 +77,7 @@
     formError("");
     const first = $("c-from").value, last = $("c-to").value;
     if (!first) { formError(t("请选择第一天", "Choose the first day")); return; }
+    if (last && last < first) { formError(t("最后一天不能早于第一天", "The last day cannot be before the first")); return; }
     const days = last && last !== first ? first + ".." + last : first;
     const body = { days: days, kind: $("c-kind").value, name: $("c-name").value.trim() || null };
     try {
