@@ -154,6 +154,7 @@ class ErrorScreen(KioskScreen):
         self.body.add_widget(Widget(size_hint_y=0.3))
         home = BigButton(self.tr("home"), size=lay.button_px, bg=BLUE)
         home.bind(on_release=lambda *_: self.app.go_home())
+        self.home_button = home
         self.body.add_widget(self.bottom_bar(home))
 
     def spoken(self):

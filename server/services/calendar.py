@@ -46,7 +46,24 @@ def view(app, hall_code: str) -> dict:
         "years": [{"year": y, "package": workcal.package_has_year(y),
                    "overrides": y in cal.years_overridden(), "known": cal.has_data(y)} for y in years],
         "warning": cal.next_year_warning(today),
+        "national": national_days(today.year),
     }
+
+
+def national_days(year: int) -> list[dict]:
+    """The national holidays and make-up workdays of `year` the chinese-calendar package carries
+    (built in: nothing to enter), grouped by holiday: [{name, name_zh, holidays: [...], workdays: [...]}]."""
+    import chinese_calendar
+    from ..domain.booking import holiday_zh
+    groups: dict[str, dict] = {}
+    for table, key in ((chinese_calendar.holidays, "holidays"), (chinese_calendar.workdays, "workdays")):
+        for d, name in sorted(table.items()):
+            if d.year != year or not name or (key == "workdays" and d.weekday() < 5):
+                continue
+            g = groups.setdefault(str(name), {"name": str(name), "name_zh": holiday_zh(str(name)),
+                                              "holidays": [], "workdays": []})
+            g[key].append(d.isoformat())
+    return sorted(groups.values(), key=lambda g: (g["holidays"] or g["workdays"])[0])
 
 
 def set_days(app, hall_code: str, actor: Principal, *, days: str, kind: str, name: str | None) -> dict:

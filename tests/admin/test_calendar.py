@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from server.domain import calendar as workcal
 from server.domain.calendar import WorkCalendar
@@ -159,17 +160,21 @@ def test_the_admin_page_warns_about_2027_and_an_admin_enters_the_spring_festival
         warning.click()  # the warning leads to the tab that fixes it
         assert page.locator("#calendar-panel").is_visible()
         assert page.locator("#calendar-years li.warn").inner_text().startswith("2027")
-        page.fill("#c-days", "2027-02-06..2027-02-12")
+        # this year's national holidays are listed, built in
+        expect(page.locator('#calendar-national li[data-holiday="Spring Festival"]')).to_contain_text("春节")
+        page.fill("#c-from", "2027-02-06")
+        page.fill("#c-to", "2027-02-12")
         page.select_option("#c-kind", "holiday")
         page.fill("#c-name", "春节")
         page.click("#calendar-form button[type=submit]")
         page.wait_for_selector('#calendar-table tr[data-date="2027-02-12"]')
         assert page.locator("#calendar-table tbody tr").count() == 7
         assert not warning.is_visible()
-        page.fill("#c-days", "2027-02-30")
+        page.fill("#c-from", "2027-02-08")
+        page.fill("#c-to", "2027-02-07")  # last before first
         page.click("#calendar-form button[type=submit]")
         page.wait_for_selector("#calendar-form-error:not(.hidden)")
-        assert "2027-02-06" in page.inner_text("#calendar-form-error")
+        assert page.inner_text("#calendar-form-error") == "最后一天不能早于第一天"
         shot(page, tmp_path, "admin-calendar.png")
         page.click("#lang")
         assert page.locator('#calendar-table tr[data-date="2027-02-08"] td').nth(1).inner_text() == "Holiday"

@@ -34,6 +34,7 @@ def test_the_window_ticks_what_is_missing_and_the_resident_reads_it_by_the_ticke
     assert n["path"] == f"/n/{tk['token']}" and n["printer"] is False
     mine = api.get(f"/api/v1/notice/{tk['token']}").body
     assert mine["missing"] == n["missing"] and "id_masked" not in mine
+    assert mine["address"] and mine["address_en"] == "Service Centre, ground floor, Sandu Town Government"
     stats = api.get(api.hp("/stats"), "boss").body
     assert stats["notices"] == 1
 

@@ -152,3 +152,20 @@ def test_printer_offline_shows_the_ticket_on_screen_and_tells_the_manager(live, 
     assert again.outcome.printed
     kiosk.pump(until=lambda: not open_faults(), what="fault cleared")
     printer.close()
+
+
+def test_a_qr_of_another_hall_or_an_unknown_booking_ends_on_a_clear_screen(live, kiosk_app, tmp_path):
+    paper = tmp_path / "paper.bin"
+    kiosk = kiosk_app(live.url, live.api.tokens["kiosk"], printer=f"file://{paper}")
+    app = kiosk.app
+    app.on_code("http://192.168.9.9:8080/halls/north/book")  # another hall's page
+    kiosk.pump(0.1)
+    assert app.current == "home"
+    assert app.screens["home"].toast_label.text == "这不是本大厅的二维码,请到对应大厅办理"
+    app.on_code("KA3 HJ4M")  # a booking code this hall does not know (another hall's, or a typo)
+    err = kiosk.wait_screen("error")
+    assert err.message_label.text == "未找到这个预约,请核对是否为本大厅今天的预约"
+    kiosk.tap(err.home_button)
+    kiosk.wait_screen("home")
+    assert not paper.exists() or paper.stat().st_size == 0  # nothing printed, nothing issued
+    assert tickets(live.api.ctx) == []

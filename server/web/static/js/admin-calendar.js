@@ -37,9 +37,25 @@
         el("td", {}, label(KIND, day.kind)), el("td", {}, day.name || "—"),
         el("td", {}, label(SOURCE, day.source)), actions);
     });
+    renderNational(d.national || []);
     const body = document.querySelector("#calendar-table tbody");
     body.replaceChildren.apply(body, rows.length ? rows
       : [el("tr", {}, el("td", { colspan: "5", class: "muted" }, t("没有录入的日期", "No days entered")))]);
+  }
+
+  // This year's national holidays, built in from the chinese-calendar package (nothing to enter).
+  function renderNational(groups) {
+    const year = groups.length ? (groups[0].holidays[0] || groups[0].workdays[0]).slice(0, 4) : "";
+    $("national-title").textContent = groups.length
+      ? t(year + " 年国家放假安排(已内置)", "National holidays " + year + " (built in)") : "";
+    const span = function (list) {
+      return list.length > 1 ? list[0] + t(" 至 ", " to ") + list[list.length - 1] : list[0];
+    };
+    $("calendar-national").replaceChildren.apply($("calendar-national"), groups.map(function (g) {
+      return el("li", { dataset: { holiday: g.name } }, el("strong", {}, t(g.name_zh || g.name, g.name)), " ",
+        g.holidays.length ? span(g.holidays) + t(" 放假", " off") : "",
+        g.workdays.length ? t(" · 调休上班 ", " · make-up workdays ") + g.workdays.join(t("、", ", ")) : "");
+    }));
   }
 
   async function load(isAdmin, failed) {
@@ -59,10 +75,14 @@
   async function save(ev) {
     ev.preventDefault();
     formError("");
-    const body = { days: $("c-days").value.trim(), kind: $("c-kind").value, name: $("c-name").value.trim() || null };
+    const first = $("c-from").value, last = $("c-to").value;
+    if (!first) { formError(t("请选择第一天", "Choose the first day")); return; }
+    if (last && last < first) { formError(t("最后一天不能早于第一天", "The last day cannot be before the first")); return; }
+    const days = last && last !== first ? first + ".." + last : first;
+    const body = { days: days, kind: $("c-kind").value, name: $("c-name").value.trim() || null };
     try {
       state.data = await H.api("POST", H.hallPath("/calendar"), body);
-      $("c-days").value = "";
+      $("c-from").value = ""; $("c-to").value = "";
       render();
     } catch (e) { formError(e.message); }
   }
