@@ -5,7 +5,7 @@ sequence, and a MOD 11-2 check character (0-9 or X). A number is valid when it h
 its birth date is a real date from 1900 up to today, and its check character matches.
 
 The same vectors run through server/web/static/js/idnumber.js in Chromium
-(tests/appointments/test_id_rules_parity.py), so the booking page cannot drift from this module.
+(tests/pages/phone/test_id_rules_parity.py), so the booking page cannot drift from this module.
 """
 from __future__ import annotations
 

@@ -133,3 +133,15 @@ def chromium():
     yield browser
     browser.close()
     pw.stop()
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(request, monkeypatch):
+    """Sign-ins in tests hash with argon2's cheapest parameters: the production ones take ~0.8 s a
+    hash on these machines and tests make many accounts. A test marked real_hashes keeps them
+    (tests/services/test_passwords.py checks what production uses)."""
+    if request.node.get_closest_marker("real_hashes"):
+        return
+    from argon2 import PasswordHasher
+    monkeypatch.setattr("server.services.auth._hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

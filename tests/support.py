@@ -245,3 +245,137 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+# ---------------------------------------------------------------- device twins on real channels
+
+DLE_EOT_ONLINE, DLE_EOT_OFFLINE_CAUSE, DLE_EOT_PAPER = b"\x10\x04\x01", b"\x10\x04\x02", b"\x10\x04\x04"
+
+
+class TcpPrinter:
+    """A network ESC/POS printer (raw port 9100) on a real 127.0.0.1 socket. It answers the
+    real-time status queries (DLE EOT n) as a healthy printer would, or out of paper while
+    `paper_out` is set, or as `answers` says; `received` keeps every byte, `data` the job without
+    the queries; `jobs` counts connections that sent a job."""
+
+    def __init__(self, answers: dict[bytes, bytes] | None = None, paper_out: bool = False):
+        self.answers = answers
+        self.paper_out = paper_out
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"tcp://127.0.0.1:{self.port}"
+        self.received = bytearray()
+        self.data = bytearray()
+        self.jobs = 0
+        self.connections = 0
+        self.first_byte_at: float | None = None
+        self._lock = threading.Lock()
+        self._stop = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _answer(self, query: bytes) -> bytes | None:
+        if self.answers is not None:
+            return self.answers.get(query)
+        if query == DLE_EOT_PAPER:
+            return b"\x72" if self.paper_out else b"\x12"
+        return b"\x12"
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
+
+    def _client(self, conn):
+        with conn:
+            buf, sent_job = b"", False
+            while True:
+                try:
+                    chunk = conn.recv(65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                with self._lock:
+                    self.received += chunk
+                buf += chunk
+                while True:  # answer status queries; the rest is the job
+                    i = buf.find(b"\x10\x04")
+                    if i < 0 or len(buf) < i + 3:
+                        break
+                    answer = self._answer(buf[i:i + 3])
+                    if answer:
+                        conn.sendall(answer)
+                    buf = buf[:i] + buf[i + 3:]
+                keep = b"\x10" if buf.endswith(b"\x10") else (b"\x10\x04" if buf.endswith(b"\x10\x04") else b"")
+                job = buf[:len(buf) - len(keep)]
+                buf = keep
+                if job:
+                    sent_job = True
+                    with self._lock:
+                        if self.first_byte_at is None:
+                            self.first_byte_at = time.perf_counter()
+                        self.data += job
+        if sent_job:
+            with self._lock:
+                self.jobs += 1
+
+    def reset(self):
+        with self._lock:
+            self.data = bytearray()
+            self.received = bytearray()
+            self.first_byte_at = None
+
+    def close(self):
+        self._stop = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the serving thread's accept()
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class PtyPair:
+    """A socat pair of connected pseudo terminals at stable symlink paths a and b (a real serial
+    line for drivers and bridges; a pty pair ignores the baud rate)."""
+
+    def __init__(self, directory: Path, name: str = "pty") -> None:
+        self.socat = need_binary("socat", "apt-get install socat")
+        self.a = str(Path(directory) / f"{name}-a")
+        self.b = str(Path(directory) / f"{name}-b")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "PtyPair":
+        self.proc = subprocess.Popen(
+            [self.socat, "-d", "-d", f"pty,raw,echo=0,link={self.a}", f"pty,raw,echo=0,link={self.b}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 5
+        while not (os.path.exists(self.a) and os.path.exists(self.b)):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"socat exited: {self.proc.stderr.read().decode(errors='replace')}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("socat did not create the pty links in 5 s")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
+        self.proc = None
+        deadline = time.monotonic() + 3
+        while (os.path.lexists(self.a) or os.path.lexists(self.b)) and time.monotonic() < deadline:
+            time.sleep(0.01)

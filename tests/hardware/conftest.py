@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import PtyPair  # noqa: E402  (one pty pair for every test)
+
 # The project is not pip-installed in the venv; make `import hardware` work from any cwd.
 # (setup.cfg's [tool:pytest] could say `pythonpath = .` instead.)
 _ROOT = str(Path(__file__).resolve().parents[2])
@@ -30,45 +32,6 @@ def require_binary(name: str) -> str:
         pytest.skip(message)
     return path
 
-
-class PtyPair:
-    """A socat pair of connected pseudo terminals at stable symlink paths a and b."""
-
-    def __init__(self, directory: Path, name: str = "pty") -> None:
-        self.socat = require_binary("socat")
-        self.a = str(directory / f"{name}-a")
-        self.b = str(directory / f"{name}-b")
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> "PtyPair":
-        self.proc = subprocess.Popen(
-            [self.socat, "-d", "-d", f"pty,raw,echo=0,link={self.a}", f"pty,raw,echo=0,link={self.b}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 5
-        while not (os.path.exists(self.a) and os.path.exists(self.b)):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"socat exited: {self.proc.stderr.read().decode(errors='replace')}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("socat did not create the pty links in 5 s")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(3)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc and self.proc.stderr:
-            self.proc.stderr.close()
-        self.proc = None
-        deadline = time.monotonic() + 3
-        while (os.path.lexists(self.a) or os.path.lexists(self.b)) and time.monotonic() < deadline:
-            time.sleep(0.01)
 
 
 @pytest.fixture

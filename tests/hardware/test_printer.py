@@ -7,6 +7,8 @@ import threading
 from dataclasses import replace
 
 import pytest
+
+from tests.support import TcpPrinter
 import serial
 from escpos import printer as escpos_printer
 
@@ -27,52 +29,13 @@ DLE_EOT_PAPER = b"\x10\x04\x04"
 RASTER = b"\x1dv0"  # GS v 0: raster bit image
 
 
-class FakeTcpPrinter:
-    """A raw port 9100 printer on 127.0.0.1: records bytes, answers DLE EOT queries."""
-
-    def __init__(self, answers: dict[bytes, bytes] | None = None) -> None:
-        self.answers = answers if answers is not None else {DLE_EOT_ONLINE: b"\x12", DLE_EOT_PAPER: b"\x12"}
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.received = bytearray()
-        self.connections = 0
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            self.connections += 1
-            with conn:
-                pending = b""
-                while True:
-                    try:
-                        data = conn.recv(65536)
-                    except OSError:
-                        break
-                    if not data:
-                        break
-                    self.received += data
-                    pending += data
-                    for query, answer in self.answers.items():
-                        while query in pending:
-                            pending = pending.replace(query, b"", 1)
-                            conn.sendall(answer)
-                    pending = pending[-2:]  # a query may straddle two reads
-
-    def close(self) -> None:
-        self.server.close()
-
 
 @pytest.fixture
 def tcp_printer():
-    made: list[FakeTcpPrinter] = []
+    made: list[TcpPrinter] = []
 
-    def make(answers=None) -> FakeTcpPrinter:
-        p = FakeTcpPrinter(answers)
+    def make(answers=None) -> TcpPrinter:
+        p = TcpPrinter(answers)
         made.append(p)
         return p
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, need, need_binary
+from tests.support import ROOT, PtyPair, TcpPrinter, need, need_binary  # noqa: F401
 
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
@@ -158,79 +158,6 @@ def kiosk_app(kivy_window, tmp_path):
 
 # ------------------------------------------------------------------ printers
 
-class TcpPrinter:
-    """A network ESC/POS printer on a real TCP socket: answers the status queries (DLE EOT n)
-    like a healthy printer (or one out of paper) and keeps every other byte it receives."""
-
-    def __init__(self, paper_out: bool = False):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.url = f"tcp://127.0.0.1:{self.port}"
-        self.paper_out = paper_out
-        self.data = bytearray()
-        self.jobs = 0
-        self.first_byte_at: float | None = None
-        self._lock = threading.Lock()
-        self._stop = False
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
-
-    def _client(self, conn):
-        with conn:
-            buf = b""
-            while True:
-                try:
-                    chunk = conn.recv(65536)
-                except OSError:
-                    return
-                if not chunk:
-                    with self._lock:
-                        if buf:
-                            self.jobs += 1
-                    return
-                buf += chunk
-                # answer real-time status requests; everything else is the job
-                while True:
-                    i = buf.find(b"\x10\x04")
-                    if i < 0 or len(buf) < i + 3:
-                        break
-                    n = buf[i + 2]
-                    if n == 1:
-                        conn.sendall(b"\x12")  # online
-                    elif n == 4:
-                        conn.sendall(b"\x72" if self.paper_out else b"\x12")
-                    elif n == 2:
-                        conn.sendall(b"\x12")
-                    buf = buf[:i] + buf[i + 3:]
-                with self._lock:
-                    if buf and self.first_byte_at is None:
-                        self.first_byte_at = time.perf_counter()
-                    self.data += buf
-                buf = b""
-
-    def reset(self):
-        with self._lock:
-            self.data = bytearray()
-            self.first_byte_at = None
-
-    def close(self):
-        self._stop = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the serving thread
-        except OSError:
-            pass
-        self.sock.close()
-
 
 @pytest.fixture
 def tcp_printer():
@@ -241,27 +168,10 @@ def tcp_printer():
 
 # ------------------------------------------------------------------ serial pty pair (socat)
 
-class PtyPair:
-    def __init__(self, directory: Path):
-        self.socat = need_binary("socat")
-        self.a, self.b = str(directory / "idr-sim"), str(directory / "idr-kiosk")
-        self.proc = subprocess.Popen([self.socat, "-d", "-d", f"pty,raw,echo=0,link={self.a}",
-                                      f"pty,raw,echo=0,link={self.b}"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while not (os.path.exists(self.a) and os.path.exists(self.b)):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("socat did not create the pty pair")
-            time.sleep(0.01)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(5)
-
 
 @pytest.fixture
 def pty_pair(tmp_path):
-    pair = PtyPair(tmp_path)
+    pair = PtyPair(tmp_path, 'idr').start()
     yield pair
     pair.stop()
 

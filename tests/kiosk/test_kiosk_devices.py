@@ -14,7 +14,7 @@ ELDER_ID = "110101194003071230"
 
 
 def test_a_video_with_a_booking_qr_checks_the_appointment_in(live, kiosk_app, tcp_printer, tmp_path):
-    from tests.appointments.conftest import WEDNESDAY, Clock, TUESDAY_0900, book
+    from tests.fixtures.booking import WEDNESDAY, Clock, TUESDAY_0900, book
     clock = Clock(TUESDAY_0900)
     live.api.ctx.clock = clock
     r = book(live.api, who=1)

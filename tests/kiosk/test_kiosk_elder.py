@@ -60,7 +60,7 @@ def test_elder_mode_walks_to_a_printed_ticket_speaks_every_screen_and_keeps_runn
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_an_appointment_checks_in_by_typing_the_id_in_elder_mode(lang, live, kiosk_app, tcp_printer):
-    from tests.appointments.conftest import WEDNESDAY, Clock, TUESDAY_0900, book, resident
+    from tests.fixtures.booking import WEDNESDAY, Clock, TUESDAY_0900, book, resident
     clock = Clock(TUESDAY_0900)
     live.api.ctx.clock = clock
     r = book(live.api, who=2)

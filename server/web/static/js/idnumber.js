@@ -1,5 +1,5 @@
 // Resident ID numbers (GB 11643) and masking for the pages: the rules of rules/identity.py,
-// written again because a browser cannot run Python. tests/appointments/test_id_rules_parity.py
+// written again because a browser cannot run Python. tests/pages/phone/test_id_rules_parity.py
 // runs the same vectors through this file (in Chromium) and through the Python, so they cannot drift.
 (function (root) {
   "use strict";

@@ -1,0 +1,125 @@
+"""堵点 analysis: rating reasons and complaint topics by month, service, window and staff, in the
+API, the xlsx report and the month's top list for the manager's cases page."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from server.services.pain_points import tally
+from tests.api.window.test_province_outbox import hall, rate, serve  # noqa: F401  (fixture)
+
+
+def test_tally_counts_each_reason_once_per_group_most_first():
+    rows = tally([("2026-11", "social", 1, 7, "attitude", "rating", True),
+                  ("2026-11", "social", 1, 7, "attitude", "complaint", True),
+                  ("2026-11", "social", 1, 7, "attitude", "rating", False),
+                  ("2026-11", "tax", 2, 8, "process", "rating", True)])
+    assert [(r["reason"], r["origin"], r["count"], r["bad"]) for r in rows] == [
+        ("attitude", "rating", 2, 1), ("attitude", "complaint", 1, 1), ("process", "rating", 1, 1)]
+
+
+def test_reasons_and_complaints_show_by_service_window_staff_and_in_the_report(hall):
+    rate(hall, serve(hall), 1, ["attitude", "efficiency"])
+    rate(hall, serve(hall), 2, ["efficiency"])
+    rate(hall, serve(hall), 5)
+    tk = serve(hall)
+    r = hall.post(hall.hp("/ratings/recorded"), "boss", json={
+        "channel": "hotline", "number": tk["number"], "level": 2, "reasons": ["efficiency"]})
+    assert r.status == 201
+    body = hall.get(hall.hp("/pain-points"), "boss").body
+    eff = [x for x in body["rows"] if x["reason"] == "efficiency"]
+    assert {(x["origin"], x["count"]) for x in eff} == {("rating", 2), ("complaint", 1)}
+    assert all(x["window"] == 1 and x["staff_name"] == "王小明" and x["service_name"] for x in eff)
+    assert body["by_reason"][0] == {"reason": "efficiency", "reason_name": "效率",
+                                    "reason_name_en": "Efficiency", "count": 3}
+    top = hall.get(hall.hp("/pain-points/top"), "clerk").body
+    assert [(i["reason"], i["count"], i["complaints"]) for i in top["items"]] == [
+        ("efficiency", 3, 1), ("attitude", 1, 0)]
+    assert hall.get(hall.hp("/pain-points"), "clerk").status == 403
+    assert hall.get(hall.hp("/pain-points/top?month=2026-13"), "boss").status == 400
+    x = hall.get(hall.hp("/reports?format=xlsx"), "boss")
+    from openpyxl import load_workbook
+    ws = load_workbook(io.BytesIO(x.raw))["堵点分析"]
+    got = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert ["效率", "评价", 2, 2] == got[0][4:] and any(r[4:6] == ["效率", "投诉"] for r in got)
+
+
+def test_the_managers_cases_page_shows_the_months_top_pain_points(live, ctx, chromium):
+    from tests.fixtures.window import login
+    from tests.layout import WINDOW_PC, assert_fits
+    api = live.api
+    api.add_device("eval1", "evaluator", [1])
+    api.add_staff("boss", [], role="manager", name="李主任")
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    rate(api, serve(api), 1, ["efficiency", "attitude"])
+    rate(api, serve(api), 2, ["efficiency"])
+    context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        login(page, live.url + "/manager/cases", "boss")
+        page.wait_for_selector("#pain-points:not(.hidden) .pp-item")
+        first = page.locator(".pp-item").first
+        assert first.get_attribute("data-reason") == "efficiency" and "2 次" in first.inner_text()
+        assert_fits(page, "cases-painpoints-1366-zh")
+        page.click("#lang")
+        page.wait_for_function("document.querySelector('.pp-item b').textContent === 'Efficiency'")
+        assert_fits(page, "cases-painpoints-1366-en")
+    finally:
+        context.close()
+
+
+def test_the_dashboard_shows_pain_points_as_bars_and_a_table(live, ctx, chromium):
+    from tests.layout import WINDOW_PC, assert_fits
+    from tests.support import PASSWORD
+    api = live.api
+    api.add_device("eval1", "evaluator", [1])
+    api.add_staff("boss", [], role="manager", name="李主任")
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    rate(api, serve(api), 1, ["efficiency", "attitude"])
+    rate(api, serve(api), 2, ["efficiency"])
+    context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(live.url + "/dashboard")
+        page.fill("#username", "boss")
+        page.fill("#password", PASSWORD)
+        page.press("#password", "Enter")
+        page.wait_for_selector("#pain-table tbody tr")
+        assert page.locator("#chart-pain rect").count() == 2
+        first = page.locator("#pain-table tbody tr").first
+        assert first.get_attribute("data-reason") == "efficiency" and "王小明" in first.inner_text()
+        page.locator("#pain-panel").scroll_into_view_if_needed()
+        assert_fits(page, "dashboard-painpoints-1366-zh")
+        from tests.layout import SHOTS
+        page.locator("#pain-panel").screenshot(path=str(SHOTS / "dashboard-painpoints-panel-zh.png"))
+        page.click("#lang")
+        page.wait_for_function("document.querySelector('#pain-table td:nth-child(4)').textContent === 'Efficiency'")
+        assert_fits(page, "dashboard-painpoints-1366-en")
+    finally:
+        context.close()
+
+
+def test_the_months_flags_and_star_follow_the_league_and_the_halls_rule(hall, ctx):
+    from tests.api.window.test_province_outbox import set_rules
+    set_rules(ctx, star_min_ratings=2)
+    hall.tokens["clerk2"] = hall.add_staff("clerk2", [4], name="赵敏")
+    hall.add_device("eval4", "evaluator", [4])
+    assert hall.act(4, "sign-in", "clerk2").status == 200
+    for level in (5, 5, 4):
+        rate(hall, serve(hall), level)
+    tk = hall.issue("agri").body  # window 4 (农业综合): one visit, rated badly
+    assert hall.act(4, "call-next", "clerk2").body["ticket"]["id"] == tk["id"]
+    assert hall.act(4, "finish", "clerk2", {"outcome": "immediate"}).status == 200
+    r = hall.post(hall.hp(f"/tickets/{tk['id']}/rating"), "eval4", json={"level": 1})
+    assert r.status == 201
+    got = hall.get(hall.hp("/honours")).body  # public, as the wall shows it
+    assert got["star"]["name"] == "王小明" and got["star"]["ratings"] == 3  # 赵敏 has one rating only
+    assert 1 in got["month_flags"]["red"]["windows"]  # the social-affairs team leads the month
+    assert got["month_flags"]["yellow"]["team"] != got["month_flags"]["red"]["team"]
+    assert got["quarter_flags"]["red"]["team"] == got["month_flags"]["red"]["team"]
+    set_rules(ctx, star_min_ratings=5)
+    assert hall.get(hall.hp("/honours")).body["star"] is None
+    assert hall.get(hall.hp("/honours?month=2026-13")).status == 400
