@@ -404,7 +404,7 @@ def test_a_manager_opens_the_callback_phone_and_records_how_the_call_went(live, 
         assert card.locator(".cb-phone").inner_text() == "138****5678"
         assert card.locator(".cb-fields").is_visible()  # the next step is the callback
         card.locator(".cb-show").click()
-        page.wait_for_function("document.querySelector('.cb-phone').textContent === '13812345678'")
+        page.locator(".cb-phone", has_text="13812345678").wait_for()
         card.locator(".cb-channel").select_option("phone")
         card.locator(".cb-result").select_option("reached")
         card.locator(".cb-satisfaction").select_option("satisfied")

@@ -12,9 +12,9 @@ import pytest
 from display.announcer import Announcer, Player
 from tests.fixtures.display import call, staff_at
 from tests.bridges.test_announcer import spoken, wait_for
-from tests.support import need_binary
+from tests.support import ROOT, need_binary
 
-STATIC = Path(__file__).resolve().parents[2] / "display" / "static"
+STATIC = ROOT / "display" / "static"
 
 
 def open_display(chromium, url, query="", size=(1920, 1080)):

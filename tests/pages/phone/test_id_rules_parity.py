@@ -9,11 +9,13 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
+from tests.support import ROOT as SUPPORT_ROOT
+
 import pytest
 
 from rules import identity, priority
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = SUPPORT_ROOT
 JS = ROOT / "server" / "web" / "static" / "js"
 TODAY = date(2026, 11, 30)
 
