@@ -451,9 +451,10 @@ def test_server_py_run_starts_the_worker_that_delivers_a_rating(ctx, receiver, s
     set_province(ctx, url=receiver.url, timeout_s=2)  # the hall's config, then the server starts
     proc = ServerProcess(sqlite_url, tmp_path / "var").start()
     try:
-        _deliver_through(HallClient(ctx, base_url=proc.url), receiver)
+        got = _deliver_through(HallClient(ctx, base_url=proc.url), receiver)
     finally:
         proc.stop()
+    assert len(got) == 1 and got[0][1]["评价等级"] in (5, "5")
 
 
 def _deliver_through(api, receiver):
@@ -468,6 +469,7 @@ def _deliver_through(api, receiver):
         time.sleep(0.1)
     assert [k for k, _ in receiver.got] == [f"main-R{rated['id']}"]
     assert receiver.got[0][1]["办件编号"] == "BJ-RUN-1"
+    return list(receiver.got)
 
 
 def test_a_hall_without_a_link_never_holds_back_another_halls_records(hall, ctx, receiver):

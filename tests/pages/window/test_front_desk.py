@@ -156,3 +156,5 @@ def test_without_a_public_address_the_desk_does_not_mention_a_code(hall, live, b
     expect(page.locator("#t-number")).not_to_be_empty()
     expect(page.locator("#t-print")).to_have_text("请告知群众号码")
     expect(page.locator("#t-qr")).to_be_hidden()
+    waiting = {s["code"]: s["waiting"] for s in hall.get(hall.hp("/services")).body}
+    assert waiting["social"] == 1 and page.inner_text("#t-number").startswith("A")

@@ -339,3 +339,4 @@ def test_the_window_choice_says_who_is_signed_in_and_hides_the_live_dot(hall, li
     expect(page.locator("#work-view")).to_be_visible()
     expect(page.locator("#conn")).to_be_visible()
     expect(page.locator("body")).to_have_attribute("data-live", "1")
+    assert hall.get(hall.hp("/windows/3")).body["status"] == "open"  # clerk1 signed in at 3
