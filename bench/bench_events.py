@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_queue import KIOSK_PAUSE_S, kiosk_session, login_and_sign_in, setup_accounts  # noqa: E402
-from common import BenchServer, Subscribers, raise_open_files_limit, summary, table  # noqa: E402
+from common import BenchServer, Subscribers, raise_open_files_limit, sequential, summary, table  # noqa: E402
 
 
 def rss_kib(pid: int) -> int:
@@ -43,20 +43,6 @@ def called_event_ids(db_url) -> dict[int, int]:
     return out
 
 
-def sequential(url, kiosk, w1, n):
-    issue_t, call_t = [], []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        r = kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": "social"})
-        issue_t.append(time.perf_counter() - t0)
-        assert r.status_code == 201, r.text
-    for _ in range(n):
-        t0 = time.perf_counter()
-        r = w1.post(f"{url}/api/v1/halls/main/windows/1/call-next")
-        call_t.append(time.perf_counter() - t0)
-        assert r.ok and r.json()["ticket"], r.text
-        w1.post(f"{url}/api/v1/halls/main/windows/1/finish", json={"outcome": "immediate"})
-    return issue_t, call_t
 
 
 def calls_to_subscribers(srv, url, kiosk, w1, subs, calls, gap_s=0.2):

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from common import BenchServer, Subscribers, summary, table
+from common import BenchServer, Subscribers, sequential, summary, table
 
 # A busy real hall takes ~500 tickets a day (one a minute); two kiosks at one ticket each 200 ms
 # are ~600 times that, with every window calling as fast as it can: a stress, not a hall.
@@ -90,18 +90,7 @@ def main():
         write = bare_write_floor(srv.db_url, n_seq)
 
         # (1) sequential
-        issue_t, call_t = [], []
-        for i in range(n_seq):
-            t0 = time.perf_counter()
-            r = kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": "social"})
-            issue_t.append(time.perf_counter() - t0)
-            assert r.status_code == 201, r.text
-        for i in range(n_seq):
-            t0 = time.perf_counter()
-            r = w1.post(f"{url}/api/v1/halls/main/windows/1/call-next")
-            call_t.append(time.perf_counter() - t0)
-            assert r.ok and r.json()["ticket"], r.text
-            w1.post(f"{url}/api/v1/halls/main/windows/1/finish", json={"outcome": "immediate"})
+        issue_t, call_t = sequential(url, kiosk, w1, n_seq)
         floor_http = summary(health)
         floor_write = summary(write)
         floor = {k: floor_http[k] + floor_write[k] for k in ("p50", "p99")}

@@ -221,3 +221,19 @@ class Subscribers:
         self.stop_ev.set()
         self.thread.join(10)
         self.proc.join(10)
+
+def sequential(url, kiosk, w1, n):
+    """n issues, then n call-next + finish at window 1, one at a time: (issue times, call times) in s."""
+    issue_t, call_t = [], []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        r = kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": "social"})
+        issue_t.append(time.perf_counter() - t0)
+        assert r.status_code == 201, r.text
+    for _ in range(n):
+        t0 = time.perf_counter()
+        r = w1.post(f"{url}/api/v1/halls/main/windows/1/call-next")
+        call_t.append(time.perf_counter() - t0)
+        assert r.ok and r.json()["ticket"], r.text
+        w1.post(f"{url}/api/v1/halls/main/windows/1/finish", json={"outcome": "immediate"})
+    return issue_t, call_t

@@ -316,12 +316,17 @@ def _leave_window(uow, hall, w, ticket, type_, actor, **extra):
     return {"ticket": ticket_public(ticket, hall)}
 
 
-def finish(app, hall_code, number, principal, outcome, due_date=None, promise_days=None, note=None):
+def _check_finish(outcome, note) -> None:
+    """Bad finish input is refused before the window's write transaction starts."""
     valid = [o.value for o in tdomain.Outcome]
     if outcome not in valid:
         raise Invalid(f"outcome must be one of: {', '.join(valid)}", code="invalid_outcome")
     if note is not None and not isinstance(note, str):
         raise Invalid("note must be text", code="invalid")
+
+
+def finish(app, hall_code, number, principal, outcome, due_date=None, promise_days=None, note=None):
+    _check_finish(outcome, note)
     now = app.now()
     with _at_window(app, hall_code, number, principal) as (uow, hall, w):
         ticket = w.ensure_current()
@@ -335,11 +340,7 @@ def finish_and_call_next(app, hall_code, number, principal, outcome, due_date=No
                          note=None) -> dict:
     """办结并叫下一位: finish the current ticket and call the next, in one transaction (one key at
     the window). {"finished": ticket, "ticket": the next or None}."""
-    valid = [o.value for o in tdomain.Outcome]
-    if outcome not in valid:
-        raise Invalid(f"outcome must be one of: {', '.join(valid)}", code="invalid_outcome")
-    if note is not None and not isinstance(note, str):
-        raise Invalid("note must be text", code="invalid")
+    _check_finish(outcome, note)
     now = app.now()
     with _at_window(app, hall_code, number, principal) as (uow, hall, w):
         ticket = w.ensure_current()
