@@ -73,16 +73,19 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services):
     for i in range(220):
         kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": services[i % len(services)]})
     sent, lock, stop = {}, threading.Lock(), threading.Event()
+    answered = {}
 
     def window_loop(n):
         s = sessions[n]
         for _ in range(20):
             t0 = time.perf_counter()
             tk = s.post(f"{url}/api/v1/halls/main/windows/{n}/call-next").json().get("ticket")
+            t1 = time.perf_counter()
             if not tk:
                 break
             with lock:
                 sent[tk["id"]] = t0
+                answered[tk["id"]] = t1
             time.sleep(0.05)
             s.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
 
@@ -105,12 +108,14 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services):
     ev = called_event_ids(srv.db_url)
     for tid in sent:
         subs.wait_for(ev[tid], timeout=15)
-    delivery, missed = [], 0
+    delivery, after_answer, missed = [], [], 0
     for tid, t0 in sent.items():
         arr = subs.arrivals.get(ev[tid], [])
         missed += subs.n - len(arr)
         delivery += [a - t0 for a in arr]
-    return len(sent), delivery, missed
+        after_answer += [a - answered[tid] for a in arr]
+    calls = [answered[tid] - t0 for tid, t0 in sent.items()]
+    return len(sent), delivery, missed, calls, after_answer
 
 
 def main():
@@ -153,12 +158,17 @@ def main():
             sessions[1] = w1
             subs = Subscribers(srv.port, n=200).connect()
             time.sleep(0.5)
-            ncalls, delivery, missed = busy_hall(srv, url, kiosk_token, sessions, subs, services)
+            ncalls, delivery, missed, calls, after = busy_hall(srv, url, kiosk_token, sessions, subs,
+                                                               services)
             subs.close()
             s = summary(delivery)
             row(f"busy hall, 200 subscribers: call -> each ({ncalls} calls, {missed} missed) (ms)",
                 s["n"], s["p50"], s["p99"], "p99 <= 50",
                 "yes" if s["p99"] <= 50 and not missed else "NO")
+            s = summary(calls)
+            row("busy hall: call-next's own answer (ms)", s["n"], s["p50"], s["p99"])
+            s = summary(after)
+            row("busy hall: call-next's answer -> each subscriber (ms)", s["n"], s["p50"], s["p99"])
         for n, sess in sessions.items():  # windows free again for the next part
             sess.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
 
