@@ -73,7 +73,7 @@ def find_visit(app, conn, hall, code, day=None):
         if got is not None:
             raise NotFound("该预约尚未取号办理 (this booking was never checked in: no visit)",
                            code="unknown_visit")
-    raise NotFound("没有找到这次办事,请核对号码和日期 (no such visit: check the number and the day)",
+    raise NotFound("没有找到这次办事，请核对号码和日期 (no such visit: check the number and the day)",
                    code="unknown_visit")
 
 
@@ -204,7 +204,7 @@ def record_for_resident(app, hall_code: str, principal: Principal, channel, *, v
         if visit not in (None, ""):
             row = find_visit(app, conn, hall, visit, _parse_day(day))
             if row.status != "done":
-                raise WrongState("这次办事尚未办结,办结后再登记 (the visit is not finished yet)",
+                raise WrongState("这次办事尚未办结，办结后再登记 (the visit is not finished yet)",
                                  code="not_finished")
             about = About.visit(row)
             for given, own, what in ((service, about.service, "service"),
