@@ -79,5 +79,7 @@ def _register_parts(app):
     """Blueprints of the other parts: review/promised cases, statistics, appointments,
     announcements, devices."""
     from . import admin, announcements, appointments, assist, cases, desk, devices, estimates, notices, province, stats
-    for mod in (cases, stats, appointments, announcements, devices, admin, assist, estimates, desk, notices, province):
+    from . import recorded
+    for mod in (cases, stats, appointments, announcements, devices, admin, assist, estimates, desk, notices, province,
+                recorded):
         app.register_blueprint(mod.bp)
