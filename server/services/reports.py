@@ -333,7 +333,7 @@ def to_xlsx(rep: dict) -> bytes:
     meta.append(["统计期间", f"{rep['from']} 至 {rep['to']}"])
     meta.append(["生成时间 (UTC)", rep["generated_at"]])
     meta.append(["指标定义", "docs/kpis.md"])
-    meta.append(["擂台荣誉", "统计期间完整覆盖的月份和季度(进行中的月份、季度计至今日)"])
+    meta.append(["擂台荣誉", "统计期间完整覆盖的月份和季度（进行中的月份、季度计至今日）"])
     meta.column_dimensions["A"].width = 18
     meta.column_dimensions["B"].width = 40
     for ws in wb.worksheets:
