@@ -572,5 +572,5 @@ def sample_ticket() -> TicketPrint:
         notice_lines=["一次性告知 · 首问责任 · 限时办结"],
         windows_text="请到 1、2、3 号窗口办理",
         priority_mark="老年人优先",
-        pass_rule="叫号后未到视为过号,过号请到服务台登记或重新取号",
+        pass_rule="叫号后未到视为过号，过号请到服务台登记或重新取号",
     )

@@ -58,7 +58,7 @@ def create_app(app_ctx: Hallq | None = None, **kw) -> Flask:
     @app.errorhandler(OperationalError)
     def _db_busy(err):
         log.error("database error: %s", err.__class__.__name__)
-        return error_response(HallqError("数据库繁忙,请重试 (database busy, retry)", code="busy",
+        return error_response(HallqError("数据库繁忙，请重试 (database busy, retry)", code="busy",
                                          status=503))
 
     @app.after_request

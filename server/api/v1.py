@@ -106,6 +106,8 @@ def hall_info(hall):
                     "priority_groups": c.rule("priority_groups", []),
                     "elderly_age": c.rule("elderly_age", priority_rule.DEFAULT_ELDERLY_AGE),
                     "assist_limit_working_days": c.rule("assist_limit_working_days", 3),
+                    "assist_call_within_working_days": c.rule("assist_call_within_working_days", 1),
+                    "phone": hall_raw.get("phone", ""),
                     "public_url": "" if problem else public_url, "public_url_warning": problem,
                     "public_url_warning_zh": problem_zh, "public_url_warning_en": problem_en,
                     "pass_rule": hall_raw.get("pass_rule", ""), "pass_rule_en": hall_raw.get("pass_rule_en", ""),

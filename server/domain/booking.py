@@ -197,7 +197,7 @@ def parse_code(text, key: bytes) -> tuple[str, date | None]:
     checked by signature). Invalid for anything else. Whether the code is genuine is decided by
     looking it up: a well-formed code no booking has is unknown, not valid."""
     if not isinstance(text, str) or len(text) > 64:
-        raise Invalid("预约码无效,请核对或出示预约二维码 (invalid appointment code)", code="invalid_code")
+        raise Invalid("预约码无效，请核对或出示预约二维码 (invalid appointment code)", code="invalid_code")
     short = re.sub(r"[\s\-]", "", text).upper()
     if _SHORT.match(short):
         return short, None
@@ -221,7 +221,7 @@ def normalize_signed(text: str) -> str:
 
 def verify(signed: str, key: bytes) -> tuple[str, date]:
     """(code, day) of a genuine signed code; Invalid for anything forged, altered or malformed."""
-    bad = Invalid("预约码无效,请核对或出示预约二维码 (invalid appointment code)", code="invalid_code")
+    bad = Invalid("预约码无效，请核对或出示预约二维码 (invalid appointment code)", code="invalid_code")
     if not isinstance(signed, str) or len(signed) > 64:
         raise bad
     m = _SIGNED.match(normalize_signed(signed))

@@ -302,8 +302,11 @@ assist_requests = Table(
     Column("delivered_at", DateTime),
     Column("cancelled_at", DateTime),
     Column("cancel_reason", Text),
+    Column("idempotency_key", String(128)),  # scoped to the sender (a kiosk's retry is one request)
 )
 Index("ix_assist_requests_hall_status", assist_requests.c.hall_id, assist_requests.c.status)
+Index("uq_assist_requests_hall_idem", assist_requests.c.hall_id, assist_requests.c.idempotency_key,
+      unique=True)
 
 # Device heartbeats (last seen): one row per device program (kiosk, announcer, LED bridge, keypad
 # bridge, display page, evaluator page). `key` is "device:<id>:<program>" for a device with a

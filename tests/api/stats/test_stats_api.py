@@ -170,7 +170,7 @@ def test_report_tables_xlsx_and_csv_carry_the_same_figures(seeded, tmp_path, mon
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     (tmp_path / "r.xlsx").write_bytes(r.raw)
     wb = load_workbook(tmp_path / "r.xlsx")
-    assert wb.sheetnames == ["总览", "按业务", "按窗口", "按人员", "按日", "擂台", "限时办结件", "差评整改",
+    assert wb.sheetnames == ["总览", "按业务", "按窗口", "按人员", "按日", "擂台", "擂台荣誉", "限时办结件", "差评整改",
                              "预计等候准确度", "堵点分析", "说明"]
     check_xlsx(wb)
     # the command line writes the same file

@@ -306,13 +306,19 @@
     const tb = rep.tables.find(function (x) { return x.key === state.tab; }) || tabs[0];
     const stateCol = tb.columns.findIndex(function (c) { return c.key === "state_text"; });
     const flagCol = tb.columns.findIndex(function (c) { return c.key === "flag_text"; });
-    const head = el("tr", null, tb.columns.map(function (c) { return el("th", null, t(c.zh, c.en)); }));
+    const honourCol = tb.columns.findIndex(function (c) { return c.key === "honour"; });
+    const en = tb.text_en || {};  // the English of a table's Chinese words (honours, rules)
+    const head = el("tr", null, tb.columns.map(function (c) { return el("th", { class: c.kind === "text" ? "text" : null }, t(c.zh, c.en)); }));
     const body = tb.rows.map(function (row) {
       const overdue = stateCol >= 0 && (row[stateCol] === "逾期");
       return el("tr", { class: overdue ? "overdue" : null }, row.map(function (v, i) {
         const c = tb.columns[i];
         if (i === flagCol && v) return el("td", { class: "text" }, el("span", { class: "flag " + (v === "红旗" ? "red" : "yellow") }, t(v, v === "红旗" ? "red flag" : "yellow flag")));
-        const text = c.kind === "text" && typeof v === "string" ? svcText(v, v) : cellText(v, c.kind);
+        if (i === honourCol && v) {
+          const kind = v === "流动红旗" ? "red" : v === "流动黄旗" ? "yellow" : "star";
+          return el("td", { class: "text", dataset: { col: c.key } }, el("span", { class: "flag " + kind }, t(v, en[v] || v)));
+        }
+        const text = c.kind === "text" && typeof v === "string" ? (en[v] ? t(v, en[v]) : svcText(v, v)) : cellText(v, c.kind);
         return el("td", { class: c.kind === "text" ? "text" : null, dataset: { col: c.key } }, text);
       }));
     });
