@@ -19,7 +19,8 @@ from . import day as dayplan
 from . import results
 from .player import Hall, Played
 
-SAMPLE_DAY = ROOT / "assets" / "simulate" / "sandu_day.toml"
+SAMPLE_DAY = ROOT / "assets" / "simulate" / "sandu_day.toml"  # calibrated to issue 16's measurements
+BUSY_DAY = ROOT / "assets" / "simulate" / "sandu_busy_day.toml"  # a harder day (the first sample day)
 FIRST_DAY = date(2026, 11, 2)  # a Monday; synthetic days are the working days from here
 
 
