@@ -14,6 +14,7 @@ import io
 import logging
 import os
 import pickle
+import re
 import secrets
 import subprocess
 import sys
@@ -97,6 +98,12 @@ def samples_for(config: dict) -> list[dict]:
         except (Invalid, OSError, ValueError):
             continue
         out.append({"sample": path.stem, "name": plan.name})
+    names = [s["name"] for s in out]
+    for s in out:  # two files with one name: tell them apart by the file's name
+        if names.count(s["name"]) > 1:
+            m = re.match(r"^(.*?)\s*\(([^()]*)\)\s*$", s["name"])
+            s["name"] = f"{m.group(1)} · {s['sample']} ({m.group(2)} · {s['sample']})" if m \
+                else f"{s['name']} · {s['sample']}"
     return out
 
 

@@ -71,7 +71,7 @@ def test_a_second_hukou_window_on_a_replayed_day_shortens_its_waits(past_day):
     api, played = past_day
     opts = api.get(api.hp("/simulations/options"), "boss").body
     assert opts["days"][0] == {"day": DAY, "called": sum(p.called_s is not None for p in played)}
-    assert opts["samples"][0]["sample"] == "sandu_day" and opts["running"] is None
+    assert "sandu_day" in {s["sample"] for s in opts["samples"]} and opts["running"] is None
     assert {"number": 1, "name": "社会事务综合窗口", "services": ["social"]} in opts["windows"]
     assert {s["code"] for s in opts["services"]} == KNOWN and opts["assumes"] and opts["assumes_en"]
     # window 1 called nobody that morning (off in the replay): the change opens it for 户政
