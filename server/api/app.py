@@ -79,7 +79,7 @@ def _register_parts(app):
     """Blueprints of the other parts: review/promised cases, statistics, appointments,
     announcements, devices."""
     from . import (admin, announcements, appointments, assist, cases, desk, devices, estimates, notices, province,
-                   simulations, stats)
+                   recorded, simulations, stats)
     for mod in (cases, stats, appointments, announcements, devices, admin, assist, estimates, desk, notices, province,
-                simulations):
+                recorded, simulations):
         app.register_blueprint(mod.bp)

@@ -219,7 +219,9 @@ def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
     for _o, _d, _i, st, r in rkeyed[:limit]:
         u = users.get(r.staff_id)
         reviews.append({"id": r.id, "number": r.number, "level": r.level,
-                        "level_text": f"{r.level} {LEVEL_TEXT.get(r.level, '')}", "window": r.window,
+                        "level_text": (ratings.COMPLAINT[0] if r.level is None
+                                       else f"{r.level} {LEVEL_TEXT.get(r.level, '')}"),
+                        "window": r.window,
                         "staff": u.name if u else None, "day": r.day,
                         "due_date": r.due_date.isoformat(), "state": st, "state_text": STATE_TEXT[st][0],
                         "closed_at": _local(hall, r.closed_at)})

@@ -168,15 +168,19 @@ ratings = Table(
     "ratings", metadata,
     Column("id", Integer, primary_key=True),
     Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
-    Column("ticket_id", BigId, nullable=False, unique=True),  # 一次一评: one rating per visit
+    # 一次一评: one rating per visit. None: a complaint or rating staff recorded (12345 hotline,
+    # 意见箱, 现场) that names no visit, only what is known (service, window, staff, visit_day)
+    Column("ticket_id", BigId, nullable=True, unique=True),
     Column("window", Integer),
     Column("staff_id", Integer),
     Column("service", String(32)),
-    Column("level", Integer, nullable=False),
+    Column("level", Integer),  # 1..5; None: a complaint (投诉), which is no rating level
     Column("reasons", JSON, nullable=False),
     Column("comment", Text),
     Column("source", String(16), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("visit_day", Date),  # the visit's hall-local day, when known
+    Column("recorded_by", Integer),  # the member of staff who wrote a recorded one down
 )
 Index("ix_ratings_hall_created", ratings.c.hall_id, ratings.c.created_at)
 
@@ -185,7 +189,7 @@ review_cases = Table(
     Column("id", Integer, primary_key=True),
     Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
     Column("rating_id", Integer, nullable=False, unique=True),
-    Column("ticket_id", BigId, nullable=False),
+    Column("ticket_id", BigId),  # None: the complaint named no visit
     Column("status", String(16), nullable=False),  # open | closed | voided
     Column("opened_at", DateTime, nullable=False),
     Column("due_date", Date, nullable=False),
