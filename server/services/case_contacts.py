@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 
 from ..domain.errors import Invalid, NotFound
+from ..domain.identity import mask_phone
 from ..store import tables as t
 from . import contact
 from .auth import Principal
@@ -24,6 +25,13 @@ def masked(conn, case_ids) -> dict[int, str]:
     c = t.case_contacts.c
     return dict(conn.execute(select(c.case_id, c.phone_masked).where(
         c.case_id.in_(list(case_ids)), c.phone_masked.is_not(None))).all())
+
+
+def keep(app, conn, hall, case_id: int, phone: str, now) -> None:
+    """The phone left with consent for a case's 回访: sealed, with its mask for lists."""
+    conn.execute(t.case_contacts.insert().values(
+        hall_id=hall.id, case_id=case_id, phone_masked=mask_phone(phone),
+        phone_sealed=contact.seal(app.var_dir, phone), consent_at=now))
 
 
 def reveal(app, hall_code: str, principal: Principal, case_id: int) -> dict:
