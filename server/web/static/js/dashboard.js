@@ -418,6 +418,7 @@
     if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
     renderLive(); renderKpis(); renderCharts(); renderReport(); renderOverview(); renderEstimates();
     if (window.hallqPainPoints) window.hallqPainPoints.render();
+    if (window.hallqSimulate) window.hallqSimulate.render();  // 模拟排班 (dashboard-simulate.js)
   }
 
   async function start() {
@@ -429,7 +430,7 @@
     const p = new URLSearchParams(location.search);
     $("from").value = p.get("from") || state.today;
     $("to").value = p.get("to") || $("from").value;
-    await Promise.all([loadLive(), loadFigures()]);
+    await Promise.all([loadLive(), loadFigures(), window.hallqSimulate ? window.hallqSimulate.start() : null]);
     if (!state.sub) {
       state.sub = H.subscribe({ staff: true,
         onEvent: onEvent,
