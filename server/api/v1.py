@@ -211,6 +211,21 @@ def rate(hall, ticket_id):
                                 phone=body.get("phone"), consent=body.get("consent"))), 201
 
 
+@bp.post("/halls/<hall>/tickets/<int:ticket_id>/rating/contact")
+@openapi("The evaluator's 回访 step: after a bad rating it made, the resident leaves a phone with "
+         "consent, kept sealed with the review case (403 other window or channel, 409 "
+         "rating_expired or contact_exists); the answer has the masked number only",
+         body=S.RATING_CONTACT, access="evaluator device of the ticket's window",
+         query=HALL + [{"name": "ticket_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}], tags=["ratings"],
+         responses={"201": {"description": "{case_id, ticket_id, phone_masked}"}, **E4})
+def rating_contact(hall, ticket_id):
+    p = auth.require(principal(), devices=("evaluator",), hall_id=_hall_id(hall))
+    body = json_body(S.RATING_CONTACT)
+    return jsonify(ratings.leave_contact(hallq(), hall, ticket_id, p, body["phone"],
+                                         body["consent"])), 201
+
+
 @bp.get("/track/<token>")
 @openapi("A ticket's status for the resident holding it",
          query=[{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -21,7 +21,7 @@ from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ..store import tables as t
 from ..domain.booking import validate_phone
 from ..domain.identity import mask_phone
-from . import contact, outbox
+from . import case_contacts, outbox
 from .auth import Principal
 from .views import iso, iso_date
 
@@ -115,7 +115,7 @@ def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, rea
         hall = app.hall(conn, hall_code)
         row = uow.tickets.get(hall.id, ticket_id)
         if row.status != "done":
-            raise WrongState("业务尚未办结,不能评价 (the ticket is not finished)", code="not_finished")
+            raise WrongState("业务尚未办结，不能评价 (the ticket is not finished)", code="not_finished")
         if principal is not None and principal.is_user:
             raise Forbidden("工作人员不能评价 (staff do not rate visits)", code="forbidden")
         if principal is not None and principal.role == "evaluator" and not ticket_token:
@@ -127,6 +127,54 @@ def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, rea
                         actor=principal.actor if principal else "ticket")
         uow.commit()
     return result
+
+
+def leave_contact(app, hall_code: str, ticket_id, principal: Principal, phone, consent) -> dict:
+    """The evaluator's 回访 step: after its bad rating (sent first, so the rating never waits on
+    it) the resident may leave a phone, with consent ticked on screen, for the case that rating
+    opened. Only the window's evaluator, for a rating it made, while the prompt would still stand
+    (`rating_prompt_s` from the rating), and once. The number is sealed; the answer and the event
+    carry the case id and the masked number only."""
+    if phone in (None, ""):
+        raise Invalid("请输入手机号码 (phone is required)", code="invalid_phone")
+    now = app.now()
+    with app.uow() as uow:
+        conn = uow.conn
+        hall = app.hall(conn, hall_code)
+        row = uow.tickets.get(hall.id, ticket_id)
+        if row.window is None or row.window not in (principal.windows or []):
+            raise Forbidden("只能为本窗口的评价留电话 (only for a rating made at this window)",
+                            code="other_window")
+        r = t.ratings.c
+        rating = conn.execute(select(r.id, r.level, r.source, r.created_at).where(
+            r.hall_id == hall.id, r.ticket_id == row.id)).first()
+        if rating is None:
+            raise WrongState("该业务尚未评价 (this visit has not been rated)", code="not_rated")
+        phone = _check_contact(rating.level, phone, consent)
+        if rating.source != "evaluator":
+            raise Forbidden("只能为评价器上的评价留电话 (only for a rating made on an evaluator)",
+                            code="forbidden")
+        if now - rating.created_at > timedelta(seconds=prompt_lifetime_s(hall)):
+            raise Conflict("评价已超时 (the rating prompt for this visit has expired)",
+                           code="rating_expired")
+        rc = t.review_cases.c
+        case_id = conn.execute(select(rc.id).where(rc.rating_id == rating.id)).scalar()
+        if case_id is None:
+            raise WrongState("该评价没有整改案件 (this rating opened no case)", code="no_case")
+        if conn.execute(select(t.case_contacts.c.id).where(
+                t.case_contacts.c.case_id == case_id)).first():
+            raise Conflict("已留下回访电话 (a phone was already left for this case)",
+                           code="contact_exists")
+        try:
+            with conn.begin_nested():
+                case_contacts.keep(app, conn, hall, case_id, phone, now)
+        except IntegrityError:
+            raise Conflict("已留下回访电话 (a phone was already left for this case)",
+                           code="contact_exists") from None
+        uow.emit(hall.id, "review.contact_left", ticket_id=row.id, window=row.window,
+                 actor=principal.actor, data={"case_id": case_id})
+        uow.commit()
+    return {"case_id": case_id, "ticket_id": row.id, "phone_masked": mask_phone(phone)}
 
 
 # 12345 hotline, 意见箱 suggestion box, 现场 in person, any other way: what staff write down
@@ -180,9 +228,7 @@ def record(app, uow, hall, about: About, level, reasons, comment, phone, now, *,
                             rating_id=rating_id, due_date=due, opened_at=now)
         uow.cases.add(review)
         if phone:
-            conn.execute(t.case_contacts.insert().values(
-                hall_id=hall.id, case_id=review.id, phone_masked=mask_phone(phone),
-                phone_sealed=contact.seal(app.var_dir, phone), consent_at=now))
+            case_contacts.keep(app, conn, hall, review.id, phone, now)
         case = {"id": review.id, "due_date": iso_date(due), "status": review.status}
     label_zh, label_en = rdomain.label(level)
     ticket = None if about.ticket_id is None else {

@@ -22,7 +22,7 @@ def test_the_honours_tab_shows_the_months_flags_and_an_empty_star(chromium, api,
         assert rows.nth(1).locator(".flag.yellow").count() == 1
         star = rows.nth(2)
         assert star.locator(".flag.star").inner_text() == "每月之星"
-        assert "空缺:本月无人评价满 10 次" in star.inner_text()
+        assert "空缺：本月无人评价满 10 次" in star.inner_text()
         page.locator("#report-table").scroll_into_view_if_needed()
         assert_fits(page, "dashboard-honours-1440-zh")
         page.locator("#report-table").screenshot(path=str(SHOTS / "dashboard-honours-table-zh.png"))
