@@ -74,7 +74,7 @@ def simulation_start(hall):
          responses={"200": {"description": "the run"}, **E4})
 def simulation_status(hall, job):
     _manager(hall)
-    return jsonify(simulations.get(hallq(), hall, job).view())
+    return jsonify(simulations.get(hallq(), hall, job))
 
 
 @bp.get("/halls/<hall>/simulations/<job>/xlsx")

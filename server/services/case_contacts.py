@@ -47,7 +47,7 @@ def reveal(app, hall_code: str, principal: Principal, case_id: int) -> dict:
                      actor=principal.actor, data={"case_id": case.id})
         uow.commit()
     if phone is None:
-        raise NotFound("没有留下回访电话,或已删除 (no phone was left, or it was erased)",
+        raise NotFound("没有留下回访电话，或已删除 (no phone was left, or it was erased)",
                        code="no_contact")
     log.info("review case %s: contact shown to %s", case_id, principal.actor)
     return {"case_id": case_id, "phone": phone}

@@ -115,7 +115,7 @@ def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, rea
         hall = app.hall(conn, hall_code)
         row = uow.tickets.get(hall.id, ticket_id)
         if row.status != "done":
-            raise WrongState("业务尚未办结,不能评价 (the ticket is not finished)", code="not_finished")
+            raise WrongState("业务尚未办结，不能评价 (the ticket is not finished)", code="not_finished")
         if principal is not None and principal.is_user:
             raise Forbidden("工作人员不能评价 (staff do not rate visits)", code="forbidden")
         if principal is not None and principal.role == "evaluator" and not ticket_token:

@@ -4,9 +4,12 @@ A request names a day (a past day of the hall, replayed from its database, or a 
 in assets/simulate/) and staffing changes. The day is played twice through server/simulation — as
 staffed, then with the changes, meeting the same residents — in a child process
 (server/simulation/child.py) at a lower CPU priority, so the live hall keeps its interpreter and
-most of the CPU. The request answers at once with a job id; the dashboard polls it. At most one run per hall and two per server at a time; a run
-longer than TIME_LIMIT_S is stopped. Results stay in this process's memory for KEEP_S (the xlsx is
-built from them on download).
+most of the CPU. The request answers at once with a run id; the dashboard polls it.
+
+A run is a row of `simulation_runs`, so any server process answers the polls (behind nginx the next
+request may reach another process); the process that started it feeds it progress and the result.
+At most one run per hall and MAX_RUNNING on the database at a time; a run longer than TIME_LIMIT_S
+is stopped; a run whose process died is over once that limit has passed. Rows go after KEEP_S.
 """
 from __future__ import annotations
 
@@ -20,8 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -29,7 +31,7 @@ from ..domain.errors import Invalid, NotFound, TooMany, split_languages
 from ..simulation import day as dayplan
 from ..simulation import results, runner, whatif
 from ..store import tables as t
-from ..store.db import ROOT
+from ..store.db import ROOT, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,7 @@ SAMPLES = ROOT / "assets" / "simulate"
 MAX_CHANGES = 12
 MAX_RUNNING = 2  # on the whole server: a hall PC has two cores, the live hall keeps one
 TIME_LIMIT_S = 180.0
-KEEP_S = 3600.0
-KEEP_JOBS = 30
+KEEP_S = 24 * 3600.0
 DAYS_LISTED = 60
 
 ASSUMES = ("按所选一天的来人（取号时间、业务、办理时长）重放两遍：原排班一遍，调整后一遍；窗口有空就叫号，"
@@ -48,36 +49,34 @@ ASSUMES = ("按所选一天的来人（取号时间、业务、办理时长）�
            "current ticket")
 
 
-@dataclass
-class Job:
-    id: str
-    hall_id: int
-    hall_code: str
-    by: str  # who started it (actor)
-    request: dict
-    day: dict  # {kind, date, name}
-    started: float = field(default_factory=time.monotonic)
-    status: str = "running"  # running | done | failed
-    progress: float = 0.0
-    finished: float | None = None
-    error: dict | None = None
-    result: dict | None = None
-    sheets: dict | None = None
-
-    def view(self) -> dict:
-        end = self.finished or time.monotonic()
-        out = {"id": self.id, "status": self.status, "progress": round(self.progress, 3),
-               "elapsed_s": round(end - self.started, 1), "time_limit_s": TIME_LIMIT_S,
-               "day": self.day, "changes": self.request["changes"]}
-        if self.error:
-            out["error"] = self.error
-        if self.result is not None:
-            out["result"] = self.result
-        return out
+_lock = threading.Lock()  # this process's starts: check the limits and insert as one step
+R = t.simulation_runs.c
 
 
-_jobs: dict[str, Job] = {}
-_lock = threading.Lock()
+def _stale_before() -> datetime:
+    """A run still "running" that started before this has lost its process (a restart)."""
+    return utcnow() - timedelta(seconds=TIME_LIMIT_S + 30)
+
+
+def view(row) -> dict:
+    """A run as the API shows it."""
+    status, error = row.status, row.error
+    if status == "running" and row.created_at < _stale_before():
+        status, error = "failed", _error("stopped", "模拟中途停止（服务器重启）(the run stopped: the server restarted)")
+    end = row.finished_at or utcnow()
+    out = {"id": row.id, "status": status, "progress": round(row.progress, 3),
+           "elapsed_s": round(max(0.0, (end - row.created_at).total_seconds()), 1), "time_limit_s": TIME_LIMIT_S,
+           "day": row.request["day"], "changes": row.request["changes"]}
+    if error:
+        out["error"] = error
+    if status == "done":
+        out["result"] = row.result
+    return out
+
+
+def _error(code: str, message: str) -> dict:
+    zh, en = split_languages(message)
+    return {"error": code, "message": message, "message_zh": zh, "message_en": en}
 
 
 # ------------------------------------------------------------------ what the panel offers
@@ -117,8 +116,10 @@ def options(ctx, hall_code: str) -> dict:
             select(tk.day, func.count()).where(tk.hall_id == hall.id, tk.called_at.is_not(None), tk.day < today)
             .group_by(tk.day).order_by(tk.day.desc()).limit(DAYS_LISTED)).all()
         config = _hall_row(conn, hall_code).config
+        latest = conn.execute(select(t.simulation_runs).where(R.hall_id == hall.id)
+                              .order_by(R.created_at.desc()).limit(1)).first()
     cfg = hall.config
-    running = next((j for j in _jobs.values() if j.hall_id == hall.id and j.status == "running"), None)
+    latest = view(latest) if latest is not None else None
     return {
         "samples": samples_for(config),
         "days": [{"day": d, "called": n} for d, n in days],
@@ -127,7 +128,8 @@ def options(ctx, hall_code: str) -> dict:
         "hours": list(cfg.hours or ["08:30-17:30"]),
         "max_changes": MAX_CHANGES, "time_limit_s": TIME_LIMIT_S,
         "assumes": ASSUMES[0], "assumes_en": ASSUMES[1],
-        "running": running.view() if running else None,
+        "running": latest if latest and latest["status"] == "running" else None,
+        "last": latest if latest and latest["status"] == "done" else None,
     }
 
 
@@ -194,32 +196,37 @@ def start(ctx, hall_code: str, principal, body: dict) -> dict:
     plan, day_info, first, replay = _day(ctx, hall, config, body)
     seed = int(body.get("seed", 1))
     runs = runner.staffed_runs(plan, changes, replay=replay)
-    with _lock:
-        _expire()
-        running = [j for j in _jobs.values() if j.status == "running"]
-        if any(j.hall_id == hall.id for j in running):
+    now = utcnow()
+    run_id = secrets.token_urlsafe(12)
+    request = {"day": day_info, "changes": [_change_view(c) for c in changes], "seed": seed}
+    with _lock, ctx.uow() as uow:
+        uow.execute(t.simulation_runs.delete().where(R.created_at < now - timedelta(seconds=KEEP_S)))
+        running = uow.execute(select(R.hall_id).where(R.status == "running",
+                                                      R.created_at >= _stale_before())).scalars().all()
+        if hall.id in running:
             raise _busy("本大厅已有一次模拟在运行，请等它结束 (a simulation for this hall is already running)")
         if len(running) >= MAX_RUNNING:
             raise _busy("服务器正忙于其他模拟，请稍后再试 (the server is running other simulations; try again soon)")
-        job = Job(secrets.token_urlsafe(12), hall.id, hall.code, principal.actor,
-                  {"changes": [_change_view(c) for c in changes], "seed": seed}, day_info)
-        _jobs[job.id] = job
+        uow.execute(t.simulation_runs.insert().values(
+            id=run_id, hall_id=hall.id, started_by=principal.actor, status="running", progress=0.0,
+            request=request, created_at=now, updated_at=now))
+        uow.commit()
     services = [{"code": s.code, "name": s.name, "name_en": s.name_en or s.name} for s in hall.config.services]
-    request = {"runs": runs, "first": first, "seed": seed, "replay": replay, "config": config}
+    job = {"runs": runs, "first": first, "seed": seed, "replay": replay, "config": config}
     try:
         proc = subprocess.Popen([sys.executable, "-m", "server.simulation.child"], cwd=str(ROOT),
                                 env={**os.environ, "PYTHONPATH": os.pathsep.join(
                                     [str(ROOT)] + [x for x in [os.environ.get("PYTHONPATH")] if x])},
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     except OSError:
-        _fail(job, "failed", "模拟未能启动 (the simulation could not start)")
         log.exception("simulate: could not start a child process")
-        raise
-    threading.Thread(target=_watch, args=(job, proc, request, services, config), daemon=True,
-                     name=f"hallq-simulate-{job.id}").start()
-    log.info("simulate: %s started %s for hall %s (%s, %d changes)", principal.actor, job.id, hall.code,
+        _fail(ctx, run_id, "failed", "模拟未能启动 (the simulation could not start)")
+        return get(ctx, hall_code, run_id)
+    threading.Thread(target=_watch, args=(ctx, run_id, proc, job, services, config), daemon=True,
+                     name=f"hallq-simulate-{run_id}").start()
+    log.info("simulate: %s started %s for hall %s (%s, %d changes)", principal.actor, run_id, hall.code,
              day_info.get("date") or day_info.get("sample"), len(changes))
-    return job.view()
+    return get(ctx, hall_code, run_id)
 
 
 def _busy(message: str) -> TooMany:
@@ -235,97 +242,113 @@ def _change_view(c: dayplan.StaffChange) -> dict:
             "from": clock(c.start_s), "to": clock(c.end_s)}
 
 
-def get(ctx, hall_code: str, job_id: str) -> Job:
+def _row(ctx, hall_code: str, run_id: str):
     with ctx.db.read() as conn:
         hall = ctx.hall(conn, hall_code)
-    with _lock:
-        _expire()
-        job = _jobs.get(job_id)
-    if job is None or job.hall_id != hall.id:
+        row = conn.execute(select(t.simulation_runs).where(R.id == run_id, R.hall_id == hall.id)).first()
+    if row is None:
         raise NotFound("没有这次模拟，或结果已过期 (no such simulation, or its result has expired)",
                        code="unknown_simulation")
-    return job
+    return row
 
 
-def xlsx(ctx, hall_code: str, job_id: str) -> tuple[bytes, str]:
-    job = get(ctx, hall_code, job_id)
-    if job.status != "done":
+def get(ctx, hall_code: str, run_id: str) -> dict:
+    return view(_row(ctx, hall_code, run_id))
+
+
+def xlsx(ctx, hall_code: str, run_id: str) -> tuple[bytes, str]:
+    row = _row(ctx, hall_code, run_id)
+    if view(row)["status"] != "done":
         raise Invalid("模拟尚未完成 (the simulation has not finished)", code="not_finished")
     buf = io.BytesIO()
-    results.write_xlsx(buf, job.sheets)
-    tag = job.day.get("date") or job.day.get("sample")
-    return buf.getvalue(), f"hallq-{job.hall_code}-simulate-{tag}.xlsx"
+    results.write_xlsx(buf, {title: (cols, rows) for title, (cols, rows) in row.sheets.items()})
+    day = row.request["day"]
+    tag = day.get("date") or day.get("sample")
+    return buf.getvalue(), f"hallq-{hall_code}-simulate-{tag}.xlsx"
 
 
-def _expire() -> None:
-    now = time.monotonic()
-    done = sorted((j for j in _jobs.values() if j.status != "running"), key=lambda j: j.finished or 0)
-    for j in done:
-        if now - (j.finished or now) > KEEP_S or len(_jobs) > KEEP_JOBS:
-            _jobs.pop(j.id, None)
+def _update(ctx, run_id: str, **values) -> bool:
+    """Change a running run; False when it is no longer running (the first word stands: a run
+    stopped at its limit is not then "stopped unexpectedly")."""
+    with ctx.uow() as uow:
+        n = uow.execute(t.simulation_runs.update().where(R.id == run_id, R.status == "running")
+                        .values(updated_at=utcnow(), **values)).rowcount
+        uow.commit()
+    return n > 0
 
 
-def _fail(job: Job, code: str, message: str) -> None:
-    zh, en = split_languages(message)
-    with _lock:
-        if job.status != "running":
-            return  # the first word stands (a run stopped at its limit is not "stopped unexpectedly")
-        job.error = {"error": code, "message": message, "message_zh": zh, "message_en": en}
-        job.status, job.finished = "failed", time.monotonic()
+def _fail(ctx, run_id: str, code: str, message: str) -> bool:
+    return _update(ctx, run_id, status="failed", error=_error(code, message), finished_at=utcnow())
 
 
 # ------------------------------------------------------------------ the run
-def _watch(job: Job, proc, request: dict, services: list[dict], config: dict) -> None:
-    """In a thread of the server: feed the child, read its progress and answer, stop it at the limit."""
+def _watch(ctx, run_id: str, proc, job: dict, services: list[dict], config: dict) -> None:
+    """In a thread of the server: feed the child, keep its progress, store its answer, stop it at
+    the time limit."""
     limit = TIME_LIMIT_S
+    state = {"progress": 0.0, "at": 0.0, "over": False}
 
     def too_long():
-        _fail(job, "time_limit", f"模拟超过 {limit:g} 秒，已停止 "
-                                 f"(the simulation took longer than {limit:g} s and was stopped)")
+        state["over"] = True
+        _fail(ctx, run_id, "time_limit", f"模拟超过 {limit:g} 秒，已停止 "
+                                         f"(the simulation took longer than {limit:g} s and was stopped)")
         if proc.poll() is None:
             proc.kill()
     timer = threading.Timer(limit, too_long)
     timer.daemon = True
     timer.start()
     try:
-        proc.stdin.write(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+        proc.stdin.write(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
         proc.stdin.close()
-        while job.status == "running":
+        while not state["over"]:
             try:
                 kind, payload = pickle.load(proc.stdout)
             except (EOFError, OSError, pickle.UnpicklingError):
-                _fail(job, "failed", "模拟意外中止 (the simulation stopped unexpectedly)")
+                _fail(ctx, run_id, "failed", "模拟意外中止 (the simulation stopped unexpectedly)")
                 break
             if kind == "progress":
-                job.progress = max(job.progress, float(payload))
+                share = float(payload)
+                # a write every 5% or 2 s: enough for a progress bar, little for the hall's database
+                if share - state["progress"] >= 0.05 or time.monotonic() - state["at"] >= 2:
+                    state["progress"], state["at"] = share, time.monotonic()
+                    if not _update(ctx, run_id, progress=share):
+                        break
             elif kind == "done":
-                _finish(job, payload, services, config)
+                _finish(ctx, run_id, payload, services, config)
+                break
             else:
-                _fail(job, "failed", str(payload))
+                _fail(ctx, run_id, "failed", str(payload))
+                break
     except Exception:
-        log.exception("simulate: job %s", job.id)
-        _fail(job, "failed", "模拟出错 (the simulation failed)")
+        log.exception("simulate: run %s", run_id)
+        _fail(ctx, run_id, "failed", "模拟出错 (the simulation failed)")
     finally:
         timer.cancel()
         if proc.poll() is None:
             proc.kill()
         proc.wait(10)
         proc.stdout.close()
-        log.info("simulate: %s %s in %.1f s", job.id, job.status, (job.finished or time.monotonic()) - job.started)
+        log.info("simulate: run %s ended", run_id)
 
 
-def _finish(job: Job, played_by_run: dict, services: list[dict], config: dict) -> None:
+def _finish(ctx, run_id: str, played_by_run: dict, services: list[dict], config: dict) -> None:
     before, after = played_by_run["as staffed"], played_by_run["what if"]
     result = whatif.compare(before, after, services)
+    with ctx.db.read() as conn:
+        request = conn.execute(select(R.request).where(R.id == run_id)).scalar()
     names = {s["code"]: s["name"] for s in config.get("services", [])}
-    settings = [{"setting": "日期 day", "value": job.day.get("date") or job.day["name"]}]
-    for c in job.request["changes"]:
-        what = "休息 off" if c["off"] else ", ".join(names.get(s, s) for s in c["services"])
+    day = request["day"]
+    settings = [{"setting": "日期 day", "value": day.get("date") or day["name"]}]
+    for c in request["changes"]:
+        what = "休息 off" if c["off"] else "、".join(names.get(x, x) for x in c["services"])
         settings.append({"setting": f"{c['window']} 号窗口 window {c['window']}",
                          "value": f"{c['from']}-{c['to']} {what}"})
     sheets = {"设置 settings": (["setting", "value"], settings), **whatif.sheets(result),
               **runner.sheets_of(played_by_run, names, accuracy=False)}
-    with _lock:
-        if job.status == "running":
-            job.sheets, job.result = sheets, result
-            job.progress, job.status, job.finished = 1.0, "done", time.monotonic()
+    _update(ctx, run_id, status="done", progress=1.0, result=result, finished_at=utcnow(),
+            sheets={title: [cols, _plain(rows)] for title, (cols, rows) in sheets.items()})
+
+
+def _plain(rows: list[dict]) -> list[dict]:
+    """Rows as JSON holds them (floats rounded as the xlsx shows them)."""
+    return [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rows]

@@ -1,5 +1,5 @@
 """The tables. Timestamps are naive UTC; `day` columns are hall-local dates (YYYY-MM-DD)."""
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index,
                         Integer, MetaData, String, Table, Text, UniqueConstraint)
 
 metadata = MetaData(naming_convention={
@@ -430,3 +430,23 @@ callbacks = Table(
     Column("result", String(16), nullable=False),  # reached | unreachable | declined
     Column("satisfaction", String(16)),  # satisfied | basically | dissatisfied (with the rectification)
 )
+
+# 模拟排班: a manager's what-if staffing runs (services/simulations.py). In the database, so any server
+# process answers the dashboard's polls; a run is played by a child of the process that started it.
+# Rows go after a day.
+simulation_runs = Table(
+    "simulation_runs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("started_by", String(40), nullable=False),  # the manager's actor ("user:12")
+    Column("status", String(12), nullable=False),  # running | done | failed
+    Column("progress", Float, nullable=False),  # 0..1: the share of the residents issued so far
+    Column("request", JSON, nullable=False),  # {day: {kind, date | sample, name}, changes, seed}
+    Column("result", JSON),  # the comparison (simulation/whatif.py)
+    Column("sheets", JSON),  # the xlsx's sheets: title -> [columns, rows]
+    Column("error", JSON),  # {error, message, message_zh, message_en}
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+)
+Index("ix_simulation_runs_hall_created", simulation_runs.c.hall_id, simulation_runs.c.created_at)

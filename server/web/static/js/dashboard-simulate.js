@@ -341,7 +341,9 @@
       $("sim-xlsx").addEventListener("click", download);
       st.rows.push(newRow());
     }
-    if (st.opts.running && !st.job) { st.job = st.opts.running; follow(); }
+    // a run in progress (started here or by another manager) is followed; else the hall's last result shows
+    if (!st.job && st.opts.running) { st.job = st.opts.running; follow(); }
+    else if (!st.job && st.opts.last) st.job = st.opts.last;
     render();
   }
 
