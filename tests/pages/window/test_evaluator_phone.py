@@ -103,6 +103,13 @@ def test_a_bad_rating_leaves_a_consented_phone_for_the_manager(hall, live, brows
     assert shown.status == 200 and shown.body["phone"] == PHONE
     history = hall.get(hall.hp(f"/tickets/{tk['id']}"), "boss").body
     assert PHONE not in str(history)
+    types = [e["type"] for e in history["history"]]
+    assert "review.contact_left" in types and "review.contact_shown" in types  # the look is logged
+    from sqlalchemy import select
+    from server.store import tables as t
+    with hall.ctx.db.read() as conn:
+        sealed = conn.execute(select(t.case_contacts.c.phone_sealed)).scalar()
+    assert sealed and PHONE not in sealed  # sealed (Fernet), never stored whole
     expect(ev.locator("body")).to_have_attribute("data-view", "idle", timeout=15_000)
 
 
