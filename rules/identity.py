@@ -95,6 +95,20 @@ def mask_name(name: str) -> str:
     return s[0] + "*" if s else ""
 
 
+def normalize_phone(phone) -> str:
+    """Full-width digits (a phone's Chinese keyboard) made ASCII; spaces, dashes and +86 dropped."""
+    import unicodedata
+    s = unicodedata.normalize("NFKC", phone) if isinstance(phone, str) else ""
+    s = "".join(ch for ch in s if not ch.isspace() and ch != "-")
+    return s[3:] if s.startswith("+86") else s
+
+
+def is_mobile_number(phone) -> bool:
+    """A mainland mobile number: 11 digits, 1 then 3-9 (in the form normalize_phone gives)."""
+    s = normalize_phone(phone)
+    return len(s) == 11 and all(ch in "0123456789" for ch in s) and s[0] == "1" and s[1] in "3456789"
+
+
 def mask_phone(phone: str) -> str:
     """13812345678 -> 138****5678; fewer than 7 characters are all stars."""
     s = (phone or "").strip()
