@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rules.identity import is_mobile_number, mask_name, mask_phone
+from rules.identity import mask_name, mask_phone, mobile_number
 
 from . import i18n
 
@@ -101,7 +101,7 @@ class AssistForm:
 
     @property
     def phone_ok(self) -> bool:
-        return is_mobile_number(self.phone)
+        return mobile_number(self.phone) is not None
 
     def matter_text(self) -> str:
         """The matter as the agent reads it (Chinese, whatever the screen's language)."""

@@ -102,13 +102,13 @@ def request(app, hall_code: str, principal: Principal | None, body: dict,
     matter = _text(body.get("matter"), "需要办理的事项 (what to do)", 200, required=True)
     name = _text(body.get("name"), "姓名 (name)", 30, required=True)
     phone = bk.validate_phone(body.get("phone"))
-    village = _text(body.get("village"), "村(社区) (village)", 100)
+    village = _text(body.get("village"), "村（社区） (village)", 100)
     note = _text(body.get("note"), "说明 (note)", 500)
     delivery = body.get("delivery") or "pickup"
     if delivery not in ad.DELIVERY:
         raise Invalid(f"delivery must be one of: {', '.join(ad.DELIVERY)}", code="invalid")
     if delivery == "home" and not village:
-        raise Invalid("上门送达需要填写村(社区) (a home visit needs the village)", code="village_required")
+        raise Invalid("上门送达需要填写村（社区） (a home visit needs the village)", code="village_required")
     with app.uow() as uow:
         hall = app.hall(uow.conn, hall_code)
         svc = hall.find_service(body.get("service"))

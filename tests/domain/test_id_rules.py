@@ -43,13 +43,3 @@ def test_the_hall_rule_puts_a_resident_in_the_elderly_group_from_the_id_number()
 def test_labels_come_from_one_table():
     assert priority.label("elderly") == "老年人优先" and priority.label("elderly", "en") == "Elderly"
     assert priority.label("firefighter") == "firefighter" and priority.label(None) == ""
-
-
-def test_the_mobile_number_rule_is_one_for_kiosk_and_server():
-    from rules.identity import is_mobile_number
-    from server.domain.booking import validate_phone
-    assert is_mobile_number("13800138000") and is_mobile_number("+86 138-0013-8000")
-    assert is_mobile_number("１３８００１３８０００")  # a phone's full-width keyboard
-    assert validate_phone("１３８ ００１３ ８０００") == "13800138000"  # kept in ASCII
-    assert not is_mobile_number("12800138000") and not is_mobile_number("1380013800") and not is_mobile_number(None)
-    assert validate_phone("+86 138 0013 8000") == "13800138000"
