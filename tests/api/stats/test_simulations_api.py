@@ -82,7 +82,9 @@ def mean_wait(played, service):
 def test_a_second_hukou_window_on_a_replayed_day_shortens_its_waits(past_day, second_process):
     api, played = past_day
     opts = api.get(api.hp("/simulations/options"), "boss").body
-    assert opts["days"][0] == {"day": DAY, "called": sum(p.called_s is not None for p in played)}
+    latest = opts["days"][0]
+    assert (latest["day"], latest["called"]) == (DAY, sum(p.called_s is not None for p in played))
+    assert 9 in latest["windows"] and 1 not in latest["windows"]  # 户政's window called; window 1 nobody
     assert "sandu_day" in {s["sample"] for s in opts["samples"]} and opts["running"] is None
     assert {"number": 1, "name": "社会事务综合窗口", "services": ["social"]} in opts["windows"]
     assert {s["code"] for s in opts["services"]} == KNOWN and opts["assumes"] and opts["assumes_en"]
