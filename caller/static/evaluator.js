@@ -217,6 +217,7 @@
   function setup(problem) {
     clearTimeout(st.timer);
     st.pending = null;
+    window.hallqEvaluatorPhone.forget();
     if (st.sub) { st.sub.close(); st.sub = null; }
     document.body.dataset.problem = problem;
     const p = PROBLEMS[problem];

@@ -3,6 +3,8 @@ report's period covers, and 每月之星, with the figures that earned them and 
 from the xlsx with openpyxl and checked against GET …/honours and the hand-worked day of seed.py."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -81,6 +83,11 @@ def test_a_quarters_report_lists_each_months_flags_and_star_and_the_quarters_fla
     q1 = by[("2025Q1", "流动红旗")]
     assert q1["统计区间"] == "2025-01-01 至 2025-03-31" and q1["综合得分"] == 77.5
     assert ws["H2"].number_format == "0.0%"  # 办结率 as a share
+    r = api.get(api.hp("/reports?from=2025-01-01&to=2025-03-31&format=csv&table=honours"), "boss")
+    lines = list(csv.reader(io.StringIO(r.raw.decode("utf-8-sig"))))
+    assert lines[0] == HEAD and len(lines) == 12  # the same rows in the CSV, shares as percentages
+    assert lines[7][:4] == ["2025-03", "2025-03-01 至 2025-03-31", "流动红旗", "社会事务综合"]
+    assert lines[7][7] == "50.0%" and lines[7][11] == "77.5"
 
     # the hall lowers the rule to 2 ratings: 张明 (5, 5; served A001 and A007, both done) is the
     # star over 李华 (4, 1) and 王芳 (2, 3); the rule in the sheet says 2

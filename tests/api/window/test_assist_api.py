@@ -167,6 +167,15 @@ def test_a_kiosk_retry_with_the_same_key_is_one_request_and_another_kiosks_key_i
     assert anonymous.status == 201 and "replayed" not in anonymous.body
 
 
+def test_a_revoked_kiosk_is_refused_not_taken_for_a_resident_on_the_phone(hall, ctx):
+    from server.services import auth
+    auth.revoke_device(ctx, "main", "kiosk")
+    r = ask(hall, "kiosk")
+    assert r.status == 401 and r.body["error"] == "bad_token" and r.body["message_en"]
+    with ctx.db.read() as conn:
+        assert conn.execute(select(t.assist_requests.c.id)).first() is None
+
+
 def test_the_residents_details_are_erased_with_the_request_at_retention(hall, ctx):
     from server.services import privacy
     done = ask(hall).body["id"]

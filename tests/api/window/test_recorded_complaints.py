@@ -262,3 +262,26 @@ def test_a_closed_days_stored_figures_stay_right_after_visit_less_entries(hall, 
     st = hall.get(hall.hp(week), "boss").body
     assert st["ratings"]["count"] == 2 and st["ratings"]["levels"] == {"5": 1, "4": 0, "3": 1, "2": 0, "1": 0}
     assert st["review_cases"]["total"] == 2
+
+
+def test_on_sqlite_and_postgresql_a_visit_less_complaint_and_a_visit_rating_are_recorded(any_api, any_ctx):
+    api = any_api
+    api.add_device("eval1", "evaluator", [1])
+    api.add_staff("boss", [], role="manager", name="李主任")
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    tk = serve(api)
+    r = api.post(api.hp(URL), "boss", json={"channel": "box", "kind": "complaint", "service": "social",
+                                            "comment": "意见箱:排队太久", "reasons": ["efficiency"]})
+    assert r.status == 201 and r.body["ticket_id"] is None and r.body["review_case"]
+    r = api.post(api.hp(URL), "boss", json={"channel": "hotline", "visit": tk["number"], "level": 1,
+                                            "phone": "13900001111", "consent": True})
+    assert r.status == 201 and r.body["ticket_id"] == tk["id"]
+    assert api.post(api.hp(URL), "boss", json={"channel": "hotline", "visit": tk["number"],
+                                               "level": 2}).body["error"] == "already_rated"
+    cases = api.get(api.hp("/review-cases?status=open"), "boss").body
+    assert sorted(c["rating"]["channel"] for c in cases) == ["box", "hotline"]
+    st = api.get(api.hp("/stats"), "boss").body
+    assert st["ratings"]["count"] == 1 and st["review_cases"]["total"] == 2
+    assert api.get(api.hp("/reports?format=xlsx"), "boss").status == 200
+    assert len(api.get(api.hp("/pain-points"), "boss").body["rows"]) == 1

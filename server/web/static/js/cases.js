@@ -125,7 +125,7 @@
         r.channel ? h.el("span", { class: "channel" }, h.t("来源：", "Came by: ") + tr(CHANNELS[r.channel] || [r.channel, r.channel])) : null,
         h.el("span", null, (recorded ? h.t("登记时间：", "Recorded: ") : h.t("评价时间：", "Rated: ")) + fmtAt(r.created_at) +
           (recorded && r.recorded_by_name ? " · " + r.recorded_by_name : "")),
-        h.el("span", { class: "due" }, h.t("整改期限：", "Due: ") + c.due_date + (c.status === "open" ? h.t("(", " (") + dueText(c) + ")" : ""))),
+        h.el("span", { class: "due" }, h.t("整改期限：", "Due: ") + c.due_date + (c.status === "open" ? h.t("（", " (") + dueText(c) + h.t("）", ")") : ""))),
       (r.reasons && r.reasons.length) ? h.el("div", { class: "reasons" }, h.t("原因：", "Reasons: "),
         r.reasons.map(function (x) { return h.el("span", { class: "reason" }, h.label("reason", x)); })) : null,
       r.comment ? h.el("div", { class: "comment" }, r.comment) : null,

@@ -200,7 +200,7 @@
         t("退回补正时出具", "given with returned cases")) : null,
       S.assist ? kpi("assist", t("帮办代办", "Assisted cases"), String(S.assist.requested),
         t("按期办结 ", "done in time ") + S.assist.done_in_time + " / " + S.assist.done +
-        t(",超期 ", ", overdue ") + S.assist.overdue, S.assist.overdue ? "bad" : "") : null,
+        t("，超期 ", ", overdue ") + S.assist.overdue, S.assist.overdue ? "bad" : "") : null,
     ];
     $("kpis").replaceChildren.apply($("kpis"), cards.filter(Boolean));
   }
@@ -277,12 +277,12 @@
     $("chart-wait").replaceChildren(
       barChart(labels, [{ cls: "s1", name: t("人次", "tickets"), values: S.wait_histogram.map(function (b) { return b.count; }),
         clsOf: function (v, i) { return S.wait_histogram[i].from_min >= 15 ? "s2" : "s1"; } }], { values: true }),
-      el("div", { class: "legend" }, t("单位:分钟(橙色为 15 分钟以上)", "minutes (orange: 15 min or more)")));
+      el("div", { class: "legend" }, t("单位：分钟（橙色为 15 分钟以上）", "minutes (orange: 15 min or more)")));
     const wins = S.windows;
     $("chart-windows").replaceChildren(
       barChart(wins.map(function (w) { return String(w.number); }), [
         { cls: "s3", name: t("办结", "served"), values: wins.map(function (w) { return w.served; }) }], { values: true }),
-      el("div", { class: "legend" }, t("横轴:窗口号", "x: window number")));
+      el("div", { class: "legend" }, t("横轴：窗口号", "x: window number")));
     const days = S.by_day;
     $("chart-sat").replaceChildren(
       barChart(days.map(function (d) { return d.day.slice(5); }), [
@@ -290,7 +290,7 @@
           values: days.map(function (d) { return d.ratings.satisfaction === null ? 0 : d.ratings.satisfaction * 100; }),
           clsOf: function (v) { return v && v < 90 ? "warn" : "s1"; } }],
         { max: 100, yFmt: function (v) { return v + "%"; }, values: days.length <= 16 }),
-      el("div", { class: "legend" }, t("红色:低于 90%", "red: below 90%")));
+      el("div", { class: "legend" }, t("红色：低于 90%", "red: below 90%")));
   }
 
   // ------------------------------------------------------------ reports
