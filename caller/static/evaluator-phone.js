@@ -82,7 +82,9 @@
       finish(r.phone_masked);
     } catch (e) {
       st.sending = false;
-      if (e.code === "contact_exists" || e.code === "rating_expired") finish(null);
+      // kept by an earlier try whose answer was lost: say so, masked
+      if (e.code === "contact_exists") finish(window.hallqId.maskPhone(phone));
+      else if (e.code === "rating_expired") finish(false);  // too late: the thanks says it was not kept
       else hint(e.message_zh || e.message, e.message_en || e.message);
     }
   }
@@ -96,7 +98,8 @@
   }
 
   window.hallqEvaluatorPhone = {
-    // ticket: {id, number}; touch(): the page's idle timer starts again; done(masked or null)
+    // ticket: {id, number}; touch(): the page's idle timer starts again; done(masked number, or
+    // null when skipped, or false when it came too late to be kept)
     open: function (ticket, touch, done) {
       forget();
       st.ticket = ticket; st.touch = touch; st.done = done;

@@ -148,17 +148,20 @@
 
   function thanksPhone() {
     const box = $("thanks-phone");
-    box.classList.toggle("hidden", !st.masked);
-    box.textContent = st.masked ? h.t("工作人员会拨打 " + st.masked + " 回访您", "Staff will call you back on " + st.masked) : "";
+    box.classList.toggle("hidden", st.masked === null);
+    box.classList.toggle("missed", st.masked === false);
+    box.textContent = st.masked === false
+      ? h.t("电话未能保存（已超时），如需回访请告诉窗口工作人员", "The number came too late to be kept; please tell the staff at the window")
+      : st.masked ? h.t("工作人员会拨打 " + st.masked + " 回访您", "Staff will call you back on " + st.masked) : "";
   }
 
   function thanks(ticket, masked) {
     st.done.add(ticket.id);
     st.pending = null;
-    st.masked = masked || null;  // only ever the masked number
+    st.masked = masked === undefined ? null : masked;  // only ever the masked number (or false: not kept)
     thanksPhone();
     view("thanks-view");
-    after(masked ? 2 * THANKS_S : THANKS_S, idle);
+    after(st.masked === null ? THANKS_S : 2 * THANKS_S, idle);
   }
 
   // ------------------------------------------------------------ live state

@@ -65,17 +65,23 @@ def _hall_id(code):
          "visit), or with no visit, naming the service, window, staff member and day known; a bad "
          "rating or a complaint opens a review case", body=RECORDED,
          access="staff, manager, admin (not about their own work)", query=HALL, tags=["ratings"],
+         headers=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                   "schema": {"type": "string", "maxLength": 128},
+                   "description": "a retry with the same key gets the first record back "
+                                  "(replayed: true), never a second record or case"}],
          responses={"201": {"description": "the rating (and its review case)"},
+                    "200": {"description": "a retry: the first record (replayed: true)"},
                     "409": {"description": "the visit was already rated, or is not finished"}, **E4})
 def record_rating(hall):
     who = auth.require(principal(), roles=RECORDERS, hall_id=_hall_id(hall))
     b = json_body(RECORDED)
-    return jsonify(recorded.record_for_resident(
+    out = recorded.record_for_resident(
         hallq(), hall, who, b["channel"], visit=b.get("visit") or b.get("number"), day=b.get("day"),
         service=b.get("service"), window=b.get("window"), staff_id=b.get("staff_id"),
         visit_day=b.get("visit_day"), kind=b.get("kind"), level=b.get("level"),
         reasons=b.get("reasons"), comment=b.get("comment"), phone=b.get("phone"),
-        consent=b.get("consent"))), 201
+        consent=b.get("consent"), idempotency_key=request.headers.get("Idempotency-Key"))
+    return jsonify(out), 200 if out.get("replayed") else 201
 
 
 @bp.get("/halls/<hall>/ratings/recorded/visit")

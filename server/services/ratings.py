@@ -200,7 +200,7 @@ class About:
 
 
 def record(app, uow, hall, about: About, level, reasons, comment, phone, now, *, source, actor,
-           recorded_by=None) -> dict:
+           recorded_by=None, idempotency_key=None) -> dict:
     """The rating row, its outbox record, the review case of a bad one (with its 回访 phone) and
     the events, inside the caller's transaction. `level` None is a complaint (投诉)."""
     conn = uow.conn
@@ -214,7 +214,7 @@ def record(app, uow, hall, about: About, level, reasons, comment, phone, now, *,
                 hall_id=hall.id, ticket_id=about.ticket_id, window=about.window,
                 staff_id=about.staff_id, service=about.service, level=level, reasons=reasons,
                 comment=comment, source=source, created_at=now, visit_day=about.day,
-                recorded_by=recorded_by)).inserted_primary_key[0]
+                recorded_by=recorded_by, idempotency_key=idempotency_key)).inserted_primary_key[0]
     except IntegrityError:
         raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
                        code="already_rated") from None

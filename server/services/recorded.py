@@ -18,11 +18,12 @@ from sqlalchemy import select
 
 from ..domain import booking as bk
 from ..domain import ratings as rdomain
-from ..domain.errors import Forbidden, Invalid, NotFound, WrongState
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, WrongState
+from ..domain.tickets import scoped_idempotency_key
 from ..store import tables as t
 from .auth import Principal
 from .ratings import RECORDED_CHANNELS, About, record
-from .views import iso
+from .views import iso, iso_date
 
 CHANNEL_NAMES = {"hotline": ("12345热线", "12345 hotline"), "box": ("意见箱", "Suggestion box"),
                  "onsite": ("现场", "In person"), "other": ("其他", "Other")}
@@ -178,13 +179,41 @@ def _visit_day(value, today: date):
     return day
 
 
+def _replay(conn, hall, key: str, channel, level, comment) -> dict | None:
+    """The record first saved with this (scoped) Idempotency-Key, as the answer to a retry."""
+    r = t.ratings.c
+    row = conn.execute(select(t.ratings).where(r.hall_id == hall.id, r.idempotency_key == key)).first()
+    if row is None:
+        return None
+    if (row.source, row.level, row.comment) != (channel, level, comment):
+        raise Conflict("Idempotency-Key was used for another record", code="idempotency_conflict")
+    number = conn.execute(select(t.tickets.c.number).where(t.tickets.c.id == row.ticket_id)).scalar() \
+        if row.ticket_id is not None else None
+    case = conn.execute(select(t.review_cases).where(t.review_cases.c.rating_id == row.id)).first()
+    label_zh, label_en = rdomain.label(row.level)
+    return {"id": row.id, "ticket_id": row.ticket_id, "number": number, "level": row.level,
+            "kind": "complaint" if row.level is None else "rating", "label": label_zh,
+            "label_en": label_en, "score": None if row.level is None else rdomain.LEVELS[row.level][2],
+            "reasons": list(row.reasons or []), "bad": rdomain.is_bad(row.level),
+            "window": row.window, "service": row.service, "staff_id": row.staff_id,
+            "visit_day": iso_date(row.visit_day), "created_at": iso(row.created_at),
+            "channel": row.source, "replayed": True,
+            "review_case": None if case is None else {
+                "id": case.id, "due_date": iso_date(case.due_date), "status": case.status}}
+
+
 def record_for_resident(app, hall_code: str, principal: Principal, channel, *, visit=None,
                         day=None, service=None, window=None, staff_id=None, visit_day=None,
                         kind=None, level=None, reasons=None, comment=None, phone=None,
-                        consent=None) -> dict:
+                        consent=None, idempotency_key=None) -> dict:
     """Record what a resident said by `channel`, about the visit `visit` names (on `day`), or,
-    with no visit, about what they could name. Returns the rating and its review case."""
+    with no visit, about what they could name. Returns the rating and its review case. A retry
+    with the same Idempotency-Key gets the first record back (`replayed`), never a second one."""
     from .ratings import _check_contact
+    if idempotency_key is not None and (not isinstance(idempotency_key, str)
+                                        or not 1 <= len(idempotency_key) <= 128):
+        raise Invalid("Idempotency-Key must be 1..128 characters", code="invalid_idempotency_key")
+    key = scoped_idempotency_key(principal.actor, idempotency_key) if idempotency_key else None
     if channel not in RECORDED_CHANNELS:
         raise Invalid("评价渠道应为 12345热线、意见箱、现场或其他 (channel must be one of: "
                       + ", ".join(RECORDED_CHANNELS) + ")", code="invalid_channel")
@@ -201,6 +230,9 @@ def record_for_resident(app, hall_code: str, principal: Principal, channel, *, v
         conn = uow.conn
         hall = app.hall(conn, hall_code)
         today = hall.local_day(now)
+        replay = _replay(conn, hall, key, channel, level, comment) if key else None
+        if replay is not None:
+            return replay
         if visit not in (None, ""):
             row = find_visit(app, conn, hall, visit, _parse_day(day))
             if row.status != "done":
@@ -225,7 +257,14 @@ def record_for_resident(app, hall_code: str, principal: Principal, channel, *, v
         if about.staff_id is not None and about.staff_id == principal.id:
             raise Forbidden("不能登记关于自己的评价或投诉 (you cannot record one about your own work)",
                             code="own_visit")
-        result = record(app, uow, hall, about, level, reasons, comment, phone, now, source=channel,
-                        actor=principal.actor, recorded_by=principal.id)
+        try:
+            result = record(app, uow, hall, about, level, reasons, comment, phone, now,
+                            source=channel, actor=principal.actor, recorded_by=principal.id,
+                            idempotency_key=key)
+        except Conflict:
+            replay = _replay(conn, hall, key, channel, level, comment) if key else None
+            if replay is None:  # else a concurrent retry with the same key won
+                raise
+            return replay
         uow.commit()
     return result

@@ -181,8 +181,11 @@ ratings = Table(
     Column("created_at", DateTime, nullable=False),
     Column("visit_day", Date),  # the visit's hall-local day, when known
     Column("recorded_by", Integer),  # the member of staff who wrote a recorded one down
+    # a recorded one's Idempotency-Key (scoped to the sender, hashed): a retry is not a second record
+    Column("idempotency_key", String(64)),
 )
 Index("ix_ratings_hall_created", ratings.c.hall_id, ratings.c.created_at)
+Index("uq_ratings_idempotency_key", ratings.c.idempotency_key, unique=True)
 
 review_cases = Table(
     "review_cases", metadata,

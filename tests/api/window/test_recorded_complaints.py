@@ -285,3 +285,23 @@ def test_on_sqlite_and_postgresql_a_visit_less_complaint_and_a_visit_rating_are_
     assert st["ratings"]["count"] == 1 and st["review_cases"]["total"] == 2
     assert api.get(api.hp("/reports?format=xlsx"), "boss").status == 200
     assert len(api.get(api.hp("/pain-points"), "boss").body["rows"]) == 1
+
+
+def test_a_retry_with_the_same_key_gets_the_first_record_not_a_second_case(hall, ctx):
+    body = {"channel": "hotline", "kind": "complaint", "service": "social", "comment": "电话里说排队两小时"}
+    first = hall.request("POST", hall.hp(URL), "desk", json=body, headers={"Idempotency-Key": "save-1"})
+    assert first.status == 201
+    again = hall.request("POST", hall.hp(URL), "desk", json=body, headers={"Idempotency-Key": "save-1"})
+    assert again.status == 200 and again.body["replayed"] is True
+    assert again.body["id"] == first.body["id"] and again.body["review_case"] == first.body["review_case"]
+    other = hall.request("POST", hall.hp(URL), "desk", json={**body, "comment": "另一件事"},
+                         headers={"Idempotency-Key": "save-1"})
+    assert other.status == 409 and other.body["error"] == "idempotency_conflict"
+    # the key belongs to its sender: a colleague's save with the same key is a record of its own
+    theirs = hall.request("POST", hall.hp(URL), "boss", json=body, headers={"Idempotency-Key": "save-1"})
+    assert theirs.status == 201 and theirs.body["id"] != first.body["id"]
+    assert hall.request("POST", hall.hp(URL), "desk", json=body,
+                        headers={"Idempotency-Key": "x" * 129}).status == 400
+    with ctx.db.read() as conn:
+        assert len(conn.execute(select(t.ratings)).all()) == 2
+        assert len(conn.execute(select(t.review_cases)).all()) == 2

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from tests.fixtures.window import *  # noqa: F401,F403  (the window fixtures)
 
+from datetime import timedelta
+
 from playwright.sync_api import expect
 
 from tests.layout import TABLET, TABLET_PORTRAIT, assert_fits, sized
@@ -137,6 +139,18 @@ def test_skipping_or_walking_away_keeps_nothing_and_a_good_rating_is_not_asked(h
     ev.clock.fast_forward("02:05")
     expect(ev.locator("body")).to_have_attribute("data-view", "idle")
     assert ev.locator("#phone-display").inner_text() == "请输入11位手机号码"
+    assert case_of(hall, tk)["contact_masked"] is None
+    # a number sent after the prompt's time on the server (rating_prompt_s from the rating):
+    # not kept, and the thanks says so instead of promising a call
+    tk = finish_visit(hall)
+    rate_badly(ev, tk)
+    type_number(ev, PHONE)
+    ev.click("#phone-consent")
+    base = hall.ctx.now()
+    hall.ctx.clock = lambda: base + timedelta(seconds=301)
+    ev.click("#phone-submit")
+    expect(ev.locator("#thanks-phone")).to_have_text("电话未能保存（已超时），如需回访请告诉窗口工作人员")
+    assert_fits(ev, "evaluator-phone-late-1280x800-zh", one_line=(".thanks",))
     assert case_of(hall, tk)["contact_masked"] is None
     # a good rating: straight to the thanks, never the phone
     tk = finish_visit(hall)

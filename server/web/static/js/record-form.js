@@ -24,7 +24,7 @@
 
   function mount(root, opts) {
     opts = opts || {};
-    const st = { choices: null, visit: null, busy: false };
+    const st = { choices: null, visit: null, busy: false, key: null };
     const f = {};  // the form's fields by name
 
     function chip(type, name, value, zh, en, cls) {
@@ -262,12 +262,17 @@
       if (bad) { fail(bad[0], bad[1]); return; }
       st.busy = true;
       f.save.disabled = true;
+      // one key per record: pressing save again after a lost answer gets the first record back,
+      // never a second record and a second case
+      if (!st.key) st.key = "record-" + Date.now() + "-" + Math.random().toString(36).slice(2, 10);
       try {
-        const r = await h.api("POST", h.hallPath("/ratings/recorded"), b);
+        const r = await h.api("POST", h.hallPath("/ratings/recorded"), b, { idempotencyKey: st.key });
+        st.key = null;
         reset();
         close();
         if (opts.onSaved) opts.onSaved(r);
       } catch (err) {
+        if (err.status) st.key = null;  // the server answered: the next save is a new request
         if (err.status === 401 && opts.onExpired && opts.onExpired(err)) return;
         fail(err.message || h.t("保存失败，请重试", "Could not save; try again"), FIELD_OF[err.code]);
       } finally {
