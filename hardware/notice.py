@@ -35,21 +35,21 @@ def render_notice(printer: TicketPrinter, n: NoticePrint) -> bytes:
     printer._size(job)
     printer._text(job, f"{n.service_name}  号码 {n.number}" + (f"  {n.window}号窗口" if n.window else ""))
     job._raw(ESC_ALIGN + b"\x00")
-    printer._text(job, "您办理的事项材料不全,请补齐以下材料后再来办理:")
+    printer._text(job, "您办理的事项材料不全，请补齐以下材料后再来办理：")
     printer._size(job, 1, 2, bold=True)
     for i, item in enumerate(n.missing, 1):
         printer._text(job, f"{i}. {item}")
     printer._size(job)
     if n.note:
-        printer._text(job, f"说明:{n.note}")
-    printer._text(job, "材料补齐后,请携带本单到窗口办理。")
+        printer._text(job, f"说明：{n.note}")
+    printer._text(job, "材料补齐后，请携带本单到窗口办理。")
     if n.hours:
-        printer._text(job, f"办公时间:{n.hours}")
+        printer._text(job, f"办公时间：{n.hours}")
     if n.phone:
-        printer._text(job, f"咨询电话:{n.phone}")
+        printer._text(job, f"咨询电话：{n.phone}")
     if n.address:
-        printer._text(job, f"地址:{n.address}")
-    printer._text(job, f"告知时间:{n.issued_at}")
+        printer._text(job, f"地址：{n.address}")
+    printer._text(job, f"告知时间：{n.issued_at}")
     if n.qr_url:
         job._raw(ESC_ALIGN + b"\x01")
         job.qr(n.qr_url, native=True, size=printer.qr_size, center=False)

@@ -8,7 +8,7 @@
   const $ = h.$;
   const WINDOW_KEY = "hallq.caller.window";
   const STATUS = {
-    called: ["已叫号,等候到窗", "Called, coming to the window"], serving: ["办理中", "Serving"],
+    called: ["已叫号，等候到窗", "Called, coming to the window"], serving: ["办理中", "Serving"],
   };
   const KEYS = { F1: "call-next", F2: "recall", F3: "start", F4: "finish", F5: "no-show",
     F6: "transfer", F7: "pause", F8: "resume", F9: "finish-next" };
@@ -65,7 +65,7 @@
     try { wins = await h.api("GET", h.hallPath("/windows")); } catch (e) { message(e.message, "error"); }
     const mine = wins.filter(function (w) { return st.me.windows.indexOf(w.number) >= 0; });
     if (!mine.length) {
-      list.append(h.el("p", { class: "muted" }, h.t("您没有可签到的窗口,请联系管理员", "You are not assigned to any window; ask the hall manager")));
+      list.append(h.el("p", { class: "muted" }, h.t("您没有可签到的窗口，请联系管理员", "You are not assigned to any window; ask the hall manager")));
     }
     mine.forEach(function (w) {
       const other = w.staff && w.staff.id !== st.me.id ? w.staff.name : null;
@@ -74,8 +74,8 @@
         h.el("span", { class: "wnum" }, h.t(w.number + " 号窗口", "Window " + w.number)),
         h.el("span", { class: "wname" }, w.name),
         // like the dashboard: nobody signed in is 未签到, not 空闲 (free to be called)
-        h.el("span", { class: "wstate muted" }, other ? h.t("已签到:" + other, "Signed in: " + other) :
-          (w.staff ? h.t("已签到:您本人", "Signed in: you") : h.t("未签到", "Not signed in")))));
+        h.el("span", { class: "wstate muted" }, other ? h.t("已签到：" + other, "Signed in: " + other) :
+          (w.staff ? h.t("已签到：您本人", "Signed in: you") : h.t("未签到", "Not signed in")))));
     });
   }
 
@@ -119,7 +119,7 @@
 
   function setConn(up) {
     $("conn-dot").className = "conn-dot " + (up ? "on" : "off");
-    $("conn-text").dataset.zh = up ? "已连接" : "连接中断,正在重连";
+    $("conn-text").dataset.zh = up ? "已连接" : "连接中断，正在重连";
     $("conn-text").dataset.en = up ? "Live" : "Offline, reconnecting";
     $("conn-text").textContent = h.t($("conn-text").dataset.zh, $("conn-text").dataset.en);
     document.body.dataset.live = up ? "1" : "0";
@@ -148,7 +148,7 @@
         const who = st.win.staff ? st.win.staff.name : null;
         localStorage.removeItem(WINDOW_KEY);
         st.windowNo = null;
-        message(who ? h.t("您已被 " + who + " 接班,已退出 " + n + " 号窗口", who + " took over window " + n)
+        message(who ? h.t("您已被 " + who + " 接班，已退出 " + n + " 号窗口", who + " took over window " + n)
           : h.t("您已退出 " + n + " 号窗口", "You are signed out of window " + n), "info");
         return showPicker();
       }
@@ -205,12 +205,12 @@
     const state = w.status === "paused" ? "paused" : !cur ? "idle" : cur.status;
     badge.className = "badge " + state;
     badge.title = w.status === "paused" ? (w.pause_reason || "") : "";
-    badge.textContent = w.status === "paused" ? h.t("暂停中:" + (w.pause_reason || ""), "Paused: " + (w.pause_reason || ""))
-      : state === "idle" ? h.t("空闲,可叫号", "Free: call next") : state === "called" ? h.t("已叫号", "Called") : h.t("办理中", "Serving");
+    badge.textContent = w.status === "paused" ? h.t("暂停中：" + (w.pause_reason || ""), "Paused: " + (w.pause_reason || ""))
+      : state === "idle" ? h.t("空闲，可叫号", "Free: call next") : state === "called" ? h.t("已叫号", "Called") : h.t("办理中", "Serving");
     $("current").classList.toggle("hidden", !cur);
     $("current-empty").classList.toggle("hidden", !!cur);
     if (!cur) {
-      $("empty-text").textContent = w.status === "paused" ? h.t("窗口已暂停,按「恢复」继续叫号", "Paused: press Resume to call again")
+      $("empty-text").textContent = w.status === "paused" ? h.t("窗口已暂停，按「恢复」继续叫号", "Paused: press Resume to call again")
         : h.t("按「叫号」呼叫下一位", "Press Call next for the next resident");
     } else {
       $("cur-number").textContent = cur.number;
@@ -320,11 +320,11 @@
       const called = action === "call-next" || action === "call" || action === "finish-and-call-next";
       if (called && r && r.ticket === null) message(h.t("当前无人等候", "Nobody is waiting"), "info");
       else if (action === "finish-and-call-next" && r.finished) {
-        message(h.t(r.finished.number + " 已办结(" + h.label("outcome", r.finished.outcome) + "),已呼叫 " + r.ticket.number,
+        message(h.t(r.finished.number + " 已办结（" + h.label("outcome", r.finished.outcome) + "），已呼叫 " + r.ticket.number,
           r.finished.number + " finished (" + h.label("outcome", r.finished.outcome) + "), called " + r.ticket.number), "ok");
       } else if (action === "finish" && r.ticket) {
         const o = h.label("outcome", r.ticket.outcome);
-        message(h.t(r.ticket.number + " 已办结(" + o + ")" + (r.ticket.due_date ? ",承诺办结日期 " + r.ticket.due_date : ""),
+        message(h.t(r.ticket.number + " 已办结（" + o + "）" + (r.ticket.due_date ? "，承诺办结日期 " + r.ticket.due_date : ""),
           r.ticket.number + " finished (" + o + ")" + (r.ticket.due_date ? ", promised by " + r.ticket.due_date : "")), "ok");
       } else clearMessage();
       // 退回补正: the one-time notice of missing papers (notice-dialog.js)

@@ -49,7 +49,7 @@
       h.show("notice-qr", !!n.qr_svg);
       $("notice-how").textContent = n.qr_svg ? h.t("请群众用手机扫码保存告知单", "Let the resident scan the code to keep the notice")
         : n.printer ? h.t("请打印告知单交给群众", "Print the notice for the resident")
-          : h.t("未配置打印机和公网地址:请手写告知单", "No printer or public address: write the notice by hand");
+          : h.t("未配置打印机和公网地址：请手写告知单", "No printer or public address: write the notice by hand");
       h.show("notice-form", false); h.show("notice-result", true);
       h.show("notice-ok", false); h.show("notice-print", !!n.printer);
       $("notice-dialog").dataset.issued = String(ticket.id);
@@ -59,7 +59,7 @@
   async function print() {
     try {
       await h.api("POST", h.hallPath("/tickets/" + ticket.id + "/notice/print"));
-      $("notice-how").textContent = h.t("已打印,请交给群众", "Printed: hand it to the resident");
+      $("notice-how").textContent = h.t("已打印，请交给群众", "Printed: hand it to the resident");
       $("notice-dialog").dataset.printed = String(ticket.id);
     } catch (e) { $("notice-how").textContent = e.message; }
   }

@@ -130,7 +130,8 @@
         cls === "paused"
           // a pause reason is read whole (it may take two lines); the tile says what it handles
           ? el("div", { class: "win-body" }, el("div", { class: "win-status" }, status),
-              w.pause_reason ? el("div", { class: "win-reason" }, w.pause_reason) : null)
+              w.pause_reason ? el("div", { class: "win-reason" + (w.pause_reason.length > 8 ? " long" : "") },
+                w.pause_reason) : null)
           : el("div", { class: "win-body" },
               el("div", { class: "win-number" + (number.length > 4 ? " long" : "") }, number),
               el("div", { class: "win-status" }, status)),

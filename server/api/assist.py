@@ -45,7 +45,12 @@ def _hall_id(code):
 @openapi("Ask for 帮办代办 (the hall does it on the resident's behalf within the working-day limit). "
          "Anyone (the phone page, rate-limited per address), the kiosk, or staff at the desk",
          body=NEW, query=HALL, tags=["assist"], access="anyone, kiosk, staff",
-         responses={"201": {"description": "the request, masked"}, **E4})
+         headers=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                   "schema": {"type": "string", "maxLength": 128},
+                   "description": "a device's or staff member's retry with the same key gets the "
+                                  "first request back (replayed: true)"}],
+         responses={"201": {"description": "the request, masked"},
+                    "200": {"description": "a retry: the first request (replayed: true)"}, **E4})
 def new_request(hall):
     p = principal()
     if p is None:
@@ -55,7 +60,8 @@ def new_request(hall):
     body = json_body(NEW)
     if p is None or not p.is_user:
         body.pop("source", None)
-    return jsonify(assist.request(hallq(), hall, p, body)), 201
+    out = assist.request(hallq(), hall, p, body, idempotency_key=request.headers.get("Idempotency-Key"))
+    return jsonify(out), 200 if out.get("replayed") else 201
 
 
 @bp.get("/halls/<hall>/assist")

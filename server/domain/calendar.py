@@ -146,7 +146,7 @@ class WorkCalendar:
         if self.has_data(year):
             return None
         return {"code": "calendar_next_year", "year": year,
-                "message": f"尚未录入 {year} 年放假和调休安排,请在管理页「工作日历」中录入",
+                "message": f"尚未录入 {year} 年放假和调休安排，请在管理页「工作日历」中录入",
                 "message_en": f"No {year} holidays known yet: enter them under Admin, Calendar"}
 
 

@@ -2,12 +2,14 @@
 import re
 
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+_ZH_LEAD = {":": "：", ";": "；", ",": "，"}
 
 
 def split_languages(message: str) -> tuple[str, str]:
-    """"中文 (English)" -> ("中文", "English"); "中文 (English): detail" -> ("中文: detail",
+    """"中文 (English)" -> ("中文", "English"); "中文 (English): detail" -> ("中文：detail",
     "English: detail"). The English is the last parenthesised group with no Chinese in it, after
-    Chinese text, followed by nothing Chinese. A message in one language is returned as both."""
+    Chinese text, followed by nothing Chinese. A message in one language is returned as both.
+    The Chinese half's joining mark is full-width, as in all Chinese UI text."""
     text = message or ""
     end = len(text)
     while True:
@@ -24,7 +26,8 @@ def split_languages(message: str) -> tuple[str, str]:
             return message, message
         zh, en, rest = text[:open_].rstrip(), text[open_ + 1:close].strip(), text[close + 1:]
         if zh and en and _CJK.search(zh) and not _CJK.search(en) and not _CJK.search(rest):
-            return zh + rest, en + rest
+            zh_rest = _ZH_LEAD[rest[0]] + rest[1:].lstrip(" ") if rest[:1] in _ZH_LEAD else rest
+            return zh + zh_rest, en + rest
         end = open_
 
 

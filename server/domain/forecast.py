@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import heapq
 import math
+import random
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from statistics import NormalDist
 
 from . import queue as qdomain
 
@@ -130,19 +132,25 @@ class Hours:
 
 @dataclass
 class Forecast:
-    """Seconds from now until each ticket is expected to be called."""
+    """Seconds from now until each ticket is expected to be called, and the spread of that time
+    (standard deviation: the call-to-free times' own spread accumulated along the play)."""
 
     call_in_s: dict[int, float]  # ticket id -> seconds (real tickets)
     new_ticket_in_s: dict[str, float]  # service -> seconds, for a ticket taken now
+    call_sd_s: dict[int, float] = field(default_factory=dict)
+    new_ticket_sd_s: dict[str, float] = field(default_factory=dict)
 
 
 def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: CallToFree, *,
          now: datetime, now_local_s: float, hours: Hours, priority_cap: int = 3,
          ask_for: list[str] = (), arrivals: list[qdomain.Candidate] = (),
-         arrival_share: dict[int, float] | None = None, trace: list | None = None) -> Forecast:
+         arrival_share: dict[int, float] | None = None, trace: list | None = None,
+         sample: random.Random | None = None) -> Forecast:
     """Play the queue forward. `ask_for`: services to estimate a ticket taken now for (they take no
     window time); `arrivals`: expected future tickets (queued_at after now), which do, each for its
-    `arrival_share` of a ticket's time (default a whole one)."""
+    `arrival_share` of a ticket's time (default a whole one). `sample`: one random play instead of
+    the expected one (each ticket's time drawn from its lognormal, each expected arrival present with
+    its share's probability), for measuring the spread of the waits (bench/bench_estimate.py)."""
     arrival_share = arrival_share or {}
     hypothetical = [qdomain.Candidate(id=HYPOTHETICAL_ID + i, service=code, queued_at=now)
                     for i, code in enumerate(ask_for)]
@@ -152,6 +160,7 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
     by_id = {c.id: c for c in pool}
     taken: set[int] = set()
     call_at: dict[int, float] = {}
+    call_var: dict[int, float] = {}
 
     lists: dict[tuple, tuple[list, list]] = {}  # (services, policy) -> (usual order, capped order)
     starts: dict[int, int] = {}  # id(list) -> first index that may still be free
@@ -191,12 +200,26 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
         return min(later) if later else None
 
     states = {w.number: replace(w) for w in windows}  # the play changes streaks: not the caller's
+    # The spread: each window's free time has a variance, which grows by each ticket's variance as
+    # the window holds it (a waiting ticket: (cv x mean)^2; an expected arrival stands for a Poisson
+    # count of tickets, compound: share x E[T^2]). A ticket called by a window gets the window's
+    # variance over the number of windows serving its service: windows pooling one queue share
+    # out the noise (a single window passes on all of it).
+    pooled: dict[str, int] = {}
+    for w in windows:
+        for code in w.services:
+            pooled[code] = pooled.get(code, 0) + 1
+    var_free: dict[int, float] = {}
     heap = []
     for w in windows:
         t = w.available_in_s
+        var_free[w.number] = 0.0
         if w.holding is not None:
             hour = int((now_local_s + t) // 3600) % 24
-            t += times.remaining_s(w.holding, hour, w.held_for_s)
+            rest = times.remaining_s(w.holding, hour, w.held_for_s) if sample is None else \
+                _draw_rest(sample, times.mean_s(w.holding, hour), times.cv(w.holding), w.held_for_s)
+            t += rest
+            var_free[w.number] = (times.cv(w.holding) * rest) ** 2
         heap.append((t, w.number))
     heapq.heapify(heap)
     left = len(open_ids)
@@ -213,19 +236,27 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
                 wake = None if opened is None else opened - now_local_s
             if wake is not None:
                 heapq.heappush(heap, (wake, number))
+                var_free[number] = 0.0  # idle until then: what it held no longer matters
             continue
         taken.add(c.id)
         if trace is not None:
             trace.append((t, number, c))
         if c.id in open_ids:
             call_at[c.id] = t
+            call_var[c.id] = var_free[number] / pooled.get(c.service, 1)
             left -= 1
         if c.id >= HYPOTHETICAL_ID:
             heapq.heappush(heap, (t, number))  # asking takes no window time
             continue
         w.priority_streak = qdomain.streak_after(c, w.priority_streak)
         hour = int((now_local_s + t) // 3600) % 24
-        heapq.heappush(heap, (t + times.mean_s(c.service, hour) * arrival_share.get(c.id, 1.0), number))
+        mean, cv = times.mean_s(c.service, hour), times.cv(c.service)
+        share = arrival_share.get(c.id)
+        if sample is not None:
+            mean = _draw_rest(sample, mean, cv, 0.0) if share is None or sample.random() < share else 0.0
+            share = None
+        var_free[number] += (cv * mean) ** 2 if share is None else share * mean * mean * (1 + cv * cv)
+        heapq.heappush(heap, (t + mean * (1.0 if share is None else share), number))
 
     # Tickets no window serves today: after everything else, one service time apart per service.
     if left:
@@ -235,8 +266,54 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
                                sorted({c.service for c in pool}), "longest_waiting", 0, 0):
             behind[c.service] = behind.get(c.service, 0) + 1
             call_at[c.id] = end + behind[c.service] * times.mean_s(c.service, 12)
+            call_var[c.id] = call_at[c.id] ** 2  # a guess: as uncertain as it is long
     new = {c.service: call_at[c.id] for c in hypothetical}
-    return Forecast({i: s for i, s in call_at.items() if i < HYPOTHETICAL_ID}, new)
+    new_sd = {c.service: math.sqrt(call_var[c.id]) for c in hypothetical}
+    return Forecast({i: s for i, s in call_at.items() if i < HYPOTHETICAL_ID}, new,
+                    {i: math.sqrt(v) for i, v in call_var.items() if i < HYPOTHETICAL_ID}, new_sd)
+
+
+def _draw_rest(rng: random.Random, mean_s: float, cv: float, held_for_s: float) -> float:
+    """A random rest of a lognormal time that has already run `held_for_s`."""
+    s2 = math.log1p(cv * cv)
+    dist = NormalDist(math.log(mean_s) - s2 / 2, math.sqrt(s2))
+    low = dist.cdf(math.log(held_for_s)) if held_for_s > 0 else 0.0
+    u = min(1 - 1e-9, max(1e-9, low + rng.random() * (1 - low)))
+    return max(0.0, math.exp(dist.inv_cdf(u)) - held_for_s)
+
+
+def likeliest_point(mean_s: float, sd_s: float, half_s: float = 300.0) -> float:
+    """The figure most likely to be within `half_s` of the actual wait, when the wait has this mean
+    and spread (taken as lognormal: waits are skewed, a few run far longer): the centre of the
+    densest window of width 2 x half_s, which lies below the mean when the spread is wide. A tight
+    spread (or none) gives the mean back."""
+    if mean_s <= 0 or sd_s <= 0:
+        return max(0.0, mean_s)
+    s2 = math.log1p((sd_s / mean_s) ** 2)
+    s, mu = math.sqrt(s2), math.log(mean_s) - s2 / 2
+
+    def cdf(x: float) -> float:
+        return 0.0 if x <= 0 else 0.5 * math.erfc(-(math.log(x) - mu) / (s * math.sqrt(2)))
+
+    def held(x: float) -> float:
+        return cdf(x + half_s) - cdf(x - half_s)
+
+    # held(x) rises then falls (a unimodal density): golden-section search over [0, mean]
+    a, b = 0.0, mean_s
+    g = (math.sqrt(5) - 1) / 2
+    c, d = b - g * (b - a), a + g * (b - a)
+    hc, hd = held(c), held(d)
+    while b - a > 5.0:
+        if hc >= hd:
+            b, d, hd = d, c, hc
+            c = b - g * (b - a)
+            hc = held(c)
+        else:
+            a, c, hc = c, d, hd
+            d = a + g * (b - a)
+            hd = held(d)
+    best = (a + b) / 2
+    return best if held(best) > held(mean_s) else mean_s
 
 
 def expected_arrivals(rates: dict[tuple[str, int], float], priority_share: dict[str, float], *,

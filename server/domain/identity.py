@@ -22,7 +22,7 @@ mask = rules.mask_id_number
 _MESSAGES = {
     rules.SHAPE: "身份证号码应为18位 (an ID number has 18 characters)",
     rules.BIRTH_DATE: "身份证号码中的出生日期无效 (invalid birth date in ID number)",
-    rules.CHECK: "身份证号码校验位错误,请核对 (ID number check digit is wrong)",
+    rules.CHECK: "身份证号码校验位错误，请核对 (ID number check digit is wrong)",
 }
 
 

@@ -78,7 +78,7 @@ def next_status(action: str, current: str) -> str:
         raise Invalid(f"未知操作 unknown action: {action}") from None
     if current not in allowed:
         raise WrongState(
-            f"号票当前为「{STATUS_ZH.get(current, current)}」,不能{ACTION_ZH[action]}"
+            f"号票当前为「{STATUS_ZH.get(current, current)}」，不能{ACTION_ZH[action]}"
             f" (ticket is {current}; cannot {action})"
         )
     return target or current
@@ -87,7 +87,7 @@ def next_status(action: str, current: str) -> str:
 def check_recall(recalls: int, max_recalls: int) -> None:
     if recalls >= max_recalls:
         raise WrongState(
-            f"已重呼 {recalls} 次,达到上限,请办理或过号"
+            f"已重呼 {recalls} 次，达到上限，请办理或过号"
             f" (recalled {recalls} times, the limit; start or mark no-show)",
             code="recall_limit",
         )

@@ -131,7 +131,7 @@ def _role(role: str) -> str:
 
 def _username(username: str) -> str:
     if not isinstance(username, str) or not USERNAME.match(username):
-        raise Invalid("用户名为2-64位字母、数字或 _ . -,以字母或数字开头 (username: 2-64 letters, "
+        raise Invalid("用户名为2-64位字母、数字或 _ . -，以字母或数字开头 (username: 2-64 letters, "
                       "digits, _ . -, starting with a letter or digit)", code="invalid_username")
     return username
 
@@ -314,7 +314,7 @@ def _decode_b64(image_b64: str) -> bytes:
     if not data:
         raise Invalid("照片为空 (image is empty)", code="invalid_image")
     if len(data) > PHOTO_MAX_BYTES:
-        raise Invalid(f"照片太大,最大 {PHOTO_MAX_BYTES // 1000} KB (image too large)",
+        raise Invalid(f"照片太大，最大 {PHOTO_MAX_BYTES // 1000} KB (image too large)",
                       code="image_too_large")
     return data
 

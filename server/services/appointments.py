@@ -24,13 +24,13 @@ from ..domain import identity
 from ..domain import tickets as tdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, WrongState
 from ..store import tables as t
-from . import queue
+from . import queue, queue_view
 from .auth import Principal
 from .views import iso
 
 TAKEN = ("booked", "checked_in")
 BOOK_LOCK_CLASS = 0x6170  # "ap": advisory-lock namespace for booking (PostgreSQL)
-LATE_NOTE = "已超过预约时段,按普通号排队"
+LATE_NOTE = "已超过预约时段，按普通号排队"
 LATE_NOTE_EN = "Past your appointment time: you queue with an ordinary ticket"
 
 
@@ -73,7 +73,7 @@ def _day_problem(hall, r: bk.BookingRules, day: date, now, svc) -> tuple[str, st
     if not _hours(hall, svc, day):
         name = hall.calendar.holiday_name(day)
         what = f"{bk.holiday_zh(name)}假期" if name else "休息日"
-        return "not_workday", (f"{day.isoformat()} 是{what},大厅不办公 "
+        return "not_workday", (f"{day.isoformat()} 是{what}，大厅不办公 "
                                f"({day.isoformat()} is not a working day{': ' + name if name else ''})")
     return None
 
@@ -201,7 +201,7 @@ def _verify_row(app, conn, hall, text):
     row = conn.execute(select(t.appointments).where(t.appointments.c.code == code,
                                                     t.appointments.c.hall_id == hall.id)).first()
     if row is None or (day is not None and row.day != day):
-        raise NotFound("没有这个预约,请核对预约码 (no such appointment)", code="unknown_appointment")
+        raise NotFound("没有这个预约，请核对预约码 (no such appointment)", code="unknown_appointment")
     return row
 
 
@@ -217,7 +217,7 @@ def _new_code(conn, hall_id: int, day) -> str:
         code = bk.new_code()
         if conn.execute(select(t.appointments.c.id).where(t.appointments.c.code == code)).first() is None:
             return code
-    raise Conflict("预约繁忙,请重试 (could not make a booking code; try again)", code="busy")
+    raise Conflict("预约繁忙，请重试 (could not make a booking code; try again)", code="busy")
 
 
 def get_booking(app, hall_code: str, signed: str) -> dict:
@@ -240,14 +240,14 @@ def progress(app, hall_code: str, code: str) -> dict:
     from .queue_view import track
     code = (code or "").strip()
     if not code or len(code) > 64:
-        raise NotFound("没有找到,请核对查询码 (nothing found: check the code)", code="unknown_code")
+        raise NotFound("没有找到，请核对查询码 (nothing found: check the code)", code="unknown_code")
     try:
         ticket = track(app, code)
     except NotFound:
         ticket = None
     if ticket is not None:
         if ticket["hall"] != hall_code:
-            raise NotFound("没有找到,请核对查询码 (nothing found: check the code)", code="unknown_code")
+            raise NotFound("没有找到，请核对查询码 (nothing found: check the code)", code="unknown_code")
         return {"kind": "ticket", "ticket": ticket, "track_url": f"/t/{code}"}
     booking = get_booking(app, hall_code, code.upper())  # its own errors say what is wrong with the code
     out = {"kind": "booking", "booking": booking}
@@ -293,13 +293,13 @@ def _check_hourly_limits(conn, hall_id: int, r: bk.BookingRules, now, phone_hash
         n = conn.execute(select(func.count()).where(
             a.hall_id == hall_id, a.addr_hash == addr_hash, a.created_at > since)).scalar_one()
         if n >= r.per_address_per_hour:
-            raise TooMany(f"同一网络地址1小时内最多预约 {r.per_address_per_hour} 次,请稍后再试 (at most "
+            raise TooMany(f"同一网络地址1小时内最多预约 {r.per_address_per_hour} 次，请稍后再试 (at most "
                           f"{r.per_address_per_hour} bookings per address per hour; try again later)",
                           code="address_limit")
     n = conn.execute(select(func.count()).where(
         a.hall_id == hall_id, a.phone_hash == phone_hash, a.created_at > since)).scalar_one()
     if n >= r.per_phone_per_hour:
-        raise TooMany(f"同一手机号1小时内最多预约 {r.per_phone_per_hour} 次,请稍后再试 (at most "
+        raise TooMany(f"同一手机号1小时内最多预约 {r.per_phone_per_hour} 次，请稍后再试 (at most "
                       f"{r.per_phone_per_hour} bookings per phone number per hour; try again later)",
                       code="phone_limit")
 
@@ -330,7 +330,7 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
         if s is None:
             raise Invalid(f"没有这个预约时段 (no such slot): {slot}", code="unknown_slot")
         if not _slot_open(hall, r, day, s, now):
-            raise Conflict("该时段已开始或已过,请选择其他时段 (that slot has started; choose another)",
+            raise Conflict("该时段已开始或已过，请选择其他时段 (that slot has started; choose another)",
                            code="slot_passed")
         _lock_day(conn, hall.id, day)
         _check_hourly_limits(conn, hall.id, r, now, phone_hash, addr_hash)
@@ -339,7 +339,7 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
             t.appointments.c.day == day, t.appointments.c.status.in_(TAKEN))).all()
         held = next((m for m in mine if m.service == svc.code), None)
         if held is not None:  # one active booking per ID number, service and day
-            raise Conflict(f"同一业务每人每天只能预约一次,您已预约 {held.slot} (one booking per ID "
+            raise Conflict(f"同一业务每人每天只能预约一次，您已预约 {held.slot} (one booking per ID "
                            f"number, service and day: you hold {held.slot})", code="already_booked")
         if len(mine) >= r.per_id_per_day:
             raise Conflict(f"同一身份证每天最多预约 {r.per_id_per_day} 次 "
@@ -347,7 +347,7 @@ def book(app, hall_code: str, *, service, date_s, slot, name, phone, id_number,
                            code="daily_limit")
         taken = _taken(conn, hall.id, svc.code, day).get(s.label, 0)
         if taken >= s.capacity:
-            raise Conflict("该时段已约满,请选择其他时段 (that slot is fully booked; choose another)",
+            raise Conflict("该时段已约满，请选择其他时段 (that slot is fully booked; choose another)",
                            code="slot_full")
         code = _new_code(conn, hall.id, day)
         values = dict(hall_id=hall.id, code=code, service=svc.code, day=day, slot=s.label,
@@ -379,7 +379,7 @@ def cancel(app, hall_code: str, signed: str, principal: Principal | None = None)
         row = _verify_row(app, conn, hall, signed)
         if row.status != "booked":
             raise WrongState({"cancelled": "该预约已取消 (already cancelled)",
-                              "checked_in": "已签到取号,不能取消 (already checked in)",
+                              "checked_in": "已签到取号，不能取消 (already checked in)",
                               "no_show": "预约已过期 (the appointment has passed)"}.get(
                 row.status, "该预约不能取消 (cannot be cancelled)"), code=f"already_{row.status}")
         slot = _slot_of(hall, r, row)
@@ -392,7 +392,7 @@ def cancel(app, hall_code: str, signed: str, principal: Principal | None = None)
             t.appointments.c.id == row.id, t.appointments.c.status == "booked").values(
             status="cancelled", cancelled_at=now)).rowcount
         if n != 1:
-            raise WrongState("预约状态已变化,请刷新 (the appointment changed meanwhile)", code="stale")
+            raise WrongState("预约状态已变化，请刷新 (the appointment changed meanwhile)", code="stale")
         row = conn.execute(select(t.appointments).where(t.appointments.c.id == row.id)).first()
         uow.emit(hall.id, "appointment.cancelled",
                  actor=principal.actor if principal else "public",
@@ -460,15 +460,15 @@ def check_in(app, hall_code: str, principal: Principal, *, code: str | None = No
         if phase == bk.EXPIRED:
             raise Conflict("预约码已过期 (the appointment code has expired)", code="code_expired")
         if row.day > local.date():
-            raise Conflict(f"您的预约在 {row.day.isoformat()} {row.slot},请当天再来签到 "
+            raise Conflict(f"您的预约在 {row.day.isoformat()} {row.slot}，请当天再来签到 "
                            f"(your appointment is on {row.day.isoformat()} {row.slot})",
                            code="too_early")
         opens, until = bk.checkin_window(r, row.day, slot)
         if phase == bk.EARLY:
-            raise Conflict(f"还未到签到时间,请于 {opens:%H:%M} 后签到 "
+            raise Conflict(f"还未到签到时间，请于 {opens:%H:%M} 后签到 "
                            f"(check-in opens at {opens:%H:%M})", code="too_early")
         late = phase == bk.LATE
-        if late and not slot.extended and not queue.service_open(app, hall, hall.service(row.service), now):
+        if late and not slot.extended and not queue_view.service_open(app, hall, hall.service(row.service), now):
             raise Conflict("该业务当前不在办理时间 (the service is closed now)", code="service_closed")
         n = conn.execute(update(t.appointments).where(
             t.appointments.c.id == row.id, t.appointments.c.status == "booked").values(
@@ -482,7 +482,7 @@ def check_in(app, hall_code: str, principal: Principal, *, code: str | None = No
             app, hall_code, issuer, row.service,
             source=("kiosk" if principal.role == "kiosk" else "staff") if late else "appointment",
             appointment_id=None if late else row.id, idempotency_key=idempotency_key,
-            note=f"{LATE_NOTE} (预约 {row.slot})" if late else f"预约 {row.slot}", _uow=uow)
+            note=f"{LATE_NOTE}（预约 {row.slot}）" if late else f"预约 {row.slot}", _uow=uow)
         conn.execute(update(t.tickets).where(t.tickets.c.id == ticket["id"]).values(
             id_hash=row.id_hash, id_masked=row.id_masked))
         conn.execute(update(t.appointments).where(t.appointments.c.id == row.id).values(

@@ -7,11 +7,13 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..domain import assist as ad
 from ..domain import booking as bk
-from ..domain.errors import Forbidden, Invalid, NotFound
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from ..domain.identity import mask_name, mask_phone
+from ..domain.tickets import scoped_idempotency_key
 from ..store import tables as t
 from . import contact
 from .auth import Principal
@@ -69,8 +71,25 @@ def _agents(conn, ids) -> dict[int, str]:
                                                 .where(t.users.c.id.in_(ids)))}
 
 
-def request(app, hall_code: str, principal: Principal | None, body: dict) -> dict:
-    """Take a request. Anonymous callers are residents on the phone page (source phone)."""
+def _replay(uow, hall, key: str, service: str, today: date) -> dict | None:
+    """The request first taken with this (scoped) Idempotency-Key, as a replay; None if none."""
+    row = uow.execute(select(t.assist_requests).where(
+        t.assist_requests.c.hall_id == hall.id, t.assist_requests.c.idempotency_key == key)).first()
+    if row is None:
+        return None
+    if row.service != service:
+        raise Conflict("Idempotency-Key was used for another service", code="idempotency_conflict")
+    return {**_view(hall, row, _agents(uow.conn, [row.agent_id]), today), "replayed": True}
+
+
+def request(app, hall_code: str, principal: Principal | None, body: dict,
+            idempotency_key: str | None = None) -> dict:
+    """Take a request. Anonymous callers are residents on the phone page (source phone). A device's
+    or staff member's retry with the same Idempotency-Key gets the first request back (replayed)."""
+    if idempotency_key is not None and (not isinstance(idempotency_key, str)
+                                        or not 1 <= len(idempotency_key) <= 128):
+        raise Invalid("Idempotency-Key must be 1..128 characters", code="invalid_idempotency_key")
+    key = scoped_idempotency_key(principal.actor, idempotency_key) if idempotency_key and principal else None
     now = app.now()
     if principal is None:
         source = "phone"
@@ -83,24 +102,34 @@ def request(app, hall_code: str, principal: Principal | None, body: dict) -> dic
     matter = _text(body.get("matter"), "需要办理的事项 (what to do)", 200, required=True)
     name = _text(body.get("name"), "姓名 (name)", 30, required=True)
     phone = bk.validate_phone(body.get("phone"))
-    village = _text(body.get("village"), "村(社区) (village)", 100)
+    village = _text(body.get("village"), "村（社区） (village)", 100)
     note = _text(body.get("note"), "说明 (note)", 500)
     delivery = body.get("delivery") or "pickup"
     if delivery not in ad.DELIVERY:
         raise Invalid(f"delivery must be one of: {', '.join(ad.DELIVERY)}", code="invalid")
     if delivery == "home" and not village:
-        raise Invalid("上门送达需要填写村(社区) (a home visit needs the village)", code="village_required")
+        raise Invalid("上门送达需要填写村（社区） (a home visit needs the village)", code="village_required")
     with app.uow() as uow:
         hall = app.hall(uow.conn, hall_code)
         svc = hall.find_service(body.get("service"))
         today = hall.local_day(now)
         due = hall.calendar.add_working_days(today, limit_days(hall))
-        rid = uow.execute(t.assist_requests.insert().values(
-            hall_id=hall.id, service=svc.code, matter=matter, source=source, status="accepted",
-            name_masked=mask_name(name), phone_masked=mask_phone(phone),
-            phone_sealed=contact.seal(app.var_dir, phone), village=village, delivery=delivery,
-            note=note, created_by=principal.actor if principal else None, created_at=now,
-            due_date=due)).inserted_primary_key[0]
+        replay = _replay(uow, hall, key, svc.code, today) if key else None
+        if replay is not None:
+            return replay
+        try:
+            with uow.conn.begin_nested():
+                rid = uow.execute(t.assist_requests.insert().values(
+                    hall_id=hall.id, service=svc.code, matter=matter, source=source, status="accepted",
+                    name_masked=mask_name(name), phone_masked=mask_phone(phone),
+                    phone_sealed=contact.seal(app.var_dir, phone), village=village, delivery=delivery,
+                    note=note, created_by=principal.actor if principal else None, created_at=now,
+                    due_date=due, idempotency_key=key)).inserted_primary_key[0]
+        except IntegrityError:
+            replay = _replay(uow, hall, key, svc.code, today) if key else None
+            if replay is None:  # a concurrent retry with the same key won (PostgreSQL)
+                raise
+            return replay
         uow.emit(hall.id, "assist.requested", actor=principal.actor if principal else None,
                  data={"id": rid, "service": svc.code, "source": source, "due_date": due.isoformat()})
         row = uow.execute(select(t.assist_requests).where(t.assist_requests.c.id == rid)).one()

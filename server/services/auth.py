@@ -190,7 +190,7 @@ def _lookup(app, token: str):
         row = conn.execute(select(t.tokens).where(t.tokens.c.token_hash == token_hash(token))).first()
         if row is None or row.revoked_at is not None or (
                 row.expires_at is not None and row.expires_at <= app.now()):
-            raise Unauthorized("登录已失效,请重新登录 (token invalid or expired)", code="bad_token")
+            raise Unauthorized("登录已失效，请重新登录 (token invalid or expired)", code="bad_token")
         if row.user_id:
             u = conn.execute(select(t.users).where(t.users.c.id == row.user_id)).first()
             if u is None or not u.active:

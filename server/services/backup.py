@@ -218,7 +218,7 @@ def restore(ctx, source: Path | str, *, force: bool = False, safety_copy: bool =
     busy = None if force else in_use(db)
     issued = _highest_event_id(db)
     if busy:
-        raise Conflict(f"数据库正在使用,请先停止服务器 (stop the server first: {busy}); "
+        raise Conflict(f"数据库正在使用，请先停止服务器 (stop the server first: {busy}); "
                        "--force restores anyway", code="database_in_use")
     saved = None
     if db.kind == "sqlite" and not sqlite_path(db).exists():

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 
 from ..domain import forecast
+from ..domain.accuracy import WITHIN_S
 from ..domain import queue as qdomain
 from ..domain.hall import parse_hours
 from ..store import tables as t
@@ -43,6 +44,7 @@ PAST_MIN = 30  # earlier call-to-free times of a service before their shape is u
 FORECAST_TTL_S = 20.0
 ESTIMATE_SCALE = 0.9  # the play's time to the call is told times this: waits are skewed, the play's
 # mean overshoots the typical wait (chosen with ARRIVALS_WEIGHT on seeds 101-105, bench/README.md)
+SPREAD_SCALE = 0.0  # the play's spread times this shapes the told point (0: the scaled play itself)
 
 
 @dataclass
@@ -359,10 +361,10 @@ def state(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask
                  later, share)
 
 
-def play_state(st: State, ask_for: list[str] = (), trace: list | None = None) -> forecast.Forecast:
+def play_state(st: State, ask_for: list[str] = (), trace: list | None = None, sample=None) -> forecast.Forecast:
     return forecast.play(st.windows, st.waiting, st.learned.times, now=st.now, now_local_s=st.local_s,
                          hours=st.hours, priority_cap=st.priority_cap, ask_for=list(ask_for),
-                         arrivals=st.arrivals, arrival_share=st.arrival_share, trace=trace)
+                         arrivals=st.arrivals, arrival_share=st.arrival_share, trace=trace, sample=sample)
 
 
 def keeps_hours(app) -> bool:
@@ -403,8 +405,17 @@ def current(app, conn, hall) -> tuple[forecast.Forecast, Learned]:
     return got
 
 
-def _answer(seconds: float, got: Learned) -> tuple[int, list[int]]:
-    seconds *= ESTIMATE_SCALE
+def told_s(seconds: float, sd_s: float, *, scale: float | None = None, spread: float | None = None) -> float:
+    """The figure told for a play's time to the call and its spread: the point most likely to be
+    within 5 minutes of the wait (forecast.likeliest_point), from the play scaled by ESTIMATE_SCALE
+    and its spread by SPREAD_SCALE (both chosen on tuning seeds, bench/README.md)."""
+    scale = ESTIMATE_SCALE if scale is None else scale
+    spread = SPREAD_SCALE if spread is None else spread
+    return forecast.likeliest_point(seconds * scale, sd_s * spread, WITHIN_S)
+
+
+def _answer(seconds: float, sd_s: float, got: Learned) -> tuple[int, list[int]]:
+    seconds = told_s(seconds, sd_s)
     low, high = forecast.spread(seconds, got.low_q, got.high_q, RESIDUAL_SCALE_S)
     return int(round(seconds)), [low, high]
 
@@ -418,13 +429,14 @@ def for_ticket(app, conn, hall, row) -> tuple[int, list[int] | None]:
     if seconds is None:  # issued after the cached play: play again
         result, got = play(conn, hall, app.now(), hours=keeps_hours(app))
         seconds = result.call_in_s.get(row.id, 0.0)
-    return _answer(seconds, got)
+    return _answer(seconds, result.call_sd_s.get(row.id, 0.0), got)
 
 
 def for_services(app, conn, hall) -> dict[str, tuple[int, list[int]]]:
     """service -> (estimated_wait_s, [low, high]) for a ticket taken now."""
     result, got = current(app, conn, hall)
-    return {code: _answer(s, got) for code, s in result.new_ticket_in_s.items()}
+    return {code: _answer(s, result.new_ticket_sd_s.get(code, 0.0), got)
+            for code, s in result.new_ticket_in_s.items()}
 
 
 def _issue_key(values: dict) -> tuple:
@@ -446,5 +458,5 @@ def at_issue(app, conn, hall, values: dict, early: tuple | None = None) -> dict:
         return early[2]
     new = qdomain.Candidate.of(SimpleNamespace(**{**values, "id": forecast.NEW_TICKET_ID}))
     result, got = play(conn, hall, app.now(), extra=[new], hours=keeps_hours(app))
-    seconds, (low, high) = _answer(result.call_in_s[new.id], got)
+    seconds, (low, high) = _answer(result.call_in_s[new.id], result.call_sd_s.get(new.id, 0.0), got)
     return {"estimated_wait_s": seconds, "estimated_wait_low_s": low, "estimated_wait_high_s": high}

@@ -91,7 +91,7 @@ def public_url_problem(url: str | None) -> str | None:
     The kiosk prints no QR then; /admin and the server log say so."""
     url = (url or "").strip()
     if not url:
-        return "public_url 未设置,号票不印二维码 (public_url is not set: tickets carry no QR code)"
+        return "public_url 未设置，号票不印二维码 (public_url is not set: tickets carry no QR code)"
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
@@ -106,7 +106,7 @@ def public_url_problem(url: str | None) -> str | None:
     except ValueError:
         pass
     if loopback:
-        return (f"public_url 是本机地址 {url},手机无法打开,号票不印二维码 "
+        return (f"public_url 是本机地址 {url}，手机无法打开，号票不印二维码 "
                 f"(public_url {url} is a loopback address phones cannot reach: tickets carry no QR code)")
     return None
 

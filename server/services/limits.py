@@ -57,9 +57,9 @@ class Limiter:
 
     def check_issue(self, actor: str):
         if self.issues.hit(actor) > self.issues.limit:
-            raise TooMany("取号过于频繁,请稍候 (too many tickets from this device; wait a moment)",
+            raise TooMany("取号过于频繁，请稍候 (too many tickets from this device; wait a moment)",
                           code="rate_limited")
 
     def check_public(self, key: str):
         if self.public.hit(key) > self.public.limit:
-            raise TooMany("操作过于频繁,请稍候 (too many requests; wait a moment)", code="rate_limited")
+            raise TooMany("操作过于频繁，请稍候 (too many requests; wait a moment)", code="rate_limited")

@@ -156,7 +156,7 @@ def print_at_window(app, hall_code: str, principal: Principal, ticket_id: int) -
         raise Conflict("请先勾选缺少的材料 (record the missing materials first)", code="no_notice")
     url = _window_printer(hall, ticket.window)
     if not url:
-        raise Conflict(f"{ticket.window} 号窗口未配置打印机,请让群众扫码查看 "
+        raise Conflict(f"{ticket.window} 号窗口未配置打印机，请让群众扫码查看 "
                        f"(window {ticket.window} has no printer: let the resident scan the QR)",
                        code="no_printer")
     view = _view(hall, ticket, notice)
@@ -172,7 +172,7 @@ def print_at_window(app, hall_code: str, principal: Principal, ticket_id: int) -
         raise Conflict(f"打印机配置有误 (printer configuration): {exc}", code="printer_config") from None
     except PrinterFault as fault:
         log.warning("notice for ticket %s: printer %s: %s", ticket.id, url, fault)
-        raise Conflict(f"打印失败,请让群众扫码查看 (printing failed: {fault.status.value}); "
+        raise Conflict(f"打印失败，请让群众扫码查看 (printing failed: {fault.status.value}); "
                        f"let the resident scan the QR", code="printer_fault") from None
     with app.uow() as uow:
         uow.execute(update(t.notices).where(t.notices.c.id == notice.id).values(printed_at=app.now()))

@@ -86,6 +86,8 @@ def _add(conn, hall, record_id: str, kind: str, rating_id: int | None, record: d
 
 
 def _case_of(conn, ticket_id) -> dict | None:
+    if ticket_id is None:  # a complaint that named no visit has no 办件编号
+        return None
     row = conn.execute(select(t.visit_cases).where(t.visit_cases.c.ticket_id == ticket_id)).first()
     if row is None:
         return None
@@ -119,6 +121,8 @@ def record_rating(conn, hall, rating_id: int, now) -> None:
 
 def record_case(conn, hall, ticket_id, now) -> None:
     """A 办件编号 attached after the visit was rated: the rating again, now with its case."""
+    if ticket_id is None:
+        return
     rating = conn.execute(select(t.ratings).where(t.ratings.c.ticket_id == ticket_id)).first()
     if rating is None:
         return

@@ -141,7 +141,7 @@ def offline_alerts(conn, hall, now) -> list[dict]:
         zh, en = program_names(r.program)
         out.append({"kind": "device_offline", "level": "error", "device": r.name, "program": r.program,
                     "last_seen_at": iso(r.last_seen_at), "silent_s": int((now - r.last_seen_at).total_seconds()),
-                    "message": f"设备离线:{r.name}({zh})已 {minutes} 分钟没有心跳",
+                    "message": f"设备离线：{r.name}（{zh}）已 {minutes} 分钟没有心跳",
                     "message_en": f"Device offline: {r.name} ({en}), no heartbeat for {minutes} min"})
     return out
 

@@ -25,9 +25,7 @@ from ..domain.windows import Window
 from ..store import tables as t
 from . import estimates
 from .auth import Principal
-from .queue_view import (  # noqa: F401  (reads the API and other services reach through here)
-    count_ahead, get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track,
-    window_queue)
+from .queue_view import count_ahead, get_window, service_open, ticket_position
 from .views import ticket_for_events, ticket_public
 
 # ---------------------------------------------------------------- issuing
@@ -80,7 +78,7 @@ def issue_ticket(app, hall_code: str, principal: Principal, service, *, source: 
         if principal.role == "kiosk" and not service_open(app, hall, svc, now):
             spans = hall.config.hours_on(svc, hall.local_day(now), hall.calendar)
             when = f"今日办理时间 {', '.join(spans)}" if spans else "今日不办理"
-            raise Conflict(f"「{svc.name}」当前不在办理时间({when})"
+            raise Conflict(f"「{svc.name}」当前不在办理时间（{when}）"
                            f" ({svc.name_en or svc.code} is closed now)", code="service_closed")
         groups = list(hall.config.rule("priority_groups", list(priority_rule.DEFAULT_GROUPS)))
         if priority is not None and priority not in groups:

@@ -12,22 +12,22 @@ from sqlalchemy import select
 
 from ..domain.tickets import OUTCOME_ZH, TRACKED
 from ..domain import ratings
-from . import pain_points, stats
+from . import honours, pain_points, stats
 
-TABLE_KEYS = ("summary", "services", "windows", "staff", "days", "league", "promised", "reviews",
-              "estimates", "pain_points")
+TABLE_KEYS = ("summary", "services", "windows", "staff", "days", "league", "honours", "promised",
+              "reviews", "estimates", "pain_points")
 
 # column kinds: int, text, min (seconds shown as minutes, 1 decimal), pct (a share 0..1)
 _GROUP_COLS = [
     ("served", "办结数", "Served", "int"),
     ("no_show", "过号数", "No-shows", "int"),
     ("completion_rate", "办结率", "Completion rate", "pct"),
-    ("mean_wait_s", "平均等候(分钟)", "Mean wait (min)", "min"),
-    ("p90_wait_s", "90%等候(分钟)", "P90 wait (min)", "min"),
-    ("mean_service_s", "平均办理(分钟)", "Mean service (min)", "min"),
+    ("mean_wait_s", "平均等候（分钟）", "Mean wait (min)", "min"),
+    ("p90_wait_s", "90%等候（分钟）", "P90 wait (min)", "min"),
+    ("mean_service_s", "平均办理（分钟）", "Mean service (min)", "min"),
 ]
 _IDLE_COLS = [
-    ("available_s", "在岗时长(分钟)", "On duty (min)", "min"),
+    ("available_s", "在岗时长（分钟）", "On duty (min)", "min"),
     ("idle_share", "空闲占比", "Idle share", "pct"),
 ]
 _RATING_COLS = [
@@ -44,12 +44,12 @@ COLUMNS = {
     "services": [("name", "业务", "Service", "text"), ("issued", "取号数", "Issued", "int")]
     + _GROUP_COLS[:2] + [("cancelled", "取消数", "Cancelled", "int"),
                          ("transferred", "转出数", "Transferred", "int")]
-    + _GROUP_COLS[2:3] + [("mean_wait_s", "平均等候(分钟)", "Mean wait (min)", "min"),
-                          ("median_wait_s", "中位等候(分钟)", "Median wait (min)", "min"),
-                          ("p90_wait_s", "90%等候(分钟)", "P90 wait (min)", "min"),
-                          ("target_wait_min", "目标等候(分钟)", "Target wait (min)", "int"),
+    + _GROUP_COLS[2:3] + [("mean_wait_s", "平均等候（分钟）", "Mean wait (min)", "min"),
+                          ("median_wait_s", "中位等候（分钟）", "Median wait (min)", "min"),
+                          ("p90_wait_s", "90%等候（分钟）", "P90 wait (min)", "min"),
+                          ("target_wait_min", "目标等候（分钟）", "Target wait (min)", "int"),
                           ("within_target_share", "目标内叫号占比", "Called within target", "pct"),
-                          ("mean_service_s", "平均办理(分钟)", "Mean service (min)", "min")]
+                          ("mean_service_s", "平均办理（分钟）", "Mean service (min)", "min")]
     + _RATING_COLS,
     "windows": [("number", "窗口", "Window", "int"), ("name", "名称", "Name", "text"),
                 ("team_name", "团队", "Team", "text")] + _GROUP_COLS + _IDLE_COLS + _RATING_COLS,
@@ -58,12 +58,19 @@ COLUMNS = {
     "days": [("day", "日期", "Day", "text"), ("issued", "取号数", "Issued", "int"),
              ("served", "办结数", "Served", "int"), ("no_show", "过号数", "No-shows", "int"),
              ("cancelled", "取消数", "Cancelled", "int"),
-             ("mean_wait_s", "平均等候(分钟)", "Mean wait (min)", "min")] + _RATING_COLS[:2],
+             ("mean_wait_s", "平均等候（分钟）", "Mean wait (min)", "min")] + _RATING_COLS[:2],
     "league": [("rank", "名次", "Rank", "int"), ("name", "团队", "Team", "text"),
                ("windows_text", "窗口", "Windows", "text"), ("cases", "办件数", "Cases", "int"),
                ("completion_rate", "办结率", "Completion rate", "pct"),
                ("good_rate", "好评率", "Good-review rate", "pct"), ("score", "综合得分", "Score", "num"),
                ("flag_text", "旗帜", "Flag", "text")],
+    "honours": [("period", "期间", "Period", "text"), ("span", "统计区间", "Days", "text"),
+                ("honour", "荣誉", "Honour", "text"), ("winner", "获得者", "Awarded to", "text"),
+                ("windows", "窗口", "Windows", "text"), ("staff_no", "工号", "Staff no.", "text"),
+                ("cases", "办件数", "Cases", "int"), ("completion_rate", "办结率", "Completion rate", "pct"),
+                ("ratings", "评价数", "Ratings", "int"), ("good_rate", "好评率", "Good-review rate", "pct"),
+                ("satisfaction", "满意度", "Satisfaction", "pct"), ("score", "综合得分", "Score", "num"),
+                ("note", "说明", "Note", "text"), ("rule", "评选规则", "Rule", "text")],
     "promised": [("number", "号码", "Number", "text"), ("service_name", "业务", "Service", "text"),
                  ("outcome_text", "办件类型", "Kind", "text"),
                  ("window", "窗口", "Window", "int"), ("first_window", "首问窗口", "First window", "int"),
@@ -77,8 +84,8 @@ COLUMNS = {
                 ("due_date", "整改期限", "Due", "text"), ("state_text", "状态", "State", "text"),
                 ("closed_at", "办结时间", "Closed", "text")],
     "estimates": [("day", "日期", "Day", "text"), ("service_name", "业务", "Service", "text"),
-                  ("n", "人次", "Tickets", "int"), ("mae_s", "平均绝对误差(分钟)", "Mean abs. error (min)", "min"),
-                  ("bias_s", "平均偏差(分钟)", "Bias (min)", "min"),
+                  ("n", "人次", "Tickets", "int"), ("mae_s", "平均绝对误差（分钟）", "Mean abs. error (min)", "min"),
+                  ("bias_s", "平均偏差（分钟）", "Bias (min)", "min"),
                   ("within_5min", "±5分钟内占比", "Within ±5 min", "pct"),
                   ("range_held", "区间命中率", "Range held", "pct")],
     "summary": [("metric", "指标", "Measure", "text"), ("value", "数值", "Value", "num"),
@@ -87,6 +94,7 @@ COLUMNS = {
 TITLES = {"summary": ("总览", "Summary"), "services": ("按业务", "By service"),
           "windows": ("按窗口", "By window"), "staff": ("按人员", "By staff"),
           "days": ("按日", "By day"), "league": ("擂台", "League"),
+          "honours": ("擂台荣誉", "Honours"),
           "promised": ("限时办结件", "Time-limited cases"), "reviews": ("差评整改", "Bad-review cases"),
           "estimates": ("预计等候准确度", "Wait estimate accuracy"),
           "pain_points": ("堵点分析", "Pain points")}
@@ -211,7 +219,9 @@ def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
     for _o, _d, _i, st, r in rkeyed[:limit]:
         u = users.get(r.staff_id)
         reviews.append({"id": r.id, "number": r.number, "level": r.level,
-                        "level_text": f"{r.level} {LEVEL_TEXT.get(r.level, '')}", "window": r.window,
+                        "level_text": (ratings.COMPLAINT[0] if r.level is None
+                                       else f"{r.level} {LEVEL_TEXT.get(r.level, '')}"),
+                        "window": r.window,
                         "staff": u.name if u else None, "day": r.day,
                         "due_date": r.due_date.isoformat(), "state": st, "state_text": STATE_TEXT[st][0],
                         "closed_at": _local(hall, r.closed_at)})
@@ -237,6 +247,8 @@ def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | N
         promised, reviews, n_reviews = _case_lists(
             app, conn, hall, d1, d2, now, users, tuple(st["ticket_ids"]), list_limit)
         pains = pain_points.rows(conn, hall, d1, d2)  # 堵点: rating reasons and complaint topics
+        # 流动红旗/黄旗 and 每月之星 of every month and quarter the period covers
+        honour_rows, honour_en = honours.report_rows(app, conn, hall, d1, d2, now, {(d1, d2): st})
     lg = stats.league_from(hall, st)
     team_names = {r["team"]: r["name"] for r in lg["teams"]}
     for w in st["windows"]:
@@ -247,6 +259,7 @@ def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | N
     tables = [_table("summary", _summary_rows(st)), _table("services", st["services"]),
               _table("windows", st["windows"]), _table("staff", st["staff"]),
               _table("days", st["by_day"]), _table("league", lg["teams"]),
+              {**_table("honours", honour_rows), "text_en": honour_en},
               _table("promised", promised), _table("reviews", reviews)]
     tables[-2]["total_rows"], tables[-1]["total_rows"] = st["promised"]["total"], n_reviews
     tables.append(_table("estimates", _estimate_rows(st)))
@@ -263,6 +276,10 @@ def _filename(rep: dict, ext: str, table: str | None = None) -> str:
     tail = f"-{table}" if table else ""
     return f"hallq-{rep['hall']}-{rep['from']}-{rep['to']}{tail}.{ext}"
 
+
+# columns of long text, wider than their header (xlsx width in characters)
+WIDE = {("honours", "span"): 26, ("honours", "winner"): 16, ("honours", "note"): 30,
+        ("honours", "rule"): 80}
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may take for a formula
 
@@ -299,7 +316,8 @@ def to_xlsx(rep: dict) -> bytes:
             ws.append(row)
         for i, col in enumerate(tb["columns"], 1):
             letter = get_column_letter(i)
-            ws.column_dimensions[letter].width = max(10, min(40, 2.2 * len(col["zh"]) + 2))
+            ws.column_dimensions[letter].width = WIDE.get(
+                (tb["key"], col["key"]), max(10, min(40, 2.2 * len(col["zh"]) + 2)))
             fmt = {"pct": "0.0%", "min": "0.0"}.get(col["kind"])
             if tb["key"] == "summary" and col["key"] == "value":
                 fmt = None
@@ -317,6 +335,7 @@ def to_xlsx(rep: dict) -> bytes:
     meta.append(["统计期间", f"{rep['from']} 至 {rep['to']}"])
     meta.append(["生成时间 (UTC)", rep["generated_at"]])
     meta.append(["指标定义", "docs/kpis.md"])
+    meta.append(["擂台荣誉", "统计期间完整覆盖的月份和季度（进行中的月份、季度计至今日）"])
     meta.column_dimensions["A"].width = 18
     meta.column_dimensions["B"].width = 40
     for ws in wb.worksheets:

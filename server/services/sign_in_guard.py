@@ -93,7 +93,7 @@ class SignInGuard:
             q = self.by_user.get(username)
             if self._recent(q, now, self.window_s) >= self.user_ceiling:
                 raise _too_many(q[0] + self.window_s - now, "account_locked",
-                                "此账号登录失败次数过多,已暂时锁定;请联系管理员解锁 (too many failed "
+                                "此账号登录失败次数过多，已暂时锁定；请联系管理员解锁 (too many failed "
                                 "sign-ins for this account: locked for now; ask an administrator to "
                                 "unlock it)")
             q = self.by_addr.get(addr)
@@ -201,12 +201,12 @@ class SignInGuard:
                     continue
                 minutes = max(1, math.ceil((now - b.since) / 60))
                 if b.kind == "account":
-                    zh = (f"疑似猜测密码:账号 {b.who} 在 {minutes} 分钟内登录失败 {b.count} 次"
-                          f"(来自 {len(b.addresses)} 个地址)")
+                    zh = (f"疑似猜测密码：账号 {b.who} 在 {minutes} 分钟内登录失败 {b.count} 次"
+                          f"（来自 {len(b.addresses)} 个地址）")
                     en = (f"Password guessing? {b.count} failed sign-ins for account {b.who} in "
                           f"{minutes} min from {len(b.addresses)} addresses")
                 else:
-                    zh = f"疑似猜测密码:地址 {b.who} 在 {minutes} 分钟内登录失败 {b.count} 次"
+                    zh = f"疑似猜测密码：地址 {b.who} 在 {minutes} 分钟内登录失败 {b.count} 次"
                     en = f"Password guessing? {b.count} failed sign-ins from {b.who} in {minutes} min"
                 out.append({"kind": "sign_in_guessing", "level": "error", "target": b.kind,
                             "who": b.who, "count": b.count, "message": zh, "message_en": en})

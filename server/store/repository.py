@@ -28,7 +28,7 @@ CASE_COLUMNS = ("id", "hall_id", "ticket_id", "rating_id", "due_date", "opened_a
 
 
 def stale(zh="号票状态已变化", en="the ticket") -> WrongState:
-    return WrongState(f"{zh},请刷新 ({en} changed meanwhile)", code="stale")
+    return WrongState(f"{zh}，请刷新 ({en} changed meanwhile)", code="stale")
 
 
 class _Snapshots:

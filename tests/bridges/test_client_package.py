@@ -95,7 +95,7 @@ def test_a_refusal_carries_each_language_as_a_field(live):
     err = info.value
     assert (err.status, err.code) == (404, "unknown_service")
     assert err.message == "没有这项业务 (unknown service): no-such-service"
-    assert err.message_zh == err.text("zh") == "没有这项业务: no-such-service"
+    assert err.message_zh == err.text("zh") == "没有这项业务：no-such-service"
     assert err.message_en == err.text("en") == "unknown service: no-such-service"
     # the server's JSON itself has the fields (pages use them too)
     r = live.api.post(live.api.hp("/tickets"), "kiosk", json={"service": "no-such-service"})

@@ -133,3 +133,37 @@ def test_the_estimate_stays_inside_its_range_when_past_waits_all_ran_longer():
     assert low <= 600 <= high and high == 600 + int(0.9 * 900)
     low, high = forecast.spread(600, -0.9, -0.2, 300)
     assert low == 0 and high == 600
+
+
+def test_the_spread_of_a_call_grows_with_the_services_before_it_and_pooled_windows_share_it():
+    one = play([forecast.WindowState(1, ["social"])], [ticket(i, minutes_ago=10 - i) for i in (1, 2, 3)],
+               times(social=600))  # cv 0.5: each service's sd is 300 s
+    assert one.call_in_s == {1: 0, 2: 600, 3: 1200}
+    assert one.call_sd_s[1] == 0 and one.call_sd_s[2] == 300 and round(one.call_sd_s[3]) == round(300 * 2 ** 0.5)
+    two = play([forecast.WindowState(1, ["social"]), forecast.WindowState(2, ["social"])],
+               [ticket(i, minutes_ago=10 - i) for i in (1, 2, 3, 4)], times(social=600))
+    assert two.call_in_s[3] == 600 and round(two.call_sd_s[3]) == round(300 / 2 ** 0.5)
+
+
+def test_the_spread_of_waiting_for_a_busy_window_is_that_of_the_rest_of_its_service():
+    w = forecast.WindowState(1, ["social"], holding="social", held_for_s=0)
+    got = play([w], [ticket(1)], times(social=600), ask_for=["social"])
+    assert got.call_sd_s[1] == 300  # the whole service ahead: cv 0.5 x 600 s
+    assert got.new_ticket_sd_s["social"] > got.call_sd_s[1]  # behind ticket 1 as well
+
+
+def test_the_likeliest_point_is_the_mean_when_the_wait_is_certain_and_below_it_when_it_is_wide():
+    assert forecast.likeliest_point(600, 0) == 600
+    assert forecast.likeliest_point(0, 300) == 0
+    assert forecast.likeliest_point(600, 30) == 600  # tight: the window at the mean holds it all
+    wide = forecast.likeliest_point(1200, 900)
+    assert 600 < wide < 1100  # skewed: most waits are shorter than the mean, a few far longer
+
+    def held(x, mean=1200.0, sd=900.0):  # P(|W - x| <= 300) for the lognormal with that mean and sd
+        import math
+        from statistics import NormalDist
+        s = math.sqrt(math.log1p((sd / mean) ** 2))
+        n = NormalDist(math.log(mean) - s * s / 2, s)
+        return n.cdf(math.log(x + 300)) - (n.cdf(math.log(x - 300)) if x > 300 else 0.0)
+    assert held(wide) > held(1200) + 0.02
+    assert all(held(wide) >= held(x) - 1e-3 for x in range(300, 2400, 50))

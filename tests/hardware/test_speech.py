@@ -121,3 +121,25 @@ def test_concat_resamples_a_different_rate(tmp_path, sox):
     assert abs(wav_seconds(out) - 2 * wav_seconds(a)) < 0.01
     assert sox_stat(sox, out)["RMS     amplitude"] > 0.05
     assert len(resample(__import__("array").array("h", range(100)), 100, 50)) == 50
+
+
+def _phonemes(engine, text: str) -> str:
+    proc = subprocess.run(engine._espeak_args("zh") + ["-q", "-x", "--", text], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    return re.sub(r"[\s_|:]+", " ", proc.stdout).strip()  # pauses and clause breaks aside
+
+
+def test_full_width_punctuation_is_a_pause_never_a_spoken_word(engine, tmp_path):
+    # Chinese UI text takes full-width punctuation (docs/contributing.md); a hall that writes its
+    # call template with it must hear the same words, with a pause at the comma.
+    plain = "请 A 零零七 号 到 三 号窗口 办理"
+    marked = "请 A 零零七 号，到 三 号窗口 办理。"
+    assert _phonemes(engine, marked) == _phonemes(engine, plain)
+    # the same syllables (a third tone before a pause is said in full, so tones may differ)
+    syllables = lambda text: re.sub(r"\d", "", _phonemes(engine, text))  # noqa: E731
+    assert syllables("请（老年人优先）到三号窗口！请稍候：谢谢；好吗？") == \
+        syllables("请 老年人优先 到三号窗口 请稍候 谢谢 好吗")
+    with_pause = wav_seconds(engine.render_wav(marked, tmp_path / "marked.wav"))
+    without = wav_seconds(engine.render_wav(plain, tmp_path / "plain.wav"))
+    assert without < with_pause < without + 1.0  # a short pause, nothing read out

@@ -110,7 +110,7 @@ def test_a_chinese_ticket_carries_every_field_large_where_it_matters(live, kiosk
     assert any(t == "即将叫号" or re.fullmatch(r"预计等候约 \d+ 分钟", t) for t in texts)
     assert "约 0 分钟" not in " ".join(texts)
     assert "请到 1、2、3、11 号窗口办理" in texts
-    assert "叫号后未到视为过号,过号请到服务台登记或重新取号" in texts
+    assert "叫号后未到视为过号，过号请到服务台登记或重新取号" in texts
     assert any(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", t) for t in texts)  # issue time
     assert qrs == [f"http://192.168.1.10:8080/t/{out.ticket['token']}"]
     assert "手机扫码查看排队进度" in texts, " | ".join(texts)

@@ -46,7 +46,7 @@ def hall_alerts(app, conn, hall, now, windows: list[dict]) -> list[dict]:
         en = ", ".join(f"{p} post {n}" for p, n in zip("AB", who))
         out.append({"kind": "window_unstaffed", "level": "warning", "window": win.number,
                     "minutes": int(due.total_seconds() // 60),
-                    "message": f"{win.number} 号窗口无人签到({zh}均未到岗)",
+                    "message": f"{win.number} 号窗口无人签到（{zh}均未到岗）",
                     "message_en": f"Window {win.number} unstaffed ({en}: neither signed in)"})
     tk = t.tickets.c
     due = conn.execute(select(func.count().filter(tk.due_date < local.date()),
@@ -55,11 +55,11 @@ def hall_alerts(app, conn, hall, now, windows: list[dict]) -> list[dict]:
         tk.due_date <= local.date())).one()
     if due[0]:
         out.append({"kind": "cases_overdue", "level": "error", "count": due[0],
-                    "message": f"限时办结件:{due[0]} 件已超过办结期限未出件",
+                    "message": f"限时办结件：{due[0]} 件已超过办结期限未出件",
                     "message_en": f"Time-limited cases: {due[0]} past their due date, result not handed over"})
     if due[1]:
         out.append({"kind": "cases_due_today", "level": "warning", "count": due[1],
-                    "message": f"限时办结件:{due[1]} 件今日到期",
+                    "message": f"限时办结件：{due[1]} 件今日到期",
                     "message_en": f"Time-limited cases: {due[1]} due today"})
     a = t.assist_requests.c
     overdue = conn.execute(select(func.count()).where(
@@ -67,6 +67,6 @@ def hall_alerts(app, conn, hall, now, windows: list[dict]) -> list[dict]:
         a.due_date < local.date())).scalar_one()
     if overdue:
         out.append({"kind": "assist_overdue", "level": "warning", "count": overdue,
-                    "message": f"帮办代办:{overdue} 件已超过办结期限",
+                    "message": f"帮办代办：{overdue} 件已超过办结期限",
                     "message_en": f"Assisted cases: {overdue} past their due date"})
     return out

@@ -47,7 +47,7 @@ def live(app, hall_code: str) -> dict:
             alerts.append({"kind": "wait_over_target", "level": "warning", "service": s["code"],
                            "count": over, "longest_wait_s": longest, "target_wait_s": s["target_wait_s"],
                            "message": f"{s['name']}:{over} 人等候超过 {s['target_wait_s'] // 60} 分钟"
-                                      f"(最长 {longest // 60} 分钟)",
+                                      f"（最长 {longest // 60} 分钟）",
                            "message_en": f"{s['name_en'] or s['code']}: {over} waiting longer than "
                                          f"{s['target_wait_s'] // 60} min (longest {longest // 60} min)"})
     for w in windows:
@@ -66,7 +66,7 @@ def live(app, hall_code: str) -> dict:
         zh, en = FAULT_TEXT.get(f.kind, (f.kind, f.kind))
         alerts.append({"kind": "device_fault", "level": "error", "device": f.device_name,
                        "fault": f.kind, "since": f.created_at.isoformat(timespec="seconds") + "Z",
-                       "message": f"设备故障:{f.device_name or ''} {zh}",
+                       "message": f"设备故障：{f.device_name or ''} {zh}",
                        "message_en": f"Device fault: {f.device_name or ''} {en}"})
     alerts.extend(rule_alerts)
     alerts.extend(app.limiter.sign_ins.alerts())  # password guessing (sign_in_guard.py)

@@ -108,7 +108,7 @@ def test_check_in_late_gives_an_ordinary_ticket_and_a_note(api, clock):
     clock.set(WEDNESDAY, "10:16")  # grace time (15 min) is over
     r = check_in(api, code=code)
     assert r.status == 201, r.body
-    assert r.body["late"] and r.body["note"] == "已超过预约时段,按普通号排队"
+    assert r.body["late"] and r.body["note"] == "已超过预约时段，按普通号排队"
     assert r.body["source"] == "kiosk" and r.body["ahead"] == 1
     assert r.body["appointment"]["status"] == "checked_in"
     with api.ctx.db.read() as conn:

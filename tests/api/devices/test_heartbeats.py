@@ -47,7 +47,7 @@ def test_a_device_silent_for_two_minutes_is_offline_on_the_dashboard_until_it_be
     clock[0] = T0 + timedelta(seconds=121)
     alerts = offline(api)
     assert [(a["device"], a["program"], a["level"]) for a in alerts] == [("kiosk", "kiosk", "error")]
-    assert alerts[0]["message"].startswith("设备离线:kiosk(取号机)")
+    assert alerts[0]["message"].startswith("设备离线：kiosk（取号机）")
     assert alerts[0]["message_en"] == "Device offline: kiosk (kiosk), no heartbeat for 2 min"
     assert alerts[0]["last_seen_at"] == "2026-11-30T02:00:00Z" and alerts[0]["silent_s"] == 121
     rows = seen(api)

@@ -144,6 +144,38 @@ def test_a_kiosk_may_ask_but_an_evaluator_may_not(hall):
     assert hall.get(hall.hp("/assist")).status == 401
 
 
+def test_a_kiosk_retry_with_the_same_key_is_one_request_and_another_kiosks_key_is_not(hall, ctx):
+    hall.add_device("kiosk2", "kiosk")
+    key = {"Idempotency-Key": "kiosk-assist-1"}
+    first = hall.post(hall.hp("/assist"), "kiosk", json={"service": "social", "matter": "代领高龄补贴",
+                                                         "name": "王先生", "phone": PHONE}, headers=key)
+    assert first.status == 201 and "replayed" not in first.body
+    again = hall.post(hall.hp("/assist"), "kiosk", json={"service": "social", "matter": "代领高龄补贴",
+                                                         "name": "王先生", "phone": PHONE}, headers=key)
+    assert again.status == 200 and again.body["replayed"] is True and again.body["id"] == first.body["id"]
+    other = hall.post(hall.hp("/assist"), "kiosk2", json={"service": "social", "matter": "代领高龄补贴",
+                                                          "name": "王先生", "phone": PHONE}, headers=key)
+    assert other.status == 201 and other.body["id"] != first.body["id"]
+    clash = hall.post(hall.hp("/assist"), "kiosk", json={"service": "hukou", "matter": "户口迁移",
+                                                         "name": "王先生", "phone": PHONE}, headers=key)
+    assert clash.status == 409 and clash.body["error"] == "idempotency_conflict"
+    with ctx.db.read() as conn:
+        assert len(conn.execute(select(t.assist_requests.c.id)).all()) == 2
+    # the phone page (anonymous) has no key of its own: each press is a request
+    anonymous = hall.post(hall.hp("/assist"), json={"service": "social", "matter": "代领高龄补贴",
+                                                    "name": "王先生", "phone": PHONE}, headers=key)
+    assert anonymous.status == 201 and "replayed" not in anonymous.body
+
+
+def test_a_revoked_kiosk_is_refused_not_taken_for_a_resident_on_the_phone(hall, ctx):
+    from server.services import auth
+    auth.revoke_device(ctx, "main", "kiosk")
+    r = ask(hall, "kiosk")
+    assert r.status == 401 and r.body["error"] == "bad_token" and r.body["message_en"]
+    with ctx.db.read() as conn:
+        assert conn.execute(select(t.assist_requests.c.id)).first() is None
+
+
 def test_the_residents_details_are_erased_with_the_request_at_retention(hall, ctx):
     from server.services import privacy
     done = ask(hall).body["id"]

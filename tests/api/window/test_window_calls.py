@@ -72,7 +72,7 @@ def test_the_caller_page_calls_out_of_turn_finishes_and_calls_next_and_fits(hall
     page.click('.window-choice[data-window="1"]')
     expect(page.locator("body")).to_have_attribute("data-live", "1")
     # idle: the badge says so, and a disabled button looks off (grey, dashed), not half-active
-    expect(page.locator("#win-status")).to_have_text("空闲,可叫号")
+    expect(page.locator("#win-status")).to_have_text("空闲，可叫号")
     off = page.locator('button.act[data-action="finish"]')
     expect(off).to_be_disabled()
     style = off.evaluate("b => [getComputedStyle(b).borderStyle, getComputedStyle(b).color, getComputedStyle(b).opacity]")

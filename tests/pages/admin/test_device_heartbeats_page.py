@@ -80,8 +80,8 @@ def test_pages_beat_and_admin_and_the_dashboard_show_who_fell_silent(chromium, l
             alerts.first.wait_for()
             texts = sorted(alerts.all_inner_texts())
             if lang == "zh":
-                assert texts == ["设备离线:大厅1号屏(叫号屏)已 3 分钟没有心跳",
-                                 "设备离线:评价器1(评价器页面)已 3 分钟没有心跳"]
+                assert texts == ["设备离线：大厅1号屏（叫号屏）已 3 分钟没有心跳",
+                                 "设备离线：评价器1（评价器页面）已 3 分钟没有心跳"]
             else:
                 assert texts == ["Device offline: 大厅1号屏 (display page), no heartbeat for 3 min",
                                  "Device offline: 评价器1 (evaluator page), no heartbeat for 3 min"]

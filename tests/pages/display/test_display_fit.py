@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.fixtures.display import call, staff_at
 from tests.layout import TV, TV_PORTRAIT, assert_fits, sized
 
-REASON = "午间休息,13:30 恢复办理业务"
+REASON = "午间休息，13:30 恢复办理业务"
 
 
 def _display(chromium, url, lang, size):

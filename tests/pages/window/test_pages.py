@@ -120,7 +120,7 @@ def test_staff_transfer_no_show_pause_and_resume(hall, live, browser_ctx):
     w = hall.get(hall.hp("/windows/1")).body
     assert w["status"] == "paused" and w["pause_reason"] == "午间休息"
     page.keyboard.press("F8")
-    expect(page.locator("#win-status")).to_have_text("空闲,可叫号")  # idle, not 服务中
+    expect(page.locator("#win-status")).to_have_text("空闲，可叫号")  # idle, not 服务中
     assert _enabled(page) == ["call-next", "pause"]
     assert not page.errors
 
@@ -186,6 +186,8 @@ def test_evaluator_asks_only_after_finish_and_records_one_rating(hall, live, bro
     ev.click('.tag[data-reason="process"]')
     shot(ev, "evaluator-reasons")
     ev.click("#reasons-submit")
+    expect(ev.locator("#phone-view")).to_be_visible()  # a 回访 phone is offered; skipped here
+    ev.click("#phone-skip")
     expect(ev.locator("#thanks-view")).to_be_visible()
     shot(ev, "evaluator-thanks")
     rating = _ticket(hall, t1["id"])["rating"]
@@ -332,7 +334,7 @@ def test_the_window_choice_says_who_is_signed_in_and_hides_the_live_dot(hall, li
     page = browser_ctx.new_page()
     login(page, live.url + "/caller", "clerk1")
     expect(page.locator('.window-choice[data-window="3"] .wstate')).to_have_text("未签到")
-    expect(page.locator('.window-choice[data-window="1"] .wstate')).to_have_text("已签到:李芳")
+    expect(page.locator('.window-choice[data-window="1"] .wstate')).to_have_text("已签到：李芳")
     expect(page.locator("#conn")).to_be_hidden()
     hall.act(1, "sign-out", "clerk2")
     page.click('.window-choice[data-window="3"]')

@@ -24,7 +24,7 @@
     $("calendar-years").replaceChildren.apply($("calendar-years"), d.years.map(function (y) {
       const how = y.package ? t("国家放假安排已内置", "national holidays built in")
         : y.overrides ? t("已录入本大厅的放假安排", "entered by this hall")
-          : t("未录入:暂按周一至周五计算", "not entered: counting Monday to Friday");
+          : t("未录入：暂按周一至周五计算", "not entered: counting Monday to Friday");
       return el("li", { class: y.known ? "ok" : "warn" }, el("strong", {}, String(y.year)), " ", how);
     }));
     const rows = d.days.map(function (day) {
@@ -47,7 +47,7 @@
   function renderNational(groups) {
     const year = groups.length ? (groups[0].holidays[0] || groups[0].workdays[0]).slice(0, 4) : "";
     $("national-title").textContent = groups.length
-      ? t(year + " 年国家放假安排(已内置)", "National holidays " + year + " (built in)") : "";
+      ? t(year + " 年国家放假安排（已内置）", "National holidays " + year + " (built in)") : "";
     const span = function (list) {
       return list.length > 1 ? list[0] + t(" 至 ", " to ") + list[list.length - 1] : list[0];
     };

@@ -20,8 +20,8 @@
   function render() {
     const d = state.data;
     if (!d) return;
-    $("outbox-link").textContent = d.linked ? t("上报地址:", "Endpoint: ") + d.url
-      : t("未配置上报地址:请导出文件报送", "No endpoint configured: export the file and hand it over");
+    $("outbox-link").textContent = d.linked ? t("上报地址：", "Endpoint: ") + d.url
+      : t("未配置上报地址：请导出文件报送", "No endpoint configured: export the file and hand it over");
     $("outbox-link").classList.toggle("warn", !d.linked);
     $("outbox-counts").textContent = t("待上报 " + d.counts.pending + " · 已上报 " + d.counts.sent +
       " · 重试中 " + d.counts.failing, "pending " + d.counts.pending + " · sent " + d.counts.sent +

@@ -148,7 +148,7 @@
     const status = el("span", null, u.active ? el("span", { class: "tag ok" }, t("启用", "Active"))
       : el("span", { class: "tag off" }, t("已停用", "Disabled")));
     if (u.sign_in_locked) {
-      status.append(" ", el("span", { class: "tag locked", title: t("多次输错密码,登录需等待",
+      status.append(" ", el("span", { class: "tag locked", title: t("多次输错密码，登录需等待",
         "wrong passwords: sign-in must wait") }, t("登录受限", "sign-in locked")));
     }
     let photo = el("span", { class: "muted" }, "—");
@@ -212,7 +212,7 @@
     state.editing = u || null;
     const adding = !u;
     $("user-form-title").textContent = adding ? t("新增账号", "Add an account")
-      : t("编辑账号:", "Edit account: ") + u.username;
+      : t("编辑账号：", "Edit account: ") + u.username;
     $("u-username").value = adding ? "" : u.username;
     $("u-username").disabled = !adding;
     $("u-name").value = adding ? "" : u.name;
@@ -254,7 +254,7 @@
       } else {
         const u = await H.api("POST", H.hallPath("/users"), body);
         showNotice(t("已新增账号 ", "Added account ") + u.username +
-          t(",请把初始密码告知本人。", "; give the initial password to its owner."));
+          t("，请把初始密码告知本人。", "; give the initial password to its owner."));
       }
       hideForms();
       await loadUsers();
@@ -265,7 +265,7 @@
   function openPasswordForm(u) {
     hideForms(); clearMessages();
     state.passwordFor = u;
-    $("password-form-title").textContent = t("重置密码:", "Reset password: ") + u.username + " (" + u.name + ")";
+    $("password-form-title").textContent = t("重置密码：", "Reset password: ") + u.username + t("（", " (") + u.name + t("）", ")");
     $("p-password").value = ""; $("p-repeat").value = "";
     $("password-form").classList.remove("hidden");
     $("p-password").focus();
@@ -281,7 +281,7 @@
       await H.api("POST", H.hallPath("/users/" + encodeURIComponent(u.username) + "/password"),
         { password: $("p-password").value });
       hideForms();
-      showNotice(t("已重置 " + u.username + " 的密码;此账号需重新登录。",
+      showNotice(t("已重置 " + u.username + " 的密码；此账号需重新登录。",
         "Password of " + u.username + " reset; the account signs in again."));
       await loadUsers();
     } catch (e) { failed(e, "password-form-error"); }
@@ -289,7 +289,7 @@
 
   async function setActive(u, active) {
     clearMessages();
-    if (!active && !window.confirm(t("停用账号 " + u.username + "(" + u.name + ")?此账号将立即退出登录。",
+    if (!active && !window.confirm(t("停用账号 " + u.username + "（" + u.name + "）？此账号将立即退出登录。",
       "Disable " + u.username + " (" + u.name + ")? It is signed out at once."))) return;
     try {
       await H.api("POST", H.hallPath("/users/" + encodeURIComponent(u.username) + (active ? "/enable" : "/disable")));
@@ -302,7 +302,7 @@
     clearMessages();
     try {
       await H.api("POST", H.hallPath("/users/" + encodeURIComponent(u.username) + "/unlock"));
-      showNotice(t("已解锁 " + u.username + ",可以立即登录", "Unlocked " + u.username + ": it can sign in now"));
+      showNotice(t("已解锁 " + u.username + "，可以立即登录", "Unlocked " + u.username + ": it can sign in now"));
       await loadUsers();
     } catch (e) { failed(e); }
   }
@@ -311,7 +311,7 @@
   function openPhotoForm(u) {
     hideForms(); clearMessages();
     state.photoFor = u;
-    $("photo-form-title").textContent = t("上传照片:", "Upload photo: ") + u.name;
+    $("photo-form-title").textContent = t("上传照片：", "Upload photo: ") + u.name;
     $("photo-file").value = "";
     $("photo-preview").classList.add("hidden");
     $("photo-preview").removeAttribute("src");
@@ -394,7 +394,7 @@
     const look = !p.online ? ["离线", "offline", "off"] : p.status === "ok" ? ["在线", "online", "ok"]
       : ["异常", "degraded", "warn"];
     return el("tr", { class: p.online ? null : "inactive", dataset: { presence: p.name + "/" + p.program } },
-      el("td", { class: "text name" }, (p.registered || p.name !== "叫号屏" ? p.name : t(p.name, "Hall display")) + (p.registered ? "" : t("(未登记)", " (unregistered)"))),
+      el("td", { class: "text name" }, (p.registered || p.name !== "叫号屏" ? p.name : t(p.name, "Hall display")) + (p.registered ? "" : t("（未登记）", " (unregistered)"))),
       el("td", { class: "text" }, t(p.program_zh, p.program_en)),
       el("td", { class: "text" }, el("span", { class: "tag " + look[2], title: p.detail || "" },
         t(look[0], look[1])), p.detail ? " " + p.detail : ""),
@@ -434,7 +434,7 @@
   }
   async function revokeDevice(d) {
     clearMessages();
-    if (!window.confirm(t("吊销设备 " + d.name + " 的令牌?设备将立即无法连接,直到为它生成新令牌。",
+    if (!window.confirm(t("吊销设备 " + d.name + " 的令牌？设备将立即无法连接，直到为它生成新令牌。",
       "Revoke the tokens of " + d.name + "? It stops working at once, until it gets a new token."))) return;
     try {
       const r = await H.api("POST", H.hallPath("/devices/" + encodeURIComponent(d.name) + "/revoke"));
@@ -445,7 +445,7 @@
   }
   async function newToken(d) {
     clearMessages();
-    if (d.active_tokens > 0 && !window.confirm(t("为 " + d.name + " 生成新令牌?旧令牌将立即失效。",
+    if (d.active_tokens > 0 && !window.confirm(t("为 " + d.name + " 生成新令牌？旧令牌将立即失效。",
       "Give " + d.name + " a new token? Its old token stops working at once."))) return;
     try {
       const r = await H.api("POST", H.hallPath("/devices/" + encodeURIComponent(d.name) + "/token"));

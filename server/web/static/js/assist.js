@@ -43,7 +43,7 @@
     try {
       const r = await H.api("POST", H.hallPath("/assist"), body, { token: null });
       $("ref").textContent = String(r.id);
-      $("due").textContent = t("办结期限:" + r.due_date, "To be done by " + r.due_date);
+      $("due").textContent = t("办结期限：" + r.due_date, "To be done by " + r.due_date);
       H.show("step-form", false);
       H.show("done", true);
       document.body.dataset.sent = String(r.id);
@@ -62,7 +62,7 @@
       render();
       document.body.dataset.loaded = "1";
     } catch (e) {
-      error(t("暂时无法连接大厅服务器,请稍后再试", "Cannot reach the hall's server; please try again soon"));
+      error(t("暂时无法连接大厅服务器，请稍后再试", "Cannot reach the hall's server; please try again soon"));
       setTimeout(start, 5000);
     }
   }

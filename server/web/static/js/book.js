@@ -110,12 +110,12 @@
   function renderSlots(data) {
     const box = $("slots");
     box.replaceChildren();
-    $("day-note").textContent = data.bookable ? t("请选择时段(虚线为延时服务时段)",
+    $("day-note").textContent = data.bookable ? t("请选择时段（虚线为延时服务时段）",
       "Choose a time (dashed: evening service)") : (data.reason || "");
     // slots that have passed today are not shown: today's open ones come first, not after them
     const past = data.slots.filter(function (s) { return !s.available && s.left > 0; });
     if (past.length) {
-      $("day-note").textContent += t("(已过时段 " + past.length + " 个未显示)", " (" + past.length + " past times not shown)");
+      $("day-note").textContent += t("（已过时段 " + past.length + " 个未显示）", " (" + past.length + " past times not shown)");
     }
     data.slots.filter(function (s) { return past.indexOf(s) < 0; }).forEach(function (s) {
       const free = s.available;
@@ -147,7 +147,7 @@
     let msg = null;
     if (!name) { msg = t("请填写姓名", "Please give your name"); $("name").classList.add("bad"); }
     else if (!/^1[3-9]\d{9}$/.test(phone)) { msg = t("请填写11位手机号码", "Please give an 11-digit mobile number"); $("phone").classList.add("bad"); }
-    else if (!idValid(idnum)) { msg = t("身份证号码有误,请核对", "The ID number is not valid"); $("idnum").classList.add("bad"); }
+    else if (!idValid(idnum)) { msg = t("身份证号码有误，请核对", "The ID number is not valid"); $("idnum").classList.add("bad"); }
     if (msg) { error(msg, "form-error"); return; }
     $("submit").disabled = true;
     try {
@@ -178,14 +178,14 @@
     $("code").textContent = b.code_display || b.code || "";
     const rows = [
       [t("业务", "Service"), hallq.lang() === "en" ? (b.service_name_en || b.service_name) : b.service_name],
-      [t("日期", "Date"), b.date], [t("时段", "Time"), b.slot + (b.extended ? t("(延时服务)", " (evening)") : "")],
+      [t("日期", "Date"), b.date], [t("时段", "Time"), b.slot + (b.extended ? t("（延时服务）", " (evening)") : "")],
       [t("姓名", "Name"), b.name_masked], [t("手机", "Mobile"), b.phone_masked], [t("证件", "ID"), b.id_masked],
       [t("地点", "Place"), b.hall_name],
     ];
     const dl = $("details");
     dl.replaceChildren();
     rows.forEach((r) => dl.append(el("dt", null, r[0]), el("dd", null, r[1])));
-    $("checkin-hint").textContent = t("请于 " + b.checkin_from + " 至 " + b.checkin_until + " 之间签到,可优先办理;迟到按普通号排队。",
+    $("checkin-hint").textContent = t("请于 " + b.checkin_from + " 至 " + b.checkin_until + " 之间签到，可优先办理；迟到按普通号排队。",
       "Check in between " + b.checkin_from + " and " + b.checkin_until + " to be served first; later you queue as usual.");
     show("checkin-hint", b.status === "booked");
     show("keep-hint", b.status === "booked");
@@ -228,8 +228,8 @@
       const c = r.ticket && r.ticket.case;
       if (c && c.tracked) {
         $("ticket-link").append(el("p", { class: "bk-progress" }, hallq.label("outcome", c.outcome) + " · " +
-          (c.delivered ? t("已办结,结果已交付", "done, result handed over")
-            : t("办结期限 " + c.due_date + (c.overdue ? "(已超期)" : ""), "due by " + c.due_date + (c.overdue ? " (overdue)" : "")))));
+          (c.delivered ? t("已办结，结果已交付", "done, result handed over")
+            : t("办结期限 " + c.due_date + (c.overdue ? "（已超期）" : ""), "due by " + c.due_date + (c.overdue ? " (overdue)" : "")))));
       }
     } catch (e) { error(e.message); }
   }

@@ -200,7 +200,7 @@
         t("退回补正时出具", "given with returned cases")) : null,
       S.assist ? kpi("assist", t("帮办代办", "Assisted cases"), String(S.assist.requested),
         t("按期办结 ", "done in time ") + S.assist.done_in_time + " / " + S.assist.done +
-        t(",超期 ", ", overdue ") + S.assist.overdue, S.assist.overdue ? "bad" : "") : null,
+        t("，超期 ", ", overdue ") + S.assist.overdue, S.assist.overdue ? "bad" : "") : null,
     ];
     $("kpis").replaceChildren.apply($("kpis"), cards.filter(Boolean));
   }
@@ -277,12 +277,12 @@
     $("chart-wait").replaceChildren(
       barChart(labels, [{ cls: "s1", name: t("人次", "tickets"), values: S.wait_histogram.map(function (b) { return b.count; }),
         clsOf: function (v, i) { return S.wait_histogram[i].from_min >= 15 ? "s2" : "s1"; } }], { values: true }),
-      el("div", { class: "legend" }, t("单位:分钟(橙色为 15 分钟以上)", "minutes (orange: 15 min or more)")));
+      el("div", { class: "legend" }, t("单位：分钟（橙色为 15 分钟以上）", "minutes (orange: 15 min or more)")));
     const wins = S.windows;
     $("chart-windows").replaceChildren(
       barChart(wins.map(function (w) { return String(w.number); }), [
         { cls: "s3", name: t("办结", "served"), values: wins.map(function (w) { return w.served; }) }], { values: true }),
-      el("div", { class: "legend" }, t("横轴:窗口号", "x: window number")));
+      el("div", { class: "legend" }, t("横轴：窗口号", "x: window number")));
     const days = S.by_day;
     $("chart-sat").replaceChildren(
       barChart(days.map(function (d) { return d.day.slice(5); }), [
@@ -290,7 +290,7 @@
           values: days.map(function (d) { return d.ratings.satisfaction === null ? 0 : d.ratings.satisfaction * 100; }),
           clsOf: function (v) { return v && v < 90 ? "warn" : "s1"; } }],
         { max: 100, yFmt: function (v) { return v + "%"; }, values: days.length <= 16 }),
-      el("div", { class: "legend" }, t("红色:低于 90%", "red: below 90%")));
+      el("div", { class: "legend" }, t("红色：低于 90%", "red: below 90%")));
   }
 
   // ------------------------------------------------------------ reports
@@ -306,13 +306,19 @@
     const tb = rep.tables.find(function (x) { return x.key === state.tab; }) || tabs[0];
     const stateCol = tb.columns.findIndex(function (c) { return c.key === "state_text"; });
     const flagCol = tb.columns.findIndex(function (c) { return c.key === "flag_text"; });
-    const head = el("tr", null, tb.columns.map(function (c) { return el("th", null, t(c.zh, c.en)); }));
+    const honourCol = tb.columns.findIndex(function (c) { return c.key === "honour"; });
+    const en = tb.text_en || {};  // the English of a table's Chinese words (honours, rules)
+    const head = el("tr", null, tb.columns.map(function (c) { return el("th", { class: c.kind === "text" ? "text" : null }, t(c.zh, c.en)); }));
     const body = tb.rows.map(function (row) {
       const overdue = stateCol >= 0 && (row[stateCol] === "逾期");
       return el("tr", { class: overdue ? "overdue" : null }, row.map(function (v, i) {
         const c = tb.columns[i];
         if (i === flagCol && v) return el("td", { class: "text" }, el("span", { class: "flag " + (v === "红旗" ? "red" : "yellow") }, t(v, v === "红旗" ? "red flag" : "yellow flag")));
-        const text = c.kind === "text" && typeof v === "string" ? svcText(v, v) : cellText(v, c.kind);
+        if (i === honourCol && v) {
+          const kind = v === "流动红旗" ? "red" : v === "流动黄旗" ? "yellow" : "star";
+          return el("td", { class: "text", dataset: { col: c.key } }, el("span", { class: "flag " + kind }, t(v, en[v] || v)));
+        }
+        const text = c.kind === "text" && typeof v === "string" ? (en[v] ? t(v, en[v]) : svcText(v, v)) : cellText(v, c.kind);
         return el("td", { class: c.kind === "text" ? "text" : null, dataset: { col: c.key } }, text);
       }));
     });
@@ -412,6 +418,7 @@
     if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
     renderLive(); renderKpis(); renderCharts(); renderReport(); renderOverview(); renderEstimates();
     if (window.hallqPainPoints) window.hallqPainPoints.render();
+    if (window.hallqSimulate) window.hallqSimulate.render();  // 模拟排班 (dashboard-simulate.js)
   }
 
   async function start() {
@@ -423,7 +430,7 @@
     const p = new URLSearchParams(location.search);
     $("from").value = p.get("from") || state.today;
     $("to").value = p.get("to") || $("from").value;
-    await Promise.all([loadLive(), loadFigures()]);
+    await Promise.all([loadLive(), loadFigures(), window.hallqSimulate ? window.hallqSimulate.start() : null]);
     if (!state.sub) {
       state.sub = H.subscribe({ staff: true,
         onEvent: onEvent,

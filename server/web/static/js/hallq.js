@@ -53,7 +53,7 @@
         resp = await fetch(path, { method, headers, signal: abort.signal,
                                    body: body === undefined ? undefined : JSON.stringify(body) });
       } catch (e) {
-        throw new ApiError(0, "network", hallq.t("网络连接失败,请稍候重试", "Network error, retrying soon"));
+        throw new ApiError(0, "network", hallq.t("网络连接失败，请稍候重试", "Network error, retrying soon"));
       }
       try { data = await resp.json(); } catch (e) { data = null; }
     } finally {

@@ -32,7 +32,7 @@
       notice = await H.api("GET", "/api/v1/notice/" + encodeURIComponent(token), undefined, { token: null });
       render();
     } catch (e) {
-      $("error").textContent = e.status === 404 ? t("没有这份告知单,请向窗口工作人员询问", "No such notice: please ask at the window") : e.message;
+      $("error").textContent = e.status === 404 ? t("没有这份告知单，请向窗口工作人员询问", "No such notice: please ask at the window") : e.message;
       H.show("error", true);
       document.body.dataset.loaded = "1";
     }

@@ -32,11 +32,11 @@
     if (!r || (!r.open && !st.sent)) { box.classList.add("hidden"); return; }
     box.classList.remove("hidden");
     if (st.sent) {
-      box.replaceChildren(el("p", { class: "rt-thanks", id: "rate-thanks" }, t("感谢您的评价!", "Thank you for your rating!")));
+      box.replaceChildren(el("p", { class: "rt-thanks", id: "rate-thanks" }, t("感谢您的评价！", "Thank you for your rating!")));
       return;
     }
     const parts = [el("h2", { class: "rt-title" }, t("请评价本次服务", "Please rate this visit")),
-      el("p", { class: "muted tr-small", id: "rate-until" }, t("一次一评,评价截止 ", "One rating per visit, open until ") +
+      el("p", { class: "muted tr-small", id: "rate-until" }, t("一次一评，评价截止 ", "One rating per visit, open until ") +
         H.fmtDateTime(st.tk.rating.open_until)),
       el("div", { class: "rt-levels" }, levelButtons())];
     if (st.level !== null && st.level <= 2) {
@@ -44,14 +44,14 @@
       consent.checked = !!st.consent;
       consent.addEventListener("change", function () { st.consent = consent.checked; });
       const phone = el("input", { type: "tel", id: "rate-phone", inputmode: "numeric", maxlength: "20",
-        autocomplete: "tel", placeholder: t("手机号码(可不填)", "Mobile number (optional)") });
+        autocomplete: "tel", placeholder: t("手机号码（可不填）", "Mobile number (optional)") });
       phone.value = st.phone || "";
       phone.addEventListener("input", function () { st.phone = phone.value; });
-      parts.push(el("p", { class: "rt-ask" }, t("哪方面不满意?", "What was wrong?")),
+      parts.push(el("p", { class: "rt-ask" }, t("哪方面不满意？", "What was wrong?")),
         el("div", { class: "rt-reasons" }, reasonButtons()),
-        el("label", { class: "rt-field" }, t("留下电话,以便回访整改结果", "Leave a phone to hear how it was put right"), phone),
+        el("label", { class: "rt-field" }, t("留下电话，以便回访整改结果", "Leave a phone to hear how it was put right"), phone),
         el("label", { class: "rt-consent" }, consent,
-          el("span", {}, t("我同意大厅用此号码就本次评价回访我;办结后按规定期限删除。",
+          el("span", {}, t("我同意大厅用此号码就本次评价回访我；办结后按规定期限删除。",
             "I agree the hall may call me back about this rating; the number is erased after the set period."))));
     }
     parts.push(el("p", { class: "error-box hidden", id: "rate-error", role: "alert" }),
