@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import select
@@ -41,6 +42,19 @@ def held(ctx, hid, after=0) -> list[tuple]:
     return ctx.bus.items_after(hid, after, 100000)
 
 
+@contextmanager
+def background_reads_held(bus):
+    """The bus's own readers (its pump, PostgreSQL LISTEN) stay away while a test sets a scene."""
+    real = bus.refresh
+    with bus._refresh_lock:
+        bus.refresh = lambda: None
+    try:
+        yield
+    finally:
+        del bus.refresh
+        assert bus.refresh == real
+
+
 def test_a_commit_is_published_as_stored_without_reading_the_table(any_ctx, monkeypatch):
     ctx = any_ctx
     hid = hall_id(ctx)
@@ -66,11 +80,12 @@ def test_an_event_written_by_another_process_in_between_is_read_not_skipped(any_
     emit(ctx.db, hid)
     before = ctx.bus.last_id
     other = create_hallq(ctx.db.url, start_bus=False)  # its own engine, no bus: another process
-    try:
-        theirs = emit(other.db, hid, type_="window.paused")
-    finally:
-        other.db.dispose()
-    assert ctx.bus.last_id == before  # not seen yet
+    with background_reads_held(ctx.bus):
+        try:
+            theirs = emit(other.db, hid, type_="window.paused")
+        finally:
+            other.db.dispose()
+        assert ctx.bus.last_id == before  # not seen yet
     mine = emit(ctx.db, hid)
     got = [i[0]["id"] for i in held(ctx, hid, before)]
     assert got == theirs + mine
@@ -85,21 +100,22 @@ def test_commits_published_out_of_order_are_each_held_once_in_id_order(any_ctx, 
     emit(ctx.db, hid)
     before = ctx.bus.last_id
     other = create_hallq(ctx.db.url, start_bus=False)
-    try:  # two committed events this bus has not been told of yet
-        first = emit(other.db, hid, n=1, type_="ticket.called")
-        second = emit(other.db, hid, n=1, type_="ticket.finished")
-    finally:
-        other.db.dispose()
-    with ctx.db.read() as conn:
-        rows = {r.id: r for r in conn.execute(select(t.events).where(t.events.c.id > before)).all()}
+    with background_reads_held(ctx.bus):
+        try:  # two committed events this bus has not been told of yet
+            first = emit(other.db, hid, n=1, type_="ticket.called")
+            second = emit(other.db, hid, n=1, type_="ticket.finished")
+        finally:
+            other.db.dispose()
+        with ctx.db.read() as conn:
+            rows = {r.id: r for r in conn.execute(select(t.events).where(t.events.c.id > before)).all()}
 
-    def as_uow_event(eid):
-        r = rows[eid]
-        return {"id": r.id, "hall_id": r.hall_id, "type": r.type, "ticket_id": r.ticket_id,
-                "window": r.window, "actor": r.actor, "data": r.data, "created_at": r.created_at}
+        def as_uow_event(eid):
+            r = rows[eid]
+            return {"id": r.id, "hall_id": r.hall_id, "type": r.type, "ticket_id": r.ticket_id,
+                    "window": r.window, "actor": r.actor, "data": r.data, "created_at": r.created_at}
 
-    assert ctx.bus.publish([as_uow_event(second[0])]) is False  # a gap: not taken as it is
-    assert ctx.bus.last_id == before
+        assert ctx.bus.publish([as_uow_event(second[0])]) is False  # a gap: not taken as it is
+        assert ctx.bus.last_id == before
     ctx.bus._after_commit([as_uow_event(second[0])])  # the fallback reads the table
     assert [i[0]["id"] for i in held(ctx, hid, before)] == first + second
     ctx.bus._after_commit([as_uow_event(first[0])])  # the earlier commit's hook comes last
