@@ -71,9 +71,6 @@ class AssistScreen(KioskScreen):
             self.body.add_widget(self.prompt_label)
         self.message_label = None
         getattr(self, f"build_{self.step}")()
-        if self.step == "name":
-            self.message_label = self.message_line()
-            self.body.add_widget(self.message_label)
         self.body.add_widget(self.buttons())
 
     def message_line(self) -> Text:
@@ -132,7 +129,7 @@ class AssistScreen(KioskScreen):
         items = [(matter_name(m, self.app.lang), m) for m in matters_of(self.form.service)]
         items.append((self.tr("assist_other_matter"), None))
         for text, m in items:
-            b = self.choice(text, lambda m=m: self.pick_matter(m), size_hint_y=None,
+            b = self.choice(text, lambda m=m: self.pick_matter(m), size=lay.px(40), size_hint_y=None,
                             height=lay.px(130 if lay.portrait else 110),
                             chosen=(m is not None and m is self.form.matter) or (m is None and self.form.other_matter))
             self.matter_buttons.append(b)
@@ -172,6 +169,8 @@ class AssistScreen(KioskScreen):
             self.title_buttons[t] = b
             row.add_widget(b)
         self.body.add_widget(row)
+        self.message_label = self.message_line()  # under the name it speaks of
+        self.body.add_widget(self.message_label)
         # the common surnames' key, two keys wide, beside the pinyin initials; keys as tall as the
         # design asks, or as the screen allows (4-5 rows of keys between the fixed lines)
         cols = 6 if lay.portrait else 11
@@ -180,7 +179,7 @@ class AssistScreen(KioskScreen):
         rows = -(-len(SURNAMES) // cols)
         name_rows = -(-max(len(COMMON), *(len(v) for v in SURNAMES.values())) // name_cols)
         fixed = (2 * lay.pad + 2 * lay.bar_h + int(lay.px(36) * 1.5) + int(lay.px(30) * 1.5) + lay.px(96)
-                 + int(lay.px(30) * 1.6) + 7 * lay.gap + (rows + name_rows - 2) * gap)
+                 + int(lay.px(30) * 1.6) + 8 * lay.gap + (rows + name_rows - 2) * gap)
         fits = (lay.height - fixed) // (rows + name_rows)
         key_h = min(lay.px(88 if lay.portrait else 72), fits)
         name_h = min(lay.px(110 if lay.portrait else 80), fits)

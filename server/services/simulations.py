@@ -115,6 +115,13 @@ def options(ctx, hall_code: str) -> dict:
         days = conn.execute(
             select(tk.day, func.count()).where(tk.hall_id == hall.id, tk.called_at.is_not(None), tk.day < today)
             .group_by(tk.day).order_by(tk.day.desc()).limit(DAYS_LISTED)).all()
+        staffed: dict[str, list[int]] = {}  # the windows that called anyone (the others are off in a replay)
+        if days:
+            for d, w in conn.execute(
+                    select(tk.day, tk.window).distinct().where(
+                        tk.hall_id == hall.id, tk.called_at.is_not(None), tk.window.is_not(None),
+                        tk.day >= days[-1][0], tk.day < today).order_by(tk.day, tk.window)):
+                staffed.setdefault(d, []).append(w)
         config = _hall_row(conn, hall_code).config
         latest = conn.execute(select(t.simulation_runs).where(R.hall_id == hall.id)
                               .order_by(R.created_at.desc()).limit(1)).first()
@@ -122,7 +129,7 @@ def options(ctx, hall_code: str) -> dict:
     latest = view(latest) if latest is not None else None
     return {
         "samples": samples_for(config),
-        "days": [{"day": d, "called": n} for d, n in days],
+        "days": [{"day": d, "called": n, "windows": staffed.get(d, [])} for d, n in days],
         "services": [{"code": s.code, "name": s.name, "name_en": s.name_en or s.name} for s in cfg.services],
         "windows": [{"number": w.number, "name": w.name, "services": list(w.services)} for w in cfg.windows],
         "hours": list(cfg.hours or ["08:30-17:30"]),

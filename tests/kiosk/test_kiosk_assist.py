@@ -131,7 +131,7 @@ def test_a_kiosk_whose_token_was_revoked_sends_the_resident_to_the_desk(live, ki
 def test_a_send_whose_answer_was_lost_is_sent_again_as_the_same_request(live, kiosk_app):
     proxy = FlakyProxy(live.port)
     try:
-        kiosk = kiosk_app(proxy.url, live.api.tokens["kiosk"], request_timeout_s=1.0)
+        kiosk = kiosk_app(proxy.url, live.api.tokens["kiosk"], request_timeout_s=1.0, ticket_screen_s=0.5)
         screen = walk_to_phone(kiosk, service="hukou", matter=0, surname=("L", "李"), title="mr")
         kiosk.type_keys(screen, PHONE)
         proxy.mode = "swallow"  # the server records it, the answer never arrives
@@ -146,8 +146,29 @@ def test_a_send_whose_answer_was_lost_is_sent_again_as_the_same_request(live, ki
         rows = requests_on_server(live.api.ctx)
         assert len(rows) == 1 and rows[0].id == screen.outcome.request["id"] and rows[0].name_masked == "李*"
         assert rows[0].matter == "户口迁移"
+        kiosk.wait_screen("home", timeout=5)  # the confirmation goes home by itself
     finally:
         proxy.close()
+
+
+def test_a_failure_in_the_send_goes_home_with_an_apology_and_the_kiosk_goes_on(
+        live, kiosk_app, monkeypatch):
+    from kiosk.core import KioskCore
+    kiosk = kiosk_app(live.url, live.api.tokens["kiosk"])
+    app = kiosk.app
+
+    def broken(self, form, lang="zh"):
+        raise KeyError("id")
+    monkeypatch.setattr(KioskCore, "request_assist", broken)
+    screen = walk_to_phone(kiosk)
+    kiosk.type_keys(screen, PHONE)
+    kiosk.tap(screen.next_button)
+    kiosk.pump(until=lambda: app.recoveries == 1 and app.current == "home", what="recovered")
+    kiosk.pump(0.1)
+    assert app.screens["home"].toast_label.text == app.tr("sorry_restart") and not app.busy
+    monkeypatch.undo()
+    kiosk.tap(app.screens["home"].tiles["agri"])  # and the kiosk goes on issuing
+    assert kiosk.wait_screen("ticket").outcome.ticket["number"] == "B001"
 
 
 def test_a_resident_who_walks_away_is_taken_home(live, kiosk_app):

@@ -82,7 +82,9 @@ def mean_wait(played, service):
 def test_a_second_hukou_window_on_a_replayed_day_shortens_its_waits(past_day, second_process):
     api, played = past_day
     opts = api.get(api.hp("/simulations/options"), "boss").body
-    assert opts["days"][0] == {"day": DAY, "called": sum(p.called_s is not None for p in played)}
+    latest = opts["days"][0]
+    assert (latest["day"], latest["called"]) == (DAY, sum(p.called_s is not None for p in played))
+    assert 9 in latest["windows"] and 1 not in latest["windows"]  # 户政's window called; window 1 nobody
     assert "sandu_day" in {s["sample"] for s in opts["samples"]} and opts["running"] is None
     assert {"number": 1, "name": "社会事务综合窗口", "services": ["social"]} in opts["windows"]
     assert {s["code"] for s in opts["services"]} == KNOWN and opts["assumes"] and opts["assumes_en"]
@@ -249,3 +251,21 @@ def test_a_run_whose_server_stopped_is_over_and_frees_the_hall(past_day, ctx):
     assert hukou["what_if"]["mean_wait_s"] > hukou["baseline"]["mean_wait_s"]  # 户政's only window closed
     last = api.get(api.hp("/simulations/options"), "boss").body["last"]
     assert last["id"] == r.body["id"] and last["result"] == body["result"]
+
+
+def test_a_run_is_stored_and_read_back_on_sqlite_and_postgresql(any_api, any_ctx, tmp_path):
+    path = tmp_path / "morning.toml"
+    path.write_text(MORNING, encoding="utf-8")
+    plan = dayplan.read(path, KNOWN)
+    Hall(any_ctx, "main").play(FIRST_DAY, plan, dayplan.draw(plan, 7), 7)
+    any_ctx.clock = None
+    any_api.add_staff("boss", [], role="manager")
+    r = any_api.post(any_api.hp("/simulations"), "boss", json={
+        "day": DAY, "changes": [{"window": 1, "services": ["hukou", "public"], "from": "08:30", "to": "10:00"}]})
+    assert r.status == 202, r
+    body, _ = wait_done(any_api, r.body["id"])
+    assert body["status"] == "done" and body["changes"][0]["services"] == ["hukou", "public"]
+    assert {s["service"] for s in body["result"]["services"]} == {"hukou", "public"}
+    wb = load_workbook(io.BytesIO(any_api.get(any_api.hp(f"/simulations/{r.body['id']}/xlsx"), "boss").raw))
+    assert ["1 号窗口 window 1", "08:30-10:00 户政、公共服务综合"] in [
+        [c.value for c in row] for row in wb["设置 settings"].iter_rows()]

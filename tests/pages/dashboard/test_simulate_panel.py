@@ -46,6 +46,15 @@ def test_a_manager_runs_a_what_if_and_reads_the_comparison(chromium, live, past_
     expect(row.locator(".now")).to_contain_text("社会事务综合")
     row.locator("select.sim-window").select_option("1")
     row = page.locator(".sim-row").first
+    expect(row.locator(".now")).to_have_text("现办：社会事务综合")
+    expect(row.locator(".off-day")).to_have_text("当天无人（重放时关闭）")  # window 1 called nobody that day
+    row.locator("select.sim-window").select_option("3")
+    expect(page.locator(".sim-row .now").first).to_have_text("现办：社会事务综合、公共服务综合")
+    expect(page.locator(".sim-row .off-day")).to_have_count(0)  # window 3 served that day
+    assert_fits(page, "simulate-form-1366x768-zh", one_line=(".sim-row .nw", ".sim-row .off-day"))
+    row = page.locator(".sim-row").first
+    row.locator("select.sim-window").select_option("1")
+    row = page.locator(".sim-row").first
     row.locator("input[data-service=hukou]").check()
     row.locator("select.sim-from").select_option("08:30")
     row.locator("select.sim-to").select_option("12:00")
@@ -63,6 +72,11 @@ def test_a_manager_runs_a_what_if_and_reads_the_comparison(chromium, live, past_
     assert "better" in page.locator("#sim-table-services tr[data-key=hukou] td.chg").first.get_attribute("class")
     assert page.locator("#sim-chart svg rect").count() == 2 * page.locator("#sim-table-services tbody tr").count() - 2
     assert "1 号窗口 08:30–12:00 户政" in page.inner_text("#sim-what")
+    # the chart's labels are drawn at least 12 px high, like the dashboard's own charts
+    sizes = page.eval_on_selector_all("#sim-chart svg text", """ts => ts.map(t =>
+        parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getBoundingClientRect().width /
+        t.ownerSVGElement.viewBox.baseVal.width)""")
+    assert sizes and min(sizes) >= 12, sizes
     panel.scroll_into_view_if_needed()
     assert_fits(page, "simulate-1366x768-zh")
     panel.screenshot(path=str(SHOTS / "simulate-panel-1366x768-zh.png"))
@@ -90,6 +104,10 @@ def test_a_manager_runs_a_what_if_and_reads_the_comparison(chromium, live, past_
     panel.screenshot(path=str(SHOTS / "simulate-panel-1366x768-en.png"))
     page.set_viewport_size({"width": TV[0], "height": TV[1]})
     panel.scroll_into_view_if_needed()
+    sizes = page.eval_on_selector_all("#sim-chart svg text", """ts => ts.map(t =>
+        parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getBoundingClientRect().width /
+        t.ownerSVGElement.viewBox.baseVal.width)""")
+    assert min(sizes) >= 12, sizes
     assert_fits(page, "simulate-1920x1080-en")
     panel.screenshot(path=str(SHOTS / "simulate-panel-1920x1080-en.png"))
     page.click("#lang")

@@ -65,7 +65,14 @@
     const clocks = clockList().map(function (c) { return [c, c]; });
     const lines = st.rows.map(function (r, i) {
       const win = st.opts.windows.find(function (w) { return w.number === r.window; });
-      const now = win ? win.services.map(serviceName).join(t("、", ", ")) : "";
+      // what the window serves now, each name whole (a line breaks only between names)
+      const now = [t("现办：", "Now: ")];
+      (win ? win.services : []).forEach(function (c, k) {
+        if (k) now.push(t("、", ", "));
+        now.push(el("span", { class: "nw" }, serviceName(c)));
+      });
+      const day = chosenDay();
+      const closed = day && day.windows.indexOf(r.window) < 0;
       const chips = st.opts.services.map(function (s) {
         const box = el("input", { type: "checkbox", value: s.code, checked: r.services.indexOf(s.code) >= 0,
           disabled: r.off, dataset: { service: s.code } });
@@ -88,7 +95,8 @@
             select({ class: "sim-window", "aria-label": t("窗口", "Window") }, st.opts.windows.map(function (w) {
               return [w.number, t(w.number + " 号窗口", "Window " + w.number)];
             }), r.window, function (v) { r.window = parseInt(v, 10); renderRows(); })),
-          el("div", { class: "muted small now" }, t("现办：", "Now: ") + now)),
+          el("div", { class: "muted small now" }, now),
+          closed ? el("div", { class: "small off-day" }, t("当天无人（重放时关闭）", "Nobody there that day")) : null),
         el("div", { class: "sim-services" }, chips),
         el("label", { class: "sim-time" }, el("span", { class: "lbl" }, t("从", "From")),
           select({ class: "sim-from" }, clocks, r.from, function (v) { r.from = v; })),
@@ -118,6 +126,11 @@
     const m = /^(.*?)\s*\(([^()]*)\)\s*$/.exec(name || "");
     return m ? t(m[1], m[2]) : name;
   }
+  // the past day chosen (with the windows that called anyone), or null for a sample day
+  function chosenDay() {
+    const v = $("sim-day").value || "";
+    return v.indexOf("day:") === 0 ? st.opts.days.find(function (d) { return d.day === v.slice(4); }) || null : null;
+  }
   function running() { return !!(st.job && st.job.status === "running"); }
 
   // ------------------------------------------------------------ running
@@ -136,6 +149,11 @@
     return null;
   }
   async function run() {
+    if (!$("sim-day").value) {
+      showError(t("没有可模拟的日子：本厅还没有叫过号的日子，也没有适合本厅的示例日",
+        "Nothing to play: no past day with calls and no sample day that fits this hall"));
+      return;
+    }
     const problem = check();
     if (problem) { showError(problem); return; }
     showError(null);
@@ -338,6 +356,7 @@
         if (st.rows.length < st.opts.max_changes) { st.rows.push(newRow()); renderRows(); }
       });
       $("sim-run").addEventListener("click", run);
+      $("sim-day").addEventListener("change", renderRows);  // which windows were open that day
       $("sim-xlsx").addEventListener("click", download);
       st.rows.push(newRow());
     }
