@@ -76,7 +76,8 @@ def fix(text: str) -> str:
 def _fix_zh(s: str) -> str:
     chars = list(s)
     ctx = lambda i: 0 <= i < len(chars) and bool(_CONTEXT.match(chars[i]))  # noqa: E731
-    # Parentheses in pairs: Chinese inside, or touching Chinese with no English word inside.
+    # Parentheses in pairs: Chinese inside, or touching Chinese ("密码(admin_pin)"); an English
+    # gloss is set off by a space ("承诺件 (promised)") and stays.
     stack, pairs = [], []
     for i, c in enumerate(chars):
         if c == "(":
@@ -87,7 +88,7 @@ def _fix_zh(s: str) -> str:
     for a, b in pairs:
         inner = re.sub(r"\$?\{[^{}]*\}", "", s[a + 1:b])  # a {placeholder} is no English word
         touching = ctx(a - 1) or ctx(b + 1) or ctx(a + 1) or ctx(b - 1)
-        if _IS_CJK.search(inner) or (touching and not re.search(r"[A-Za-z]{3,}", inner)):
+        if _IS_CJK.search(inner) or touching:
             chars[a], chars[b] = "（", "）"
         paired.update((a, b))
     changed = True

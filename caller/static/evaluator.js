@@ -107,7 +107,7 @@
     st.level = level;
     if (level <= 2) {
       // the reasons screen says which rating was tapped (Back changes it)
-      $("reasons-chosen").textContent = h.t("您的评价:", "Your rating: ") + h.label("level", level);
+      $("reasons-chosen").textContent = h.t("您的评价：", "Your rating: ") + h.label("level", level);
       $("reasons-chosen").dataset.level = String(level);
       view("reasons-view");
       after(PROMPT_S, idle);
@@ -208,7 +208,7 @@
   }
 
   // ------------------------------------------------------------ the device token, checked on load
-  const FIX = ["请在管理页「设备」中为 " + windowNo + " 号窗口登记评价器并生成令牌,再用令牌地址(/evaluator/" + windowNo + "?token=…)打开本页。",
+  const FIX = ["请在管理页「设备」中为 " + windowNo + " 号窗口登记评价器并生成令牌，再用令牌地址（/evaluator/" + windowNo + "?token=…）打开本页。",
     "In the admin page (Devices) register an evaluator for window " + windowNo + ", make its token and open this page with /evaluator/" + windowNo + "?token=…"];
   const PROBLEMS = {
     missing: ["本评价器没有设备令牌。", "This evaluator has no device token."],
@@ -262,7 +262,7 @@
     h.applyLang(document);
     h.langButton("lang", function () {
       renderIdle();
-      if (st.level) $("reasons-chosen").textContent = h.t("您的评价:", "Your rating: ") + h.label("level", st.level);
+      if (st.level) $("reasons-chosen").textContent = h.t("您的评价：", "Your rating: ") + h.label("level", st.level);
       window.hallqEvaluatorPhone.relabel();
       thanksPhone();
       if (document.body.dataset.problem) setup(document.body.dataset.problem);

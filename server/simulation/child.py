@@ -35,8 +35,11 @@ def main() -> None:
         from .runner import play_runs
         total = sum(len(dayplan.draw(p, req["seed"])) for p in req["runs"].values()) or 1
         state = {"issued": 0, "sent": 0.0}
+        parent = os.getppid()
 
         def on_issue(_label, _ticket):
+            if os.getppid() != parent:
+                os._exit(1)  # the server has gone: nobody is waiting for this run
             state["issued"] += 1
             share = state["issued"] / total
             if share - state["sent"] >= 0.02:

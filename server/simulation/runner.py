@@ -202,6 +202,12 @@ def cli(args) -> None:
     print(f"hallq simulate: {plan.name}; {len(seeds)} day(s), {len(warmups)} earlier day(s) played first")
     played_by_run = play_runs(runs, warmups, first, seeds, replay=bool(args.replay), hall_data=hall_data)
     sheets = sheets_of(played_by_run, names, echo=True)
+    if "what if" in played_by_run:  # the dashboard's comparison by hour and its longest waits too
+        from . import whatif
+        services = [{"code": s["code"], "name": s["name"], "name_en": s.get("name_en") or s["name"]}
+                    for s in config["services"]]
+        sheets.update(whatif.sheets(whatif.compare(played_by_run["as staffed"], played_by_run["what if"],
+                                                   services)))
     out = Path(args.out or f"simulate-{first.isoformat()}.xlsx")
     results.write_xlsx(out, sheets)
     print(f"\nhallq simulate: written {out}")

@@ -77,3 +77,15 @@ def test_every_part_is_scanned():
                  "server/domain/errors.py", "assets/halls/main.toml"):
         assert path in files
     assert not any("/migrations/" in f for f in files)  # history: old rows keep their text
+
+
+# Chinese strings that keep a half-width mark on purpose: (file, the text as the checker prints it),
+# each with the reason. Keep it short; fix the text instead where you can.
+ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def test_chinese_ui_text_uses_full_width_punctuation():
+    found = [f"{p.relative_to(ROOT)}:{line}: {bad} in {text!r}" for p, line, text, bad in scan()
+             if (p.relative_to(ROOT).as_posix(), text) not in ALLOWED]
+    assert not found, ("half-width punctuation in Chinese text (docs/contributing.md; "
+                       "`python -m tests.zh_punctuation --fix FILE` rewrites it):\n" + "\n".join(found))

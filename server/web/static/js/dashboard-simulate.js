@@ -149,6 +149,11 @@
     return null;
   }
   async function run() {
+    if (!$("sim-day").value) {
+      showError(t("没有可模拟的日子：本厅还没有叫过号的日子，也没有适合本厅的示例日",
+        "Nothing to play: no past day with calls and no sample day that fits this hall"));
+      return;
+    }
     const problem = check();
     if (problem) { showError(problem); return; }
     showError(null);
