@@ -48,6 +48,11 @@ class AssistScreen(KioskScreen):
         self.reset()
         super().on_pre_enter()
 
+    def on_leave(self, *_):
+        """The name and phone are kept only while the resident is here."""
+        self.reset()
+        self.body.clear_widgets()
+
     # ------------------------------------------------------------------ drawing
     def build(self):
         lay = self.lay

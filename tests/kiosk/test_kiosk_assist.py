@@ -93,6 +93,7 @@ def test_a_request_taken_at_the_kiosk_is_on_the_managers_list_with_the_phone_sea
         assert PHONE not in caplog.text and "王女士" not in caplog.text
         kiosk.tap(screen.home_button)
         kiosk.wait_screen("home")
+        assert screen.form.phone == "" and PHONE not in " ".join(kiosk.texts("assist"))  # forgotten
     finally:
         printer.close()
 
