@@ -117,14 +117,22 @@ class AssistScreen(KioskScreen):
         lay = self.lay
         services = self.app.core.services
         cols = 2 if lay.portrait or lay.elder else 4
-        grid = GridLayout(cols=cols, spacing=lay.gap)
+        rows = max(1, -(-len(services) // cols))
+        grid = GridLayout(cols=cols, spacing=lay.gap, size_hint_y=None)
+        scroll = ScrollView(do_scroll_x=False, bar_width=10)
+
+        def fill(*_):  # buttons fill the screen; a hall with many services scrolls instead of shrinking them
+            grid.height = max(scroll.height, rows * lay.px(84) + (rows - 1) * lay.gap)
+        scroll.bind(height=fill)
         self.service_buttons = {}
         for svc in services:
             b = self.choice(service_name(svc, self.app.lang), lambda s=svc: self.pick_service(s),
                             size=lay.px(40), chosen=svc is self.form.service)
             self.service_buttons[svc["code"]] = b
             grid.add_widget(b)
-        self.body.add_widget(grid)
+        scroll.add_widget(grid)
+        self.body.add_widget(scroll)
+        fill()
 
     def build_matter(self):
         lay = self.lay
