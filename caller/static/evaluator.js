@@ -76,6 +76,13 @@
     st.pending = null; st.level = null; st.reasons.clear(); st.masked = null;
     window.hallqEvaluatorPhone.forget();
     clearTimeout(st.timer);
+    // a resident's switch of language lasts for their own rating: the next resident (often an
+    // elderly one) is met in the device's language again, not in the last visitor's English
+    if (st.homeLang && h.lang() !== st.homeLang) {
+      h.setLang(st.homeLang);
+      $("lang").textContent = h.lang() === "en" ? "中文" : "English";
+      relabel();
+    }
     renderIdle();
     view("idle-view");
   }
@@ -258,14 +265,21 @@
     if (!probe.heartbeat) probe.heartbeat = h.heartbeat("evaluator-page", { token: h.token });
   }
 
+  function relabel() {
+    renderIdle();
+    if (st.level) $("reasons-chosen").textContent = h.t("您的评价：", "Your rating: ") + h.label("level", st.level);
+    window.hallqEvaluatorPhone.relabel();
+    thanksPhone();
+    if (document.body.dataset.problem) setup(document.body.dataset.problem);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     h.applyLang(document);
+    st.homeLang = h.lang();
     h.langButton("lang", function () {
-      renderIdle();
-      if (st.level) $("reasons-chosen").textContent = h.t("您的评价：", "Your rating: ") + h.label("level", st.level);
-      window.hallqEvaluatorPhone.relabel();
-      thanksPhone();
-      if (document.body.dataset.problem) setup(document.body.dataset.problem);
+      // switched by staff while the tablet stands idle: the device's language from now on
+      if (["idle", "setup", "starting"].indexOf(document.body.dataset.view) >= 0) st.homeLang = h.lang();
+      relabel();
     });
     document.querySelectorAll(".level").forEach(function (b) {
       b.addEventListener("click", function () { choose(parseInt(b.dataset.level, 10)); });
