@@ -90,7 +90,7 @@ def test_a_bad_rating_leaves_a_consented_phone_for_the_manager(hall, live, brows
     ev.click('#keypad .key[data-key="back"]')
     ev.click("#phone-consent")
     ev.click("#phone-submit")  # ten digits: asked for eleven
-    expect(ev.locator("#phone-hint")).to_contain_text("11位")
+    expect(ev.locator("#phone-hint")).to_have_text("号码还差 1 位，手机号码是11位")  # how many, not just "11"
     ev.click('#keypad .key[data-key="8"]')
     ev.click("#phone-submit")
     expect(ev.locator("body")).to_have_attribute("data-view", "thanks")

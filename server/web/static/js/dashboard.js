@@ -308,10 +308,23 @@
     const flagCol = tb.columns.findIndex(function (c) { return c.key === "flag_text"; });
     const honourCol = tb.columns.findIndex(function (c) { return c.key === "honour"; });
     const en = tb.text_en || {};  // the English of a table's Chinese words (honours, rules)
-    const head = el("tr", null, tb.columns.map(function (c) { return el("th", { class: c.kind === "text" ? "text" : null }, t(c.zh, c.en)); }));
+    // the honours' rule is the same sentence on every row of a kind: on the page it is said once,
+    // under the table (the xlsx keeps the column), so the table fits the office screen
+    const ruleCol = honourCol >= 0 ? tb.columns.findIndex(function (c) { return c.key === "rule"; }) : -1;
+    const head = el("tr", null, tb.columns.map(function (c, i) {
+      return i === ruleCol ? null : el("th", { class: c.kind === "text" ? "text" : null }, t(c.zh, c.en));
+    }).filter(Boolean));
+    const rules = [];
+    if (ruleCol >= 0) {
+      tb.rows.forEach(function (row) {
+        const v = row[honourCol];
+        if (row[ruleCol] && !rules.some(function (r) { return r[0] === v; })) rules.push([v, row[ruleCol]]);
+      });
+    }
     const body = tb.rows.map(function (row) {
       const overdue = stateCol >= 0 && (row[stateCol] === "逾期");
       return el("tr", { class: overdue ? "overdue" : null }, row.map(function (v, i) {
+        if (i === ruleCol) return null;
         const c = tb.columns[i];
         if (i === flagCol && v) return el("td", { class: "text" }, el("span", { class: "flag " + (v === "红旗" ? "red" : "yellow") }, t(v, v === "红旗" ? "red flag" : "yellow flag")));
         if (i === honourCol && v) {
@@ -320,10 +333,19 @@
         }
         const text = c.kind === "text" && typeof v === "string" ? (en[v] ? t(v, en[v]) : svcText(v, v)) : cellText(v, c.kind);
         return el("td", { class: c.kind === "text" ? "text" : null, dataset: { col: c.key } }, text);
-      }));
+      }).filter(Boolean));
     });
     const table = el("table", { class: "grid", id: "report-" + tb.key }, el("thead", null, head), el("tbody", null, body));
     $("report-table").replaceChildren(table);
+    let foot = $("report-rules");
+    if (!foot) {
+      foot = el("dl", { id: "report-rules", class: "report-rules small" });
+      $("report-table").after(foot);
+    }
+    foot.replaceChildren.apply(foot, rules.length ? [el("dt", null, t("评选规则", "Rules"))].concat(rules.map(function (r) {
+      return el("dd", null, el("b", null, t(r[0], en[r[0]] || r[0])), t("：", ": "), t(r[1], en[r[1]] || r[1]));
+    })) : []);
+    foot.classList.toggle("hidden", !rules.length);
   }
   async function download(fmt) {
     try {
