@@ -237,6 +237,10 @@
       g.append(svg("text", { x: L - 5, y: y + 4, "text-anchor": "end" }, (opts.yFmt || String)(max * k / 4)));
     }
     const n = labels.length || 1, slot = iw / n, bw = Math.min(48, Math.max(2, slot * 0.8 / series.length));
+    // every k-th label, so that labels (about 7 px a character at 12 px) never run into each other:
+    // 70 days of "03-11" get one label a week, not 35 labels drawn over one another
+    const longest = Math.max.apply(null, [1].concat(labels.map(function (l) { return String(l).length; })));
+    const every = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(iw / (longest * 7 + 10)))));
     labels.forEach(function (lab, i) {
       series.forEach(function (s, j) {
         const v = s.values[i] || 0, h = ih * v / max;
@@ -247,7 +251,7 @@
         if (v && opts.values) g.append(svg("text", { x: (x + bw / 2).toFixed(1), y: (T + ih - h - 3).toFixed(1),
           "text-anchor": "middle", class: "val" }, (s.fmt || String)(v)));
       });
-      if (n <= 16 || i % 2 === 0)
+      if (i % every === 0)
         g.append(svg("text", { x: (L + slot * i + slot / 2).toFixed(1), y: Hh - B + 16, "text-anchor": "middle" }, lab));
     });
     return g;
