@@ -68,6 +68,11 @@
     st.touch();
     const phone = window.hallqId.mobileNumber(st.digits);
     if (!phone) {
+      const short = MAX - st.digits.length;
+      if (st.digits && short > 0) {  // say how many are missing: nobody counts digits on a screen
+        return hint("号码还差 " + short + " 位，手机号码是11位", "The number is " + short +
+          (short === 1 ? " digit" : " digits") + " short: a mobile number has 11");
+      }
       return hint("请输入以1开头的11位手机号码", "Please enter the 11-digit mobile number, starting with 1");
     }
     if (!st.consent) {

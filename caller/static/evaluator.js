@@ -76,6 +76,13 @@
     st.pending = null; st.level = null; st.reasons.clear(); st.masked = null;
     window.hallqEvaluatorPhone.forget();
     clearTimeout(st.timer);
+    // a resident's switch of language lasts for their own rating: the next resident (often an
+    // elderly one) is met in the device's language again, not in the last visitor's English
+    if (st.homeLang && h.lang() !== st.homeLang) {
+      h.setLang(st.homeLang);
+      $("lang").textContent = h.lang() === "en" ? "中文" : "English";
+      relabel();
+    }
     renderIdle();
     view("idle-view");
   }
@@ -107,7 +114,7 @@
     st.level = level;
     if (level <= 2) {
       // the reasons screen says which rating was tapped (Back changes it)
-      $("reasons-chosen").textContent = h.t("您的评价:", "Your rating: ") + h.label("level", level);
+      $("reasons-chosen").textContent = h.t("您的评价：", "Your rating: ") + h.label("level", level);
       $("reasons-chosen").dataset.level = String(level);
       view("reasons-view");
       after(PROMPT_S, idle);
@@ -208,7 +215,7 @@
   }
 
   // ------------------------------------------------------------ the device token, checked on load
-  const FIX = ["请在管理页「设备」中为 " + windowNo + " 号窗口登记评价器并生成令牌,再用令牌地址(/evaluator/" + windowNo + "?token=…)打开本页。",
+  const FIX = ["请在管理页「设备」中为 " + windowNo + " 号窗口登记评价器并生成令牌，再用令牌地址（/evaluator/" + windowNo + "?token=…）打开本页。",
     "In the admin page (Devices) register an evaluator for window " + windowNo + ", make its token and open this page with /evaluator/" + windowNo + "?token=…"];
   const PROBLEMS = {
     missing: ["本评价器没有设备令牌。", "This evaluator has no device token."],
@@ -258,14 +265,21 @@
     if (!probe.heartbeat) probe.heartbeat = h.heartbeat("evaluator-page", { token: h.token });
   }
 
+  function relabel() {
+    renderIdle();
+    if (st.level) $("reasons-chosen").textContent = h.t("您的评价：", "Your rating: ") + h.label("level", st.level);
+    window.hallqEvaluatorPhone.relabel();
+    thanksPhone();
+    if (document.body.dataset.problem) setup(document.body.dataset.problem);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     h.applyLang(document);
+    st.homeLang = h.lang();
     h.langButton("lang", function () {
-      renderIdle();
-      if (st.level) $("reasons-chosen").textContent = h.t("您的评价:", "Your rating: ") + h.label("level", st.level);
-      window.hallqEvaluatorPhone.relabel();
-      thanksPhone();
-      if (document.body.dataset.problem) setup(document.body.dataset.problem);
+      // switched by staff while the tablet stands idle: the device's language from now on
+      if (["idle", "setup", "starting"].indexOf(document.body.dataset.view) >= 0) st.homeLang = h.lang();
+      relabel();
     });
     document.querySelectorAll(".level").forEach(function (b) {
       b.addEventListener("click", function () { choose(parseInt(b.dataset.level, 10)); });

@@ -48,6 +48,11 @@ class AssistScreen(KioskScreen):
         self.reset()
         super().on_pre_enter()
 
+    def on_leave(self, *_):
+        """The name and phone are kept only while the resident is here."""
+        self.reset()
+        self.body.clear_widgets()
+
     # ------------------------------------------------------------------ drawing
     def build(self):
         lay = self.lay
@@ -112,14 +117,22 @@ class AssistScreen(KioskScreen):
         lay = self.lay
         services = self.app.core.services
         cols = 2 if lay.portrait or lay.elder else 4
-        grid = GridLayout(cols=cols, spacing=lay.gap)
+        rows = max(1, -(-len(services) // cols))
+        grid = GridLayout(cols=cols, spacing=lay.gap, size_hint_y=None)
+        scroll = ScrollView(do_scroll_x=False, bar_width=10)
+
+        def fill(*_):  # buttons fill the screen; a hall with many services scrolls instead of shrinking them
+            grid.height = max(scroll.height, rows * lay.px(84) + (rows - 1) * lay.gap)
+        scroll.bind(height=fill)
         self.service_buttons = {}
         for svc in services:
             b = self.choice(service_name(svc, self.app.lang), lambda s=svc: self.pick_service(s),
                             size=lay.px(40), chosen=svc is self.form.service)
             self.service_buttons[svc["code"]] = b
             grid.add_widget(b)
-        self.body.add_widget(grid)
+        scroll.add_widget(grid)
+        self.body.add_widget(scroll)
+        fill()
 
     def build_matter(self):
         lay = self.lay
@@ -152,10 +165,8 @@ class AssistScreen(KioskScreen):
 
     def build_name(self):
         lay = self.lay
-        hint = "assist_name_card" if self.app.devices.reader is not None else "assist_name_pick"
-        self.body.add_widget(Text(self.tr(hint), size=lay.px(30), color=MUTED, one_line=True, halign="left",
-                                  size_hint_y=None, height=int(lay.px(30) * 1.5)))
-        row = BoxLayout(size_hint_y=None, height=lay.px(96), spacing=lay.gap)
+        row_h = lay.px(96 if lay.portrait else 84)
+        row = BoxLayout(size_hint_y=None, height=row_h, spacing=lay.gap)
         shown = self.form.name_shown(self.app.lang)
         display = Panel(bg=list(WHITE), border=list(BLUE), padding=(lay.pad, 4), size_hint_x=0.5)
         self.name_label = Text(shown or self.tr("assist_no_name"), size=lay.px(48), bold=bool(shown),
@@ -169,7 +180,11 @@ class AssistScreen(KioskScreen):
             self.title_buttons[t] = b
             row.add_widget(b)
         self.body.add_widget(row)
-        self.message_label = self.message_line()  # under the name it speaks of
+        # under the name it speaks of: how to give it, until there is something to say
+        hint = "assist_name_card" if self.app.devices.reader is not None else "assist_name_pick"
+        self.message_label = self.message_line()
+        if not self.message:
+            self.message_label.text, self.message_label.bold = self.tr(hint), False
         self.body.add_widget(self.message_label)
         # the common surnames' key, two keys wide, beside the pinyin initials; keys as tall as the
         # design asks, or as the screen allows (4-5 rows of keys between the fixed lines)
@@ -178,8 +193,8 @@ class AssistScreen(KioskScreen):
         gap = max(6, lay.px(10))
         rows = -(-len(SURNAMES) // cols)
         name_rows = -(-max(len(COMMON), *(len(v) for v in SURNAMES.values())) // name_cols)
-        fixed = (2 * lay.pad + 2 * lay.bar_h + int(lay.px(36) * 1.5) + int(lay.px(30) * 1.5) + lay.px(96)
-                 + int(lay.px(30) * 1.6) + 8 * lay.gap + (rows + name_rows - 2) * gap)
+        fixed = (2 * lay.pad + 2 * lay.bar_h + int(lay.px(36) * 1.5) + row_h
+                 + int(lay.px(30) * 1.6) + 7 * lay.gap + (rows + name_rows - 2) * gap)
         fits = (lay.height - fixed) // (rows + name_rows)
         key_h = min(lay.px(88 if lay.portrait else 72), fits)
         name_h = min(lay.px(110 if lay.portrait else 80), fits)

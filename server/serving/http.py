@@ -208,7 +208,7 @@ class HallServer(WSGIServer):
                 return _json(start_response, "429 Too Many Requests", why,
                              "此地址打开的实时连接过多 (too many event streams from this address)")
             return _json(start_response, "503 Service Unavailable", why,
-                         "服务器实时连接已满,请稍后重试 (the server holds all the streams it can)")
+                         "服务器实时连接已满，请稍后重试 (the server holds all the streams it can)")
         handler.close_connection = True  # the stream ends with the connection (close-delimited)
         chunked = environ.get("SERVER_PROTOCOL") != "HTTP/1.0"
         stream = Stream(handler.socket, live.hall_id, live.audience, live.last, chunked)

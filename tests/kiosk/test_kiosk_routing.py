@@ -99,7 +99,7 @@ def test_the_wait_under_a_minute_is_soon_never_zero_minutes():
 
 def test_ticket_words_are_in_one_language():
     hall = {"name": "三都镇便民服务中心", "name_en": "Sandu Town Service Centre",
-            "notice": "请携带本人身份证件,按号等候。投诉电话:12345", "notice_en": "Complaints: 12345",
+            "notice": "请携带本人身份证件，按号等候。投诉电话：12345", "notice_en": "Complaints: 12345",
             "pass_rule": "过号请重新取号", "pass_rule_en": "Missed? Take a new ticket"}
     svc = {"code": "social", "name": "社会事务综合", "name_en": "Social affairs", "windows": [1, 2, 3]}
     ticket = {"number": "A007", "service": "social", "ahead": 2, "estimated_wait_s": 20,
@@ -107,7 +107,7 @@ def test_ticket_words_are_in_one_language():
     zh = ticket_text(ticket, svc, hall, "zh", "2026-11-30 09:41")
     assert (zh.service, zh.ahead, zh.wait, zh.windows, zh.priority, zh.pass_rule) == (
         "社会事务综合", "前面还有 2 人", "即将叫号", "请到 1、2、3 号窗口办理", "老年人优先", "过号请重新取号")
-    assert zh.notice == ["请携带本人身份证件,按号等候。", "投诉电话:12345"]
+    assert zh.notice == ["请携带本人身份证件，按号等候。", "投诉电话：12345"]
     assert not any(line.strip() == "。" for line in zh.notice)
     en = ticket_text(ticket, svc, hall, "en", "2026-11-30 09:41")
     words = " ".join(str(v) for v in vars(en).values() if v)

@@ -90,7 +90,7 @@ def test_a_bad_rating_leaves_a_consented_phone_for_the_manager(hall, live, brows
     ev.click('#keypad .key[data-key="back"]')
     ev.click("#phone-consent")
     ev.click("#phone-submit")  # ten digits: asked for eleven
-    expect(ev.locator("#phone-hint")).to_contain_text("11位")
+    expect(ev.locator("#phone-hint")).to_have_text("号码还差 1 位，手机号码是11位")  # how many, not just "11"
     ev.click('#keypad .key[data-key="8"]')
     ev.click("#phone-submit")
     expect(ev.locator("body")).to_have_attribute("data-view", "thanks")
@@ -159,3 +159,31 @@ def test_skipping_or_walking_away_keeps_nothing_and_a_good_rating_is_not_asked(h
     expect(ev.locator("body")).to_have_attribute("data-view", "thanks")
     assert ev.locator("#phone-view").is_hidden()
     assert hall.get(hall.hp(f"/tickets/{tk['id']}"), "clerk1").body["rating"]["level"] == 4
+
+
+def test_a_residents_switch_to_english_lasts_for_their_rating_only(hall, live, browser_ctx):
+    """The tablet is shared: a visitor who reads English switches at the prompt; once the rating is
+    over, the next resident (often an elderly one) is met in Chinese again. A switch made while the
+    tablet stands idle (staff setting it up) stays. The button is a finger-sized target."""
+    assert hall.act(1, "sign-in", "clerk1").status == 200
+    ev = open_evaluator(browser_ctx, live, hall, TABLET)
+    box = ev.locator("#lang").bounding_box()
+    assert box["height"] >= 40 and box["width"] >= 90, box
+    tk = finish_visit(hall)
+    expect(ev.locator("#prompt-number")).to_have_text(tk["number"])
+    ev.click("#lang")
+    expect(ev.locator('.level[data-level="4"] .level-text')).to_have_text("Satisfied")
+    ev.click('.level[data-level="4"]')
+    expect(ev.locator("body")).to_have_attribute("data-view", "thanks")
+    expect(ev.locator("html")).to_have_attribute("lang", "en")  # the thanks in the visitor's language
+    expect(ev.locator("body")).to_have_attribute("data-view", "idle", timeout=15_000)
+    expect(ev.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(ev.locator("#lang")).to_have_text("English")
+    assert ev.evaluate("localStorage.getItem('hallq.lang')") == "zh"
+    # staff switch the idle tablet to English: it stays English after a rating
+    ev.click("#lang")
+    tk = finish_visit(hall)
+    expect(ev.locator("#prompt-number")).to_have_text(tk["number"])
+    ev.click('.level[data-level="5"]')
+    expect(ev.locator("body")).to_have_attribute("data-view", "idle", timeout=15_000)
+    expect(ev.locator("html")).to_have_attribute("lang", "en")

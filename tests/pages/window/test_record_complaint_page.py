@@ -110,7 +110,11 @@ def test_a_visit_is_looked_up_shown_masked_and_linked_in_english_and_on_a_wide_s
         form.locator(".rf-chip", has_text="In person").click()
         form.locator("#rf-visit").fill("Z999")
         form.locator("#rf-visit").press("Enter")
-        expect(form.locator(".rf-error")).to_contain_text("no such visit")
+        expect(form.locator(".rf-error")).to_contain_text("No such visit")  # a sentence, not "no such"
+        # said right under the number typed, not three rows down by the save button
+        gap = page.evaluate("() => document.querySelector('.rf-error').getBoundingClientRect().top"
+                            " - document.querySelector('.rf-visit-row').getBoundingClientRect().bottom")
+        assert 0 <= gap <= 16, gap
         form.locator("#rf-visit").fill(rated["number"])
         form.locator(".rf-find").click()
         expect(form.locator(".rf-found")).to_contain_text("already rated")
@@ -162,7 +166,8 @@ def test_the_front_desk_records_an_in_person_complaint(live, ctx, staffed, chrom
         form.locator("#rf-text").fill("材料清单和窗口说的不一样,白跑一趟")
         assert_fits(page, "record-desk-1366-zh")
         form.locator(".rf-save").click()
-        expect(page.locator("#record-done")).to_contain_text("差评件 #")
+        expect(page.locator("#record-done")).to_contain_text("已开启差评件 #")  # as the cases page says
+        expect(page.locator("#record-done-link")).to_be_visible()
         expect(form).to_be_hidden()
         assert_fits(page, "record-desk-done-1366-zh")
         page.click("#lang")

@@ -189,9 +189,11 @@
     st.record = window.hallqRecordForm.mount($("record-box"), { channel: "onsite",
       onExpired: function (e) { return session.expired(e); },
       onSaved: function (r) {
+        // the same words as the cases page; the link only when there is a case to look at
         $("record-done-text").textContent = r.review_case
-          ? h.t("已登记，已转入差评整改（差评件 #" + r.review_case.id + "）", "Recorded: review case #" + r.review_case.id + " opened")
-          : h.t("已登记", "Recorded");
+          ? h.t("已登记，已开启差评件 #" + r.review_case.id, "Recorded: case #" + r.review_case.id + " opened")
+          : h.t("已登记（好评、基本满意不进入整改）", "Recorded (a good rating opens no case)");
+        h.show("record-done-link", !!r.review_case);
         h.show("record-done", true);
         document.body.dataset.recorded = String(r.id);
       } });

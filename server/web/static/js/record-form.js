@@ -81,7 +81,7 @@
         el("legend", { class: "rf-label", dataset: { zh: "问题类型（可多选）", en: "About (any that apply)" } }, h.t("问题类型（可多选）", "About (any that apply)")), f.reasons),
       field("text", "4 内容（投诉必填）", "4 What was said (needed for a complaint)", f.text),
       f.contact, f.error,
-      el("div", { class: "rf-buttons" }, f.save, f.cancel));
+      f.buttons = el("div", { class: "rf-buttons" }, f.save, f.cancel));
     const panel = el("section", { class: "record-form hidden", "aria-labelledby": "rf-title" },
       el("h2", { id: "rf-title", dataset: { zh: "登记投诉/评价", en: "Record a complaint or rating" } }, h.t("登记投诉/评价", "Record a complaint or rating")),
       el("p", { class: "rf-hint muted", dataset: { zh: "12345热线、意见箱、现场等渠道收到的评价和投诉。差评和投诉进入差评整改（核实、整改、回访）。",
@@ -212,6 +212,10 @@
       f.error.textContent = text;
       h.show(f.error, true);
       const box = name && form.querySelector(".rf-" + name);
+      // the message right under the field it is about (a lookup's error by the ticket number,
+      // not three rows down by the save button); one without a field sits above the buttons
+      const anchor = box ? box.closest(".rf-row, .rf-contact") || box : f.buttons;
+      if (anchor === f.buttons) anchor.before(f.error); else anchor.after(f.error);
       if (box) {
         box.classList.add("invalid");
         const input = box.querySelector("input, select, textarea");
