@@ -204,9 +204,9 @@ class StreamHub:
             long = len(subs) > self.long_pass
             for k, s in enumerate(list(subs)):
                 if long and k and k % self.SLICE == 0:
-                    # one turn of the loop (sleep(0) would skip its poll): new requests are read,
-                    # answers ready are written
-                    gevent.sleep(0.0001)
+                    # a turn of the loop with a poll that does not block (sleep(0) skips the poll,
+                    # a timer waits a whole millisecond): new requests are read, answers written
+                    gevent.idle()
                     while self.running() and yielded < self.yield_s:
                         gevent.sleep(0.001)  # the loop waits (without the GIL): requests run
                         yielded += 0.001
