@@ -53,6 +53,7 @@ def serve(app, listen: str | None = None, threads: int | None = None):
     threading.Thread(target=maintenance.loop, args=(ctx, stop), daemon=True,
                      name="hallq-maintenance").start()
     outbox.start(ctx, stop)  # posts the 好差评 records to the province (a hall with a [province] url)
+    ctx.db.checkpoint_in_background(stop)
     files = raise_open_files_limit()
     limits = Limits.from_env()
     ctx.bus.refresh_in_background = True  # answers do not wait for the bus to read the new rows

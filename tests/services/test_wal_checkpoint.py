@@ -1,0 +1,49 @@
+"""The event server copies SQLite's write-ahead log into the database file from a thread of its own
+(store/db.py `checkpoint_in_background`), not inside whichever commit crosses 1,000 pages while
+holding the writers' lock; commits are as durable as before (synchronous stays as configured)."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+from sqlalchemy import text
+
+from server.store.db import Database
+
+
+def rows_in_the_file_alone(path) -> int:
+    """Rows the database file holds without its write-ahead log (immutable: the log is ignored)."""
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM notes").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_commits_do_not_checkpoint_and_the_background_thread_does(tmp_path):
+    path = tmp_path / "hallq.db"
+    db = Database(f"sqlite:///{path}")
+    waiting, copying = threading.Event(), threading.Event()
+    try:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        db.checkpoint_in_background(waiting, every_s=3600)  # the thread waits: nothing copies yet
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() in (1, 2)  # as configured
+        before = rows_in_the_file_alone(path)
+        for i in range(1200):  # ~1,200 pages of log: a commit would have checkpointed on its own
+            with db.uow() as uow:
+                uow.execute(text("INSERT INTO notes (body) VALUES (:b)"), {"b": "x" * 4000})
+                uow.commit()
+        assert rows_in_the_file_alone(path) == before  # still only in the log
+        db.checkpoint_in_background(copying, every_s=0.05)
+        deadline = time.monotonic() + 10
+        while rows_in_the_file_alone(path) < before + 1200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rows_in_the_file_alone(path) == before + 1200
+    finally:
+        waiting.set()
+        copying.set()
+        db.dispose()
