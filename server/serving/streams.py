@@ -62,18 +62,21 @@ class StreamHub:
     """All event streams of this process; lives in (and is only touched from) the gevent loop,
     except `answer_first` and the bus listener, which worker threads call."""
 
-    SLICE = 200  # streams written between two looks at the loop (answers to write, new requests)
+    SLICE = 100  # streams written between two looks at the loop in a long pass
 
     def __init__(self, bus, *, heartbeat_s: float = 15.0, flush_timeout_s: float = 10.0,
                  max_pending: int = 1 << 20, running=None, gap_s: float = 0.01,
-                 yield_s: float = 0.02):
+                 long_pass: int = 500, yield_s: float = 0.02):
         self.bus = bus
         # gap_s: after a pass, events wait this long to go out together (one write per stream for
         # a burst of events, not one per event); the first event after a quiet spell goes at once
         self.gap_s = gap_s
-        # running(): API requests are running in worker threads. Between slices of a long pass
-        # (thousands of streams) the loop lets them have the interpreter, up to yield_s a pass
+        # running(): API requests are running in worker threads. A pass over more than
+        # long_pass streams (a county's thousands of phones) is cut in slices: between them the
+        # loop reads new requests and lets running ones have the interpreter, up to yield_s a
+        # pass. A hall's few hundred screens (~2 ms of sends) go in one go.
         self.running = running or (lambda: False)
+        self.long_pass = long_pass
         self.yield_s = yield_s
         self._answering = threading.local()  # the _Answer of the request a worker thread runs
         self.heartbeat_s = heartbeat_s
@@ -198,9 +201,12 @@ class StreamHub:
                 continue
             newest = items[-1][0]["id"]
             cache: dict[tuple, bytes] = {}
+            long = len(subs) > self.long_pass
             for k, s in enumerate(list(subs)):
-                if k and k % self.SLICE == 0:
-                    gevent.sleep(0)  # answers that are ready go out between slices
+                if long and k and k % self.SLICE == 0:
+                    # one turn of the loop (sleep(0) would skip its poll): new requests are read,
+                    # answers ready are written
+                    gevent.sleep(0.0001)
                     while self.running() and yielded < self.yield_s:
                         gevent.sleep(0.001)  # the loop waits (without the GIL): requests run
                         yielded += 0.001
