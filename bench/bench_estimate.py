@@ -76,7 +76,7 @@ def formula_wait_s(conn, hall, row) -> float:
     wins = conn.execute(select(wc.services, wc.status).where(wc.hall_id == hall.id, wc.active.is_(True))).all()
     serving = [w for w in wins if row.service in (w.services or [])]
     open_windows = len([w for w in serving if w.status == "open"]) or len(serving) or 1
-    from server.services.queue import count_ahead
+    from server.services.queue_view import count_ahead
     ahead = count_ahead(conn, row)
     return 0 if ahead <= 0 else math.ceil(ahead * mean / open_windows)
 

@@ -24,6 +24,13 @@ from bench_queue import KIOSK_PAUSE_S, kiosk_session, login_and_sign_in, setup_a
 from common import BenchServer, Subscribers, raise_open_files_limit, sequential, summary, table  # noqa: E402
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
@@ -73,7 +80,7 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services):
     for i in range(220):
         kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": services[i % len(services)]})
     sent, lock, stop = {}, threading.Lock(), threading.Event()
-    answered = {}
+    answered, requests_made = {}, [0]
 
     def window_loop(n):
         s = sessions[n]
@@ -86,6 +93,7 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services):
             with lock:
                 sent[tk["id"]] = t0
                 answered[tk["id"]] = t1
+                requests_made[0] += 2
             time.sleep(0.05)
             s.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
 
@@ -95,9 +103,12 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services):
         while not stop.is_set():
             k.post(f"{url}/api/v1/halls/main/tickets", json={"service": services[i % len(services)]})
             i += 1
+            with lock:
+                requests_made[0] += 1
             time.sleep(KIOSK_PAUSE_S)
 
     kiosks = [threading.Thread(target=kiosk_loop) for _ in range(2)]
+    cpu0, wall0 = cpu_s(srv.procs[-1].pid), time.perf_counter()
     for k in kiosks:
         k.start()
     with ThreadPoolExecutor(11) as pool:
@@ -105,6 +116,8 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services):
     stop.set()
     for k in kiosks:
         k.join()
+    load = {"requests": requests_made[0], "wall_s": time.perf_counter() - wall0,
+            "server_cpu_s": cpu_s(srv.procs[-1].pid) - cpu0}
     ev = called_event_ids(srv.db_url)
     for tid in sent:
         subs.wait_for(ev[tid], timeout=15)
@@ -115,7 +128,32 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services):
         delivery += [a - t0 for a in arr]
         after_answer += [a - answered[tid] for a in arr]
     calls = [answered[tid] - t0 for tid, t0 in sent.items()]
-    return len(sent), delivery, missed, calls, after_answer
+    return len(sent), delivery, missed, calls, after_answer, load
+
+
+class Spy:
+    """py-spy recording the server process while a part runs (collapsed stacks, one per thread)."""
+
+    def __init__(self, prefix, pid, part):
+        self.proc = None
+        if prefix:
+            import subprocess
+            self.out = f"{prefix}-{part}.txt"
+            exe = Path(sys.executable).with_name("py-spy")
+            self.proc = subprocess.Popen([str(exe) if exe.exists() else "py-spy", "record", "--pid", str(pid), "--format", "raw",
+                                          "--threads", "--rate", "250", "-o", self.out],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc is not None:
+            import signal
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(30)
+            print(f"py-spy: {self.out}", flush=True)
 
 
 def main():
@@ -124,6 +162,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer sequential requests and calls")
     ap.add_argument("--postgres", help="PostgreSQL URL instead of a scratch SQLite")
     ap.add_argument("--parts", default="seq,busy,2000,many", help="which parts to run")
+    ap.add_argument("--spy", metavar="PREFIX",
+                    help="py-spy the server during the busy and 2,000 parts: PREFIX-busy.txt, "
+                         "PREFIX-2000.txt (collapsed stacks, with thread names)")
     args = ap.parse_args()
     raise_open_files_limit()
     n_seq, n_calls = (100, 20) if args.quick else (300, 40)
@@ -158,8 +199,9 @@ def main():
             sessions[1] = w1
             subs = Subscribers(srv.port, n=200).connect()
             time.sleep(0.5)
-            ncalls, delivery, missed, calls, after = busy_hall(srv, url, kiosk_token, sessions, subs,
-                                                               services)
+            with Spy(args.spy, pid, "busy"):
+                ncalls, delivery, missed, calls, after, load = busy_hall(srv, url, kiosk_token, sessions,
+                                                                   subs, services)
             subs.close()
             s = summary(delivery)
             row(f"busy hall, 200 subscribers: call -> each ({ncalls} calls, {missed} missed) (ms)",
@@ -169,6 +211,11 @@ def main():
             row("busy hall: call-next's own answer (ms)", s["n"], s["p50"], s["p99"])
             s = summary(after)
             row("busy hall: call-next's answer -> each subscriber (ms)", s["n"], s["p50"], s["p99"])
+            rows.append({"measure": f"busy hall: {load['requests']} writes in {load['wall_s']:.1f} s "
+                                    f"({load['requests'] / load['wall_s']:.0f}/s); server CPU per "
+                                    f"write (ms; {load['server_cpu_s'] / load['wall_s']:.0%} of a core)",
+                         "n": load["requests"], "p50": 1000 * load["server_cpu_s"] / load["requests"],
+                         "p99": "", "goal": "", "met": ""})
         for n, sess in sessions.items():  # windows free again for the next part
             sess.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
 
@@ -176,7 +223,8 @@ def main():
         if "2000" in parts:
             subs = Subscribers(srv.port, n=2000).connect(timeout=120)
             time.sleep(1.0)
-            call_t2, delivery, missed = calls_to_subscribers(srv, url, kiosk, w1, subs, n_calls)
+            with Spy(args.spy, pid, "2000"):
+                call_t2, delivery, missed = calls_to_subscribers(srv, url, kiosk, w1, subs, n_calls)
             subs.close()
             s = summary(delivery)
             row(f"2,000 subscribers: call -> each ({n_calls} calls, {missed} missed) (ms)", s["n"],

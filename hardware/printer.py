@@ -44,6 +44,7 @@ ESC_ALIGN = b"\x1b\x61"  # ESC a n: 0 left, 1 centre
 RT_STATUS_OFFLINE_CAUSE = b"\x10\x04\x02"  # DLE EOT 2: why the printer is offline
 MASK_COVER_OPEN = 0x04  # bit 2 of the DLE EOT 2 answer
 TEXT_ENCODING = "gb18030"
+NO_LINE_START = frozenset("，。、：；！？）」』”》…,.:;!?)")
 WQY_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 PAPER_WIDTH_PX = {80: 576, 58: 384}  # printable dots at 203 dpi
 
@@ -414,8 +415,14 @@ class TicketPrinter:
         lines, cur = [], ""
         for ch in text:
             if font.getlength(cur + ch) > max_px and cur:
-                lines.append(cur)
-                cur = ch
+                # a line never starts with ，。、）」 etc. (Chinese line-breaking): the character
+                # before the mark goes down with it
+                if ch in NO_LINE_START and len(cur) > 1:
+                    lines.append(cur[:-1])
+                    cur = cur[-1] + ch
+                else:
+                    lines.append(cur)
+                    cur = ch
             else:
                 cur += ch
         return lines + ([cur] if cur else [])

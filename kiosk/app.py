@@ -452,6 +452,12 @@ class KioskApp(App):
         if self.current == "ticket" and self.screens["ticket"].outcome is out:
             self.go_home()
 
+    def done_screen_timeout(self, screen, out):
+        """A 帮办代办 confirmation goes home like a ticket, given twice as long to read (or note)."""
+        wait = self.layout.timeout_s(self.cfg.ticket_screen_s) * (2 if out.printed else 3)
+        self._home_ev = Clock.schedule_once(
+            lambda _dt: self.go_home() if self.current == screen.name and screen.outcome is out else None, wait)
+
     def _retry(self, action):
         self._retry_ev = None
         if self.current != "error" or self.action is not action:
@@ -476,7 +482,11 @@ class KioskApp(App):
         """An ID card placed on the reader."""
         if self.current != "admin":
             self.touched()
-        self._act(self.router.route_card(card.id_number, card.id_number_valid, self.where()))
+        act = self.router.route_card(card.id_number, card.id_number_valid, self.where())
+        if act.kind == "assist_card":  # 帮办代办: the card gives the name to address the resident by
+            self.screens["assist"].card_read(card)
+            return
+        self._act(act)
 
     def _act(self, act):
         if act.kind == "admin_status":

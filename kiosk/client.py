@@ -45,6 +45,10 @@ class KioskClient(ApiClient):
         body = {"code": code} if code is not None else {"id_number": id_number}
         return self.post("/appointments/check-in", body, key=key)
 
+    def assist(self, body: dict, key: str) -> dict:
+        """A 帮办代办 request (the server stores name and phone masked, the phone also sealed)."""
+        return self.post("/assist", body, key=key)
+
     def report_fault(self, kind: str, message: str) -> dict:
         return self.post("/devices/faults", {"kind": kind, "message": message[:500]})
 

@@ -47,6 +47,15 @@ class Outcome:
         return self.ticket is not None
 
 
+@dataclass
+class AssistOutcome:
+    request: dict | None = None  # the server's answer (masked name and phone, due date)
+    error: ApiError | None = None
+    unreachable: bool = False
+    printed: bool = False
+    fault: str | None = None
+
+
 def usable_public_url(url: str) -> str | None:
     """url without a trailing slash, or None when empty, malformed or a loopback address
     (a phone on the hall's Wi-Fi cannot open http://127.0.0.1/...)."""
@@ -173,6 +182,43 @@ class KioskCore:
             return Outcome(error=exc)
         self.forget_key(action)
         return self._print(Outcome(ticket=ticket), on_printing, lang)
+
+    def request_assist(self, form, lang: str = "zh") -> "AssistOutcome":
+        """Send a 帮办代办 request (kiosk/assist.py AssistForm) and print its slip. Blocking.
+        Sending the same form again after "unreachable" reuses the Idempotency-Key, so a request
+        that reached the server before the timeout stays one request."""
+        action = ("assist", form.service["code"], form.matter_text(), form.phone)
+        key = self.key_for(action)
+        try:
+            request = self.client.assist(form.body(), key)
+        except ServerUnreachable:
+            return AssistOutcome(unreachable=True)
+        except ApiError as exc:
+            self.forget_key(action)
+            return AssistOutcome(error=exc)
+        self.forget_key(action)
+        out = AssistOutcome(request=request)
+        if self.printer is not None:
+            out.printed, out.fault = self._print_slip(request, form, lang)
+        return out
+
+    def _print_slip(self, request: dict, form, lang: str) -> tuple[bool, str | None]:
+        from hardware.printer import PrinterFault
+        from hardware.slip import print_slip
+        from .assist import slip
+        try:
+            print_slip(self.printer, slip(request, form, self.hall, lang, self.local_time(request.get("created_at"))))
+        except PrinterFault as fault:
+            log.warning("assist slip %s not printed: %s", request.get("id"), fault)
+            self.report_fault(fault.status.value, str(fault))
+            return False, fault.status.value
+        except Exception as exc:  # a driver bug must not lose the request
+            log.exception("printing the assist slip failed")
+            self.report_fault("error", f"{exc.__class__.__name__}: {exc}")
+            return False, "error"
+        if self.open_fault:
+            self.clear_fault()
+        return True, None
 
     # ------------------------------------------------------------ printing
     @property

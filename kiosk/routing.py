@@ -48,7 +48,7 @@ class Where:
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # ignore | issue | checkin | admin_status | notice
+    kind: str  # ignore | issue | checkin | admin_status | notice | assist_card
     service: str | None = None
     id_number: str | None = None
     code: str | None = None
@@ -142,6 +142,8 @@ class Router:
             return Action("notice", text_key="card_unreadable")
         if where.screen == "identify":
             return Action("issue", service=where.service, id_number=id_number)
+        if where.screen == "assist":  # the name for a 帮办代办 request (the number is not sent)
+            return Action("assist_card")
         if where.screen not in RESIDENT_SCREENS:
             return IGNORE
         if self._seen(f"card:{id_number}"):

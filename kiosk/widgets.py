@@ -245,20 +245,25 @@ def id_display(typed: str, confirmed: bool = False) -> str:
     return " ".join(g for g in groups if g)
 
 
-class Keypad(GridLayout):
-    """Digits, X and delete for typing an 18-character ID number; keys keep a finger's size
-    (never stretched into bars) and the pad is centred where it is put."""
+ID_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0", "DEL")
+PHONE_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "CLR", "0", "DEL")
 
-    def __init__(self, on_key, tr, lay, **kw):
-        kw_, kh = lay.key_size
+
+class Keypad(GridLayout):
+    """Digits, X and delete for typing an 18-character ID number (or, with PHONE_KEYS, digits,
+    clear and delete for a phone number); keys keep a finger's size (never stretched into bars)
+    and the pad is centred where it is put."""
+
+    def __init__(self, on_key, tr, lay, keys=ID_KEYS, key_size=None, **kw):
+        kw_, kh = key_size or lay.key_size
         gap = max(8, lay.px(12))
         super().__init__(cols=3, spacing=gap, size_hint=(None, None), width=3 * kw_ + 2 * gap,
                          height=4 * kh + 3 * gap, **kw)
-        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "X", "0", "DEL"]
+        words = {"DEL": "delete", "CLR": "clear"}
         for k in keys:
-            label = tr("delete") if k == "DEL" else k
-            b = BigButton(label, size=lay.key_px if k != "DEL" else lay.px(32),
-                          bg=WHITE if k != "DEL" else GREY_BG, color=TEXT, border=list(BLUE),
+            label = tr(words[k]) if k in words else k
+            b = BigButton(label, size=lay.key_px if k not in words else lay.px(32),
+                          bg=WHITE if k not in words else GREY_BG, color=TEXT, border=list(BLUE),
                           size_hint=(None, None), width=kw_, height=kh)
             b.key = k
             b.bind(on_release=lambda btn: on_key(btn.key))

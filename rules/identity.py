@@ -1,4 +1,5 @@
-"""Resident ID numbers (居民身份证号码, GB 11643-1999) and how personal data is masked.
+"""Resident ID numbers (居民身份证号码, GB 11643-1999), mainland mobile numbers (手机号码), and how
+personal data is masked.
 
 An ID number is 18 characters: 6-digit area code, 8-digit birth date (YYYYMMDD), 3-digit
 sequence, and a MOD 11-2 check character (0-9 or X). A number is valid when it has that shape,
@@ -9,6 +10,7 @@ The same vectors run through server/web/static/js/idnumber.js in Chromium
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # 2**(17-i) mod 11
@@ -93,6 +95,22 @@ def mask_name(name: str) -> str:
     length (a star per character would tell how long the name is, and 欧阳 from 欧)."""
     s = (name or "").strip()
     return s[0] + "*" if s else ""
+
+
+# A mainland mobile number: 11 ASCII digits, 1 then 3-9 (the operators' ranges 13x-19x).
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def mobile_number(text) -> str | None:
+    """The 11 digits of a mainland mobile number as a resident may type it (spaces and dashes
+    between digits, a leading +86), or None when it is not one. ASCII digits only: a full-width or
+    other script's digit is not accepted (it would be stored as typed)."""
+    if not isinstance(text, str):
+        return None
+    s = re.sub(r"[ \t\r\n-]", "", text)
+    if s.startswith("+86"):
+        s = s[3:]
+    return s if MOBILE.fullmatch(s) else None
 
 
 def mask_phone(phone: str) -> str:

@@ -102,10 +102,21 @@ _CHECK = r"""
       if (lines > 1) problems.push("wraps onto " + lines + " lines: " + describe(el));
     }
   }
-  // two texts drawn over each other (a grid spilling onto the band below it)
+  // two texts drawn over each other (a grid spilling onto the band below it); a row scrolled out of
+  // its scrolling box (a long report table) is not drawn, so it cannot clash with what lies below
+  const scrolledAway = (el) => {
+    const r = el.getBoundingClientRect();
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const acs = getComputedStyle(a);
+      if (!["auto", "scroll"].includes(acs.overflowY) && !["auto", "scroll"].includes(acs.overflowX)) continue;
+      const b = a.getBoundingClientRect();
+      if (r.top >= b.bottom || r.bottom <= b.top || r.left >= b.right || r.right <= b.left) return true;
+    }
+    return false;
+  };
   const texts = [];
   for (const el of document.querySelectorAll("body *")) {
-    if (el.closest("svg") || el.closest("[data-marquee]") || !ownText(el) || !visible(el)) continue;
+    if (el.closest("svg") || el.closest("[data-marquee]") || !ownText(el) || !visible(el) || scrolledAway(el)) continue;
     texts.push([el, el.getBoundingClientRect()]);
   }
   // a dialog or bar with position: fixed is a layer above the page: only texts in one layer clash
@@ -129,6 +140,44 @@ _CHECK = r"""
   return problems;
 }
 """
+
+
+# A wrapped text whose line holds a single character (办结率 broken before 件, "cases" alone is fine):
+# in Chinese a lone character on a line reads as a broken word.
+_LONE = r"""
+(sel) => {
+  const out = [];
+  for (const el of document.querySelectorAll(sel)) {
+    const r0 = el.getBoundingClientRect();
+    if (!r0.width || !r0.height) continue;
+    const lines = [];  // [top, bottom, characters]
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      for (let i = 0; i < n.length; i++) {
+        const ch = n.data[i];
+        if (!ch.trim()) continue;
+        const range = document.createRange();
+        range.setStart(n, i); range.setEnd(n, i + 1);
+        const r = range.getClientRects()[0];
+        if (!r) continue;
+        let line = lines.find(l => r.top < l[1] - 2 && r.bottom > l[0] + 2);
+        if (!line) { line = [r.top, r.bottom, ""]; lines.push(line); }
+        line[2] += ch;
+      }
+    }
+    if (lines.length > 1) {
+      const lone = lines.filter(l => l[2].length === 1 && /[㐀-鿿]/.test(l[2]));
+      if (lone.length) out.push("a lone character on a line: «" + lone[0][2] + "» in «" + el.textContent.trim().slice(0, 40) + "»");
+    }
+  }
+  return out;
+}
+"""
+
+
+def lone_characters(page, selector: str) -> list[str]:
+    """Elements matching `selector` whose wrapped text leaves one Chinese character alone on a line."""
+    return page.evaluate(_LONE, selector)
 
 
 def problems(page, allow_cut: tuple[str, ...] = (), one_line: tuple[str, ...] = ()) -> list[str]:

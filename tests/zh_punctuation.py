@@ -5,7 +5,8 @@ Chinese text; `fix(text)` rewrites it. `zh_strings(path)` yields every piece of 
 source file holds, the way each part stores it:
   - pages (.html): text nodes and the data-zh, placeholder, title, aria-label, alt attributes;
   - scripts (.js): string and template literals (tokenized by esprima, so comments and regular
-    expressions are not text);
+    expressions are not text), and every literal the Chinese argument of `t(zh, en)` is built
+    from, however few Chinese characters it holds ("令牌地址(/evaluator/" + n + ")");
   - Python: string literals (tokenize), not docstrings or comments; a message written "中文 (English)"
     (server errors, split by `server.domain.errors.split_languages`) is checked in its Chinese half;
   - the hall config (.toml): every string value.
@@ -55,17 +56,20 @@ def chinese_half(text: str) -> str:
     return m.group(1) if m else text
 
 
-def problems(text: str) -> list[str]:
-    """Each half-width mark touching a Chinese character, with a little context."""
-    if not is_chinese(text):
+def problems(text: str, piece: bool = False) -> list[str]:
+    """Each half-width mark touching a Chinese character, with a little context. A `piece` of
+    Chinese text (a literal inside the Chinese argument of `t(zh, en)`) is Chinese by its place."""
+    if not piece and not is_chinese(text):
         return []
-    zh = chinese_half(text)
+    zh = text if piece else chinese_half(text)
     return [zh[max(0, m.start() - 6):m.end() + 6] for m in _BAD.finditer(zh)]
 
 
-def fix(text: str) -> str:
+def fix(text: str, piece: bool = False) -> str:
     """The text with its Chinese half's punctuation made full-width (and the spaces around a
     full-width mark dropped: the mark carries its own space)."""
+    if piece:
+        return _fix_zh(text)
     if not is_chinese(text):
         return text
     zh = chinese_half(text)
@@ -76,7 +80,8 @@ def fix(text: str) -> str:
 def _fix_zh(s: str) -> str:
     chars = list(s)
     ctx = lambda i: 0 <= i < len(chars) and bool(_CONTEXT.match(chars[i]))  # noqa: E731
-    # Parentheses in pairs: Chinese inside, or touching Chinese with no English word inside.
+    # Parentheses in pairs: Chinese inside, or touching Chinese ("密码(admin_pin)"); an English
+    # gloss is set off by a space ("承诺件 (promised)") and stays.
     stack, pairs = [], []
     for i, c in enumerate(chars):
         if c == "(":
@@ -87,7 +92,7 @@ def _fix_zh(s: str) -> str:
     for a, b in pairs:
         inner = re.sub(r"\$?\{[^{}]*\}", "", s[a + 1:b])  # a {placeholder} is no English word
         touching = ctx(a - 1) or ctx(b + 1) or ctx(a + 1) or ctx(b - 1)
-        if _IS_CJK.search(inner) or (touching and not re.search(r"[A-Za-z]{3,}", inner)):
+        if _IS_CJK.search(inner) or touching:
             chars[a], chars[b] = "（", "）"
         paired.update((a, b))
     changed = True
@@ -131,12 +136,15 @@ def source_files(root: Path = ROOT):
 
 
 def zh_strings(path: Path):
-    """(line, text) for each piece of Chinese UI text in the file."""
+    """(line, text, piece) for each Chinese text in the file; `piece`: Chinese by its place."""
     text = path.read_text(encoding="utf-8")
     kind = {".py": _py_strings, ".js": _js_strings, ".html": _html_strings, ".toml": _toml_strings}
-    for line, s in kind[path.suffix](text):
-        if is_chinese(s):
-            yield line, s
+    seen = set()
+    for line, s, *piece in kind[path.suffix](text):
+        piece = bool(piece and piece[0])
+        if (line, s) not in seen and (piece or is_chinese(s)):
+            seen.add((line, s))
+            yield line, s, piece
 
 
 def _py_strings(text):
@@ -156,9 +164,36 @@ def _is_docstring(prev) -> bool:
 
 def _js_strings(text):
     import esprima
+    pieces = []
+
+    def chinese_argument(node, meta):  # t("已办结（" + o + "）", ...): every literal of the first argument
+        callee = getattr(node, "callee", None)
+        if node.type == "CallExpression" and node.arguments and callee is not None and (
+                (callee.type == "Identifier" and callee.name == "t")
+                or (callee.type == "MemberExpression" and getattr(callee.property, "name", "") == "t")):
+            pieces.extend(_literals(node.arguments[0]))
+
+    esprima.parseScript(text, {"loc": True}, chinese_argument)
+    for line, raw in pieces:
+        yield line, raw, True
     for tok in esprima.tokenize(text, {"loc": True}):
         if tok.type in ("String", "Template"):
             yield tok.loc.start.line, tok.value
+
+
+def _literals(node):
+    """(line, source text) of each string literal an expression is built from."""
+    if node.type == "Literal" and isinstance(node.value, str):
+        return [(node.loc.start.line, node.raw)]
+    if node.type == "TemplateLiteral":
+        return [(q.loc.start.line, "`" + q.value.raw + "`") for q in node.quasis]
+    out = []
+    for key in ("left", "right", "consequent", "alternate", "expressions"):
+        child = getattr(node, key, None)
+        for c in child if isinstance(child, list) else [child] if child is not None else []:
+            if key != "expressions" or node.type == "SequenceExpression":
+                out += _literals(c)
+    return out
 
 
 class _Html(html.parser.HTMLParser):
@@ -202,8 +237,8 @@ def scan(paths=None):
     """(path, line, text, problems) for every Chinese string with a half-width mark."""
     out = []
     for p in paths or source_files():
-        for line, s in zh_strings(p):
-            bad = problems(_unquote(s) if p.suffix in (".py", ".js") else s)
+        for line, s, piece in zh_strings(p):
+            bad = problems(_unquote(s) if p.suffix in (".py", ".js") else s, piece)
             if bad:
                 out.append((p, line, s, bad))
     return out
@@ -219,11 +254,16 @@ def fix_file(path: Path) -> int:
     """Rewrite the Chinese strings of one file in place; returns how many changed."""
     text = path.read_text(encoding="utf-8")
     n = 0
-    for _, s in sorted(set(zh_strings(path)), key=lambda x: -len(x[1])):
+    for line, s, piece in sorted(set(zh_strings(path)), key=lambda x: -len(x[1])):
         body = _unquote(s) if path.suffix in (".py", ".js") else s
-        new = fix(body)
+        new = fix(body, piece)
         if new != body:
             target = s.replace(body, new) if path.suffix in (".py", ".js") else new
+            if piece:  # a bare ")" may be English elsewhere: only on its own line
+                lines = text.split("\n")
+                lines[line - 1] = lines[line - 1].replace(s, target, 1)
+                text, n = "\n".join(lines), n + 1
+                continue
             for old_form, new_form in _encodings(path.suffix, s, target):
                 if old_form in text:
                     n += text.count(old_form)

@@ -1,6 +1,6 @@
 // The evaluator at a window (/evaluator/{n}): idle it shows who serves here; when this window
 // finishes a ticket it asks for one rating of that ticket (一次一评). A bad rating asks for
-// reasons. Nothing is rated by default: a prompt left alone times out and the ticket stays unrated.
+// reasons, and once it is sent offers to keep a phone for the 回访 (evaluator-phone.js). Nothing is rated by default: a prompt left alone times out and the ticket stays unrated.
 // The prompt is spoken (the server's offline speech, like the call announcements). The device
 // token is checked on load; a missing or wrong one shows a notice for staff, never a form.
 (function () {
@@ -17,7 +17,7 @@
   const probe = window.hallqEvaluator = { spoken: 0, played: 0 };
 
   function view(name) {
-    ["setup-view", "idle-view", "prompt-view", "reasons-view", "thanks-view"].forEach(function (v) {
+    ["setup-view", "idle-view", "prompt-view", "reasons-view", "phone-view", "thanks-view"].forEach(function (v) {
       $(v).classList.toggle("hidden", v !== name);
     });
     document.body.dataset.view = name.replace("-view", "");
@@ -73,8 +73,16 @@
     }
   }
   function idle() {
-    st.pending = null; st.level = null; st.reasons.clear();
+    st.pending = null; st.level = null; st.reasons.clear(); st.masked = null;
+    window.hallqEvaluatorPhone.forget();
     clearTimeout(st.timer);
+    // a resident's switch of language lasts for their own rating: the next resident (often an
+    // elderly one) is met in the device's language again, not in the last visitor's English
+    if (st.homeLang && h.lang() !== st.homeLang) {
+      h.setLang(st.homeLang);
+      $("lang").textContent = h.lang() === "en" ? "中文" : "English";
+      relabel();
+    }
     renderIdle();
     view("idle-view");
   }
@@ -82,6 +90,7 @@
   // ------------------------------------------------------------ the prompt
   function prompt(ticket) {
     if (st.done.has(ticket.id)) return;
+    window.hallqEvaluatorPhone.forget();
     st.pending = ticket; st.level = null; st.reasons.clear();
     document.querySelectorAll(".tag").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
     $("prompt-number").textContent = ticket.number;
@@ -105,7 +114,7 @@
     st.level = level;
     if (level <= 2) {
       // the reasons screen says which rating was tapped (Back changes it)
-      $("reasons-chosen").textContent = h.t("您的评价:", "Your rating: ") + h.label("level", level);
+      $("reasons-chosen").textContent = h.t("您的评价：", "Your rating: ") + h.label("level", level);
       $("reasons-chosen").dataset.level = String(level);
       view("reasons-view");
       after(PROMPT_S, idle);
@@ -121,8 +130,9 @@
     const body = { level: st.level };
     if (st.level <= 2 && st.reasons.size) body.reasons = Array.from(st.reasons);
     try {
-      await h.api("POST", h.hallPath("/tickets/" + ticket.id + "/rating"), body);
-      thanks(ticket);
+      const r = await h.api("POST", h.hallPath("/tickets/" + ticket.id + "/rating"), body);
+      if (r.bad && r.review_case) askPhone(ticket);
+      else thanks(ticket);
     } catch (e) {
       if (e.code === "already_rated") thanks(ticket);
       else if (e.status === 401) { setup("rejected"); }
@@ -132,11 +142,33 @@
     }
   }
 
-  function thanks(ticket) {
+  // the rating is in; the resident may leave a phone for the call back, or skip (or walk away)
+  function askPhone(ticket) {
     st.done.add(ticket.id);
     st.pending = null;
+    window.hallqEvaluatorPhone.open(ticket, function () { after(PROMPT_S, idle); }, function (masked) {
+      thanks(ticket, masked);
+    });
+    view("phone-view");
+    after(PROMPT_S, idle);
+  }
+
+  function thanksPhone() {
+    const box = $("thanks-phone");
+    box.classList.toggle("hidden", st.masked === null);
+    box.classList.toggle("missed", st.masked === false);
+    box.textContent = st.masked === false
+      ? h.t("电话未能保存（已超时），如需回访请告诉窗口工作人员", "The number came too late to be kept; please tell the staff at the window")
+      : st.masked ? h.t("工作人员会拨打 " + st.masked + " 回访您", "Staff will call you back on " + st.masked) : "";
+  }
+
+  function thanks(ticket, masked) {
+    st.done.add(ticket.id);
+    st.pending = null;
+    st.masked = masked === undefined ? null : masked;  // only ever the masked number (or false: not kept)
+    thanksPhone();
     view("thanks-view");
-    after(THANKS_S, idle);
+    after(st.masked === null ? THANKS_S : 2 * THANKS_S, idle);
   }
 
   // ------------------------------------------------------------ live state
@@ -153,7 +185,7 @@
       if (lf && lf.id === st.pending.id && lf.rated) thanks(st.pending);
       return;
     }
-    if (document.body.dataset.view === "thanks") return;
+    if (document.body.dataset.view === "thanks" || document.body.dataset.view === "phone") return;
     if (lf && !lf.rated && !st.done.has(lf.id) && (Date.now() - new Date(lf.finished_at)) / 1000 < PROMPT_S) {
       renderIdle();
       return prompt({ id: lf.id, number: lf.number });
@@ -168,7 +200,7 @@
     } else if (ev.type === "ticket.rated") {
       const id = ev.ticket_id || (ev.ticket && ev.ticket.id);
       st.done.add(id);
-      if (st.pending && st.pending.id === id) thanks(st.pending);
+      if (st.pending && st.pending.id === id && !st.sending) thanks(st.pending);  // rated elsewhere
     } else if (ev.type === "window.signed_in" || ev.type === "window.signed_out") {
       h.api("GET", h.hallPath("/windows/" + windowNo)).then(function (w) {
         st.win = w;
@@ -183,7 +215,7 @@
   }
 
   // ------------------------------------------------------------ the device token, checked on load
-  const FIX = ["请在管理页「设备」中为 " + windowNo + " 号窗口登记评价器并生成令牌,再用令牌地址(/evaluator/" + windowNo + "?token=…)打开本页。",
+  const FIX = ["请在管理页「设备」中为 " + windowNo + " 号窗口登记评价器并生成令牌，再用令牌地址（/evaluator/" + windowNo + "?token=…）打开本页。",
     "In the admin page (Devices) register an evaluator for window " + windowNo + ", make its token and open this page with /evaluator/" + windowNo + "?token=…"];
   const PROBLEMS = {
     missing: ["本评价器没有设备令牌。", "This evaluator has no device token."],
@@ -195,6 +227,7 @@
   function setup(problem) {
     clearTimeout(st.timer);
     st.pending = null;
+    window.hallqEvaluatorPhone.forget();
     if (st.sub) { st.sub.close(); st.sub = null; }
     document.body.dataset.problem = problem;
     const p = PROBLEMS[problem];
@@ -232,12 +265,21 @@
     if (!probe.heartbeat) probe.heartbeat = h.heartbeat("evaluator-page", { token: h.token });
   }
 
+  function relabel() {
+    renderIdle();
+    if (st.level) $("reasons-chosen").textContent = h.t("您的评价：", "Your rating: ") + h.label("level", st.level);
+    window.hallqEvaluatorPhone.relabel();
+    thanksPhone();
+    if (document.body.dataset.problem) setup(document.body.dataset.problem);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     h.applyLang(document);
+    st.homeLang = h.lang();
     h.langButton("lang", function () {
-      renderIdle();
-      if (st.level) $("reasons-chosen").textContent = h.t("您的评价:", "Your rating: ") + h.label("level", st.level);
-      if (document.body.dataset.problem) setup(document.body.dataset.problem);
+      // switched by staff while the tablet stands idle: the device's language from now on
+      if (["idle", "setup", "starting"].indexOf(document.body.dataset.view) >= 0) st.homeLang = h.lang();
+      relabel();
     });
     document.querySelectorAll(".level").forEach(function (b) {
       b.addEventListener("click", function () { choose(parseInt(b.dataset.level, 10)); });

@@ -35,7 +35,7 @@ class GuideScreen(KioskScreen):
             for i, line in enumerate(lines, 1):
                 prefix = f"{i}. " if isinstance(value, list) else ""
                 box.add_widget(Text(prefix + line, size=lay.body_px, halign="left", auto_height=True))
-        colon = ": " if self.app.lang == "en" else ":"
+        colon = ": " if self.app.lang == "en" else "："
         for matter in guide.get("matters") or []:  # 事项, each with its own materials and steps
             name = matter.get("name_en") if self.app.lang == "en" and matter.get("name_en") else matter["name"]
             box.add_widget(Text(name, size=lay.px(34), color=BLUE, bold=True, halign="left", auto_height=True))

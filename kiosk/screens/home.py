@@ -1,5 +1,5 @@
 """Home: one tile per service filling the screen (a tap takes a ticket; ⓘ opens the guide),
-the elder-mode and language switches, appointment check-in and "ticket with my ID"."""
+the elder-mode and language switches, appointment check-in, "ticket with my ID" and 帮办代办."""
 from __future__ import annotations
 
 from kivy.uix.boxlayout import BoxLayout
@@ -74,6 +74,10 @@ class HomeScreen(KioskScreen):
         with_id.bind(on_release=lambda *_: app.choose_id())
         self.id_button = with_id
         foot.add_widget(with_id)
+        assist = BigButton(self.tr("assist_button"), size=lay.button_px, bg=BLUE)
+        assist.bind(on_release=lambda *_: app.show("assist") if not app.busy else None)
+        self.assist_button = assist
+        foot.add_widget(assist)
         self.body.add_widget(foot)
         hall_notice = app.core.hall.get("notice_en" if app.lang == "en" else "notice") or ""
         if hall_notice and show_notice:

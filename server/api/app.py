@@ -78,6 +78,8 @@ def create_app(app_ctx: Hallq | None = None, **kw) -> Flask:
 def _register_parts(app):
     """Blueprints of the other parts: review/promised cases, statistics, appointments,
     announcements, devices."""
-    from . import admin, announcements, appointments, assist, cases, desk, devices, estimates, notices, province, stats
-    for mod in (cases, stats, appointments, announcements, devices, admin, assist, estimates, desk, notices, province):
+    from . import (admin, announcements, appointments, assist, cases, desk, devices, estimates, notices, province,
+                   recorded, simulations, stats)
+    for mod in (cases, stats, appointments, announcements, devices, admin, assist, estimates, desk, notices, province,
+                recorded, simulations):
         app.register_blueprint(mod.bp)

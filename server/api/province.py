@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from flask import Blueprint, Response, jsonify, request
 
 from ..domain.errors import Invalid
-from ..services import auth, honours, outbox, pain_points, ratings, visit_cases
+from ..services import auth, honours, outbox, pain_points, visit_cases
 from .base import hallq, json_body, openapi, principal
 
 bp = Blueprint("api_province", __name__, url_prefix="/api/v1")
@@ -30,23 +30,6 @@ CASE = {"type": "object", "required": ["case_no"], "additionalProperties": False
                                                  "rating (the visit must be finished)"}}}
 
 
-RECORDED = {"type": "object", "required": ["channel", "number", "level"], "additionalProperties": False,
-            "properties": {
-                "channel": {"type": "string", "enum": ["hotline", "box", "onsite"],
-                            "description": "hotline 12345热线 | box 意见箱 | onsite 现场"},
-                "number": {"type": "string", "minLength": 1, "maxLength": 16,
-                           "description": "the visit's ticket number"},
-                "day": {"type": "string", "format": "date",
-                        "description": "the visit's hall-local day (default today)"},
-                "level": {"type": "integer", "minimum": 1, "maximum": 5},
-                "reasons": {"type": "array", "items": {"type": "string", "enum": [
-                    "attitude", "efficiency", "process", "environment", "other"]}},
-                "comment": {"type": "string", "maxLength": 500,
-                            "description": "what the resident said (complaint topic)"},
-                "phone": {"type": "string", "maxLength": 20},
-                "consent": {"type": "boolean"}}}
-
-
 def _hall_id(code):
     app = hallq()
     with app.db.read() as conn:
@@ -64,21 +47,6 @@ def attach_case(hall, n):
     body = json_body(CASE)
     return jsonify(visit_cases.attach(hallq(), hall, n, who, body["case_no"], body.get("item_code"),
                                       body.get("item_name"), bool(body.get("prompt", False))))
-
-
-@bp.post("/halls/<hall>/ratings/recorded")
-@openapi("Staff record a rating or complaint that came by the 12345 hotline, the suggestion box "
-         "(意见箱) or in person (现场) for the visit it concerns; one per visit; a bad one opens a "
-         "review case", body=RECORDED, access="staff, manager, admin (not for their own visit)",
-         query=HALL, tags=["ratings"],
-         responses={"201": {"description": "the rating (and its review case)"},
-                    "409": {"description": "already rated, or not finished"}, **E4})
-def record_rating(hall):
-    who = auth.require(principal(), roles=("staff", "manager", "admin"), hall_id=_hall_id(hall))
-    b = json_body(RECORDED)
-    return jsonify(ratings.record_for_resident(
-        hallq(), hall, who, b["channel"], b["number"], b.get("day"), b["level"], b.get("reasons"),
-        b.get("comment"), b.get("phone"), b.get("consent"))), 201
 
 
 @bp.get("/halls/<hall>/pain-points")

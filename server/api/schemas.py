@@ -53,6 +53,12 @@ RATING = {"type": "object", "required": ["level"],
                                           "description": "the ticket's own token (its QR / track "
                                                          "link): how a kiosk or a phone rates"}}}
 
+RATING_CONTACT = {"type": "object", "required": ["phone", "consent"], "additionalProperties": False,
+                  "properties": {"phone": {"type": "string", "maxLength": 20,
+                                           "description": "the resident's mobile for the 回访"},
+                                 "consent": {"type": "boolean",
+                                             "description": "ticked on screen: may be called back"}}}
+
 TICKET = {"type": "object", "required": ["id", "number", "service", "status"],
           "properties": {"id": {"type": "integer"}, "number": {"type": "string"},
                          "service": {"type": "string"}, "status": {"type": "string"},

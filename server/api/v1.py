@@ -7,7 +7,7 @@ from rules import priority as priority_rule
 
 from .. import __version__
 from ..domain.errors import Forbidden, Invalid, Unauthorized
-from ..services import auth, queue, ratings
+from ..services import auth, queue, queue_view, ratings
 from . import schemas as S
 from .base import client_address, hallq, json_body, openapi, principal
 
@@ -117,7 +117,7 @@ def hall_info(hall):
 @bp.get("/halls/<hall>/services")
 @openapi("Services with waiting counts and wait estimates", query=HALL, tags=["queue"])
 def services(hall):
-    out = queue.list_services(hallq(), hall)
+    out = queue_view.list_services(hallq(), hall)
     with hallq().db.read() as conn:
         windows = hallq().hall(conn, hall).config.windows
     for s in out:  # the windows that serve it (printed on the ticket)
@@ -128,13 +128,13 @@ def services(hall):
 @bp.get("/halls/<hall>/windows")
 @openapi("Windows with status, current ticket and staff", query=HALL, tags=["queue"])
 def windows(hall):
-    return jsonify(queue.list_windows(hallq(), hall))
+    return jsonify(queue_view.list_windows(hallq(), hall))
 
 
 @bp.get("/halls/<hall>/windows/<int:n>")
 @openapi("One window", query=WIN, tags=["queue"], responses={"200": {"description": "OK"}, **E4})
 def window(hall, n):
-    return jsonify(queue.get_window(hallq(), hall, n))
+    return jsonify(queue_view.get_window(hallq(), hall, n))
 
 
 @bp.get("/halls/<hall>/windows/<int:n>/waiting")
@@ -143,7 +143,7 @@ def window(hall, n):
          responses={"200": {"description": "{window, tickets}"}, **E4})
 def window_waiting(hall, n):
     auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
-    return jsonify(queue.window_queue(hallq(), hall, n))
+    return jsonify(queue_view.window_queue(hallq(), hall, n))
 
 
 @bp.post("/halls/<hall>/tickets")
@@ -181,7 +181,7 @@ def issue(hall):
                         "schema": {"type": "integer"}}], tags=["queue"])
 def ticket(hall, ticket_id):
     auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
-    return jsonify(queue.get_ticket(hallq(), hall, ticket_id))
+    return jsonify(queue_view.get_ticket(hallq(), hall, ticket_id))
 
 
 @bp.post("/halls/<hall>/tickets/<int:ticket_id>/cancel")
@@ -211,12 +211,27 @@ def rate(hall, ticket_id):
                                 phone=body.get("phone"), consent=body.get("consent"))), 201
 
 
+@bp.post("/halls/<hall>/tickets/<int:ticket_id>/rating/contact")
+@openapi("The evaluator's 回访 step: after a bad rating it made, the resident leaves a phone with "
+         "consent, kept sealed with the review case (403 other window or channel, 409 "
+         "rating_expired or contact_exists); the answer has the masked number only",
+         body=S.RATING_CONTACT, access="evaluator device of the ticket's window",
+         query=HALL + [{"name": "ticket_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}], tags=["ratings"],
+         responses={"201": {"description": "{case_id, ticket_id, phone_masked}"}, **E4})
+def rating_contact(hall, ticket_id):
+    p = auth.require(principal(), devices=("evaluator",), hall_id=_hall_id(hall))
+    body = json_body(S.RATING_CONTACT)
+    return jsonify(ratings.leave_contact(hallq(), hall, ticket_id, p, body["phone"],
+                                         body["consent"])), 201
+
+
 @bp.get("/track/<token>")
 @openapi("A ticket's status for the resident holding it",
          query=[{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
          tags=["queue"])
 def track(token):
-    return jsonify(queue.track(hallq(), token))
+    return jsonify(queue_view.track(hallq(), token))
 
 
 def _window_action(name, summary, body_schema=None, fn=None):

@@ -13,6 +13,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from rules.identity import mobile_number
+
 from .errors import Invalid
 from .hall import parse_hours
 
@@ -27,7 +29,6 @@ _SHORT = re.compile(r"^[%s]{6,8}$" % CODE_ALPHABET)
 OLD_CODE_LEN = 10
 MAC_LEN = 12  # base32 characters of the HMAC (60 bits)
 _SIGNED = re.compile(r"^([A-Z0-9]{%d})\.(\d{6})\.([A-Z2-7]{%d})$" % (OLD_CODE_LEN, MAC_LEN))
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
 @dataclass(frozen=True)
@@ -248,10 +249,9 @@ def validate_name(name) -> str:
 
 
 def validate_phone(phone) -> str:
-    s = re.sub(r"[\s\-]", "", phone) if isinstance(phone, str) else ""
-    if s.startswith("+86"):
-        s = s[3:]
-    if not _PHONE.match(s):
+    """The 11 digits of a mainland mobile number (rules/identity.py `mobile_number`)."""
+    s = mobile_number(phone)
+    if s is None:
         raise Invalid("请填写11位手机号码 (an 11-digit mobile number is required)", code="invalid_phone")
     return s
 

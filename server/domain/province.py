@@ -41,6 +41,7 @@ CHANNELS = {
     "hotline": ("12345热线", "12345 hotline"),
     "box": ("意见箱", "Suggestion box"),
     "onsite": ("现场", "In person"),
+    "other": ("其他", "Other"),
 }
 
 # 评价内容: the second-level indicators a rating reason speaks to (整体满意度 always).
@@ -57,17 +58,18 @@ def channel_label(source: str | None) -> str:
     return CHANNELS.get(source or "", (source or "", ""))[0]
 
 
-def rating_record(*, record_id: str, kind: str, hall: str, level: int, source: str | None,
+def rating_record(*, record_id: str, kind: str, hall: str, level: int | None, source: str | None,
                   reasons: list[str], comment: str | None, rated_at: str, window: int | None,
                   staff_no: str | None, case: dict | None, rectification: str | None = None,
                   callback: str | None = None, callback_satisfaction: str | None = None) -> dict:
-    """One record in the hall's own field names (what the outbox keeps)."""
+    """One record in the hall's own field names (what the outbox keeps). A complaint (投诉) has
+    no level: 评价等级 is empty and its name says 投诉."""
     case = case or {}
     return {
         "record_id": record_id, "kind": kind, "hall": hall,
         "case_no": case.get("case_no"), "item_code": case.get("item_code"),
         "item_name": case.get("item_name"),
-        "channel": channel_label(source), "level": level, "level_label": rdomain.LEVELS[level][0],
+        "channel": channel_label(source), "level": level, "level_label": rdomain.label(level)[0],
         "rated_at": rated_at,
         "indicators": [OVERALL] + [INDICATORS[r] for r in reasons if r in INDICATORS],
         "tags": [rdomain.REASONS[r][0] for r in reasons if r in rdomain.REASONS],

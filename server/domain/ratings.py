@@ -1,4 +1,7 @@
-"""好差评: the five rating levels and what counts as a bad review (差评)."""
+"""好差评: the five rating levels and what counts as a bad review (差评).
+
+A complaint (投诉) that staff record from the 12345 hotline, the suggestion box or in person has
+no level (None): it is worked like a bad review, and never counted in satisfaction."""
 from __future__ import annotations
 
 from .errors import Invalid
@@ -34,8 +37,17 @@ def check_reasons(reasons) -> list[str]:
     return list(dict.fromkeys(reasons))
 
 
-def is_bad(level: int) -> bool:
-    return level <= 2
+COMPLAINT = ("投诉", "Complaint")
+
+
+def is_bad(level: int | None) -> bool:
+    """A bad review (差评: 不满意, 非常不满意), or a complaint (None)."""
+    return level is None or level <= 2
+
+
+def label(level: int | None) -> tuple[str, str]:
+    """(Chinese, English) name of a level, or of a complaint."""
+    return COMPLAINT if level is None else LEVELS[level][:2]
 
 
 def is_satisfied(level: int) -> bool:

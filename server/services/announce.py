@@ -230,7 +230,8 @@ def wall(app, hall_code: str) -> dict:
         levels: dict[int, list[int]] = {}
         for staff_id, level in conn.execute(select(t.ratings.c.staff_id, t.ratings.c.level).where(
                 t.ratings.c.hall_id == hall.id, t.ratings.c.created_at >= since,
-                t.ratings.c.staff_id.is_not(None))):
+                t.ratings.c.staff_id.is_not(None), t.ratings.c.ticket_id.is_not(None),
+                t.ratings.c.level.is_not(None))):  # ratings of visits (as the stats count them)
             levels.setdefault(staff_id, []).append(level)
         names = {w.number: w.name for w in hall.config.windows}
         minimum, phone = wall_settings(hall)

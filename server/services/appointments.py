@@ -24,7 +24,7 @@ from ..domain import identity
 from ..domain import tickets as tdomain
 from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, TooMany, WrongState
 from ..store import tables as t
-from . import queue
+from . import queue, queue_view
 from .auth import Principal
 from .views import iso
 
@@ -468,7 +468,7 @@ def check_in(app, hall_code: str, principal: Principal, *, code: str | None = No
             raise Conflict(f"还未到签到时间，请于 {opens:%H:%M} 后签到 "
                            f"(check-in opens at {opens:%H:%M})", code="too_early")
         late = phase == bk.LATE
-        if late and not slot.extended and not queue.service_open(app, hall, hall.service(row.service), now):
+        if late and not slot.extended and not queue_view.service_open(app, hall, hall.service(row.service), now):
             raise Conflict("该业务当前不在办理时间 (the service is closed now)", code="service_closed")
         n = conn.execute(update(t.appointments).where(
             t.appointments.c.id == row.id, t.appointments.c.status == "booked").values(

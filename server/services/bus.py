@@ -2,8 +2,12 @@
 
 Events live in the `events` table with increasing ids. The bus keeps the newest ones in memory and
 wakes waiting subscribers; a subscriber that is further behind than the buffer reads the table.
-It refreshes right after each local commit, on PostgreSQL NOTIFY from other server processes, and
-every `poll_s` seconds as a safety net (e.g. events written by the CLI).
+A local commit hands its events to the bus as they were stored (`publish`: no read back) when
+they continue the ids the bus holds; when they do not (another process or the CLI wrote events
+in between, or two of this process's PostgreSQL commits finished out of order) the bus reads the
+table instead. It also reads on PostgreSQL NOTIFY from other server processes, and every `poll_s`
+seconds as a safety net (e.g. events written by the CLI). Either way a subscriber gets every
+event once, in id order.
 
 Each event is formatted once per audience: the full text for staff and devices, and the public
 view (services/public_events.py) for anonymous screens, or nothing when it is staff-only.
@@ -94,12 +98,22 @@ class _HallBuffer:
 
 
 def event_dict(row, hall_code: str) -> dict:
-    data = dict(row.data or {})
-    out = {"id": row.id, "type": row.type, "hall": hall_code,
-           "at": row.created_at.isoformat(timespec="milliseconds") + "Z",
-           "window": row.window, "ticket_id": row.ticket_id}
-    out.update(data)
+    return _event(row.id, row.type, hall_code, row.created_at, row.window, row.ticket_id, row.data)
+
+
+def _event(id_, type_, hall_code, created_at, window, ticket_id, data) -> dict:
+    out = {"id": id_, "type": type_, "hall": hall_code,
+           "at": created_at.isoformat(timespec="milliseconds") + "Z",
+           "window": window, "ticket_id": ticket_id}
+    out.update(data or {})
     return out
+
+
+def stored_event(ev: dict, hall_code: str) -> dict:
+    """A unit of work's event (store/db.py emit) as the table gives it back: its data goes through
+    JSON as the column does, so a published event and one read later are the same."""
+    return _event(ev["id"], ev["type"], hall_code, ev["created_at"], ev["window"], ev["ticket_id"],
+                  json.loads(json.dumps(ev["data"] or {})))
 
 
 class EventBus:
@@ -121,19 +135,66 @@ class EventBus:
         self.listeners: list = []
         with db.read() as conn:
             last = conn.execute(select(t.events.c.id).order_by(t.events.c.id.desc()).limit(1)).first()
+            self._hall_codes.update(conn.execute(select(t.halls.c.id, t.halls.c.code)).all())
         self.last_id = last[0] if last else 0
         self.first_id = self.last_id + 1
-        # after a local commit: read the new rows now (tests and in-process callers see them at
-        # once), or, with refresh_in_background (the event server), let the pump thread read them
-        # so the request that committed answers without waiting for it
+        # after a local commit whose events cannot be published as they are: read the new rows
+        # now (tests and in-process callers see them at once), or, with refresh_in_background
+        # (the event server), let the pump thread read them so the request answers without it
         self.refresh_in_background = False
         db.after_commit_hooks.append(self._after_commit)
 
-    def _after_commit(self, ids) -> None:
+    def _after_commit(self, events: list[dict]) -> None:
+        if self.publish(events):
+            return
         if self.refresh_in_background:
             self._wake.set()
         else:
             self.refresh()
+
+    def publish(self, events: list[dict]) -> bool:
+        """Take a local commit's events as stored (each with its id) without reading them back.
+        False when they do not continue the ids held (an event of another writer in between, or
+        a hall not seen yet): the caller then reads the table (`refresh`)."""
+        fresh = []
+        for ev in events:
+            code = self._hall_codes.get(ev["hall_id"])
+            if code is None:
+                return False
+            fresh.append((ev["id"], ev["hall_id"], formatted(stored_event(ev, code))))
+        if not fresh:
+            return True
+        fresh.sort(key=lambda f: f[0])
+        with self.cond:
+            # ids at or below those held: a refresh read them already, or the database was
+            # swapped for an older copy (refresh tells the two apart); a gap: another writer
+            if fresh[0][0] != self.last_id + 1 or any(
+                    b[0] != a[0] + 1 for a, b in zip(fresh, fresh[1:])):
+                return False
+            self._take(fresh)
+        self._tell_listeners()
+        return True
+
+    def _take(self, fresh: list[tuple[int, int, tuple]]) -> None:
+        """Append (id, hall id, formatted event) in id order to the hall buffers and wake waiters
+        (under cond)."""
+        by_hall: dict[int, list] = {}
+        for eid, hid, item in fresh:
+            by_hall.setdefault(hid, []).append((eid, item))
+        for hid, items in by_hall.items():
+            buf = self.halls.get(hid)
+            if buf is None:
+                buf = self.halls[hid] = _HallBuffer(self.buffer_size, self.first_id)
+            buf.extend(items)
+        self.last_id = fresh[-1][0]
+        self.cond.notify_all()
+
+    def _tell_listeners(self) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("event listener failed")
 
     def hall_code(self, conn, hall_id: int) -> str:
         code = self._hall_codes.get(hall_id)
@@ -165,40 +226,31 @@ class EventBus:
     def refresh(self) -> None:
         """Read committed events newer than the last seen and wake subscribers."""
         with self._refresh_lock:
+            last = self.last_id  # a commit may publish above it meanwhile (not a swap)
             with self.db.read() as conn:
-                rows = conn.execute(select(t.events).where(t.events.c.id > self.last_id)
+                rows = conn.execute(select(t.events).where(t.events.c.id > last)
                                     .order_by(t.events.c.id).limit(5000)).all()
-                fresh = [(r.id, r.hall_id, event_dict(r, self.hall_code(conn, r.hall_id)))
+                fresh = [(r.id, r.hall_id, formatted(event_dict(r, self.hall_code(conn, r.hall_id))))
                          for r in rows]
-                if not fresh and self.last_id:
+                if not fresh and last:
                     top = conn.execute(select(func.max(t.events.c.id))).scalar() or 0
                 else:
                     top = None
             if not fresh:
-                if top is not None and top < self.last_id:
+                if top is not None and top < last:
                     # the database was swapped for an older copy under this running server
                     log.warning("event ids went back from %d to %d: database swapped; "
-                                "continuing above %d", self.last_id, top, self.last_id)
+                                "continuing above %d", last, top, self.last_id)
                     self._hall_codes.clear()
                     continue_event_ids(self.db, self.last_id, "database_swapped")
                     self._wake.set()
                 return
-            by_hall: dict[int, list] = {}
-            for eid, hid, ev in fresh:
-                by_hall.setdefault(hid, []).append((eid, formatted(ev)))
             with self.cond:
-                for hid, items in by_hall.items():
-                    buf = self.halls.get(hid)
-                    if buf is None:
-                        buf = self.halls[hid] = _HallBuffer(self.buffer_size, self.first_id)
-                    buf.extend(items)
-                self.last_id = fresh[-1][0]
-                self.cond.notify_all()
-            for listener in list(self.listeners):
-                try:
-                    listener()
-                except Exception:
-                    log.exception("event listener failed")
+                fresh = [f for f in fresh if f[0] > self.last_id]  # published meanwhile
+                if not fresh:
+                    return
+                self._take(fresh)
+            self._tell_listeners()
 
     def _pump(self):
         while not self._stop.is_set():

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 
 from ..domain.errors import Invalid, NotFound
+from ..domain.identity import mask_phone
 from ..store import tables as t
 from . import contact
 from .auth import Principal
@@ -26,6 +27,13 @@ def masked(conn, case_ids) -> dict[int, str]:
         c.case_id.in_(list(case_ids)), c.phone_masked.is_not(None))).all())
 
 
+def keep(app, conn, hall, case_id: int, phone: str, now) -> None:
+    """The phone left with consent for a case's 回访: sealed, with its mask for lists."""
+    conn.execute(t.case_contacts.insert().values(
+        hall_id=hall.id, case_id=case_id, phone_masked=mask_phone(phone),
+        phone_sealed=contact.seal(app.var_dir, phone), consent_at=now))
+
+
 def reveal(app, hall_code: str, principal: Principal, case_id: int) -> dict:
     """The whole number for the manager about to call back; logged as `review.contact_shown`."""
     with app.uow() as uow:
@@ -39,7 +47,7 @@ def reveal(app, hall_code: str, principal: Principal, case_id: int) -> dict:
                      actor=principal.actor, data={"case_id": case.id})
         uow.commit()
     if phone is None:
-        raise NotFound("没有留下回访电话,或已删除 (no phone was left, or it was erased)",
+        raise NotFound("没有留下回访电话，或已删除 (no phone was left, or it was erased)",
                        code="no_contact")
     log.info("review case %s: contact shown to %s", case_id, principal.actor)
     return {"case_id": case_id, "phone": phone}

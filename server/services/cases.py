@@ -71,7 +71,8 @@ def _case_dict(conn, hall, case, ticket, rating, steps, names, today) -> dict:
     recorded = [s.step for s in steps]
     svc, svc_en = _service_name(hall, ticket.service if ticket else "")
     level = rating.level if rating else None
-    label = rdomain.LEVELS.get(level, ("", "", 0))
+    label = rdomain.label(level) if rating else ("", "")
+    about_svc = _service_name(hall, rating.service) if rating and rating.service else (None, None)
     return {
         "id": case.id, "status": case.status, "opened_at": iso(case.opened_at),
         "due_date": iso_date(case.due_date), "closed_at": iso(case.closed_at),
@@ -84,8 +85,15 @@ def _case_dict(conn, hall, case, ticket, rating, steps, names, today) -> dict:
             "finished_at": iso(ticket.finished_at), "outcome": ticket.outcome},
         "rating": None if rating is None else {
             "id": rating.id, "level": level, "label": label[0], "label_en": label[1],
+            "kind": "complaint" if level is None else "rating",
             "reasons": list(rating.reasons or []), "comment": rating.comment,
-            "created_at": iso(rating.created_at)},
+            "created_at": iso(rating.created_at),
+            # what it is about (the visit's, or what a resident who named no visit could say)
+            "service": rating.service, "service_name": about_svc[0],
+            "service_name_en": about_svc[1], "window": rating.window,
+            "staff_id": rating.staff_id, "staff_name": names.get(rating.staff_id),
+            "visit_day": iso_date(rating.visit_day) if rating.visit_day else None,
+            "recorded_by": rating.recorded_by, "recorded_by_name": names.get(rating.recorded_by)},
         "steps_done": cdomain.steps_done(recorded),
         "next_step": cdomain.next_step(recorded, case.status),
         "history": [{"id": s.id, "step": s.step, "label": STEP_ZH.get(s.step, s.step),
@@ -99,7 +107,7 @@ def _load_cases(conn, hall, cases, today) -> list[dict]:
         return []
     ids = [c.id for c in cases]
     tickets = {r.id: r for r in conn.execute(select(t.tickets).where(
-        t.tickets.c.id.in_([c.ticket_id for c in cases])))}
+        t.tickets.c.id.in_([c.ticket_id for c in cases if c.ticket_id is not None])))}
     ratings = {r.id: r for r in conn.execute(select(t.ratings).where(
         t.ratings.c.id.in_([c.rating_id for c in cases])))}
     steps: dict[int, list] = {i: [] for i in ids}
@@ -107,7 +115,9 @@ def _load_cases(conn, hall, cases, today) -> list[dict]:
                           .order_by(t.review_steps.c.id)):
         steps[s.case_id].append(s)
     names = _user_names(conn, [tk.staff_id for tk in tickets.values()]
-                        + [s.user_id for ss in steps.values() for s in ss])
+                        + [s.user_id for ss in steps.values() for s in ss]
+                        + [r.staff_id for r in ratings.values()]
+                        + [r.recorded_by for r in ratings.values()])
     phones = case_contacts.masked(conn, ids)  # 回访 phones left with consent, masked
     out = [_case_dict(conn, hall, c, tickets.get(c.ticket_id), ratings.get(c.rating_id),
                       steps[c.id], names, today) for c in cases]
@@ -326,7 +336,8 @@ def staff_today(app, hall_code: str, principal: Principal) -> dict:
             outcomes[r.outcome or "immediate"] = outcomes.get(r.outcome or "immediate", 0) + 1
         levels = conn.execute(select(t.ratings.c.level).select_from(
             t.ratings.join(t.tickets, t.tickets.c.id == t.ratings.c.ticket_id)).where(
-            tc.hall_id == hall.id, tc.day == day, t.ratings.c.staff_id == principal.id)
+            tc.hall_id == hall.id, tc.day == day, t.ratings.c.staff_id == principal.id,
+            t.ratings.c.level.is_not(None))
         ).scalars().all()
         by_level = {str(k): 0 for k in sorted(rdomain.LEVELS, reverse=True)}
         for lv in levels:

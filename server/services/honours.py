@@ -121,9 +121,9 @@ def rule_texts(config) -> dict[str, tuple[str, str]]:
              f"{w['good']}×好评率", f"score = {w['cases']}×cases/most cases + {w['completion']}×"
              f"completion rate + {w['good']}×good-review rate")
     return {
-        "red": (score[0] + ";得分第一的团队", score[1] + "; the top team"),
-        "yellow": (score[0] + ";得分最后的团队", score[1] + "; the bottom team"),
-        "star": (f"本月评价不少于 {n} 次的人员中{BY_TEXT[by][0]}最高;相同时评价多者、办结多者优先",
+        "red": (score[0] + "；得分第一的团队", score[1] + "; the top team"),
+        "yellow": (score[0] + "；得分最后的团队", score[1] + "; the bottom team"),
+        "star": (f"本月评价不少于 {n} 次的人员中{BY_TEXT[by][0]}最高；相同时评价多者、办结多者优先",
                  f"among staff rated at least {n} times in the month, the best {BY_TEXT[by][1]}; "
                  "ties go to more ratings, then more served"),
     }
@@ -131,8 +131,8 @@ def rule_texts(config) -> dict[str, tuple[str, str]]:
 
 def _vacancy(kind: str, n: int) -> tuple[str, str]:
     if kind == "star":
-        return (f"空缺:本月无人评价满 {n} 次", f"none: nobody was rated {n} times in the month")
-    return ("空缺:不足两个团队或没有办件", "none: fewer than two teams, or no cases")
+        return (f"空缺：本月无人评价满 {n} 次", f"none: nobody was rated {n} times in the month")
+    return ("空缺：不足两个团队或没有办件", "none: fewer than two teams, or no cases")
 
 
 def report_rows(app, conn, hall, d1: date, d2: date, now, known: dict | None = None

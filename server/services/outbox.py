@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import province
+from ..domain import ratings as rdomain
 from ..domain.errors import Invalid, NotFound
 from ..store import tables as t
 from .views import iso
@@ -86,6 +87,8 @@ def _add(conn, hall, record_id: str, kind: str, rating_id: int | None, record: d
 
 
 def _case_of(conn, ticket_id) -> dict | None:
+    if ticket_id is None:  # a complaint that named no visit has no 办件编号
+        return None
     row = conn.execute(select(t.visit_cases).where(t.visit_cases.c.ticket_id == ticket_id)).first()
     if row is None:
         return None
@@ -119,6 +122,8 @@ def record_rating(conn, hall, rating_id: int, now) -> None:
 
 def record_case(conn, hall, ticket_id, now) -> None:
     """A 办件编号 attached after the visit was rated: the rating again, now with its case."""
+    if ticket_id is None:
+        return
     rating = conn.execute(select(t.ratings).where(t.ratings.c.ticket_id == ticket_id)).first()
     if rating is None:
         return
@@ -265,6 +270,8 @@ def start(ctx, stop: threading.Event) -> threading.Thread:
 # ---------------------------------------------------------------- reading (admin, export)
 
 STATUSES = ("pending", "sent")
+# the record keeps the national (Chinese) channel name; the English page shows its English one
+_CHANNEL_EN = {zh: en for zh, en in province.CHANNELS.values()}
 
 
 def _view(row) -> dict:
@@ -272,7 +279,11 @@ def _view(row) -> dict:
             "attempts": row.attempts, "next_try_at": iso(row.next_try_at) if row.status == "pending"
             else None, "last_error": row.last_error, "created_at": iso(row.created_at),
             "sent_at": iso(row.sent_at), "case_no": row.record.get("case_no"),
-            "level": row.record.get("level"), "channel": row.record.get("channel")}
+            "level": row.record.get("level"), "channel": row.record.get("channel"),
+            # a complaint (投诉) has no level: the page shows its name instead of a blank
+            "level_label": rdomain.label(row.record.get("level"))[0],
+            "level_label_en": rdomain.label(row.record.get("level"))[1],
+            "channel_en": _CHANNEL_EN.get(row.record.get("channel"), row.record.get("channel"))}
 
 
 def overview(app, hall_code: str, status: str | None = None, limit: int = 200) -> dict:

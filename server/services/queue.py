@@ -25,9 +25,7 @@ from ..domain.windows import Window
 from ..store import tables as t
 from . import estimates
 from .auth import Principal
-from .queue_view import (  # noqa: F401  (reads the API and other services reach through here)
-    count_ahead, get_ticket, get_window, list_services, list_windows, service_open, ticket_position, track,
-    window_queue)
+from .queue_view import count_ahead, get_window, service_open, ticket_position
 from .views import ticket_for_events, ticket_public
 
 # ---------------------------------------------------------------- issuing

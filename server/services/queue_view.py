@@ -231,7 +231,7 @@ def rating_state(conn, hall, row, now) -> dict | None:
     until = rating_open_until(hall, row)
     if until is None:
         return None
-    rated = conn.execute(select(t.ratings.c.level).where(t.ratings.c.ticket_id == row.id)).scalar()
+    rated = conn.execute(select(t.ratings.c.id).where(t.ratings.c.ticket_id == row.id)).scalar()
     return {"rated": rated is not None, "open": rated is None and now <= until,
             "open_until": iso(until)}
 

@@ -9,7 +9,8 @@ presenting the ticket's own token.
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from ..domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ..store import tables as t
 from ..domain.booking import validate_phone
 from ..domain.identity import mask_phone
-from . import contact, outbox
+from . import case_contacts, outbox
 from .auth import Principal
 from .views import iso, iso_date
 
@@ -114,97 +115,139 @@ def rate(app, hall_code: str, ticket_id, principal: Principal | None, level, rea
         hall = app.hall(conn, hall_code)
         row = uow.tickets.get(hall.id, ticket_id)
         if row.status != "done":
-            raise WrongState("业务尚未办结,不能评价 (the ticket is not finished)", code="not_finished")
+            raise WrongState("业务尚未办结，不能评价 (the ticket is not finished)", code="not_finished")
         if principal is not None and principal.is_user:
             raise Forbidden("工作人员不能评价 (staff do not rate visits)", code="forbidden")
         if principal is not None and principal.role == "evaluator" and not ticket_token:
             _check_evaluator(conn, hall, row, principal, now)
         else:
             _check_ticket_token(hall, row, principal, ticket_token, now)
-        result = _record(app, uow, hall, row, level, reasons, comment, phone, now,
-                         source=principal.role if principal else "ticket",
-                         actor=principal.actor if principal else "ticket")
+        result = record(app, uow, hall, About.visit(row), level, reasons, comment, phone, now,
+                        source=principal.role if principal else "ticket",
+                        actor=principal.actor if principal else "ticket")
         uow.commit()
     return result
 
 
-# 12345 hotline, 意见箱 suggestion box, 现场 in person: ratings and complaints staff write down
-RECORDED_CHANNELS = ("hotline", "box", "onsite")
-
-
-def record_for_resident(app, hall_code: str, principal: Principal, channel, number, day,
-                        level, reasons=None, comment=None, phone=None, consent=None) -> dict:
-    """A rating or complaint that reached the hall another way, recorded by staff for the visit it
-    concerns (ticket number and hall-local day): still one per visit, and a bad one opens the
-    same review case. Nobody records one about a visit they served themselves."""
-    if channel not in RECORDED_CHANNELS:
-        raise Invalid("channel must be one of: " + ", ".join(RECORDED_CHANNELS), code="invalid")
-    if not isinstance(number, str) or not number or len(number) > 16:
-        raise Invalid("number must be the ticket number, e.g. A007", code="invalid")
-    level, reasons, comment, phone = _checked(level, reasons, comment, phone, consent)
+def leave_contact(app, hall_code: str, ticket_id, principal: Principal, phone, consent) -> dict:
+    """The evaluator's 回访 step: after its bad rating (sent first, so the rating never waits on
+    it) the resident may leave a phone, with consent ticked on screen, for the case that rating
+    opened. Only the window's evaluator, for a rating it made, while the prompt would still stand
+    (`rating_prompt_s` from the rating), and once. The number is sealed; the answer and the event
+    carry the case id and the masked number only."""
+    if phone in (None, ""):
+        raise Invalid("请输入手机号码 (phone is required)", code="invalid_phone")
     now = app.now()
     with app.uow() as uow:
         conn = uow.conn
         hall = app.hall(conn, hall_code)
-        tk = t.tickets.c
-        row = conn.execute(select(tk.id).where(
-            tk.hall_id == hall.id, tk.number == number.strip().upper(),
-            tk.day == (day or hall.local_day(now).isoformat()))).first()
-        if row is None:
-            raise NotFound("没有这一天的这张号票 (no such ticket on that day)", code="unknown_ticket")
-        row = uow.tickets.get(hall.id, row.id)
-        if row.status != "done":
-            raise WrongState("业务尚未办结,不能评价 (the ticket is not finished)", code="not_finished")
-        if row.staff_id == principal.id:
-            raise Forbidden("不能为自己办理的业务登记评价 (you served this visit yourself)",
-                            code="own_visit")
-        result = _record(app, uow, hall, row, level, reasons, comment, phone, now,
-                         source=channel, actor=principal.actor)
+        row = uow.tickets.get(hall.id, ticket_id)
+        if row.window is None or row.window not in (principal.windows or []):
+            raise Forbidden("只能为本窗口的评价留电话 (only for a rating made at this window)",
+                            code="other_window")
+        r = t.ratings.c
+        rating = conn.execute(select(r.id, r.level, r.source, r.created_at).where(
+            r.hall_id == hall.id, r.ticket_id == row.id)).first()
+        if rating is None:
+            raise WrongState("该业务尚未评价 (this visit has not been rated)", code="not_rated")
+        phone = _check_contact(rating.level, phone, consent)
+        if rating.source != "evaluator":
+            raise Forbidden("只能为评价器上的评价留电话 (only for a rating made on an evaluator)",
+                            code="forbidden")
+        if now - rating.created_at > timedelta(seconds=prompt_lifetime_s(hall)):
+            raise Conflict("评价已超时 (the rating prompt for this visit has expired)",
+                           code="rating_expired")
+        rc = t.review_cases.c
+        case_id = conn.execute(select(rc.id).where(rc.rating_id == rating.id)).scalar()
+        if case_id is None:
+            raise WrongState("该评价没有整改案件 (this rating opened no case)", code="no_case")
+        if conn.execute(select(t.case_contacts.c.id).where(
+                t.case_contacts.c.case_id == case_id)).first():
+            raise Conflict("已留下回访电话 (a phone was already left for this case)",
+                           code="contact_exists")
+        try:
+            with conn.begin_nested():
+                case_contacts.keep(app, conn, hall, case_id, phone, now)
+        except IntegrityError:
+            raise Conflict("已留下回访电话 (a phone was already left for this case)",
+                           code="contact_exists") from None
+        uow.emit(hall.id, "review.contact_left", ticket_id=row.id, window=row.window,
+                 actor=principal.actor, data={"case_id": case_id})
         uow.commit()
-    return result
+    return {"case_id": case_id, "ticket_id": row.id, "phone_masked": mask_phone(phone)}
 
 
-def _record(app, uow, hall, row, level, reasons, comment, phone, now, *, source, actor) -> dict:
+# 12345 hotline, 意见箱 suggestion box, 现场 in person, any other way: what staff write down
+# (services/recorded.py)
+RECORDED_CHANNELS = ("hotline", "box", "onsite", "other")
+
+
+@dataclass(frozen=True)
+class About:
+    """What a rating or complaint is about: a visit (its ticket), or, when the resident named no
+    visit, what they could say (service, window, staff member, the day of the visit)."""
+    ticket_id: int | None
+    number: str | None
+    service: str | None
+    window: int | None
+    staff_id: int | None
+    day: date | None
+
+    @classmethod
+    def visit(cls, row) -> "About":
+        return cls(row.id, row.number, row.service, row.window, row.staff_id,
+                   date.fromisoformat(row.day) if row.day else None)
+
+
+def record(app, uow, hall, about: About, level, reasons, comment, phone, now, *, source, actor,
+           recorded_by=None, idempotency_key=None) -> dict:
     """The rating row, its outbox record, the review case of a bad one (with its 回访 phone) and
-    the events, inside the caller's transaction."""
+    the events, inside the caller's transaction. `level` None is a complaint (投诉)."""
     conn = uow.conn
-    if conn.execute(select(t.ratings.c.id).where(t.ratings.c.ticket_id == row.id)).first():
+    if about.ticket_id is not None and conn.execute(
+            select(t.ratings.c.id).where(t.ratings.c.ticket_id == about.ticket_id)).first():
         raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
                        code="already_rated")
     try:
         with conn.begin_nested():
             rating_id = conn.execute(t.ratings.insert().values(
-                hall_id=hall.id, ticket_id=row.id, window=row.window, staff_id=row.staff_id,
-                service=row.service, level=level, reasons=reasons, comment=comment,
-                source=source, created_at=now)).inserted_primary_key[0]
+                hall_id=hall.id, ticket_id=about.ticket_id, window=about.window,
+                staff_id=about.staff_id, service=about.service, level=level, reasons=reasons,
+                comment=comment, source=source, created_at=now, visit_day=about.day,
+                recorded_by=recorded_by, idempotency_key=idempotency_key)).inserted_primary_key[0]
     except IntegrityError:
         raise Conflict("该业务已评价 (this visit was already rated: one rating per visit)",
                        code="already_rated") from None
     outbox.record_rating(conn, hall, rating_id, now)  # for the province, in this transaction
     case = None
-    if rdomain.is_bad(level):
+    bad = rdomain.is_bad(level)
+    if bad:
         days = int(hall.config.rule("review_deadline_working_days", 15))
         due = hall.calendar.add_working_days(hall.local_day(now), days)
-        review = ReviewCase(id=None, hall_id=hall.id, ticket_id=row.id, rating_id=rating_id,
-                            due_date=due, opened_at=now)
+        review = ReviewCase(id=None, hall_id=hall.id, ticket_id=about.ticket_id,
+                            rating_id=rating_id, due_date=due, opened_at=now)
         uow.cases.add(review)
         if phone:
-            conn.execute(t.case_contacts.insert().values(
-                hall_id=hall.id, case_id=review.id, phone_masked=mask_phone(phone),
-                phone_sealed=contact.seal(app.var_dir, phone), consent_at=now))
+            case_contacts.keep(app, conn, hall, review.id, phone, now)
         case = {"id": review.id, "due_date": iso_date(due), "status": review.status}
-    label_zh, label_en, score = rdomain.LEVELS[level]
-    result = {"id": rating_id, "ticket_id": row.id, "number": row.number, "level": level,
-              "label": label_zh, "label_en": label_en, "score": score, "reasons": reasons,
-              "bad": rdomain.is_bad(level), "window": row.window, "created_at": iso(now),
-              "channel": source, "review_case": case}
-    uow.emit(hall.id, "ticket.rated", ticket_id=row.id, window=row.window, actor=actor,
-             data={"ticket": {"id": row.id, "number": row.number, "service": row.service,
-                              "window": row.window},
-                   "level": level, "bad": rdomain.is_bad(level),
-                   "review_case_id": case["id"] if case else None})
+    label_zh, label_en = rdomain.label(level)
+    ticket = None if about.ticket_id is None else {
+        "id": about.ticket_id, "number": about.number, "service": about.service,
+        "window": about.window}
+    result = {"id": rating_id, "ticket_id": about.ticket_id, "number": about.number,
+              "level": level, "kind": "complaint" if level is None else "rating",
+              "label": label_zh, "label_en": label_en,
+              "score": None if level is None else rdomain.LEVELS[level][2], "reasons": reasons,
+              "bad": bad, "window": about.window, "service": about.service,
+              "staff_id": about.staff_id, "visit_day": iso_date(about.day),
+              "created_at": iso(now), "channel": source, "review_case": case}
+    if ticket is not None:  # the window's evaluator and the wall follow the visit's rating
+        uow.emit(hall.id, "ticket.rated", ticket_id=about.ticket_id, window=about.window,
+                 actor=actor, data={"ticket": ticket, "level": level, "bad": bad,
+                                    "review_case_id": case["id"] if case else None})
     if case:  # the managers' case list (and dashboard alerts) learn of it live
-        uow.emit(hall.id, "review.opened", ticket_id=row.id, window=row.window, actor=actor,
-                 data={"case": case, "level": level, "service": row.service,
-                       "ticket": {"id": row.id, "number": row.number}})
+        uow.emit(hall.id, "review.opened", ticket_id=about.ticket_id, window=about.window,
+                 actor=actor, data={"case": case, "level": level, "service": about.service,
+                                    "ticket": ticket and {"id": ticket["id"],
+                                                          "number": ticket["number"]}})
     return result

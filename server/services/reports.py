@@ -22,12 +22,12 @@ _GROUP_COLS = [
     ("served", "办结数", "Served", "int"),
     ("no_show", "过号数", "No-shows", "int"),
     ("completion_rate", "办结率", "Completion rate", "pct"),
-    ("mean_wait_s", "平均等候(分钟)", "Mean wait (min)", "min"),
-    ("p90_wait_s", "90%等候(分钟)", "P90 wait (min)", "min"),
-    ("mean_service_s", "平均办理(分钟)", "Mean service (min)", "min"),
+    ("mean_wait_s", "平均等候（分钟）", "Mean wait (min)", "min"),
+    ("p90_wait_s", "90%等候（分钟）", "P90 wait (min)", "min"),
+    ("mean_service_s", "平均办理（分钟）", "Mean service (min)", "min"),
 ]
 _IDLE_COLS = [
-    ("available_s", "在岗时长(分钟)", "On duty (min)", "min"),
+    ("available_s", "在岗时长（分钟）", "On duty (min)", "min"),
     ("idle_share", "空闲占比", "Idle share", "pct"),
 ]
 _RATING_COLS = [
@@ -44,12 +44,12 @@ COLUMNS = {
     "services": [("name", "业务", "Service", "text"), ("issued", "取号数", "Issued", "int")]
     + _GROUP_COLS[:2] + [("cancelled", "取消数", "Cancelled", "int"),
                          ("transferred", "转出数", "Transferred", "int")]
-    + _GROUP_COLS[2:3] + [("mean_wait_s", "平均等候(分钟)", "Mean wait (min)", "min"),
-                          ("median_wait_s", "中位等候(分钟)", "Median wait (min)", "min"),
-                          ("p90_wait_s", "90%等候(分钟)", "P90 wait (min)", "min"),
-                          ("target_wait_min", "目标等候(分钟)", "Target wait (min)", "int"),
+    + _GROUP_COLS[2:3] + [("mean_wait_s", "平均等候（分钟）", "Mean wait (min)", "min"),
+                          ("median_wait_s", "中位等候（分钟）", "Median wait (min)", "min"),
+                          ("p90_wait_s", "90%等候（分钟）", "P90 wait (min)", "min"),
+                          ("target_wait_min", "目标等候（分钟）", "Target wait (min)", "int"),
                           ("within_target_share", "目标内叫号占比", "Called within target", "pct"),
-                          ("mean_service_s", "平均办理(分钟)", "Mean service (min)", "min")]
+                          ("mean_service_s", "平均办理（分钟）", "Mean service (min)", "min")]
     + _RATING_COLS,
     "windows": [("number", "窗口", "Window", "int"), ("name", "名称", "Name", "text"),
                 ("team_name", "团队", "Team", "text")] + _GROUP_COLS + _IDLE_COLS + _RATING_COLS,
@@ -58,7 +58,7 @@ COLUMNS = {
     "days": [("day", "日期", "Day", "text"), ("issued", "取号数", "Issued", "int"),
              ("served", "办结数", "Served", "int"), ("no_show", "过号数", "No-shows", "int"),
              ("cancelled", "取消数", "Cancelled", "int"),
-             ("mean_wait_s", "平均等候(分钟)", "Mean wait (min)", "min")] + _RATING_COLS[:2],
+             ("mean_wait_s", "平均等候（分钟）", "Mean wait (min)", "min")] + _RATING_COLS[:2],
     "league": [("rank", "名次", "Rank", "int"), ("name", "团队", "Team", "text"),
                ("windows_text", "窗口", "Windows", "text"), ("cases", "办件数", "Cases", "int"),
                ("completion_rate", "办结率", "Completion rate", "pct"),
@@ -84,8 +84,8 @@ COLUMNS = {
                 ("due_date", "整改期限", "Due", "text"), ("state_text", "状态", "State", "text"),
                 ("closed_at", "办结时间", "Closed", "text")],
     "estimates": [("day", "日期", "Day", "text"), ("service_name", "业务", "Service", "text"),
-                  ("n", "人次", "Tickets", "int"), ("mae_s", "平均绝对误差(分钟)", "Mean abs. error (min)", "min"),
-                  ("bias_s", "平均偏差(分钟)", "Bias (min)", "min"),
+                  ("n", "人次", "Tickets", "int"), ("mae_s", "平均绝对误差（分钟）", "Mean abs. error (min)", "min"),
+                  ("bias_s", "平均偏差（分钟）", "Bias (min)", "min"),
                   ("within_5min", "±5分钟内占比", "Within ±5 min", "pct"),
                   ("range_held", "区间命中率", "Range held", "pct")],
     "summary": [("metric", "指标", "Measure", "text"), ("value", "数值", "Value", "num"),
@@ -219,7 +219,9 @@ def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
     for _o, _d, _i, st, r in rkeyed[:limit]:
         u = users.get(r.staff_id)
         reviews.append({"id": r.id, "number": r.number, "level": r.level,
-                        "level_text": f"{r.level} {LEVEL_TEXT.get(r.level, '')}", "window": r.window,
+                        "level_text": (ratings.COMPLAINT[0] if r.level is None
+                                       else f"{r.level} {LEVEL_TEXT.get(r.level, '')}"),
+                        "window": r.window,
                         "staff": u.name if u else None, "day": r.day,
                         "due_date": r.due_date.isoformat(), "state": st, "state_text": STATE_TEXT[st][0],
                         "closed_at": _local(hall, r.closed_at)})
@@ -333,7 +335,7 @@ def to_xlsx(rep: dict) -> bytes:
     meta.append(["统计期间", f"{rep['from']} 至 {rep['to']}"])
     meta.append(["生成时间 (UTC)", rep["generated_at"]])
     meta.append(["指标定义", "docs/kpis.md"])
-    meta.append(["擂台荣誉", "统计期间完整覆盖的月份和季度(进行中的月份、季度计至今日)"])
+    meta.append(["擂台荣誉", "统计期间完整覆盖的月份和季度（进行中的月份、季度计至今日）"])
     meta.column_dimensions["A"].width = 18
     meta.column_dimensions["B"].width = 40
     for ws in wb.worksheets:

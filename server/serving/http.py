@@ -91,7 +91,7 @@ class HallServer(WSGIServer):
         self.ledger = Ledger(limits)
         self.hub = hub
         self.in_flight = 0  # API requests running in worker threads (touched only in the loop)
-        hub.busy = lambda: self.in_flight > 0
+        hub.running = lambda: self.in_flight > 0
         self.workers = ThreadPool(threads)
         self.flask_app = app
         super().__init__(listener, self.dispatch, log=None, error_log=logging.getLogger("hallq.http"))
@@ -155,7 +155,7 @@ class HallServer(WSGIServer):
             live = environ["hallq.live"] = LiveRequest()
         self.in_flight += 1
         try:
-            status, headers, chunks, trusted = self.workers.spawn(self._run_app, environ).get()
+            status, headers, chunks, trusted, events = self.workers.spawn(self._run_app, environ).get()
         finally:
             self.in_flight -= 1
         if trusted and not handler.trusted:
@@ -163,9 +163,11 @@ class HallServer(WSGIServer):
             if not handler.over_cap:
                 self.ledger.trust_connection(handler.client_address[0])
         if live is not None and live.hall_id is not None and status.startswith("200"):
+            if events:
+                self.hub.wake()
             return self._stream(environ, handler, live, headers, start_response)
         start_response(status, headers)
-        return chunks
+        return _ThenWake(chunks, self.hub.wake) if events else chunks
 
     def _read_body(self, environ) -> bytes:
         length = environ.get("CONTENT_LENGTH")
@@ -187,14 +189,15 @@ class HallServer(WSGIServer):
             out["status"], out["headers"] = status, headers
             return lambda data: out.setdefault("written", []).append(data)
 
-        result = self.flask_app(environ, start_response)
-        try:
-            chunks = out.get("written", []) + [c for c in result if c]
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        return out["status"], out["headers"], chunks, bool(environ.get("hallq.trusted"))
+        with self.hub.answer_first() as answer:
+            result = self.flask_app(environ, start_response)
+            try:
+                chunks = out.get("written", []) + [c for c in result if c]
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        return out["status"], out["headers"], chunks, bool(environ.get("hallq.trusted")), answer.events
 
     def _stream(self, environ, handler, live: LiveRequest, headers, start_response):
         address = environ["hallq.client_address"]
@@ -205,7 +208,7 @@ class HallServer(WSGIServer):
                 return _json(start_response, "429 Too Many Requests", why,
                              "此地址打开的实时连接过多 (too many event streams from this address)")
             return _json(start_response, "503 Service Unavailable", why,
-                         "服务器实时连接已满,请稍后重试 (the server holds all the streams it can)")
+                         "服务器实时连接已满，请稍后重试 (the server holds all the streams it can)")
         handler.close_connection = True  # the stream ends with the connection (close-delimited)
         chunked = environ.get("SERVER_PROTOCOL") != "HTTP/1.0"
         stream = Stream(handler.socket, live.hall_id, live.audience, live.last, chunked)
@@ -230,6 +233,17 @@ class HallServer(WSGIServer):
         self.hub.stop()
         super().stop(timeout)
         self.workers.kill()
+
+
+class _ThenWake(list):
+    """An answer's body; pywsgi calls close() once it is written: then its events go out."""
+
+    def __init__(self, chunks, wake):
+        super().__init__(chunks)
+        self._wake = wake
+
+    def close(self):
+        self._wake()
 
 
 def _has_token(environ) -> bool:

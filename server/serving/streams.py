@@ -1,14 +1,20 @@
 """Event streams held by the server's loop: one fan-out writer sends each new event to every open
 stream of its hall, formatted once per audience, with non-blocking writes.
 
-The event bus (services/bus.py) refreshes in ordinary threads; it wakes this loop through a gevent
-async watcher (the one thread-safe way into a gevent loop). A stream whose client cannot keep up
-gets its own short flush; one that still cannot take its data is closed, and its client reconnects
-with Last-Event-ID and loses nothing.
+The event bus (services/bus.py) takes new events in ordinary threads (a request's commit, its
+pump, PostgreSQL NOTIFY) and tells this hub, which wakes its loop through a gevent async watcher
+(the one thread-safe way into a gevent loop). Events committed by an API request wake the fan-out
+only once that request's answer is written (`answer_first`): a call-next is answered before its
+event goes out to thousands of streams, instead of waiting behind that fan-out.
+
+A stream whose client cannot keep up gets its own short flush; one that still cannot take its
+data is closed, and its client reconnects with Last-Event-ID and loses nothing.
 """
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import contextmanager
 
 import gevent
 from gevent.event import Event
@@ -43,16 +49,36 @@ class Stream:
         self.flushing = False
 
 
+class _Answer:
+    """A request being answered in a worker thread: whether it committed events."""
+
+    __slots__ = ("events",)
+
+    def __init__(self):
+        self.events = False
+
+
 class StreamHub:
-    """All event streams of this process; lives in (and is only touched from) the gevent loop."""
+    """All event streams of this process; lives in (and is only touched from) the gevent loop,
+    except `answer_first` and the bus listener, which worker threads call."""
+
+    SLICE = 100  # streams written between two looks at the loop in a long pass
 
     def __init__(self, bus, *, heartbeat_s: float = 15.0, flush_timeout_s: float = 10.0,
-                 max_pending: int = 1 << 20, busy=None, defer_s: float = 0.02):
+                 max_pending: int = 1 << 20, running=None, gap_s: float = 0.01,
+                 long_pass: int = 500, yield_s: float = 0.02):
         self.bus = bus
-        # busy(): API requests are running in worker threads. The fan-out steps aside for them
-        # (at most defer_s per batch), so a call-next does not share the CPU with its own fan-out
-        self.busy = busy or (lambda: False)
-        self.defer_s = defer_s
+        # gap_s: after a pass, events wait this long to go out together (one write per stream for
+        # a burst of events, not one per event); the first event after a quiet spell goes at once
+        self.gap_s = gap_s
+        # running(): API requests are running in worker threads. A pass over more than
+        # long_pass streams (a county's thousands of phones) is cut in slices: between them the
+        # loop reads new requests and lets running ones have the interpreter, up to yield_s a
+        # pass. A hall's few hundred screens (~2 ms of sends) go in one go.
+        self.running = running or (lambda: False)
+        self.long_pass = long_pass
+        self.yield_s = yield_s
+        self._answering = threading.local()  # the _Answer of the request a worker thread runs
         self.heartbeat_s = heartbeat_s
         self.flush_timeout_s = flush_timeout_s
         self.max_pending = max_pending
@@ -62,7 +88,7 @@ class StreamHub:
         self._wake = Event()
         self._watcher = gevent.get_hub().loop.async_()
         self._watcher.start(self._wake.set)
-        bus.listeners.append(self._watcher.send)  # thread-safe: wakes this loop from any thread
+        bus.listeners.append(self._on_events)
         self._greenlets = [gevent.spawn(self._fanout_loop), gevent.spawn(self._heartbeat_loop)]
 
     @property
@@ -119,6 +145,35 @@ class StreamHub:
             self.bus.listeners.remove(self._watcher.send)
         gevent.killall(self._greenlets, block=False)
 
+    # ---------------------------------------------------------- waking the fan-out
+    def _on_events(self) -> None:
+        """The bus took new events (any thread). Inside a request (answer_first) the wake waits
+        for its answer; otherwise wake the loop now (thread-safe)."""
+        answer = getattr(self._answering, "current", None)
+        if answer is not None:
+            answer.events = True
+        else:
+            self._watcher.send()
+
+    @contextmanager
+    def answer_first(self):
+        """In a worker thread, around one request: yields its _Answer. If the request committed
+        events, the caller must call wake() once the answer is written. If the request fails, the
+        fan-out is woken here (nothing may be held back for good)."""
+        answer = self._answering.current = _Answer()
+        try:
+            yield answer
+        except BaseException:
+            if answer.events:
+                self._watcher.send()
+            raise
+        finally:
+            self._answering.current = None
+
+    def wake(self) -> None:
+        """In the loop: send what the bus holds now."""
+        self._wake.set()
+
     # ---------------------------------------------------------- fan-out
     @staticmethod
     def _texts(items, audience: str, after: int) -> bytes:
@@ -134,28 +189,27 @@ class StreamHub:
                 self.fan_out()
             except Exception:
                 log.exception("event fan-out failed")
-
-    def _step_aside(self, deferred: float) -> float:
-        """Between slices of the fan-out: let answers to API requests go out first."""
-        gevent.sleep(0)
-        while self.busy() and deferred < self.defer_s:
-            gevent.sleep(0.002)
-            deferred += 0.002
-        return deferred
+            gevent.sleep(self.gap_s)
 
     def fan_out(self) -> None:
         upto = self.bus.last_id
         since = self.seen
-        deferred = 0.0
+        yielded = 0.0
         for hall_id, subs in list(self.halls.items()):
             items = self.bus.items_after(hall_id, since, 5000)
             if not items:
                 continue
             newest = items[-1][0]["id"]
             cache: dict[tuple, bytes] = {}
+            long = len(subs) > self.long_pass
             for k, s in enumerate(list(subs)):
-                if k % 200 == 0:
-                    deferred = self._step_aside(deferred)
+                if long and k and k % self.SLICE == 0:
+                    # one turn of the loop (sleep(0) would skip its poll): new requests are read,
+                    # answers ready are written
+                    gevent.sleep(0.0001)
+                    while self.running() and yielded < self.yield_s:
+                        gevent.sleep(0.001)  # the loop waits (without the GIL): requests run
+                        yielded += 0.001
                 if s.last >= newest:
                     continue
                 key = (s.audience, s.last if s.last > since else since, s.chunked)
@@ -206,6 +260,8 @@ class StreamHub:
     def _heartbeat_loop(self):
         while not self.stopped:
             gevent.sleep(self.heartbeat_s)
+            if self.bus.last_id > self.seen:  # a safety net: nothing stays unsent past a beat
+                self._wake.set()
             for subs in list(self.halls.values()):
                 for s in list(subs):
                     self._send(s, chunk(PING) if s.chunked else PING)

@@ -101,9 +101,13 @@ HEADERS = {  # xlsx column headers, Chinese first like the reports'
     "service": "业务 service", "hour": "取号时段 hour", "tickets": "人次 tickets",
     "mean_wait_min": "平均等候(分钟) mean wait", "p90_wait_min": "90%等候(分钟) p90 wait",
     "max_wait_min": "最长等候(分钟) max wait", "slice": "范围 slice", "estimator": "估算 estimator",
-    "mae_min": "平均绝对误差(分钟) MAE", "bias_min": "平均偏差(分钟) bias",
+    "mae_min": "平均绝对误差（分钟） MAE", "bias_min": "平均偏差（分钟） bias",
     "within_5min_pct": "±5分钟内(%) within 5 min", "range_held_pct": "区间命中(%) range held",
     "what_if_mean_wait_min": "调整后平均等候 what-if mean", "what_if_p90_wait_min": "调整后90%等候 what-if p90",
+    "change_mean_wait_min": "平均等候变化 mean change", "change_p90_wait_min": "90%等候变化 p90 change",
+    "number": "号码 number", "issued": "取号时间 issued", "wait_min": "等候（分钟） wait",
+    "what_if_wait_min": "调整后等候 what-if wait", "change_min": "变化(分钟) change",
+    "setting": "项目 setting", "value": "内容 value",
 }
 
 

@@ -86,6 +86,91 @@ def _service_names(hall_data: dict) -> dict[str, str]:
     return {s["code"]: s["name"] for s in hall_data.get("services", [])}
 
 
+def staffed_runs(plan: dayplan.DayPlan, changes: list[dayplan.StaffChange], *,
+                 replay: bool) -> dict[str, dayplan.DayPlan]:
+    """The day as staffed and, when anything changes, the day with the changes ("as staffed",
+    "what if"). A replayed day keeps its windows that called nobody off; a change that gives such a
+    window services staffs it for that span (the window is off around it)."""
+    kept = [c for c in plan.staffing if replay and c.start_s == 0 and c.services is None]
+    as_staffed = dayplan.DayPlan(**{**plan.__dict__, "staffing": kept})
+    staffing = [c for c in plan.staffing if c not in kept]
+    for off in kept:
+        opened = sorted((c.start_s, c.end_s) for c in changes if c.window == off.window and c.services)
+        at = off.start_s
+        for a, b in opened:
+            if a > at:
+                staffing.append(dayplan.StaffChange(off.window, None, at, a))
+            at = max(at, b)
+        if at < off.end_s:
+            staffing.append(dayplan.StaffChange(off.window, None, at, off.end_s))
+    # the windows' off spans first: where a span ends as a change starts, staff sign in, then change
+    what_if = dayplan.DayPlan(**{**plan.__dict__, "staffing": staffing + changes})
+    runs = {"as staffed": as_staffed}
+    if changes or len(what_if.staffing) != len(as_staffed.staffing):
+        runs["what if"] = what_if
+    return runs
+
+
+def play_runs(runs: dict[str, dayplan.DayPlan], warmups: list[tuple[date, dayplan.DayPlan]], first: date,
+              seeds: list[int], *, replay: bool, hall_data: dict | None = None,
+              on_issue=None) -> dict[str, list[Played]]:
+    """Each run on its own scratch database: the same warm-up days, then the scored days with the
+    same seeds (the same residents)."""
+    out = {}
+    for label, p in runs.items():
+        schedule = [(d, w, 10_000 + i, False) for i, (d, w) in enumerate(warmups)]
+        if replay:
+            schedule.append((first, p, seeds[0], True))
+        else:
+            schedule += [(d, p, seed, True) for d, seed in zip(working_days(first, len(seeds)), seeds)]
+        out[label] = play_days(schedule, hall_data=hall_data,
+                               on_issue=(lambda c, h, tk, _l=label: on_issue(_l, tk)) if on_issue else None)
+    return out
+
+
+WAIT_COLS = ["service", "hour", "tickets", "mean_wait_min", "p90_wait_min", "max_wait_min"]
+ACCURACY_COLS = ["slice", "estimator", "tickets", "mae_min", "bias_min", "within_5min_pct", "range_held_pct"]
+COMPARE_COLS = ["service", "tickets", "mean_wait_min", "what_if_mean_wait_min", "p90_wait_min",
+                "what_if_p90_wait_min"]
+
+
+def sheets_of(played_by_run: dict[str, list[Played]], names: dict[str, str], echo: bool = False,
+              accuracy: bool = True) -> dict[str, tuple[list[str], list[dict]]]:
+    """The xlsx's sheets (waits and, with `accuracy`, the estimate's accuracy per run; the
+    comparison), printed too with `echo`."""
+    sheets = {}
+    for label, played in played_by_run.items():
+        rows = results.waits(played, names)
+        if echo:
+            results.print_table(f"Waits ({label}), minutes, by hour of issue", rows, WAIT_COLS)
+        sheets[f"等候 waits ({label})"] = (WAIT_COLS, rows)
+        if accuracy:
+            acc = results.accuracy_rows(played, [None])
+            if echo:
+                results.print_table(f"Estimate accuracy ({label})", acc, ACCURACY_COLS)
+            sheets[f"准确度 accuracy ({label})"] = (ACCURACY_COLS, acc)
+    if "what if" in played_by_run:
+        rows = compare(played_by_run["as staffed"], played_by_run["what if"], names)
+        if echo:
+            results.print_table("As staffed vs what if (whole day, minutes)", rows, COMPARE_COLS)
+        sheets["对比 compare"] = (COMPARE_COLS, rows)
+    return sheets
+
+
+def check_changes(changes: list[dayplan.StaffChange], windows: set[int]) -> None:
+    """Changes name windows of the hall, lie within the day, and never overlap on one window."""
+    for c in changes:
+        if c.window not in windows:
+            raise Invalid(f"没有 {c.window} 号窗口 (the hall has no window {c.window})", code="unknown_window")
+        if c.end_s > 24 * 3600:
+            raise Invalid("时间应在 00:00 至 24:00 之间 (times lie between 00:00 and 24:00)", code="invalid_time")
+    for a in changes:
+        for b in changes:
+            if a is not b and a.window == b.window and a.start_s < b.end_s and b.start_s < a.end_s:
+                raise Invalid(f"{a.window} 号窗口的调整时间重叠 (changes to window {a.window} overlap)",
+                              code="overlapping_changes")
+
+
 def cli(args) -> None:
     check_args(args)
     hall_data = halls.read_config(args.hall_file) if args.hall_file else None
@@ -108,41 +193,21 @@ def cli(args) -> None:
         warmups = [(d, plan) for d in days[:args.warmup]]
         first = days[args.warmup]
         seeds = list(range(args.seed, args.seed + args.days))
-    known = {s["code"] for s in (hall_data or halls.read_config())["services"]}
+    config = hall_data or halls.read_config()
+    known = {s["code"] for s in config["services"]}
     changes = [dayplan.parse_staff(s, known) for s in (args.staff or [])]
-    names = _service_names(hall_data or halls.read_config())
-    as_staffed = dayplan.DayPlan(**{**plan.__dict__, "staffing": [c for c in plan.staffing if c.start_s == 0
-                                                                   and c.services is None and args.replay]})
-    what_if = dayplan.DayPlan(**{**plan.__dict__, "staffing": plan.staffing + changes})
-    runs = {"as staffed": as_staffed}
-    if len(what_if.staffing) > len(as_staffed.staffing):
-        runs["what if"] = what_if
+    check_changes(changes, {w["number"] for w in config.get("windows", [])})
+    names = _service_names(config)
+    runs = staffed_runs(plan, changes, replay=bool(args.replay))
     print(f"hallq simulate: {plan.name}; {len(seeds)} day(s), {len(warmups)} earlier day(s) played first")
-    played_by_run = {}
-    for label, p in runs.items():
-        schedule = [(d, w, 10_000 + i, False) for i, (d, w) in enumerate(warmups)]
-        if args.replay:
-            schedule.append((first, p, args.seed, True))
-        else:
-            schedule += [(d, p, seed, True) for d, seed in
-                         zip(working_days(first, len(seeds)), seeds)]
-        played_by_run[label] = play_days(schedule, hall_data=hall_data)
-    sheets = {}
-    cols = ["service", "hour", "tickets", "mean_wait_min", "p90_wait_min", "max_wait_min"]
-    acols = ["slice", "estimator", "tickets", "mae_min", "bias_min", "within_5min_pct", "range_held_pct"]
-    for label, played in played_by_run.items():
-        rows = results.waits(played, names)
-        results.print_table(f"Waits ({label}), minutes, by hour of issue", rows, cols)
-        acc = results.accuracy_rows(played, [None])
-        results.print_table(f"Estimate accuracy ({label})", acc, acols)
-        sheets[f"等候 waits ({label})"] = (cols, rows)
-        sheets[f"准确度 accuracy ({label})"] = (acols, acc)
-    if "what if" in played_by_run:
-        rows = compare(played_by_run["as staffed"], played_by_run["what if"], names)
-        ccols = ["service", "tickets", "mean_wait_min", "what_if_mean_wait_min", "p90_wait_min",
-                 "what_if_p90_wait_min"]
-        results.print_table("As staffed vs what if (whole day, minutes)", rows, ccols)
-        sheets["对比 compare"] = (ccols, rows)
+    played_by_run = play_runs(runs, warmups, first, seeds, replay=bool(args.replay), hall_data=hall_data)
+    sheets = sheets_of(played_by_run, names, echo=True)
+    if "what if" in played_by_run:  # the dashboard's comparison by hour and its longest waits too
+        from . import whatif
+        services = [{"code": s["code"], "name": s["name"], "name_en": s.get("name_en") or s["name"]}
+                    for s in config["services"]]
+        sheets.update(whatif.sheets(whatif.compare(played_by_run["as staffed"], played_by_run["what if"],
+                                                   services)))
     out = Path(args.out or f"simulate-{first.isoformat()}.xlsx")
     results.write_xlsx(out, sheets)
     print(f"\nhallq simulate: written {out}")

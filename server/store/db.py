@@ -76,7 +76,9 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 class Database:
-    """The engine plus the hooks run after a commit that carried events (the event bus)."""
+    """The engine plus the hooks run after a commit that carried events (the event bus). A hook is
+    called with the unit of work's events as stored (dicts with their `id`), in the committing
+    thread, before the next writer of this process may start."""
 
     def __init__(self, url: str | None = None):
         self.url = url or database_url()
@@ -170,13 +172,17 @@ class UnitOfWork:
         self.tx.commit()
         self.committed = True
         self.conn.close()
-        self._release()
-        if ids:
-            for hook in self.db.after_commit_hooks:
-                try:
-                    hook(ids)
-                except Exception:  # a subscriber hook must never undo a committed change
-                    log.exception("after-commit hook failed")
+        try:
+            if ids:
+                # still inside this process's single-writer section (SQLite): hooks see the
+                # commits of this process in id order, so the bus can publish them as they are
+                for hook in self.db.after_commit_hooks:
+                    try:
+                        hook(self.events)
+                    except Exception:  # a subscriber hook must never undo a committed change
+                        log.exception("after-commit hook failed")
+        finally:
+            self._release()
         return ids
 
     def __exit__(self, exc_type, exc, tb):

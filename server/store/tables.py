@@ -1,5 +1,5 @@
 """The tables. Timestamps are naive UTC; `day` columns are hall-local dates (YYYY-MM-DD)."""
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, Float, ForeignKey, Index,
                         Integer, MetaData, String, Table, Text, UniqueConstraint)
 
 metadata = MetaData(naming_convention={
@@ -168,24 +168,31 @@ ratings = Table(
     "ratings", metadata,
     Column("id", Integer, primary_key=True),
     Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
-    Column("ticket_id", BigId, nullable=False, unique=True),  # 一次一评: one rating per visit
+    # 一次一评: one rating per visit. None: a complaint or rating staff recorded (12345 hotline,
+    # 意见箱, 现场) that names no visit, only what is known (service, window, staff, visit_day)
+    Column("ticket_id", BigId, nullable=True, unique=True),
     Column("window", Integer),
     Column("staff_id", Integer),
     Column("service", String(32)),
-    Column("level", Integer, nullable=False),
+    Column("level", Integer),  # 1..5; None: a complaint (投诉), which is no rating level
     Column("reasons", JSON, nullable=False),
     Column("comment", Text),
     Column("source", String(16), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("visit_day", Date),  # the visit's hall-local day, when known
+    Column("recorded_by", Integer),  # the member of staff who wrote a recorded one down
+    # a recorded one's Idempotency-Key (scoped to the sender, hashed): a retry is not a second record
+    Column("idempotency_key", String(64)),
 )
 Index("ix_ratings_hall_created", ratings.c.hall_id, ratings.c.created_at)
+Index("uq_ratings_idempotency_key", ratings.c.idempotency_key, unique=True)
 
 review_cases = Table(
     "review_cases", metadata,
     Column("id", Integer, primary_key=True),
     Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
     Column("rating_id", Integer, nullable=False, unique=True),
-    Column("ticket_id", BigId, nullable=False),
+    Column("ticket_id", BigId),  # None: the complaint named no visit
     Column("status", String(16), nullable=False),  # open | closed | voided
     Column("opened_at", DateTime, nullable=False),
     Column("due_date", Date, nullable=False),
@@ -426,3 +433,23 @@ callbacks = Table(
     Column("result", String(16), nullable=False),  # reached | unreachable | declined
     Column("satisfaction", String(16)),  # satisfied | basically | dissatisfied (with the rectification)
 )
+
+# 模拟排班: a manager's what-if staffing runs (services/simulations.py). In the database, so any server
+# process answers the dashboard's polls; a run is played by a child of the process that started it.
+# Rows go after a day.
+simulation_runs = Table(
+    "simulation_runs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("hall_id", Integer, ForeignKey("halls.id"), nullable=False),
+    Column("started_by", String(40), nullable=False),  # the manager's actor ("user:12")
+    Column("status", String(12), nullable=False),  # running | done | failed
+    Column("progress", Float, nullable=False),  # 0..1: the share of the residents issued so far
+    Column("request", JSON, nullable=False),  # {day: {kind, date | sample, name}, changes, seed}
+    Column("result", JSON),  # the comparison (simulation/whatif.py)
+    Column("sheets", JSON),  # the xlsx's sheets: title -> [columns, rows]
+    Column("error", JSON),  # {error, message, message_zh, message_en}
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+)
+Index("ix_simulation_runs_hall_created", simulation_runs.c.hall_id, simulation_runs.c.created_at)

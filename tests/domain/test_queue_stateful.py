@@ -12,7 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import delete, func, select, update
 
 from server.domain.errors import HallqError
-from server.services import auth, queue
+from server.services import auth, queue, queue_view
 from server.services.auth import Principal
 from server.store import tables as t
 from tests.support import PASSWORD
@@ -66,7 +66,7 @@ class Hall(RuleBasedStateMachine):
         """Any window, a staffed one, or one serving a ticket (by place, where there is one)."""
         if place < len(WINDOWS):
             return WINDOWS[place]
-        windows = [w for w in queue.list_windows(self.ctx, HALL) if w["number"] in WINDOWS]
+        windows = [w for w in queue_view.list_windows(self.ctx, HALL) if w["number"] in WINDOWS]
         staffed = [w["number"] for w in windows if w["staff"]]
         busy = [w["number"] for w in windows if w["current"]]
         pick = busy if place >= 2 * len(WINDOWS) and busy else staffed
@@ -75,7 +75,7 @@ class Hall(RuleBasedStateMachine):
     def _person(self, who, window):
         if who != "holder":
             return self.people[who]
-        staff = queue.get_window(self.ctx, HALL, window)["staff"]
+        staff = queue_view.get_window(self.ctx, HALL, window)["staff"]
         by_id = {p.id: p for p in self.people.values()}
         return by_id[staff["id"]] if staff else self.people["s1"]
 
@@ -157,13 +157,13 @@ class Hall(RuleBasedStateMachine):
         closer = self.people["closer"]
         by_id = {p.id: p for p in self.people.values()}
         for n in WINDOWS:
-            w = queue.get_window(self.ctx, HALL, n)
+            w = queue_view.get_window(self.ctx, HALL, n)
             if w["current"]:
                 holder = by_id[w["staff"]["id"]]
                 queue.finish(self.ctx, HALL, n, holder, "immediate")
         for n in WINDOWS:
             queue.sign_in(self.ctx, HALL, n, closer)
-            if queue.get_window(self.ctx, HALL, n)["status"] == "paused":
+            if queue_view.get_window(self.ctx, HALL, n)["status"] == "paused":
                 queue.resume(self.ctx, HALL, n, closer)
             while (called := queue.call_next(self.ctx, HALL, n, closer)["ticket"]) is not None:
                 assert called["window"] == n

@@ -134,6 +134,20 @@ def test_ratings_levels_and_bad_reviews():
         ratings.check_reasons(["rude"])
 
 
+def test_a_complaint_has_no_level_is_worked_like_a_bad_review_and_reaches_the_province_as_such():
+    from server.domain import province
+    assert ratings.is_bad(None) and ratings.label(None) == ("投诉", "Complaint")
+    assert ratings.label(3) == ("基本满意", "Fairly satisfied")
+    with pytest.raises(TypeError):
+        ratings.is_satisfied(None)  # never counted in satisfaction: the stats leave complaints out
+    rec = province.rating_record(record_id="main-R9", kind="rating", hall="三都镇", level=None,
+                                 source="box", reasons=["process"], comment="意见箱来信", rated_at="x",
+                                 window=None, staff_no=None, case=None)
+    assert (rec["level"], rec["level_label"], rec["channel"], rec["case_no"]) == (None, "投诉", "意见箱", None)
+    assert rec["indicators"] == ["整体满意度", "服务水平"] and rec["tags"] == ["流程"]
+    assert province.channel_label("other") == "其他" and province.channel_label("hotline") == "12345热线"
+
+
 def test_default_hall_config_is_the_sandu_layout():
     from server.services.halls import read_config
     cfg = hall.parse(read_config())

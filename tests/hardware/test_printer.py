@@ -90,6 +90,17 @@ def test_image_ticket_is_a_raster_image_at_the_paper_width():
     assert narrow.width == 384
 
 
+def test_image_ticket_lines_never_start_with_a_full_width_mark():
+    tp = TicketPrinter("dummy://", mode="image", paper_mm=58)
+    font = tp._font(22)
+    text = "叫号后未到视为过号，过号请到服务台登记或重新取号。材料补齐后，请携带本单到窗口办理。" * 2
+    for width in range(180, 360, 7):  # every place a line can break
+        lines = tp._wrap(text, font, width)
+        assert "".join(lines) == text
+        assert not any(line[0] in "，。" for line in lines), (width, lines)
+        assert all(font.getlength(line) <= width + font.getlength("，") for line in lines)
+
+
 def test_image_ticket_qr_can_be_read_back():
     from hardware.scanner import decode_image
     import numpy as np

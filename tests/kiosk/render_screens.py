@@ -3,7 +3,7 @@ with the real app against a real server, and check what a resident would see:
 
 - no label's drawn text (texture_size) is larger than its widget;
 - no word is broken across lines ("Appointme|nt"), one-line labels stay on one line;
-- nothing is drawn outside the screen;
+- nothing is drawn outside the screen, and no two texts are drawn over each other;
 - in portrait, service names are at least 40 px (56 px in elder mode).
 
 Run by tests/kiosk/test_kiosk_layouts.py under Xvfb (one process per screen size):
@@ -84,6 +84,13 @@ def main() -> int:
         app.core.take_ticket(svc["code"])
     app.core.refresh()
     unprinted = Outcome(ticket=dict(printed.ticket), printed=False, fault="paper_out", qr_url=printed.qr_url)
+    # a real 帮办代办 request (the longest matter name, the name picked) for the confirmation
+    from kiosk.assist import AssistForm
+    svc_land = app.core.service("land")
+    form = AssistForm(service=svc_land, matter=svc_land["guide"]["matters"][0], delivery="post",
+                      surname="欧阳", title="ms", phone="13800138000")
+    assisted = app.core.request_assist(form, "zh")
+    assert assisted.request and assisted.printed, assisted
 
     problems: list[dict] = []
     shots: list[str] = []
@@ -99,8 +106,20 @@ def main() -> int:
     def screen_of(_w):
         return app.screens[app.current]
 
+    def drawn_over(tag: str, drawn: list):
+        """Two texts drawn over each other (a box squeezed below its content pushes one under
+        another): Kivy draws a label's texture centred on the widget."""
+        for i, (a, ra) in enumerate(drawn):
+            for b, rb in drawn[i + 1:]:
+                dx = min(ra[2], rb[2]) - max(ra[0], rb[0])
+                dy = min(ra[3], rb[3]) - max(ra[1], rb[1])
+                if dx > 2 and dy > 2:
+                    problems.append({"where": tag, "text": f"{a.text[:30]} / {b.text[:30]}",
+                                     "problem": f"drawn over each other ({dx:.0f}x{dy:.0f} px)"})
+
     def check(tag: str):
         screen = app.screens[app.current]
+        drawn = []
         for w in screen.walk():
             if not isinstance(w, Label) or not w.text or w.opacity == 0:
                 continue
@@ -117,6 +136,9 @@ def main() -> int:
                 x, y = w.to_window(w.x, w.y)
                 if x < -1 or y < -1 or x + w.width > width + 1 or y + w.height > height + 1:
                     problems.append({**where, "problem": f"outside the screen at {x:.0f},{y:.0f}"})
+                cx, cy = w.to_window(*w.center)
+                drawn.append((w, (cx - tw / 2, cy - th / 2, cx + tw / 2, cy + th / 2)))
+        drawn_over(tag, drawn)
 
     def portrait_type(tag: str):
         if height <= width or app.current != "home":
@@ -164,6 +186,30 @@ def main() -> int:
             shoot("error")
             app.show("admin")
             shoot("admin")
+            # 帮办代办, every step (the longest names: the land service and its matter)
+            app.show("assist")
+            assist = app.screens["assist"]
+            shoot("assist_service")
+            assist.pick_service(svc_land)
+            shoot("assist_matter")
+            assist.pick_matter(svc_land["guide"]["matters"][0])
+            shoot("assist_delivery")
+            assist.pick_delivery("post")
+            assist.pick_letter("L")  # the initial with the most surnames
+            assist.pick_surname("欧阳")
+            assist.pick_title("ms")
+            reader, app.devices.reader = app.devices.reader, object()  # the longer hint, with a reader
+            assist.rebuild()
+            shoot("assist_name")
+            app.devices.reader = reader
+            assist.name_done()
+            for ch in "1380013800":
+                assist.on_key(ch)
+            assist.set_message(app.tr("assist_unreachable"), "error")
+            shoot("assist_phone")
+            assist.form, assist.outcome = form, assisted
+            assist.go("done")
+            shoot("assist_done")
     app.dispatch("on_stop")
     print(json.dumps({"shots": shots, "problems": problems}, ensure_ascii=False))
     return 0

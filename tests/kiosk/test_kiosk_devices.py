@@ -44,7 +44,7 @@ def test_an_id_card_on_home_identifies_the_next_ticket_and_a_second_read_prints_
         home = kiosk.app.screens["home"]
         kiosk.pump(until=lambda: kiosk.app.pending_id is not None, timeout=15, what="card read")
         kiosk.pump(0.1)
-        assert home.toast_label.text == "已识别身份证 1101**********1230,老年人优先,请选择业务"
+        assert home.toast_label.text == "已识别身份证 1101**********1230，老年人优先，请选择业务"
         kiosk.tap(kiosk.app.screens["home"].tiles["land"])  # one tap: the ID goes with it
         ticket = kiosk.wait_screen("ticket", timeout=15)
         assert ticket.outcome.printed and b"C001" in paper.read_bytes()

@@ -38,7 +38,7 @@ def test_elder_mode_walks_to_a_printed_ticket_speaks_every_screen_and_keeps_runn
     number = ticket.outcome.ticket["number"]
     assert ticket.outcome.printed and number == "A001"
     assert ("Please take your ticket, number A 0 0 1" if lang == "en"
-                      else "请取走您的号票,您的号码是 A 0 0 1") in app.spoken
+                      else "请取走您的号票，您的号码是 A 0 0 1") in app.spoken
     kiosk.pump(until=lambda: tcp_printer.data.count(b"\x1dV") >= 1, what="the ticket cut")
     printed = bytes(tcp_printer.data).decode("gb18030", errors="replace")
     assert number in printed
@@ -75,7 +75,7 @@ def test_an_appointment_checks_in_by_typing_the_id_in_elder_mode(lang, live, kio
     kiosk.tap(app.screens["home"].checkin_button)
     checkin = kiosk.wait_screen("checkin")
     assert app.spoken[-1] == ("Please show your booking code or ID card" if lang == "en"
-                              else "请出示预约二维码,或刷身份证")
+                              else "请出示预约二维码，或刷身份证")
     assert not any(s.startswith(("或", "or ")) for s in kiosk.texts())
     id_number = resident(2)["id_number"]
     kiosk.type_keys(checkin, id_number)
@@ -102,7 +102,7 @@ def test_a_screen_that_fails_is_logged_and_the_kiosk_goes_home_with_an_apology(
     kiosk.tap(app.screens["home"].tiles["social"])
     kiosk.pump(until=lambda: app.recoveries == 1 and app.current == "home", what="recovered")
     kiosk.pump(0.1)
-    assert app.screens["home"].toast_label.text == "抱歉,出了点问题,请重新选择"
+    assert app.screens["home"].toast_label.text == "抱歉，出了点问题，请重新选择"
     assert any("kiosk screen failed" in r.getMessage() for r in caplog.records)
     assert b"A001" in paper.read_bytes()  # the ticket itself was printed before the screen failed
     monkeypatch.undo()

@@ -18,7 +18,8 @@ from tests.support import ROOT, need_binary
 pytestmark = pytest.mark.kivy
 
 SIZES = ["1080x1920", "1920x1080", "1280x800"]
-SCREENS = ["home", "guide", "identify", "checkin", "progress", "ticket", "ticket_unprinted", "error", "admin"]
+SCREENS = ["home", "guide", "identify", "checkin", "progress", "ticket", "ticket_unprinted", "error", "admin",
+           "assist_service", "assist_matter", "assist_delivery", "assist_name", "assist_phone", "assist_done"]
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -35,10 +35,10 @@ def test_guide_then_identify_by_keypad_gives_an_elderly_ticket_on_the_tcp_printe
     kiosk.type_keys(ident, ELDER_ID[:10])
     assert ident.display_label.text == "110101 1940"  # the digits as typed, to check against the card
     kiosk.type_keys(ident, ELDER_ID[10:-1] + "5")  # wrong check digit: told at once
-    assert ident.message_label.text == "身份证号码有误,请核对"
+    assert ident.message_label.text == "身份证号码有误，请核对"
     assert ident.display_label.text == "110101 19400307 1235"
     kiosk.type_keys(ident, ["DEL", "0"])  # the resident corrects the last character
-    assert ident.message_label.text == "号码校验通过,请按确定"
+    assert ident.message_label.text == "号码校验通过，请按确定"
     kiosk.screenshot("identify_keypad")
     kiosk.tap(ident.ok_button)
     assert ident.display_label.text == "1101**********1230"  # masked once confirmed
@@ -82,7 +82,7 @@ def test_a_retry_after_a_timeout_reuses_the_key_so_one_tap_is_one_ticket(live, k
         proxy.mode = "swallow"  # the server records the ticket, the answer never arrives
         kiosk.tap(kiosk.app.screens["home"].tiles["social"])
         err = kiosk.wait_screen("error")
-        assert err.message_label.text == "暂时无法取号,请稍候或到服务台" and err.retrying
+        assert err.message_label.text == "暂时无法取号，请稍候或到服务台" and err.retrying
         kiosk.pump(until=lambda: len(tickets(live.api.ctx)) == 1, what="the ticket recorded")
         assert not paper.exists() or paper.read_bytes() == b""  # nothing printed yet
         proxy.mode = "pass"
@@ -104,7 +104,7 @@ def test_server_down_shows_the_error_prints_nothing_and_retries_by_itself(
     server_process.stop()
     kiosk.tap(kiosk.app.screens["home"].tiles["social"])
     err = kiosk.wait_screen("error")
-    assert err.message_label.text == "暂时无法取号,请稍候或到服务台"
+    assert err.message_label.text == "暂时无法取号，请稍候或到服务台"
     kiosk.screenshot("error")
     kiosk.pump(1.5)
     assert kiosk.app.current == "error" and (not paper.exists() or paper.stat().st_size == 0)
@@ -161,10 +161,10 @@ def test_a_qr_of_another_hall_or_an_unknown_booking_ends_on_a_clear_screen(live,
     app.on_code("http://192.168.9.9:8080/halls/north/book")  # another hall's page
     kiosk.pump(0.1)
     assert app.current == "home"
-    assert app.screens["home"].toast_label.text == "这不是本大厅的二维码,请到对应大厅办理"
+    assert app.screens["home"].toast_label.text == "这不是本大厅的二维码，请到对应大厅办理"
     app.on_code("KA3 HJ4M")  # a booking code this hall does not know (another hall's, or a typo)
     err = kiosk.wait_screen("error")
-    assert err.message_label.text == "未找到这个预约,请核对是否为本大厅今天的预约"
+    assert err.message_label.text == "未找到这个预约，请核对是否为本大厅今天的预约"
     kiosk.tap(err.home_button)
     kiosk.wait_screen("home")
     assert not paper.exists() or paper.stat().st_size == 0  # nothing printed, nothing issued

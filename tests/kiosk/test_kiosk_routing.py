@@ -23,7 +23,7 @@ class Clock:
 
 def test_routing_and_its_friends_do_not_import_kivy():
     import subprocess
-    code = ("import sys, kiosk.routing, kiosk.layout, kiosk.ticket_text, kiosk.core; "
+    code = ("import sys, kiosk.routing, kiosk.layout, kiosk.ticket_text, kiosk.core, kiosk.assist; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kivy'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -99,7 +99,7 @@ def test_the_wait_under_a_minute_is_soon_never_zero_minutes():
 
 def test_ticket_words_are_in_one_language():
     hall = {"name": "三都镇便民服务中心", "name_en": "Sandu Town Service Centre",
-            "notice": "请携带本人身份证件,按号等候。投诉电话:12345", "notice_en": "Complaints: 12345",
+            "notice": "请携带本人身份证件，按号等候。投诉电话：12345", "notice_en": "Complaints: 12345",
             "pass_rule": "过号请重新取号", "pass_rule_en": "Missed? Take a new ticket"}
     svc = {"code": "social", "name": "社会事务综合", "name_en": "Social affairs", "windows": [1, 2, 3]}
     ticket = {"number": "A007", "service": "social", "ahead": 2, "estimated_wait_s": 20,
@@ -107,7 +107,7 @@ def test_ticket_words_are_in_one_language():
     zh = ticket_text(ticket, svc, hall, "zh", "2026-11-30 09:41")
     assert (zh.service, zh.ahead, zh.wait, zh.windows, zh.priority, zh.pass_rule) == (
         "社会事务综合", "前面还有 2 人", "即将叫号", "请到 1、2、3 号窗口办理", "老年人优先", "过号请重新取号")
-    assert zh.notice == ["请携带本人身份证件,按号等候。", "投诉电话:12345"]
+    assert zh.notice == ["请携带本人身份证件，按号等候。", "投诉电话：12345"]
     assert not any(line.strip() == "。" for line in zh.notice)
     en = ticket_text(ticket, svc, hall, "en", "2026-11-30 09:41")
     words = " ".join(str(v) for v in vars(en).values() if v)
@@ -120,3 +120,32 @@ def test_a_loopback_public_url_gives_no_qr():
     assert usable_public_url("http://localhost:8080/") is None and usable_public_url("http://[::1]/") is None
     assert usable_public_url("http://192.168.1.10:8080/") == "http://192.168.1.10:8080"
     assert usable_public_url("https://hall.example.cn") == "https://hall.example.cn"
+
+
+def test_an_id_card_on_the_assist_screen_gives_the_name_and_nothing_else():
+    router = Router(Clock())
+    assert router.route_card(ELDER_ID, True, Where("assist")).kind == "assist_card"
+    assert router.route_card(ELDER_ID, True, Where("assist", busy=True)).kind == "ignore"
+    assert router.route_card(None, False, Where("assist")).text_key == "card_unreadable"
+    assert router.route_code(ELDER_ID, Where("assist")).kind == "ignore"  # a scan does nothing there
+
+
+def test_an_assist_form_sends_what_the_phone_page_sends_and_never_logs_the_person_whole():
+    from kiosk.assist import SURNAMES, AssistForm, phone_display
+    svc = {"code": "social", "name": "社会事务综合", "name_en": "Social affairs",
+           "guide": {"matters": [{"name": "高龄津贴申请", "name_en": "Old-age allowance"}]}}
+    form = AssistForm(service=svc, matter=svc["guide"]["matters"][0], surname="王", title="ms",
+                      phone="13800138000")
+    assert form.body() == {"service": "social", "matter": "高龄津贴申请", "name": "王女士",
+                           "phone": "13800138000", "delivery": "pickup"}
+    assert form.name_shown("zh") == "王女士" and form.name_shown("en") == "Ms 王"
+    assert "13800138000" not in repr(form) and "王女士" not in repr(form) and "138****8000" in repr(form)
+    form.card_name = "欧阳娜娜"  # the card's name wins, and is shown masked
+    assert form.body()["name"] == "欧阳娜娜" and form.name_shown("zh") == "欧*"
+    other = AssistForm(service=svc, other_matter=True, surname="李", title="mr", phone="13900000000")
+    assert other.body()["matter"].startswith("社会事务综合") and "其他事项" in other.body()["matter"]
+    assert AssistForm(surname="王").name == ""  # a surname without 先生/女士 is not a name yet
+    assert phone_display("1380013") == "138 0013" and phone_display("13800138000") == "138 0013 8000"
+    assert not AssistForm(phone="12800138000").phone_ok and not AssistForm(phone="1380013800").phone_ok
+    assert all(len(v) == len(set(v)) and len(v) <= 16 for v in SURNAMES.values())
+

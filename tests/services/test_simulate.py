@@ -83,11 +83,11 @@ def test_the_command_plays_the_busy_day_file_with_the_estimate_and_its_accuracy(
     assert dayplan.read(runner.BUSY_DAY, KNOWN).name in run.stdout
     wb = load_workbook(out)
     acc = wb["准确度 accuracy (as staffed)"]
-    header = [c.value for c in acc[1]]
-    first = dict(zip(header, [c.value for c in acc[2]]))
-    assert first["范围 slice"] == "all" and first["人次 tickets"] == len(dayplan.draw(
+    names = {v: k for k, v in results.HEADERS.items()}
+    first = {names[h.value]: v.value for h, v in zip(acc[1], acc[2])}
+    assert first["slice"] == "all" and first["tickets"] == len(dayplan.draw(
         dayplan.read(runner.BUSY_DAY, KNOWN), 7))  # every resident of the day was called and scored
-    assert 0 < first["区间命中(%) range held"] <= 100 and first["平均绝对误差(分钟) MAE"] > 0
+    assert 0 < first["range_held_pct"] <= 100 and first["mae_min"] > 0
 
 
 def test_staffing_changes_are_read_from_the_command_line_and_bad_ones_refused():
@@ -139,6 +139,7 @@ def test_the_command_prints_waits_and_accuracy_and_writes_an_xlsx(tmp_path):
     assert "As staffed vs what if" in run.stdout and "户政" in run.stdout
     wb = load_workbook(out)
     assert "对比 compare" in wb.sheetnames
+    assert {"调整对比 what-if by hour", "最长等候 longest waits"} <= set(wb.sheetnames)  # as the dashboard's
     sheet = wb["等候 waits (as staffed)"]
     assert [c.value for c in sheet[1]][:3] == ["业务 service", "取号时段 hour", "人次 tickets"]
     assert sheet.max_row > 3

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from server.domain.errors import split_languages
-from tests.zh_punctuation import ROOT, fix, problems, scan, source_files
+from tests.zh_punctuation import ROOT, fix, fix_file, problems, scan, source_files
 
 
 @pytest.mark.parametrize("text", [
@@ -56,7 +56,8 @@ def test_each_kind_of_source_is_read_as_its_part_stores_text(tmp_path):
     # strings are found; comments, docstrings, regular expressions and English are not text
     (tmp_path / "a.js").write_text(
         '// 注释,不是界面文字\nconst re = /[,:]好/;\n'
-        'x.textContent = h.t("已签到:" + who, "Signed in: " + who);\nconst s = `等候中,请稍候`;\n',
+        'x.textContent = h.t("已签到:" + who, "Signed in: " + who);\nconst s = `等候中,请稍候`;\n'
+        'y = t("请用地址(/evaluator/" + n + "?token=…)打开", "Open (/evaluator/" + n + "?token=…) here");\n',
         encoding="utf-8")
     (tmp_path / "b.html").write_text(
         '<!-- 注释,不算 --><p data-zh="请稍候,谢谢" data-en="Wait, thanks">请稍候,谢谢</p>'
@@ -66,8 +67,21 @@ def test_each_kind_of_source_is_read_as_its_part_stores_text(tmp_path):
         '    raise Invalid("预约码无效,请核对 (invalid code)")\n', encoding="utf-8")
     (tmp_path / "d.toml").write_text('# 注释,不算\nnotice = "请携带身份证件,按号等候"\n', encoding="utf-8")
     found = sorted((p.name, line) for p, line, _, _ in scan(sorted(tmp_path.iterdir())))
-    assert found == [("a.js", 3), ("a.js", 4), ("b.html", 1), ("b.html", 1), ("b.html", 1),
+    # line 5: mostly Latin letters, but both pieces are the Chinese argument of t(zh, en)
+    # b.html: the data-zh text and the placeholder (the element's text repeats its data-zh)
+    assert found == [("a.js", 3), ("a.js", 4), ("a.js", 5), ("a.js", 5), ("b.html", 1), ("b.html", 1),
                      ("c.py", 4), ("d.toml", 2)]
+
+
+def test_fix_rewrites_a_files_chinese_and_leaves_its_english(tmp_path):
+    js = tmp_path / "page.js"
+    js.write_text('y = t("请用地址(/evaluator/" + n + "?token=…)打开", "Open (/evaluator/" + n + "?token=…) here");\n'
+                  'z = t("已签到: " + who, "Signed in: " + who);\n', encoding="utf-8")
+    assert fix_file(js) == 3
+    assert js.read_text(encoding="utf-8") == (
+        'y = t("请用地址（/evaluator/" + n + "?token=…）打开", "Open (/evaluator/" + n + "?token=…) here");\n'
+        'z = t("已签到：" + who, "Signed in: " + who);\n')
+    assert scan([js]) == []
 
 
 def test_every_part_is_scanned():
@@ -77,3 +91,15 @@ def test_every_part_is_scanned():
                  "server/domain/errors.py", "assets/halls/main.toml"):
         assert path in files
     assert not any("/migrations/" in f for f in files)  # history: old rows keep their text
+
+
+# Chinese strings that keep a half-width mark on purpose: (file, the text as the checker prints it),
+# each with the reason. Keep it short; fix the text instead where you can.
+ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def test_chinese_ui_text_uses_full_width_punctuation():
+    found = [f"{p.relative_to(ROOT)}:{line}: {bad} in {text!r}" for p, line, text, bad in scan()
+             if (p.relative_to(ROOT).as_posix(), text) not in ALLOWED]
+    assert not found, ("half-width punctuation in Chinese text (docs/contributing.md; "
+                       "`python -m tests.zh_punctuation --fix FILE` rewrites it):\n" + "\n".join(found))

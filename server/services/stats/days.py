@@ -29,7 +29,8 @@ def compute_day(conn, hall, day: date, now: datetime) -> DaySummary:
     rc = t.ratings.c
     for r in conn.execute(select(rc.level, rc.window, rc.staff_id, rc.service)
                           .select_from(t.ratings.join(t.tickets, tk.id == rc.ticket_id))
-                          .where(tk.hall_id == hall.id, tk.day == iso_day)):
+                          .where(tk.hall_id == hall.id, tk.day == iso_day,
+                                 rc.level.is_not(None))):  # a complaint (投诉) is no rating
         out.count_rating(r.level, r.window, r.staff_id, r.service)
     out.count_duty(*day_duty(conn, hall, day, now))
     out.sort()

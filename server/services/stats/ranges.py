@@ -4,6 +4,7 @@ added up, plus what still changes after a day closes, read live: deliveries of p
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import SimpleNamespace
 
 from sqlalchemy import and_, case, func, select
 
@@ -13,7 +14,7 @@ from ...domain.kpis import OUTCOMES, DaySummary, ServiceTally, Summary, group_fi
 from ...domain.league import team_of
 from ...store import tables as t
 from .days import ticket_days
-from .periods import after_day_sql, local_date, local_day, parse_range
+from .periods import after_day_sql, day_bounds, local_date, local_day, parse_range
 from .rollups import day_summaries
 
 
@@ -39,12 +40,27 @@ def review_rows(conn, hall, d1: date, d2: date, ids: tuple[int, int] | None = No
     and highest ticket id) narrows the read to the period's tickets by index."""
     rv, rc, tk = t.review_cases.c, t.ratings.c, t.tickets.c
     extra = (rv.ticket_id >= ids[0], rv.ticket_id <= ids[1]) if ids else ()
-    return conn.execute(select(rv.id, rv.status, rv.opened_at, rv.due_date, rv.closed_at, rc.level,
+    rows = conn.execute(select(rv.id, rv.status, rv.opened_at, rv.due_date, rv.closed_at, rc.level,
                                rc.window, rc.staff_id, tk.number, tk.service, tk.day)
                         .select_from(t.review_cases.join(t.ratings, rc.id == rv.rating_id)
                                      .join(t.tickets, tk.id == rv.ticket_id))
                         .where(*extra, rv.hall_id == hall.id, tk.day >= d1.isoformat(),
                                tk.day <= d2.isoformat())).all()
+    return list(rows) + _visitless_reviews(conn, hall, d1, d2)
+
+
+def _visitless_reviews(conn, hall, d1: date, d2: date) -> list:
+    """Review cases of recorded complaints that named no visit, in the period they were opened
+    (number None; day: the hall-local day it was opened)."""
+    rv, rc = t.review_cases.c, t.ratings.c
+    lo, hi = day_bounds(hall, d1)[0], day_bounds(hall, d2)[1]
+    rows = conn.execute(select(rv.id, rv.status, rv.opened_at, rv.due_date, rv.closed_at, rc.level,
+                               rc.window, rc.staff_id, rc.service)
+                        .select_from(t.review_cases.join(t.ratings, rc.id == rv.rating_id))
+                        .where(rv.hall_id == hall.id, rv.ticket_id.is_(None), rv.opened_at >= lo,
+                               rv.opened_at < hi)).all()
+    return [SimpleNamespace(**r._mapping, number=None,
+                            day=local_date(hall, r.opened_at).isoformat()) for r in rows]
 
 
 def _promised(conn, hall, d1: date, d2: date, today: date) -> tuple[dict, dict]:
@@ -88,6 +104,9 @@ def _reviews(conn, hall, d1: date, d2: date, today: date, ids: tuple[int, int]) 
     for r in rows:
         if not lo_day <= tdays.get(r.ticket_id, "") <= hi_day:
             continue
+        rev["total"] += 1
+        rev[review_state(hall, r, today)] += 1
+    for r in _visitless_reviews(conn, hall, d1, min(d2, today)):
         rev["total"] += 1
         rev[review_state(hall, r, today)] += 1
     return rev

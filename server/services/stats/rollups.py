@@ -55,7 +55,9 @@ def day_summaries(app, conn, hall, d1: date, d2: date, now: datetime) -> list[Da
         by_day = {s.day: s for s in out}
         rc = t.ratings.c
         late = conn.execute(select(rc.id, rc.ticket_id, rc.level, rc.window, rc.staff_id, rc.service)
-                            .where(rc.id > min(marks.values())).order_by(rc.id)).all()
+                            .where(rc.id > min(marks.values()), rc.ticket_id.is_not(None),
+                                   rc.level.is_not(None))  # ratings of visits, no complaints
+                            .order_by(rc.id)).all()
         tdays = ticket_days(conn, hall, [r.ticket_id for r in late])
         touched = set()
         for r in late:

@@ -3,6 +3,8 @@ report's period covers, and 每月之星, with the figures that earned them and 
 from the xlsx with openpyxl and checked against GET …/honours and the hand-worked day of seed.py."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -54,7 +56,7 @@ def test_a_quarters_report_lists_each_months_flags_and_star_and_the_quarters_fla
     by = {(r["期间"], r["荣誉"]): r for r in rows}
     # January and February had no visits: no flag is given, and the sheet says why
     jan = by[("2025-01", "流动红旗")]
-    assert jan["获得者"] == "空缺" and jan["说明"] == "空缺:不足两个团队或没有办件" and jan["办件数"] is None
+    assert jan["获得者"] == "空缺" and jan["说明"] == "空缺：不足两个团队或没有办件" and jan["办件数"] is None
     assert jan["统计区间"] == "2025-01-01 至 2025-01-31"
     # March, worked by hand (seed.py; docs/kpis.md): 社会事务综合 served 4 at windows 1-2, completed
     # 2 (A001, A007), rated 5,5,4,1 -> good 3/4; it served the most: 40 + 30*0.5 + 30*0.75 = 77.5
@@ -62,12 +64,12 @@ def test_a_quarters_report_lists_each_months_flags_and_star_and_the_quarters_fla
     assert (red["获得者"], red["窗口"], red["办件数"], red["办结率"], red["评价数"], red["好评率"],
             red["综合得分"]) == ("社会事务综合", "1,2,3", 4, 0.5, 4, 0.75, 77.5)
     assert red["统计区间"] == "2025-03-01 至 2025-03-31"
-    assert red["评选规则"] == "综合得分 = 40×办件数/最多办件数 + 30×办结率 + 30×好评率;得分第一的团队"
+    assert red["评选规则"] == "综合得分 = 40×办件数/最多办件数 + 30×办结率 + 30×好评率；得分第一的团队"
     yellow = by[("2025-03", "流动黄旗")]
     assert yellow["办件数"] == 0 and yellow["综合得分"] == 0  # a team with no visits in March
     # too few ratings: 每月之星 needs 10 ratings (the default rule); 张明 has 2, so nobody has it
     star = by[("2025-03", "每月之星")]
-    assert star["获得者"] == "空缺" and star["说明"] == "空缺:本月无人评价满 10 次"
+    assert star["获得者"] == "空缺" and star["说明"] == "空缺：本月无人评价满 10 次"
     assert star["评选规则"].startswith("本月评价不少于 10 次的人员中满意度最高")
     assert star["办件数"] is None and star["评价数"] is None
     # the same honours as the wall's API, month and quarter
@@ -81,6 +83,11 @@ def test_a_quarters_report_lists_each_months_flags_and_star_and_the_quarters_fla
     q1 = by[("2025Q1", "流动红旗")]
     assert q1["统计区间"] == "2025-01-01 至 2025-03-31" and q1["综合得分"] == 77.5
     assert ws["H2"].number_format == "0.0%"  # 办结率 as a share
+    r = api.get(api.hp("/reports?from=2025-01-01&to=2025-03-31&format=csv&table=honours"), "boss")
+    lines = list(csv.reader(io.StringIO(r.raw.decode("utf-8-sig"))))
+    assert lines[0] == HEAD and len(lines) == 12  # the same rows in the CSV, shares as percentages
+    assert lines[7][:4] == ["2025-03", "2025-03-01 至 2025-03-31", "流动红旗", "社会事务综合"]
+    assert lines[7][7] == "50.0%" and lines[7][11] == "77.5"
 
     # the hall lowers the rule to 2 ratings: 张明 (5, 5; served A001 and A007, both done) is the
     # star over 李华 (4, 1) and 王芳 (2, 3); the rule in the sheet says 2

@@ -45,9 +45,9 @@ def test_reasons_and_complaints_show_by_service_window_staff_and_in_the_report(h
     assert ["效率", "评价", 2, 2] == got[0][4:] and any(r[4:6] == ["效率", "投诉"] for r in got)
 
 
-def test_the_managers_cases_page_shows_the_months_top_pain_points(live, ctx, chromium):
-    from tests.fixtures.window import login
-    from tests.layout import WINDOW_PC, assert_fits
+@pytest.fixture
+def rated_live(live):
+    """A live hall where 王小明 at window 1 got two bad ratings: efficiency twice, attitude once."""
     api = live.api
     api.add_device("eval1", "evaluator", [1])
     api.add_staff("boss", [], role="manager", name="李主任")
@@ -55,10 +55,16 @@ def test_the_managers_cases_page_shows_the_months_top_pain_points(live, ctx, chr
     assert api.act(1, "sign-in", "clerk").status == 200
     rate(api, serve(api), 1, ["efficiency", "attitude"])
     rate(api, serve(api), 2, ["efficiency"])
+    return live
+
+
+def test_the_managers_cases_page_shows_the_months_top_pain_points(rated_live, chromium):
+    from tests.fixtures.window import login
+    from tests.layout import WINDOW_PC, assert_fits
     context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
     try:
         page = context.new_page()
-        login(page, live.url + "/manager/cases", "boss")
+        login(page, rated_live.url + "/manager/cases", "boss")
         page.wait_for_selector("#pain-points:not(.hidden) .pp-item")
         first = page.locator(".pp-item").first
         assert first.get_attribute("data-reason") == "efficiency" and "2 次" in first.inner_text()
@@ -70,20 +76,13 @@ def test_the_managers_cases_page_shows_the_months_top_pain_points(live, ctx, chr
         context.close()
 
 
-def test_the_dashboard_shows_pain_points_as_bars_and_a_table(live, ctx, chromium):
+def test_the_dashboard_shows_pain_points_as_bars_and_a_table(rated_live, chromium):
     from tests.layout import WINDOW_PC, assert_fits
     from tests.support import PASSWORD
-    api = live.api
-    api.add_device("eval1", "evaluator", [1])
-    api.add_staff("boss", [], role="manager", name="李主任")
-    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
-    assert api.act(1, "sign-in", "clerk").status == 200
-    rate(api, serve(api), 1, ["efficiency", "attitude"])
-    rate(api, serve(api), 2, ["efficiency"])
     context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
     try:
         page = context.new_page()
-        page.goto(live.url + "/dashboard")
+        page.goto(rated_live.url + "/dashboard")
         page.fill("#username", "boss")
         page.fill("#password", PASSWORD)
         page.press("#password", "Enter")

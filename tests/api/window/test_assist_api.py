@@ -167,6 +167,25 @@ def test_a_kiosk_retry_with_the_same_key_is_one_request_and_another_kiosks_key_i
     assert anonymous.status == 201 and "replayed" not in anonymous.body
 
 
+def test_a_kiosk_retry_is_one_request_on_sqlite_and_postgresql(any_api, any_ctx):
+    body = {"service": "social", "matter": "代领高龄补贴", "name": "王先生", "phone": PHONE}
+    key = {"Idempotency-Key": "kiosk-assist-pg"}
+    first = any_api.post(any_api.hp("/assist"), "kiosk", json=body, headers=key)
+    again = any_api.post(any_api.hp("/assist"), "kiosk", json=body, headers=key)
+    assert (first.status, again.status) == (201, 200) and again.body["id"] == first.body["id"]
+    with any_ctx.db.read() as conn:
+        assert len(conn.execute(select(t.assist_requests.c.id)).all()) == 1
+
+
+def test_a_revoked_kiosk_is_refused_not_taken_for_a_resident_on_the_phone(hall, ctx):
+    from server.services import auth
+    auth.revoke_device(ctx, "main", "kiosk")
+    r = ask(hall, "kiosk")
+    assert r.status == 401 and r.body["error"] == "bad_token" and r.body["message_en"]
+    with ctx.db.read() as conn:
+        assert conn.execute(select(t.assist_requests.c.id)).first() is None
+
+
 def test_the_residents_details_are_erased_with_the_request_at_retention(hall, ctx):
     from server.services import privacy
     done = ask(hall).body["id"]

@@ -75,3 +75,25 @@ def test_dashboard_and_cases_read_in_hall_time_and_fit(chromium, api, ctx, live,
     assert re.search(r"\d{4}-\d{2}-\d{2}", page.locator("article.promised").first.inner_text())
     assert_fits(page, "cases-promised-1366x768-en")
     bctx.close()
+
+
+def test_a_long_periods_day_chart_labels_its_days_without_drawing_them_over_each_other(
+        chromium, api, ctx, live, monkeypatch):
+    """Seventy days on the satisfaction chart (its x axis is the day): labels thinned so that each
+    can be read; before, every second one was drawn and 35 of "03-11" ran into one another."""
+    seed_day(api, ctx, monkeypatch)
+    api.add_staff("boss", [], role="manager", name="主任")
+    bctx, page = _signed_in(chromium, live.url, "/dashboard?from=2025-01-01&to=2025-03-11", WINDOW_PC)
+    try:
+        page.wait_for_selector("body[data-loaded]")
+        for chart in ("#chart-sat", "#chart-hours", "#chart-windows", "#chart-wait"):
+            boxes = page.eval_on_selector_all(
+                chart + ' svg text[text-anchor="middle"]:not(.val)',
+                "ts => ts.map(t => { const r = t.getBoundingClientRect(); return [r.left, r.right]; })")
+            assert boxes, chart
+            assert all(a[1] + 2 <= b[0] for a, b in zip(boxes, boxes[1:])), (chart, boxes)
+        days = page.eval_on_selector_all('#chart-sat svg text[text-anchor="middle"]:not(.val)',
+                                         "ts => ts.map(t => t.textContent)")
+        assert days[0] == "01-01" and 5 <= len(days) <= 14, days  # still a label every week or so
+    finally:
+        bctx.close()

@@ -1,4 +1,4 @@
-"""One rule, two languages: the booking page's ID-number and masking rules (js/idnumber.js, run
+"""One rule, two languages: the pages' ID-number, mobile-number and masking rules (js/idnumber.js, run
 in Chromium) give the same answers as rules/identity.py on the same vectors, and the pages' label
 table (hallq.js) names the priority groups as rules/priority.py does."""
 from __future__ import annotations
@@ -79,6 +79,18 @@ def test_the_page_and_the_server_mask_alike(page):
     assert js == [[identity.mask_name(n) for n in NAMES], [identity.mask_id_number(t) for t in TEXTS],
                   [identity.mask_phone(t) for t in TEXTS]]
     assert identity.mask_name("张") == "张*" and identity.mask_id_number("12345678") == "********"
+
+
+MOBILES = ["13812345678", "19912345678", "12812345678", "1381234567", "138123456789", " 138 1234 5678 ",
+           "138-1234-5678", "+8613812345678", "+86 138 1234 5678", "8613812345678", "1381234567８",
+           "١٣٨١٢٣٤٥٦٧٨", "13812345678\n", "1381234567a", "", "   ", "+86", "\u300013812345678"]
+
+
+def test_the_page_and_the_server_take_the_same_mobile_numbers(page):
+    js = page.evaluate("(v) => v.map(hallqId.mobileNumber)", MOBILES)
+    py = [identity.mobile_number(s) for s in MOBILES]
+    assert js == py
+    assert py.count(None) >= 8 and py.count("13812345678") >= 5  # both answers reached
 
 
 def test_the_pages_name_priority_groups_outcomes_and_ratings_as_the_server_does(page):

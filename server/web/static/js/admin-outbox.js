@@ -17,6 +17,12 @@
     return el("span", { class: "tag warn" }, t("待上报", "Pending"));
   }
 
+  // a rating's level 1-5; a complaint (投诉) has none and says so
+  function level(r) {
+    if (r.level) return String(r.level);
+    return r.level_label ? t(r.level_label, r.level_label_en || r.level_label) : "—";
+  }
+
   function render() {
     const d = state.data;
     if (!d) return;
@@ -36,8 +42,8 @@
       }
       return el("tr", { dataset: { record: r.record_id } },
         el("td", { class: "mono" }, r.record_id), el("td", {}, label(KIND, r.kind)),
-        el("td", { class: "mono" }, r.case_no || "—"), el("td", { class: "num" }, r.level ? String(r.level) : "—"),
-        el("td", {}, r.channel || "—"), el("td", {}, status(r)), el("td", { class: "num" }, String(r.attempts)),
+        el("td", { class: "mono" }, r.case_no || "—"), el("td", { class: "num" }, level(r)),
+        el("td", {}, r.channel ? t(r.channel, r.channel_en || r.channel) : "—"), el("td", {}, status(r)), el("td", { class: "num" }, String(r.attempts)),
         el("td", { class: "nowrap" }, H.fmtDateTime(r.sent_at || r.created_at)),
         el("td", { class: "name" }, r.last_error || ""), actions);
     });

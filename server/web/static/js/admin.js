@@ -89,7 +89,7 @@
     const info = state.info || {};
     const warning = info.public_url_warning
       ? t(info.public_url_warning_zh || info.public_url_warning, info.public_url_warning_en || info.public_url_warning) +
-        t("。在 assets/halls/main.toml 的 [hall] public_url 设置手机能打开的地址(如 http://192.168.1.10:8080)。",
+        t("。在 assets/halls/main.toml 的 [hall] public_url 设置手机能打开的地址（如 http://192.168.1.10:8080）。",
           ". Set an address phones can open (e.g. http://192.168.1.10:8080) as public_url under [hall] in assets/halls/main.toml.")
       : "";
     $("public-url-warning").textContent = warning;

@@ -12,7 +12,7 @@
 
   function select(cls, map, label, blank) {
     const opts = Object.keys(map).map(function (k) { return el("option", { value: k }, t(map[k][0], map[k][1])); });
-    if (blank) opts.unshift(el("option", { value: "" }, t("满意度(可选)", "Satisfaction (optional)")));
+    if (blank) opts.unshift(el("option", { value: "" }, t("满意度（可选）", "Satisfaction (optional)")));
     return el("select", { class: cls, "aria-label": label }, opts);
   }
 
@@ -20,7 +20,7 @@
   function contactLine(c, isManager) {
     if (!c.contact_masked) return null;
     const num = el("span", { class: "cb-phone" }, c.contact_masked);
-    const line = el("div", { class: "cb-contact" }, t("回访电话:", "Call-back phone: "), num);
+    const line = el("div", { class: "cb-contact" }, t("回访电话：", "Call-back phone: "), num);
     if (isManager && c.status === "open") {
       const btn = el("button", { type: "button", class: "secondary cb-show" }, t("显示号码", "Show number"));
       btn.addEventListener("click", async function () {

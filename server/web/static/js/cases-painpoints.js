@@ -16,7 +16,7 @@
       return el("li", { class: "pp-item", dataset: { reason: i.reason, service: i.service } },
         el("b", {}, t(i.reason_name, i.reason_name_en)), el("span", { class: "pp-svc" }, svc),
         el("span", { class: "pp-n" }, t(i.count + " 次", i.count + (i.count === 1 ? " mention" : " mentions"))),
-        i.complaints ? el("span", { class: "pp-c" }, t("投诉 " + i.complaints, i.complaints + " complaints")) : null);
+        i.complaints ? el("span", { class: "pp-c" }, t("投诉 " + i.complaints, i.complaints + (i.complaints === 1 ? " complaint" : " complaints"))) : null);
     });
     box.replaceChildren(el("span", { class: "pp-title" }, t(d.month + " 堵点", "Pain points " + d.month)),
       items.length ? el("ol", { class: "pp-list" }, items)

@@ -10,8 +10,12 @@
     promised: [["open", "未送达", "Open"], ["overdue", "已超期", "Overdue"], ["delivered", "已送达", "Delivered"]],
   };
   const STEPS = [["verify", "核实", "Verify"], ["rectify", "整改", "Rectify"], ["callback", "回访", "Call back"]];
+  // how a rating reached the hall (评价渠道)
+  const CHANNELS = { evaluator: ["窗口评价器", "Window evaluator"], keypad: ["窗口评价器", "Window evaluator"],
+    kiosk: ["自助终端", "Kiosk"], ticket: ["手机", "Phone"], hotline: ["12345热线", "12345 hotline"],
+    box: ["意见箱", "Suggestion box"], onsite: ["现场", "In person"], other: ["其他", "Other"] };
   const st = { me: null, tab: "review", filter: { review: "open", promised: "open" }, items: [], sub: null,
-    drafts: {} };
+    drafts: {}, form: null, fresh: null };
 
   function tr(a) { return a ? h.t(a[0], a[1]) : ""; }
   function message(text, kind) {
@@ -103,21 +107,26 @@
   function reviewCard(c) {
     const tk = c.ticket || {};
     const r = c.rating || {};
-    const status = c.status === "voided" ? h.t("已作废(申诉)", "Voided (appeal)") :
+    const recorded = !!r.recorded_by;  // written down by staff (12345, 意见箱, 现场)
+    const svc = c.ticket ? h.t(tk.service_name, tk.service_name_en) : (r.service_name ? h.t(r.service_name, r.service_name_en) : "—");
+    const status = c.status === "voided" ? h.t("已作废（申诉）", "Voided (appeal)") :
       c.status === "closed" ? h.t("已办结", "Closed") : (c.overdue ? h.t("已超期", "Overdue") : h.t("未办结", "Open"));
-    const card = h.el("article", { class: "case" + (c.overdue ? " overdue" : "") + " " + c.status, dataset: { caseId: c.id } },
+    const card = h.el("article", { class: "case" + (c.overdue ? " overdue" : "") + " " + c.status + (st.fresh === c.id ? " fresh" : ""), dataset: { caseId: c.id } },
       h.el("header", { class: "case-head" },
         h.el("span", { class: "case-no" }, h.t("差评件 #", "Case #") + c.id),
-        h.el("span", { class: "tnum" }, tk.number || ""),
-        h.el("span", { class: "level l" + r.level }, h.t(r.label, r.label_en)),
+        c.ticket ? h.el("span", { class: "tnum" }, tk.number) : h.el("span", { class: "no-visit" }, h.t("无办事记录", "No visit named")),
+        h.el("span", { class: "level l" + (r.level || "c") }, h.t(r.label, r.label_en)),
         h.el("span", { class: "status-tag " + c.status + (c.overdue ? " late" : "") }, status)),
       h.el("div", { class: "case-meta" },
-        h.el("span", null, h.t("业务:", "Service: ") + h.t(tk.service_name, tk.service_name_en)),
-        h.el("span", null, h.t("窗口:", "Window: ") + (tk.window || "—")),
-        h.el("span", null, h.t("工作人员:", "Staff: ") + (tk.staff_name || "—")),
-        h.el("span", null, h.t("评价时间:", "Rated: ") + fmtAt(r.created_at)),
-        h.el("span", { class: "due" }, h.t("整改期限:", "Due: ") + c.due_date + (c.status === "open" ? h.t("(", " (") + dueText(c) + ")" : ""))),
-      (r.reasons && r.reasons.length) ? h.el("div", { class: "reasons" }, h.t("原因:", "Reasons: "),
+        h.el("span", null, h.t("业务：", "Service: ") + svc),
+        h.el("span", null, h.t("窗口：", "Window: ") + (tk.window || r.window || "—")),
+        h.el("span", null, h.t("工作人员：", "Staff: ") + (tk.staff_name || r.staff_name || "—")),
+        (!c.ticket && r.visit_day) ? h.el("span", null, h.t("办事日期：", "Visit day: ") + r.visit_day) : null,
+        r.channel ? h.el("span", { class: "channel" }, h.t("来源：", "Came by: ") + tr(CHANNELS[r.channel] || [r.channel, r.channel])) : null,
+        h.el("span", null, (recorded ? h.t("登记时间：", "Recorded: ") : h.t("评价时间：", "Rated: ")) + fmtAt(r.created_at) +
+          (recorded && r.recorded_by_name ? " · " + r.recorded_by_name : "")),
+        h.el("span", { class: "due" }, h.t("整改期限：", "Due: ") + c.due_date + (c.status === "open" ? h.t("（", " (") + dueText(c) + h.t("）", ")") : ""))),
+      (r.reasons && r.reasons.length) ? h.el("div", { class: "reasons" }, h.t("原因：", "Reasons: "),
         r.reasons.map(function (x) { return h.el("span", { class: "reason" }, h.label("reason", x)); })) : null,
       r.comment ? h.el("div", { class: "comment" }, r.comment) : null,
       CB ? CB.contactLine(c, isManager()) : null,  // 回访 phone (cases-callback.js)
@@ -164,7 +173,7 @@
     voidBtn.addEventListener("click", async function () {
       const reason = text.value.trim();
       if (!reason) { message(h.t("请在说明框填写申诉理由", "Write the reason for the appeal in the text box")); text.focus(); return; }
-      if (!confirm(h.t("确认作废该差评?理由将记入档案。", "Void this review? The reason is kept on record."))) return;
+      if (!confirm(h.t("确认作废该差评？理由将记入档案。", "Void this review? The reason is kept on record."))) return;
       try {
         await h.api("POST", h.hallPath("/review-cases/" + c.id + "/void"), { reason: reason });
         delete st.drafts[c.id];
@@ -176,6 +185,21 @@
       cb ? cb.node : null);
   }
 
+  async function recorded(r) {
+    const caseId = r.review_case ? r.review_case.id : null;
+    if (window.hallqPainPoints) window.hallqPainPoints.load();  // its tags count in the month's 堵点
+    message(caseId ? h.t("已登记，已开启差评件 #" + caseId, "Recorded: case #" + caseId + " opened")
+      : h.t("已登记（好评、基本满意不进入整改）", "Recorded (a good rating opens no case)"), "ok");
+    if (!caseId) return;
+    st.fresh = caseId;
+    st.tab = "review";
+    st.filter.review = "open";
+    renderTabs();
+    await load();
+    const card = document.querySelector('article[data-case-id="' + caseId + '"]');
+    if (card) card.scrollIntoView({ block: "center" });
+  }
+
   function promisedRow(p) {
     const row = h.el("article", { class: "promised" + (p.overdue ? " overdue" : "") + " " + p.status, dataset: { ticketId: p.id } },
       h.el("span", { class: "tnum" }, p.number),
@@ -183,9 +207,9 @@
         h.el("div", null, h.el("span", { class: "kind" }, h.label("outcome", p.outcome)), " ",
           h.t(p.service_name, p.service_name_en) + " · " + h.t(p.window + " 号窗口", "window " + p.window) +
           " · " + (p.staff_name || "")),
-        h.el("div", { class: "muted" }, h.t("受理:", "Accepted: ") + fmtAt(p.finished_at) + (p.id_masked ? " · " + p.id_masked : ""))),
+        h.el("div", { class: "muted" }, h.t("受理：", "Accepted: ") + fmtAt(p.finished_at) + (p.id_masked ? " · " + p.id_masked : ""))),
       h.el("div", { class: "pdue" },
-        h.el("div", { class: "due-date" }, h.t("办结期限:", "Due: ") + p.due_date),
+        h.el("div", { class: "due-date" }, h.t("办结期限：", "Due: ") + p.due_date),
         h.el("div", { class: "due-left" + (p.overdue ? " late" : "") },
           p.status === "delivered" ? h.t("已送达 ", "Delivered ") + fmtAt(p.delivered_at) + " · " + (p.delivered_by_name || "") : dueText(p))));
     if (p.status === "open") {
@@ -208,7 +232,14 @@
     h.langButton("lang", function () {
       renderTabs();
       render();
+      if (st.form) st.form.relabel();
     });
+    // 登记投诉/评价 (record-form.js): any signed-in member of staff records what came by 12345,
+    // the suggestion box or in person; a bad one opens a case, which this page then shows
+    st.form = window.hallqRecordForm.mount($("record-box"), { onSaved: recorded,
+      onExpired: function (e) { return session.expired(e); },
+      onClose: function () { h.show("record-open", true); } });
+    $("record-open").addEventListener("click", function () { h.show("record-open", false); st.form.open(); });
     document.querySelectorAll(".tab").forEach(function (b) {
       b.addEventListener("click", function () { st.tab = b.dataset.tab; st.items = []; renderTabs(); render(); load(); });
     });

@@ -42,7 +42,7 @@
       t("原因", "Reason"), t("来源", "From"), t("次数", "Mentions")].map(function (h) { return el("th", null, h); }));
     const rows = d.rows.slice().sort(function (a, b) { return b.count - a.count; }).slice(0, 10).map(function (r) {
       return el("tr", { dataset: { reason: r.reason } },
-        el("td", null, H.lang() === "en" ? r.service_name_en : r.service_name),
+        el("td", null, (H.lang() === "en" ? r.service_name_en : r.service_name) || "—"),  // none named
         el("td", { class: "num" }, r.window === null ? "—" : String(r.window)),
         el("td", null, r.staff_name || "—"), el("td", null, t(r.reason_name, r.reason_name_en)),
         el("td", null, t(r.origin_name, r.origin_name_en)), el("td", { class: "num" }, String(r.count)));

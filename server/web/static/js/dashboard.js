@@ -200,7 +200,7 @@
         t("退回补正时出具", "given with returned cases")) : null,
       S.assist ? kpi("assist", t("帮办代办", "Assisted cases"), String(S.assist.requested),
         t("按期办结 ", "done in time ") + S.assist.done_in_time + " / " + S.assist.done +
-        t(",超期 ", ", overdue ") + S.assist.overdue, S.assist.overdue ? "bad" : "") : null,
+        t("，超期 ", ", overdue ") + S.assist.overdue, S.assist.overdue ? "bad" : "") : null,
     ];
     $("kpis").replaceChildren.apply($("kpis"), cards.filter(Boolean));
   }
@@ -237,6 +237,10 @@
       g.append(svg("text", { x: L - 5, y: y + 4, "text-anchor": "end" }, (opts.yFmt || String)(max * k / 4)));
     }
     const n = labels.length || 1, slot = iw / n, bw = Math.min(48, Math.max(2, slot * 0.8 / series.length));
+    // every k-th label, so that labels (about 7 px a character at 12 px) never run into each other:
+    // 70 days of "03-11" get one label a week, not 35 labels drawn over one another
+    const longest = Math.max.apply(null, [1].concat(labels.map(function (l) { return String(l).length; })));
+    const every = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(iw / (longest * 7 + 10)))));
     labels.forEach(function (lab, i) {
       series.forEach(function (s, j) {
         const v = s.values[i] || 0, h = ih * v / max;
@@ -247,7 +251,7 @@
         if (v && opts.values) g.append(svg("text", { x: (x + bw / 2).toFixed(1), y: (T + ih - h - 3).toFixed(1),
           "text-anchor": "middle", class: "val" }, (s.fmt || String)(v)));
       });
-      if (n <= 16 || i % 2 === 0)
+      if (i % every === 0)
         g.append(svg("text", { x: (L + slot * i + slot / 2).toFixed(1), y: Hh - B + 16, "text-anchor": "middle" }, lab));
     });
     return g;
@@ -277,12 +281,12 @@
     $("chart-wait").replaceChildren(
       barChart(labels, [{ cls: "s1", name: t("人次", "tickets"), values: S.wait_histogram.map(function (b) { return b.count; }),
         clsOf: function (v, i) { return S.wait_histogram[i].from_min >= 15 ? "s2" : "s1"; } }], { values: true }),
-      el("div", { class: "legend" }, t("单位:分钟(橙色为 15 分钟以上)", "minutes (orange: 15 min or more)")));
+      el("div", { class: "legend" }, t("单位：分钟（橙色为 15 分钟以上）", "minutes (orange: 15 min or more)")));
     const wins = S.windows;
     $("chart-windows").replaceChildren(
       barChart(wins.map(function (w) { return String(w.number); }), [
         { cls: "s3", name: t("办结", "served"), values: wins.map(function (w) { return w.served; }) }], { values: true }),
-      el("div", { class: "legend" }, t("横轴:窗口号", "x: window number")));
+      el("div", { class: "legend" }, t("横轴：窗口号", "x: window number")));
     const days = S.by_day;
     $("chart-sat").replaceChildren(
       barChart(days.map(function (d) { return d.day.slice(5); }), [
@@ -290,7 +294,7 @@
           values: days.map(function (d) { return d.ratings.satisfaction === null ? 0 : d.ratings.satisfaction * 100; }),
           clsOf: function (v) { return v && v < 90 ? "warn" : "s1"; } }],
         { max: 100, yFmt: function (v) { return v + "%"; }, values: days.length <= 16 }),
-      el("div", { class: "legend" }, t("红色:低于 90%", "red: below 90%")));
+      el("div", { class: "legend" }, t("红色：低于 90%", "red: below 90%")));
   }
 
   // ------------------------------------------------------------ reports
@@ -308,10 +312,23 @@
     const flagCol = tb.columns.findIndex(function (c) { return c.key === "flag_text"; });
     const honourCol = tb.columns.findIndex(function (c) { return c.key === "honour"; });
     const en = tb.text_en || {};  // the English of a table's Chinese words (honours, rules)
-    const head = el("tr", null, tb.columns.map(function (c) { return el("th", { class: c.kind === "text" ? "text" : null }, t(c.zh, c.en)); }));
+    // the honours' rule is the same sentence on every row of a kind: on the page it is said once,
+    // under the table (the xlsx keeps the column), so the table fits the office screen
+    const ruleCol = honourCol >= 0 ? tb.columns.findIndex(function (c) { return c.key === "rule"; }) : -1;
+    const head = el("tr", null, tb.columns.map(function (c, i) {
+      return i === ruleCol ? null : el("th", { class: c.kind === "text" ? "text" : null }, t(c.zh, c.en));
+    }).filter(Boolean));
+    const rules = [];
+    if (ruleCol >= 0) {
+      tb.rows.forEach(function (row) {
+        const v = row[honourCol];
+        if (row[ruleCol] && !rules.some(function (r) { return r[0] === v; })) rules.push([v, row[ruleCol]]);
+      });
+    }
     const body = tb.rows.map(function (row) {
       const overdue = stateCol >= 0 && (row[stateCol] === "逾期");
       return el("tr", { class: overdue ? "overdue" : null }, row.map(function (v, i) {
+        if (i === ruleCol) return null;
         const c = tb.columns[i];
         if (i === flagCol && v) return el("td", { class: "text" }, el("span", { class: "flag " + (v === "红旗" ? "red" : "yellow") }, t(v, v === "红旗" ? "red flag" : "yellow flag")));
         if (i === honourCol && v) {
@@ -320,10 +337,19 @@
         }
         const text = c.kind === "text" && typeof v === "string" ? (en[v] ? t(v, en[v]) : svcText(v, v)) : cellText(v, c.kind);
         return el("td", { class: c.kind === "text" ? "text" : null, dataset: { col: c.key } }, text);
-      }));
+      }).filter(Boolean));
     });
     const table = el("table", { class: "grid", id: "report-" + tb.key }, el("thead", null, head), el("tbody", null, body));
     $("report-table").replaceChildren(table);
+    let foot = $("report-rules");
+    if (!foot) {
+      foot = el("dl", { id: "report-rules", class: "report-rules small" });
+      $("report-table").after(foot);
+    }
+    foot.replaceChildren.apply(foot, rules.length ? [el("dt", null, t("评选规则", "Rules"))].concat(rules.map(function (r) {
+      return el("dd", null, el("b", null, t(r[0], en[r[0]] || r[0])), t("：", ": "), t(r[1], en[r[1]] || r[1]));
+    })) : []);
+    foot.classList.toggle("hidden", !rules.length);
   }
   async function download(fmt) {
     try {
@@ -418,6 +444,7 @@
     if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
     renderLive(); renderKpis(); renderCharts(); renderReport(); renderOverview(); renderEstimates();
     if (window.hallqPainPoints) window.hallqPainPoints.render();
+    if (window.hallqSimulate) window.hallqSimulate.render();  // 模拟排班 (dashboard-simulate.js)
   }
 
   async function start() {
@@ -429,7 +456,7 @@
     const p = new URLSearchParams(location.search);
     $("from").value = p.get("from") || state.today;
     $("to").value = p.get("to") || $("from").value;
-    await Promise.all([loadLive(), loadFigures()]);
+    await Promise.all([loadLive(), loadFigures(), window.hallqSimulate ? window.hallqSimulate.start() : null]);
     if (!state.sub) {
       state.sub = H.subscribe({ staff: true,
         onEvent: onEvent,

@@ -15,6 +15,7 @@
 
   async function signedIn(me) {
     $("who").textContent = me.name;
+    h.show("record-open", true);
     try {
       st.hall = h.useHall(await h.api("GET", h.hallPath("")));
       $("hall-name").textContent = h.name(st.hall);
@@ -72,7 +73,7 @@
   function renderQueues() {
     const rows = st.services.map(function (s) {
       const wins = st.windows.filter(function (w) { return (w.services || []).indexOf(s.code) >= 0; })
-        .map(function (w) { return w.number + (w.status === "open" ? "" : w.status === "paused" ? h.t("(暂停)", " (paused)") : h.t("(未开)", " (closed)")); });
+        .map(function (w) { return w.number + (w.status === "open" ? "" : w.status === "paused" ? h.t("（暂停）", " (paused)") : h.t("（未开）", " (closed)")); });
       return el("tr", { dataset: { service: s.code } }, el("td", null, s.prefix + " · " + h.name(s)),
         el("td", { class: "num" }, String(s.waiting)), el("td", null, estimate(s)),
         el("td", null, wins.join(h.t("、", ", ")) || "—"));
@@ -127,7 +128,7 @@
     $("t-prio").textContent = tk.priority ? h.label("priority", tk.priority) : "";
     h.show("t-prio", !!tk.priority);
     $("t-ahead").textContent = aheadText(tk);
-    $("t-note").textContent = tk.note ? h.t("备注:", "Note: ") + tk.note : "";
+    $("t-note").textContent = tk.note ? h.t("备注：", "Note: ") + tk.note : "";
     if (tk.qr_svg) $("t-qr").src = tk.qr_svg;
     h.show("t-qr", !!tk.qr_svg);  // no public address configured: no QR a phone could not open
     h.show("p-qr", !!tk.qr_svg);
@@ -143,12 +144,12 @@
     pr.className = "t-print";
     clearTimeout(st.jobTimer);
     if (how === "kiosk" && tk.print_job) {
-      pr.textContent = h.t("已发送到「" + tk.print_job.kiosk + "」,等待打印…", "Sent to " + tk.print_job.kiosk + ", waiting for it to print…");
+      pr.textContent = h.t("已发送到「" + tk.print_job.kiosk + "」，等待打印…", "Sent to " + tk.print_job.kiosk + ", waiting for it to print…");
       followJob(tk.print_job.id, tk.print_job.kiosk);
     } else if (how === "desk") {
       pr.textContent = h.t("已交本台打印机打印", "Sent to this desk's printer");
     } else {
-      pr.textContent = tk.qr_svg ? h.t("请告知群众号码,或让其扫码", "Tell the resident the number, or let them scan the code")
+      pr.textContent = tk.qr_svg ? h.t("请告知群众号码，或让其扫码", "Tell the resident the number, or let them scan the code")
                                  : h.t("请告知群众号码", "Tell the resident the number");
     }
     document.body.dataset.ticket = tk.number;
@@ -161,10 +162,10 @@
         const pr = $("t-print");
         if (j.status === "printed") {
           pr.className = "t-print printed";
-          pr.textContent = h.t("「" + kiosk + "」已打印,请群众到取号机取票", kiosk + " printed it: the resident takes it there");
+          pr.textContent = h.t("「" + kiosk + "」已打印，请群众到取号机取票", kiosk + " printed it: the resident takes it there");
         } else if (j.status === "failed") {
           pr.className = "t-print failed";
-          pr.textContent = h.t("「" + kiosk + "」打印失败:" + (j.error || "") + "。请本台打印或告知号码",
+          pr.textContent = h.t("「" + kiosk + "」打印失败：" + (j.error || "") + "。请本台打印或告知号码",
             kiosk + " could not print (" + (j.error || "") + "): print here or tell the number");
         } else followJob(id, kiosk);
         document.body.dataset.printJob = j.status;
@@ -180,8 +181,26 @@
       if (st.hall) $("hall-name").textContent = h.name(st.hall);
       renderServices(); renderPriorities(); renderQueues();
       if (st.last) showTicket(st.last, "show");
+      if (st.record) st.record.relabel();
     });
     $("issue").addEventListener("click", issue);
+    // 现场: a complaint or rating a resident makes at the desk (record-form.js); a bad one becomes
+    // a review case on /manager/cases
+    st.record = window.hallqRecordForm.mount($("record-box"), { channel: "onsite",
+      onExpired: function (e) { return session.expired(e); },
+      onSaved: function (r) {
+        // the same words as the cases page; the link only when there is a case to look at
+        $("record-done-text").textContent = r.review_case
+          ? h.t("已登记，已开启差评件 #" + r.review_case.id, "Recorded: case #" + r.review_case.id + " opened")
+          : h.t("已登记（好评、基本满意不进入整改）", "Recorded (a good rating opens no case)");
+        h.show("record-done-link", !!r.review_case);
+        h.show("record-done", true);
+        document.body.dataset.recorded = String(r.id);
+      } });
+    $("record-open").addEventListener("click", function () {
+      h.show("record-done", false);
+      if (st.record.isOpen()) st.record.close(); else st.record.open();
+    });
     $("reprint").addEventListener("click", printHere);
     $("kiosk").addEventListener("change", function () { document.querySelector('input[value="kiosk"]').checked = true; });
     session.start();

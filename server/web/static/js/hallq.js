@@ -17,11 +17,16 @@
     if (t) localStorage.setItem(hallq.tokenKey, t); else localStorage.removeItem(hallq.tokenKey);
   };
 
+  // the server's English halves start in lower case ("an 11-digit mobile number is required");
+  // on a page they read as sentences. A first word like public_url or iOS is left as it is.
+  function sentence(text) {
+    return typeof text === "string" && /^[a-z]+(?=[\s,:;.]|$)/.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+  }
   // An API error: `message` is the text in the page's current language, from the server's
   // message_zh / message_en (never split "中文 (English)" here); both kept for a later switch.
   class ApiError extends Error {
     constructor(status, code, message, messageZh, messageEn) {
-      const zh = messageZh || message, en = messageEn || messageZh || message;
+      const zh = messageZh || message, en = sentence(messageEn || messageZh || message);
       super(hallq.t(zh, en));
       this.status = status; this.code = code; this.message_zh = zh; this.message_en = en;
     }

@@ -1,4 +1,4 @@
-// Resident ID numbers (GB 11643) and masking for the pages: the rules of rules/identity.py,
+// Resident ID numbers (GB 11643), mainland mobile numbers and masking for the pages: the rules of rules/identity.py,
 // written again because a browser cannot run Python. tests/pages/phone/test_id_rules_parity.py
 // runs the same vectors through this file (in Chromium) and through the Python, so they cannot drift.
 (function (root) {
@@ -47,10 +47,18 @@
     return s ? Array.from(s)[0] + "*" : "";
   }
 
+  // the 11 digits of a mainland mobile number (spaces, dashes, a leading +86 allowed), else null
+  function mobileNumber(text) {
+    if (typeof text !== "string") return null;
+    let s = text.replace(/[ \t\r\n-]/g, "");
+    if (s.startsWith("+86")) s = s.slice(3);
+    return /^1[3-9][0-9]{9}$/.test(s) ? s : null;
+  }
+
   function maskPhone(phone) {
     const s = (phone || "").trim();
     return s.length < 7 ? "*".repeat(s.length) : s.slice(0, 3) + "*".repeat(s.length - 7) + s.slice(-4);
   }
 
-  root.hallqId = { normalize, checkChar, problem, valid, maskIdNumber, maskName, maskPhone };
+  root.hallqId = { normalize, checkChar, problem, valid, maskIdNumber, maskName, maskPhone, mobileNumber };
 })(window);

@@ -1,0 +1,133 @@
+"""The dashboard's 模拟排班 panel in real Chromium: a manager picks a past day of the hall, gives
+window 1 to 户政 for the morning, runs it, watches the progress, reads the comparison (by service,
+by hour, the longest waits), downloads the xlsx, and the panel fits at 1366x768 and 1920x1080 in
+Chinese and English."""
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from tests.api.stats.test_simulations_api import DAY, past_day  # noqa: F401  (fixture)
+from tests.layout import SHOTS, TV, WINDOW_PC, assert_fits
+from tests.support import PASSWORD
+
+
+def _signed_in(chromium, url, size):
+    ctx = chromium.new_context(viewport={"width": size[0], "height": size[1]}, locale="zh-CN",
+                               timezone_id="UTC", accept_downloads=True)
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "/dashboard")
+    page.fill("#username", "boss")
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("body[data-loaded]")
+    expect(page.locator("#sim-day option").first).to_be_attached()
+    return ctx, page, errors
+
+
+def _cells(page, table, key):
+    return page.locator(f"#{table} tr[data-key='{key}'] td").all_inner_texts()
+
+
+def test_a_manager_runs_a_what_if_and_reads_the_comparison(chromium, live, past_day):  # noqa: F811
+    ctx, page, errors = _signed_in(chromium, live.url, WINDOW_PC)
+    panel = page.locator("#sim-panel")
+    panel.scroll_into_view_if_needed()
+    assert page.input_value("#sim-day") == f"day:{DAY}"  # the latest past day comes first
+    assert "重放两遍" in page.inner_text("#sim-assumes")
+    # a change with no services is caught on the page, before the server
+    page.click("#sim-run")
+    expect(page.locator("#sim-error")).to_contain_text("请选择业务或休息")
+    row = page.locator(".sim-row").first
+    expect(row.locator(".now")).to_contain_text("社会事务综合")
+    row.locator("select.sim-window").select_option("1")
+    row = page.locator(".sim-row").first
+    expect(row.locator(".now")).to_have_text("现办：社会事务综合")
+    expect(row.locator(".off-day")).to_have_text("当天无人（重放时关闭）")  # window 1 called nobody that day
+    row.locator("select.sim-window").select_option("3")
+    expect(page.locator(".sim-row .now").first).to_have_text("现办：社会事务综合、公共服务综合")
+    expect(page.locator(".sim-row .off-day")).to_have_count(0)  # window 3 served that day
+    assert_fits(page, "simulate-form-1366x768-zh", one_line=(".sim-row .nw", ".sim-row .off-day"))
+    row = page.locator(".sim-row").first
+    row.locator("select.sim-window").select_option("1")
+    row = page.locator(".sim-row").first
+    row.locator("input[data-service=hukou]").check()
+    row.locator("select.sim-from").select_option("08:30")
+    row.locator("select.sim-to").select_option("12:00")
+    page.click("#sim-run")
+    expect(panel).to_have_attribute("data-state", "running")
+    expect(page.locator("#sim-progress")).to_be_visible()
+    expect(page.locator("#sim-run")).to_be_disabled()
+    assert_fits(page, "simulate-running-1366x768-zh")
+    expect(panel).to_have_attribute("data-state", "done", timeout=150_000)
+    expect(page.locator("#sim-status")).to_contain_text("完成")
+    hukou = _cells(page, "sim-table-services", "hukou")
+    assert hukou[0] == "户政"
+    before, after, change = float(hukou[2]), float(hukou[3]), hukou[4]
+    assert after < 0.6 * before and change.startswith("−"), hukou
+    assert "better" in page.locator("#sim-table-services tr[data-key=hukou] td.chg").first.get_attribute("class")
+    assert page.locator("#sim-chart svg rect").count() == 2 * page.locator("#sim-table-services tbody tr").count() - 2
+    assert "1 号窗口 08:30–12:00 户政" in page.inner_text("#sim-what")
+    # the chart's labels are drawn at least 12 px high, like the dashboard's own charts
+    sizes = page.eval_on_selector_all("#sim-chart svg text", """ts => ts.map(t =>
+        parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getBoundingClientRect().width /
+        t.ownerSVGElement.viewBox.baseVal.width)""")
+    assert sizes and min(sizes) >= 12, sizes
+    panel.scroll_into_view_if_needed()
+    assert_fits(page, "simulate-1366x768-zh")
+    panel.screenshot(path=str(SHOTS / "simulate-panel-1366x768-zh.png"))
+    page.click("#sim-tabs button[data-tab=hours]")
+    expect(page.locator("#sim-table-hours tbody tr")).to_have_count(2)
+    page.select_option("#sim-hour-service", "hukou")
+    assert page.locator("#sim-table-hours tbody tr").first.locator("td").first.inner_text() == "08:00–09:00"
+    assert_fits(page, "simulate-hours-1366x768-zh")
+    page.click("#sim-tabs button[data-tab=longest]")
+    expect(page.locator("#sim-table-longest tbody tr")).to_have_count(10)
+    with page.expect_download() as dl:
+        page.click("#sim-xlsx")
+    wb = load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))
+    assert "调整对比 what-if by hour" in wb.sheetnames
+    # English, and both sizes
+    page.click("#lang")
+    expect(page.locator("#sim-tabs button[data-tab=longest]")).to_contain_text("longest waits")
+    assert "Household registration" in page.inner_text("#sim-what")
+    panel.scroll_into_view_if_needed()
+    assert_fits(page, "simulate-longest-1366x768-en")
+    page.click("#sim-tabs button[data-tab=services]")
+    assert _cells(page, "sim-table-services", "hukou")[0] == "Household registration"
+    panel.scroll_into_view_if_needed()
+    assert_fits(page, "simulate-1366x768-en")
+    panel.screenshot(path=str(SHOTS / "simulate-panel-1366x768-en.png"))
+    page.set_viewport_size({"width": TV[0], "height": TV[1]})
+    panel.scroll_into_view_if_needed()
+    sizes = page.eval_on_selector_all("#sim-chart svg text", """ts => ts.map(t =>
+        parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getBoundingClientRect().width /
+        t.ownerSVGElement.viewBox.baseVal.width)""")
+    assert min(sizes) >= 12, sizes
+    assert_fits(page, "simulate-1920x1080-en")
+    panel.screenshot(path=str(SHOTS / "simulate-panel-1920x1080-en.png"))
+    page.click("#lang")
+    panel.scroll_into_view_if_needed()
+    assert_fits(page, "simulate-1920x1080-zh")
+    panel.screenshot(path=str(SHOTS / "simulate-panel-1920x1080-zh.png"))
+    assert not errors, errors
+    ctx.close()
+
+
+def test_a_second_run_while_one_plays_is_told_to_wait(chromium, live, past_day):  # noqa: F811
+    api, _ = past_day
+    r = api.post(api.hp("/simulations"), "boss", json={
+        "day": DAY, "changes": [{"window": 2, "off": True, "from": "09:00", "to": "10:00"}]})
+    assert r.status == 202
+    ctx, page, errors = _signed_in(chromium, live.url, TV)
+    # the page finds the hall's run in progress and follows it
+    expect(page.locator("#sim-panel")).to_have_attribute("data-state", "running")
+    expect(page.locator("#sim-progress")).to_be_visible()
+    expect(page.locator("#sim-panel")).to_have_attribute("data-state", "done", timeout=150_000)
+    assert "2 号窗口 09:00–10:00 休息" in page.inner_text("#sim-what")
+    assert not errors, errors
+    ctx.close()

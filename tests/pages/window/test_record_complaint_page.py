@@ -1,0 +1,182 @@
+"""登记投诉/评价 on the cases page (/manager/cases) and the front desk (/desk): staff fill the form
+for a 12345 call that names no visit, and for a 现场 complaint about a visit found by its number;
+the form says clearly what is missing; the new case shows in the list. Real server, real Chromium,
+at the hall's office sizes (the cases page and the desk are office pages) in Chinese and English."""
+from __future__ import annotations
+
+from tests.fixtures.window import *  # noqa: F401,F403  (the window fixtures)
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from server.store import tables as t
+from tests.fixtures.window import login
+from tests.layout import TV, WINDOW_PC, assert_fits, sized
+
+
+@pytest.fixture
+def staffed(live):
+    api = live.api
+    api.add_device("eval1", "evaluator", [1])
+    api.add_staff("boss", [], role="manager", name="李主任")
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    api.add_staff("desk", [], name="赵导办")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    return api
+
+
+def serve(api):
+    tk = api.issue("social").body
+    assert api.act(1, "call-next", "clerk").body["ticket"]["id"] == tk["id"]
+    assert api.act(1, "finish", "clerk", {"outcome": "immediate"}).status == 200
+    return tk
+
+
+def rows(ctx, table):
+    with ctx.db.read() as conn:
+        return conn.execute(select(table).order_by(table.c.id)).all()
+
+
+def test_a_manager_records_a_12345_complaint_with_no_visit_and_sees_its_case(live, ctx, staffed, chromium):
+    context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        login(page, live.url + "/manager/cases", "boss")
+        page.locator("#record-open").click()
+        form = page.locator(".record-form")
+        expect(form.locator(".rf-channel input")).to_have_count(4)
+        assert_fits(page, "record-form-1366-zh")
+        # nothing chosen: the form says what is missing and marks it, nothing is sent
+        form.locator(".rf-save").click()
+        expect(form.locator(".rf-error")).to_contain_text("请选择来源")
+        expect(form.locator("fieldset.rf-channel")).to_have_class("rf-group rf-channel invalid")
+        form.locator(".rf-chip", has_text="12345热线").click()
+        form.locator(".rf-chip", has_text="投诉").click()
+        form.locator(".rf-save").click()
+        expect(form.locator(".rf-error")).to_contain_text("请填写投诉内容")
+        assert page.evaluate("document.activeElement.id") == "rf-text"
+        form.locator("#rf-service").select_option("social")
+        form.locator("#rf-window").select_option("1")
+        with ctx.db.read() as conn:
+            clerk = conn.execute(select(t.users.c.id).where(t.users.c.username == "clerk")).scalar()
+        form.locator("#rf-staff").select_option(str(clerk))
+        assert "王小明" in form.locator("#rf-staff option:checked").inner_text()
+        form.locator("#rf-day").fill("2026-11-20")
+        form.locator(".rf-chip", has_text="态度").click()
+        form.locator("#rf-text").fill("来电反映上周办理低保时窗口人员态度生硬")
+        expect(form.locator(".rf-contact")).to_be_visible()  # a complaint may leave a phone
+        form.locator("#rf-phone").fill("13900001111")
+        form.locator(".rf-save").click()  # consent not ticked: said on the form, not sent
+        expect(form.locator(".rf-error")).to_contain_text("同意")
+        assert rows(ctx, t.ratings) == []
+        form.locator("#rf-consent").check()
+        assert_fits(page, "record-form-filled-1366-zh")
+        form.locator(".rf-save").click()
+        expect(form).to_be_hidden()
+        card = page.locator("article.case.fresh")
+        expect(card).to_contain_text("无办事记录")
+        expect(card).to_contain_text("12345热线")
+        expect(card).to_contain_text("王小明")
+        expect(card).to_contain_text("139****1111")
+        expect(card.locator(".level")).to_have_text("投诉")
+        assert_fits(page, "record-case-1366-zh")
+    finally:
+        context.close()
+    (rating,) = rows(ctx, t.ratings)
+    assert (rating.ticket_id, rating.level, rating.source, rating.service, rating.window, str(rating.visit_day)) == (
+        None, None, "hotline", "social", 1, "2026-11-20")
+    (case,) = rows(ctx, t.review_cases)
+    assert case.rating_id == rating.id and case.ticket_id is None and case.status == "open"
+    assert rows(ctx, t.case_contacts)[0].phone_masked == "139****1111"
+
+
+def test_a_visit_is_looked_up_shown_masked_and_linked_in_english_and_on_a_wide_screen(
+        live, ctx, staffed, chromium):
+    tk = serve(staffed)
+    rated = serve(staffed)
+    assert staffed.post(staffed.hp(f"/tickets/{rated['id']}/rating"), "eval1", json={"level": 5}).status == 201
+    context = chromium.new_context(viewport={"width": TV[0], "height": TV[1]}, locale="en-US")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.goto(live.url + "/manager/cases")
+        page.evaluate("localStorage.setItem('hallq.lang', 'en')")
+        login(page, live.url + "/manager/cases", "boss")
+        page.locator("#record-open").click()
+        form = page.locator(".record-form")
+        expect(form.locator("h2")).to_have_text("Record a complaint or rating")
+        form.locator(".rf-chip", has_text="In person").click()
+        form.locator("#rf-visit").fill("Z999")
+        form.locator("#rf-visit").press("Enter")
+        expect(form.locator(".rf-error")).to_contain_text("No such visit")  # a sentence, not "no such"
+        # said right under the number typed, not three rows down by the save button
+        gap = page.evaluate("() => document.querySelector('.rf-error').getBoundingClientRect().top"
+                            " - document.querySelector('.rf-visit-row').getBoundingClientRect().bottom")
+        assert 0 <= gap <= 16, gap
+        form.locator("#rf-visit").fill(rated["number"])
+        form.locator(".rf-find").click()
+        expect(form.locator(".rf-found")).to_contain_text("already rated")
+        form.locator(".rf-unlink").click()
+        form.locator("#rf-visit").fill(tk["number"].lower())
+        form.locator(".rf-find").click()
+        found = form.locator(".rf-found")
+        expect(found).to_contain_text(tk["number"])
+        expect(found).to_contain_text("王小明")
+        expect(form.locator("#rf-service")).to_be_disabled()
+        assert form.locator("#rf-window").input_value() == "1"
+        form.locator(".rf-chip", has_text="Dissatisfied").first.click()
+        form.locator(".rf-chip", has_text="Efficiency").click()
+        assert_fits(page, "record-form-1920-en")
+        form.locator(".rf-save").click()
+        card = page.locator("article.case.fresh")
+        expect(card.locator(".tnum")).to_have_text(tk["number"])
+        expect(card).to_contain_text("Came by: In person")
+        assert_fits(page, "record-case-1920-en")
+        page.click("#lang")  # back to Chinese with the list showing
+        expect(card).to_contain_text("来源：现场")
+        page.locator("#record-open").click()
+        expect(form.locator("h2")).to_have_text("登记投诉/评价")
+        assert_fits(page, "record-form-1920-zh")
+    finally:
+        context.close()
+    ratings = rows(ctx, t.ratings)
+    assert [(r.ticket_id, r.level, r.source) for r in ratings] == [(rated["id"], 5, "evaluator"),
+                                                                 (tk["id"], 2, "onsite")]
+
+
+def test_the_front_desk_records_an_in_person_complaint(live, ctx, staffed, chromium):
+    tk = serve(staffed)
+    context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    try:
+        page = sized(context.new_page(), WINDOW_PC)
+        login(page, live.url + "/desk", "desk")
+        expect(page.locator("#record-open")).to_have_text("登记投诉/评价")
+        page.locator(".svc").first.wait_for()
+        assert_fits(page, "record-desk-closed-1366-zh")
+        page.locator("#record-open").click()
+        form = page.locator(".record-form")
+        expect(form.locator('.rf-channel input[value="onsite"]')).to_be_checked()  # 现场 at the desk
+        form.locator("#rf-visit").fill(tk["number"])
+        form.locator(".rf-find").click()
+        expect(form.locator(".rf-found")).to_contain_text(tk["number"])
+        form.locator(".rf-chip", has_text="投诉").click()
+        form.locator("#rf-text").fill("材料清单和窗口说的不一样,白跑一趟")
+        assert_fits(page, "record-desk-1366-zh")
+        form.locator(".rf-save").click()
+        expect(page.locator("#record-done")).to_contain_text("已开启差评件 #")  # as the cases page says
+        expect(page.locator("#record-done-link")).to_be_visible()
+        expect(form).to_be_hidden()
+        assert_fits(page, "record-desk-done-1366-zh")
+        page.click("#lang")
+        page.locator("#record-open").click()
+        expect(form.locator("h2")).to_have_text("Record a complaint or rating")
+        assert_fits(page, "record-desk-1366-en")
+    finally:
+        context.close()
+    (rating,) = rows(ctx, t.ratings)
+    assert (rating.ticket_id, rating.level, rating.source, rating.comment) == (
+        tk["id"], None, "onsite", "材料清单和窗口说的不一样,白跑一趟")
+    assert len(rows(ctx, t.review_cases)) == 1
