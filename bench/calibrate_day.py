@@ -133,8 +133,8 @@ def main():
         fig = evaluate(candidate(base, peak, cvx, args.total), seeds)
         rows.append({"peak": peak if peak is not None else "as file", "cv_x": cvx, **fig,
                      "distance": distance(fig)})
-        print(f"  peak {peak} cv x{cvx}: distance {rows[-1]['distance']:.2f} ({time.time() - started:.0f} s)",
-              flush=True)
+        print(f"  peak {peak} cv x{cvx}: distance {rows[-1]['distance']:.2f} ({time.time() - started:.0f} s) "
+              + " ".join(f"{k} {fig[k]:.2f}" for k in cols[2:-1]), flush=True)
     results.print_table(f"Today's formula on {base.name}, seeds {seeds[0]}-{seeds[-1]} "
                         "(minutes, %; 'issue' = published)", rows, cols)
 

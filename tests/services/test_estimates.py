@@ -132,3 +132,13 @@ def test_a_kiosk_ticket_is_estimated_once_before_the_write_not_again_inside(api,
     monkeypatch.setattr(estimates, "play_state", lambda *a, **k: plays.append(1) or real(*a, **k))
     got = api.issue("hukou").body
     assert got["estimated_wait_s"] > 0 and len(plays) == 1
+
+
+def test_the_told_figure_is_the_scaled_play_unless_its_spread_makes_a_shorter_one_likelier():
+    from server.services import estimates
+    assert estimates.told_s(600, 0) == 600 * estimates.ESTIMATE_SCALE  # a certain wait: the scaled play
+    assert estimates.told_s(600, 60) == 600 * estimates.ESTIMATE_SCALE  # a tight one too
+    wide = estimates.told_s(1800, 2400)  # one long service behind a single window
+    assert 300 <= wide < 1800 * estimates.ESTIMATE_SCALE - 60
+    assert estimates.told_s(1800, 2400, spread=0) == 1800 * estimates.ESTIMATE_SCALE
+    assert estimates.told_s(0, 0) == 0

@@ -51,6 +51,45 @@ def test_the_sample_sandu_day_draws_about_310_residents_with_a_morning_peak():
     assert all(20 <= v.walk_s <= 60 for v in visits)
 
 
+@pytest.mark.parametrize("path", [runner.SAMPLE_DAY, runner.BUSY_DAY], ids=["issue day", "busy day"])
+def test_both_shipped_days_are_the_issues_sandu_day_in_what_it_states(path):
+    plan = dayplan.read(path, KNOWN)
+    per_day = sum(len(dayplan.draw(plan, seed)) for seed in range(300, 320)) / 20
+    assert 290 <= per_day <= 330  # "about 310 tickets a day"
+    assert {m.service_min for m in plan.services.values()} <= set(range(4, 16))  # means 4-15 min
+    assert min(m.service_min for m in plan.services.values()) == 4
+    assert max(m.service_min for m in plan.services.values()) == 15
+    assert abs(sum(m.share for m in plan.services.values()) - 1) < 1e-9
+    assert plan.walk_s == (20, 60) and plan.no_show_share == 0.05 and plan.elderly_share == 0.08
+    rates = sorted(plan.rate.items())
+    peak = max(r for _, r in rates)
+    assert [t for t, r in rates if r == peak] == [9 * 3600]  # the busiest rate starts at 9:00 ...
+    assert dict(rates)[10.5 * 3600] < peak  # ... and ends at 10:30
+
+
+def test_the_issue_day_is_calmer_in_the_peak_than_the_busy_day():
+    issue, busy = dayplan.read(runner.SAMPLE_DAY, KNOWN), dayplan.read(runner.BUSY_DAY, KNOWN)
+    assert issue.rate[9 * 3600] < busy.rate[9 * 3600]
+
+
+@pytest.mark.slow
+def test_the_command_plays_the_busy_day_file_with_the_estimate_and_its_accuracy(tmp_path):
+    out = tmp_path / "busy.xlsx"
+    run = subprocess.run([sys.executable, str(ROOT / "server.py"), "simulate", "--day", str(runner.BUSY_DAY),
+                          "--warmup", "0", "--seed", "7", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={"PATH": "/usr/bin:/bin", "HALLQ_SECRET": "t", "HALLQ_VAR": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    assert dayplan.read(runner.BUSY_DAY, KNOWN).name in run.stdout
+    wb = load_workbook(out)
+    acc = wb["准确度 accuracy (as staffed)"]
+    names = {v: k for k, v in results.HEADERS.items()}
+    first = {names[h.value]: v.value for h, v in zip(acc[1], acc[2])}
+    assert first["slice"] == "all" and first["tickets"] == len(dayplan.draw(
+        dayplan.read(runner.BUSY_DAY, KNOWN), 7))  # every resident of the day was called and scored
+    assert 0 < first["range_held_pct"] <= 100 and first["mae_min"] > 0
+
+
 def test_staffing_changes_are_read_from_the_command_line_and_bad_ones_refused():
     ch = dayplan.parse_staff("11:hukou@09:00-11:00", KNOWN)
     assert (ch.window, ch.services, ch.start_s, ch.end_s) == (11, ["hukou"], 9 * 3600, 11 * 3600)
