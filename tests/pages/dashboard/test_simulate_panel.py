@@ -87,6 +87,12 @@ def test_a_manager_runs_a_what_if_and_reads_the_comparison(chromium, live, past_
     assert_fits(page, "simulate-hours-1366x768-zh")
     page.click("#sim-tabs button[data-tab=longest]")
     expect(page.locator("#sim-table-longest tbody tr")).to_have_count(10)
+    # each heading sits over its column: aligned as the column's cells are (业务 over the names)
+    aligns = page.evaluate("""() => { const t = document.querySelector('#sim-table-longest');
+        const row = t.querySelector('tbody tr').children;
+        return [...t.querySelectorAll('thead th')].map((th, i) => [th.textContent,
+            getComputedStyle(th).textAlign, getComputedStyle(row[i]).textAlign]); }""")
+    assert all(a[1] == a[2] for a in aligns), aligns
     with page.expect_download() as dl:
         page.click("#sim-xlsx")
     wb = load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))

@@ -287,7 +287,7 @@
     } else {
       const head = el("tr", null, [t("号码", "Number"), t("业务", "Service"), t("取号时间", "Issued"),
         t("原排班等候（分钟）", "Wait as staffed (min)"), t("调整后等候（分钟）", "Wait with changes (min)"),
-        t("变化", "Change")].map(function (x) { return el("th", null, x); }));
+        t("变化", "Change")].map(function (x, i) { return el("th", { class: i < 2 ? "text" : null }, x); }));  // over left-aligned texts
       const body = res.longest.map(function (r) {
         return el("tr", { dataset: { number: r.number } }, el("td", { class: "text" }, r.number),
           el("td", { class: "text" }, rowName(r)), el("td", null, r.issued),
