@@ -84,6 +84,17 @@ def broken_words(label) -> list[str]:
     return out
 
 
+# Chinese line-breaking (禁则): a line never starts with a closing mark; the same set the
+# printed ticket keeps (hardware/printer.py NO_LINE_START)
+NO_LINE_START = frozenset("，。、：；！？）」』”》…,.:;!?)")
+
+
+def bad_line_starts(label) -> list[str]:
+    """Lines after the first that start with ，。、）」 etc. (the texture must be up to date)."""
+    lines = [s for s in _line_texts(label) if s]
+    return [line for line in lines[1:] if line[0] in NO_LINE_START]
+
+
 def line_count(label) -> int:
     return len([s for s in _line_texts(label) if s])
 
@@ -135,6 +146,7 @@ class Text(Label):
                 self.font_size = max(self.min_size, self.font_size - 2)
             return
         # wrapping text: width only (a full-height texture costs ~10x to render)
+        self.padding = [0, 0, 0, 0]
         self.text_size = (avail, None)
         self.font_size = size
         if self.width <= 1 or not self.text:
@@ -145,6 +157,17 @@ class Text(Label):
             if not (broken_words(self) or too_tall) or self.font_size <= self.min_size:
                 break
             self.font_size = max(self.min_size, int(self.font_size * 0.88))
+        # a line that would start with "，": wrap one character earlier, so the character before
+        # the mark goes down with it (as Chinese typesetting does). Padding on the side the text
+        # does not start from narrows the lines and keeps the texture, so the text stays aligned.
+        cut = 0
+        for _ in range(3):
+            if not bad_line_starts(self):
+                break
+            cut += self.font_size
+            self.padding = {"left": [0, 0, cut, 0], "right": [cut, 0, 0, 0]}.get(
+                self.halign, [cut / 2, 0, cut / 2, 0])
+            self.texture_update()
 
 
 class BigButton(ButtonBehavior, Panel):

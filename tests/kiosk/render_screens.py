@@ -56,7 +56,7 @@ def main() -> int:
     from kiosk.app import KioskApp
     from kiosk.config import KioskConfig
     from kiosk.core import Outcome
-    from kiosk.widgets import broken_words, line_count
+    from kiosk.widgets import bad_line_starts, broken_words, line_count
 
     Window.size = (width, height)
     cfg = KioskConfig(server=args.server, device_token=args.token, printer="dummy://", speech=False,
@@ -130,6 +130,8 @@ def main() -> int:
                 problems.append({**where, "problem": f"text {tw}x{th} overflows its {w.width:.0f}x{w.height:.0f}"})
             if broken_words(w):
                 problems.append({**where, "problem": f"word broken: {broken_words(w)}"})
+            if bad_line_starts(w):
+                problems.append({**where, "problem": f"a line starts with a closing mark: {bad_line_starts(w)}"})
             if getattr(w, "one_line", False) and line_count(w) > 1:
                 problems.append({**where, "problem": f"wraps onto {line_count(w)} lines"})
             if not inside_scroll(w):
