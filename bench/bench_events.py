@@ -1,12 +1,15 @@
 """Event streams at hall and county scale (issue 14): one table, one run.
 
-    python bench/bench_events.py [--streams 10000] [--quick]
+    python bench/bench_events.py [--streams 10000] [--quick] [--parts seq,busy,2000,many]
+                                 [--spy PREFIX]
 
 (1) sequential issue and call-next with no stream open; (2) the busy hall of bench_queue (2):
 11 windows calling, 2 kiosks issuing, 200 subscribers: call -> every subscriber; (3) 2,000
 subscribers: call -> every subscriber, and call-next's own latency with them open; (4) one process
 holding --streams idle streams: memory per stream, and a call reaching all of them.
 Subscribers come from many loopback addresses (40 each), as a hall's screens and phones do.
+The busy hall also prints call-next's own answer, answer -> each subscriber, and the server's CPU
+per write; --spy records py-spy (collapsed stacks per thread) of the server during (2) and (3).
 """
 from __future__ import annotations
 
@@ -140,8 +143,9 @@ class Spy:
             import subprocess
             self.out = f"{prefix}-{part}.txt"
             exe = Path(sys.executable).with_name("py-spy")
-            self.proc = subprocess.Popen([str(exe) if exe.exists() else "py-spy", "record", "--pid", str(pid), "--format", "raw",
-                                          "--threads", "--rate", "250", "-o", self.out],
+            self.proc = subprocess.Popen([str(exe) if exe.exists() else "py-spy", "record",
+                                          "--pid", str(pid), "--format", "raw", "--threads",
+                                          "--rate", "250", "-o", self.out],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)
 

@@ -136,6 +136,9 @@ class Database:
         self.engine.dispose()
 
 
+_INSERT_EVENT = insert(t.events)  # built once: its compiled form is reused for every event
+
+
 class UnitOfWork:
     """One writing transaction. Collect events with emit(); they are stored at commit and announced
     to subscribers only after the commit succeeded. `tickets`, `windows` and `cases` are the
@@ -185,8 +188,8 @@ class UnitOfWork:
                 self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
             for ev in self.events:
                 ev["created_at"] = self.db.now()
-                ev["id"] = self.conn.execute(insert(t.events).values(**{
-                    k: v for k, v in ev.items() if k != "id"})).inserted_primary_key[0]
+                ev["id"] = self.conn.execute(_INSERT_EVENT, {
+                    k: v for k, v in ev.items() if k != "id"}).inserted_primary_key[0]
                 ids.append(ev["id"])
             if self.db.dialect == "postgresql":
                 self.conn.execute(text("SELECT pg_notify(:c, :p)"),

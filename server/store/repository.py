@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +25,23 @@ TICKET_COLUMNS = tuple(f.name for f in fields(Ticket) if f.name != "loaded_statu
 WINDOW_COLUMNS = tuple(f.name for f in fields(Window) if f.name != "current")
 CASE_COLUMNS = ("id", "hall_id", "ticket_id", "rating_id", "due_date", "opened_at", "status",
                 "closed_at", "void_reason")
+
+
+# The hot statements of calling and finishing, built once: SQLAlchemy then reuses their cache key
+# and compiled form instead of building and hashing a new statement on every request.
+_tc = t.tickets.c
+_TICKET_BY_ID = select(t.tickets).where(_tc.id == bindparam("ticket_id"))
+_WAITING = (select(_tc.id, _tc.service, _tc.queued_at, _tc.priority, _tc.appointment_id, _tc.source)
+            .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"),
+                   _tc.status == "waiting", _tc.service.in_(bindparam("services", expanding=True)))
+            .order_by(_tc.queued_at, _tc.id))
+_CLAIM = select(t.tickets).where(_tc.id == bindparam("ticket_id"), _tc.status == "waiting")
+_WAITING_COUNTS = (select(_tc.service, func.count())
+                   .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"),
+                          _tc.status == "waiting").group_by(_tc.service))
+_WINDOW = select(t.windows).where(t.windows.c.hall_id == bindparam("hall_id"),
+                                  t.windows.c.number == bindparam("number"),
+                                  t.windows.c.active.is_(True))
 
 
 def stale(zh="号票状态已变化", en="the ticket") -> WrongState:
@@ -59,7 +76,7 @@ class TicketRepository:
         return self._snap.remember(Ticket(**{c: getattr(row, c) for c in TICKET_COLUMNS}))
 
     def by_id(self, ticket_id: int) -> Ticket | None:
-        return self._load(self.conn.execute(select(t.tickets).where(t.tickets.c.id == ticket_id)).first())
+        return self._load(self.conn.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).first())
 
     def get(self, hall_id: int, ticket_id) -> Ticket:
         """The hall's ticket, or NotFound unknown_ticket."""
@@ -119,25 +136,19 @@ class TicketRepository:
 
     def waiting(self, hall_id: int, day: str, services: list[str]) -> list[qdomain.Candidate]:
         """The day's waiting tickets of `services`, as the queue ordering sees them."""
-        tc = t.tickets.c
-        rows = self.conn.execute(select(tc.id, tc.service, tc.queued_at, tc.priority,
-                                        tc.appointment_id, tc.source)
-                                 .where(tc.hall_id == hall_id, tc.day == day, tc.status == "waiting",
-                                        tc.service.in_(services))
-                                 .order_by(tc.queued_at, tc.id)).all()
+        rows = self.conn.execute(_WAITING, {"hall_id": hall_id, "day": day,
+                                            "services": list(services)}).all()
         return [qdomain.Candidate.of(r) for r in rows]
 
     def claim(self, ticket_id: int) -> Ticket | None:
         """The ticket if it is still waiting and no other window is claiming it right now."""
-        q = select(t.tickets).where(t.tickets.c.id == ticket_id, t.tickets.c.status == "waiting")
+        q = _CLAIM
         if self.conn.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
-        return self._load(self.conn.execute(q).first())
+        return self._load(self.conn.execute(q, {"ticket_id": ticket_id}).first())
 
     def waiting_counts(self, hall, day: str) -> dict[str, int]:
-        rows = self.conn.execute(select(t.tickets.c.service, func.count()).where(
-            t.tickets.c.hall_id == hall.id, t.tickets.c.day == day, t.tickets.c.status == "waiting"
-        ).group_by(t.tickets.c.service)).all()
+        rows = self.conn.execute(_WAITING_COUNTS, {"hall_id": hall.id, "day": day}).all()
         counts = {s.code: 0 for s in hall.config.services}
         counts.update({r[0]: r[1] for r in rows})
         return counts
@@ -157,11 +168,10 @@ class WindowRepository:
 
     def get(self, hall_id: int, number: int, lock: bool = True) -> Window:
         """The active window with its current ticket (locked on PostgreSQL), or NotFound."""
-        q = select(t.windows).where(t.windows.c.hall_id == hall_id, t.windows.c.number == number,
-                                    t.windows.c.active.is_(True))
+        q = _WINDOW
         if lock and self.conn.dialect.name == "postgresql":
             q = q.with_for_update()
-        row = self.conn.execute(q).first()
+        row = self.conn.execute(q, {"hall_id": hall_id, "number": number}).first()
         if row is None:
             raise NotFound(f"没有 {number} 号窗口 (unknown window {number})", code="unknown_window")
         w = Window(**{c: getattr(row, c) for c in WINDOW_COLUMNS})
