@@ -303,7 +303,7 @@
     const day = j.day.kind === "replay" ? t(j.day.date + "（重放）", j.day.date + " (replayed)") : sampleName(j.day.name);
     const changes = j.changes.map(function (c) {
       const what = c.off ? t("休息", "off") : c.services.map(serviceName).join(t("、", ", "));
-      return t(c.window + " 号窗口 " + c.from + "–" + c.to + " " + what, "window " + c.window + " " + c.from + "–" + c.to + " " + what);
+      return t(c.window + " 号窗口 " + c.from + "–" + c.to + " " + what, "Window " + c.window + " " + c.from + "–" + c.to + " " + what);
     });
     return day + t("：", ": ") + changes.join(t("；", "; "));
   }
