@@ -102,22 +102,27 @@ _CHECK = r"""
       if (lines > 1) problems.push("wraps onto " + lines + " lines: " + describe(el));
     }
   }
-  // two texts drawn over each other (a grid spilling onto the band below it); a row scrolled out of
-  // its scrolling box (a long report table) is not drawn, so it cannot clash with what lies below
-  const scrolledAway = (el) => {
-    const r = el.getBoundingClientRect();
+  // two texts drawn over each other (a grid spilling onto the band below it). Inside a scrolling
+  // box (a long report table) only the part within the box is drawn: a row half scrolled out of it
+  // cannot clash with what lies below the box, and one wholly out of it is not drawn at all
+  const drawnBox = (el) => {
+    let r = el.getBoundingClientRect();
+    r = {left: r.left, top: r.top, right: r.right, bottom: r.bottom};
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
       const acs = getComputedStyle(a);
       if (!["auto", "scroll"].includes(acs.overflowY) && !["auto", "scroll"].includes(acs.overflowX)) continue;
       const b = a.getBoundingClientRect();
-      if (r.top >= b.bottom || r.bottom <= b.top || r.left >= b.right || r.right <= b.left) return true;
+      r = {left: Math.max(r.left, b.left), top: Math.max(r.top, b.top),
+           right: Math.min(r.right, b.right), bottom: Math.min(r.bottom, b.bottom)};
+      if (r.right <= r.left || r.bottom <= r.top) return null;
     }
-    return false;
+    return r;
   };
   const texts = [];
   for (const el of document.querySelectorAll("body *")) {
-    if (el.closest("svg") || el.closest("[data-marquee]") || !ownText(el) || !visible(el) || scrolledAway(el)) continue;
-    texts.push([el, el.getBoundingClientRect()]);
+    if (el.closest("svg") || el.closest("[data-marquee]") || !ownText(el) || !visible(el)) continue;
+    const box = drawnBox(el);
+    if (box) texts.push([el, box]);
   }
   // a dialog or bar with position: fixed is a layer above the page: only texts in one layer clash
   const layer = (el) => { for (let p = el; p; p = p.parentElement) if (getComputedStyle(p).position === "fixed") return p; return null; };

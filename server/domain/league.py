@@ -54,7 +54,8 @@ class Team:
 
 def standings(teams: list[Team], wts: dict) -> list[dict]:
     """Teams ranked by score = w_cases·cases/most cases + w_completion·completion rate +
-    w_good·good-review rate; ties by cases, then name. Flags once two or more teams worked."""
+    w_good·good-review rate; ties by cases, then name. Red to the first once any team worked (of two or
+    more); yellow to the last of those that worked, once two did, unless it ties with the one before."""
     most = max([tm.cases for tm in teams] or [0])
     rows = []
     for tm in teams:
@@ -69,9 +70,15 @@ def standings(teams: list[Team], wts: dict) -> list[dict]:
     rows.sort(key=lambda r: (-r["score"], -r["cases"], r["team"]))
     for i, r in enumerate(rows, 1):
         r["rank"] = i
-    if len(rows) >= 2 and any(r["cases"] for r in rows):
-        rows[0]["flag"] = "red"
-        rows[-1]["flag"] = "yellow"
+    # flags only among teams that served someone: a team with no visits (closed, or no staff that
+    # month) is not the hall's worst team. The yellow flag stays empty when the bottom is a tie.
+    worked = [r for r in rows if r["cases"]]
+    if len(rows) >= 2 and worked:
+        worked[0]["flag"] = "red"
+    if len(worked) >= 2:
+        last, before = worked[-1], worked[-2]
+        if (last["score"], last["cases"]) != (before["score"], before["cases"]):
+            last["flag"] = "yellow"
     return rows
 
 

@@ -122,7 +122,8 @@ def rule_texts(config) -> dict[str, tuple[str, str]]:
              f"completion rate + {w['good']}×good-review rate")
     return {
         "red": (score[0] + "；得分第一的团队", score[1] + "; the top team"),
-        "yellow": (score[0] + "；得分最后的团队", score[1] + "; the bottom team"),
+        "yellow": (score[0] + "；有办件的团队中得分最后的（并列则空缺）",
+                   score[1] + "; the bottom team of those that served anyone (none if tied)"),
         "star": (f"本月评价不少于 {n} 次的人员中{BY_TEXT[by][0]}最高；相同时评价多者、办结多者优先",
                  f"among staff rated at least {n} times in the month, the best {BY_TEXT[by][1]}; "
                  "ties go to more ratings, then more served"),
@@ -132,6 +133,9 @@ def rule_texts(config) -> dict[str, tuple[str, str]]:
 def _vacancy(kind: str, n: int) -> tuple[str, str]:
     if kind == "star":
         return (f"空缺：本月无人评价满 {n} 次", f"none: nobody was rated {n} times in the month")
+    if kind == "yellow":
+        return ("空缺：办件的团队不足两个，或得分最后的团队并列",
+                "none: fewer than two teams served anyone, or the bottom teams tie")
     return ("空缺：不足两个团队或没有办件", "none: fewer than two teams, or no cases")
 
 

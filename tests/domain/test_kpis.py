@@ -119,3 +119,18 @@ def test_the_league_ranks_teams_and_flags_first_and_last():
         ("front", 100.0, 1, "red"), ("market", 70.0, 2, None), ("social", 65.0, 3, "yellow")]
     assert all(r["flag"] is None for r in league.standings([league.Team("a"), league.Team("b")],
                                                            league.DEFAULT_WEIGHTS))
+    # a team that served nobody is not the worst team: no flag; the yellow goes to the last that worked
+    idle = league.Team("idle")
+    rows = league.standings(teams + [idle], league.DEFAULT_WEIGHTS)
+    assert [(r["team"], r["flag"]) for r in rows] == [
+        ("front", "red"), ("market", None), ("social", "yellow"), ("idle", None)]
+    # one team worked: it leads (red), and there is nobody to be last among those that worked
+    one = [league.Team("a"), league.Team("b")]
+    one[0].add_window(1, 3, 3, {"5": 1, "4": 0, "3": 0, "2": 0, "1": 0})
+    assert [r["flag"] for r in league.standings(one, league.DEFAULT_WEIGHTS)] == ["red", None]
+    # the bottom two tie on score and cases: the yellow flag stays empty (the name would decide)
+    tied = [league.Team("a"), league.Team("b"), league.Team("c")]
+    tied[0].add_window(1, 10, 10, {"5": 2, "4": 0, "3": 0, "2": 0, "1": 0})
+    tied[1].add_window(2, 5, 0, {"5": 0, "4": 0, "3": 0, "2": 0, "1": 1})
+    tied[2].add_window(3, 5, 0, {"5": 0, "4": 0, "3": 0, "2": 1, "1": 0})
+    assert [r["flag"] for r in league.standings(tied, league.DEFAULT_WEIGHTS)] == ["red", None, None]
