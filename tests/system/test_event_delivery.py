@@ -137,20 +137,26 @@ def run_the_hall(url, servers):
         stop.set()
         other.join(60)
     want = public_ids(url)
-    assert len(want) >= issued
+    seen = []
     for st in streams:
-        got = st.wait_for(want[-1])
+        seen.append(st.wait_for(want[-1]))
         st.close()
-        start = got[0] if got else None
-        # every event once, in id order, from the first one the stream saw on
-        assert got == [i for i in want if start is not None and i >= start], (len(got), len(want))
-        assert start is not None and start <= want[-issued]
-    # a screen that went away comes back from the middle: exactly the rest
+    # a screen that went away comes back from the middle
     middle = want[len(want) // 2]
     back = RawStream(servers[-1].port, last_event_id=middle)
-    got = back.wait_for(want[-1])
+    resumed = back.wait_for(want[-1])
     back.close()
-    assert got == [i for i in want if i > middle]
+    return want, issued, seen, middle, resumed
+
+
+def assert_delivered(want, issued, seen, middle, resumed):
+    """Every stream got every public event once, in id order, from the first one it saw on (which
+    came before this test's tickets); the screen that came back got exactly the rest."""
+    assert len(want) >= issued
+    for got in seen:
+        assert got and got[0] <= want[-issued], (got[:1], want[-issued])
+        assert got == [i for i in want if i >= got[0]], (len(got), len(want))
+    assert resumed == [i for i in want if i > middle]
 
 
 def test_a_server_on_a_sqlite_file_delivers_every_event_once_in_order(sqlite_url, tmp_path):
@@ -158,7 +164,9 @@ def test_a_server_on_a_sqlite_file_delivers_every_event_once_in_order(sqlite_url
     var.mkdir()
     srv = ServerProcess(sqlite_url, var).start()
     try:
-        run_the_hall(sqlite_url, [srv])
+        want, issued, seen, middle, resumed = run_the_hall(sqlite_url, [srv])
+        assert len(seen) == 1
+        assert_delivered(want, issued, seen, middle, resumed)
     finally:
         srv.stop()
 
@@ -171,7 +179,9 @@ def test_two_servers_on_postgresql_deliver_every_event_once_in_order(pg_cluster,
     a = ServerProcess(url, var).start()
     b = ServerProcess(url, var).start()
     try:
-        run_the_hall(url, [a, b])
+        want, issued, seen, middle, resumed = run_the_hall(url, [a, b])
+        assert len(seen) == 2  # a stream on each process
+        assert_delivered(want, issued, seen, middle, resumed)
     finally:
         a.stop()
         b.stop()
