@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from ..services import admin, auth, calendar
-from .base import bearer_token, hallq, json_body, openapi, principal
+from .base import bearer_token, hall_id, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api/v1")
 
@@ -57,12 +57,8 @@ NEW_DEVICE = {"type": "object", "required": ["name", "kind"], "additionalPropert
                              "windows": WINDOWS}}
 
 
-def _hall_id(code):
-    return hallq().hall_by_code(code).id
-
-
 def _admin(hall):
-    return auth.require(principal(), roles=ADMINS, hall_id=_hall_id(hall))
+    return auth.require(principal(), roles=ADMINS, hall_id=hall_id(hall))
 
 
 # ---------------------------------------------------------------- accounts
@@ -74,7 +70,7 @@ def _admin(hall):
          access="admin, manager (read-only)", tags=["admin"],
          responses={"200": {"description": "list of accounts"}, **E4})
 def users(hall):
-    p = auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=READERS, hall_id=hall_id(hall))
     accounts = admin.list_users(hallq(), hall, p)
     guard = hallq().limiter.sign_ins
     for a in accounts:
@@ -160,7 +156,7 @@ def upload_photo(hall, username):
          "its hash)", query=HALL, access="admin, manager (read-only)", tags=["admin"],
          responses={"200": {"description": "list of devices"}, **E4})
 def devices(hall):
-    auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=READERS, hall_id=hall_id(hall))
     return jsonify(admin.list_devices(hallq(), hall))
 
 
@@ -210,7 +206,7 @@ CALENDAR_DAYS = {"type": "object", "required": ["days", "kind"], "additionalProp
          access="admin, manager (read-only)", tags=["admin"],
          responses={"200": {"description": "days, years, warning"}, **E4})
 def calendar_view(hall):
-    auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=READERS, hall_id=hall_id(hall))
     return jsonify(calendar.view(hallq(), hall))
 
 

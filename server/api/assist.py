@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from ..domain import assist as ad
 from ..domain.errors import Invalid
 from ..services import assist, auth
-from .base import client_address, hallq, json_body, openapi, principal
+from .base import client_address, hall_id, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_assist", __name__, url_prefix="/api/v1")
 
@@ -37,10 +37,6 @@ STATUS = {"type": "object", "required": ["status"], "additionalProperties": Fals
                          "note": {"type": ["string", "null"], "maxLength": 500}}}
 
 
-def _hall_id(code):
-    return hallq().hall_by_code(code).id
-
-
 @bp.post("/halls/<hall>/assist")
 @openapi("Ask for 帮办代办 (the hall does it on the resident's behalf within the working-day limit). "
          "Anyone (the phone page, rate-limited per address), the kiosk, or staff at the desk",
@@ -56,7 +52,7 @@ def new_request(hall):
     if p is None:
         hallq().limiter.check_public(f"assist:{client_address()}")
     else:
-        auth.require(p, roles=ASSIGNERS + ("agent",), devices=("kiosk",), hall_id=_hall_id(hall))
+        auth.require(p, roles=ASSIGNERS + ("agent",), devices=("kiosk",), hall_id=hall_id(hall))
     body = json_body(NEW)
     if p is None or not p.is_user:
         body.pop("source", None)
@@ -70,7 +66,7 @@ def new_request(hall):
      "schema": {"type": "string", "enum": list(assist.FILTERS), "default": "open"}}],
     tags=["assist"], access="staff, agent, manager", responses={"200": {"description": "list"}, **E4})
 def list_requests(hall):
-    p = auth.require(principal(), roles=WORKERS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=WORKERS, hall_id=hall_id(hall))
     status = request.args.get("status", "open")
     if status not in assist.FILTERS:
         raise Invalid(f"status must be one of: {', '.join(assist.FILTERS)}", code="invalid_status")
@@ -82,7 +78,7 @@ def list_requests(hall):
          "may take one for themselves", body=ASSIGN, query=HALL, tags=["assist"],
          access="staff, manager, agent (themselves)", responses={"200": {"description": "the request"}, **E4})
 def assign(hall, rid):
-    p = auth.require(principal(), roles=WORKERS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=WORKERS, hall_id=hall_id(hall))
     return jsonify(assist.assign(hallq(), hall, p, rid, json_body(ASSIGN)["agent"]))
 
 
@@ -91,7 +87,7 @@ def assign(hall, rid):
          "note); the assigned agent or a manager", body=STATUS, query=HALL, tags=["assist"],
          access="assigned agent, manager", responses={"200": {"description": "the request"}, **E4})
 def set_status(hall, rid):
-    p = auth.require(principal(), roles=WORKERS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=WORKERS, hall_id=hall_id(hall))
     b = json_body(STATUS)
     return jsonify(assist.set_status(hallq(), hall, p, rid, b["status"], b.get("note")))
 
@@ -101,7 +97,7 @@ def set_status(hall, rid):
          "each look is audited (event assist.contact_shown)", query=HALL, tags=["assist"],
          access="assigned agent, manager", responses={"200": {"description": "{id, phone}"}, **E4})
 def contact(hall, rid):
-    p = auth.require(principal(), roles=WORKERS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=WORKERS, hall_id=hall_id(hall))
     return jsonify(assist.reveal_contact(hallq(), hall, p, rid))
 
 
@@ -110,5 +106,5 @@ def contact(hall, rid):
          query=HALL, tags=["assist"], access="staff, agent, manager",
          responses={"200": {"description": "list"}, **E4})
 def agents(hall):
-    auth.require(principal(), roles=WORKERS, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=WORKERS, hall_id=hall_id(hall))
     return jsonify(assist.agents(hallq(), hall))

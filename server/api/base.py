@@ -17,6 +17,11 @@ def hallq():
     return current_app.extensions["hallq"]
 
 
+def hall_id(code: str) -> int:
+    """The id of hall `code` (404 if unknown), from the app's hall cache."""
+    return hallq().hall_by_code(code).id
+
+
 def openapi(summary: str, *, body: dict | None = None, query: list[dict] | None = None,
             responses: dict | None = None, access: str = "anyone", tags: list[str] | None = None,
             headers: list[dict] | None = None,

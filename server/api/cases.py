@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request, send_from_directory
 
 from ..domain.errors import Invalid
 from ..services import auth, case_contacts, cases
-from .base import hallq, json_body, openapi, principal
+from .base import hall_id, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1")
 
@@ -42,12 +42,6 @@ DELIVER = {"type": "object", "additionalProperties": False,
            "properties": {"note": {"type": "string", "minLength": 1, "maxLength": 500}}}
 
 
-def _hall_id(code):
-    app = hallq()
-    with app.db.read() as conn:
-        return app.hall(conn, code).id
-
-
 def _status(allowed):
     status = request.args.get("status", "open")
     if status not in allowed:
@@ -66,7 +60,7 @@ def _q(name, values):
          query=HALL + _q("status", cases.REVIEW_FILTERS), tags=["cases"],
          responses={"200": {"description": "list of cases"}, **E4})
 def review_cases(hall):
-    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(cases.list_review_cases(hallq(), hall, _status(cases.REVIEW_FILTERS)))
 
 
@@ -74,7 +68,7 @@ def review_cases(hall):
 @openapi("One bad-review case with its history", access="staff, manager", query=HALL,
          tags=["cases"], responses={"200": {"description": "the case"}, **E4})
 def review_case(hall, case_id):
-    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(cases.get_review_case(hallq(), hall, case_id))
 
 
@@ -83,7 +77,7 @@ def review_case(hall, case_id):
          "order); the third closes the case", body=STEP, access="manager", query=HALL,
          tags=["cases"], responses={"201": {"description": "the case after the step"}, **E4})
 def review_step(hall, case_id):
-    p = auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=MANAGERS, hall_id=hall_id(hall))
     body = json_body(STEP)
     return jsonify(cases.add_step(hallq(), hall, case_id, p, body["step"], body["text"],
                                   body.get("callback"))), 201
@@ -94,7 +88,7 @@ def review_step(hall, case_id):
          body=VOID, access="manager", query=HALL, tags=["cases"],
          responses={"200": {"description": "the voided case"}, **E4})
 def review_void(hall, case_id):
-    p = auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=MANAGERS, hall_id=hall_id(hall))
     body = json_body(VOID)
     return jsonify(cases.void_case(hallq(), hall, case_id, p, body["reason"]))
 
@@ -104,7 +98,7 @@ def review_void(hall, case_id):
          "back; each look is logged (review.contact_shown)", access="manager, admin", query=HALL,
          tags=["cases"], responses={"200": {"description": "{case_id, phone}"}, **E4})
 def review_contact(hall, case_id):
-    p = auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=MANAGERS, hall_id=hall_id(hall))
     return jsonify(case_contacts.reveal(hallq(), hall, p, case_id))
 
 
@@ -114,7 +108,7 @@ def review_contact(hall, case_id):
          query=HALL + _q("status", cases.PROMISED_FILTERS), tags=["cases"],
          responses={"200": {"description": "list of promised cases"}, **E4})
 def promised(hall):
-    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(cases.list_promised(hallq(), hall, _status(cases.PROMISED_FILTERS)))
 
 
@@ -123,7 +117,7 @@ def promised(hall):
          access="staff, manager", query=HALL, tags=["cases"],
          responses={"200": {"description": "the delivered case"}, **E4})
 def promised_deliver(hall, ticket_id):
-    p = auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     body = json_body(DELIVER, required=False)
     return jsonify(cases.deliver(hallq(), hall, ticket_id, p, body.get("note")))
 
@@ -132,7 +126,7 @@ def promised_deliver(hall, ticket_id):
 @openapi("Counts of open and overdue review cases and promised cases", access="staff, manager",
          query=HALL, tags=["cases"], responses={"200": {"description": "counts"}, **E4})
 def cases_summary(hall):
-    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(cases.summary(hallq(), hall))
 
 
@@ -141,7 +135,7 @@ def cases_summary(hall):
          access="staff, manager", query=HALL, tags=["window"],
          responses={"200": {"description": "figures"}, **E4})
 def staff_today(hall):
-    p = auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(cases.staff_today(hallq(), hall, p))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..services import auth, desk
-from .base import hallq, json_body, openapi, principal
+from .base import hall_id, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_desk", __name__, url_prefix="/api/v1")
 
@@ -26,12 +26,6 @@ DONE = {"type": "object", "required": ["printed"], "additionalProperties": False
         "properties": {"printed": {"type": "boolean"}, "error": {"type": "string", "maxLength": 200}}}
 
 
-def _hall_id(code):
-    app = hallq()
-    with app.db.read() as conn:
-        return app.hall(conn, code).id
-
-
 @bp.post("/halls/<hall>/desk/tickets")
 @openapi("导办台: issue a ticket for any service with a priority group and a note; print_at sends it "
          "to a kiosk (a print job). A retry with the same Idempotency-Key returns the same ticket",
@@ -40,7 +34,7 @@ def _hall_id(code):
                    "schema": {"type": "string", "maxLength": 128}}],
          responses={"201": {"description": "the ticket (with qr_svg and print_job)"}, **E4})
 def desk_issue(hall):
-    p = auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     body = json_body(ISSUE)
     out = desk.issue(hallq(), hall, p, service=body["service"], priority=body.get("priority"),
                      note=body.get("note"), print_at=body.get("print_at"),
@@ -52,7 +46,7 @@ def desk_issue(hall):
 @openapi("The hall's kiosks a front-desk ticket can be printed at", query=HALL,
          access="staff, manager", tags=["desk"], responses={"200": {"description": "kiosks"}, **E4})
 def desk_printers(hall):
-    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(desk.printers(hallq(), hall))
 
 
@@ -60,7 +54,7 @@ def desk_printers(hall):
 @openapi("What became of a print job (pending, printed, failed)", query=HALL + JOB,
          access="staff, manager", tags=["desk"], responses={"200": {"description": "the job"}, **E4})
 def desk_job(hall, job_id):
-    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(desk.job_status(hallq(), hall, job_id))
 
 

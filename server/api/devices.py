@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from ..domain.errors import Invalid
 from ..services import auth, devices, presence
-from .base import client_address, hallq, json_body, openapi, principal
+from .base import client_address, hall_id, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_devices", __name__, url_prefix="/api/v1")
 
@@ -23,18 +23,12 @@ CLEAR_OWN = {"type": "object", "additionalProperties": False,
              "properties": {"kind": {"type": "string", "enum": list(devices.KINDS)}}}
 
 
-def _hall_id(code):
-    app = hallq()
-    with app.db.read() as conn:
-        return app.hall(conn, code).id
-
-
 @bp.post("/halls/<hall>/devices/faults")
 @openapi("A device reports a fault (event device.fault); an open fault of the same kind is "
          "returned again, not doubled", body=REPORT, query=HALL, access="kiosk device (any device)",
          tags=["devices"], responses={"201": {"description": "the fault"}, **E4})
 def report(hall):
-    p = auth.require(principal(), devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), devices=auth.DEVICE_KINDS, hall_id=hall_id(hall))
     body = json_body(REPORT)
     fault = devices.report(hallq(), hall, p, body["kind"], body.get("message"))
     return jsonify(fault), (200 if fault.get("repeated") else 201)
@@ -46,7 +40,7 @@ def report(hall):
                         "schema": {"type": "string", "enum": ["0", "1"]}}],
          tags=["devices"], responses={"200": {"description": "the faults"}, **E4})
 def faults(hall):
-    auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=MANAGERS, hall_id=hall_id(hall))
     only_open = request.args.get("open", "0")
     if only_open not in ("0", "1"):
         raise Invalid("open must be 0 or 1", code="invalid")
@@ -58,7 +52,7 @@ def faults(hall):
          access="manager, or the device that reported it", tags=["devices"],
          responses={"200": {"description": "the faults cleared"}, **E4})
 def clear(hall, fault_id):
-    p = auth.require(principal(), roles=MANAGERS, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=MANAGERS, devices=auth.DEVICE_KINDS, hall_id=hall_id(hall))
     return jsonify({"cleared": devices.clear(hallq(), hall, p, fault_id=fault_id)})
 
 
@@ -67,7 +61,7 @@ def clear(hall, fault_id):
          body=CLEAR_OWN, query=HALL, access="the reporting device", tags=["devices"],
          responses={"200": {"description": "the faults cleared"}, **E4})
 def clear_own(hall):
-    p = auth.require(principal(), devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
+    p = auth.require(principal(), devices=auth.DEVICE_KINDS, hall_id=hall_id(hall))
     body = json_body(CLEAR_OWN, required=False)
     return jsonify({"cleared": devices.clear(hallq(), hall, p, kind=body.get("kind"))})
 
@@ -98,7 +92,7 @@ PRESENCE_ID = HALL + [{"name": "presence_id", "in": "path", "required": True, "s
 def heartbeat(hall):
     p = principal()
     if p is not None:
-        p = auth.require(p, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
+        p = auth.require(p, devices=auth.DEVICE_KINDS, hall_id=hall_id(hall))
     else:  # a display program without a token: rate limited per address (and capped per hall)
         hallq().limiter.check_public(f"heartbeat:{client_address()}")
     body = json_body(HEARTBEAT)
@@ -112,7 +106,7 @@ def heartbeat(hall):
          "counts as online", query=HALL, access="manager", tags=["devices"],
          responses={"200": {"description": "the devices"}, **E4})
 def presence_list(hall):
-    auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=MANAGERS, hall_id=hall_id(hall))
     return jsonify(presence.list_presence(hallq(), hall))
 
 
@@ -121,6 +115,6 @@ def presence_list(hall):
          query=PRESENCE_ID, access="manager", tags=["devices"],
          responses={"200": {"description": "forgotten"}, **E4})
 def presence_forget(hall, presence_id):
-    auth.require(principal(), roles=MANAGERS, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=MANAGERS, hall_id=hall_id(hall))
     presence.forget(hallq(), hall, presence_id)
     return jsonify({"forgotten": presence_id})

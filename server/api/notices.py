@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..services import auth, notices
-from .base import hallq, json_body, openapi, principal
+from .base import hall_id, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_notices", __name__, url_prefix="/api/v1")
 
@@ -24,17 +24,13 @@ NOTICE = {"type": "object", "required": ["missing"], "additionalProperties": Fal
                          "note": {"type": ["string", "null"], "maxLength": 500}}}
 
 
-def _hall_id(code):
-    return hallq().hall_by_code(code).id
-
-
 @bp.post("/halls/<hall>/tickets/<int:ticket_id>/notice")
 @openapi("一次性告知单: record the missing materials of a returned case (event notice.issued); the "
          "answer carries the notice, its phone link and QR (with a public_url) and whether the "
          "window has a printer", body=NOTICE, query=HALL, tags=["window"], access="staff at that window, manager",
          responses={"200": {"description": "the notice"}, **E4})
 def issue(hall, ticket_id):
-    p = auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     b = json_body(NOTICE)
     return jsonify(notices.issue(hallq(), hall, p, ticket_id, b["missing"], b.get("other"), b.get("note")))
 
@@ -44,7 +40,7 @@ def issue(hall, ticket_id):
          query=HALL, tags=["window"], access="staff at that window, manager",
          responses={"200": {"description": "the notice"}, **E4})
 def print_notice(hall, ticket_id):
-    p = auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(notices.print_at_window(hallq(), hall, p, ticket_id))
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from ..domain.errors import Invalid
 from ..services import auth, honours, outbox, pain_points, visit_cases
-from .base import hallq, json_body, openapi, principal
+from .base import hall_id, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_province", __name__, url_prefix="/api/v1")
 
@@ -30,12 +30,6 @@ CASE = {"type": "object", "required": ["case_no"], "additionalProperties": False
                                                  "rating (the visit must be finished)"}}}
 
 
-def _hall_id(code):
-    app = hallq()
-    with app.db.read() as conn:
-        return app.hall(conn, code).id
-
-
 @bp.post("/halls/<hall>/windows/<int:n>/case")
 @openapi("The window's case system (一窗受理) attaches 办件编号, 事项编码 and 事项名称 to the visit "
          "being served or just finished at window n, and may trigger the rating prompt",
@@ -43,7 +37,7 @@ def _hall_id(code):
          responses={"200": {"description": "the visit and its case"},
                     "409": {"description": "no visit at the window"}, **E4})
 def attach_case(hall, n):
-    who = auth.require(principal(), devices=("casesys",), hall_id=_hall_id(hall))
+    who = auth.require(principal(), devices=("casesys",), hall_id=hall_id(hall))
     body = json_body(CASE)
     return jsonify(visit_cases.attach(hallq(), hall, n, who, body["case_no"], body.get("item_code"),
                                       body.get("item_name"), bool(body.get("prompt", False))))
@@ -57,7 +51,7 @@ def attach_case(hall, n):
     access="manager, admin", tags=["ratings"],
     responses={"200": {"description": "{from, to, rows, top}"}, **E4})
 def pain_point_rows(hall):
-    auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=READERS, hall_id=hall_id(hall))
     return jsonify(pain_points.report(hallq(), hall, request.args.get("from"), request.args.get("to")))
 
 
@@ -68,7 +62,7 @@ def pain_point_rows(hall):
          access="staff, manager, admin", tags=["ratings"],
          responses={"200": {"description": "{month, items}"}, **E4})
 def pain_point_top(hall):
-    auth.require(principal(), roles=("staff", "manager", "admin"), hall_id=_hall_id(hall))
+    auth.require(principal(), roles=("staff", "manager", "admin"), hall_id=hall_id(hall))
     return jsonify(pain_points.top(hallq(), hall, request.args.get("month")))
 
 
@@ -90,7 +84,7 @@ def hall_honours(hall):
     access="manager, admin", tags=["province"],
     responses={"200": {"description": "counts, link and records"}, **E4})
 def outbox_list(hall):
-    auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=READERS, hall_id=hall_id(hall))
     try:
         limit = int(request.args.get("limit", 200))
     except ValueError:
@@ -102,7 +96,7 @@ def outbox_list(hall):
 @openapi("Try one pending record again now", query=HALL, access="admin", tags=["province"],
          responses={"200": {"description": "the record"}, **E4})
 def outbox_retry(hall, record):
-    auth.require(principal(), roles=("admin",), hall_id=_hall_id(hall))
+    auth.require(principal(), roles=("admin",), hall_id=hall_id(hall))
     return jsonify(outbox.retry_now(hallq(), hall, record))
 
 
@@ -128,7 +122,7 @@ def _day(name):
                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
     responses={"200": {"description": "the file"}, **E4})
 def outbox_export(hall):
-    auth.require(principal(), roles=READERS, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=READERS, hall_id=hall_id(hall))
     fmt = request.args.get("format", "json")
     body, mimetype = outbox.export(hallq(), hall, fmt, _day("from"), _day("to"))
     name = f"hallq-{hall}-haochaping.{fmt}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..services import auth, recorded
-from .base import hallq, json_body, openapi, principal
+from .base import hall_id, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_recorded", __name__, url_prefix="/api/v1")
 
@@ -53,12 +53,6 @@ CODE_Q = [{"name": "code", "in": "query", "required": True, "schema": {"type": "
           {"name": "day", "in": "query", "required": False, "schema": {"type": "string"}}]
 
 
-def _hall_id(code):
-    app = hallq()
-    with app.db.read() as conn:
-        return app.hall(conn, code).id
-
-
 @bp.post("/halls/<hall>/ratings/recorded")
 @openapi("Staff record a rating or complaint (投诉) that came by the 12345 hotline, the suggestion "
          "box (意见箱), in person (现场) or another way: for the visit it names (one rating per "
@@ -73,7 +67,7 @@ def _hall_id(code):
                     "200": {"description": "a retry: the first record (replayed: true)"},
                     "409": {"description": "the visit was already rated, or is not finished"}, **E4})
 def record_rating(hall):
-    who = auth.require(principal(), roles=RECORDERS, hall_id=_hall_id(hall))
+    who = auth.require(principal(), roles=RECORDERS, hall_id=hall_id(hall))
     b = json_body(RECORDED)
     out = recorded.record_for_resident(
         hallq(), hall, who, b["channel"], visit=b.get("visit") or b.get("number"), day=b.get("day"),
@@ -90,7 +84,7 @@ def record_rating(hall):
          query=HALL + CODE_Q, access="staff, manager, admin", tags=["ratings"],
          responses={"200": {"description": "the visit"}, **E4})
 def visit_lookup(hall):
-    who = auth.require(principal(), roles=RECORDERS, hall_id=_hall_id(hall))
+    who = auth.require(principal(), roles=RECORDERS, hall_id=hall_id(hall))
     return jsonify(recorded.lookup(hallq(), hall, who, request.args.get("code"),
                                    request.args.get("day")))
 
@@ -100,5 +94,5 @@ def visit_lookup(hall):
          "and levels", query=HALL, access="staff, manager, admin", tags=["ratings"],
          responses={"200": {"description": "the lists"}, **E4})
 def form_choices(hall):
-    auth.require(principal(), roles=RECORDERS, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=RECORDERS, hall_id=hall_id(hall))
     return jsonify(recorded.choices(hallq(), hall))

@@ -9,7 +9,7 @@ from .. import __version__
 from ..domain.errors import Forbidden, Invalid, Unauthorized
 from ..services import auth, queue, queue_view, ratings
 from . import schemas as S
-from .base import client_address, hallq, json_body, openapi, principal
+from .base import client_address, hall_id, hallq, json_body, openapi, principal
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -19,10 +19,6 @@ WIN = HALL + [{"name": "n", "in": "path", "required": True, "schema": {"type": "
 E4 = {"400": {"description": "bad input"}, "401": {"description": "sign-in required"},
       "403": {"description": "not allowed"}, "404": {"description": "unknown hall/window"},
       "409": {"description": "wrong state"}}
-
-
-def _hall_id(code):
-    return hallq().hall_by_code(code).id
 
 
 @bp.get("/health")
@@ -142,7 +138,7 @@ def window(hall, n):
          query=WIN, access="staff, manager", tags=["window"],
          responses={"200": {"description": "{window, tickets}"}, **E4})
 def window_waiting(hall, n):
-    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(queue_view.window_queue(hallq(), hall, n))
 
 
@@ -154,7 +150,7 @@ def window_waiting(hall, n):
          responses={"201": {"description": "the ticket"}, **E4})
 def issue(hall):
     app = hallq()
-    p = auth.require(principal(), roles=STAFF, devices=("kiosk",), hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=STAFF, devices=("kiosk",), hall_id=hall_id(hall))
     body = json_body(S.ISSUE)
     app.limiter.check_issue(p.actor)
     if body.get("appointment"):
@@ -180,7 +176,7 @@ def issue(hall):
          query=HALL + [{"name": "ticket_id", "in": "path", "required": True,
                         "schema": {"type": "integer"}}], tags=["queue"])
 def ticket(hall, ticket_id):
-    auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(queue_view.get_ticket(hallq(), hall, ticket_id))
 
 
@@ -189,7 +185,7 @@ def ticket(hall, ticket_id):
          query=HALL + [{"name": "ticket_id", "in": "path", "required": True,
                         "schema": {"type": "integer"}}], tags=["queue"])
 def cancel(hall, ticket_id):
-    p = auth.require(principal(), roles=STAFF, hall_id=_hall_id(hall))
+    p = auth.require(principal(), roles=STAFF, hall_id=hall_id(hall))
     return jsonify(queue.cancel(hallq(), hall, ticket_id, p))
 
 
@@ -204,7 +200,7 @@ def cancel(hall, ticket_id):
 def rate(hall, ticket_id):
     p = principal()
     if p is not None:
-        auth.require(p, devices=auth.DEVICE_KINDS, hall_id=_hall_id(hall))
+        auth.require(p, devices=auth.DEVICE_KINDS, hall_id=hall_id(hall))
     body = json_body(S.RATING)
     return jsonify(ratings.rate(hallq(), hall, ticket_id, p, body["level"], body.get("reasons"),
                                 body.get("comment"), ticket_token=body.get("ticket_token"),
@@ -220,7 +216,7 @@ def rate(hall, ticket_id):
                         "schema": {"type": "integer"}}], tags=["ratings"],
          responses={"201": {"description": "{case_id, ticket_id, phone_masked}"}, **E4})
 def rating_contact(hall, ticket_id):
-    p = auth.require(principal(), devices=("evaluator",), hall_id=_hall_id(hall))
+    p = auth.require(principal(), devices=("evaluator",), hall_id=hall_id(hall))
     body = json_body(S.RATING_CONTACT)
     return jsonify(ratings.leave_contact(hallq(), hall, ticket_id, p, body["phone"],
                                          body["consent"])), 201
@@ -237,7 +233,7 @@ def track(token):
 def _window_action(name, summary, body_schema=None, fn=None):
     def view(hall, n):
         p = principal()
-        auth.require(p, roles=STAFF, devices=("keypad",), hall_id=_hall_id(hall))
+        auth.require(p, roles=STAFF, devices=("keypad",), hall_id=hall_id(hall))
         body = json_body(body_schema, required=body_schema is not None)
         return jsonify(fn(hallq(), hall, n, p, body))
     view.__name__ = "window_" + name.replace("-", "_")
