@@ -38,6 +38,13 @@ class Candidate(NamedTuple):
         return ORDINARY
 
 
+def from_rows(rows) -> list[Candidate]:
+    """Candidates from rows of (id, service, queued_at, priority, appointment_id, source), made
+    positionally: a window's call and an issue's estimate make one for every waiting ticket."""
+    return [Candidate(i, service, queued_at, priority, appointment_id is not None and source == "appointment")
+            for i, service, queued_at, priority, appointment_id, source in rows]
+
+
 def order(
     candidates: list[Candidate],
     services: list[str],

@@ -44,6 +44,10 @@ _WINDOW = select(t.windows).where(t.windows.c.hall_id == bindparam("hall_id"),
                                   t.windows.c.active.is_(True))
 
 
+_INSERT_TICKET = t.tickets.insert()
+_NEXT_NUMBER: dict[str, object] = {}  # the day's counter upsert, one per dialect
+
+
 class _Updates:
     """A save's UPDATE for each set of changed columns, built once: a window's call and finish
     change the same few columns every time, so SQLAlchemy reuses the statement's cache key and
@@ -127,21 +131,25 @@ class TicketRepository:
 
     def next_number(self, hall_id: int, day: str, prefix: str) -> int:
         """The day's next sequence number for `prefix` (an upsert: numbers are never reused)."""
-        if self.conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        stmt = dialect_insert(t.counters).values(hall_id=hall_id, day=day, prefix=prefix, last=1)
-        stmt = stmt.on_conflict_do_update(index_elements=["hall_id", "day", "prefix"],
-                                          set_={"last": t.counters.c.last + 1}).returning(t.counters.c.last)
-        return self.conn.execute(stmt).scalar_one()
+        stmt = _NEXT_NUMBER.get(self.conn.dialect.name)
+        if stmt is None:
+            if self.conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            stmt = dialect_insert(t.counters).values(hall_id=bindparam("hall_id"), day=bindparam("day"),
+                                                     prefix=bindparam("prefix"), last=1)
+            stmt = _NEXT_NUMBER[self.conn.dialect.name] = stmt.on_conflict_do_update(
+                index_elements=["hall_id", "day", "prefix"],
+                set_={"last": t.counters.c.last + 1}).returning(t.counters.c.last)
+        return self.conn.execute(stmt, {"hall_id": hall_id, "day": day, "prefix": prefix}).scalar_one()
 
     def add(self, ticket: Ticket) -> bool:
         """Insert a new ticket (sets its id). False if its Idempotency-Key was taken meanwhile."""
         values = {c: getattr(ticket, c) for c in TICKET_COLUMNS if c != "id"}
         try:
             with self.conn.begin_nested():
-                ticket.id = self.conn.execute(t.tickets.insert().values(**values)).inserted_primary_key[0]
+                ticket.id = self.conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
         except IntegrityError:
             if ticket.idempotency_key:  # a concurrent retry with the same key won (PostgreSQL)
                 return False
@@ -169,9 +177,7 @@ class TicketRepository:
         """The day's waiting tickets of `services`, as the queue ordering sees them."""
         rows = self.conn.execute(_WAITING, {"hall_id": hall_id, "day": day,
                                             "services": list(services)}).all()
-        make = qdomain.Candidate  # positional, from the row's columns: one per waiting ticket
-        return [make(i, service, queued_at, priority, appointment_id is not None and source == "appointment")
-                for i, service, queued_at, priority, appointment_id, source in rows]
+        return qdomain.from_rows(rows)
 
     def claim(self, ticket_id: int) -> Ticket | None:
         """The ticket if it is still waiting and no other window is claiming it right now."""
