@@ -40,6 +40,7 @@ COLUMNS = {
     "pain_points": [("month", "月份", "Month", "text"), ("service_name", "业务", "Service", "text"),
                     ("window", "窗口", "Window", "int"), ("staff_name", "工作人员", "Staff", "text"),
                     ("reason_name", "原因", "Reason", "text"), ("origin_name", "来源", "From", "text"),
+                    ("channel_name", "渠道", "Channel", "text"),
                     ("count", "次数", "Mentions", "int"), ("bad", "其中差评", "Of which bad", "int")],
     "services": [("name", "业务", "Service", "text"), ("issued", "取号数", "Issued", "int")]
     + _GROUP_COLS[:2] + [("cancelled", "取消数", "Cancelled", "int"),
@@ -228,6 +229,13 @@ def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
     return promised, reviews, len(rkeyed)
 
 
+def _english(rows: list[dict], keys) -> dict[str, str]:
+    """The English of the rows' Chinese words, from each `key` and its `key_en` twin (the dashboard
+    shows the table in English with it; the xlsx and CSV stay Chinese)."""
+    return {r[k]: r[k + "_en"] for r in rows for k in keys
+            if r.get(k) and r.get(k + "_en") and r[k] != r[k + "_en"]}
+
+
 def _table(key: str, rows: list[dict]) -> dict:
     cols = COLUMNS[key]
     return {"key": key, "title": TITLES[key][0], "title_en": TITLES[key][1],
@@ -263,7 +271,8 @@ def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | N
               _table("promised", promised), _table("reviews", reviews)]
     tables[-2]["total_rows"], tables[-1]["total_rows"] = st["promised"]["total"], n_reviews
     tables.append(_table("estimates", _estimate_rows(st)))
-    tables.append(_table("pain_points", pains))
+    tables.append({**_table("pain_points", pains), "text_en": _english(
+        pains, ("reason_name", "origin_name", "channel_name"))})
     return {"hall": hall.code, "hall_name": hall.config.name, "from": d1.isoformat(),
             "to": d2.isoformat(), "generated_at": st["generated_at"], "definitions": "docs/kpis.md",
             "tables": tables}
