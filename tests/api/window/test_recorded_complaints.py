@@ -7,6 +7,7 @@ from __future__ import annotations
 from tests.fixtures.booking import *  # noqa: F401,F403  (the booking clock)
 
 import io
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -94,6 +95,8 @@ def test_a_visit_is_found_by_its_number_its_ticket_code_or_its_booking_code(hall
         a["id"], "王小明", False, False)
     assert hall.get(hall.hp(f"{URL}/visit?code={a['number']}"), "clerk").body["own"] is True
     assert hall.get(hall.hp(f"{URL}/visit?code={a['number']}&day=2026-11-20"), "desk").status == 404
+    wrong_day = hall.get(hall.hp(f"{URL}/visit?code={a['number']}&day=11/20/2026"), "desk")
+    assert wrong_day.status == 400 and wrong_day.body["error"] == "invalid_day"  # the form says it at the day
     link = f"http://hall.example/t/{token_of(ctx, a['id'])}"
     by_code = hall.get(hall.hp(f"{URL}/visit?code={link}"), "desk").body
     assert by_code["ticket_id"] == a["id"] and "token" not in by_code
@@ -144,6 +147,8 @@ def test_who_may_record(hall, ctx):
     assert [c["code"] for c in choices["channels"]] == ["hotline", "box", "onsite", "other"]
     assert {"王小明", "李主任", "赵导办"} <= {s["name"] for s in choices["staff"]}
     assert [r["code"] for r in choices["reasons"]][:2] == ["attitude", "efficiency"]
+    today = date.fromisoformat(choices["today"])  # the range of visit days the form takes
+    assert date.fromisoformat(choices["oldest_day"]) == today - timedelta(days=366)
 
 
 @pytest.mark.parametrize("body, status, code", [
@@ -158,7 +163,8 @@ def test_who_may_record(hall, ctx):
     ({"channel": "box", "level": 2, "service": "nope"}, 404, "unknown_service"),
     ({"channel": "box", "level": 2, "window": 99}, 404, "unknown_window"),
     ({"channel": "box", "level": 2, "staff_id": 9999}, 404, "unknown_staff"),
-    ({"channel": "box", "level": 2, "service": "social", "visit_day": "2099-01-01"}, 400, "invalid"),
+    ({"channel": "box", "level": 2, "service": "social", "visit_day": "2099-01-01"}, 400, "invalid_day"),
+    ({"channel": "box", "level": 2, "service": "social", "visit_day": "2020-01-01"}, 400, "invalid_day"),
     ({"channel": "box", "level": 2, "service": "social", "visit_day": "30/11"}, 400, None),
     ({"channel": "box", "level": 2, "service": "social", "phone": "13900001111"}, 400, "consent_required"),
     ({"channel": "box", "level": 5, "service": "social", "phone": "13900001111", "consent": True}, 400, "invalid"),
