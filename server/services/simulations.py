@@ -8,8 +8,10 @@ most of the CPU. The request answers at once with a run id; the dashboard polls 
 
 A run is a row of `simulation_runs`, so any server process answers the polls (behind nginx the next
 request may reach another process); the process that started it feeds it progress and the result.
-At most one run per hall and MAX_RUNNING on the database at a time; a run longer than TIME_LIMIT_S
-is stopped; a run whose process died is over once that limit has passed. Rows go after KEEP_S.
+At most one run per hall (across processes too: a unique index on the hall's running run, migration
+0022) and MAX_RUNNING on the database at a time; a run longer than TIME_LIMIT_S is stopped; a run
+whose process died is over once that limit has passed (marked so by the next start, which frees the
+hall's place in the index). Rows go after KEEP_S.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import time
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import Invalid, NotFound, TooMany, split_languages
 from ..simulation import day as dayplan
@@ -47,9 +50,10 @@ ASSUMES = ("按所选一天的来人（取号时间、业务、办理时长）�
            "The chosen day's residents (arrival, service, time at the window) are played twice: as staffed "
            "and with your changes; windows call as soon as they are free; a change starts after the "
            "current ticket")
+HALL_BUSY = "本大厅已有一次模拟在运行，请等它结束 (a simulation for this hall is already running)"
+STOPPED = "模拟中途停止（服务器重启）(the run stopped: the server restarted)"
 
-
-_lock = threading.Lock()  # this process's starts: check the limits and insert as one step
+_lock = threading.Lock()  # this process's starts (other processes: the database's index)
 R = t.simulation_runs.c
 
 
@@ -62,7 +66,7 @@ def view(row) -> dict:
     """A run as the API shows it."""
     status, error = row.status, row.error
     if status == "running" and row.created_at < _stale_before():
-        status, error = "failed", _error("stopped", "模拟中途停止（服务器重启）(the run stopped: the server restarted)")
+        status, error = "failed", _error("stopped", STOPPED)
     end = row.finished_at or utcnow()
     out = {"id": row.id, "status": status, "progress": round(row.progress, 3),
            "elapsed_s": round(max(0.0, (end - row.created_at).total_seconds()), 1), "time_limit_s": TIME_LIMIT_S,
@@ -206,18 +210,32 @@ def start(ctx, hall_code: str, principal, body: dict) -> dict:
     now = utcnow()
     run_id = secrets.token_urlsafe(12)
     request = {"day": day_info, "changes": [_change_view(c) for c in changes], "seed": seed}
-    with _lock, ctx.uow() as uow:
-        uow.execute(t.simulation_runs.delete().where(R.created_at < now - timedelta(seconds=KEEP_S)))
-        running = uow.execute(select(R.hall_id).where(R.status == "running",
-                                                      R.created_at >= _stale_before())).scalars().all()
-        if hall.id in running:
-            raise _busy("本大厅已有一次模拟在运行，请等它结束 (a simulation for this hall is already running)")
-        if len(running) >= MAX_RUNNING:
-            raise _busy("服务器正忙于其他模拟，请稍后再试 (the server is running other simulations; try again soon)")
-        uow.execute(t.simulation_runs.insert().values(
-            id=run_id, hall_id=hall.id, started_by=principal.actor, status="running", progress=0.0,
-            request=request, created_at=now, updated_at=now))
-        uow.commit()
+    with _lock:
+        with ctx.uow() as uow:
+            uow.execute(t.simulation_runs.delete().where(R.created_at < now - timedelta(seconds=KEEP_S)))
+            # a run whose process died is over: it no longer holds its hall (the database's
+            # one-running-run-per-hall index counts the status)
+            uow.execute(t.simulation_runs.update().where(R.status == "running", R.created_at < _stale_before())
+                        .values(status="failed", error=_error("stopped", STOPPED), finished_at=now, updated_at=now))
+            uow.commit()
+        try:
+            with ctx.uow() as uow:
+                running = uow.execute(select(R.hall_id).where(R.status == "running")).scalars().all()
+                if hall.id in running:
+                    raise _busy(HALL_BUSY)
+                if len(running) >= MAX_RUNNING:
+                    raise _busy("服务器正忙于其他模拟，请稍后再试 "
+                                "(the server is running other simulations; try again soon)")
+                uow.execute(t.simulation_runs.insert().values(
+                    id=run_id, hall_id=hall.id, started_by=principal.actor, status="running", progress=0.0,
+                    request=request, created_at=now, updated_at=now))
+                uow.commit()
+        except IntegrityError:
+            # another server process started a run for this hall between our check and our insert:
+            # the unique index on running runs (migration 0022) let only the first one in
+            if not _running(ctx, hall.id):
+                raise
+            raise _busy(HALL_BUSY) from None
     services = [{"code": s.code, "name": s.name, "name_en": s.name_en or s.name} for s in hall.config.services]
     job = {"runs": runs, "first": first, "seed": seed, "replay": replay, "config": config}
     try:
@@ -234,6 +252,11 @@ def start(ctx, hall_code: str, principal, body: dict) -> dict:
     log.info("simulate: %s started %s for hall %s (%s, %d changes)", principal.actor, run_id, hall.code,
              day_info.get("date") or day_info.get("sample"), len(changes))
     return get(ctx, hall_code, run_id)
+
+
+def _running(ctx, hall_id: int) -> bool:
+    with ctx.db.read() as conn:
+        return conn.execute(select(R.id).where(R.hall_id == hall_id, R.status == "running")).first() is not None
 
 
 def _busy(message: str) -> TooMany:
