@@ -2,7 +2,8 @@
 
 A request names a day (a past day of the hall, replayed from its database, or a day file shipped
 in assets/simulate/) and staffing changes. The day is played twice through server/simulation — as
-staffed, then with the changes, meeting the same residents — in a child process
+staffed, then with the changes, meeting the same residents; a sample day so on DAYS sampled days (as
+many as fit in the time limit), the result their average and spread — in a child process
 (server/simulation/child.py) at a lower CPU priority, so the live hall keeps its interpreter and
 most of the CPU. The request answers at once with a run id; the dashboard polls it.
 
@@ -42,14 +43,20 @@ SAMPLES = ROOT / "assets" / "simulate"
 MAX_CHANGES = 12
 MAX_RUNNING = 2  # on the whole server: a hall PC has two cores, the live hall keeps one
 TIME_LIMIT_S = 180.0
+DAYS = 5  # a sample day is played on this many sampled days (seeds), so one draw is not the answer
+MAX_DAYS = 10
+# the child starts a next day only if it should end within this share of the time limit (the rest
+# is the process's start, the comparison and a margin for a day slower than the slowest so far)
+BUDGET_SHARE = 0.7
 KEEP_S = 24 * 3600.0
 DAYS_LISTED = 60
 
-ASSUMES = ("按所选一天的来人（取号时间、业务、办理时长）重放两遍：原排班一遍，调整后一遍；窗口有空就叫号，"
-           "调整在窗口办完当前号后生效",
+ASSUMES = ("按所选一天的来人（取号时间、业务、办理时长）重放两遍：原排班一遍，调整后一遍；"
+           f"示例日抽 {DAYS} 天不同的来人，结果取平均并给出各天的范围；窗口有空就叫号，调整在窗口办完当前号后生效",
            "The chosen day's residents (arrival, service, time at the window) are played twice: as staffed "
-           "and with your changes; windows call as soon as they are free; a change starts after the "
-           "current ticket")
+           f"and with your changes; a sample day draws {DAYS} days of different residents and shows the "
+           "average and the range over the days; windows call as soon as they are free; a change starts "
+           "after the current ticket")
 HALL_BUSY = "本大厅已有一次模拟在运行，请等它结束 (a simulation for this hall is already running)"
 STOPPED = "模拟中途停止（服务器重启）(the run stopped: the server restarted)"
 
@@ -70,7 +77,8 @@ def view(row) -> dict:
     end = row.finished_at or utcnow()
     out = {"id": row.id, "status": status, "progress": round(row.progress, 3),
            "elapsed_s": round(max(0.0, (end - row.created_at).total_seconds()), 1), "time_limit_s": TIME_LIMIT_S,
-           "day": row.request["day"], "changes": row.request["changes"]}
+           "day": row.request["day"], "changes": row.request["changes"],
+           "days_asked": row.request.get("days", 1)}
     if error:
         out["error"] = error
     if status == "done":
@@ -137,7 +145,7 @@ def options(ctx, hall_code: str) -> dict:
         "services": [{"code": s.code, "name": s.name, "name_en": s.name_en or s.name} for s in cfg.services],
         "windows": [{"number": w.number, "name": w.name, "services": list(w.services)} for w in cfg.windows],
         "hours": list(cfg.hours or ["08:30-17:30"]),
-        "max_changes": MAX_CHANGES, "time_limit_s": TIME_LIMIT_S,
+        "max_changes": MAX_CHANGES, "time_limit_s": TIME_LIMIT_S, "sample_days": DAYS,
         "assumes": ASSUMES[0], "assumes_en": ASSUMES[1],
         "running": latest if latest and latest["status"] == "running" else None,
         "last": latest if latest and latest["status"] == "done" else None,
@@ -206,10 +214,13 @@ def start(ctx, hall_code: str, principal, body: dict) -> dict:
         raise Invalid("请至少添加一项排班调整 (add at least one staffing change)", code="no_changes")
     plan, day_info, first, replay = _day(ctx, hall, config, body)
     seed = int(body.get("seed", 1))
+    days = 1 if replay else int(body.get("days", DAYS))  # a replayed day is what happened: one day
+    if not 1 <= days <= MAX_DAYS:
+        raise Invalid(f"抽样天数应为 1 至 {MAX_DAYS} (days: 1 to {MAX_DAYS})", code="invalid_days")
     runs = runner.staffed_runs(plan, changes, replay=replay)
     now = utcnow()
     run_id = secrets.token_urlsafe(12)
-    request = {"day": day_info, "changes": [_change_view(c) for c in changes], "seed": seed}
+    request = {"day": day_info, "changes": [_change_view(c) for c in changes], "seed": seed, "days": days}
     with _lock:
         with ctx.uow() as uow:
             uow.execute(t.simulation_runs.delete().where(R.created_at < now - timedelta(seconds=KEEP_S)))
@@ -237,7 +248,8 @@ def start(ctx, hall_code: str, principal, body: dict) -> dict:
                 raise
             raise _busy(HALL_BUSY) from None
     services = [{"code": s.code, "name": s.name, "name_en": s.name_en or s.name} for s in hall.config.services]
-    job = {"runs": runs, "first": first, "seed": seed, "replay": replay, "config": config}
+    job = {"runs": runs, "first": first, "seeds": list(range(seed, seed + days)), "replay": replay,
+           "config": config, "budget_s": TIME_LIMIT_S * BUDGET_SHARE}
     try:
         proc = subprocess.Popen([sys.executable, "-m", "server.simulation.child"], cwd=str(ROOT),
                                 env={**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -361,14 +373,27 @@ def _watch(ctx, run_id: str, proc, job: dict, services: list[dict], config: dict
         log.info("simulate: run %s ended", run_id)
 
 
-def _finish(ctx, run_id: str, played_by_run: dict, services: list[dict], config: dict) -> None:
+def _finish(ctx, run_id: str, played: dict, services: list[dict], config: dict) -> None:
+    played_by_run, days = played["runs"], played["days"]
     before, after = played_by_run["as staffed"], played_by_run["what if"]
-    result = whatif.compare(before, after, services)
+    result = whatif.compare_days(before, after, services, seeds={d.isoformat(): seed for d, seed in days})
     with ctx.db.read() as conn:
         request = conn.execute(select(R.request).where(R.id == run_id)).scalar()
+    asked = request.get("days", 1)
+    result["days_asked"] = asked
     names = {s["code"]: s["name"] for s in config.get("services", [])}
     day = request["day"]
-    settings = [{"setting": "日期 day", "value": day.get("date") or day["name"]}]
+    seeds = [seed for _, seed in days]
+    if day["kind"] == "replay":
+        played_days = "1（重放，即当天的来人）(1: the day replayed, its own residents)"
+    else:
+        played_days = (f"{len(days)}（随机种子 {seeds[0]}–{seeds[-1]}，表中为各天平均）"
+                       f"({len(days)}: seeds {seeds[0]}-{seeds[-1]}; the figures are the days' averages)")
+        if len(days) < asked:
+            played_days += (f"；原定 {asked} 天，服务器繁忙，未在时限内放完 "
+                            f"(of {asked} asked: the server was too busy to play them all in time)")
+    settings = [{"setting": "日期 day", "value": day.get("date") or day["name"]},
+                {"setting": "抽样天数 days played", "value": played_days}]
     for c in request["changes"]:
         what = "休息 off" if c["off"] else "、".join(names.get(x, x) for x in c["services"])
         settings.append({"setting": f"{c['window']} 号窗口 window {c['window']}",
