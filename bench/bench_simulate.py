@@ -2,10 +2,11 @@
 
 Starts `server.py run` on a scratch SQLite, a manager and a staffed window; measures issue + call-next
 + finish through the API (a window at work) and GET …/halls/main (a page's read) first idle, then
-while the dashboard's what-if runs on the sample day (POST …/simulations, polled as the page does),
-and prints one table. Bounded: `--runs` what-ifs (default 2), each stopped at the server's limit.
+while the dashboard's what-if runs on the sample day (POST …/simulations, polled as the page does;
+five sampled days by default, `--days`), and prints one table. Bounded: `--runs` what-ifs (default
+2), each stopped at the server's limit (and playing no more days than fit in it).
 
-    python bench/bench_simulate.py [--runs 2] [--sample sandu_day]
+    python bench/bench_simulate.py [--runs 2] [--sample sandu_day] [--days 5]
 """
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--sample", default="sandu_day")
+    ap.add_argument("--days", type=int, default=5)
     args = ap.parse_args()
     srv = BenchServer()
     srv.cli("init")
@@ -86,7 +88,7 @@ def main():
 
             def until():
                 r = requests.post(url + "/api/v1/halls/main/simulations", headers=boss, timeout=30, json={
-                    "sample": args.sample, "seed": 1 + i,
+                    "sample": args.sample, "seed": 1 + i, "days": args.days,
                     "changes": [{"window": 11, "services": ["hukou"], "from": "09:00", "to": "11:00"}]})
                 r.raise_for_status()
                 job, t0 = r.json()["id"], time.perf_counter()
@@ -94,7 +96,9 @@ def main():
                     time.sleep(0.7)
                     body = requests.get(url + f"/api/v1/halls/main/simulations/{job}", headers=boss, timeout=30).json()
                     if body["status"] != "running":
-                        state.update(status=body["status"], s=time.perf_counter() - t0)
+                        days = len(body["result"]["days"]) if body["status"] == "done" else None
+                        state.update(status=body["status"], s=time.perf_counter() - t0, days=days,
+                                     asked=body.get("days_asked"))
                         return
             busy = measure(url, staff, kiosk_head, until=until)
             durations.append(state)
@@ -103,9 +107,11 @@ def main():
         load = os.getloadavg()[0]
         table(f"The hall's requests, idle and while a what-if plays ({args.sample}), ms "
               f"(load average {load:.1f} at the end)", rows, ["when", "request", "n", "p50", "p99", "mean"])
-        table("What-if runs (submit -> done, as the page sees it)",
-              [{"run": i + 1, "status": d.get("status"), "seconds": d.get("s")} for i, d in enumerate(durations)],
-              ["run", "status", "seconds"])
+        table("What-if runs (submit -> done, as the page sees it; sampled days played of those asked)",
+              [{"run": i + 1, "status": d.get("status"), "seconds": d.get("s"), "days": d.get("days"),
+                "asked": d.get("asked"), "s_per_day": d["s"] / d["days"] if d.get("days") else None}
+               for i, d in enumerate(durations)],
+              ["run", "status", "seconds", "days", "asked", "s_per_day"])
     finally:
         srv.stop()
 

@@ -17,6 +17,8 @@ from rules.identity import mask_name, mask_phone, mobile_number
 from . import i18n
 
 STEPS = ("service", "matter", "delivery", "name", "phone")
+COMMON = ("王", "李", "张", "刘", "陈", "杨", "黄", "吴", "赵", "周", "韦", "潘")  # 常用
+UNLISTED = "?"  # the initial of 没有我的姓: what to do when a surname is not on the kiosk
 
 # Common surnames by the pinyin initial, most frequent first; the Sandu seed's hall serves Shui,
 # Miao and Buyi villages too (韦, 潘, 蒙, 莫, 石, 陆, 吴, 杨 are common there).
@@ -47,6 +49,15 @@ SURNAMES: dict[str, tuple[str, ...]] = {
 SURNAMES = {k: tuple(dict.fromkeys(v)) for k, v in SURNAMES.items()}  # no repeats
 TITLES = {"mr": ("先生", "Mr"), "ms": ("女士", "Ms")}
 DELIVERIES = ("pickup", "post")  # a home visit needs the village: agreed on the agent's call
+
+
+def surname_pages(names: tuple[str, ...], page_size: int) -> list[tuple[str, ...]]:
+    """The surnames of one initial as the screen shows them: all at once when they fit, else
+    pages that leave the last two places for 上一页 and 下一页."""
+    if len(names) <= page_size:
+        return [names]
+    per = max(1, page_size - 2)
+    return [names[i:i + per] for i in range(0, len(names), per)]
 
 
 def service_name(service: dict, lang: str) -> str:

@@ -2,8 +2,9 @@
 
 Halls buy standing portrait machines (1080x1920) and desktop landscape ones (1920x1080,
 1280x800). Everything scales with the shorter side (1080 px = 1.0); elder mode (长者模式) makes
-type 1.3x larger and tiles two to a row. In portrait, service names are at least 40 px
-(56 px in elder mode), which the numbers below give at 1080 px wide.
+type 1.3x larger and tiles two to a row, and no key is smaller than 80 px either way (an elderly
+finger's size, however short the screen). In portrait, service names are at least 40 px (56 px in
+elder mode), which the numbers below give at 1080 px wide.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 ELDER_SCALE = 1.3
+ELDER_MIN_KEY = 80  # px, width and height: the smallest key elder mode offers a finger
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,15 @@ class Layout:
     def px(self, n: float) -> int:
         """A type size or a height designed at 1080 px, normal mode."""
         return int(round(n * self.scale))
+
+    @property
+    def min_key(self) -> int:
+        """The smallest side of a key: 80 px in elder mode; normal mode keeps the design sizes."""
+        return ELDER_MIN_KEY if self.elder else 0
+
+    def key(self, n: float) -> int:
+        """A key's side designed at 1080 px, never under min_key."""
+        return max(self.min_key, self.px(n))
 
     # -- the frame of every screen
     @property
@@ -75,9 +86,20 @@ class Layout:
         return self.portrait or not self.elder
 
     @property
+    def guide_key(self) -> tuple[int, int]:
+        """The tile's ⓘ 指南 key (width in Chinese, height). Stacked tiles carry it on their top
+        row; elder landscape tiles as a column down their right side, as tall as the tile."""
+        return self.key(110), self.key(44)
+
+    @property
+    def guide_key_en(self) -> int:
+        """Its width in English ("ⓘ Guide")."""
+        return self.key(130)
+
+    @property
     def min_tile_h(self) -> int:
-        rows = (self.px(44) if self.tile_stacked else 0) + int(self.name_px * 1.35)
-        return rows + int(self.wait_px * 1.5) + self.px(24)
+        rows = (self.guide_key[1] if self.tile_stacked else 0) + int(self.name_px * 1.35)
+        return max(rows + int(self.wait_px * 1.5), self.guide_key[1]) + self.px(24)
 
     @property
     def title_h(self) -> int:
@@ -144,6 +166,68 @@ class Layout:
     def qr_px(self) -> int:
         return self.px(320)
 
+    def name_step(self, letters: int, most_names: int) -> "NameStep":
+        """Sizes of 帮办代办's "how to address you" step for `letters` pinyin initials and at most
+        `most_names` surnames under one of them (see NameStep)."""
+        portrait = self.portrait
+        letter_cols, name_cols = (6, 6) if portrait else (11, 8)
+        prompt_h = int(self.px(36) * 1.5)
+        row_h = self.key(96 if portrait else 84)
+        message_h = int(self.px(30) * 1.6)
+        gap = max(6, self.px(10))
+        letter_rows = math.ceil(letters / letter_cols)
+        # header, (question), name row, message, initials, surnames, free space, bottom buttons
+        gaps = 7 if portrait else 6
+        fixed = 2 * self.pad + 2 * self.bar_h + row_h + message_h + (prompt_h if portrait else 0)
+        free = self.height - fixed - gaps * self.gap
+
+        def fits(name_rows: int) -> int:
+            rows = letter_rows + name_rows
+            return (free - (rows - 2) * gap) // rows
+        name_rows = max(1, math.ceil(most_names / name_cols))
+        while name_rows > 1 and fits(name_rows) < self.min_key:
+            name_rows -= 1  # fewer rows a page, never smaller keys
+        room = fits(name_rows)
+        return NameStep(prompt_in_row=not portrait, prompt_h=prompt_h, row_h=row_h, message_h=message_h,
+                        gap=gap, letter_cols=letter_cols, letter_rows=letter_rows,
+                        letter_h=max(self.min_key, min(self.px(88 if portrait else 100), room)),
+                        name_cols=name_cols, name_rows=name_rows,
+                        name_h=max(self.min_key, min(self.px(110 if portrait else 100), room)))
+
     def timeout_s(self, base: float) -> float:
         """Elder mode gives residents longer before a screen goes home."""
         return base * 2 if self.elder else base
+
+
+@dataclass(frozen=True)
+class NameStep:
+    """帮办代办's "how to address you" step, top to bottom: the header; the question, on its own
+    line in portrait and beside the name in landscape (where a short screen needs the line for
+    keys); the name row (the name as it will be said, 先生, 女士); the message line; the pinyin
+    initials, with 常用 and 没有我的姓 two keys wide beside them; a page of surnames; the bottom
+    buttons. Keys keep min_key: where the surnames of an initial do not fit, they come a page
+    (name_rows x name_cols) at a time."""
+
+    prompt_in_row: bool
+    prompt_h: int
+    row_h: int
+    message_h: int
+    gap: int  # between keys
+    letter_cols: int
+    letter_rows: int
+    letter_h: int
+    name_cols: int
+    name_rows: int
+    name_h: int
+
+    @property
+    def letters_h(self) -> int:
+        return self.letter_rows * self.letter_h + (self.letter_rows - 1) * self.gap
+
+    def names_h(self, rows: int | None = None) -> int:
+        rows = self.name_rows if rows is None else rows
+        return rows * self.name_h + (rows - 1) * self.gap
+
+    @property
+    def page_size(self) -> int:
+        return self.name_rows * self.name_cols

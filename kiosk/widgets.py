@@ -205,8 +205,8 @@ class ServiceTile(ButtonBehavior, Panel):
     def __init__(self, service: dict, lang: str, lay, tr, on_guide=None, **kw):
         open_ = bool(service.get("open", True))
         pad = max(8, int(lay.px(12)))
-        super().__init__(orientation="vertical", padding=(pad, pad // 2), spacing=0,
-                         bg=list(WHITE if open_ else GREY_BG),
+        super().__init__(orientation="vertical" if lay.tile_stacked else "horizontal", padding=(pad, pad // 2),
+                         spacing=0 if lay.tile_stacked else pad, bg=list(WHITE if open_ else GREY_BG),
                          border=list(BLUE if open_ else (0.75, 0.76, 0.78, 1)), **kw)
         self.service = service
         self.code = service.get("code")
@@ -214,9 +214,11 @@ class ServiceTile(ButtonBehavior, Panel):
         colour = BLUE_DARK if open_ else GREY_TEXT
         self.guide_button = None
         if on_guide is not None and (service.get("guide") or {}).get("description"):
+            width, height = lay.guide_key
+            size = dict(size_hint=(None, None), height=height) if lay.tile_stacked else dict(size_hint_x=None)
             g = BigButton("ⓘ " + tr("guide_short"), size=lay.px(26), bg=WHITE, color=BLUE,
-                          border=list(BLUE), size_hint=(None, None), height=lay.px(44),
-                          width=lay.px(130 if lang == "en" else 110), pos_hint={"center_y": 0.5})
+                          border=list(BLUE), width=lay.guide_key_en if lang == "en" else width,
+                          pos_hint={"center_y": 0.5}, **size)
             g.bind(on_release=lambda *_: on_guide(self.code))
             self.guide_button = g
         prefix = Text(service.get("prefix", ""), size=lay.px(30), bold=True, one_line=True,
@@ -226,29 +228,32 @@ class ServiceTile(ButtonBehavior, Panel):
         one_line_name = lang != "en" or " " not in name
         self.name_label = Text(name, size=lay.name_px, bold=True, one_line=one_line_name,
                                min_size=int(lay.name_px * 0.75), color=colour)
-        if lay.tile_stacked:
-            top = BoxLayout(size_hint_y=None, height=lay.px(44))
-            top.add_widget(prefix)
-            top.add_widget(Widget())
-            if self.guide_button is not None:
-                top.add_widget(self.guide_button)
-            self.add_widget(top)
-            self.add_widget(self.name_label)
-        else:
-            row = BoxLayout(spacing=4)
-            row.add_widget(prefix)
-            row.add_widget(self.name_label)
-            if self.guide_button is not None:
-                row.add_widget(self.guide_button)
-            self.name_label.size_hint_min_y = name_h
-            self.add_widget(row)
         if open_:
             line = wait_text(service, tr)
         else:
             line = f"{tr('closed')} · {tr('hours', hours=' '.join(service.get('hours') or []))}"
         self.wait_label = Text(line, size=lay.wait_px, color=TEXT if open_ else GREY_TEXT, bold=not open_,
                                one_line=True, size_hint_y=None, height=int(lay.wait_px * 1.5))
-        self.add_widget(self.wait_label)
+        if lay.tile_stacked:
+            top = BoxLayout(size_hint_y=None, height=lay.guide_key[1])
+            top.add_widget(prefix)
+            top.add_widget(Widget())
+            if self.guide_button is not None:
+                top.add_widget(self.guide_button)
+            self.add_widget(top)
+            self.add_widget(self.name_label)
+            self.add_widget(self.wait_label)
+        else:  # elder landscape: prefix and name over the wait line, ⓘ down the right side
+            left = BoxLayout(orientation="vertical")
+            row = BoxLayout(spacing=4)
+            row.add_widget(prefix)
+            row.add_widget(self.name_label)
+            self.name_label.size_hint_min_y = name_h
+            left.add_widget(row)
+            left.add_widget(self.wait_label)
+            self.add_widget(left)
+            if self.guide_button is not None:
+                self.add_widget(self.guide_button)
 
     def on_press(self):
         if self.service.get("open", True):

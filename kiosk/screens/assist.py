@@ -16,16 +16,16 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from .. import i18n
-from ..assist import (DELIVERIES, STEPS, SURNAMES, TITLES, AssistForm, confirmation, matter_name,
-                      matters_of, phone_display, service_name)
+from ..assist import (COMMON, DELIVERIES, STEPS, SURNAMES, TITLES, UNLISTED, AssistForm, confirmation,
+                      matter_name, matters_of, phone_display, service_name)
 from ..widgets import (BLUE, BLUE_DARK, GREEN, GREY_BG, MUTED, RED, TEXT, WHITE, BigButton, Keypad,
                        PHONE_KEYS, Panel, Text)
 from .base import KioskScreen
+from .surname import SurnamePicker, page_count, unlisted_lines
 
 log = logging.getLogger(__name__)
 
 DEVICE_REFUSALS = ("bad_token", "unauthorized", "forbidden")  # nothing the resident can fix
-COMMON = ("王", "李", "张", "刘", "陈", "杨", "黄", "吴", "赵", "周", "韦", "潘")
 PROMPTS = {"service": "assist_choose_service", "matter": "assist_choose_matter",
            "delivery": "assist_choose_delivery", "name": "assist_name_prompt",
            "phone": "assist_phone_prompt"}
@@ -39,7 +39,8 @@ class AssistScreen(KioskScreen):
     def reset(self):
         self.form = AssistForm()
         self.step = "service"
-        self.letter = ""  # "" shows the common surnames
+        self.letter = ""  # "" shows the common surnames, UNLISTED what to do without one
+        self.page = 0
         self.message, self.message_kind = "", "info"
         self.outcome = None  # kiosk.core.AssistOutcome once the server took the request
         self.sending = False
@@ -67,7 +68,8 @@ class AssistScreen(KioskScreen):
             self.body.add_widget(Text(self.tr("assist_intro"), size=lay.body_px, color=TEXT, halign="left",
                                       size_hint_y=None,
                                       height=int(lay.body_px * 1.4 * (3 if lay.portrait else 2))))
-        if self.step != "phone":  # the phone step puts its question beside the keypad
+        beside = self.step == "phone" or (self.step == "name" and self.name_sizes().prompt_in_row)
+        if not beside:  # the phone step puts its question beside the keypad, landscape's name step in its row
             prompt = self.tr(PROMPTS[self.step])
             if self.step == "matter":
                 prompt = f"{service_name(self.form.service, self.app.lang)} · {prompt}"
@@ -122,7 +124,7 @@ class AssistScreen(KioskScreen):
         scroll = ScrollView(do_scroll_x=False, bar_width=10)
 
         def fill(*_):  # buttons fill the screen; a hall with many services scrolls instead of shrinking them
-            grid.height = max(scroll.height, rows * lay.px(84) + (rows - 1) * lay.gap)
+            grid.height = max(scroll.height, rows * lay.key(84) + (rows - 1) * lay.gap)
         scroll.bind(height=fill)
         self.service_buttons = {}
         for svc in services:
@@ -143,7 +145,7 @@ class AssistScreen(KioskScreen):
         items.append((self.tr("assist_other_matter"), None))
         for text, m in items:
             b = self.choice(text, lambda m=m: self.pick_matter(m), size=lay.px(40), size_hint_y=None,
-                            height=lay.px(130 if lay.portrait else 110),
+                            height=lay.key(130 if lay.portrait else 110),
                             chosen=(m is not None and m is self.form.matter) or (m is None and self.form.other_matter))
             self.matter_buttons.append(b)
             box.add_widget(b)
@@ -156,19 +158,26 @@ class AssistScreen(KioskScreen):
         self.delivery_buttons = {}
         for d in DELIVERIES:
             b = self.choice(self.tr(f"assist_delivery_{d}"), lambda d=d: self.pick_delivery(d),
-                            chosen=self.form.delivery == d, size=lay.px(40), size_hint_y=None, height=lay.px(130))
+                            chosen=self.form.delivery == d, size=lay.px(40), size_hint_y=None, height=lay.key(130))
             self.delivery_buttons[d] = b
             self.body.add_widget(b)
         self.body.add_widget(Text(self.tr("assist_home_hint"), size=lay.body_px, color=MUTED, one_line=True,
                                   halign="left", size_hint_y=None, height=int(lay.body_px * 1.6)))
         self.body.add_widget(Widget())
 
+    def name_sizes(self):
+        return self.lay.name_step(len(SURNAMES), max(len(COMMON), *(len(v) for v in SURNAMES.values())))
+
     def build_name(self):
-        lay = self.lay
-        row_h = lay.px(96 if lay.portrait else 84)
-        row = BoxLayout(size_hint_y=None, height=row_h, spacing=lay.gap)
+        lay, sizes = self.lay, self.name_sizes()
+        row = BoxLayout(size_hint_y=None, height=sizes.row_h, spacing=lay.gap)
+        if sizes.prompt_in_row:  # landscape: the question beside its answer, a line freed for keys
+            self.prompt_label = Text(self.tr(PROMPTS["name"]), size=lay.px(36), bold=True, halign="left",
+                                     size_hint_x=0.3)  # may wrap between words: it has two lines' height
+            row.add_widget(self.prompt_label)
         shown = self.form.name_shown(self.app.lang)
-        display = Panel(bg=list(WHITE), border=list(BLUE), padding=(lay.pad, 4), size_hint_x=0.5)
+        display = Panel(bg=list(WHITE), border=list(BLUE), padding=(lay.pad, 4),
+                        size_hint_x=0.3 if sizes.prompt_in_row else 0.5)
         self.name_label = Text(shown or self.tr("assist_no_name"), size=lay.px(48), bold=bool(shown),
                                color=TEXT if shown else MUTED, one_line=True)
         display.add_widget(self.name_label)
@@ -176,58 +185,27 @@ class AssistScreen(KioskScreen):
         self.title_buttons = {}
         for t, (zh, en) in TITLES.items():
             b = self.choice(en if self.app.lang == "en" else zh, lambda t=t: self.pick_title(t),
-                            chosen=self.form.title == t and not self.form.card_name, size=lay.px(40), size_hint_x=0.25)
+                            chosen=self.form.title == t and not self.form.card_name, size=lay.px(40),
+                            size_hint_x=0.2 if sizes.prompt_in_row else 0.25)
             self.title_buttons[t] = b
             row.add_widget(b)
         self.body.add_widget(row)
         # under the name it speaks of: how to give it, until there is something to say
-        hint = "assist_name_card" if self.app.devices.reader is not None else "assist_name_pick"
+        hint = "assist_name_card" if self.has_reader else "assist_name_pick"
         self.message_label = self.message_line()
         if not self.message:
             self.message_label.text, self.message_label.bold = self.tr(hint), False
         self.body.add_widget(self.message_label)
-        # the common surnames' key, two keys wide, beside the pinyin initials; keys as tall as the
-        # design asks, or as the screen allows (4-5 rows of keys between the fixed lines)
-        cols = 6 if lay.portrait else 11
-        name_cols = 6 if lay.portrait else 8
-        gap = max(6, lay.px(10))
-        rows = -(-len(SURNAMES) // cols)
-        name_rows = -(-max(len(COMMON), *(len(v) for v in SURNAMES.values())) // name_cols)
-        fixed = (2 * lay.pad + 2 * lay.bar_h + int(lay.px(36) * 1.5) + row_h
-                 + int(lay.px(30) * 1.6) + 7 * lay.gap + (rows + name_rows - 2) * gap)
-        fits = (lay.height - fixed) // (rows + name_rows)
-        key_h = min(lay.px(88 if lay.portrait else 72), fits)
-        name_h = min(lay.px(110 if lay.portrait else 80), fits)
-        keys = BoxLayout(spacing=gap, size_hint_y=None, height=rows * key_h + (rows - 1) * gap)
-        self.letter_buttons = {}
-        common = self.choice(self.tr("assist_common"), lambda: self.pick_letter(""), chosen=not self.letter,
-                             size=lay.px(34), size_hint_x=2 / (cols + 2))
-        self.letter_buttons[""] = common
-        keys.add_widget(common)
-        grid = GridLayout(cols=cols, spacing=gap)
-        for letter in SURNAMES:
-            b = self.choice(letter, lambda x=letter: self.pick_letter(x), chosen=letter == self.letter,
-                            size=lay.px(34))
-            self.letter_buttons[letter] = b
-            grid.add_widget(b)
-        for _ in range((-len(SURNAMES)) % cols):
-            grid.add_widget(Widget())
-        keys.add_widget(grid)
-        self.body.add_widget(keys)
-        names = SURNAMES.get(self.letter) or COMMON
-        cols = name_cols
-        rows = -(-len(names) // cols)
-        grid = GridLayout(cols=cols, spacing=gap, size_hint_y=None, height=rows * name_h + (rows - 1) * gap)
-        self.surname_buttons = {}
-        for s in names:
-            b = self.choice(s, lambda x=s: self.pick_surname(x), size=lay.px(48),
-                            chosen=s == self.form.surname and not self.form.card_name)
-            self.surname_buttons[s] = b
-            grid.add_widget(b)
-        for _ in range((-len(names)) % cols):
-            grid.add_widget(Widget())
-        self.body.add_widget(grid)
+        chosen = self.form.surname if not self.form.card_name else ""
+        self.picker = SurnamePicker(self, sizes, self.letter, self.page, chosen, self.has_reader)
+        self.letter_buttons, self.surname_buttons = self.picker.letter_buttons, self.picker.surname_buttons
+        self.page_buttons = self.picker.page_buttons
+        self.body.add_widget(self.picker)
         self.body.add_widget(Widget())  # keys keep a finger's size; the rest of the screen is free
+
+    @property
+    def has_reader(self) -> bool:
+        return self.app.devices.reader is not None
 
     def build_phone(self):
         lay = self.lay
@@ -335,7 +313,14 @@ class AssistScreen(KioskScreen):
         self.go("name")
 
     def pick_letter(self, letter: str):
-        self.letter = letter
+        self.letter, self.page = letter, 0
+        self.rebuild()
+        if letter == UNLISTED and self.app.elder:
+            self.app.speak(" ".join(self.tr(key) for key, _ in unlisted_lines(self.has_reader)))
+
+    def turn_page(self, step: int):
+        pages = page_count(self.letter, self.name_sizes())
+        self.page = max(0, min(pages - 1, self.page + step))
         self.rebuild()
 
     def pick_surname(self, surname: str):
@@ -354,6 +339,8 @@ class AssistScreen(KioskScreen):
         if not name:
             return
         self.form.card_name = name
+        if self.letter == UNLISTED:  # the card was the way forward: the advice is done
+            self.letter, self.page = "", 0
         if self.step == "name":
             self.message, self.message_kind = self.tr("assist_name_read", name=self.form.name_shown(self.app.lang)), "ok"
             self.rebuild()
@@ -361,6 +348,8 @@ class AssistScreen(KioskScreen):
     def name_done(self):
         if not self.form.name:
             key = "assist_title_missing" if self.form.surname else "assist_name_missing"
+            if self.letter == UNLISTED and not self.form.surname:  # the advice, not "pick a surname"
+                key = "assist_unlisted_next" if self.has_reader else "assist_unlisted_desk_only"
             self.set_message(self.tr(key), "error")
             return
         self.go("phone")

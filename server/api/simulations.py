@@ -31,7 +31,12 @@ START = {
         "sample": {"type": "string", "maxLength": 60, "pattern": "^[A-Za-z0-9_-]+$",
                    "description": "a day file of assets/simulate/ (its name without .toml)"},
         "changes": {"type": "array", "minItems": 1, "maxItems": simulations.MAX_CHANGES, "items": CHANGE},
-        "seed": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "seed": {"type": "integer", "minimum": 1, "maximum": 1000,
+                 "description": "the first sampled day's seed (default 1); the days use seed, seed+1, …"},
+        "days": {"type": "integer", "minimum": 1, "maximum": simulations.MAX_DAYS,
+                 "description": f"sampled days to play a sample day on (default {simulations.DAYS}; fewer "
+                                "when the server is too slow to play them all within the time limit); a "
+                                "replayed day is one day"},
     },
 }
 
@@ -69,7 +74,9 @@ def simulation_start(hall):
 
 @bp.get("/halls/<hall>/simulations/<job>")
 @openapi("A what-if run: status (running, done, failed), progress; when done, waits per service, per "
-         "hour and per service and hour as staffed and with the changes (seconds), and the longest waits",
+         "hour and per service and hour as staffed and with the changes (seconds, the sampled days' "
+         "averages, tickets per day), the hall's and each service's spread over the days, each day, "
+         "and the longest waits",
          query=JOB, access="manager, admin", tags=["simulate"],
          responses={"200": {"description": "the run"}, **E4})
 def simulation_status(hall, job):

@@ -85,6 +85,9 @@ class Hallq:
     var_dir: Path = field(default_factory=lambda: Path(os.environ.get("HALLQ_VAR", ROOT / "var")))
     always_open: bool = False  # demo/tests: services open at any hour
     simulated: bool = False  # server.py simulate: always open to the kiosk, yet windows keep the hours
+    # False: tickets get no wait estimate (the dashboard's what-ifs: the waits do not depend on it,
+    # and the estimate is a third of a simulated day's time)
+    estimating: bool = True
     clock: object = None  # callable returning naive UTC; tests move time
     bus: EventBus | None = None
     limiter: Limiter = field(default_factory=Limiter)  # this process's rate limits and sign-in throttling

@@ -422,7 +422,10 @@ def _answer(seconds: float, sd_s: float, got: Learned) -> tuple[int, list[int]]:
 
 
 def for_ticket(app, conn, hall, row) -> tuple[int, list[int] | None]:
-    """(estimated_wait_s, [low, high]) of a waiting ticket from now; (0, None) otherwise."""
+    """(estimated_wait_s, [low, high]) of a waiting ticket from now; (0, None) otherwise (and
+    (None, None) in a hall that does not estimate)."""
+    if not app.estimating:
+        return None, None
     if row.status != "waiting":
         return 0, None
     result, got = current(app, conn, hall)
@@ -445,16 +448,23 @@ def _issue_key(values: dict) -> tuple:
             values.get("source"))
 
 
+NO_ESTIMATE = {"estimated_wait_s": None, "estimated_wait_low_s": None, "estimated_wait_high_s": None}
+
+
 def before_issue(app, conn, hall, values: dict) -> tuple:
     """The estimate for a ticket about to be issued, read before the write transaction (a read
     transaction of its own), with what it holds for: `at_issue(..., early=)` uses it only if the
     ticket is the same and the hall has not changed since (no new event)."""
+    if not app.estimating:
+        return None
     return _issue_key(values), _last_event_id(conn, hall), at_issue(app, conn, hall, values)
 
 
 def at_issue(app, conn, hall, values: dict, early: tuple | None = None) -> dict:
     """The estimate given to a ticket being issued, as the columns stored with it: `early` (from
-    `before_issue`) if it still holds, else played here."""
+    `before_issue`) if it still holds, else played here; none in a hall that does not estimate."""
+    if not app.estimating:
+        return dict(NO_ESTIMATE)
     if early is not None and early[0] == _issue_key(values) and early[1] == _last_event_id(conn, hall):
         return early[2]
     new = qdomain.Candidate.of(SimpleNamespace(**{**values, "id": forecast.NEW_TICKET_ID}))

@@ -1,9 +1,11 @@
 """堵点 analysis: what residents complain about, counted by month, service, window and staff member.
 
-A mention is one reason (态度, 效率, 流程, 环境, 其他) given with a rating; ratings that came by the
-12345 hotline, the suggestion box or in person count as complaints (来源 投诉), the others as
-ratings (来源 评价). Only ratings of 基本满意 or worse carry reasons on the evaluator, so every
-mention is a resident pointing at something; `bad` counts those of 不满意/非常不满意."""
+A mention is one reason (态度, 效率, 流程, 环境, 其他) given with a rating or a complaint. Its 来源
+follows what the record is: a complaint (投诉, no level) is 投诉, a rating is 评价 whichever channel
+brought it (the evaluator, the 12345 hotline, the suggestion box, in person: all are 好差评 channels);
+the channel (渠道) is kept beside it. Only ratings of 基本满意 or worse carry reasons on the
+evaluator, so every mention is a resident pointing at something; `bad` counts those of
+不满意/非常不满意 and complaints."""
 from __future__ import annotations
 
 from collections import Counter
@@ -12,24 +14,31 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from ..domain import ratings as rdomain
+from ..domain.province import CHANNELS
 from ..store import tables as t
-from .ratings import RECORDED_CHANNELS
 
 ORIGIN = {"rating": ("评价", "Rating"), "complaint": ("投诉", "Complaint")}
 
 
+def origin_of(level: int | None) -> str:
+    """来源: a complaint (no level) is 投诉; a rating is 评价, whatever channel brought it."""
+    return "complaint" if level is None else "rating"
+
+
 def tally(mentions) -> list[dict]:
-    """Pure: (month, service, window, staff_id, reason, origin, bad) tuples -> rows, most first."""
+    """Pure: (month, service, window, staff_id, reason, origin, channel, bad) tuples -> rows, most
+    first."""
     counts: Counter = Counter()
     bad: Counter = Counter()
-    for month, service, window, staff_id, reason, origin, is_bad in mentions:
-        key = (month, service, window, staff_id, reason, origin)
+    for month, service, window, staff_id, reason, origin, channel, is_bad in mentions:
+        key = (month, service, window, staff_id, reason, origin, channel)
         counts[key] += 1
         bad[key] += 1 if is_bad else 0
     rows = [{"month": k[0], "service": k[1], "window": k[2], "staff_id": k[3], "reason": k[4],
-             "origin": k[5], "count": n, "bad": bad[k]} for k, n in counts.items()]
+             "origin": k[5], "channel": k[6], "count": n, "bad": bad[k]}
+            for k, n in counts.items()]
     rows.sort(key=lambda r: (r["month"], -r["count"], r["service"] or "", r["window"] or 0,
-                             r["reason"]))
+                             r["reason"], r["origin"], r["channel"] or ""))
     return rows
 
 
@@ -43,10 +52,10 @@ def _mentions(conn, hall, d1: date, d2: date):
         day = hall.local_day(row.created_at)
         if not d1 <= day <= d2:
             continue
-        origin = "complaint" if row.source in RECORDED_CHANNELS else "rating"
+        origin = origin_of(row.level)
         for reason in row.reasons or []:
             yield (day.strftime("%Y-%m"), row.service, row.window, row.staff_id, reason, origin,
-                   rdomain.is_bad(row.level))
+                   row.source, rdomain.is_bad(row.level))
 
 
 def rows(conn, hall, d1: date, d2: date) -> list[dict]:
@@ -58,11 +67,13 @@ def rows(conn, hall, d1: date, d2: date) -> list[dict]:
         svc = services.get(row["service"])
         user = names.get(row["staff_id"])
         reason = rdomain.REASONS.get(row["reason"], (row["reason"], row["reason"]))
+        channel = CHANNELS.get(row["channel"] or "", (row["channel"], row["channel"]))
         row.update(service_name=svc.name if svc else row["service"],
                    service_name_en=(svc.name_en or svc.name) if svc else row["service"],
                    staff_name=user.name if user else None, reason_name=reason[0],
                    reason_name_en=reason[1], origin_name=ORIGIN[row["origin"]][0],
-                   origin_name_en=ORIGIN[row["origin"]][1])
+                   origin_name_en=ORIGIN[row["origin"]][1],
+                   channel_name=channel[0], channel_name_en=channel[1])
     return out
 
 

@@ -84,7 +84,7 @@ def _parse_day(value, what="day"):
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise Invalid(f"日期格式应为 2026-11-30 ({what} must be YYYY-MM-DD)", code="invalid") from None
+        raise Invalid(f"日期格式应为 2026-11-30 ({what} must be YYYY-MM-DD)", code="invalid_day") from None
 
 
 def _visit_view(app, conn, hall, row, principal: Principal) -> dict:
@@ -117,6 +117,7 @@ def choices(app, hall_code: str) -> dict:
         staff = conn.execute(select(u.id, u.name, u.staff_no, u.windows).where(
             u.hall_id == hall.id, u.role.in_(("staff", "manager")), u.active.is_(True))
             .order_by(u.staff_no, u.name, u.id)).all()
+        today = hall.local_day(app.now())
     return {
         "channels": [{"code": c, "name": CHANNEL_NAMES[c][0], "name_en": CHANNEL_NAMES[c][1]}
                      for c in RECORDED_CHANNELS],
@@ -127,7 +128,9 @@ def choices(app, hall_code: str) -> dict:
                   for s in staff],
         "reasons": [{"code": k, "name": v[0], "name_en": v[1]} for k, v in rdomain.REASONS.items()],
         "levels": [{"level": k, "name": v[0], "name_en": v[1]} for k, v in rdomain.LEVELS.items()],
-        "today": hall.local_day(app.now()).isoformat(),
+        "today": today.isoformat(),
+        # the form refuses a visit day outside these before saving, as the server does
+        "oldest_day": (today - timedelta(days=OLDEST_VISIT_DAYS)).isoformat(),
     }
 
 
@@ -173,9 +176,9 @@ def _visit_day(value, today: date):
     if day is None:
         return None
     if day > today:
-        raise Invalid("办事日期不能在将来 (visit_day is in the future)", code="invalid")
+        raise Invalid("办事日期不能在将来 (visit_day is in the future)", code="invalid_day")
     if day < today - timedelta(days=OLDEST_VISIT_DAYS):
-        raise Invalid("办事日期超过一年 (visit_day is more than a year ago)", code="invalid")
+        raise Invalid("办事日期超过一年 (visit_day is more than a year ago)", code="invalid_day")
     return day
 
 

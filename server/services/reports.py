@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..domain.tickets import OUTCOME_ZH, TRACKED
 from ..domain import ratings
+from ..domain.province import CHANNELS
 from . import honours, pain_points, stats
 
 TABLE_KEYS = ("summary", "services", "windows", "staff", "days", "league", "honours", "promised",
@@ -40,6 +41,7 @@ COLUMNS = {
     "pain_points": [("month", "月份", "Month", "text"), ("service_name", "业务", "Service", "text"),
                     ("window", "窗口", "Window", "int"), ("staff_name", "工作人员", "Staff", "text"),
                     ("reason_name", "原因", "Reason", "text"), ("origin_name", "来源", "From", "text"),
+                    ("channel_name", "渠道", "Channel", "text"),
                     ("count", "次数", "Mentions", "int"), ("bad", "其中差评", "Of which bad", "int")],
     "services": [("name", "业务", "Service", "text"), ("issued", "取号数", "Issued", "int")]
     + _GROUP_COLS[:2] + [("cancelled", "取消数", "Cancelled", "int"),
@@ -98,11 +100,10 @@ TITLES = {"summary": ("总览", "Summary"), "services": ("按业务", "By servic
           "promised": ("限时办结件", "Time-limited cases"), "reviews": ("差评整改", "Bad-review cases"),
           "estimates": ("预计等候准确度", "Wait estimate accuracy"),
           "pain_points": ("堵点分析", "Pain points")}
-STATE_TEXT = {"overdue": ("逾期", "overdue"), "pending": ("办理中", "pending"),
-              "delivered": ("按时办结", "delivered on time"), "delivered_late": ("逾期办结", "delivered late"),
-              "open": ("整改中", "open"), "closed": ("已办结", "closed"), "closed_late": ("逾期办结", "closed late"),
-              "voided": ("已作废", "voided")}
-LEVEL_TEXT = {level: zh for level, (zh, _en, _points) in ratings.LEVELS.items()}
+STATE_TEXT = {"overdue": ("逾期", "Overdue"), "pending": ("办理中", "Pending"),
+              "delivered": ("按时办结", "Delivered on time"), "delivered_late": ("逾期办结", "Delivered late"),
+              "open": ("整改中", "Open"), "closed": ("已办结", "Closed"), "closed_late": ("逾期办结", "Closed late"),
+              "voided": ("已作废", "Voided")}
 
 
 def _get(row: dict, key: str):
@@ -193,6 +194,13 @@ def _promised_ordered(conn, hall, d1: date, d2: date, today: date, limit: int | 
     return out if limit is None else out[:limit]
 
 
+def _no_visit(source: str | None) -> tuple[str, str]:
+    """The 号码 cell of a case whose record named no visit (a 12345 call, a note in the box): no
+    ticket, and the channel the record came by, so the reader knows where to look it up."""
+    zh, en = CHANNELS.get(source or "", (source or "其他", source or "other"))
+    return f"无办事记录（{zh}）", f"No visit named ({en})"
+
+
 def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
                 limit: int | None = None) -> tuple[list, list, int, int]:
     """Promised and review cases, overdue first; rows made for the first `limit` only (the page)."""
@@ -218,14 +226,24 @@ def _case_lists(app, conn, hall, d1: date, d2: date, now: datetime, users, ids,
     reviews = []
     for _o, _d, _i, st, r in rkeyed[:limit]:
         u = users.get(r.staff_id)
-        reviews.append({"id": r.id, "number": r.number, "level": r.level,
-                        "level_text": (ratings.COMPLAINT[0] if r.level is None
-                                       else f"{r.level} {LEVEL_TEXT.get(r.level, '')}"),
+        label = ratings.label(r.level)
+        number = (r.number, r.number) if r.number else _no_visit(r.source)
+        reviews.append({"id": r.id, "number": number[0], "number_en": number[1],
+                        "ticket_number": r.number, "channel": r.source, "level": r.level,
+                        "level_text": label[0] if r.level is None else f"{r.level} {label[0]}",
+                        "level_text_en": label[1] if r.level is None else f"{r.level} {label[1]}",
                         "window": r.window,
                         "staff": u.name if u else None, "day": r.day,
                         "due_date": r.due_date.isoformat(), "state": st, "state_text": STATE_TEXT[st][0],
-                        "closed_at": _local(hall, r.closed_at)})
+                        "state_text_en": STATE_TEXT[st][1], "closed_at": _local(hall, r.closed_at)})
     return promised, reviews, len(rkeyed)
+
+
+def _english(rows: list[dict], keys) -> dict[str, str]:
+    """The English of the rows' Chinese words, from each `key` and its `key_en` twin (the dashboard
+    shows the table in English with it; the xlsx and CSV stay Chinese)."""
+    return {r[k]: r[k + "_en"] for r in rows for k in keys
+            if r.get(k) and r.get(k + "_en") and r[k] != r[k + "_en"]}
 
 
 def _table(key: str, rows: list[dict]) -> dict:
@@ -260,10 +278,13 @@ def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | N
               _table("windows", st["windows"]), _table("staff", st["staff"]),
               _table("days", st["by_day"]), _table("league", lg["teams"]),
               {**_table("honours", honour_rows), "text_en": honour_en},
-              _table("promised", promised), _table("reviews", reviews)]
+              _table("promised", promised),
+              {**_table("reviews", reviews), "text_en": _english(
+                  reviews, ("number", "level_text", "state_text"))}]
     tables[-2]["total_rows"], tables[-1]["total_rows"] = st["promised"]["total"], n_reviews
     tables.append(_table("estimates", _estimate_rows(st)))
-    tables.append(_table("pain_points", pains))
+    tables.append({**_table("pain_points", pains), "text_en": _english(
+        pains, ("reason_name", "origin_name", "channel_name"))})
     return {"hall": hall.code, "hall_name": hall.config.name, "from": d1.isoformat(),
             "to": d2.isoformat(), "generated_at": st["generated_at"], "definitions": "docs/kpis.md",
             "tables": tables}

@@ -2,14 +2,17 @@
 
 A request names a day (a past day of the hall, replayed from its database, or a day file shipped
 in assets/simulate/) and staffing changes. The day is played twice through server/simulation — as
-staffed, then with the changes, meeting the same residents — in a child process
+staffed, then with the changes, meeting the same residents; a sample day so on DAYS sampled days (as
+many as fit in the time limit), the result their average and spread — in a child process
 (server/simulation/child.py) at a lower CPU priority, so the live hall keeps its interpreter and
 most of the CPU. The request answers at once with a run id; the dashboard polls it.
 
 A run is a row of `simulation_runs`, so any server process answers the polls (behind nginx the next
 request may reach another process); the process that started it feeds it progress and the result.
-At most one run per hall and MAX_RUNNING on the database at a time; a run longer than TIME_LIMIT_S
-is stopped; a run whose process died is over once that limit has passed. Rows go after KEEP_S.
+At most one run per hall (across processes too: a unique index on the hall's running run, migration
+0022) and MAX_RUNNING on the database at a time; a run longer than TIME_LIMIT_S is stopped; a run
+whose process died is over once that limit has passed (marked so by the next start, which frees the
+hall's place in the index). Rows go after KEEP_S.
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ import threading
 import time
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import Invalid, NotFound, TooMany, split_languages
 from ..simulation import day as dayplan
@@ -39,17 +43,28 @@ SAMPLES = ROOT / "assets" / "simulate"
 MAX_CHANGES = 12
 MAX_RUNNING = 2  # on the whole server: a hall PC has two cores, the live hall keeps one
 TIME_LIMIT_S = 180.0
+DAYS = 5  # a sample day is played on this many sampled days (seeds), so one draw is not the answer
+MAX_DAYS = 10
+# the child starts a next day only if it should end within this share of the time limit (the rest
+# is the process's start, the comparison and a margin for a day slower than the slowest so far)
+BUDGET_SHARE = 0.7
 KEEP_S = 24 * 3600.0
 DAYS_LISTED = 60
 
-ASSUMES = ("按所选一天的来人（取号时间、业务、办理时长）重放两遍：原排班一遍，调整后一遍；窗口有空就叫号，"
-           "调整在窗口办完当前号后生效",
+ASSUMES = ("按所选一天的来人（取号时间、业务、办理时长）重放两遍：原排班一遍，调整后一遍；"
+           f"示例日抽 {DAYS} 天不同的来人，结果取平均并给出各天的范围；"
+           "窗口有空就叫号，调整在窗口办完当前号后生效",
            "The chosen day's residents (arrival, service, time at the window) are played twice: as staffed "
-           "and with your changes; windows call as soon as they are free; a change starts after the "
-           "current ticket")
+           f"and with your changes; a sample day draws {DAYS} days of different residents and shows the "
+           "average and the range over the days; windows call as soon as they are free; a change starts "
+           "after the current ticket")
+HALL_BUSY = "本大厅已有一次模拟在运行，请等它结束 (a simulation for this hall is already running)"
+STOPPED = "模拟中途停止（服务器重启）(the run stopped: the server restarted)"
 
-
-_lock = threading.Lock()  # this process's starts: check the limits and insert as one step
+_lock = threading.Lock()  # this process's starts (other processes: the database, below)
+# PostgreSQL: starts from every server process take turns on this transaction advisory lock, so the
+# limits are checked against the runs other processes have committed (SQLite: BEGIN IMMEDIATE does it)
+START_LOCK_KEY = 0x7369_6D75  # "simu"
 R = t.simulation_runs.c
 
 
@@ -62,11 +77,12 @@ def view(row) -> dict:
     """A run as the API shows it."""
     status, error = row.status, row.error
     if status == "running" and row.created_at < _stale_before():
-        status, error = "failed", _error("stopped", "模拟中途停止（服务器重启）(the run stopped: the server restarted)")
+        status, error = "failed", _error("stopped", STOPPED)
     end = row.finished_at or utcnow()
     out = {"id": row.id, "status": status, "progress": round(row.progress, 3),
            "elapsed_s": round(max(0.0, (end - row.created_at).total_seconds()), 1), "time_limit_s": TIME_LIMIT_S,
-           "day": row.request["day"], "changes": row.request["changes"]}
+           "day": row.request["day"], "changes": row.request["changes"],
+           "days_asked": row.request.get("days", 1)}
     if error:
         out["error"] = error
     if status == "done":
@@ -133,7 +149,7 @@ def options(ctx, hall_code: str) -> dict:
         "services": [{"code": s.code, "name": s.name, "name_en": s.name_en or s.name} for s in cfg.services],
         "windows": [{"number": w.number, "name": w.name, "services": list(w.services)} for w in cfg.windows],
         "hours": list(cfg.hours or ["08:30-17:30"]),
-        "max_changes": MAX_CHANGES, "time_limit_s": TIME_LIMIT_S,
+        "max_changes": MAX_CHANGES, "time_limit_s": TIME_LIMIT_S, "sample_days": DAYS,
         "assumes": ASSUMES[0], "assumes_en": ASSUMES[1],
         "running": latest if latest and latest["status"] == "running" else None,
         "last": latest if latest and latest["status"] == "done" else None,
@@ -202,24 +218,44 @@ def start(ctx, hall_code: str, principal, body: dict) -> dict:
         raise Invalid("请至少添加一项排班调整 (add at least one staffing change)", code="no_changes")
     plan, day_info, first, replay = _day(ctx, hall, config, body)
     seed = int(body.get("seed", 1))
+    days = 1 if replay else int(body.get("days", DAYS))  # a replayed day is what happened: one day
+    if not 1 <= days <= MAX_DAYS:
+        raise Invalid(f"抽样天数应为 1 至 {MAX_DAYS} (days: 1 to {MAX_DAYS})", code="invalid_days")
     runs = runner.staffed_runs(plan, changes, replay=replay)
     now = utcnow()
     run_id = secrets.token_urlsafe(12)
-    request = {"day": day_info, "changes": [_change_view(c) for c in changes], "seed": seed}
-    with _lock, ctx.uow() as uow:
-        uow.execute(t.simulation_runs.delete().where(R.created_at < now - timedelta(seconds=KEEP_S)))
-        running = uow.execute(select(R.hall_id).where(R.status == "running",
-                                                      R.created_at >= _stale_before())).scalars().all()
-        if hall.id in running:
-            raise _busy("本大厅已有一次模拟在运行，请等它结束 (a simulation for this hall is already running)")
-        if len(running) >= MAX_RUNNING:
-            raise _busy("服务器正忙于其他模拟，请稍后再试 (the server is running other simulations; try again soon)")
-        uow.execute(t.simulation_runs.insert().values(
-            id=run_id, hall_id=hall.id, started_by=principal.actor, status="running", progress=0.0,
-            request=request, created_at=now, updated_at=now))
-        uow.commit()
+    request = {"day": day_info, "changes": [_change_view(c) for c in changes], "seed": seed, "days": days}
+    with _lock:
+        with ctx.uow() as uow:
+            uow.execute(t.simulation_runs.delete().where(R.created_at < now - timedelta(seconds=KEEP_S)))
+            # a run whose process died is over: it no longer holds its hall (the database's
+            # one-running-run-per-hall index counts the status)
+            uow.execute(t.simulation_runs.update().where(R.status == "running", R.created_at < _stale_before())
+                        .values(status="failed", error=_error("stopped", STOPPED), finished_at=now, updated_at=now))
+            uow.commit()
+        try:
+            with ctx.uow() as uow:
+                if ctx.db.dialect == "postgresql":
+                    uow.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": START_LOCK_KEY})
+                running = uow.execute(select(R.hall_id).where(R.status == "running")).scalars().all()
+                if hall.id in running:
+                    raise _busy(HALL_BUSY)
+                if len(running) >= MAX_RUNNING:
+                    raise _busy("服务器正忙于其他模拟，请稍后再试 "
+                                "(the server is running other simulations; try again soon)")
+                uow.execute(t.simulation_runs.insert().values(
+                    id=run_id, hall_id=hall.id, started_by=principal.actor, status="running", progress=0.0,
+                    request=request, created_at=now, updated_at=now))
+                uow.commit()
+        except IntegrityError:
+            # a run for this hall was inserted between our check and our insert by a writer that did
+            # not take turns: the unique index on running runs (migration 0022) let only the first in
+            if not _running(ctx, hall.id):
+                raise
+            raise _busy(HALL_BUSY) from None
     services = [{"code": s.code, "name": s.name, "name_en": s.name_en or s.name} for s in hall.config.services]
-    job = {"runs": runs, "first": first, "seed": seed, "replay": replay, "config": config}
+    job = {"runs": runs, "first": first, "seeds": list(range(seed, seed + days)), "replay": replay,
+           "config": config, "budget_s": TIME_LIMIT_S * BUDGET_SHARE}
     try:
         proc = subprocess.Popen([sys.executable, "-m", "server.simulation.child"], cwd=str(ROOT),
                                 env={**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -234,6 +270,11 @@ def start(ctx, hall_code: str, principal, body: dict) -> dict:
     log.info("simulate: %s started %s for hall %s (%s, %d changes)", principal.actor, run_id, hall.code,
              day_info.get("date") or day_info.get("sample"), len(changes))
     return get(ctx, hall_code, run_id)
+
+
+def _running(ctx, hall_id: int) -> bool:
+    with ctx.db.read() as conn:
+        return conn.execute(select(R.id).where(R.hall_id == hall_id, R.status == "running")).first() is not None
 
 
 def _busy(message: str) -> TooMany:
@@ -338,14 +379,28 @@ def _watch(ctx, run_id: str, proc, job: dict, services: list[dict], config: dict
         log.info("simulate: run %s ended", run_id)
 
 
-def _finish(ctx, run_id: str, played_by_run: dict, services: list[dict], config: dict) -> None:
+def _finish(ctx, run_id: str, played: dict, services: list[dict], config: dict) -> None:
+    played_by_run, days = played["runs"], played["days"]
     before, after = played_by_run["as staffed"], played_by_run["what if"]
-    result = whatif.compare(before, after, services)
+    result = whatif.compare_days(before, after, services, seeds={d.isoformat(): seed for d, seed in days})
     with ctx.db.read() as conn:
         request = conn.execute(select(R.request).where(R.id == run_id)).scalar()
+    asked = request.get("days", 1)
+    result["days_asked"] = asked
     names = {s["code"]: s["name"] for s in config.get("services", [])}
     day = request["day"]
-    settings = [{"setting": "日期 day", "value": day.get("date") or day["name"]}]
+    seeds = [seed for _, seed in days]
+    if day["kind"] == "replay":
+        played_days = "1（重放，即当天的来人）(1: the day replayed, its own residents)"
+    else:
+        played_days = (f"{len(days)}（随机种子 {seeds[0]}–{seeds[-1]}；对比各表为各天平均，「等候」表合并各天）"
+                       f"({len(days)}: seeds {seeds[0]}-{seeds[-1]}; the comparison sheets give the days' "
+                       "averages, the waits sheets all the days together)")
+        if len(days) < asked:
+            played_days += (f"；原定 {asked} 天，服务器繁忙，未在时限内放完 "
+                            f"(of {asked} asked: the server was too busy to play them all in time)")
+    settings = [{"setting": "日期 day", "value": day.get("date") or day["name"]},
+                {"setting": "抽样天数 days played", "value": played_days}]
     for c in request["changes"]:
         what = "休息 off" if c["off"] else "、".join(names.get(x, x) for x in c["services"])
         settings.append({"setting": f"{c['window']} 号窗口 window {c['window']}",

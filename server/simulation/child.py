@@ -1,10 +1,12 @@
 """A what-if run in its own process (`python -m server.simulation.child`), for the dashboard's
 模拟排班 panel (services/simulations.py starts it).
 
-Reads one pickled request from stdin — {"runs": {label: DayPlan}, "first": date, "seed": int,
-"replay": bool, "config": hall config dict} — plays the runs with runner.play_runs and writes
-pickled messages to stdout: ("progress", share of the residents issued), then ("done", {label:
-[Played]}) or ("error", message). Only the server that started it writes its stdin.
+Reads one pickled request from stdin — {"runs": {label: DayPlan}, "first": date, "seeds": [int],
+"replay": bool, "config": hall config dict, "budget_s": seconds} — plays the runs day by day with
+runner.play_sampled (one sampled day per seed, or the replayed day; no more days than fit in the
+budget) and writes pickled messages to stdout: ("progress", share of the residents issued), then
+("done", {"runs": {label: [Played]}, "days": [(date, seed)]}) or ("error", message). Only the
+server that started it writes its stdin.
 """
 from __future__ import annotations
 
@@ -32,8 +34,9 @@ def main() -> None:
     try:
         req = pickle.load(sys.stdin.buffer)
         from . import day as dayplan
-        from .runner import play_runs
-        total = sum(len(dayplan.draw(p, req["seed"])) for p in req["runs"].values()) or 1
+        from .runner import play_sampled
+        seeds = req["seeds"][:1] if req["replay"] else req["seeds"]
+        total = sum(len(dayplan.draw(p, seed)) for p in req["runs"].values() for seed in seeds) or 1
         state = {"issued": 0, "sent": 0.0}
         parent = os.getppid()
 
@@ -46,9 +49,9 @@ def main() -> None:
                 state["sent"] = share
                 send("progress", min(0.99, share))
 
-        played = play_runs(req["runs"], [], req["first"], [req["seed"]], replay=req["replay"],
-                           hall_data=req["config"], on_issue=on_issue)
-        send("done", played)
+        played, days = play_sampled(req["runs"], req["first"], seeds, replay=req["replay"],
+                                    hall_data=req["config"], on_issue=on_issue, budget_s=req.get("budget_s"))
+        send("done", {"runs": played, "days": days})
     except Exception as exc:  # the manager gets a short message; the details go to the server's log
         logging.basicConfig(level=logging.INFO)
         logging.getLogger("hallq.simulate").exception("simulate: the run failed")

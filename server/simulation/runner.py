@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -27,11 +28,11 @@ FIRST_DAY = date(2026, 11, 2)  # a Monday; synthetic days are the working days f
 class Scratch:
     """A throwaway hall database for one simulation run."""
 
-    def __init__(self, hall_data: dict | None = None):
+    def __init__(self, hall_data: dict | None = None, estimating: bool = True):
         base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
         self.dir = Path(tempfile.mkdtemp(prefix="hallq-sim-", dir=base))
         self.ctx = Hallq(db=Database(f"sqlite:///{self.dir / 'sim.db'}"), secret=b"simulate",
-                         var_dir=self.dir, always_open=True, simulated=True)
+                         var_dir=self.dir, always_open=True, simulated=True, estimating=estimating)
         from ..store import migrate
         migrate.upgrade(self.ctx.db.engine)
         halls.load_hall(self.ctx, hall_data or halls.read_config())
@@ -126,6 +127,39 @@ def play_runs(runs: dict[str, dayplan.DayPlan], warmups: list[tuple[date, daypla
         out[label] = play_days(schedule, hall_data=hall_data,
                                on_issue=(lambda c, h, tk, _l=label: on_issue(_l, tk)) if on_issue else None)
     return out
+
+
+def play_sampled(runs: dict[str, dayplan.DayPlan], first: date, seeds: list[int], *, replay: bool,
+                 hall_data: dict | None = None, on_issue=None, budget_s: float | None = None,
+                 estimating: bool = False, clock=time.monotonic
+                 ) -> tuple[dict[str, list[Played]], list[tuple[date, int]]]:
+    """The dashboard's what-if: each run on its own scratch database, played day by day (a sampled
+    day as staffed, then with the changes: the same residents), one working day per seed; a
+    replayed day is one day (what happened). With `budget_s`, a next day starts only if it should
+    end within the budget (the slowest day so far, x1.25), so a run keeps to its time limit on a
+    busy machine; the first day is always played. No wait estimates unless `estimating` (the
+    waits do not depend on them). Returns ({label: tickets of the days played}, [(day, seed)])."""
+    days = [(first, seeds[0])] if replay else list(zip(working_days(first, len(seeds)), seeds))
+    start = clock()
+    scratches = {label: Scratch(hall_data, estimating=estimating) for label in runs}
+    try:
+        out: dict[str, list[Played]] = {label: [] for label in runs}
+        done: list[tuple[date, int]] = []
+        slowest = 0.0
+        for d, seed in days:
+            began = clock()
+            if done and budget_s is not None and began - start + 1.25 * slowest > budget_s:
+                break
+            for label, plan in runs.items():
+                s = scratches[label]
+                out[label] += s.hall.play(d, plan, dayplan.draw(plan, seed), seed, on_issue=(
+                    (lambda c, h, tk, _l=label: on_issue(_l, tk)) if on_issue else None))
+            slowest = max(slowest, clock() - began)
+            done.append((d, seed))
+        return out, done
+    finally:
+        for s in scratches.values():
+            s.close()
 
 
 WAIT_COLS = ["service", "hour", "tickets", "mean_wait_min", "p90_wait_min", "max_wait_min"]

@@ -77,6 +77,89 @@ def compare(before: list[Played], after: list[Played], services: list[dict]) -> 
     }
 
 
+SAME_S = 30.0  # a day's change of the mean wait under half a minute counts as none (as the panel shows it)
+FIGURES = ("mean_wait_s", "p90_wait_s", "max_wait_s")
+
+
+def compare_days(before: list[Played], after: list[Played], services: list[dict],
+                 seeds: dict[str, int] | None = None) -> dict:
+    """Several sampled days, both runs on the same days with the same residents: each day compared
+    as `compare` does, then each row's figures averaged over the days it has tickets on (each day
+    counts once; `tickets` is per day), with the hall's and each service's spread over the days (the
+    mean wait's lowest and highest day as staffed, with the changes and its change; how many days
+    the change shortened or lengthened it), a row per day, and the longest waits of all the days
+    (with their day). One day: `compare`'s result with its day."""
+    days = sorted({p.day for p in before})
+    one = {d: ([p for p in before if p.day == d], [p for p in after if p.day == d]) for d in days}
+    per_day = [compare(*one[d], services) for d in days]
+    seeds = seeds or {}
+    day_rows = [{"day": d, "index": i + 1, "seed": seeds.get(d), **{k: r["hall"][k] for k in (
+                 "tickets", "baseline", "what_if", "change")},
+                 "services": [{k: x[k] for k in ("service", "name", "name_en", "tickets", "baseline", "what_if",
+                                                 "change")}
+                              for x in r["services"]]} for i, (d, r) in enumerate(zip(days, per_day))]
+    if len(per_day) <= 1:
+        out = per_day[0] if per_day else compare([], [], services)
+        for x in out["longest"]:
+            x["day_index"] = 1
+        return {**out, "days": day_rows}
+    n = len(per_day)
+
+    def merged(rows: list[dict], spread: bool) -> dict:
+        first = rows[0]
+        out = {k: v for k, v in first.items() if k not in ("tickets", "baseline", "what_if", "change")}
+        out["tickets"] = round(sum(r["tickets"] for r in rows) / n, 1)
+        for part in ("baseline", "what_if"):
+            figs = {"tickets": round(sum(r[part]["tickets"] for r in rows) / n, 1)}
+            for f in FIGURES:
+                vals = [r[part][f] for r in rows if r[part][f] is not None]
+                figs[f] = round(statistics.fmean(vals), 1) if vals else None
+            out[part] = figs
+        out["change"] = {f: _diff(out["baseline"][f], out["what_if"][f]) for f in FIGURES}
+        if spread:
+            def span(values):
+                values = [v for v in values if v is not None]
+                return [min(values), max(values)] if values else None
+            changes = [r["change"]["mean_wait_s"] for r in rows if r["change"]["mean_wait_s"] is not None]
+            out["spread"] = {
+                "days": len(rows),
+                "mean_wait_s": {"baseline": span(r["baseline"]["mean_wait_s"] for r in rows),
+                                "what_if": span(r["what_if"]["mean_wait_s"] for r in rows),
+                                "change": span(changes)},
+                "shorter_days": sum(c <= -SAME_S for c in changes),
+                "longer_days": sum(c >= SAME_S for c in changes)}
+        return out
+
+    def by(key, part: str, spread: bool = False) -> list[dict]:
+        groups: dict = {}
+        for r in per_day:
+            for row in r[part]:
+                groups.setdefault(key(row), []).append(row)
+        return [merged(rows, spread) for rows in groups.values()]
+
+    order = [s["code"] for s in services]
+    hall = merged([r["hall"] for r in per_day], True)
+    hall["issued"] = round(sum(r["hall"]["issued"] for r in per_day) / n, 1)
+    hall["uncalled"] = {k: round(sum(r["hall"]["uncalled"][k] for r in per_day) / n, 1)
+                        for k in ("baseline", "what_if")}
+    rank = {c: i for i, c in enumerate(order)}
+    info = {s["code"]: s for s in services}
+    index = {d: i + 1 for i, d in enumerate(days)}
+    top = longest(before, after, info)
+    for x in top:
+        x["day_index"] = index.get(x["day"])
+    return {
+        "hall": hall,
+        "services": sorted(by(lambda r: r["service"], "services", True),
+                           key=lambda r: rank.get(r["service"], len(order))),
+        "hours": sorted(by(lambda r: r["hour"], "hours"), key=lambda r: r["hour"]),
+        "service_hours": sorted(by(lambda r: (r["service"], r["hour"]), "service_hours"),
+                                key=lambda r: (rank.get(r["service"], len(order)), r["hour"])),
+        "longest": top,
+        "days": day_rows,
+    }
+
+
 def longest(before: list[Played], after: list[Played], info: dict[str, dict], count: int = LONGEST) -> list[dict]:
     """The residents who waited longest in either run, with their wait in both."""
     other = {(p.day, p.number): p for p in after}
@@ -90,7 +173,7 @@ def longest(before: list[Played], after: list[Played], info: dict[str, dict], co
         if worst((b, a)) < 0:
             break
         s = info.get(b.service, {})
-        out.append({"number": b.number, "service": b.service, "name": s.get("name", b.service),
+        out.append({"day": b.day, "number": b.number, "service": b.service, "name": s.get("name", b.service),
                     "name_en": s.get("name_en") or s.get("name", b.service), "issued": _clock(b.issued_s),
                     "baseline_wait_s": None if b.wait_s is None else round(b.wait_s, 1),
                     "what_if_wait_s": None if a is None or a.wait_s is None else round(a.wait_s, 1),
@@ -103,12 +186,17 @@ def _min(s):
 
 
 def sheets(result: dict) -> dict[str, tuple[list[str], list[dict]]]:
-    """The comparison as xlsx sheets (minutes), next to the CLI's (runner.sheets_of)."""
-    cols = ["service", "hour", "tickets", "mean_wait_min", "what_if_mean_wait_min", "change_mean_wait_min",
+    """The comparison as xlsx sheets (minutes), next to the CLI's (runner.sheets_of). Several
+    sampled days: the figures are the days' averages (tickets per day), and two more sheets give
+    each day and the spread over the days."""
+    days = result.get("days") or []
+    multi = len(days) > 1
+    count = "tickets_per_day" if multi else "tickets"
+    cols = ["service", "hour", count, "mean_wait_min", "what_if_mean_wait_min", "change_mean_wait_min",
             "p90_wait_min", "what_if_p90_wait_min", "change_p90_wait_min"]
 
     def line(service, hour, r):
-        return {"service": service, "hour": hour, "tickets": r["tickets"],
+        return {"service": service, "hour": hour, count: r["tickets"],
                 "mean_wait_min": _min(r["baseline"]["mean_wait_s"]),
                 "what_if_mean_wait_min": _min(r["what_if"]["mean_wait_s"]),
                 "change_mean_wait_min": _min(r["change"]["mean_wait_s"]),
@@ -120,8 +208,47 @@ def sheets(result: dict) -> dict[str, tuple[list[str], list[dict]]]:
     rows.append(line("全部 (all)", "全天 (day)", result["hall"]))
     rows += [line("全部 (all)", f"{r['hour']:02d}:00", r) for r in result["hours"]]
     rows += [line(r["name"], f"{r['hour']:02d}:00", r) for r in result["service_hours"]]
-    lcols = ["number", "service", "issued", "wait_min", "what_if_wait_min", "change_min"]
-    lrows = [{"number": r["number"], "service": r["name"], "issued": r["issued"],
+    lcols = ["day", "number", "service", "issued", "wait_min", "what_if_wait_min", "change_min"]
+    lrows = [{"day": r.get("day"), "number": r["number"], "service": r["name"], "issued": r["issued"],
               "wait_min": _min(r["baseline_wait_s"]), "what_if_wait_min": _min(r["what_if_wait_s"]),
               "change_min": _min(r["change_s"])} for r in result["longest"]]
-    return {"调整对比 what-if by hour": (cols, rows), "最长等候 longest waits": (lcols, lrows)}
+    out = {"调整对比 what-if by hour": (cols, rows), "最长等候 longest waits": (lcols, lrows)}
+    if multi:
+        dcols = ["day", "seed", "service", "tickets", "mean_wait_min", "what_if_mean_wait_min",
+                 "change_mean_wait_min", "p90_wait_min", "what_if_p90_wait_min", "max_wait_min",
+                 "what_if_max_wait_min"]
+
+        def day_line(d, name, r):
+            return {"day": d["day"], "seed": d["seed"], "service": name, "tickets": r["tickets"],
+                    "mean_wait_min": _min(r["baseline"]["mean_wait_s"]),
+                    "what_if_mean_wait_min": _min(r["what_if"]["mean_wait_s"]),
+                    "change_mean_wait_min": _min(r["change"]["mean_wait_s"]),
+                    "p90_wait_min": _min(r["baseline"]["p90_wait_s"]),
+                    "what_if_p90_wait_min": _min(r["what_if"]["p90_wait_s"]),
+                    "max_wait_min": _min(r["baseline"]["max_wait_s"]),
+                    "what_if_max_wait_min": _min(r["what_if"]["max_wait_s"])}
+        drows = []
+        for d in days:
+            drows.append(day_line(d, "全部 (all)", d))
+            drows += [day_line(d, x["name"], x) for x in d["services"]]
+        scols = ["service", "days", "mean_wait_min", "lowest_day_min", "highest_day_min", "what_if_mean_wait_min",
+                 "what_if_lowest_day_min", "what_if_highest_day_min", "change_mean_wait_min",
+                 "change_lowest_day_min", "change_highest_day_min", "shorter_days", "longer_days"]
+
+        def spread_line(name, r):
+            sp = r["spread"]["mean_wait_s"]
+
+            def ends(part):
+                return (None, None) if sp[part] is None else (_min(sp[part][0]), _min(sp[part][1]))
+            (b0, b1), (a0, a1), (c0, c1) = ends("baseline"), ends("what_if"), ends("change")
+            return {"service": name, "days": r["spread"]["days"], "mean_wait_min": _min(r["baseline"]["mean_wait_s"]),
+                    "lowest_day_min": b0, "highest_day_min": b1,
+                    "what_if_mean_wait_min": _min(r["what_if"]["mean_wait_s"]),
+                    "what_if_lowest_day_min": a0, "what_if_highest_day_min": a1,
+                    "change_mean_wait_min": _min(r["change"]["mean_wait_s"]),
+                    "change_lowest_day_min": c0, "change_highest_day_min": c1,
+                    "shorter_days": r["spread"]["shorter_days"], "longer_days": r["spread"]["longer_days"]}
+        srows = [spread_line("全部 (all)", result["hall"])] + [spread_line(r["name"], r) for r in result["services"]]
+        out["波动 spread over the days"] = (scols, srows)
+        out["逐日 by day"] = (dcols, drows)
+    return out

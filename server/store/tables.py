@@ -453,3 +453,7 @@ simulation_runs = Table(
     Column("finished_at", DateTime),
 )
 Index("ix_simulation_runs_hall_created", simulation_runs.c.hall_id, simulation_runs.c.created_at)
+# One run "running" per hall, kept by the database: two server processes starting a run for one hall at
+# the same instant cannot both pass the limit (migration 0022).
+Index("uq_simulation_runs_hall_running", simulation_runs.c.hall_id, unique=True,
+      postgresql_where=simulation_runs.c.status == "running", sqlite_where=simulation_runs.c.status == "running")

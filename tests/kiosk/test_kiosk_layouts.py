@@ -1,8 +1,8 @@
 """Every kiosk screen at the sizes halls buy (1080x1920 portrait, 1920x1080 and 1280x800
 landscape), in Chinese and English, normal and elder mode: 12 combinations rendered by the real
 app under Xvfb against a real server. No text overflows its widget, no word is broken, nothing is
-off the screen, portrait service names are at least 40 px (56 px elder). PNGs go to
-/tmp/shots/kiosk-layout/ (HALLQ_SHOTS) for a person to look at."""
+off the screen, no key is under 80 px in elder mode, portrait service names are at least 40 px
+(56 px elder). PNGs go to /tmp/shots/kiosk-layout/ (HALLQ_SHOTS) for a person to look at."""
 from __future__ import annotations
 
 import json
@@ -19,7 +19,8 @@ pytestmark = pytest.mark.kivy
 
 SIZES = ["1080x1920", "1920x1080", "1280x800"]
 SCREENS = ["home", "guide", "identify", "checkin", "progress", "ticket", "ticket_unprinted", "error", "admin",
-           "assist_service", "assist_matter", "assist_delivery", "assist_name", "assist_phone", "assist_done"]
+           "assist_service", "assist_matter", "assist_delivery", "assist_name", "assist_name_unlisted", "assist_phone",
+           "assist_done"]
 
 
 @pytest.mark.parametrize("size", SIZES)

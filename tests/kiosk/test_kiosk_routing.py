@@ -91,6 +91,28 @@ def test_layouts_for_the_screens_halls_buy():
     assert kw < 2 * kh and kh < 2 * kw  # keys keep a finger's shape
 
 
+def test_elder_mode_keys_are_never_under_80_px_and_surnames_page_only_where_a_screen_is_short():
+    from kiosk.assist import COMMON, SURNAMES, surname_pages
+    most = max(len(COMMON), *(len(v) for v in SURNAMES.values()))
+    for width, height in ((1080, 1920), (1920, 1080), (1280, 800), (1366, 768)):
+        elder, normal = Layout(width, height, elder=True), Layout(width, height)
+        step = elder.name_step(len(SURNAMES), most)
+        assert min(step.letter_h, step.name_h, step.row_h, *elder.guide_key, *elder.key_size) >= 80
+        assert elder.key(10) == 80 and normal.key(10) == normal.px(10)  # normal mode keeps its design
+        # header, name row, message, initials, surnames and buttons fit the screen
+        used = (2 * elder.pad + 2 * elder.bar_h + step.row_h + step.message_h + step.letters_h + step.names_h()
+                + (step.prompt_h if elder.portrait else 0) + (7 if elder.portrait else 6) * elder.gap)
+        assert used <= height, (width, height, used)
+        assert step.prompt_in_row is not elder.portrait
+        # the halls' three screens show every initial at once; 1366x768 one row a page
+        assert (step.page_size >= most) is ((width, height) != (1366, 768))
+    short = Layout(1366, 768, elder=True).name_step(len(SURNAMES), most)
+    pages = surname_pages(SURNAMES["L"], short.page_size)
+    assert [len(p) for p in pages] == [6, 6, 4] and sum(pages, ()) == SURNAMES["L"]  # two places: 上一页 下一页
+    assert surname_pages(SURNAMES["A"], short.page_size) == [SURNAMES["A"]]
+    assert surname_pages(SURNAMES["W"], 10) == [SURNAMES["W"]]  # exactly full: no page keys
+
+
 def test_the_wait_under_a_minute_is_soon_never_zero_minutes():
     assert wait_line(30, "zh") == "即将叫号" and wait_line(0, "zh") == "即将叫号"
     assert wait_line(600, "zh") == "预计等候约 10 分钟" and wait_line(None, "zh") is None

@@ -182,3 +182,39 @@ def test_a_past_day_is_replayed_from_the_database_with_its_own_residents(small_d
     waits = sorted(p.wait_s for p in played if p.service == "hukou")
     replayed = sorted(p.wait_s for p in again if p.service == "hukou")
     assert abs(sum(waits) / len(waits) - sum(replayed) / len(replayed)) < 120  # the same day again
+
+
+@pytest.mark.slow
+def test_the_dashboards_what_if_plays_sampled_days_within_its_budget(small_day):
+    """runner.play_sampled: one working day per seed, both runs meeting the same residents each day
+    and other residents on other days; no estimate computed, and the waits the same as with it; a
+    next day only while it should end within the budget; a replayed day is one day."""
+    change = dayplan.parse_staff("11:hukou@08:30-12:00", KNOWN)
+    runs = runner.staffed_runs(small_day, [change], replay=False)
+    played, days = runner.play_sampled(runs, runner.FIRST_DAY, [3, 4, 5], replay=False)
+    assert days == list(zip(runner.working_days(runner.FIRST_DAY, 3), [3, 4, 5]))
+
+    def residents(label, day):
+        return [(p.number, p.service, round(p.issued_s, 3)) for p in played[label] if p.day == day.isoformat()]
+    for d, _ in days:
+        assert residents("as staffed", d) == residents("what if", d) and len(residents("what if", d)) > 20
+    assert residents("as staffed", days[0][0]) != residents("as staffed", days[1][0])
+    assert all(p.estimate_s is None and p.called_s is not None for p in played["what if"])
+    estimated, _ = runner.play_sampled(runs, runner.FIRST_DAY, [3], replay=False, estimating=True)
+    assert all(p.estimate_s is not None for p in estimated["what if"])
+    first = days[0][0].isoformat()
+    for label in runs:
+        assert [p.wait_s for p in estimated[label]] == [p.wait_s for p in played[label] if p.day == first]
+
+    # a day takes 10 s on this clock: with 25 s, a third day (from 20 s, x1.25) would end too late
+    ticks = iter([0, 0, 10, 10, 20, 20, 30, 30, 40])
+    _, days = runner.play_sampled(runs, runner.FIRST_DAY, [3, 4, 5], replay=False, budget_s=25,
+                                  clock=lambda: next(ticks))
+    assert [s for _, s in days] == [3, 4]
+    _, days = runner.play_sampled(runs, runner.FIRST_DAY, [3, 4, 5], replay=False, budget_s=0)
+    assert [s for _, s in days] == [3]  # the first day is always played
+
+    replayed = dayplan.DayPlan(**{**small_day.__dict__, "visits": dayplan.draw(small_day, 3)})
+    runs = runner.staffed_runs(replayed, [change], replay=True)
+    played, days = runner.play_sampled(runs, runner.FIRST_DAY, [3, 4, 5], replay=True)
+    assert days == [(runner.FIRST_DAY, 3)] and len(played["what if"]) == len(replayed.visits)

@@ -41,7 +41,7 @@ def review_rows(conn, hall, d1: date, d2: date, ids: tuple[int, int] | None = No
     rv, rc, tk = t.review_cases.c, t.ratings.c, t.tickets.c
     extra = (rv.ticket_id >= ids[0], rv.ticket_id <= ids[1]) if ids else ()
     rows = conn.execute(select(rv.id, rv.status, rv.opened_at, rv.due_date, rv.closed_at, rc.level,
-                               rc.window, rc.staff_id, tk.number, tk.service, tk.day)
+                               rc.window, rc.staff_id, rc.source, tk.number, tk.service, tk.day)
                         .select_from(t.review_cases.join(t.ratings, rc.id == rv.rating_id)
                                      .join(t.tickets, tk.id == rv.ticket_id))
                         .where(*extra, rv.hall_id == hall.id, tk.day >= d1.isoformat(),
@@ -51,16 +51,16 @@ def review_rows(conn, hall, d1: date, d2: date, ids: tuple[int, int] | None = No
 
 def _visitless_reviews(conn, hall, d1: date, d2: date) -> list:
     """Review cases of recorded complaints that named no visit, in the period they were opened
-    (number None; day: the hall-local day it was opened)."""
+    (number None; day: the visit's day when the resident named it, else None)."""
     rv, rc = t.review_cases.c, t.ratings.c
     lo, hi = day_bounds(hall, d1)[0], day_bounds(hall, d2)[1]
     rows = conn.execute(select(rv.id, rv.status, rv.opened_at, rv.due_date, rv.closed_at, rc.level,
-                               rc.window, rc.staff_id, rc.service)
+                               rc.window, rc.staff_id, rc.source, rc.service, rc.visit_day)
                         .select_from(t.review_cases.join(t.ratings, rc.id == rv.rating_id))
                         .where(rv.hall_id == hall.id, rv.ticket_id.is_(None), rv.opened_at >= lo,
                                rv.opened_at < hi)).all()
     return [SimpleNamespace(**r._mapping, number=None,
-                            day=local_date(hall, r.opened_at).isoformat()) for r in rows]
+                            day=r.visit_day.isoformat() if r.visit_day else None) for r in rows]
 
 
 def _promised(conn, hall, d1: date, d2: date, today: date) -> tuple[dict, dict]:

@@ -11,12 +11,14 @@ from tests.api.window.test_province_outbox import hall, rate, serve  # noqa: F40
 
 
 def test_tally_counts_each_reason_once_per_group_most_first():
-    rows = tally([("2026-11", "social", 1, 7, "attitude", "rating", True),
-                  ("2026-11", "social", 1, 7, "attitude", "complaint", True),
-                  ("2026-11", "social", 1, 7, "attitude", "rating", False),
-                  ("2026-11", "tax", 2, 8, "process", "rating", True)])
-    assert [(r["reason"], r["origin"], r["count"], r["bad"]) for r in rows] == [
-        ("attitude", "rating", 2, 1), ("attitude", "complaint", 1, 1), ("process", "rating", 1, 1)]
+    rows = tally([("2026-11", "social", 1, 7, "attitude", "rating", "evaluator", True),
+                  ("2026-11", "social", 1, 7, "attitude", "complaint", "hotline", True),
+                  ("2026-11", "social", 1, 7, "attitude", "rating", "evaluator", False),
+                  ("2026-11", "social", 1, 7, "attitude", "rating", "hotline", True),
+                  ("2026-11", "tax", 2, 8, "process", "rating", "evaluator", True)])
+    assert [(r["reason"], r["origin"], r["channel"], r["count"], r["bad"]) for r in rows] == [
+        ("attitude", "rating", "evaluator", 2, 1), ("attitude", "complaint", "hotline", 1, 1),
+        ("attitude", "rating", "hotline", 1, 1), ("process", "rating", "evaluator", 1, 1)]
 
 
 def test_reasons_and_complaints_show_by_service_window_staff_and_in_the_report(hall):
@@ -24,30 +26,45 @@ def test_reasons_and_complaints_show_by_service_window_staff_and_in_the_report(h
     rate(hall, serve(hall), 2, ["efficiency"])
     rate(hall, serve(hall), 5)
     tk = serve(hall)
+    # a rating that came by the 12345 hotline is still a rating (评价), by the channel 12345热线
     r = hall.post(hall.hp("/ratings/recorded"), "boss", json={
-        "channel": "hotline", "number": tk["number"], "level": 2, "reasons": ["efficiency"]})
-    assert r.status == 201
+        "channel": "hotline", "visit": tk["number"], "level": 2, "reasons": ["efficiency"]})
+    assert r.status == 201 and r.body["ticket_id"] == tk["id"], r.body
+    r = hall.post(hall.hp("/ratings/recorded"), "boss", json={
+        "channel": "onsite", "kind": "complaint", "service": "social", "window": 1,
+        "reasons": ["efficiency"], "comment": "材料退回三次"})
+    assert r.status == 201, r.body
     body = hall.get(hall.hp("/pain-points"), "boss").body
     eff = [x for x in body["rows"] if x["reason"] == "efficiency"]
-    assert {(x["origin"], x["count"]) for x in eff} == {("rating", 2), ("complaint", 1)}
-    assert all(x["window"] == 1 and x["staff_name"] == "王小明" and x["service_name"] for x in eff)
+    assert {(x["origin"], x["channel"], x["origin_name"], x["channel_name"], x["count"], x["bad"])
+            for x in eff} == {("rating", "evaluator", "评价", "窗口评价器", 2, 2),
+                              ("rating", "hotline", "评价", "12345热线", 1, 1),
+                              ("complaint", "onsite", "投诉", "现场", 1, 1)}
+    assert all(x["window"] == 1 and x["service_name"] for x in eff)
+    assert all(x["staff_name"] == "王小明" for x in eff if x["channel"] != "onsite")
     assert body["by_reason"][0] == {"reason": "efficiency", "reason_name": "效率",
-                                    "reason_name_en": "Efficiency", "count": 3}
+                                    "reason_name_en": "Efficiency", "count": 4}
     top = hall.get(hall.hp("/pain-points/top"), "clerk").body
     assert [(i["reason"], i["count"], i["complaints"]) for i in top["items"]] == [
-        ("efficiency", 3, 1), ("attitude", 1, 0)]
+        ("efficiency", 4, 1), ("attitude", 1, 0)]
     assert hall.get(hall.hp("/pain-points"), "clerk").status == 403
     assert hall.get(hall.hp("/pain-points/top?month=2026-13"), "boss").status == 400
     x = hall.get(hall.hp("/reports?format=xlsx"), "boss")
     from openpyxl import load_workbook
     ws = load_workbook(io.BytesIO(x.raw))["堵点分析"]
     got = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
-    assert ["效率", "评价", 2, 2] == got[0][4:] and any(r[4:6] == ["效率", "投诉"] for r in got)
+    assert ["效率", "评价", "窗口评价器", 2, 2] == got[0][4:]
+    assert sorted(r[4:] for r in got if r[6] != "窗口评价器") == [
+        ["效率", "投诉", "现场", 1, 1], ["效率", "评价", "12345热线", 1, 1]]
+    report = hall.get(hall.hp("/reports"), "boss").body
+    pains = next(tb for tb in report["tables"] if tb["key"] == "pain_points")
+    assert pains["text_en"]["12345热线"] == "12345 hotline" and pains["text_en"]["投诉"] == "Complaint"
 
 
 @pytest.fixture
 def rated_live(live):
-    """A live hall where 王小明 at window 1 got two bad ratings: efficiency twice, attitude once."""
+    """A live hall where 王小明 at window 1 got two bad ratings: efficiency twice, attitude once; and
+    a 基本满意 from the suggestion box that names his window: environment."""
     api = live.api
     api.add_device("eval1", "evaluator", [1])
     api.add_staff("boss", [], role="manager", name="李主任")
@@ -55,6 +72,8 @@ def rated_live(live):
     assert api.act(1, "sign-in", "clerk").status == 200
     rate(api, serve(api), 1, ["efficiency", "attitude"])
     rate(api, serve(api), 2, ["efficiency"])
+    assert api.post(api.hp("/ratings/recorded"), "boss", json={
+        "channel": "box", "level": 3, "window": 1, "reasons": ["environment"]}).status == 201
     return live
 
 
@@ -87,7 +106,7 @@ def test_the_dashboard_shows_pain_points_as_bars_and_a_table(rated_live, chromiu
         page.fill("#password", PASSWORD)
         page.press("#password", "Enter")
         page.wait_for_selector("#pain-table tbody tr")
-        assert page.locator("#chart-pain rect").count() == 2
+        assert page.locator("#chart-pain rect").count() == 3  # efficiency, attitude, environment
         first = page.locator("#pain-table tbody tr").first
         assert first.get_attribute("data-reason") == "efficiency" and "王小明" in first.inner_text()
         page.locator("#pain-panel").scroll_into_view_if_needed()
@@ -97,6 +116,9 @@ def test_the_dashboard_shows_pain_points_as_bars_and_a_table(rated_live, chromiu
         page.click("#lang")
         page.wait_for_function("document.querySelector('#pain-table td:nth-child(4)').textContent === 'Efficiency'")
         assert_fits(page, "dashboard-painpoints-1366-en")
+        boxed = page.locator("#pain-table tbody tr[data-reason=environment] td")
+        assert boxed.nth(4).inner_text() == "Rating" and boxed.nth(5).inner_text() == "Suggestion box"
+        page.locator("#pain-panel").screenshot(path=str(SHOTS / "dashboard-painpoints-panel-en.png"))
     finally:
         context.close()
 
@@ -122,3 +144,38 @@ def test_the_months_flags_and_star_follow_the_league_and_the_halls_rule(hall, ct
     set_rules(ctx, star_min_ratings=5)
     assert hall.get(hall.hp("/honours")).body["star"] is None
     assert hall.get(hall.hp("/honours?month=2026-13")).status == 400
+
+
+def test_on_sqlite_and_postgresql_a_rating_by_12345_or_the_box_is_a_rating_and_a_complaint_is_a_complaint(any_api):
+    """来源 follows what the record is, not how it came: seed 002 lists 投诉电话 and 意见箱 among the
+    channels of 好差评 itself, so a level given by phone or in the box is a rating (评价); only a
+    complaint (投诉, no level) is 投诉. The channel stays beside it."""
+    api = any_api
+    api.add_device("eval1", "evaluator", [1])
+    api.add_staff("boss", [], role="manager", name="李主任")
+    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    assert api.act(1, "sign-in", "clerk").status == 200
+    rate(api, serve(api), 2, ["process"])
+    by_phone = serve(api)
+    for body in ({"channel": "hotline", "visit": by_phone["number"], "level": 1, "reasons": ["process"]},
+                 {"channel": "box", "level": 3, "service": "social", "reasons": ["process"]},
+                 {"channel": "box", "kind": "complaint", "service": "social", "reasons": ["process"],
+                  "comment": "意见箱：材料要交三次"},
+                 {"channel": "hotline", "kind": "complaint", "service": "social", "reasons": ["process"],
+                  "comment": "电话投诉：流程太繁"}):
+        r = api.post(api.hp("/ratings/recorded"), "boss", json=body)
+        assert r.status == 201, r.body
+    rows = api.get(api.hp("/pain-points"), "boss").body["rows"]
+    got = sorted((x["origin_name"], x["channel_name"], x["count"], x["bad"]) for x in rows)
+    assert got == [("投诉", "12345热线", 1, 1), ("投诉", "意见箱", 1, 1),
+                   ("评价", "12345热线", 1, 1), ("评价", "意见箱", 1, 0), ("评价", "窗口评价器", 1, 1)]
+    assert {(x["origin_name_en"], x["channel_name_en"]) for x in rows} >= {
+        ("Rating", "Suggestion box"), ("Complaint", "12345 hotline")}
+    top = api.get(api.hp("/pain-points/top"), "boss").body["items"]
+    assert [(i["reason"], i["count"], i["complaints"], i["bad"]) for i in top] == [("process", 5, 2, 4)]
+    x = api.get(api.hp("/reports?format=csv&table=pain_points"), "boss")
+    lines = x.raw.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[4:7] == ["原因", "来源", "渠道"]
+    assert sorted(tuple(line.split(",")[5:7]) for line in lines[1:]) == [
+        ("投诉", "12345热线"), ("投诉", "意见箱"), ("评价", "12345热线"), ("评价", "意见箱"),
+        ("评价", "窗口评价器")]

@@ -269,3 +269,57 @@ def test_a_run_is_stored_and_read_back_on_sqlite_and_postgresql(any_api, any_ctx
     wb = load_workbook(io.BytesIO(any_api.get(any_api.hp(f"/simulations/{r.body['id']}/xlsx"), "boss").raw))
     assert ["1 号窗口 window 1", "08:30-10:00 户政、公共服务综合"] in [
         [c.value for c in row] for row in wb["设置 settings"].iter_rows()]
+
+
+def test_a_sample_day_plays_five_sampled_days_and_gives_their_average_and_spread(past_day, monkeypatch):
+    api, _ = past_day
+    # all five days whatever the machine's load (fewer days in the time limit: the test below)
+    monkeypatch.setattr(sims, "TIME_LIMIT_S", 900.0)
+    r = api.post(api.hp("/simulations"), "boss", json={
+        "sample": "sandu_day", "changes": [{"window": 11, "services": ["hukou"], "from": "09:00", "to": "11:00"}]})
+    assert r.status == 202 and r.body["days_asked"] == sims.DAYS == 5, r
+    body, _ = wait_done(api, r.body["id"], limit_s=600)
+    assert body["status"] == "done", body
+    res = body["result"]
+    assert res["days_asked"] == 5 and [(d["index"], d["seed"]) for d in res["days"]] == [(i, i) for i in range(1, 6)]
+    assert len({d["day"] for d in res["days"]}) == 5 and all(250 < d["tickets"] < 370 for d in res["days"])
+    hall = res["hall"]
+    assert hall["spread"]["days"] == 5
+    assert hall["tickets"] == pytest.approx(sum(d["tickets"] for d in res["days"]) / 5, abs=0.05)
+    low, high = hall["spread"]["mean_wait_s"]["baseline"]
+    assert low < high and low <= hall["baseline"]["mean_wait_s"] <= high
+    assert [low, high] == [min(d["baseline"]["mean_wait_s"] for d in res["days"]),
+                           max(d["baseline"]["mean_wait_s"] for d in res["days"])]
+    hukou = next(s for s in res["services"] if s["service"] == "hukou")
+    assert hukou["what_if"]["mean_wait_s"] < hukou["baseline"]["mean_wait_s"]  # a second 户政 window
+    assert hukou["spread"]["shorter_days"] + hukou["spread"]["longer_days"] <= hukou["spread"]["days"] == 5
+    assert {x["day_index"] for x in res["longest"]} <= {1, 2, 3, 4, 5}
+    wb = load_workbook(io.BytesIO(api.get(api.hp(f"/simulations/{body['id']}/xlsx"), "boss").raw))
+    assert {"波动 spread over the days", "逐日 by day"} <= set(wb.sheetnames)
+    settings = dict((row[0].value, row[1].value) for row in wb["设置 settings"].iter_rows(min_row=2))
+    assert settings["抽样天数 days played"].startswith("5（随机种子 1–5")
+    assert len(list(wb["逐日 by day"].iter_rows(min_row=2))) == 5 * (1 + len(res["services"]))
+
+
+def test_a_busy_server_plays_fewer_days_and_says_so_and_a_replay_stays_one_day(past_day, monkeypatch):
+    api, _ = past_day
+    monkeypatch.setattr(sims, "BUDGET_SHARE", 0.0)  # no time for a second day
+    r = api.post(api.hp("/simulations"), "boss", json={
+        "sample": "sandu_day", "days": 3, "seed": 20,
+        "changes": [{"window": 5, "off": True, "from": "14:00", "to": "17:30"}]})
+    assert r.status == 202 and r.body["days_asked"] == 3, r
+    body, _ = wait_done(api, r.body["id"])
+    assert body["status"] == "done" and body["result"]["days_asked"] == 3, body
+    assert [d["seed"] for d in body["result"]["days"]] == [20]
+    wb = load_workbook(io.BytesIO(api.get(api.hp(f"/simulations/{body['id']}/xlsx"), "boss").raw))
+    settings = dict((row[0].value, row[1].value) for row in wb["设置 settings"].iter_rows(min_row=2))
+    assert "原定 3 天" in settings["抽样天数 days played"] and "of 3 asked" in settings["抽样天数 days played"]
+    monkeypatch.setattr(sims, "BUDGET_SHARE", 0.7)
+    r = api.post(api.hp("/simulations"), "boss", json={
+        "day": DAY, "days": 5, "changes": [{"window": 9, "off": True, "from": "09:00", "to": "09:30"}]})
+    assert r.status == 202 and r.body["days_asked"] == 1, r  # a replayed day is what happened: one day
+    body, _ = wait_done(api, r.body["id"])
+    assert [d["day"] for d in body["result"]["days"]] == [DAY] and "spread" not in body["result"]["hall"]
+    assert api.post(api.hp("/simulations"), "boss", json={
+        "sample": "sandu_day", "days": 11, "changes": [{"window": 5, "off": True, "from": "14:00", "to": "17:30"}]
+    }).body["error"] == "invalid"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from tests.fixtures.booking import *  # noqa: F401,F403  (the booking clock)
 
 import io
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -94,6 +95,8 @@ def test_a_visit_is_found_by_its_number_its_ticket_code_or_its_booking_code(hall
         a["id"], "王小明", False, False)
     assert hall.get(hall.hp(f"{URL}/visit?code={a['number']}"), "clerk").body["own"] is True
     assert hall.get(hall.hp(f"{URL}/visit?code={a['number']}&day=2026-11-20"), "desk").status == 404
+    wrong_day = hall.get(hall.hp(f"{URL}/visit?code={a['number']}&day=11/20/2026"), "desk")
+    assert wrong_day.status == 400 and wrong_day.body["error"] == "invalid_day"  # the form says it at the day
     link = f"http://hall.example/t/{token_of(ctx, a['id'])}"
     by_code = hall.get(hall.hp(f"{URL}/visit?code={link}"), "desk").body
     assert by_code["ticket_id"] == a["id"] and "token" not in by_code
@@ -144,6 +147,8 @@ def test_who_may_record(hall, ctx):
     assert [c["code"] for c in choices["channels"]] == ["hotline", "box", "onsite", "other"]
     assert {"王小明", "李主任", "赵导办"} <= {s["name"] for s in choices["staff"]}
     assert [r["code"] for r in choices["reasons"]][:2] == ["attitude", "efficiency"]
+    today = date.fromisoformat(choices["today"])  # the range of visit days the form takes
+    assert date.fromisoformat(choices["oldest_day"]) == today - timedelta(days=366)
 
 
 @pytest.mark.parametrize("body, status, code", [
@@ -158,7 +163,8 @@ def test_who_may_record(hall, ctx):
     ({"channel": "box", "level": 2, "service": "nope"}, 404, "unknown_service"),
     ({"channel": "box", "level": 2, "window": 99}, 404, "unknown_window"),
     ({"channel": "box", "level": 2, "staff_id": 9999}, 404, "unknown_staff"),
-    ({"channel": "box", "level": 2, "service": "social", "visit_day": "2099-01-01"}, 400, "invalid"),
+    ({"channel": "box", "level": 2, "service": "social", "visit_day": "2099-01-01"}, 400, "invalid_day"),
+    ({"channel": "box", "level": 2, "service": "social", "visit_day": "2020-01-01"}, 400, "invalid_day"),
     ({"channel": "box", "level": 2, "service": "social", "visit_day": "30/11"}, 400, None),
     ({"channel": "box", "level": 2, "service": "social", "phone": "13900001111"}, 400, "consent_required"),
     ({"channel": "box", "level": 5, "service": "social", "phone": "13900001111", "consent": True}, 400, "invalid"),
@@ -212,11 +218,11 @@ def test_stats_pain_points_wall_honours_and_the_report_take_visit_less_entries(h
     me = hall.get(hall.hp("/staff/me/today"), "clerk")
     assert me.status == 200 and me.body["ratings"]["count"] == 1
     pains = hall.get(hall.hp("/pain-points"), "boss").body
-    got = {(x["reason"], x["origin"], x["count"], x["bad"]) for x in pains["rows"]}
-    assert got == {("efficiency", "complaint", 1, 1), ("attitude", "complaint", 1, 1),
-                   ("environment", "complaint", 1, 0)}
+    got = {(x["reason"], x["origin"], x["channel"], x["count"], x["bad"]) for x in pains["rows"]}
+    assert got == {("efficiency", "complaint", "onsite", 1, 1), ("attitude", "complaint", "hotline", 1, 1),
+                   ("environment", "rating", "box", 1, 0)}  # a level from the box is a rating
     top = hall.get(hall.hp("/pain-points/top"), "clerk").body
-    assert sum(i["complaints"] for i in top["items"]) == 3
+    assert sum(i["complaints"] for i in top["items"]) == 2
     assert hall.get(hall.hp("/honours"), None).status == 200
     wall = hall.get(hall.hp("/wall"))
     assert [s["ratings"] for s in wall.body["staff"] if s["name"] == "王小明"] == [1]
@@ -229,7 +235,7 @@ def test_stats_pain_points_wall_honours_and_the_report_take_visit_less_entries(h
     wb = load_workbook(io.BytesIO(x.raw))
     reviews = [[c.value for c in row] for row in wb["差评整改"].iter_rows(min_row=2)]
     assert sorted(r[2] for r in reviews) == ["投诉", "投诉"]
-    assert {r[1] for r in reviews} == {complained["number"], None}
+    assert {r[1] for r in reviews} == {complained["number"], "无办事记录（12345热线）"}
     pains = [[c.value for c in row] for row in wb["堵点分析"].iter_rows(min_row=2)]
     assert len(pains) == 3
     exported = hall.get(hall.hp("/outbox/export?format=json"), "boss").body
@@ -239,6 +245,44 @@ def test_stats_pain_points_wall_honours_and_the_report_take_visit_less_entries(h
     # the ticket's own pages know it was rated (a complaint is its one record)
     assert hall.get(hall.hp(f"/tickets/{complained['id']}"), "boss").body["rating"]["level"] is None
     assert hall.get(f"/api/v1/track/{token_of(ctx, complained['id'])}").body["rating"]["rated"] is True
+
+
+def test_the_review_sheet_names_the_channel_where_a_case_has_no_ticket_number(hall, ctx):
+    """号码 of a case whose record named no visit is not left blank: it says there was no visit and
+    how the record came, in the xlsx, the CSV and the JSON (with its English for the dashboard)."""
+    tk = serve(hall)
+    assert hall.post(hall.hp(f"/tickets/{tk['id']}/rating"), "eval1", json={"level": 1}).status == 201
+    by_phone = serve(hall)
+    with ctx.db.read() as conn:  # the hall's today, the day the resident says they came
+        day = conn.execute(select(t.tickets.c.day).where(t.tickets.c.id == tk["id"])).scalar()
+    for body in ({"channel": "hotline", "kind": "complaint", "service": "social", "comment": "电话没人接"},
+                 {"channel": "box", "level": 2, "window": 1, "comment": "窗口人员玩手机",
+                  "visit_day": day},
+                 {"channel": "hotline", "visit": by_phone["number"], "level": 1},
+                 {"channel": "onsite", "kind": "complaint", "staff_id": staff_id(ctx, "clerk"),
+                  "comment": "态度生硬"}):
+        r = hall.post(hall.hp(URL), "boss", json=body)
+        assert r.status == 201 and r.body["review_case"], r.body
+    want = {f"{tk['number']}": "1 非常不满意", f"{by_phone['number']}": "1 非常不满意",
+            "无办事记录（12345热线）": "投诉", "无办事记录（意见箱）": "2 不满意", "无办事记录（现场）": "投诉"}
+    from openpyxl import load_workbook
+    wb = load_workbook(io.BytesIO(hall.get(hall.hp("/reports?format=xlsx"), "boss").raw))
+    assert [c.value for c in wb["差评整改"][1]][1] == "号码"
+    got = {r[1].value: r[2].value for r in wb["差评整改"].iter_rows(min_row=2)}
+    assert got == want
+    # 办理日期: the visit's day, when the resident named it; never the day the case was opened
+    days = {r[1].value: r[5].value for r in wb["差评整改"].iter_rows(min_row=2)}
+    assert days == {tk["number"]: day, by_phone["number"]: day, "无办事记录（12345热线）": None,
+                    "无办事记录（意见箱）": day, "无办事记录（现场）": None}
+    csv_lines = hall.get(hall.hp("/reports?format=csv&table=reviews"), "boss").raw.decode("utf-8-sig")
+    assert {line.split(",")[1]: line.split(",")[2] for line in csv_lines.splitlines()[1:]} == want
+    rep = hall.get(hall.hp("/reports"), "boss").body
+    reviews = next(tb for tb in rep["tables"] if tb["key"] == "reviews")
+    assert {row[1] for row in reviews["rows"]} == set(want)
+    assert reviews["text_en"]["无办事记录（12345热线）"] == "No visit named (12345 hotline)"
+    assert reviews["text_en"]["无办事记录（意见箱）"] == "No visit named (Suggestion box)"
+    assert reviews["text_en"]["投诉"] == "Complaint" and reviews["text_en"]["整改中"] == "Open"
+    assert tk["number"] not in reviews["text_en"]  # a ticket number reads the same in both
 
 
 def test_a_closed_days_stored_figures_stay_right_after_visit_less_entries(hall, ctx, clock):

@@ -137,3 +137,96 @@ def test_a_second_run_while_one_plays_is_told_to_wait(chromium, live, past_day):
     assert "2 号窗口 09:00–10:00 休息" in page.inner_text("#sim-what")
     assert not errors, errors
     ctx.close()
+
+
+def signed(seconds):
+    m = seconds / 60
+    return "0.0" if abs(m) < 0.05 else ("+" if m > 0 else "−") + f"{abs(m):.1f}"
+
+
+def verdict_zh(sp, short=False):
+    """What the panel says of a spread: on how many of the days the mean wait was shorter or longer
+    (a change under half a minute is none)."""
+    n, sh, lo = sp["days"], sp["shorter_days"], sp["longer_days"]
+    if sh == n:
+        return "天天缩短" if short else f"{n} 天都缩短"
+    if lo == n:
+        return "天天变长" if short else f"{n} 天都变长"
+    if not sh and not lo:
+        return "差不多" if short else f"{n} 天都差不多"
+    parts = "、".join(x for x in (f"{sh} 天缩短" if sh else "", f"{lo} 天变长" if lo else "") if x)
+    return parts if short else f"{n} 天中 {parts}"
+
+
+def test_a_sample_day_shows_the_average_and_the_range_over_five_sampled_days(chromium, live, past_day,  # noqa: F811
+                                                                             monkeypatch):
+    from server.services import simulations as sims
+    monkeypatch.setattr(sims, "TIME_LIMIT_S", 900.0)  # all five days whatever the machine's load
+    ctx, page, errors = _signed_in(chromium, live.url, WINDOW_PC)
+    panel = page.locator("#sim-panel")
+    assert "抽 5 天不同的来人" in page.inner_text("#sim-assumes")
+    page.select_option("#sim-day", "sample:sandu_day")
+    row = page.locator(".sim-row").first
+    row.locator("select.sim-window").select_option("11")
+    row = page.locator(".sim-row").first
+    row.locator("input[data-service=hukou]").check()
+    row.locator("select.sim-from").select_option("09:00")
+    row.locator("select.sim-to").select_option("11:00")
+    page.click("#sim-run")
+    expect(panel).to_have_attribute("data-state", "done", timeout=600_000)
+    res = page.evaluate("() => fetch(hallq.hallPath('/simulations/options'), {headers: {Authorization: "
+                        "'Bearer ' + hallq.token()}}).then(r => r.json()).then(b => b.last.result)")
+    assert len(res["days"]) == 5
+    assert "抽样 5 天" in page.inner_text("#sim-what")
+    # the verdict card says on how many days the hall's mean wait changed which way
+    verdict = page.inner_text("[data-sim=days]")
+    sp = res["hall"]["spread"]
+    c0, c1 = sp["mean_wait_s"]["change"]
+    assert verdict.split("\n") == ["平均等候，抽样 5 天", verdict_zh(sp),
+                                    f"每天变化 {signed(c0)} 至 {signed(c1)} 分钟"], verdict
+    # the mean-wait card and each service's mean carry the range over the days
+    lo, hi = sp["mean_wait_s"]["baseline"]
+    assert f"各天 {lo / 60:.1f}–{hi / 60:.1f}" in page.inner_text("[data-sim=mean_wait_s]")
+    hukou = next(s for s in res["services"] if s["service"] == "hukou")
+    cells = _cells(page, "sim-table-services", "hukou")
+    b_lo, b_hi = hukou["spread"]["mean_wait_s"]["baseline"]
+    assert cells[2] == f"{hukou['baseline']['mean_wait_s'] / 60:.1f}\n{b_lo / 60:.1f}–{b_hi / 60:.1f}", cells
+    assert cells[-1] == verdict_zh(hukou["spread"], short=True), cells
+    assert hukou["spread"]["shorter_days"] >= 3  # a second 户政 window: shorter on most days
+    for s in res["services"]:
+        assert _cells(page, "sim-table-services", s["service"])[-1] == verdict_zh(s["spread"], short=True)
+    assert "每天人次" in page.inner_text("#sim-table-services thead")
+    assert "5 个抽样日的平均" in page.inner_text("#sim-table")
+    # the chart: a thin line per bar for the days' range, and the legend says so
+    assert page.locator("#sim-chart svg path.rng").count() == page.locator("#sim-chart svg rect").count()
+    assert "细线：各天范围" in page.inner_text("#sim-chart .legend")
+    panel.scroll_into_view_if_needed()
+    assert_fits(page, "simulate-days-1366x768-zh")
+    panel.screenshot(path=str(SHOTS / "simulate-days-panel-1366x768-zh.png"))
+    page.click("#sim-tabs button[data-tab=days]")
+    expect(page.locator("#sim-table-days tbody tr")).to_have_count(6)
+    first = _cells(page, "sim-table-days", "day-1")
+    assert first[0] == "第 1 天" and first[1] == str(res["days"][0]["tickets"])
+    assert first[2] == f"{res['days'][0]['baseline']['mean_wait_s'] / 60:.1f}"
+    assert _cells(page, "sim-table-days", "all")[0] == "5 天平均"
+    assert_fits(page, "simulate-days-bydays-1366x768-zh")
+    page.click("#sim-tabs button[data-tab=longest]")
+    assert page.locator("#sim-table-longest tbody tr td").nth(2).inner_text().startswith("第 ")
+    page.click("#lang")
+    expect(page.locator("[data-sim=days]")).to_contain_text("Mean wait over 5 sampled days")
+    assert page.locator("#sim-table-longest tbody tr td").nth(2).inner_text().startswith("Day ")
+    page.click("#sim-tabs button[data-tab=services]")
+    assert "Tickets a day" in page.inner_text("#sim-table-services thead")
+    panel.scroll_into_view_if_needed()
+    assert_fits(page, "simulate-days-1366x768-en")
+    panel.screenshot(path=str(SHOTS / "simulate-days-panel-1366x768-en.png"))
+    page.set_viewport_size({"width": TV[0], "height": TV[1]})
+    panel.scroll_into_view_if_needed()
+    assert_fits(page, "simulate-days-1920x1080-en")
+    panel.screenshot(path=str(SHOTS / "simulate-days-panel-1920x1080-en.png"))
+    page.click("#lang")
+    panel.scroll_into_view_if_needed()
+    assert_fits(page, "simulate-days-1920x1080-zh")
+    panel.screenshot(path=str(SHOTS / "simulate-days-panel-1920x1080-zh.png"))
+    assert not errors, errors
+    ctx.close()

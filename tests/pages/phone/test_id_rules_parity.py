@@ -100,3 +100,51 @@ def test_the_pages_name_priority_groups_outcomes_and_ratings_as_the_server_does(
     assert {k: v[0] for k, v in labels["outcome"].items()} == tickets.OUTCOME_ZH
     assert {int(k): tuple(v) for k, v in labels["level"].items()} == {
         k: (zh, en) for k, (zh, en, _score) in ratings.LEVELS.items()}
+
+
+def test_the_booking_page_takes_the_mobile_numbers_the_server_takes(live, clock, chromium):
+    """/book (js/book.js) judges the phone with the shared twin: each vector typed into the real
+    form is refused at the field exactly when rules/identity.py refuses the same text, and what the
+    page sends is the rule's 11 digits (the booking request is answered here, so nothing is booked)."""
+    from tests.fixtures.booking import WEDNESDAY, resident
+    page = chromium.new_page()
+    sent = []
+
+    def answer(route):
+        sent.append(route.request.post_data_json["phone"])
+        route.fulfill(status=409, content_type="application/json",
+                      body='{"error": "stop", "message": "测试到此 (the test stops here)"}')
+    page.route("**/api/v1/halls/main/appointments", answer)
+    try:
+        page.goto(live.url + "/book")
+        page.locator('#services [data-code="social"]').click()
+        page.locator(f'#days [data-date="{WEDNESDAY}"]').click()
+        page.locator('#slots [data-slot="10:00-10:30"]').click()
+        who = resident(3)
+        page.fill("#name", who["name"])
+        page.fill("#idnum", who["id_number"])
+        verdicts = []
+        for text in MOBILES + ["138 1234 5678", "+86-138-1234-5678"]:
+            page.fill("#phone", text)
+            typed = page.input_value("#phone")  # as the field holds it (an input drops line breaks)
+            before = len(sent)
+            page.click("#submit")
+            page.locator("#form-error").wait_for(state="visible")
+            page.wait_for_function("() => !document.getElementById('submit').disabled")
+            refused = "bad" in (page.get_attribute("#phone", "class") or "")
+            got = sent[-1] if len(sent) > before else None
+            verdicts.append((typed, None if refused else got))
+            assert refused == (got is None), (text, refused, got)
+        assert verdicts == [(typed, identity.mobile_number(typed)) for typed, _ in verdicts]
+        assert sum(v is None for _, v in verdicts) >= 8 and sum(v == "13812345678" for _, v in verdicts) >= 6
+    finally:
+        page.close()
+
+
+def test_no_page_script_keeps_its_own_mobile_number_pattern():
+    """The mobile rule lives in js/idnumber.js only (the twin of rules/identity.py)."""
+    scripts = [p for d in (JS, ROOT / "caller" / "static", ROOT / "display") for p in d.rglob("*.js")]
+    assert len(scripts) > 10
+    own = [str(p.relative_to(ROOT)) for p in scripts
+           if p.name != "idnumber.js" and "1[3-9]" in p.read_text(encoding="utf-8")]
+    assert own == []

@@ -63,7 +63,26 @@ def test_a_manager_records_a_12345_complaint_with_no_visit_and_sees_its_case(liv
             clerk = conn.execute(select(t.users.c.id).where(t.users.c.username == "clerk")).scalar()
         form.locator("#rf-staff").select_option(str(clerk))
         assert "王小明" in form.locator("#rf-staff option:checked").inner_text()
-        form.locator("#rf-day").fill("2026-11-20")
+        # the day reads 年-月-日 whatever the browser: a wrong one is said at the field when left
+        day = form.locator("#rf-day")
+        assert day.get_attribute("placeholder") == "例：2026-11-05"
+        day.fill("2026/11/31")
+        day.press("Tab")
+        expect(form.locator(".rf-error")).to_have_text("日期请写成 2026-11-05（年-月-日）")
+        expect(form.locator(".rf-day")).to_have_class("rf-field rf-day invalid")
+        gap = page.evaluate("() => document.querySelector('.rf-error').getBoundingClientRect().top"
+                            " - document.querySelector('.rf-visit-row').getBoundingClientRect().bottom")
+        assert 0 <= gap <= 16, gap  # right under the day, not by the save button
+        assert_fits(page, "record-form-day-error-1366-zh")
+        day.fill("2099-01-01")
+        form.locator(".rf-save").click()  # straight from the field to the button: the button says it
+        expect(form.locator(".rf-error")).to_have_text("办事日期不能在今天之后")
+        assert page.evaluate("document.activeElement.id") == "rf-day"
+        day.fill("2026/11/20")  # the way many write it: rewritten as the hall reads it
+        day.press("Tab")
+        expect(day).to_have_value("2026-11-20")
+        expect(form.locator(".rf-error")).to_be_hidden()
+        expect(form.locator(".rf-day")).to_have_class("rf-field rf-day")
         form.locator(".rf-chip", has_text="态度").click()
         form.locator("#rf-text").fill("来电反映上周办理低保时窗口人员态度生硬")
         expect(form.locator(".rf-contact")).to_be_visible()  # a complaint may leave a phone
@@ -108,6 +127,17 @@ def test_a_visit_is_looked_up_shown_masked_and_linked_in_english_and_on_a_wide_s
         form = page.locator(".record-form")
         expect(form.locator("h2")).to_have_text("Record a complaint or rating")
         form.locator(".rf-chip", has_text="In person").click()
+        # an American browser's month-first day is not guessed at: said at the field, nothing looked up
+        day = form.locator("#rf-day")
+        assert day.get_attribute("placeholder") == "e.g. 2026-11-05"
+        form.locator("#rf-visit").fill(tk["number"])
+        day.fill("11/20/2026")
+        form.locator(".rf-find").click()
+        expect(form.locator(".rf-error")).to_have_text("Write the day as 2026-11-05 (year-month-day)")
+        expect(form.locator(".rf-day")).to_have_class("rf-field rf-day invalid")
+        assert page.evaluate("document.activeElement.id") == "rf-day"
+        assert_fits(page, "record-form-day-error-1920-en")
+        day.fill("")
         form.locator("#rf-visit").fill("Z999")
         form.locator("#rf-visit").press("Enter")
         expect(form.locator(".rf-error")).to_contain_text("No such visit")  # a sentence, not "no such"
@@ -126,6 +156,12 @@ def test_a_visit_is_looked_up_shown_masked_and_linked_in_english_and_on_a_wide_s
         expect(found).to_contain_text("王小明")
         expect(form.locator("#rf-service")).to_be_disabled()
         assert form.locator("#rf-window").input_value() == "1"
+        with ctx.db.read() as conn:
+            visit_day = conn.execute(select(t.tickets.c.day).where(t.tickets.c.id == tk["id"])).scalar()
+        # the visit's day as the hall writes it, not the en-US browser's 11/30/2026 (a text field:
+        # what it holds is what it shows, where a type=date would show the browser's format)
+        expect(day).to_have_value(visit_day)
+        assert day.evaluate("e => e.type") == "text" and day.is_disabled()
         form.locator(".rf-chip", has_text="Dissatisfied").first.click()
         form.locator(".rf-chip", has_text="Efficiency").click()
         assert_fits(page, "record-form-1920-en")
@@ -138,6 +174,10 @@ def test_a_visit_is_looked_up_shown_masked_and_linked_in_english_and_on_a_wide_s
         expect(card).to_contain_text("来源：现场")
         page.locator("#record-open").click()
         expect(form.locator("h2")).to_have_text("登记投诉/评价")
+        assert day.get_attribute("placeholder") == "例：2026-11-05"  # the en-US browser does not matter
+        day.fill("２０２６年１１月２日")  # full-width, as a Chinese input method types it
+        day.press("Tab")
+        expect(day).to_have_value("2026-11-02")
         assert_fits(page, "record-form-1920-zh")
     finally:
         context.close()
@@ -173,6 +213,15 @@ def test_the_front_desk_records_an_in_person_complaint(live, ctx, staffed, chrom
         page.click("#lang")
         page.locator("#record-open").click()
         expect(form.locator("h2")).to_have_text("Record a complaint or rating")
+        day = form.locator("#rf-day")  # English page, Chinese browser: the same 2026-11-05
+        assert day.get_attribute("placeholder") == "e.g. 2026-11-05"
+        day.fill("2026.11.3")
+        day.press("Tab")
+        expect(day).to_have_value("2026-11-03")
+        day.fill("2024-01-01")
+        day.press("Tab")
+        expect(form.locator(".rf-error")).to_have_text("The day of the visit cannot be more than a year ago")
+        expect(form.locator(".rf-day")).to_have_class("rf-field rf-day invalid")
         assert_fits(page, "record-desk-1366-en")
     finally:
         context.close()

@@ -25,9 +25,10 @@
     return iso + " " + (hallq.lang() === "en" ? WEEK_EN[weekday] : WEEK_ZH[weekday]);
   }
 
-  // GB 11643 (js/idnumber.js, the rules of rules/identity.py), so a mistyped number is caught
-  // before sending.
+  // GB 11643 and the mainland mobile number (js/idnumber.js, the rules of rules/identity.py), so a
+  // mistyped number is caught before sending; the mobile number is sent as its 11 digits.
   function idValid(s) { return hallqId.valid(s); }
+  function mobileNumber(s) { return hallqId.mobileNumber(s); }
 
   async function loadInfo() {
     state.info = await hallq.api("GET", path("/info"), undefined, { token: null });
@@ -141,12 +142,12 @@
   async function submit(ev) {
     ev.preventDefault();
     error("", "form-error");
-    const name = $("name").value.trim(), phone = $("phone").value.replace(/\s/g, ""),
+    const name = $("name").value.trim(), phone = mobileNumber($("phone").value),
       idnum = $("idnum").value.trim().toUpperCase();
     ["name", "phone", "idnum"].forEach((id) => $(id).classList.remove("bad"));
     let msg = null;
     if (!name) { msg = t("请填写姓名", "Please give your name"); $("name").classList.add("bad"); }
-    else if (!/^1[3-9]\d{9}$/.test(phone)) { msg = t("请填写11位手机号码", "Please give an 11-digit mobile number"); $("phone").classList.add("bad"); }
+    else if (!phone) { msg = t("请填写11位手机号码", "Please give an 11-digit mobile number"); $("phone").classList.add("bad"); }
     else if (!idValid(idnum)) { msg = t("身份证号码有误，请核对", "The ID number is not valid"); $("idnum").classList.add("bad"); }
     if (msg) { error(msg, "form-error"); return; }
     $("submit").disabled = true;

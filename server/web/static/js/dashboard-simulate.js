@@ -2,6 +2,9 @@
 // adds staffing changes row by row (window, the services it serves or 休息, from-to), runs the
 // what-if on the server (POST …/simulations, then polls the job), and reads the waits as staffed
 // against the waits with the changes: by service, by hour, the longest waits, a bar chart, an xlsx.
+// A sample day is played on several sampled days: the figures are the days' averages, with the range
+// over the days (small print, the chart's thin lines), a verdict (shorter on how many days) and a tab
+// of the days one by one.
 (function () {
   "use strict";
   const H = window.hallq;
@@ -24,6 +27,27 @@
     const m = s / 60;
     if (Math.abs(m) < 0.05) return "0.0";
     return (m > 0 ? "+" : "−") + Math.abs(m).toFixed(1);
+  }
+  function range(pair) { return pair ? minutes(pair[0]) + "–" + minutes(pair[1]) : "—"; }
+  // several sampled days (a sample day), or one (a replayed day)
+  function dayCount(res) { return (res && res.days && res.days.length) || 1; }
+  function tickets(v) {  // a day's tickets; averaged over days they have a decimal
+    if (Number.isInteger(v)) return String(v);
+    return v >= 10 ? String(Math.round(v)) : v.toFixed(1);
+  }
+  // how the change of the mean wait went over the days: [long text, short text, class]
+  function verdict(sp) {
+    const n = sp.days, sh = sp.shorter_days, lo = sp.longer_days;
+    if (sh === n) return [t(n + " 天都缩短", "Shorter on all " + n + " days"), t("天天缩短", "shorter every day"), "better"];
+    if (lo === n) return [t(n + " 天都变长", "Longer on all " + n + " days"), t("天天变长", "longer every day"), "worse"];
+    if (!sh && !lo) return [t(n + " 天都差不多", "About the same on all " + n + " days"), t("差不多", "about the same"), "same"];
+    const zh = [], en = [];  // "5 天中 1 天缩短、2 天变长": on how many of the days which way
+    if (sh) { zh.push(sh + " 天缩短"); en.push("shorter on " + sh); }
+    if (lo) { zh.push(lo + " 天变长"); en.push("longer on " + lo); }
+    const cls = sh && lo ? "mixed" : (sh ? "better" : "worse");
+    const enText = en.join(", ");
+    return [t(n + " 天中 " + zh.join("、"), enText.charAt(0).toUpperCase() + enText.slice(1) + " of " + n + " days"),
+      t(zh.join("、"), enText + (sh + lo === 1 ? " day" : " days")), cls];
   }
   function changeClass(s) {
     if (s === null || s === undefined || Math.abs(s) < 30) return "same";  // under half a minute: noise
@@ -192,6 +216,7 @@
   }
   function renderProgress() {
     const busy = running();
+    $("sim-status").classList.remove("warn");
     H.show("sim-progress", busy);
     $("sim-run").disabled = busy;
     $("sim-add").disabled = busy || (st.opts && st.rows.length >= st.opts.max_changes);
@@ -203,7 +228,11 @@
       $("sim-status").textContent = pct ? t("模拟中…… " + pct + "%（已用 " + secs + " 秒）", "Simulating… " + pct + "% (" + secs + " s)")
         : t("正在准备……（已用 " + secs + " 秒）", "Getting ready… (" + secs + " s)");
     } else if (st.job && st.job.status === "done") {
-      $("sim-status").textContent = t("完成，用时 " + Math.round(st.job.elapsed_s) + " 秒", "Done in " + Math.round(st.job.elapsed_s) + " s");
+      const played = dayCount(st.job.result), asked = st.job.days_asked || 1;
+      $("sim-status").textContent = t("完成，用时 " + Math.round(st.job.elapsed_s) + " 秒", "Done in " + Math.round(st.job.elapsed_s) + " s") +
+        (played < asked ? t("；服务器繁忙，只放了 " + played + " 天（原定 " + asked + " 天）",
+          "; the server was busy: " + played + " of " + asked + " days played") : "");
+      $("sim-status").classList.toggle("warn", played < asked);
     } else {
       $("sim-status").textContent = "";
     }
@@ -212,11 +241,21 @@
   // ------------------------------------------------------------ results
   function card(key, label, row) {
     const ch = row.change[key];
+    const sp = key === "mean_wait_s" && row.spread ? row.spread.mean_wait_s : null;
     return el("div", { class: "kpi sim-kpi", dataset: { sim: key } },
       el("div", { class: "label" }, label),
       el("div", { class: "value" }, minutes(row.baseline[key]), el("span", { class: "arrow" }, " → "),
         minutes(row.what_if[key]), el("span", { class: "unit" }, t(" 分钟", " min"))),
-      el("div", { class: "note " + changeClass(ch) }, t("变化 ", "change ") + change(ch) + t(" 分钟", " min")));
+      el("div", { class: "note " + changeClass(ch) }, t("变化 ", "change ") + change(ch) + t(" 分钟", " min")),
+      sp ? el("div", { class: "note rng" }, t("各天 ", "Days ") + range(sp.baseline) + " → " + range(sp.what_if)) : null);
+  }
+  function verdictCard(hall) {
+    const sp = hall.spread, v = verdict(sp), c = sp.mean_wait_s.change;
+    return el("div", { class: "kpi sim-kpi sim-verdict", dataset: { sim: "days" } },
+      el("div", { class: "label" }, t("平均等候，抽样 " + sp.days + " 天", "Mean wait over " + sp.days + " sampled days")),
+      el("div", { class: "value " + v[2] }, v[0]),
+      el("div", { class: "note" }, c ? t("每天变化 " + change(c[0]) + " 至 " + change(c[1]) + " 分钟",
+        "Each day's change " + change(c[0]) + " to " + change(c[1]) + " min") : ""));
   }
   function hchart(rows) {  // horizontal grouped bars: mean wait as staffed and with the changes
     const labels = rows.map(rowName);
@@ -224,17 +263,28 @@
     const L = Math.min(190, Math.max(60, Math.max.apply(null, labels.map(width).concat([0])) + 10));
     const W = 520, R = 44, row = 34, T = 4;
     const Hh = T + rows.length * row + 4;
+    const spreadOf = function (r, part) { return r.spread ? r.spread.mean_wait_s[part] : null; };
     const max = Math.max.apply(null, rows.map(function (r) {
-      return Math.max(r.baseline.mean_wait_s || 0, r.what_if.mean_wait_s || 0);
+      return Math.max(r.baseline.mean_wait_s || 0, r.what_if.mean_wait_s || 0,
+        (spreadOf(r, "baseline") || [0, 0])[1], (spreadOf(r, "what_if") || [0, 0])[1]);
     }).concat([60]));
     const g = svg("svg", { viewBox: "0 0 " + W + " " + Hh, role: "img", class: "sim-chart-svg" });
     rows.forEach(function (r, i) {
       const y = T + i * row;
       g.append(svg("text", { x: L - 6, y: y + 21, "text-anchor": "end" }, labels[i]));
-      [["s1", r.baseline.mean_wait_s, 4], ["s2", r.what_if.mean_wait_s, 17]].forEach(function (b) {
-        const w = (W - L - R) * (b[1] || 0) / max;
+      [["s1", r.baseline.mean_wait_s, 4, spreadOf(r, "baseline")],
+        ["s2", r.what_if.mean_wait_s, 17, spreadOf(r, "what_if")]].forEach(function (b) {
+        const x = function (v) { return L + (W - L - R) * (v || 0) / max; };
+        const w = x(b[1]) - L;
+        let end = L + w;
         g.append(svg("rect", { x: L, y: y + b[2], width: w.toFixed(1), height: 12, class: b[0] }));
-        g.append(svg("text", { x: (L + w + 4).toFixed(1), y: y + b[2] + 10, class: "val" }, minutes(b[1])));
+        if (b[3]) {  // the range over the sampled days: a thin line with end ticks
+          const cy = y + b[2] + 6, a = x(b[3][0]), z = x(b[3][1]);
+          g.append(svg("path", { d: "M" + a.toFixed(1) + " " + cy + "H" + z.toFixed(1) + "M" + a.toFixed(1) + " " + (cy - 4) +
+            "v8M" + z.toFixed(1) + " " + (cy - 4) + "v8", class: "rng" }));
+          end = Math.max(end, z);
+        }
+        g.append(svg("text", { x: (end + 4).toFixed(1), y: y + b[2] + 10, class: "val" }, minutes(b[1])));
       });
     });
     return g;
@@ -245,19 +295,29 @@
     if (text !== undefined) n.textContent = text;
     return n;
   }
-  function compareTable(firstHead, rows, firstCell, totalRow) {
-    const head1 = el("tr", null, el("th", { rowspan: 2 }, firstHead), el("th", { rowspan: 2 }, t("人次", "Tickets")),
+  function compareTable(firstHead, rows, firstCell, totalRow, perDay) {
+    const n = dayCount(st.job.result);
+    const spread = rows.some(function (r) { return r.spread; });  // the services table of several days
+    const head1 = el("tr", null, el("th", { rowspan: 2 }, firstHead),
+      el("th", { rowspan: 2 }, n > 1 && !perDay ? t("每天人次", "Tickets a day") : t("人次", "Tickets")),
       el("th", { colspan: 3, class: "grp" }, t("平均等候（分钟）", "Mean wait (min)")),
-      el("th", { colspan: 3, class: "grp" }, t("90%等候（分钟）", "P90 wait (min)")));
+      el("th", { colspan: 3, class: "grp" }, t("90%等候（分钟）", "P90 wait (min)")),
+      spread ? el("th", { rowspan: 2, class: "text" }, t(n + " 天里", "Over " + n + " days")) : null);
     const sub = [t("原排班", "As staffed"), t("调整后", "What if"), t("变化", "Change")];
     const head2 = el("tr", null, sub.concat(sub).map(function (x) { return el("th", null, x); }));
+    function mean(r, part) {
+      const sp = spread && r.spread ? r.spread.mean_wait_s[part] : null;
+      return el("td", null, minutes(r[part].mean_wait_s), sp ? el("div", { class: "rng" }, range(sp)) : null);
+    }
     function line(r, cls) {
-      return el("tr", { class: cls || null, dataset: { key: String(r.service || r.hour || "all") } },
-        el("td", { class: "text" }, firstCell(r)), el("td", null, String(r.tickets)),
-        el("td", null, minutes(r.baseline.mean_wait_s)), el("td", null, minutes(r.what_if.mean_wait_s)),
+      const v = spread && r.spread ? verdict(r.spread) : null;
+      return el("tr", { class: cls || null, dataset: { key: r.index ? "day-" + r.index : String(r.service || r.hour || "all") } },
+        el("td", { class: "text" }, firstCell(r)), el("td", null, tickets(r.tickets)),
+        mean(r, "baseline"), mean(r, "what_if"),
         el("td", { class: "chg " + changeClass(r.change.mean_wait_s) }, change(r.change.mean_wait_s)),
         el("td", null, minutes(r.baseline.p90_wait_s)), el("td", null, minutes(r.what_if.p90_wait_s)),
-        el("td", { class: "chg " + changeClass(r.change.p90_wait_s) }, change(r.change.p90_wait_s)));
+        el("td", { class: "chg " + changeClass(r.change.p90_wait_s) }, change(r.change.p90_wait_s)),
+        spread ? el("td", { class: "text verdict " + (v ? v[2] : "") }, v ? v[1] : "—") : null);
     }
     const body = rows.map(function (r) { return line(r); });
     if (totalRow) body.push(line(totalRow, "total"));
@@ -267,8 +327,11 @@
   function hourText(h) { return String(h).padStart(2, "0") + ":00–" + String(h + 1).padStart(2, "0") + ":00"; }
   function renderTable() {
     const res = st.job.result;
-    const tabs = [["services", t("按业务", "By service")], ["hours", t("按取号时段", "By hour of issue")],
-      ["longest", t("等得最久的 " + res.longest.length + " 位", "The " + res.longest.length + " longest waits")]];
+    const n = dayCount(res);
+    const tabs = [["services", t("按业务", "By service")], ["hours", t("按取号时段", "By hour of issue")]];
+    if (n > 1) tabs.push(["days", t("按抽样日", "By sampled day")]);
+    else if (st.tab === "days") st.tab = "services";
+    tabs.push(["longest", t("等得最久的 " + res.longest.length + " 位", "The " + res.longest.length + " longest waits")]);
     $("sim-tabs").replaceChildren.apply($("sim-tabs"), tabs.map(function (tb) {
       return el("button", { type: "button", role: "tab", class: tb[0] === st.tab ? "active" : null, dataset: { tab: tb[0] },
         onclick: function () { st.tab = tb[0]; renderTable(); } }, tb[1]);
@@ -276,6 +339,10 @@
     let content;
     if (st.tab === "services") {
       content = compareTable(t("业务", "Service"), res.services, rowName, Object.assign({ name: "全部", name_en: "All" }, res.hall));
+    } else if (st.tab === "days") {
+      content = compareTable(t("抽样日", "Sampled day"), res.days, function (r) {
+        return r.index ? t("第 " + r.index + " 天", "Day " + r.index) : t(n + " 天平均", "Average of " + n);
+      }, Object.assign({}, res.hall, { spread: null }), true);
     } else if (st.tab === "hours") {
       const only = st.hourService;
       const rows = only ? res.service_hours.filter(function (r) { return r.service === only; }) : res.hours;
@@ -290,17 +357,23 @@
         t("变化", "Change")].map(function (x, i) { return el("th", { class: i < 2 ? "text" : null }, x); }));  // over left-aligned texts
       const body = res.longest.map(function (r) {
         return el("tr", { dataset: { number: r.number } }, el("td", { class: "text" }, r.number),
-          el("td", { class: "text" }, rowName(r)), el("td", null, r.issued),
+          el("td", { class: "text" }, rowName(r)),
+          el("td", null, n > 1 ? t("第 " + r.day_index + " 天 ", "Day " + r.day_index + " ") + r.issued : r.issued),
           el("td", null, minutes(r.baseline_wait_s)), el("td", null, minutes(r.what_if_wait_s)),
           el("td", { class: "chg " + changeClass(r.change_s) }, change(r.change_s)));
       });
       content = el("table", { class: "grid sim-table", id: "sim-table-longest" }, el("thead", null, head), el("tbody", null, body));
     }
-    $("sim-table").replaceChildren(content);
+    const note = n > 1 && st.tab !== "longest" && st.tab !== "days" ? el("p", { class: "muted small sim-note" },
+      t("表中是 " + n + " 个抽样日的平均；小字是各天最少到最多", "Figures are the average of " + n +
+        " sampled days; small print: the lowest to the highest day")) : null;
+    $("sim-table").replaceChildren.apply($("sim-table"), [note, content].filter(Boolean));
   }
   function describeJob() {
     const j = st.job;
-    const day = j.day.kind === "replay" ? t(j.day.date + "（重放）", j.day.date + " (replayed)") : sampleName(j.day.name);
+    const n = j.result ? dayCount(j.result) : (j.days_asked || 1);
+    const day = j.day.kind === "replay" ? t(j.day.date + "（重放）", j.day.date + " (replayed)")
+      : sampleName(j.day.name) + (n > 1 ? t("，抽样 " + n + " 天", ", " + n + " sampled days") : "");
     const changes = j.changes.map(function (c) {
       const what = c.off ? t("休息", "off") : c.services.map(serviceName).join(t("、", ", "));
       return t(c.window + " 号窗口 " + c.from + "–" + c.to + " " + what, "Window " + c.window + " " + c.from + "–" + c.to + " " + what);
@@ -318,17 +391,21 @@
     if (!done) return;
     const res = st.job.result;
     $("sim-what").textContent = describeJob();
-    $("sim-summary").replaceChildren(
-      card("mean_wait_s", t("平均等候", "Mean wait"), res.hall),
-      card("p90_wait_s", t("90%等候", "P90 wait"), res.hall),
+    const n = dayCount(res);
+    const cards = [card("mean_wait_s", t("平均等候", "Mean wait"), res.hall)];
+    if (n > 1 && res.hall.spread) cards.push(verdictCard(res.hall));
+    cards.push(card("p90_wait_s", t("90%等候", "P90 wait"), res.hall),
       card("max_wait_s", t("最长等候", "Longest wait"), res.hall),
       el("div", { class: "kpi" }, el("div", { class: "label" }, t("同一批群众", "The same residents")),
-        el("div", { class: "value" }, String(res.hall.issued)),
-        el("div", { class: "note" }, t("人次（两遍相同）", "tickets in both runs"))));
+        el("div", { class: "value" }, tickets(res.hall.issued)),
+        el("div", { class: "note" }, n > 1 ? t("每天人次（两遍相同）", "tickets a day, the same in both runs")
+          : t("人次（两遍相同）", "tickets in both runs"))));
+    $("sim-summary").replaceChildren.apply($("sim-summary"), cards);
     $("sim-chart").replaceChildren(el("h3", null, t("各业务平均等候（分钟）", "Mean wait by service (min)")),
       hchart(res.services),
       el("div", { class: "legend" }, el("span", null, el("span", { class: "sw s1" }), t("原排班", "As staffed")),
-        el("span", null, el("span", { class: "sw s2" }), t("调整后", "What if"))));
+        el("span", null, el("span", { class: "sw s2" }), t("调整后", "What if")),
+        n > 1 ? el("span", null, el("span", { class: "sw rng" }), t("细线：各天范围", "thin line: range over the days")) : null));
     renderTable();
   }
 

@@ -404,6 +404,20 @@
     const p = parts(iso);
     return p ? p.year + "-" + p.month + "-" + p.day : "";
   };
+  // A day typed by hand, in the one form both languages read, "2026-11-05" (a date picker shows the
+  // browser's own format instead, 11/05/2026 in an English browser); null if it is not a real day.
+  // Takes 2026/11/5, 2026.11.5, 20261105, 2026年11月5日 and full-width digits; never a day-month
+  // order (5/11/2026 is 5 November in one country and May 11 in another).
+  hallq.parseDay = function (text) {
+    const s = String(text == null ? "" : text).trim()
+      .replace(/[\uFF10-\uFF19\uFF0D\uFF0E\uFF0F]/g, function (c) { return String.fromCharCode(c.charCodeAt(0) - 0xFEE0); });
+    const m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/.exec(s) || /^(\d{4})(\d{2})(\d{2})$/.exec(s);
+    if (!m) return null;
+    const y = +m[1], mo = +m[2], d = +m[3];
+    const dt = new Date(Date.UTC(y, mo - 1, d));
+    if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d) return null;
+    return m[1] + "-" + String(mo).padStart(2, "0") + "-" + String(d).padStart(2, "0");
+  };
   hallq.fmtTime = function (iso, seconds) {  // "15:49" in the hall
     const p = iso ? parts(iso) : null;
     return p ? p.hour + ":" + p.minute + (seconds ? ":" + p.second : "") : "";

@@ -15,12 +15,11 @@
   // which field an error from the server is about
   const FIELD_OF = { invalid_visit: "visit", unknown_visit: "visit", not_finished: "visit", already_rated: "visit",
     visit_mismatch: "visit", own_visit: "visit", unknown_service: "service", unknown_window: "window",
-    unknown_staff: "staff", subject_required: "service", level_required: "level", invalid_level: "level",
+    unknown_staff: "staff", invalid_day: "day", subject_required: "service", level_required: "level", invalid_level: "level",
     text_required: "text", invalid_phone: "phone", consent_required: "consent", invalid_channel: "channel",
     invalid_reasons: "reasons" };
 
   function span(zh, en) { return el("span", { dataset: { zh: zh, en: en } }, h.t(zh, en)); }
-  function today() { return new Date().toISOString().slice(0, 10); }
 
   function mount(root, opts) {
     opts = opts || {};
@@ -44,7 +43,9 @@
       dataset: { phZh: "号票号码、号票查询码或预约码，可扫码", phEn: "Ticket number, ticket code or booking code; or scan" } });
     f.find = el("button", { type: "button", class: "secondary rf-find", dataset: { zh: "查找", en: "Look up" } }, h.t("查找", "Look up"));
     f.found = el("div", { class: "rf-found hidden", role: "status" });
-    f.day = el("input", { id: "rf-day", type: "date", max: today() });
+    // typed as 2026-11-05 in either language: a type=date picker shows the browser's own format
+    f.day = el("input", { id: "rf-day", type: "text", inputmode: "numeric", maxlength: "12", autocomplete: "off",
+      spellcheck: "false", dataset: { phZh: "例：2026-11-05", phEn: "e.g. 2026-11-05" } });
     f.service = el("select", { id: "rf-service" });
     f.window = el("select", { id: "rf-window" });
     f.staff = el("select", { id: "rf-staff" });
@@ -124,7 +125,6 @@
     }
     async function loadChoices() {
       st.choices = await h.api("GET", h.hallPath("/ratings/recorded/choices"));
-      f.day.max = st.choices.today || today();
       fillChips();
       fillSelects();
     }
@@ -162,8 +162,11 @@
       clearError();
       const code = f.visit.value.trim();
       if (!code) { fail(h.t("请填写号票号码、号票查询码或预约码", "Type the ticket number, the ticket's code or the booking code"), "visit"); return null; }
+      const dayWrong = f.day.disabled ? null : dayProblem();
+      if (dayWrong) { fail(dayWrong, "day"); return null; }
       try {
-        const q = "?code=" + encodeURIComponent(code) + (f.day.value && !f.day.disabled ? "&day=" + f.day.value : "");
+        const day = f.day.disabled ? "" : h.parseDay(f.day.value);
+        const q = "?code=" + encodeURIComponent(code) + (day ? "&day=" + day : "");
         st.visit = await h.api("GET", h.hallPath("/ratings/recorded/visit" + q));
         st.visit.code = code;
         showVisit(st.visit);
@@ -186,6 +189,31 @@
       }
     });
 
+    // ------------------------------------------------------------ the day
+    // What is wrong with the typed day, in the words staff read; null when it is empty or right.
+    function dayProblem() {
+      const text = f.day.value.trim();
+      if (!text) return null;
+      const day = h.parseDay(text);
+      if (!day) return h.t("日期请写成 2026-11-05（年-月-日）", "Write the day as 2026-11-05 (year-month-day)");
+      const c = st.choices || {};
+      if (c.today && day > c.today) return h.t("办事日期不能在今天之后", "The day of the visit cannot be after today");
+      if (c.oldest_day && day < c.oldest_day) return h.t("办事日期不能早于一年前", "The day of the visit cannot be more than a year ago");
+      return null;
+    }
+    // a day the hall reads is rewritten the one way (2026/11/5 -> 2026-11-05); a wrong one is said
+    // at the field when staff leave it, not first at saving. Leaving it for a button of the form
+    // (保存登记, 查找): that button says it, and no message appears under the pointer mid-click
+    // (it would push the button down and the click would miss it).
+    f.day.addEventListener("blur", function (e) {
+      const day = h.parseDay(f.day.value);
+      if (day) f.day.value = day;
+      if (e.relatedTarget && e.relatedTarget.tagName === "BUTTON" && form.contains(e.relatedTarget)) return;
+      const wrong = dayProblem();
+      if (wrong) fail(wrong, "day", true);
+      else if (f.day.closest(".invalid")) clearError();
+    });
+
     // ------------------------------------------------------------ level, contact
     function level() { return (form.querySelector("input[name=rf-level]:checked") || {}).value || ""; }
     function isBad() { const l = level(); return l === "complaint" || l === "1" || l === "2"; }
@@ -194,7 +222,7 @@
         h.show(f.contact, isBad());
         form.classList.toggle("is-complaint", level() === "complaint");
       }
-      settle(e.target);
+      if (e.target !== f.day) settle(e.target);  // the day is judged on leaving it (above), settled on input
     });
     form.addEventListener("input", function (e) { settle(e.target); });
     // the field an error pointed at was changed: the error has been seen to
@@ -208,7 +236,7 @@
       h.show(f.error, false);
       form.querySelectorAll(".invalid").forEach(function (x) { x.classList.remove("invalid"); });
     }
-    function fail(text, name) {
+    function fail(text, name, keepFocus) {
       f.error.textContent = text;
       h.show(f.error, true);
       const box = name && form.querySelector(".rf-" + name);
@@ -219,7 +247,7 @@
       if (box) {
         box.classList.add("invalid");
         const input = box.querySelector("input, select, textarea");
-        if (input && !input.disabled) input.focus();
+        if (input && !input.disabled && !keepFocus) input.focus();
         box.scrollIntoView({ block: "nearest" });
       } else {
         f.error.scrollIntoView({ block: "nearest" });
@@ -235,12 +263,12 @@
       const visit = f.visit.value.trim();
       if (visit) {
         b.visit = visit;
-        if (f.day.value) b.day = f.day.value;
+        if (f.day.value.trim()) b.day = h.parseDay(f.day.value) || f.day.value.trim();
       } else {
         if (f.service.value) b.service = f.service.value;
         if (f.window.value) b.window = parseInt(f.window.value, 10);
         if (f.staff.value) b.staff_id = parseInt(f.staff.value, 10);
-        if (f.day.value) b.visit_day = f.day.value;
+        if (f.day.value.trim()) b.visit_day = h.parseDay(f.day.value) || f.day.value.trim();
       }
       const reasons = Array.from(form.querySelectorAll("input[name=rf-reason]:checked")).map(function (i) { return i.value; });
       if (reasons.length) b.reasons = reasons;
@@ -250,6 +278,8 @@
     }
     function check(b) {  // the server checks again; these say it before the round trip
       if (!b.channel) return [h.t("请选择来源：12345热线、意见箱、现场或其他", "Choose how it came: 12345 hotline, suggestion box, in person or other"), "channel"];
+      const dayWrong = f.day.disabled ? null : dayProblem();
+      if (dayWrong) return [dayWrong, "day"];
       if (!b.level && !b.kind) return [h.t("请选择评价等级，或选「投诉」", "Choose a rating, or Complaint"), "level"];
       if (b.kind === "complaint" && !b.comment) return [h.t("请填写投诉内容", "Write down what the complaint is about"), "text"];
       if (!b.visit && !b.service && !b.window && !b.staff_id && !b.comment && !b.reasons)

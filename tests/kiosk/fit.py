@@ -1,0 +1,84 @@
+"""What a resident would stumble on in a rendered kiosk screen, measured on the real widgets
+(Kivy must be running: the caller has a window and the screen is laid out):
+
+- a label's drawn text (texture_size) larger than its widget, a word broken across lines
+  ("Appointme|nt"), a line starting with ，。、, a one-line label on two lines;
+- text drawn outside the screen, or two texts drawn over each other;
+- in elder mode, a key (anything with ButtonBehavior) under 80 px either way.
+
+Used by render_screens.py (every screen, 12 combinations, under Xvfb) and by the tests that walk
+a screen through its states in the test process. Each problem is {"where", "text", "problem"}."""
+from __future__ import annotations
+
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
+
+from kiosk.layout import ELDER_MIN_KEY
+from kiosk.widgets import bad_line_starts, broken_words, line_count
+
+
+def inside_scroll(w, screen) -> bool:
+    p = w.parent
+    while p is not None and p is not screen:
+        if isinstance(p, ScrollView):
+            return True
+        p = p.parent
+    return False
+
+
+def text_problems(screen, tag: str, width: int, height: int) -> list[dict]:
+    problems, drawn = [], []
+    for w in screen.walk():
+        if not isinstance(w, Label) or not w.text or w.opacity == 0:
+            continue
+        w.texture_update()
+        tw, th = w.texture_size
+        where = {"where": tag, "text": w.text[:40]}
+        if tw > w.width + 1 or th > w.height + 1:
+            problems.append({**where, "problem": f"text {tw}x{th} overflows its {w.width:.0f}x{w.height:.0f}"})
+        if broken_words(w):
+            problems.append({**where, "problem": f"word broken: {broken_words(w)}"})
+        if bad_line_starts(w):
+            problems.append({**where, "problem": f"a line starts with a closing mark: {bad_line_starts(w)}"})
+        if getattr(w, "one_line", False) and line_count(w) > 1:
+            problems.append({**where, "problem": f"wraps onto {line_count(w)} lines"})
+        if not inside_scroll(w, screen):
+            x, y = w.to_window(w.x, w.y)
+            if x < -1 or y < -1 or x + w.width > width + 1 or y + w.height > height + 1:
+                problems.append({**where, "problem": f"outside the screen at {x:.0f},{y:.0f}"})
+            cx, cy = w.to_window(*w.center)
+            drawn.append((w, (cx - tw / 2, cy - th / 2, cx + tw / 2, cy + th / 2)))
+    # two texts drawn over each other (a box squeezed below its content pushes one under another):
+    # Kivy draws a label's texture centred on the widget
+    for i, (a, ra) in enumerate(drawn):
+        for b, rb in drawn[i + 1:]:
+            dx = min(ra[2], rb[2]) - max(ra[0], rb[0])
+            dy = min(ra[3], rb[3]) - max(ra[1], rb[1])
+            if dx > 2 and dy > 2:
+                problems.append({"where": tag, "text": f"{a.text[:30]} / {b.text[:30]}",
+                                 "problem": f"drawn over each other ({dx:.0f}x{dy:.0f} px)"})
+    return problems
+
+
+def keys(screen) -> list:
+    """Every key a finger can press on the screen."""
+    return [w for w in screen.walk() if isinstance(w, ButtonBehavior) and w.opacity]
+
+
+def key_text(w) -> str:
+    return getattr(getattr(w, "label", None), "text", "") or type(w).__name__
+
+
+def small_keys(screen, tag: str, least: int = ELDER_MIN_KEY) -> list[dict]:
+    return [{"where": tag, "text": key_text(w)[:30],
+             "problem": f"key {w.width:.0f}x{w.height:.0f} px < {least}x{least} in elder mode"}
+            for w in keys(screen) if w.width < least or w.height < least]
+
+
+def screen_problems(screen, tag: str, width: int, height: int, elder: bool) -> list[dict]:
+    return text_problems(screen, tag, width, height) + (small_keys(screen, tag) if elder else [])
+
+
+def describe(problems: list[dict]) -> str:
+    return "\n".join(f"{p['where']}: {p['text']!r}: {p['problem']}" for p in problems)
