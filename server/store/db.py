@@ -90,6 +90,11 @@ class Database:
         # SQLite has one writer at a time: queue writers on a lock in this process (a fast handoff)
         # rather than letting them spin in SQLite's busy handler, which sleeps up to 100 ms a try.
         self.write_lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        # the after-commit hooks of those writers, in commit order: a writer takes it before it
+        # lets the next writer in, so the bus still sees this process's commits in id order while
+        # the next writer's statements run (the hooks format events: not the database's time)
+        # (at most one writer waits for it: the next can only ask once it holds the write lock)
+        self.publish_lock = threading.Lock() if self.write_lock is not None else None
         self.clock = None  # callable returning naive UTC (the app's clock: tests move time)
 
     def now(self) -> datetime:
@@ -197,17 +202,24 @@ class UnitOfWork:
         self.tx.commit()
         self.committed = True
         self.conn.close()
-        try:
-            if ids:
-                # still inside this process's single-writer section (SQLite): hooks see the
-                # commits of this process in id order, so the bus can publish them as they are
-                for hook in self.db.after_commit_hooks:
-                    try:
-                        hook(self.events)
-                    except Exception:  # a subscriber hook must never undo a committed change
-                        log.exception("after-commit hook failed")
-        finally:
+        if not ids:
             self._release()
+            return ids
+        publishing = self.db.publish_lock if self._locked else None
+        if publishing is not None:
+            publishing.acquire()  # before the next writer may commit: hooks stay in id order
+        self._release()
+        try:
+            # hooks see the commits of this process in id order, so the bus can publish them as
+            # they are
+            for hook in self.db.after_commit_hooks:
+                try:
+                    hook(self.events)
+                except Exception:  # a subscriber hook must never undo a committed change
+                    log.exception("after-commit hook failed")
+        finally:
+            if publishing is not None:
+                publishing.release()
         return ids
 
     def __exit__(self, exc_type, exc, tb):
