@@ -105,15 +105,18 @@ class Text(Label):
     one_line: never wraps; the font shrinks (down to min_size) until the text fits the width
     and height it gets (service names, the wait line, buttons). Otherwise the text wraps at the
     widget's width, shrinking when a word would have to be cut; auto_height makes the widget as
-    tall as its text (guide paragraphs in a scroll view)."""
+    tall as its text (guide paragraphs in a scroll view). prefer_one_line: one line, unless that
+    would shrink the text below 80% of its size; then it wraps between words (buttons' English)."""
 
     def __init__(self, text="", size=24, color=TEXT, bold=False, halign="center",
-                 valign="middle", auto_height=False, one_line=False, min_size=None, **kw):
+                 valign="middle", auto_height=False, one_line=False, min_size=None, prefer_one_line=False,
+                 **kw):
         super().__init__(text=text, font_name=FONT, font_size=size, color=color, bold=bold,
                          halign=halign, valign=valign, **kw)
         self.base_size = size
         self.min_size = min_size or max(12, int(size * 0.6))
         self.one_line = one_line
+        self.prefer_one_line = prefer_one_line  # one line unless that shrinks it below 80%: then wrap
         self._auto = auto_height
         if auto_height:
             self.size_hint_y = None
@@ -130,21 +133,29 @@ class Text(Label):
     def _fit(self, *_):
         avail = max(1, self.width - 8)
         size = self.base_size
-        if self.one_line:
-            self.text_size = (None, None)
-            self.font_size = size
+        if self.one_line or self.prefer_one_line:
+            self._fit_one_line(avail, size)
+            if self.one_line or self.font_size >= 0.8 * size or " " not in self.text.strip():
+                return
+        self._fit_wrapping(avail, size)
+
+    def _fit_one_line(self, avail: float, size: int):
+        self.padding = [0, 0, 0, 0]
+        self.text_size = (None, None)
+        self.font_size = size
+        self.texture_update()
+        tw, th = self.texture_size
+        if tw > avail - 2 or (not self._auto and th > self.height > 1):
+            ratio = min((avail - 2) / max(tw, 1), (self.height / max(th, 1)) if not self._auto else 1)
+            self.font_size = max(self.min_size, int(size * min(1.0, ratio)))
+        self.text_size = (avail, None)  # fits now: the text size only aligns it
+        for _ in range(4):  # Kivy's wrapping measures a little differently: make sure
             self.texture_update()
-            tw, th = self.texture_size
-            if tw > avail - 2 or (not self._auto and th > self.height > 1):
-                ratio = min((avail - 2) / max(tw, 1), (self.height / max(th, 1)) if not self._auto else 1)
-                self.font_size = max(self.min_size, int(size * min(1.0, ratio)))
-            self.text_size = (avail, None)  # fits now: the text size only aligns it
-            for _ in range(4):  # Kivy's wrapping measures a little differently: make sure
-                self.texture_update()
-                if line_count(self) <= 1 or self.font_size <= self.min_size:
-                    break
-                self.font_size = max(self.min_size, self.font_size - 2)
-            return
+            if line_count(self) <= 1 or self.font_size <= self.min_size:
+                break
+            self.font_size = max(self.min_size, self.font_size - 2)
+
+    def _fit_wrapping(self, avail: float, size: int):
         # wrapping text: width only (a full-height texture costs ~10x to render)
         self.padding = [0, 0, 0, 0]
         self.text_size = (avail, None)
@@ -171,12 +182,13 @@ class Text(Label):
 
 
 class BigButton(ButtonBehavior, Panel):
-    """A touch button: coloured panel with one line of text (and an optional second)."""
+    """A touch button: coloured panel with one line of text (and an optional second). wrap: the
+    text may take two lines, broken between words, rather than shrink ("Appointment / check-in")."""
 
-    def __init__(self, text, size=30, bg=BLUE, color=WHITE, sub=None, sub_size=None, **kw):
+    def __init__(self, text, size=30, bg=BLUE, color=WHITE, sub=None, sub_size=None, wrap=False, **kw):
         super().__init__(orientation="vertical", bg=list(bg), padding=(10, 6), **kw)
         self.base_bg = list(bg)
-        self.label = Text(text, size=size, color=color, bold=True, one_line=True)
+        self.label = Text(text, size=size, color=color, bold=True, one_line=not wrap, prefer_one_line=wrap)
         self.add_widget(self.label)
         if sub:
             self.add_widget(Text(sub, size=sub_size or int(size * 0.6), color=color, one_line=True))

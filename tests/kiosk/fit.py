@@ -4,7 +4,8 @@
 - a label's drawn text (texture_size) larger than its widget, a word broken across lines
   ("Appointme|nt"), a line starting with ，。、, a one-line label on two lines;
 - text drawn outside the screen, or two texts drawn over each other;
-- in elder mode, a key (anything with ButtonBehavior) under 80 px either way.
+- in elder mode, a key (anything with ButtonBehavior) under 80 px either way, or whose words
+  had to shrink below 80% of their size to fit.
 
 Used by render_screens.py (every screen, 12 combinations, under Xvfb) and by the tests that walk
 a screen through its states in the test process. Each problem is {"where", "text", "problem"}."""
@@ -76,8 +77,20 @@ def small_keys(screen, tag: str, least: int = ELDER_MIN_KEY) -> list[dict]:
             for w in keys(screen) if w.width < least or w.height < least]
 
 
+def shrunk_keys(screen, tag: str, least: float = 0.8) -> list[dict]:
+    """Keys whose words were shrunk below 80% of their size to fit: elder mode's large type lost."""
+    out = []
+    for w in keys(screen):
+        label = getattr(w, "label", None)
+        if label is not None and label.text and label.font_size < least * label.base_size:
+            out.append({"where": tag, "text": label.text[:30],
+                        "problem": f"key text shrunk to {label.font_size} px of {label.base_size} px"})
+    return out
+
+
 def screen_problems(screen, tag: str, width: int, height: int, elder: bool) -> list[dict]:
-    return text_problems(screen, tag, width, height) + (small_keys(screen, tag) if elder else [])
+    elder_problems = small_keys(screen, tag) + shrunk_keys(screen, tag) if elder else []
+    return text_problems(screen, tag, width, height) + elder_problems
 
 
 def describe(problems: list[dict]) -> str:
