@@ -14,6 +14,7 @@ per write; --spy records py-spy (collapsed stacks per thread) of the server duri
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
@@ -24,7 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_queue import KIOSK_PAUSE_S, kiosk_session, login_and_sign_in, setup_accounts  # noqa: E402
-from common import BenchServer, Subscribers, raise_open_files_limit, sequential, summary, table  # noqa: E402
+from common import (BenchServer, LeanClient, Subscribers, raise_open_files_limit, sequential,  # noqa: E402
+                    summary, table)
 
 
 def cpu_s(pid: int) -> float:
@@ -78,8 +80,9 @@ def calls_to_subscribers(srv, url, kiosk, w1, subs, calls, gap_s=0.2):
     return call_t, delivery, missed
 
 
-def busy_hall(srv, url, kiosk_token, sessions, subs, services):
-    kiosk = kiosk_session(kiosk_token)
+def busy_hall(srv, url, kiosk_token, sessions, subs, services, new_kiosk=kiosk_session,
+              spy=contextlib.nullcontext):
+    kiosk = new_kiosk(kiosk_token)
     for i in range(220):
         kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": services[i % len(services)]})
     sent, lock, stop = {}, threading.Lock(), threading.Event()
@@ -101,7 +104,7 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services):
             s.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
 
     def kiosk_loop():
-        k = kiosk_session(kiosk_token)
+        k = new_kiosk(kiosk_token)
         i = 0
         while not stop.is_set():
             k.post(f"{url}/api/v1/halls/main/tickets", json={"service": services[i % len(services)]})
@@ -110,17 +113,20 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services):
                 requests_made[0] += 1
             time.sleep(KIOSK_PAUSE_S)
 
-    kiosks = [threading.Thread(target=kiosk_loop) for _ in range(2)]
-    cpu0, wall0 = cpu_s(srv.procs[-1].pid), time.perf_counter()
-    for k in kiosks:
-        k.start()
-    with ThreadPoolExecutor(11) as pool:
-        list(pool.map(window_loop, range(1, 12)))
-    stop.set()
-    for k in kiosks:
-        k.join()
+    kiosks = [threading.Thread(target=kiosk_loop) for _ in range(int(os.environ.get("BENCH_KIOSKS", "2")))]
+    with spy():  # the setup above is not profiled
+        cpu0, wall0 = cpu_s(srv.procs[-1].pid), time.perf_counter()
+        clients0 = time.process_time() + cpu_s(subs.proc.pid)
+        for k in kiosks:
+            k.start()
+        with ThreadPoolExecutor(11) as pool:
+            list(pool.map(window_loop, range(1, 12)))
+        stop.set()
+        for k in kiosks:
+            k.join()
     load = {"requests": requests_made[0], "wall_s": time.perf_counter() - wall0,
-            "server_cpu_s": cpu_s(srv.procs[-1].pid) - cpu0}
+            "server_cpu_s": cpu_s(srv.procs[-1].pid) - cpu0,
+            "clients_cpu_s": time.process_time() + cpu_s(subs.proc.pid) - clients0}
     ev = called_event_ids(srv.db_url)
     for tid in sent:
         subs.wait_for(ev[tid], timeout=15)
@@ -145,7 +151,7 @@ class Spy:
             exe = Path(sys.executable).with_name("py-spy")
             self.proc = subprocess.Popen([str(exe) if exe.exists() else "py-spy", "record",
                                           "--pid", str(pid), "--format", "raw", "--threads",
-                                          "--rate", "250", "-o", self.out],
+                                          "--rate", "250", "--gil", "-o", self.out],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)
 
@@ -166,6 +172,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer sequential requests and calls")
     ap.add_argument("--postgres", help="PostgreSQL URL instead of a scratch SQLite")
     ap.add_argument("--parts", default="seq,busy,2000,many", help="which parts to run")
+    ap.add_argument("--clients", default="lean",
+                    help="the busy hall's clients: lean, requests, or both in one run (lean,requests)")
+    ap.add_argument("--rounds", type=int, default=1, help="busy hall rounds (calls pooled)")
     ap.add_argument("--spy", metavar="PREFIX",
                     help="py-spy the server during the busy and 2,000 parts: PREFIX-busy.txt, "
                          "PREFIX-2000.txt (collapsed stacks, with thread names)")
@@ -180,6 +189,47 @@ def main():
 
     def row(measure, n, p50, p99, goal="", met=""):
         rows.append({"measure": measure, "n": n, "p50": p50, "p99": p99, "goal": goal, "met": met})
+
+    def busy_part(kind):
+        """(2) the busy hall with 200 subscribers, `rounds` times, its clients `kind`: "lean"
+        (keep-alive http.client windows and kiosks; the stream reader keeps only ticket.called)
+        or "requests" (requests sessions; the reader keeps every event), as before."""
+        lean = kind == "lean"
+        clients = {n: (LeanClient.like(sess) if lean else sess) for n, sess in sessions.items()}
+        new_kiosk = (lambda tok: LeanClient(tok)) if lean else kiosk_session
+        delivery, calls, after, missed, ncalls, per_round = [], [], [], 0, 0, []
+        load = {"requests": 0, "wall_s": 0.0, "server_cpu_s": 0.0, "clients_cpu_s": 0.0}
+        for r in range(args.rounds):
+            subs = Subscribers(srv.port, n=200, only=b"ticket.called" if lean else None).connect()
+            time.sleep(0.5)
+            got = busy_hall(srv, url, kiosk_token, clients, subs, services, new_kiosk,
+                            spy=lambda: Spy(args.spy, pid, f"busy-{kind}-{r}"))
+            subs.close()
+            for n, c in clients.items():  # windows free again for the next round or part
+                c.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
+            ncalls += got[0]
+            delivery += got[1]
+            missed += got[2]
+            calls += got[3]
+            after += got[4]
+            per_round.append(summary(got[1])["p99"])
+            for k in load:
+                load[k] += got[5][k]
+        label = f"busy hall, {kind} clients"
+        rounds = f", {args.rounds} rounds: p99 " + " / ".join(f"{p:.0f}" for p in per_round) if args.rounds > 1 else ""
+        s = summary(delivery)
+        row(f"{label}, 200 subscribers: call -> each ({ncalls} calls, {missed} missed{rounds}) (ms)",
+            s["n"], s["p50"], s["p99"], "p99 <= 50", "yes" if s["p99"] <= 50 and not missed else "NO")
+        s = summary(calls)
+        row(f"{label}: call-next's own answer (ms)", s["n"], s["p50"], s["p99"])
+        s = summary(after)
+        row(f"{label}: call-next's answer -> each subscriber (ms)", s["n"], s["p50"], s["p99"])
+        rows.append({"measure": f"{label}: {load['requests']} writes in {load['wall_s']:.1f} s "
+                                f"({load['requests'] / load['wall_s']:.0f}/s); server CPU per "
+                                f"write (ms; {load['server_cpu_s'] / load['wall_s']:.0%} of a core; the "
+                                f"bench's clients {load['clients_cpu_s'] / load['wall_s']:.0%})",
+                     "n": load["requests"], "p50": 1000 * load["server_cpu_s"] / load["requests"],
+                     "p99": "", "goal": "", "met": ""})
 
     try:
         kiosk = kiosk_session(kiosk_token)
@@ -196,32 +246,12 @@ def main():
         # (2) the busy hall with 200 subscribers
         from server.services.halls import read_config
         services = [s["code"] for s in read_config()["services"]]
-        if "busy" not in parts:
-            sessions = {}
-        else:
+        sessions = {}
+        if "busy" in parts:
             sessions = {n: login_and_sign_in(url, n) for n in range(2, 12)}
             sessions[1] = w1
-            subs = Subscribers(srv.port, n=200).connect()
-            time.sleep(0.5)
-            with Spy(args.spy, pid, "busy"):
-                ncalls, delivery, missed, calls, after, load = busy_hall(srv, url, kiosk_token, sessions,
-                                                                   subs, services)
-            subs.close()
-            s = summary(delivery)
-            row(f"busy hall, 200 subscribers: call -> each ({ncalls} calls, {missed} missed) (ms)",
-                s["n"], s["p50"], s["p99"], "p99 <= 50",
-                "yes" if s["p99"] <= 50 and not missed else "NO")
-            s = summary(calls)
-            row("busy hall: call-next's own answer (ms)", s["n"], s["p50"], s["p99"])
-            s = summary(after)
-            row("busy hall: call-next's answer -> each subscriber (ms)", s["n"], s["p50"], s["p99"])
-            rows.append({"measure": f"busy hall: {load['requests']} writes in {load['wall_s']:.1f} s "
-                                    f"({load['requests'] / load['wall_s']:.0f}/s); server CPU per "
-                                    f"write (ms; {load['server_cpu_s'] / load['wall_s']:.0%} of a core)",
-                         "n": load["requests"], "p50": 1000 * load["server_cpu_s"] / load["requests"],
-                         "p99": "", "goal": "", "met": ""})
-        for n, sess in sessions.items():  # windows free again for the next part
-            sess.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
+            for kind in args.clients.split(","):
+                busy_part(kind)
 
         # (3) 2,000 subscribers
         if "2000" in parts:

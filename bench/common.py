@@ -1,6 +1,8 @@
 """Shared bits of the benchmarks: a server process on a scratch database, raw SSE subscribers."""
 from __future__ import annotations
 
+import http.client
+import json
 import multiprocessing
 import os
 import re
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+_json_dumps = json.dumps
 sys.path.insert(0, str(ROOT))
 
 
@@ -94,6 +97,69 @@ class BenchServer:
                 p.kill()
 
 
+class LeanResponse:
+    def __init__(self, status: int, body: bytes):
+        self.status_code, self.content = status, body
+        self.ok = 200 <= status < 400
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.content) if self.content else None
+
+
+class LeanClient:
+    """A keep-alive HTTP/1.1 JSON client on http.client, for the benches' windows and kiosks: the
+    same requests as a requests.Session (`post(url, json=...)`, `headers`), at a fraction of its
+    CPU. The clients share the 2-core machine with the server they measure; on a hall's network
+    each window and kiosk is its own device."""
+
+    def __init__(self, token: str | None = None):
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.conn = None
+
+    @classmethod
+    def like(cls, session) -> "LeanClient":
+        """A lean client with a requests.Session's Authorization (a signed-in window)."""
+        c = cls()
+        c.headers = {"Authorization": session.headers["Authorization"]}
+        return c
+
+    def _request(self, method, url, body: bytes | None):
+        rest = url.split("://", 1)[1]
+        hostport, _, path = rest.partition("/")
+        headers = {**self.headers, "Content-Type": "application/json"} if body is not None else self.headers
+        for attempt in (0, 1):  # a kept-alive connection the server closed: one fresh retry
+            if self.conn is None:
+                host, _, port = hostport.partition(":")
+                self.conn = http.client.HTTPConnection(host, int(port or 80), timeout=30)
+            try:
+                self.conn.request(method, "/" + path, body=body, headers=headers)
+                r = self.conn.getresponse()
+                data = r.read()
+                if r.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return LeanResponse(r.status, data)
+            except (http.client.HTTPException, ConnectionError, OSError):
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def post(self, url, json=None):
+        return self._request("POST", url, None if json is None else _json_dumps(json).encode())
+
+    def get(self, url):
+        return self._request("GET", url, None)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 def raise_open_files_limit():
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -110,7 +176,7 @@ def source_address(i: int, per_address: int = 40) -> tuple[str, int]:
 EVENT_LINE = re.compile(rb"id: (\d+)\nevent: ([a-z_.]+)\n")
 
 
-def _read_streams(port, path, n, ready, stop, q):
+def _read_streams(port, path, n, ready, stop, q, only=None):
     """Child process: n raw SSE connections on one selector; sends (event id, arrival) batches.
     Reading in its own process keeps the bench's client threads from delaying the clock."""
     raise_open_files_limit()
@@ -154,7 +220,8 @@ def _read_streams(port, path, n, ready, stop, q):
                     ready.set()
             end = 0
             for m in EVENT_LINE.finditer(buf):
-                batch.append((int(m.group(1)), now))
+                if only is None or m.group(2) == only:
+                    batch.append((int(m.group(1)), now))
                 end = m.end()
             st["buf"] = buf[end:][-8192:]
         if batch and time.perf_counter() - last_send > 0.02:
@@ -171,8 +238,10 @@ def _read_streams(port, path, n, ready, stop, q):
 class Subscribers:
     """N raw SSE connections read in a child process; records when each event id arrives."""
 
-    def __init__(self, port, hall="main", n=200, path=None):
-        self.port, self.n = port, n
+    def __init__(self, port, hall="main", n=200, path=None, only: bytes | None = None):
+        """only: record arrivals of this event type alone (e.g. b"ticket.called"): the reader
+        then does less work per event, so it takes less of the machine the server runs on."""
+        self.port, self.n, self.only = port, n, only
         self.path = path or f"/api/v1/halls/{hall}/events"
         self.arrivals: dict[int, list[float]] = {}
         self.lock = threading.Lock()
@@ -183,7 +252,8 @@ class Subscribers:
         mp = multiprocessing.get_context("spawn")
         self.ready, self.stop_ev, self.q = mp.Event(), mp.Event(), mp.Queue()
         self.proc = mp.Process(target=_read_streams, daemon=True,
-                               args=(self.port, self.path, self.n, self.ready, self.stop_ev, self.q))
+                               args=(self.port, self.path, self.n, self.ready, self.stop_ev, self.q,
+                                     self.only))
         self.proc.start()
         self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()

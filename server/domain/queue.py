@@ -7,14 +7,16 @@ ordinary residents from being starved.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 APPOINTMENT, PRIORITY, ORDINARY = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """A waiting ticket as the ordering sees it. A named tuple (immutable, and cheap to make: a
+    window's call builds one for every waiting ticket of its services)."""
+
     id: int
     service: str
     queued_at: datetime  # issue time; a transferred ticket keeps its original one
@@ -24,9 +26,8 @@ class Candidate:
     @classmethod
     def of(cls, ticket) -> "Candidate":
         """From anything with a ticket's fields (a Ticket, a database row)."""
-        return cls(id=ticket.id, service=ticket.service, queued_at=ticket.queued_at,
-                   priority=ticket.priority,
-                   appointment_due=ticket.appointment_id is not None and ticket.source == "appointment")
+        return cls(ticket.id, ticket.service, ticket.queued_at, ticket.priority,
+                   ticket.appointment_id is not None and ticket.source == "appointment")
 
     @property
     def rank(self) -> int:
@@ -35,6 +36,13 @@ class Candidate:
         if self.priority:
             return PRIORITY
         return ORDINARY
+
+
+def from_rows(rows) -> list[Candidate]:
+    """Candidates from rows of (id, service, queued_at, priority, appointment_id, source), made
+    positionally: a window's call and an issue's estimate make one for every waiting ticket."""
+    return [Candidate(i, service, queued_at, priority, appointment_id is not None and source == "appointment")
+            for i, service, queued_at, priority, appointment_id, source in rows]
 
 
 def order(

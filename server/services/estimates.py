@@ -288,7 +288,7 @@ def _waiting(conn, hall, day: str) -> list[qdomain.Candidate]:
     rows = conn.execute(select(tk.id, tk.service, tk.queued_at, tk.priority, tk.appointment_id,
                                tk.source).where(tk.hall_id == hall.id, tk.day == day,
                                                 tk.status == "waiting")).all()
-    return [qdomain.Candidate.of(r) for r in rows]
+    return qdomain.from_rows(rows)
 
 
 def _seconds(spans: list[str]) -> list[tuple[float, float]]:

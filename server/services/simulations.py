@@ -28,7 +28,7 @@ import threading
 import time
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import Invalid, NotFound, TooMany, split_languages
@@ -52,7 +52,8 @@ KEEP_S = 24 * 3600.0
 DAYS_LISTED = 60
 
 ASSUMES = ("按所选一天的来人（取号时间、业务、办理时长）重放两遍：原排班一遍，调整后一遍；"
-           f"示例日抽 {DAYS} 天不同的来人，结果取平均并给出各天的范围；窗口有空就叫号，调整在窗口办完当前号后生效",
+           f"示例日抽 {DAYS} 天不同的来人，结果取平均并给出各天的范围；"
+           "窗口有空就叫号，调整在窗口办完当前号后生效",
            "The chosen day's residents (arrival, service, time at the window) are played twice: as staffed "
            f"and with your changes; a sample day draws {DAYS} days of different residents and shows the "
            "average and the range over the days; windows call as soon as they are free; a change starts "
@@ -60,7 +61,10 @@ ASSUMES = ("按所选一天的来人（取号时间、业务、办理时长）�
 HALL_BUSY = "本大厅已有一次模拟在运行，请等它结束 (a simulation for this hall is already running)"
 STOPPED = "模拟中途停止（服务器重启）(the run stopped: the server restarted)"
 
-_lock = threading.Lock()  # this process's starts (other processes: the database's index)
+_lock = threading.Lock()  # this process's starts (other processes: the database, below)
+# PostgreSQL: starts from every server process take turns on this transaction advisory lock, so the
+# limits are checked against the runs other processes have committed (SQLite: BEGIN IMMEDIATE does it)
+START_LOCK_KEY = 0x7369_6D75  # "simu"
 R = t.simulation_runs.c
 
 
@@ -231,6 +235,8 @@ def start(ctx, hall_code: str, principal, body: dict) -> dict:
             uow.commit()
         try:
             with ctx.uow() as uow:
+                if ctx.db.dialect == "postgresql":
+                    uow.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": START_LOCK_KEY})
                 running = uow.execute(select(R.hall_id).where(R.status == "running")).scalars().all()
                 if hall.id in running:
                     raise _busy(HALL_BUSY)
@@ -242,8 +248,8 @@ def start(ctx, hall_code: str, principal, body: dict) -> dict:
                     request=request, created_at=now, updated_at=now))
                 uow.commit()
         except IntegrityError:
-            # another server process started a run for this hall between our check and our insert:
-            # the unique index on running runs (migration 0022) let only the first one in
+            # a run for this hall was inserted between our check and our insert by a writer that did
+            # not take turns: the unique index on running runs (migration 0022) let only the first in
             if not _running(ctx, hall.id):
                 raise
             raise _busy(HALL_BUSY) from None
@@ -387,8 +393,9 @@ def _finish(ctx, run_id: str, played: dict, services: list[dict], config: dict) 
     if day["kind"] == "replay":
         played_days = "1（重放，即当天的来人）(1: the day replayed, its own residents)"
     else:
-        played_days = (f"{len(days)}（随机种子 {seeds[0]}–{seeds[-1]}，表中为各天平均）"
-                       f"({len(days)}: seeds {seeds[0]}-{seeds[-1]}; the figures are the days' averages)")
+        played_days = (f"{len(days)}（随机种子 {seeds[0]}–{seeds[-1]}；对比各表为各天平均，「等候」表合并各天）"
+                       f"({len(days)}: seeds {seeds[0]}-{seeds[-1]}; the comparison sheets give the days' "
+                       "averages, the waits sheets all the days together)")
         if len(days) < asked:
             played_days += (f"；原定 {asked} 天，服务器繁忙，未在时限内放完 "
                             f"(of {asked} asked: the server was too busy to play them all in time)")

@@ -44,6 +44,43 @@ _WINDOW = select(t.windows).where(t.windows.c.hall_id == bindparam("hall_id"),
                                   t.windows.c.active.is_(True))
 
 
+_INSERT_TICKET = t.tickets.insert()
+_NEXT_NUMBER: dict[str, object] = {}  # the day's counter upsert, one per dialect
+
+
+class _Updates:
+    """A save's UPDATE for each set of changed columns, built once: a window's call and finish
+    change the same few columns every time, so SQLAlchemy reuses the statement's cache key and
+    compiled form instead of building, hashing and compiling a new one per save. Values go in as
+    bind parameters named v_<column>; the WHERE takes `_id` (and `_was`, the status as read)."""
+
+    def __init__(self, table, guarded: bool):
+        self.table, self.guarded = table, guarded
+        self.built: dict[tuple, object] = {}
+
+    def __call__(self, values: dict, id_, was=None):
+        cols = tuple(values)
+        stmt = self.built.get(cols)
+        if stmt is None:
+            c = self.table.c
+            where = [c.id == bindparam("_id")]
+            if self.guarded:
+                where.append(c.status == bindparam("_was", type_=c.status.type))
+            stmt = update(self.table).where(*where).values(
+                {k: bindparam("v_" + k, type_=c[k].type) for k in cols})
+            if len(self.built) < 512:  # column sets are few; never grow without bound
+                self.built[cols] = stmt
+        params = {"v_" + k: v for k, v in values.items()}
+        params["_id"] = id_
+        if self.guarded:
+            params["_was"] = was
+        return stmt, params
+
+
+_TICKET_UPDATE = _Updates(t.tickets, guarded=True)
+_WINDOW_UPDATE = _Updates(t.windows, guarded=False)
+
+
 def stale(zh="号票状态已变化", en="the ticket") -> WrongState:
     return WrongState(f"{zh}，请刷新 ({en} changed meanwhile)", code="stale")
 
@@ -94,21 +131,25 @@ class TicketRepository:
 
     def next_number(self, hall_id: int, day: str, prefix: str) -> int:
         """The day's next sequence number for `prefix` (an upsert: numbers are never reused)."""
-        if self.conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        stmt = dialect_insert(t.counters).values(hall_id=hall_id, day=day, prefix=prefix, last=1)
-        stmt = stmt.on_conflict_do_update(index_elements=["hall_id", "day", "prefix"],
-                                          set_={"last": t.counters.c.last + 1}).returning(t.counters.c.last)
-        return self.conn.execute(stmt).scalar_one()
+        stmt = _NEXT_NUMBER.get(self.conn.dialect.name)
+        if stmt is None:
+            if self.conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            stmt = dialect_insert(t.counters).values(hall_id=bindparam("hall_id"), day=bindparam("day"),
+                                                     prefix=bindparam("prefix"), last=1)
+            stmt = _NEXT_NUMBER[self.conn.dialect.name] = stmt.on_conflict_do_update(
+                index_elements=["hall_id", "day", "prefix"],
+                set_={"last": t.counters.c.last + 1}).returning(t.counters.c.last)
+        return self.conn.execute(stmt, {"hall_id": hall_id, "day": day, "prefix": prefix}).scalar_one()
 
     def add(self, ticket: Ticket) -> bool:
         """Insert a new ticket (sets its id). False if its Idempotency-Key was taken meanwhile."""
         values = {c: getattr(ticket, c) for c in TICKET_COLUMNS if c != "id"}
         try:
             with self.conn.begin_nested():
-                ticket.id = self.conn.execute(t.tickets.insert().values(**values)).inserted_primary_key[0]
+                ticket.id = self.conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
         except IntegrityError:
             if ticket.idempotency_key:  # a concurrent retry with the same key won (PostgreSQL)
                 return False
@@ -121,9 +162,7 @@ class TicketRepository:
         """Write the ticket's changes if its status is still the one it was read with."""
         values = self._snap.changes(ticket)
         if values:
-            n = self.conn.execute(update(t.tickets).where(
-                t.tickets.c.id == ticket.id, t.tickets.c.status == ticket.loaded_status)
-                .values(**values)).rowcount
+            n = self.conn.execute(*_TICKET_UPDATE(values, ticket.id, ticket.loaded_status)).rowcount
             if n != 1:
                 return False
         ticket.loaded_status = ticket.status
@@ -138,7 +177,7 @@ class TicketRepository:
         """The day's waiting tickets of `services`, as the queue ordering sees them."""
         rows = self.conn.execute(_WAITING, {"hall_id": hall_id, "day": day,
                                             "services": list(services)}).all()
-        return [qdomain.Candidate.of(r) for r in rows]
+        return qdomain.from_rows(rows)
 
     def claim(self, ticket_id: int) -> Ticket | None:
         """The ticket if it is still waiting and no other window is claiming it right now."""
@@ -184,7 +223,7 @@ class WindowRepository:
     def save(self, window: Window) -> None:
         values = self._snap.changes(window)
         if values:
-            self.conn.execute(update(t.windows).where(t.windows.c.id == window.id).values(**values))
+            self.conn.execute(*_WINDOW_UPDATE(values, window.id))
         self._snap.remember(window)
 
     def leave_others(self, hall_id: int, staff_id: int, keep: Window) -> None:

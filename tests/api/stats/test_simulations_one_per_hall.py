@@ -38,8 +38,9 @@ def waiting_on_the_index(conn) -> bool:
 
 
 def test_a_second_process_that_passed_the_check_is_refused_by_the_database(any_api, any_ctx):
-    """Process A has checked and inserted its run but not yet committed; process B (this app)
-    checks now, sees no run, and inserts: the database makes it wait for A and then refuses it."""
+    """Process A has inserted its run but not yet committed, without taking turns on the start lock
+    (as a server of an older version would); process B (this app) checks now, sees no run, and
+    inserts: the database makes it wait for A and then refuses it."""
     any_api.add_staff("boss", [], role="manager")
     other = Database(any_ctx.db.url)  # another server process's database handle (its own writer lock)
     answer = {}
@@ -70,17 +71,57 @@ def test_a_second_process_that_passed_the_check_is_refused_by_the_database(any_a
     with any_ctx.db.read() as conn:
         assert conn.execute(select(R.id, R.status)).all() == [("first", "running")]
 
-def test_the_database_holds_one_running_run_per_hall(any_ctx):
+def other_hall(ctx) -> int:
     from server.services import halls
     data = halls.read_config()
     data["hall"]["code"], data["hall"]["name"] = "other", "另一大厅"
-    halls.load_hall(any_ctx, data)
+    halls.load_hall(ctx, data)
+    with ctx.db.read() as conn:
+        return conn.execute(select(t.halls.c.id).where(t.halls.c.code == "other")).scalar()
+
+
+def test_starts_in_two_processes_take_turns_so_the_servers_limit_holds_too(any_api, any_ctx, monkeypatch):
+    """The server-wide limit (MAX_RUNNING, here 1) across processes: process A is starting a run for
+    another hall (its turn taken, its run inserted, not yet committed); B's start for this hall waits
+    for A's turn to end, then counts A's run and is refused."""
+    from server.services import simulations as sims
+    monkeypatch.setattr(sims, "MAX_RUNNING", 1)
+    elsewhere = other_hall(any_ctx)
+    any_api.add_staff("boss", [], role="manager")
+    other = Database(any_ctx.db.url)
+    answer = {}
+    b = threading.Thread(target=lambda: answer.update(
+        r=any_api.post(any_api.hp("/simulations"), "boss", json=START)))
+    try:
+        with other.uow() as first:
+            if other.dialect == "postgresql":
+                first.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": sims.START_LOCK_KEY})
+            first.execute(t.simulation_runs.insert().values(**run_row("elsewhere", hall_id=elsewhere)))
+            b.start()
+            time.sleep(1.0)
+            assert b.is_alive(), answer
+            if other.dialect == "postgresql":
+                with other.engine.connect() as watch:
+                    waits = watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'"))
+                    assert waits.scalar() == 1  # B waits for its turn
+            first.commit()
+        b.join(30)
+        assert not b.is_alive()
+    finally:
+        other.dispose()
+    r = answer["r"]
+    assert r.status == 429 and r.body["error"] == "simulation_running", r
+    assert r.body["message_en"] == "the server is running other simulations; try again soon"
     with any_ctx.db.read() as conn:
-        other_hall = conn.execute(select(t.halls.c.id).where(t.halls.c.code == "other")).scalar()
+        assert conn.execute(select(R.id)).scalars().all() == ["elsewhere"]
+
+
+def test_the_database_holds_one_running_run_per_hall(any_ctx):
+    other_hall_id = other_hall(any_ctx)
     with any_ctx.uow() as uow:
         uow.execute(t.simulation_runs.insert(), [run_row("a"), run_row("done", status="done"),
                                                  run_row("failed", status="failed"),
-                                                 run_row("b", hall_id=other_hall)])
+                                                 run_row("b", hall_id=other_hall_id)])
         uow.commit()
     with pytest.raises(IntegrityError):
         with any_ctx.uow() as uow:

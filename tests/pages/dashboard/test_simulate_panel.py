@@ -158,7 +158,10 @@ def verdict_zh(sp, short=False):
     return parts if short else f"{n} 天中 {parts}"
 
 
-def test_a_sample_day_shows_the_average_and_the_range_over_five_sampled_days(chromium, live, past_day):  # noqa: F811
+def test_a_sample_day_shows_the_average_and_the_range_over_five_sampled_days(chromium, live, past_day,  # noqa: F811
+                                                                             monkeypatch):
+    from server.services import simulations as sims
+    monkeypatch.setattr(sims, "TIME_LIMIT_S", 900.0)  # all five days whatever the machine's load
     ctx, page, errors = _signed_in(chromium, live.url, WINDOW_PC)
     panel = page.locator("#sim-panel")
     assert "抽 5 天不同的来人" in page.inner_text("#sim-assumes")
@@ -170,7 +173,7 @@ def test_a_sample_day_shows_the_average_and_the_range_over_five_sampled_days(chr
     row.locator("select.sim-from").select_option("09:00")
     row.locator("select.sim-to").select_option("11:00")
     page.click("#sim-run")
-    expect(panel).to_have_attribute("data-state", "done", timeout=170_000)
+    expect(panel).to_have_attribute("data-state", "done", timeout=600_000)
     res = page.evaluate("() => fetch(hallq.hallPath('/simulations/options'), {headers: {Authorization: "
                         "'Bearer ' + hallq.token()}}).then(r => r.json()).then(b => b.last.result)")
     assert len(res["days"]) == 5
