@@ -2,7 +2,8 @@
 (Kivy must be running: the caller has a window and the screen is laid out):
 
 - a label's drawn text (texture_size) larger than its widget, a word broken across lines
-  ("Appointme|nt"), a line starting with ，。、, a one-line label on two lines;
+  ("Appointme|nt"), a line starting with ，。、, a one-line label on two lines, a balanced label
+  (prompts, buttons' English) with a word alone on its second line;
 - text drawn outside the screen, or two texts drawn over each other;
 - in elder mode, a key (anything with ButtonBehavior) under 80 px either way, or whose words
   had to shrink below 80% of their size to fit.
@@ -16,7 +17,7 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 
 from kiosk.layout import ELDER_MIN_KEY
-from kiosk.widgets import bad_line_starts, broken_words, line_count
+from kiosk.widgets import bad_line_starts, broken_words, line_count, line_texts
 
 
 def inside_scroll(w, screen) -> bool:
@@ -44,6 +45,10 @@ def text_problems(screen, tag: str, width: int, height: int) -> list[dict]:
             problems.append({**where, "problem": f"a line starts with a closing mark: {bad_line_starts(w)}"})
         if getattr(w, "one_line", False) and line_count(w) > 1:
             problems.append({**where, "problem": f"wraps onto {line_count(w)} lines"})
+        lines = [s for s in line_texts(w) if s]
+        if (getattr(w, "balance", False) and len(lines) == 2 and " " not in lines[1].strip()
+                and " " in lines[0].strip()):  # one word could have gone down with it
+            problems.append({**where, "problem": f"a word alone on the second line: {lines}"})
         if not inside_scroll(w, screen):
             x, y = w.to_window(w.x, w.y)
             if x < -1 or y < -1 or x + w.width > width + 1 or y + w.height > height + 1:
