@@ -314,6 +314,8 @@ class AssistScreen(KioskScreen):
 
     def pick_letter(self, letter: str):
         self.letter, self.page = letter, 0
+        if letter == UNLISTED:  # "my surname is not here": a surname picked before is not theirs
+            self.form.surname = ""
         self.rebuild()
         if letter == UNLISTED and self.app.elder:
             self.app.speak(" ".join(self.tr(key) for key, _ in unlisted_lines(self.has_reader)))
