@@ -61,7 +61,7 @@ class Panel(BoxLayout):
         self._l.rounded_rectangle = (*self.pos, *self.size, self.radius)
 
 
-def _line_texts(label) -> list[str]:
+def line_texts(label) -> list[str]:
     lines = getattr(getattr(label, "_label", None), "_cached_lines", None) or []
     return ["".join(w.text for w in line.words) for line in lines]
 
@@ -70,7 +70,7 @@ def broken_words(label) -> list[str]:
     """Places where a rendered label wrapped inside a word ("Appointme|nt"): the texture must
     be up to date. Breaks between CJK characters are normal typesetting and not reported."""
     text, i, out = label.text, 0, []
-    lines = [s for s in _line_texts(label) if s]
+    lines = [s for s in line_texts(label) if s]
     for n, line in enumerate(lines):
         j = text.find(line, i)
         if j < 0:
@@ -91,12 +91,12 @@ NO_LINE_START = frozenset("，。、：；！？）」』”》…,.:;!?)")
 
 def bad_line_starts(label) -> list[str]:
     """Lines after the first that start with ，。、）」 etc. (the texture must be up to date)."""
-    lines = [s for s in _line_texts(label) if s]
+    lines = [s for s in line_texts(label) if s]
     return [line for line in lines[1:] if line[0] in NO_LINE_START]
 
 
 def line_count(label) -> int:
-    return len([s for s in _line_texts(label) if s])
+    return len([s for s in line_texts(label) if s])
 
 
 class Text(Label):
@@ -105,15 +105,20 @@ class Text(Label):
     one_line: never wraps; the font shrinks (down to min_size) until the text fits the width
     and height it gets (service names, the wait line, buttons). Otherwise the text wraps at the
     widget's width, shrinking when a word would have to be cut; auto_height makes the widget as
-    tall as its text (guide paragraphs in a scroll view)."""
+    tall as its text (guide paragraphs in a scroll view). prefer_one_line: one line, unless that
+    would shrink the text below 80% of its size; then it wraps between words (buttons' English).
+    balance: two wrapped lines are made about one length, never a word alone on the second."""
 
     def __init__(self, text="", size=24, color=TEXT, bold=False, halign="center",
-                 valign="middle", auto_height=False, one_line=False, min_size=None, **kw):
+                 valign="middle", auto_height=False, one_line=False, min_size=None, prefer_one_line=False,
+                 balance=False, **kw):
         super().__init__(text=text, font_name=FONT, font_size=size, color=color, bold=bold,
                          halign=halign, valign=valign, **kw)
         self.base_size = size
         self.min_size = min_size or max(12, int(size * 0.6))
         self.one_line = one_line
+        self.prefer_one_line = prefer_one_line  # one line unless that shrinks it below 80%: then wrap
+        self.balance = balance or prefer_one_line  # two wrapped lines of about one length
         self._auto = auto_height
         if auto_height:
             self.size_hint_y = None
@@ -130,21 +135,29 @@ class Text(Label):
     def _fit(self, *_):
         avail = max(1, self.width - 8)
         size = self.base_size
-        if self.one_line:
-            self.text_size = (None, None)
-            self.font_size = size
+        if self.one_line or self.prefer_one_line:
+            self._fit_one_line(avail, size)
+            if self.one_line or self.font_size >= 0.8 * size or " " not in self.text.strip():
+                return
+        self._fit_wrapping(avail, size)
+
+    def _fit_one_line(self, avail: float, size: int):
+        self.padding = [0, 0, 0, 0]
+        self.text_size = (None, None)
+        self.font_size = size
+        self.texture_update()
+        tw, th = self.texture_size
+        if tw > avail - 2 or (not self._auto and th > self.height > 1):
+            ratio = min((avail - 2) / max(tw, 1), (self.height / max(th, 1)) if not self._auto else 1)
+            self.font_size = max(self.min_size, int(size * min(1.0, ratio)))
+        self.text_size = (avail, None)  # fits now: the text size only aligns it
+        for _ in range(4):  # Kivy's wrapping measures a little differently: make sure
             self.texture_update()
-            tw, th = self.texture_size
-            if tw > avail - 2 or (not self._auto and th > self.height > 1):
-                ratio = min((avail - 2) / max(tw, 1), (self.height / max(th, 1)) if not self._auto else 1)
-                self.font_size = max(self.min_size, int(size * min(1.0, ratio)))
-            self.text_size = (avail, None)  # fits now: the text size only aligns it
-            for _ in range(4):  # Kivy's wrapping measures a little differently: make sure
-                self.texture_update()
-                if line_count(self) <= 1 or self.font_size <= self.min_size:
-                    break
-                self.font_size = max(self.min_size, self.font_size - 2)
-            return
+            if line_count(self) <= 1 or self.font_size <= self.min_size:
+                break
+            self.font_size = max(self.min_size, self.font_size - 2)
+
+    def _fit_wrapping(self, avail: float, size: int):
         # wrapping text: width only (a full-height texture costs ~10x to render)
         self.padding = [0, 0, 0, 0]
         self.text_size = (avail, None)
@@ -165,18 +178,37 @@ class Text(Label):
             if not bad_line_starts(self):
                 break
             cut += self.font_size
-            self.padding = {"left": [0, 0, cut, 0], "right": [cut, 0, 0, 0]}.get(
-                self.halign, [cut / 2, 0, cut / 2, 0])
-            self.texture_update()
+            self._narrow(cut)
+        if self.balance and line_count(self) == 2:
+            self._balance(cut)
+
+    def _narrow(self, cut: float):
+        self.padding = {"left": [0, 0, cut, 0], "right": [cut, 0, 0, 0]}.get(self.halign, [cut / 2, 0, cut / 2, 0])
+        self.texture_update()
+
+    def _balance(self, cut: float):
+        """Two lines of about one length ("How should we / address you?"), not a word left alone
+        on the second: narrow the lines while they stay two, whole words, and the second short."""
+        step = self.font_size / 2
+        for _ in range(40):
+            first, last = [s for s in line_texts(self) if s][:2]
+            if len(last) >= 0.6 * len(first):
+                return
+            self._narrow(cut + step)
+            if line_count(self) != 2 or broken_words(self) or bad_line_starts(self):
+                self._narrow(cut)
+                return
+            cut += step
 
 
 class BigButton(ButtonBehavior, Panel):
-    """A touch button: coloured panel with one line of text (and an optional second)."""
+    """A touch button: coloured panel with one line of text (and an optional second). wrap: the
+    text may take two lines, broken between words, rather than shrink ("Appointment / check-in")."""
 
-    def __init__(self, text, size=30, bg=BLUE, color=WHITE, sub=None, sub_size=None, **kw):
+    def __init__(self, text, size=30, bg=BLUE, color=WHITE, sub=None, sub_size=None, wrap=False, **kw):
         super().__init__(orientation="vertical", bg=list(bg), padding=(10, 6), **kw)
         self.base_bg = list(bg)
-        self.label = Text(text, size=size, color=color, bold=True, one_line=True)
+        self.label = Text(text, size=size, color=color, bold=True, one_line=not wrap, prefer_one_line=wrap)
         self.add_widget(self.label)
         if sub:
             self.add_widget(Text(sub, size=sub_size or int(size * 0.6), color=color, one_line=True))

@@ -173,7 +173,7 @@ class AssistScreen(KioskScreen):
         row = BoxLayout(size_hint_y=None, height=sizes.row_h, spacing=lay.gap)
         if sizes.prompt_in_row:  # landscape: the question beside its answer, a line freed for keys
             self.prompt_label = Text(self.tr(PROMPTS["name"]), size=lay.px(36), bold=True, halign="left",
-                                     size_hint_x=0.3)  # may wrap between words: it has two lines' height
+                                     size_hint_x=0.3, balance=True)  # two lines' height: may wrap between words
             row.add_widget(self.prompt_label)
         shown = self.form.name_shown(self.app.lang)
         display = Panel(bg=list(WHITE), border=list(BLUE), padding=(lay.pad, 4),
@@ -314,6 +314,8 @@ class AssistScreen(KioskScreen):
 
     def pick_letter(self, letter: str):
         self.letter, self.page = letter, 0
+        if letter == UNLISTED:  # "my surname is not here": a surname picked before is not theirs
+            self.form.surname = ""
         self.rebuild()
         if letter == UNLISTED and self.app.elder:
             self.app.speak(" ".join(self.tr(key) for key, _ in unlisted_lines(self.has_reader)))

@@ -65,16 +65,16 @@ class HomeScreen(KioskScreen):
         self.body.add_widget(scroll)
         fill()
 
-        foot = BoxLayout(size_hint_y=None, height=lay.bar_h, spacing=lay.gap)
-        checkin = BigButton(self.tr("checkin_button"), size=lay.button_px, bg=GREEN)
+        foot = BoxLayout(size_hint_y=None, height=lay.bar_h, spacing=lay.gap)  # English may take two lines
+        checkin = BigButton(self.tr("checkin_button"), size=lay.button_px, bg=GREEN, wrap=True)
         checkin.bind(on_release=lambda *_: app.show("checkin"))
         self.checkin_button = checkin
         foot.add_widget(checkin)
-        with_id = BigButton(self.tr("id_with"), size=lay.button_px, bg=BLUE_DARK)
+        with_id = BigButton(self.tr("id_with"), size=lay.button_px, bg=BLUE_DARK, wrap=True)
         with_id.bind(on_release=lambda *_: app.choose_id())
         self.id_button = with_id
         foot.add_widget(with_id)
-        assist = BigButton(self.tr("assist_button"), size=lay.button_px, bg=BLUE)
+        assist = BigButton(self.tr("assist_button"), size=lay.button_px, bg=BLUE, wrap=True)
         assist.bind(on_release=lambda *_: app.show("assist") if not app.busy else None)
         self.assist_button = assist
         foot.add_widget(assist)

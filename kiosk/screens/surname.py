@@ -15,6 +15,8 @@ from ..assist import COMMON, SURNAMES, UNLISTED, surname_pages
 from ..layout import NameStep
 from ..widgets import BLUE, BLUE_DARK, GREY_BG, GREY_TEXT, TEXT, WHITE, BigButton, Panel, Text
 
+SIDE_KEYS = 2.4  # the width of the 常用 / 没有我的姓 column, in initials' keys
+
 
 def unlisted_lines(reader: bool) -> list[tuple[str, bool]]:
     """(i18n key, strong) of what 没有我的姓 says: the card first where the kiosk has a reader."""
@@ -53,7 +55,8 @@ class SurnamePicker(BoxLayout):
     def initials(self, letter: str) -> BoxLayout:
         s, lay, screen = self.sizes, self.lay, self.screen
         keys = BoxLayout(spacing=s.gap, size_hint_y=None, height=s.letters_h)
-        side = BoxLayout(orientation="vertical", spacing=s.gap, size_hint_x=2 / (s.letter_cols + 2))
+        # 常用 and 没有我的姓: wide enough for 没有我的姓 at full size; the initials keep min_key
+        side = BoxLayout(orientation="vertical", spacing=s.gap, size_hint_x=SIDE_KEYS / (s.letter_cols + SIDE_KEYS))
         for key, text in (("", "assist_common"), (UNLISTED, "assist_unlisted")):
             b = screen.choice(screen.tr(text), lambda k=key: screen.pick_letter(k), chosen=letter == key,
                               size=lay.px(34))

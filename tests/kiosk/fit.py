@@ -2,9 +2,11 @@
 (Kivy must be running: the caller has a window and the screen is laid out):
 
 - a label's drawn text (texture_size) larger than its widget, a word broken across lines
-  ("Appointme|nt"), a line starting with ，。、, a one-line label on two lines;
+  ("Appointme|nt"), a line starting with ，。、, a one-line label on two lines, a balanced label
+  (prompts, buttons' English) with a word alone on its second line;
 - text drawn outside the screen, or two texts drawn over each other;
-- in elder mode, a key (anything with ButtonBehavior) under 80 px either way.
+- in elder mode, a key (anything with ButtonBehavior) under 80 px either way, or whose words
+  had to shrink below 80% of their size to fit.
 
 Used by render_screens.py (every screen, 12 combinations, under Xvfb) and by the tests that walk
 a screen through its states in the test process. Each problem is {"where", "text", "problem"}."""
@@ -15,7 +17,7 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 
 from kiosk.layout import ELDER_MIN_KEY
-from kiosk.widgets import bad_line_starts, broken_words, line_count
+from kiosk.widgets import bad_line_starts, broken_words, line_count, line_texts
 
 
 def inside_scroll(w, screen) -> bool:
@@ -43,6 +45,10 @@ def text_problems(screen, tag: str, width: int, height: int) -> list[dict]:
             problems.append({**where, "problem": f"a line starts with a closing mark: {bad_line_starts(w)}"})
         if getattr(w, "one_line", False) and line_count(w) > 1:
             problems.append({**where, "problem": f"wraps onto {line_count(w)} lines"})
+        lines = [s for s in line_texts(w) if s]
+        if (getattr(w, "balance", False) and len(lines) == 2 and " " not in lines[1].strip()
+                and " " in lines[0].strip()):  # one word could have gone down with it
+            problems.append({**where, "problem": f"a word alone on the second line: {lines}"})
         if not inside_scroll(w, screen):
             x, y = w.to_window(w.x, w.y)
             if x < -1 or y < -1 or x + w.width > width + 1 or y + w.height > height + 1:
@@ -76,8 +82,20 @@ def small_keys(screen, tag: str, least: int = ELDER_MIN_KEY) -> list[dict]:
             for w in keys(screen) if w.width < least or w.height < least]
 
 
+def shrunk_keys(screen, tag: str, least: float = 0.8) -> list[dict]:
+    """Keys whose words were shrunk below 80% of their size to fit: elder mode's large type lost."""
+    out = []
+    for w in keys(screen):
+        label = getattr(w, "label", None)
+        if label is not None and label.text and label.font_size < least * label.base_size:
+            out.append({"where": tag, "text": label.text[:30],
+                        "problem": f"key text shrunk to {label.font_size} px of {label.base_size} px"})
+    return out
+
+
 def screen_problems(screen, tag: str, width: int, height: int, elder: bool) -> list[dict]:
-    return text_problems(screen, tag, width, height) + (small_keys(screen, tag) if elder else [])
+    elder_problems = small_keys(screen, tag) + shrunk_keys(screen, tag) if elder else []
+    return text_problems(screen, tag, width, height) + elder_problems
 
 
 def describe(problems: list[dict]) -> str:

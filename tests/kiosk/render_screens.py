@@ -161,7 +161,8 @@ def main() -> int:
             assist.pick_letter("?")  # 没有我的姓: the card or the desk, where the surnames were
             shoot("assist_name_unlisted")
             app.devices.reader = reader
-            assist.pick_letter("L")
+            assist.pick_letter("O")
+            assist.pick_surname("欧阳")  # 没有我的姓 let go of the surname picked before
             assist.name_done()
             for ch in "1380013800":
                 assist.on_key(ch)
