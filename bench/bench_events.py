@@ -1,15 +1,19 @@
 """Event streams at hall and county scale (issue 14): one table, one run.
 
     python bench/bench_events.py [--streams 10000] [--quick] [--parts seq,busy,2000,many]
-                                 [--spy PREFIX]
+                                 [--clients lean|requests|lean,requests] [--rounds 3]
+                                 [--kiosks 2] [--spy PREFIX]
 
 (1) sequential issue and call-next with no stream open; (2) the busy hall of bench_queue (2):
 11 windows calling, 2 kiosks issuing, 200 subscribers: call -> every subscriber; (3) 2,000
 subscribers: call -> every subscriber, and call-next's own latency with them open; (4) one process
 holding --streams idle streams: memory per stream, and a call reaching all of them.
 Subscribers come from many loopback addresses (40 each), as a hall's screens and phones do.
-The busy hall also prints call-next's own answer, answer -> each subscriber, and the server's CPU
-per write; --spy records py-spy (collapsed stacks per thread) of the server during (2) and (3).
+The busy hall also prints call-next's own answer, answer -> each subscriber, the server's CPU per
+write and the bench's own clients' CPU (they share the machine with the server). Its clients are
+lean keep-alive http.client connections by default; `--clients lean,requests` also runs the
+requests sessions of bench_queue, side by side. `--rounds` pools rounds (~195 calls each) so p99
+is not two calls. --spy records py-spy (GIL holders, per thread) of the server during (2) and (3).
 """
 from __future__ import annotations
 
@@ -81,7 +85,7 @@ def calls_to_subscribers(srv, url, kiosk, w1, subs, calls, gap_s=0.2):
 
 
 def busy_hall(srv, url, kiosk_token, sessions, subs, services, new_kiosk=kiosk_session,
-              spy=contextlib.nullcontext):
+              spy=contextlib.nullcontext, n_kiosks=2):
     kiosk = new_kiosk(kiosk_token)
     for i in range(220):
         kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": services[i % len(services)]})
@@ -113,7 +117,7 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services, new_kiosk=kiosk_s
                 requests_made[0] += 1
             time.sleep(KIOSK_PAUSE_S)
 
-    kiosks = [threading.Thread(target=kiosk_loop) for _ in range(int(os.environ.get("BENCH_KIOSKS", "2")))]
+    kiosks = [threading.Thread(target=kiosk_loop) for _ in range(n_kiosks)]
     with spy():  # the setup above is not profiled
         cpu0, wall0 = cpu_s(srv.procs[-1].pid), time.perf_counter()
         clients0 = time.process_time() + cpu_s(subs.proc.pid)
@@ -174,13 +178,15 @@ def main():
     ap.add_argument("--parts", default="seq,busy,2000,many", help="which parts to run")
     ap.add_argument("--clients", default="lean",
                     help="the busy hall's clients: lean, requests, or both in one run (lean,requests)")
-    ap.add_argument("--rounds", type=int, default=1, help="busy hall rounds (calls pooled)")
+    ap.add_argument("--kiosks", type=int, default=2,
+                    help="issuing kiosks in the busy hall (2 is bench (2)'s load; 0 shows what issuing costs)")
+    ap.add_argument("--rounds", type=int, default=3, help="busy hall rounds (calls pooled: one round is ~195 calls)")
     ap.add_argument("--spy", metavar="PREFIX",
                     help="py-spy the server during the busy and 2,000 parts: PREFIX-busy.txt, "
                          "PREFIX-2000.txt (collapsed stacks, with thread names)")
     args = ap.parse_args()
     raise_open_files_limit()
-    n_seq, n_calls = (100, 20) if args.quick else (300, 40)
+    n_seq, n_calls = (100, 20) if args.quick else (300, 100)
     srv = BenchServer(args.postgres)
     kiosk_token = setup_accounts(srv)
     srv.start()
@@ -203,7 +209,7 @@ def main():
             subs = Subscribers(srv.port, n=200, only=b"ticket.called" if lean else None).connect()
             time.sleep(0.5)
             got = busy_hall(srv, url, kiosk_token, clients, subs, services, new_kiosk,
-                            spy=lambda: Spy(args.spy, pid, f"busy-{kind}-{r}"))
+                            spy=lambda: Spy(args.spy, pid, f"busy-{kind}-{r}"), n_kiosks=args.kiosks)
             subs.close()
             for n, c in clients.items():  # windows free again for the next round or part
                 c.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
@@ -215,7 +221,7 @@ def main():
             per_round.append(summary(got[1])["p99"])
             for k in load:
                 load[k] += got[5][k]
-        label = f"busy hall, {kind} clients"
+        label = f"busy hall, {kind} clients" + ("" if args.kiosks == 2 else f", {args.kiosks} kiosks")
         rounds = f", {args.rounds} rounds: p99 " + " / ".join(f"{p:.0f}" for p in per_round) if args.rounds > 1 else ""
         s = summary(delivery)
         row(f"{label}, 200 subscribers: call -> each ({ncalls} calls, {missed} missed{rounds}) (ms)",
