@@ -38,6 +38,16 @@ def rows(ctx, table):
         return conn.execute(select(table).order_by(table.c.id)).all()
 
 
+def assert_under_the_day(page):
+    """The day's message starts under the day field (not a screen's width away at the row's left
+    edge) and stays inside the form's row."""
+    err, day, row = (page.locator(sel).bounding_box() for sel in (".rf-error", "#rf-day", ".rf-visit-row"))
+    assert err["x"] < day["x"] + day["width"] and err["x"] + err["width"] > day["x"], (err, day)
+    assert err["width"] < row["width"] / 2, (err, row)  # sized to its words, not the row's width
+    assert err["x"] >= min(day["x"], row["x"] + row["width"] - err["width"]) - 1, (err, day, row)
+    assert err["x"] >= row["x"] - 1 and err["x"] + err["width"] <= row["x"] + row["width"] + 1, (err, row)
+
+
 def test_a_manager_records_a_12345_complaint_with_no_visit_and_sees_its_case(live, ctx, staffed, chromium):
     context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
     context.set_default_timeout(10_000)
@@ -73,6 +83,7 @@ def test_a_manager_records_a_12345_complaint_with_no_visit_and_sees_its_case(liv
         gap = page.evaluate("() => document.querySelector('.rf-error').getBoundingClientRect().top"
                             " - document.querySelector('.rf-visit-row').getBoundingClientRect().bottom")
         assert 0 <= gap <= 16, gap  # right under the day, not by the save button
+        assert_under_the_day(page)
         assert_fits(page, "record-form-day-error-1366-zh")
         day.fill("2099-01-01")
         form.locator(".rf-save").click()  # straight from the field to the button: the button says it
@@ -136,7 +147,12 @@ def test_a_visit_is_looked_up_shown_masked_and_linked_in_english_and_on_a_wide_s
         expect(form.locator(".rf-error")).to_have_text("Write the day as 2026-11-05 (year-month-day)")
         expect(form.locator(".rf-day")).to_have_class("rf-field rf-day invalid")
         assert page.evaluate("document.activeElement.id") == "rf-day"
+        assert_under_the_day(page)
         assert_fits(page, "record-form-day-error-1920-en")
+        page.set_viewport_size({"width": WINDOW_PC[0], "height": WINDOW_PC[1]})
+        assert_under_the_day(page)
+        assert_fits(page, "record-form-day-error-1366-en")
+        page.set_viewport_size({"width": TV[0], "height": TV[1]})
         day.fill("")
         form.locator("#rf-visit").fill("Z999")
         form.locator("#rf-visit").press("Enter")
