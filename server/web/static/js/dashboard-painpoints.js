@@ -38,15 +38,17 @@
       box.replaceChildren(el("p", { class: "muted" }, t("这段时间没有评价原因或投诉", "No rating reasons or complaints in this period")));
       return;
     }
-    const head = el("tr", null, [t("业务", "Service"), t("窗口", "Window"), t("工作人员", "Staff"),
-      t("原因", "Reason"), t("来源", "From"), t("渠道", "Channel"), t("次数", "Mentions")].map(function (h) { return el("th", null, h); }));
+    // words read from the left, counts line up on the right (the grid's default is right)
+    const head = el("tr", null, [[t("业务", "Service"), "text"], [t("窗口", "Window"), "num"], [t("工作人员", "Staff"), "text"],
+      [t("原因", "Reason"), "text"], [t("来源", "From"), "text"], [t("渠道", "Channel"), "text"],
+      [t("次数", "Mentions"), "num"]].map(function (h) { return el("th", { class: h[1] }, h[0]); }));
     const rows = d.rows.slice().sort(function (a, b) { return b.count - a.count; }).slice(0, 10).map(function (r) {
       return el("tr", { dataset: { reason: r.reason } },
         el("td", null, (H.lang() === "en" ? r.service_name_en : r.service_name) || "—"),  // none named
         el("td", { class: "num" }, r.window === null ? "—" : String(r.window)),
-        el("td", null, r.staff_name || "—"), el("td", null, t(r.reason_name, r.reason_name_en)),
-        el("td", null, t(r.origin_name, r.origin_name_en)),  // 评价 or 投诉: what the record is
-        el("td", { dataset: { channel: r.channel || "" } }, t(r.channel_name, r.channel_name_en) || "—"),
+        el("td", { class: "text" }, r.staff_name || "—"), el("td", { class: "text" }, t(r.reason_name, r.reason_name_en)),
+        el("td", { class: "text" }, t(r.origin_name, r.origin_name_en)),  // 评价 or 投诉: what the record is
+        el("td", { class: "text", dataset: { channel: r.channel || "" } }, t(r.channel_name, r.channel_name_en) || "—"),
         el("td", { class: "num" }, String(r.count)));
     });
     box.replaceChildren(el("div", { class: "pp-chart-box", id: "chart-pain" }, chart(d.by_reason)),
