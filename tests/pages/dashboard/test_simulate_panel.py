@@ -158,6 +158,13 @@ def verdict_zh(sp, short=False):
     return parts if short else f"{n} 天中 {parts}"
 
 
+def _figure_headings_right(page, table):
+    """Each figure's heading sits over its figures (原排班 was pulled left, as if it named the rows)."""
+    sub = page.evaluate(f"""() => [...document.querySelectorAll('#{table} thead tr:nth-child(2) th')]
+        .map(th => getComputedStyle(th).textAlign)""")
+    assert sub == ["right"] * 6, (table, sub)
+
+
 def test_a_sample_day_shows_the_average_and_the_range_over_five_sampled_days(chromium, live, past_day,  # noqa: F811
                                                                              monkeypatch):
     from server.services import simulations as sims
@@ -203,6 +210,7 @@ def test_a_sample_day_shows_the_average_and_the_range_over_five_sampled_days(chr
     panel.scroll_into_view_if_needed()
     assert_fits(page, "simulate-days-1366x768-zh")
     panel.screenshot(path=str(SHOTS / "simulate-days-panel-1366x768-zh.png"))
+    _figure_headings_right(page, "sim-table-services")
     page.click("#sim-tabs button[data-tab=days]")
     expect(page.locator("#sim-table-days tbody tr")).to_have_count(6)
     first = _cells(page, "sim-table-days", "day-1")
@@ -210,6 +218,7 @@ def test_a_sample_day_shows_the_average_and_the_range_over_five_sampled_days(chr
     assert first[2] == f"{res['days'][0]['baseline']['mean_wait_s'] / 60:.1f}"
     assert _cells(page, "sim-table-days", "all")[0] == "5 天平均"
     assert_fits(page, "simulate-days-bydays-1366x768-zh")
+    _figure_headings_right(page, "sim-table-days")
     page.click("#sim-tabs button[data-tab=longest]")
     assert page.locator("#sim-table-longest tbody tr td").nth(2).inner_text().startswith("第 ")
     page.click("#lang")
