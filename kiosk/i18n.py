@@ -125,7 +125,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "assist_name_read": ("已读取身份证：{name}", "ID card read: {name}"),
     "assist_name_missing": ("请选择您的姓和称呼", "Please pick your surname and title"),
     "assist_title_missing": ("请选择先生或女士", "Please pick Mr or Ms"),
-    "assist_no_name": ("未选择", "not chosen"),
+    "assist_no_name": ("请选择您的姓", "Pick a surname"),  # not "not chosen" beside a chosen 女士
     "assist_phone_prompt": ("请输入您的手机号码", "Please type your mobile number"),
     "assist_phone_typing": ("已输入 {n}/11 位", "{n} of 11 digits"),
     "assist_phone_bad": ("请输入11位手机号码", "Please enter an 11-digit mobile number"),
