@@ -223,6 +223,13 @@ class EventBus:
         with self.cond:
             self.cond.notify_all()
 
+    def join(self, timeout: float = 5.0) -> None:
+        """Wait for the bus's threads to end after stop(): a read they were in the middle of
+        then no longer holds the database file open (a restore checks that nothing does)."""
+        for th in self._threads:
+            if th is not threading.current_thread():
+                th.join(timeout)
+
     def refresh(self) -> None:
         """Read committed events newer than the last seen and wake subscribers."""
         with self._refresh_lock:
