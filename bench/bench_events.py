@@ -2,7 +2,7 @@
 
     python bench/bench_events.py [--streams 10000] [--quick] [--parts seq,busy,2000,many]
                                  [--clients lean|requests|lean,requests] [--rounds 3]
-                                 [--kiosks 2] [--spy PREFIX]
+                                 [--kiosks 2] [--placement shared,own] [--spy PREFIX]
 
 (1) sequential issue and call-next with no stream open; (2) the busy hall of bench_queue (2):
 11 windows calling, 2 kiosks issuing, 200 subscribers: call -> every subscriber; (3) 2,000
@@ -13,7 +13,10 @@ The busy hall also prints call-next's own answer, answer -> each subscriber, the
 write and the bench's own clients' CPU (they share the machine with the server). Its clients are
 lean keep-alive http.client connections by default; `--clients lean,requests` also runs the
 requests sessions of bench_queue, side by side. `--rounds` pools rounds (~195 calls each) so p99
-is not two calls. --spy records py-spy (GIL holders, per thread) of the server during (2) and (3).
+is not two calls. (2) and (3) run twice by default (`--placement`): with the server and the
+bench's clients sharing the machine's cores, and with the server alone on one core and the clients
+on the other, as a hall's windows, kiosks and screens are devices of their own (on this 2-core
+machine the clients take about half a core, in bursts, when all windows call at once). --spy records py-spy (GIL holders, per thread) of the server during (2) and (3).
 """
 from __future__ import annotations
 
@@ -29,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_queue import KIOSK_PAUSE_S, kiosk_session, login_and_sign_in, setup_accounts  # noqa: E402
-from common import (BenchServer, LeanClient, Subscribers, raise_open_files_limit, sequential,  # noqa: E402
-                    summary, table)
+from common import (BenchServer, LeanClient, Subscribers, place, raise_open_files_limit,  # noqa: E402
+                    sequential, summary, table)
 
 
 def cpu_s(pid: int) -> float:
@@ -184,6 +187,10 @@ def main():
     ap.add_argument("--kiosks", type=int, default=2,
                     help="issuing kiosks in the busy hall (2 is bench (2)'s load; 0 shows what issuing costs)")
     ap.add_argument("--rounds", type=int, default=3, help="busy hall rounds (calls pooled: one round is ~195 calls)")
+    ap.add_argument("--placement", default="shared,own",
+                    help="where the busy hall and the 2,000 streams run, each in turn: shared (server "
+                         "and bench on every core) and/or own (the server alone on one core, the "
+                         "bench's clients on the other, as devices of their own)")
     ap.add_argument("--spy", metavar="PREFIX",
                     help="py-spy the server during the busy and 2,000 parts: PREFIX-busy.txt, "
                          "PREFIX-2000.txt (collapsed stacks, with thread names)")
@@ -199,7 +206,7 @@ def main():
     def row(measure, n, p50, p99, goal="", met=""):
         rows.append({"measure": measure, "n": n, "p50": p50, "p99": p99, "goal": goal, "met": met})
 
-    def busy_part(kind):
+    def busy_part(kind, where):
         """(2) the busy hall with 200 subscribers, `rounds` times, its clients `kind`: "lean"
         (keep-alive http.client windows and kiosks; the stream reader keeps only ticket.called)
         or "requests" (requests sessions; the reader keeps every event), as before."""
@@ -224,7 +231,7 @@ def main():
             per_round.append(summary(got[1])["p99"])
             for k in load:
                 load[k] += got[5][k]
-        label = f"busy hall, {kind} clients" + ("" if args.kiosks == 2 else f", {args.kiosks} kiosks")
+        label = f"busy hall, {kind} clients, {where}" + ("" if args.kiosks == 2 else f", {args.kiosks} kiosks")
         rounds = f", {args.rounds} rounds: p99 " + " / ".join(f"{p:.0f}" for p in per_round) if args.rounds > 1 else ""
         s = summary(delivery)
         row(f"{label}, 200 subscribers: call -> each ({ncalls} calls, {missed} missed{rounds}) (ms)",
@@ -245,6 +252,7 @@ def main():
         w1 = login_and_sign_in(url, 1)
         print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
         parts = set(args.parts.split(","))
+        placements = [p == "own" for p in args.placement.split(",")]
         issue_t, call_t = sequential(url, kiosk, w1, n_seq if "seq" in parts else 5)
         s_issue, s_call = summary(issue_t), summary(call_t)
         row("issue, sequential, no streams (ms)", s_issue["n"], s_issue["p50"], s_issue["p99"],
@@ -259,33 +267,38 @@ def main():
         if "busy" in parts:
             sessions = {n: login_and_sign_in(url, n) for n in range(2, 12)}
             sessions[1] = w1
-            for kind in args.clients.split(","):
-                busy_part(kind)
+            for own in placements:
+                where = place(pid, own)
+                for kind in args.clients.split(","):
+                    busy_part(kind, where)
 
         # (3) 2,000 subscribers
         if "2000" in parts:
-            # call-next with no stream open, called as it is with 2,000 open (a pause after each
-            # call): the ratio's baseline. The back-to-back calls of (1) are printed beside it.
-            call_t0, _, _ = calls_to_subscribers(srv, url, kiosk, w1, None, n_calls)
-            subs = Subscribers(srv.port, n=2000).connect(timeout=120)
-            time.sleep(1.0)
-            with Spy(args.spy, pid, "2000"):
-                call_t2, delivery, missed = calls_to_subscribers(srv, url, kiosk, w1, subs, n_calls)
-            subs.close()
-            s = summary(delivery)
-            row(f"2,000 subscribers: call -> each ({n_calls} calls, {missed} missed) (ms)", s["n"],
-                s["p50"], s["p99"], "p99 <= 250", "yes" if s["p99"] <= 250 and not missed else "NO")
-            s2 = summary(call_t2)
-            _, call_seq = sequential(url, kiosk, w1, n_seq)
-            s_seq = summary(call_seq)
-            row("call-next with 0 streams open, back to back as in (1) (ms)", s_seq["n"], s_seq["p50"],
-                s_seq["p99"])
-            s0 = summary(call_t0)
-            row("call-next with 0 streams open, a pause after each call (ms)", s0["n"], s0["p50"], s0["p99"])
-            row("call-next with 2,000 streams open, the same pauses (ms)", s2["n"], s2["p50"], s2["p99"],
-                "p99 <= 2x with none", "yes" if s2["p99"] <= 2 * s0["p99"] else "NO")
+            for own in placements:
+                where = place(pid, own)
+                # call-next with no stream open, called as it is with 2,000 open (a pause after each
+                # call): the ratio's baseline. The back-to-back calls of (1) are printed beside it.
+                call_t0, _, _ = calls_to_subscribers(srv, url, kiosk, w1, None, n_calls)
+                subs = Subscribers(srv.port, n=2000).connect(timeout=120)
+                time.sleep(1.0)
+                with Spy(args.spy, pid, "2000"):
+                    call_t2, delivery, missed = calls_to_subscribers(srv, url, kiosk, w1, subs, n_calls)
+                subs.close()
+                s = summary(delivery)
+                row(f"2,000 subscribers, {where}: call -> each ({n_calls} calls, {missed} missed) (ms)", s["n"],
+                    s["p50"], s["p99"], "p99 <= 250", "yes" if s["p99"] <= 250 and not missed else "NO")
+                s2 = summary(call_t2)
+                _, call_seq = sequential(url, kiosk, w1, n_seq)
+                s_seq = summary(call_seq)
+                row(f"call-next, {where}: 0 streams open, back to back as in (1) (ms)", s_seq["n"], s_seq["p50"],
+                    s_seq["p99"])
+                s0 = summary(call_t0)
+                row(f"call-next, {where}: 0 streams open, a pause after each call (ms)", s0["n"], s0["p50"], s0["p99"])
+                row(f"call-next, {where}: 2,000 streams open, the same pauses (ms)", s2["n"], s2["p50"], s2["p99"],
+                    "p99 <= 2x with none", "yes" if s2["p99"] <= 2 * s0["p99"] else "NO")
 
         # (4) one process holds --streams idle streams
+        place(pid, False)
         if "many" in parts:
             before = rss_kib(pid)
             t0 = time.perf_counter()

@@ -160,6 +160,24 @@ class LeanClient:
             self.conn = None
 
 
+def place(server_pid: int, own_core: bool) -> str:
+    """Where the server and the bench run. own_core: the server (every thread) on CPU 0 alone,
+    this process and the readers it starts from now on the other CPUs, as a hall's windows,
+    kiosks and screens are devices of their own; else all share every CPU. Says which."""
+    cpus = sorted(os.sched_getaffinity(0) | os.sched_getaffinity(server_pid))
+    if own_core and len(cpus) < 2:
+        own_core = False
+    server_cpus, bench_cpus = ({cpus[0]}, set(cpus[1:])) if own_core else (set(cpus), set(cpus))
+    for tid in os.listdir(f"/proc/{server_pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), server_cpus)
+        except OSError:  # a thread that just ended
+            pass
+    os.sched_setaffinity(0, bench_cpus)
+    return (f"server on its own core (CPU {cpus[0]}), bench on {len(bench_cpus)}" if own_core
+            else f"server and bench sharing {len(cpus)} cores")
+
+
 def raise_open_files_limit():
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

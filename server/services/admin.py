@@ -216,11 +216,12 @@ def reset_password(app, hall_code: str, actor: Principal, username: str, passwor
                    keep_token: str | None = None) -> dict:
     """Set a new password and end the account's sign-ins (all but the caller's own session)."""
     auth.check_password_strength(password)
+    password_hash = auth._hasher.hash(password)  # before the writers' lock (~100 ms of CPU)
     with app.uow() as uow:
         hall = app.hall(uow.conn, hall_code)
         row = _changeable_user(uow.conn, hall, username, actor)
         uow.execute(update(t.users).where(t.users.c.id == row.id)
-                    .values(password_hash=auth._hasher.hash(password)))
+                    .values(password_hash=password_hash))
         ended = _revoke_user_tokens(uow, app, row.id, keep=keep_token)
         uow.emit(hall.id, "admin.password_reset", actor=actor.actor,
                  data={"user_id": row.id, "tokens_revoked": ended})

@@ -69,13 +69,14 @@ def add_user(app, username: str, name: str, role: str, password: str, *, hall_co
     if not re.match(r"^[A-Za-z0-9_.-]{2,64}$", username or ""):
         raise Invalid("username: 2-64 letters, digits, _ . -")
     check_password_strength(password)
+    password_hash = _hasher.hash(password)  # before the writers' lock (~100 ms of CPU)
     with app.uow() as uow:
         hall_id = app.hall(uow.conn, hall_code).id if hall_code else None
         if uow.execute(select(t.users.c.id).where(t.users.c.username == username)).first():
             raise Conflict(f"用户已存在 (user exists): {username}", code="user_exists")
         uid = uow.execute(t.users.insert().values(
             username=username, name=name or username, role=role,
-            password_hash=_hasher.hash(password), hall_id=hall_id, windows=list(windows or []),
+            password_hash=password_hash, hall_id=hall_id, windows=list(windows or []),
             staff_no=staff_no, duties=duties, photo=photo, active=True, created_at=app.now(),
         )).inserted_primary_key[0]
         uow.commit()
@@ -110,20 +111,28 @@ def add_device(app, hall_code: str, name: str, kind: str, windows: list[int] | N
 def login(app, username, password) -> dict:
     if not isinstance(username, str) or not isinstance(password, str) or not username:
         raise Invalid("请输入用户名和密码 (username and password are required)", code="invalid")
+    # the password is checked before the writers' lock is taken: hashing takes ~100 ms of CPU,
+    # and inside the lock it held every window's call and every kiosk's ticket for that long
+    with app.db.read() as conn:
+        row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+    ok = False
+    if row is not None and row.active:
+        try:
+            ok = _hasher.verify(row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        _hasher.hash(password)  # same cost whether or not the user exists
+    if not ok:
+        raise Unauthorized("用户名或密码错误 (wrong username or password)", code="bad_credentials")
+    token = "usr_" + secrets.token_urlsafe(24)
+    ttl = float(os.environ.get("HALLQ_TOKEN_TTL_H", "12"))
     with app.uow() as uow:
-        row = uow.execute(select(t.users).where(t.users.c.username == username)).first()
-        ok = False
-        if row is not None and row.active:
-            try:
-                ok = _hasher.verify(row.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                ok = False
-        else:
-            _hasher.hash(password)  # same cost whether or not the user exists
-        if not ok:
+        # still the account that was checked: not disabled, nor its password changed meanwhile
+        if uow.execute(select(t.users.c.id).where(
+                t.users.c.id == row.id, t.users.c.active.is_(True),
+                t.users.c.password_hash == row.password_hash)).first() is None:
             raise Unauthorized("用户名或密码错误 (wrong username or password)", code="bad_credentials")
-        token = "usr_" + secrets.token_urlsafe(24)
-        ttl = float(os.environ.get("HALLQ_TOKEN_TTL_H", "12"))
         now = app.now()
         uow.execute(t.tokens.insert().values(token_hash=token_hash(token), user_id=row.id,
                                              created_at=now, expires_at=now + timedelta(hours=ttl)))

@@ -128,6 +128,10 @@ def _estimate_before_writing(app, hall_code, principal, service, source, priorit
     guessed cheaply (an ID card that may decide the priority; bad input is checked inside)."""
     if id_number is not None and priority is None:
         return None
+    if app.db.writers_busy:
+        # other writers are in line: the hall will have changed by this one's turn and the
+        # estimate would be played again inside the lock (~2 ms with 200 waiting, for nothing)
+        return None
     try:
         with app.db.read() as conn:
             hall = app.hall(conn, hall_code)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import contextmanager
 
 import gevent
@@ -65,12 +66,15 @@ class StreamHub:
     SLICE = 100  # streams written between two looks at the loop in a long pass
 
     def __init__(self, bus, *, heartbeat_s: float = 15.0, flush_timeout_s: float = 10.0,
-                 max_pending: int = 1 << 20, running=None, gap_s: float = 0.01,
+                 max_pending: int = 1 << 20, running=None, gap_s: float = 0.02,
+                 gap_min_s: float = 0.005,
                  long_pass: int = 500, yield_s: float = 0.02):
         self.bus = bus
-        # gap_s: after a pass, events wait this long to go out together (one write per stream for
-        # a burst of events, not one per event); the first event after a quiet spell goes at once
+        # after a pass, new events wait as long as it took (at least gap_min_s, at most gap_s) to
+        # go out together: one write per stream for a burst of events, not one per event; the
+        # first event after a quiet spell goes at once
         self.gap_s = gap_s
+        self.gap_min_s = gap_min_s
         # running(): API requests are running in worker threads. A pass over more than
         # long_pass streams (a county's thousands of phones) is cut in slices: between them the
         # loop reads new requests and lets running ones have the interpreter, up to yield_s a
@@ -185,11 +189,16 @@ class StreamHub:
         while not self.stopped:
             self._wake.wait()
             self._wake.clear()
+            started = time.perf_counter()
             try:
                 self.fan_out()
             except Exception:
                 log.exception("event fan-out failed")
-            gevent.sleep(self.gap_s)
+            # the next pass waits as long as this one took (within gap_min_s..gap_s): a hall's
+            # few hundred screens (a pass under a millisecond) get each event within a few ms,
+            # a county's thousands (tens of ms a pass) get bursts together and the loop keeps
+            # at least half its time for requests
+            gevent.sleep(min(self.gap_s, max(self.gap_min_s, time.perf_counter() - started)))
 
     def fan_out(self) -> None:
         upto = self.bus.last_id

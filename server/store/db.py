@@ -96,6 +96,14 @@ class Database:
         # (at most one writer waits for it: the next can only ask once it holds the write lock)
         self.publish_lock = threading.Lock() if self.write_lock is not None else None
         self.clock = None  # callable returning naive UTC (the app's clock: tests move time)
+        self._writers = 0  # units of work of this process holding or waiting for the write lock
+        self._writers_count_lock = threading.Lock()
+
+    @property
+    def writers_busy(self) -> bool:
+        """SQLite: another unit of work of this process holds or waits for the writers' lock (a
+        write now will find the hall changed by the time it gets its turn)."""
+        return self._writers > 0
 
     def now(self) -> datetime:
         return self.clock() if self.clock else utcnow()
@@ -158,6 +166,8 @@ class UnitOfWork:
     def __enter__(self) -> "UnitOfWork":
         self._locked = False
         if self.db.write_lock is not None:
+            with self.db._writers_count_lock:
+                self.db._writers += 1
             self.db.write_lock.acquire()
             self._locked = True
         try:
@@ -174,6 +184,8 @@ class UnitOfWork:
     def _release(self):
         if self._locked:
             self._locked = False
+            with self.db._writers_count_lock:
+                self.db._writers -= 1
             self.db.write_lock.release()
 
     def execute(self, *args, **kwargs):

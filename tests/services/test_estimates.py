@@ -1,6 +1,7 @@
 """Wait estimates through the API: a range with every estimate, stored at issue, measured for managers."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -135,6 +136,42 @@ def test_a_kiosk_ticket_is_estimated_once_before_the_write_not_again_inside(api,
     monkeypatch.setattr(estimates, "play_state", lambda *a, **k: plays.append(1) or real(*a, **k))
     got = api.issue("hukou").body
     assert got["estimated_wait_s"] > 0 and len(plays) == 1
+
+
+def test_with_writers_in_line_a_ticket_is_estimated_once_inside_the_write_not_guessed_before(
+        api, ctx, monkeypatch):
+    """A busy hall: the writers' lock is taken when the kiosk asks, so the hall will have changed
+    by its turn; the early play would be thrown away, and is not made (one play, not two)."""
+    import threading
+
+    from server.services import estimates
+    tok = staff_at(api, [9])[9]
+    api.issue("hukou")
+    api.act(9, "call-next", tok)
+    plays = []
+    real = estimates.play_state
+    monkeypatch.setattr(estimates, "play_state", lambda *a, **k: plays.append(1) or real(*a, **k))
+    holding, let_go, got = threading.Event(), threading.Event(), {}
+
+    def writer_in_line():
+        with ctx.db.uow():
+            holding.set()
+            assert let_go.wait(10)
+
+    def kiosk():
+        got["ticket"] = api.issue("hukou").body
+    w = threading.Thread(target=writer_in_line)
+    w.start()
+    assert holding.wait(10) and ctx.db.writers_busy
+    k = threading.Thread(target=kiosk)
+    k.start()
+    time.sleep(0.3)  # the kiosk's request waits for the lock, with no play made meanwhile
+    assert plays == [] and "ticket" not in got
+    let_go.set()
+    w.join(10)
+    k.join(10)
+    assert got["ticket"]["estimated_wait_s"] > 0 and len(plays) == 1
+    assert not ctx.db.writers_busy
 
 
 def test_the_told_figure_is_the_scaled_play_unless_its_spread_makes_a_shorter_one_likelier():
