@@ -86,6 +86,13 @@ def test_in_english_a_wrong_first_day_is_said_in_english_and_nothing_reloads(liv
         expect(page.locator("#from")).to_have_class("day bad")
         assert_said_near(page, "from")
         assert_fits(page, "dashboard-day-error-1920-en")
+        page.click("#lang")  # the message follows the language, where it is
+        expect(page.locator("#error")).to_have_text("日期请写成 2026-11-05（年-月-日）")
+        assert_said_near(page, "from")
+        assert_fits(page, "dashboard-day-error-1920-zh")
+        page.click("#lang")
+        # drawn again in English: the figures still say their own range, not the wrong typing
+        expect(page.locator("#kpi-range")).to_have_text("2026-11-01")
         assert page.locator("body").get_attribute("data-loaded") == "2026-11-01..2026-11-01"
         type_day(page, "from", "2026.10.30")
         expect(page.locator("body")).to_have_attribute("data-loaded", "2026-10-30..2026-11-01")

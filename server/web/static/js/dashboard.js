@@ -52,11 +52,14 @@
   }
 
   // ------------------------------------------------------------ range
-  function range() { return { from: $("from").value || state.today, to: $("to").value || state.today }; }
+  // the range the figures are for: what was last read right, not what is in the fields while a
+  // day is being typed (or typed wrong)
+  function range() { return state.range || { from: state.today, to: state.today }; }
   function rangeQuery() { const r = range(); return "?from=" + r.from + "&to=" + r.to; }
   function includesToday() { const r = range(); return r.from <= state.today && state.today <= r.to; }
   function setRange(from, to) {
     $("from").value = from; $("to").value = to;
+    state.range = { from: from, to: to };
     const p = new URLSearchParams(location.search);
     p.set("from", from); p.set("to", to);
     history.replaceState(null, "", location.pathname + "?" + p.toString());
@@ -69,6 +72,7 @@
 
   // ------------------------------------------------------------ errors
   function handle(e) {
+    state.dayWrong = null;
     if (session.expired(e)) return;
     if (e && e.status === 403) { session.showLogin(e.message); return; }
     const box = $("error");
@@ -76,7 +80,15 @@
     box.classList.remove("hidden");
     H.placeUnder(box, null);
   }
-  function clearError() { $("error").classList.add("hidden"); }
+  function clearError() { state.dayWrong = null; $("error").classList.add("hidden"); }
+  // a day typed wrong in the from/to field `which`: said under that field, not at the page's far
+  // left edge, and again in the other language on a switch
+  function sayDayWrong(which) {
+    handle(new H.ApiError(400, "invalid_day", "日期请写成 2026-11-05（年-月-日）", "日期请写成 2026-11-05（年-月-日）",
+                          "Write the day as 2026-11-05 (year-month-day)"));
+    state.dayWrong = which;
+    H.placeUnder($("error"), $(which).closest("label"), $("error"));
+  }
 
   // ------------------------------------------------------------ live hall
   async function loadLive() {
@@ -441,6 +453,7 @@
   }
   function renderAll() {
     H.applyLang(document);
+    if (state.dayWrong) sayDayWrong(state.dayWrong);
     $("conn-text").textContent = state.sub && state.sub.connected ? t("实时", "live") : t("连接中", "connecting");
     if (state.info) $("hall-name").textContent = t(state.info.name, state.info.name_en || state.info.name);
     renderLive(); renderKpis(); renderCharts(); renderReport(); renderOverview(); renderEstimates();
@@ -455,8 +468,9 @@
       state.today = info.local_time.slice(0, 10);
     } catch (e) { handle(e); return; }
     const p = new URLSearchParams(location.search);
-    $("from").value = p.get("from") || state.today;
-    $("to").value = p.get("to") || $("from").value;
+    const from = H.parseDay(p.get("from")) || state.today, to = H.parseDay(p.get("to")) || from;
+    $("from").value = from; $("to").value = to;
+    state.range = { from: from, to: to };
     await Promise.all([loadLive(), loadFigures(), window.hallqSimulate ? window.hallqSimulate.start() : null]);
     if (!state.sub) {
       state.sub = H.subscribe({ staff: true,
@@ -483,10 +497,7 @@
       if (to) $("to").value = to;
       if (!f || !to) {
         $("from").classList.toggle("bad", !f); $("to").classList.toggle("bad", !to);
-        handle(new H.ApiError(400, "invalid_day", "日期请写成 2026-11-05（年-月-日）", "日期请写成 2026-11-05（年-月-日）",
-                              "Write the day as 2026-11-05 (year-month-day)"));
-        // said under the field it is about, not at the page's far left edge
-        H.placeUnder($("error"), $(f ? "to" : "from").closest("label"), $("error"));
+        sayDayWrong(f ? "to" : "from");
         return;
       }
       $("from").classList.remove("bad"); $("to").classList.remove("bad");
