@@ -72,7 +72,7 @@ def set_days(app, hall_code: str, actor: Principal, *, days: str, kind: str, nam
         raise Invalid("kind must be holiday or workday", code="invalid")
     name = (name or "").strip()[:64] or None
     if kind == "holiday" and not name:
-        raise Invalid("请填写节日名称,如 春节 (a holiday needs a name, e.g. 春节)", code="name_required")
+        raise Invalid("请填写节日名称，如 春节 (a holiday needs a name, e.g. Spring Festival)", code="name_required")
     todo = _days(days)
     with app.uow() as uow:
         hall = app.hall(uow.conn, hall_code)

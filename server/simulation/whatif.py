@@ -185,6 +185,18 @@ def _min(s):
     return None if s is None else s / 60
 
 
+# the wait columns of a sheet, in minutes: (column, part of the figures, figure)
+_BY_HOUR_WAITS = (("mean_wait_min", "baseline", "mean_wait_s"), ("what_if_mean_wait_min", "what_if", "mean_wait_s"),
+                  ("change_mean_wait_min", "change", "mean_wait_s"), ("p90_wait_min", "baseline", "p90_wait_s"),
+                  ("what_if_p90_wait_min", "what_if", "p90_wait_s"), ("change_p90_wait_min", "change", "p90_wait_s"))
+_BY_DAY_WAITS = _BY_HOUR_WAITS[:5] + (("max_wait_min", "baseline", "max_wait_s"),
+                                      ("what_if_max_wait_min", "what_if", "max_wait_s"))
+
+
+def _waits(r: dict, columns) -> dict:
+    return {col: _min(r[part][figure]) for col, part, figure in columns}
+
+
 def sheets(result: dict) -> dict[str, tuple[list[str], list[dict]]]:
     """The comparison as xlsx sheets (minutes), next to the CLI's (runner.sheets_of). Several
     sampled days: the figures are the days' averages (tickets per day), and two more sheets give
@@ -192,17 +204,10 @@ def sheets(result: dict) -> dict[str, tuple[list[str], list[dict]]]:
     days = result.get("days") or []
     multi = len(days) > 1
     count = "tickets_per_day" if multi else "tickets"
-    cols = ["service", "hour", count, "mean_wait_min", "what_if_mean_wait_min", "change_mean_wait_min",
-            "p90_wait_min", "what_if_p90_wait_min", "change_p90_wait_min"]
+    cols = ["service", "hour", count] + [c for c, _, _ in _BY_HOUR_WAITS]
 
     def line(service, hour, r):
-        return {"service": service, "hour": hour, count: r["tickets"],
-                "mean_wait_min": _min(r["baseline"]["mean_wait_s"]),
-                "what_if_mean_wait_min": _min(r["what_if"]["mean_wait_s"]),
-                "change_mean_wait_min": _min(r["change"]["mean_wait_s"]),
-                "p90_wait_min": _min(r["baseline"]["p90_wait_s"]),
-                "what_if_p90_wait_min": _min(r["what_if"]["p90_wait_s"]),
-                "change_p90_wait_min": _min(r["change"]["p90_wait_s"])}
+        return {"service": service, "hour": hour, count: r["tickets"], **_waits(r, _BY_HOUR_WAITS)}
 
     rows = [line(r["name"], "全天 (day)", r) for r in result["services"]]
     rows.append(line("全部 (all)", "全天 (day)", result["hall"]))
@@ -214,19 +219,11 @@ def sheets(result: dict) -> dict[str, tuple[list[str], list[dict]]]:
               "change_min": _min(r["change_s"])} for r in result["longest"]]
     out = {"调整对比 what-if by hour": (cols, rows), "最长等候 longest waits": (lcols, lrows)}
     if multi:
-        dcols = ["day", "seed", "service", "tickets", "mean_wait_min", "what_if_mean_wait_min",
-                 "change_mean_wait_min", "p90_wait_min", "what_if_p90_wait_min", "max_wait_min",
-                 "what_if_max_wait_min"]
+        dcols = ["day", "seed", "service", "tickets"] + [c for c, _, _ in _BY_DAY_WAITS]
 
         def day_line(d, name, r):
             return {"day": d["day"], "seed": d["seed"], "service": name, "tickets": r["tickets"],
-                    "mean_wait_min": _min(r["baseline"]["mean_wait_s"]),
-                    "what_if_mean_wait_min": _min(r["what_if"]["mean_wait_s"]),
-                    "change_mean_wait_min": _min(r["change"]["mean_wait_s"]),
-                    "p90_wait_min": _min(r["baseline"]["p90_wait_s"]),
-                    "what_if_p90_wait_min": _min(r["what_if"]["p90_wait_s"]),
-                    "max_wait_min": _min(r["baseline"]["max_wait_s"]),
-                    "what_if_max_wait_min": _min(r["what_if"]["max_wait_s"])}
+                    **_waits(r, _BY_DAY_WAITS)}
         drows = []
         for d in days:
             drows.append(day_line(d, "全部 (all)", d))

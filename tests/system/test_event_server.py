@@ -14,9 +14,8 @@ import time
 import pytest
 import requests
 
-from server.services import auth
-from server.services.context import create_hallq
-from tests.support import PASSWORD, ServerProcess
+from tests.fixtures.server import start_hall_server
+from tests.support import PASSWORD
 
 EVENTS = "/api/v1/halls/main/events"
 
@@ -31,13 +30,7 @@ def many_files():
 
 @pytest.fixture
 def hall(sqlite_url, tmp_path):
-    var = tmp_path / "var"
-    var.mkdir()
-    proc = ServerProcess(sqlite_url, var, env={"HALLQ_REQUEST_TIMEOUT_S": "4"}).start()
-    ctx = create_hallq(sqlite_url, start_bus=False)
-    proc.kiosk = auth.add_device(ctx, "main", "kiosk", "kiosk")
-    auth.add_user(ctx, "clerk1", "职员1", "staff", PASSWORD, hall_code="main", windows=[1])
-    ctx.db.dispose()
+    proc = start_hall_server(sqlite_url, tmp_path / "var", env={"HALLQ_REQUEST_TIMEOUT_S": "4"})
     yield proc
     proc.stop()
 

@@ -10,21 +10,13 @@ import socket
 import pytest
 
 from server.serving.http import RequestHeaders
-from server.services import auth
-from server.services.context import create_hallq
-from tests.support import PASSWORD, ServerProcess
+from tests.fixtures.server import start_hall_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("headers")
-    url = f"sqlite:///{tmp / 'hallq.db'}"
-    (tmp / "var").mkdir()
-    proc = ServerProcess(url, tmp / "var").start()
-    ctx = create_hallq(url, start_bus=False)
-    proc.kiosk = auth.add_device(ctx, "main", "kiosk", "kiosk")
-    auth.add_user(ctx, "clerk1", "职员1", "staff", PASSWORD, hall_code="main", windows=[1])
-    ctx.db.dispose()
+    proc = start_hall_server(f"sqlite:///{tmp / 'hallq.db'}", tmp / "var")
     yield proc
     proc.stop()
 

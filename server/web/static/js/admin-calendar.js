@@ -66,37 +66,92 @@
     } catch (e) { if (failed) failed(e); }
   }
 
-  function formError(msg) {
+  // ------------------------------------------------------------ the days
+  // Typed as 2026-11-05 in either language (a type=date picker shows the browser's own format,
+  // 11/05/2026 in an English browser); hallq.parseDay also reads 2026/11/5, 2026年11月5日 and
+  // full-width digits, and refuses month-first dates.
+  const DAY_WRONG = ["日期请写成 2026-11-05（年-月-日）", "Write the day as 2026-11-05 (year-month-day)"];
+  // which field a refusal from the server is about (a range of more than 60 days: the last day)
+  const FIELD_OF = { invalid_date: "c-to", name_required: "c-name" };
+  const shown = { text: null, id: null };  // the message on show, said again on a language switch
+
+  function clearError() {
+    shown.text = null;
     const box = $("calendar-form-error");
-    box.textContent = msg || "";
-    box.classList.toggle("hidden", !msg);
+    box.textContent = "";
+    box.classList.add("hidden");
+    document.querySelectorAll("#calendar-form .invalid").forEach(function (x) { x.classList.remove("invalid"); });
   }
+  // The message right under the field it is about (`id`), the field marked; text: () => words in
+  // the page's language. Without a field it sits above the buttons across the form.
+  function fail(text, id, keepFocus) {
+    clearError();
+    shown.text = text; shown.id = id;
+    const box = $("calendar-form-error"), input = id ? $(id) : null;
+    const field = input ? input.closest("label") : null;
+    box.textContent = text();
+    box.classList.remove("hidden");
+    if (field) field.classList.add("invalid");
+    H.placeUnder(box, field, document.querySelector("#calendar-form .fields"));
+    if (input && !keepFocus) input.focus();
+  }
+  function sayAgain() { if (shown.text) fail(shown.text, shown.id, true); }
+  function dayWrong(id) {
+    const text = $(id).value.trim();
+    return text && !H.parseDay(text) ? function () { return t(DAY_WRONG[0], DAY_WRONG[1]); } : null;
+  }
+  // a day the hall reads is rewritten the one way (2026/11/5 -> 2026-11-05); a wrong one is said
+  // under its field when left. Left for this form's button: the button says it on saving, and no
+  // message appears under the pointer mid-click (it would push the button away).
+  function leftDay(e) {
+    const input = e.target, day = H.parseDay(input.value);
+    if (day) input.value = day;
+    if (e.relatedTarget && e.relatedTarget.tagName === "BUTTON" && $("calendar-form").contains(e.relatedTarget)) return;
+    const wrong = dayWrong(input.id);
+    if (wrong) fail(wrong, input.id, true);
+    else if (input.closest(".invalid")) clearError();
+  }
+  // the field a message pointed at was changed: the message has been seen to
+  function settle(e) { if (e.target.closest && e.target.closest(".invalid")) clearError(); }
 
   async function save(ev) {
     ev.preventDefault();
-    formError("");
-    const first = $("c-from").value, last = $("c-to").value;
-    if (!first) { formError(t("请选择第一天", "Choose the first day")); return; }
-    if (last && last < first) { formError(t("最后一天不能早于第一天", "The last day cannot be before the first")); return; }
+    clearError();
+    if (!$("c-from").value.trim()) { fail(function () { return t("请填写第一天", "Type the first day"); }, "c-from"); return; }
+    const wrong = dayWrong("c-from") ? "c-from" : dayWrong("c-to") ? "c-to" : null;
+    if (wrong) { fail(dayWrong(wrong), wrong); return; }
+    const first = H.parseDay($("c-from").value), last = H.parseDay($("c-to").value);
+    $("c-from").value = first;
+    if (last) $("c-to").value = last;
+    if (last && last < first) {
+      fail(function () { return t("最后一天不能早于第一天", "The last day cannot be before the first"); }, "c-to");
+      return;
+    }
     const days = last && last !== first ? first + ".." + last : first;
     const body = { days: days, kind: $("c-kind").value, name: $("c-name").value.trim() || null };
     try {
       state.data = await H.api("POST", H.hallPath("/calendar"), body);
       $("c-from").value = ""; $("c-to").value = "";
       render();
-    } catch (e) { formError(e.message); }
+    } catch (e) {
+      const id = FIELD_OF[e.code] === "c-to" && !last ? "c-from" : FIELD_OF[e.code];
+      fail(function () { return e.text ? e.text() : e.message; }, id || null);
+    }
   }
 
   async function remove(day) {
     try {
       state.data = await H.api("DELETE", H.hallPath("/calendar/" + encodeURIComponent(day)));
       render();
-    } catch (e) { formError(e.message); }
+    } catch (e) { fail(function () { return e.text ? e.text() : e.message; }, null); }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     $("calendar-form").addEventListener("submit", save);
-    $("lang").addEventListener("click", render);
+    $("calendar-form").addEventListener("input", settle);
+    $("c-from").addEventListener("blur", leftDay);
+    $("c-to").addEventListener("blur", leftDay);
+    $("lang").addEventListener("click", function () { render(); sayAgain(); });
   });
   window.hallqAdminCalendar = { load: load };
 }());

@@ -74,6 +74,7 @@
     const box = $("error");
     box.textContent = (e && e.message) || String(e);
     box.classList.remove("hidden");
+    H.placeUnder(box, null);
   }
   function clearError() { $("error").classList.add("hidden"); }
 
@@ -474,13 +475,18 @@
   document.addEventListener("DOMContentLoaded", function () {
     H.applyLang(document);
     H.langButton("lang", renderAll);
-    // Days are typed as 2026-11-30 (a date picker would show the browser's own format, 2026/11/30)
-    function isDay(v) { return /^\d{4}-\d{2}-\d{2}$/.test(v) && !isNaN(Date.parse(v + "T00:00:00Z")); }
+    // Days read 2026-11-30 in either language (a date picker would show the browser's own format);
+    // hallq.parseDay, the pages' one day rule, also reads 2026/11/5, 2026年11月5日, full-width digits.
     function dayChanged(which) {
-      const f = $("from").value.trim(), to = $("to").value.trim();
-      if (!isDay(f) || !isDay(to)) {
-        $(which).classList.add("bad");
-        handle(new H.ApiError(400, "invalid", t("日期格式为 2026-11-30", "Dates are written 2026-11-30")));
+      const f = H.parseDay($("from").value), to = H.parseDay($("to").value);
+      if (f) $("from").value = f;
+      if (to) $("to").value = to;
+      if (!f || !to) {
+        $("from").classList.toggle("bad", !f); $("to").classList.toggle("bad", !to);
+        handle(new H.ApiError(400, "invalid_day", "日期请写成 2026-11-05（年-月-日）", "日期请写成 2026-11-05（年-月-日）",
+                              "Write the day as 2026-11-05 (year-month-day)"));
+        // said under the field it is about, not at the page's far left edge
+        H.placeUnder($("error"), $(f ? "to" : "from").closest("label"), $("error"));
         return;
       }
       $("from").classList.remove("bad"); $("to").classList.remove("bad");

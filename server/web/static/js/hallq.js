@@ -418,6 +418,18 @@
     if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d) return null;
     return m[1] + "-" + String(mo).padStart(2, "0") + "-" + String(d).padStart(2, "0");
   };
+  // A form's message starts under the field it is about (not at the row's left edge, a screen's
+  // width away) and keeps inside the row; without a field it spans the row as before.
+  // message: the box, placed right after `row` (or `row` is the message box itself, as wide as
+  // the page's content); field: the field's box, or null.
+  hallq.placeUnder = function (message, field, row) {
+    message.style.width = ""; message.style.marginLeft = "";
+    if (!field || !row) return;
+    const room = row.getBoundingClientRect(), at = field.getBoundingClientRect();
+    message.style.width = "fit-content";
+    const left = Math.min(at.left - room.left, room.width - message.getBoundingClientRect().width);
+    if (left > 0) message.style.marginLeft = left + "px";
+  };
   hallq.fmtTime = function (iso, seconds) {  // "15:49" in the hall
     const p = iso ? parts(iso) : null;
     return p ? p.hour + ":" + p.minute + (seconds ? ":" + p.second : "") : "";

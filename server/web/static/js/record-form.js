@@ -236,16 +236,6 @@
       h.show(f.error, false);
       form.querySelectorAll(".invalid").forEach(function (x) { x.classList.remove("invalid"); });
     }
-    // A field's message starts under that field, not at the row's left edge (the day's message
-    // sat under the ticket number, a screen's width from the day); it keeps inside the row.
-    function placeUnder(box, row) {
-      f.error.style.width = ""; f.error.style.marginLeft = "";
-      if (!box) return;
-      f.error.style.width = "fit-content";
-      const room = row.getBoundingClientRect(), at = box.getBoundingClientRect();
-      const left = Math.min(at.left - room.left, room.width - f.error.getBoundingClientRect().width);
-      if (left > 0) f.error.style.marginLeft = left + "px";
-    }
     function fail(text, name, keepFocus) {
       f.error.textContent = text;
       h.show(f.error, true);
@@ -254,7 +244,8 @@
       // not three rows down by the save button); one without a field sits above the buttons
       const anchor = box ? box.closest(".rf-row, .rf-contact") || box : f.buttons;
       if (anchor === f.buttons) anchor.before(f.error); else anchor.after(f.error);
-      placeUnder(box && box !== anchor ? box : null, anchor);
+      // under the field it is about, not at the row's left edge (hallq.placeUnder)
+      h.placeUnder(f.error, box && box !== anchor ? box : null, anchor);
       if (box) {
         box.classList.add("invalid");
         const input = box.querySelector("input, select, textarea");
