@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 ELDER_SCALE = 1.3
 ELDER_MIN_KEY = 80  # px, width and height: the smallest key elder mode offers a finger
+TOUCH_MIN = 48  # px: the smallest side of a small key (the tile's ⓘ 指南) in normal mode, at any size
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,23 @@ class Layout:
     @property
     def guide_key(self) -> tuple[int, int]:
         """The tile's ⓘ 指南 key (width in Chinese, height). Stacked tiles carry it on their top
-        row; elder landscape tiles as a column down their right side, as tall as the tile."""
-        return self.key(110), self.key(44)
+        row; elder landscape tiles as a column down their right side, as tall as the tile. In
+        normal mode it is never under TOUCH_MIN tall (a resident's finger on a public screen),
+        and twice as wide as tall in Chinese."""
+        if self.elder:
+            return self.key(110), self.key(44)
+        height = max(TOUCH_MIN, self.px(56))
+        return max(2 * TOUCH_MIN, self.px(130)), height
 
     @property
     def guide_key_en(self) -> int:
         """Its width in English ("ⓘ Guide")."""
-        return self.key(130)
+        return self.key(130) if self.elder else max(int(2.4 * TOUCH_MIN), self.px(150))
+
+    @property
+    def guide_px(self) -> int:
+        """The type on the ⓘ 指南 key."""
+        return self.px(26) if self.elder else max(20, self.px(28))
 
     @property
     def min_tile_h(self) -> int:
@@ -173,7 +184,7 @@ class Layout:
         letter_cols, name_cols = (6, 6) if portrait else (11, 8)
         prompt_h = int(self.px(36) * 1.5)
         row_h = self.key(96 if portrait else 84)
-        message_h = int(self.px(30) * 1.6)
+        message_h = int(self.name_hint_px * 1.3 * 2) if portrait else int(self.name_hint_px * 1.6)
         gap = max(6, self.px(10))
         letter_rows = math.ceil(letters / letter_cols)
         # header, (question), name row, message, initials, surnames, free space, bottom buttons
@@ -190,9 +201,15 @@ class Layout:
         room = fits(name_rows)
         return NameStep(prompt_in_row=not portrait, prompt_h=prompt_h, row_h=row_h, message_h=message_h,
                         gap=gap, letter_cols=letter_cols, letter_rows=letter_rows,
-                        letter_h=max(self.min_key, min(self.px(88 if portrait else 100), room)),
+                        letter_h=max(self.min_key, min(self.px(96 if portrait else 100), room)),
                         name_cols=name_cols, name_rows=name_rows,
-                        name_h=max(self.min_key, min(self.px(110 if portrait else 100), room)))
+                        name_h=max(self.min_key, min(self.px(124 if portrait else 100), room)))
+
+    @property
+    def name_hint_px(self) -> int:
+        """The hint under the name (how to give it, or what is missing): larger on a tall screen,
+        where it may take two lines (47 px in elder mode at 1080 wide)."""
+        return self.px(36 if self.portrait else 30)
 
     def timeout_s(self, base: float) -> float:
         """Elder mode gives residents longer before a screen goes home."""

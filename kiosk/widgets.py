@@ -26,6 +26,7 @@ WHITE = (1, 1, 1, 1)
 TEXT = (0.10, 0.12, 0.16, 1)
 MUTED = (0.35, 0.38, 0.44, 1)
 GREY_BG = (0.86, 0.87, 0.89, 1)
+SECONDARY_BG = (0.89, 0.93, 0.98, 1)  # a secondary action (上一步): pale blue, BLUE_DARK text, BLUE outline
 GREY_TEXT = (0.45, 0.46, 0.48, 1)
 RED = (0.75, 0.11, 0.11, 1)
 GREEN = (0.05, 0.50, 0.25, 1)
@@ -248,7 +249,7 @@ class ServiceTile(ButtonBehavior, Panel):
         if on_guide is not None and (service.get("guide") or {}).get("description"):
             width, height = lay.guide_key
             size = dict(size_hint=(None, None), height=height) if lay.tile_stacked else dict(size_hint_x=None)
-            g = BigButton("ⓘ " + tr("guide_short"), size=lay.px(26), bg=WHITE, color=BLUE,
+            g = BigButton("ⓘ " + tr("guide_short"), size=lay.guide_px, bg=WHITE, color=BLUE,
                           border=list(BLUE), width=lay.guide_key_en if lang == "en" else width,
                           pos_hint={"center_y": 0.5}, **size)
             g.bind(on_release=lambda *_: on_guide(self.code))

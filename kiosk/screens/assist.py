@@ -18,7 +18,7 @@ from kivy.uix.widget import Widget
 from .. import i18n
 from ..assist import (COMMON, DELIVERIES, STEPS, SURNAMES, TITLES, UNLISTED, AssistForm, confirmation,
                       matter_name, matters_of, phone_display, service_name)
-from ..widgets import (BLUE, BLUE_DARK, GREEN, GREY_BG, MUTED, RED, TEXT, WHITE, BigButton, Keypad,
+from ..widgets import (BLUE, BLUE_DARK, GREEN, GREY_BG, MUTED, RED, SECONDARY_BG, TEXT, WHITE, BigButton, Keypad,
                        PHONE_KEYS, Panel, Text)
 from .base import KioskScreen
 from .surname import SurnamePicker, page_count, unlisted_lines
@@ -85,6 +85,14 @@ class AssistScreen(KioskScreen):
         return Text(self.message, size=lay.px(30), bold=True, color=self.message_colour(), one_line=True,
                     size_hint_y=None, height=int(lay.px(30) * 1.6))
 
+    def name_hint_line(self, sizes) -> Text:
+        """The name step's line under the name: in portrait large, on up to two lines."""
+        lay = self.lay
+        if not lay.portrait:
+            return self.message_line()
+        return Text(self.message, size=lay.name_hint_px, bold=True, color=self.message_colour(), balance=True,
+                    size_hint_y=None, height=sizes.message_h)
+
     def message_colour(self):
         return {"ok": GREEN, "error": RED}.get(self.message_kind, MUTED)
 
@@ -96,7 +104,9 @@ class AssistScreen(KioskScreen):
         out = [home]
         self.prev_button = self.next_button = None
         if self.step != "service":
-            prev = BigButton(self.tr("assist_prev"), size=lay.button_px, bg=BLUE_DARK)
+            # a way back, not a choice: light and outlined, never the filled blue of the chosen key
+            prev = BigButton(self.tr("assist_prev"), size=lay.button_px, bg=SECONDARY_BG, color=BLUE_DARK,
+                             border=list(BLUE))
             prev.bind(on_release=lambda *_: self.go_back())
             self.prev_button = prev
             out.append(prev)
@@ -192,7 +202,7 @@ class AssistScreen(KioskScreen):
         self.body.add_widget(row)
         # under the name it speaks of: how to give it, until there is something to say
         hint = "assist_name_card" if self.has_reader else "assist_name_pick"
-        self.message_label = self.message_line()
+        self.message_label = self.name_hint_line(sizes)
         if not self.message:
             self.message_label.text, self.message_label.bold = self.tr(hint), False
         self.body.add_widget(self.message_label)
