@@ -126,7 +126,8 @@ def test_the_estimate_played_before_the_write_is_kept_only_if_the_hall_did_not_c
         assert estimates.at_issue(ctx, conn, hall, other, early) is not early[2]
 
 
-def test_a_kiosk_ticket_is_estimated_once_before_the_write_not_again_inside(api, monkeypatch):
+def counted_plays(api, monkeypatch) -> list:
+    """Window 9 serving a hukou ticket; then each estimate's play appends to the list returned."""
     from server.services import estimates
     tok = staff_at(api, [9])[9]
     api.issue("hukou")
@@ -134,6 +135,11 @@ def test_a_kiosk_ticket_is_estimated_once_before_the_write_not_again_inside(api,
     plays = []
     real = estimates.play_state
     monkeypatch.setattr(estimates, "play_state", lambda *a, **k: plays.append(1) or real(*a, **k))
+    return plays
+
+
+def test_a_kiosk_ticket_is_estimated_once_before_the_write_not_again_inside(api, monkeypatch):
+    plays = counted_plays(api, monkeypatch)
     got = api.issue("hukou").body
     assert got["estimated_wait_s"] > 0 and len(plays) == 1
 
@@ -144,13 +150,7 @@ def test_with_writers_in_line_a_ticket_is_estimated_once_inside_the_write_not_gu
     by its turn; the early play would be thrown away, and is not made (one play, not two)."""
     import threading
 
-    from server.services import estimates
-    tok = staff_at(api, [9])[9]
-    api.issue("hukou")
-    api.act(9, "call-next", tok)
-    plays = []
-    real = estimates.play_state
-    monkeypatch.setattr(estimates, "play_state", lambda *a, **k: plays.append(1) or real(*a, **k))
+    plays = counted_plays(api, monkeypatch)
     holding, let_go, got = threading.Event(), threading.Event(), {}
 
     def writer_in_line():

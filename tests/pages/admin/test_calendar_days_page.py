@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from server.store import tables as t
 from tests.layout import TV, WINDOW_PC, assert_fits
-from tests.support import PASSWORD
+from tests.fixtures.pages import open_signed_in
 
 DAY_WRONG_ZH = "日期请写成 2026-11-05（年-月-日）"
 DAY_WRONG_EN = "Write the day as 2026-11-05 (year-month-day)"
@@ -25,18 +25,7 @@ def entered(ctx):
 
 
 def open_calendar(chromium, url, size, locale, english=False):
-    context = chromium.new_context(viewport={"width": size[0], "height": size[1]}, locale=locale)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url + "/admin")
-    if english:
-        page.evaluate("localStorage.setItem('hallq.lang', 'en')")
-        page.reload()
-    page.fill("#username", "root")
-    page.fill("#password", PASSWORD)
-    page.click("#login-form button[type=submit]")
+    context, page, errors = open_signed_in(chromium, url, "/admin", "root", size, locale, english)
     page.wait_for_selector("body[data-loaded]")
     page.click("#tab-calendar")
     expect(page.locator("#calendar-form")).to_be_visible()

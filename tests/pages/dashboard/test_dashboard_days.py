@@ -10,24 +10,14 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.layout import TV, WINDOW_PC, assert_fits
-from tests.support import PASSWORD
+from tests.fixtures.pages import open_signed_in
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def open_dashboard(chromium, url, size, english=False):
-    context = chromium.new_context(viewport={"width": size[0], "height": size[1]}, locale="en-US" if english else "zh-CN")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url + "/dashboard?from=2026-11-01&to=2026-11-01")
-    if english:
-        page.evaluate("localStorage.setItem('hallq.lang', 'en')")
-        page.reload()
-    page.fill("#username", "boss")
-    page.fill("#password", PASSWORD)
-    page.click("#login-form button[type=submit]")
+    context, page, errors = open_signed_in(chromium, url, "/dashboard?from=2026-11-01&to=2026-11-01", "boss",
+                                           size, "en-US" if english else "zh-CN", english)
     expect(page.locator("body")).to_have_attribute("data-loaded", "2026-11-01..2026-11-01")
     return context, page, errors
 
