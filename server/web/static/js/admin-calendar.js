@@ -70,7 +70,6 @@
   // Typed as 2026-11-05 in either language (a type=date picker shows the browser's own format,
   // 11/05/2026 in an English browser); hallq.parseDay also reads 2026/11/5, 2026年11月5日 and
   // full-width digits, and refuses month-first dates.
-  const DAY_WRONG = ["日期请写成 2026-11-05（年-月-日）", "Write the day as 2026-11-05 (year-month-day)"];
   // which field a refusal from the server is about (a range of more than 60 days: the last day)
   const FIELD_OF = { invalid_date: "c-to", name_required: "c-name" };
   const shown = { text: null, id: null };  // the message on show, said again on a language switch
@@ -98,7 +97,7 @@
   function sayAgain() { if (shown.text) fail(shown.text, shown.id, true); }
   function dayWrong(id) {
     const text = $(id).value.trim();
-    return text && !H.parseDay(text) ? function () { return t(DAY_WRONG[0], DAY_WRONG[1]); } : null;
+    return text && !H.parseDay(text) ? function () { return t(H.DAY_WRONG[0], H.DAY_WRONG[1]); } : null;
   }
   // a day the hall reads is rewritten the one way (2026/11/5 -> 2026-11-05); a wrong one is said
   // under its field when left. Left for this form's button: the button says it on saving, and no

@@ -84,8 +84,7 @@
   // a day typed wrong in the from/to field `which`: said under that field, not at the page's far
   // left edge, and again in the other language on a switch
   function sayDayWrong(which) {
-    handle(new H.ApiError(400, "invalid_day", "日期请写成 2026-11-05（年-月-日）", "日期请写成 2026-11-05（年-月-日）",
-                          "Write the day as 2026-11-05 (year-month-day)"));
+    handle(new H.ApiError(400, "invalid_day", H.DAY_WRONG[0], H.DAY_WRONG[0], H.DAY_WRONG[1]));
     state.dayWrong = which;
     H.placeUnder($("error"), $(which).closest("label"), $("error"));
   }

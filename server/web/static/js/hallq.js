@@ -418,6 +418,8 @@
     if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d) return null;
     return m[1] + "-" + String(mo).padStart(2, "0") + "-" + String(d).padStart(2, "0");
   };
+  // What a page says under a day parseDay could not read (zh, en): one wording on every page.
+  hallq.DAY_WRONG = ["日期请写成 2026-11-05（年-月-日）", "Write the day as 2026-11-05 (year-month-day)"];
   // A form's message starts under the field it is about (not at the row's left edge, a screen's
   // width away) and keeps inside the row; without a field it spans the row as before.
   // message: the box, placed right after `row` (or `row` is the message box itself, as wide as

@@ -195,7 +195,7 @@
       const text = f.day.value.trim();
       if (!text) return null;
       const day = h.parseDay(text);
-      if (!day) return h.t("日期请写成 2026-11-05（年-月-日）", "Write the day as 2026-11-05 (year-month-day)");
+      if (!day) return h.t(h.DAY_WRONG[0], h.DAY_WRONG[1]);
       const c = st.choices || {};
       if (c.today && day > c.today) return h.t("办事日期不能在今天之后", "The day of the visit cannot be after today");
       if (c.oldest_day && day < c.oldest_day) return h.t("办事日期不能早于一年前", "The day of the visit cannot be more than a year ago");
