@@ -51,10 +51,15 @@
     const span = function (list) {
       return list.length > 1 ? list[0] + t(" 至 ", " to ") + list[list.length - 1] : list[0];
     };
+    // a narrow screen wraps between the parts, never inside 调休上班 or a day
+    const whole = function (text) { return el("span", { class: "nowrap" }, text); };
     $("calendar-national").replaceChildren.apply($("calendar-national"), groups.map(function (g) {
+      const workdays = [];
+      g.workdays.forEach(function (day, i) {
+        workdays.push(i ? t("、", ", ") : " · ", whole(i ? day : t("调休上班 ", "make-up workdays ") + day));
+      });
       return el("li", { dataset: { holiday: g.name } }, el("strong", {}, t(g.name_zh || g.name, g.name)), " ",
-        g.holidays.length ? span(g.holidays) + t(" 放假", " off") : "",
-        g.workdays.length ? t(" · 调休上班 ", " · make-up workdays ") + g.workdays.join(t("、", ", ")) : "");
+        g.holidays.length ? whole(span(g.holidays) + t(" 放假", " off")) : "", workdays);
     }));
   }
 
@@ -80,19 +85,35 @@
     box.textContent = "";
     box.classList.add("hidden");
     document.querySelectorAll("#calendar-form .invalid").forEach(function (x) { x.classList.remove("invalid"); });
+    document.querySelectorAll("#calendar-form [aria-describedby]").forEach(function (x) {
+      x.removeAttribute("aria-describedby");
+    });
   }
-  // The message right under the field it is about (`id`), the field marked; text: () => words in
-  // the page's language. Without a field it sits above the buttons across the form.
+  // The message right under the field it is about (`id`), inside that field's cell of the grid, so
+  // it stays with its field however the fields wrap; the field marked; text: () => words in the
+  // page's language. Without a field it sits above the buttons across the form.
   function fail(text, id, keepFocus) {
     clearError();
     shown.text = text; shown.id = id;
     const box = $("calendar-form-error"), input = id ? $(id) : null;
-    const field = input ? input.closest("label") : null;
-    box.textContent = text();
+    const cell = input ? input.closest(".field") : null;
+    box.replaceChildren.apply(box, unbroken(text()));
     box.classList.remove("hidden");
-    if (field) field.classList.add("invalid");
-    H.placeUnder(box, field, document.querySelector("#calendar-form .fields"));
+    if (cell) {
+      cell.append(box);
+      input.closest("label").classList.add("invalid");
+      input.setAttribute("aria-describedby", box.id);
+    } else {
+      $("calendar-form").querySelector(".buttons").before(box);
+    }
     if (input && !keepFocus) input.focus();
+  }
+  // the words with each day (2026-11-05) kept on one line: a narrow field's message wraps between
+  // words, never after a day's hyphen
+  function unbroken(words) {
+    return words.split(/(\d{4}-\d{2}-\d{2})/).map(function (part, i) {
+      return i % 2 ? el("span", { class: "nowrap" }, part) : part;
+    });
   }
   function sayAgain() { if (shown.text) fail(shown.text, shown.id, true); }
   function dayWrong(id) {
