@@ -1,9 +1,10 @@
 """堵点 analysis: what residents complain about, counted by month, service, window and staff member.
 
 A mention is one reason (态度, 效率, 流程, 环境, 其他) given with a rating or a complaint. Its 来源
-follows what the record is: a complaint (投诉, no level) is 投诉, a rating is 评价 whichever channel
+(origin) follows what the record is: a complaint (投诉, no level) is 投诉, a rating is 评价 whichever channel
 brought it (the evaluator, the 12345 hotline, the suggestion box, in person: all are 好差评 channels);
-the channel (渠道) is kept beside it. Only ratings of 基本满意 or worse carry reasons on the
+the channel (渠道) is kept beside it. The two words stay apart on every page and report: 渠道
+(Channel) is how a record came in, 来源 (Origin) what it is. Only ratings of 基本满意 or worse carry reasons on the
 evaluator, so every mention is a resident pointing at something; `bad` counts those of
 不满意/非常不满意 and complaints."""
 from __future__ import annotations

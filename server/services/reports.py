@@ -40,7 +40,7 @@ _RATING_COLS = [
 COLUMNS = {
     "pain_points": [("month", "月份", "Month", "text"), ("service_name", "业务", "Service", "text"),
                     ("window", "窗口", "Window", "int"), ("staff_name", "工作人员", "Staff", "text"),
-                    ("reason_name", "原因", "Reason", "text"), ("origin_name", "来源", "From", "text"),
+                    ("reason_name", "原因", "Reason", "text"), ("origin_name", "来源", "Origin", "text"),
                     ("channel_name", "渠道", "Channel", "text"),
                     ("count", "次数", "Mentions", "int"), ("bad", "其中差评", "Of which bad", "int")],
     "services": [("name", "业务", "Service", "text"), ("issued", "取号数", "Issued", "int")]

@@ -176,6 +176,10 @@ def test_on_sqlite_and_postgresql_a_rating_by_12345_or_the_box_is_a_rating_and_a
     x = api.get(api.hp("/reports?format=csv&table=pain_points"), "boss")
     lines = x.raw.decode("utf-8-sig").splitlines()
     assert lines[0].split(",")[4:7] == ["原因", "来源", "渠道"]
+    # the report's table on the dashboard says the same two words in English: what it is, how it came
+    table = next(tb for tb in api.get(api.hp("/reports"), "boss").body["tables"] if tb["key"] == "pain_points")
+    assert [(c["zh"], c["en"]) for c in table["columns"][4:7]] == [
+        ("原因", "Reason"), ("来源", "Origin"), ("渠道", "Channel")]
     assert sorted(tuple(line.split(",")[5:7]) for line in lines[1:]) == [
         ("投诉", "12345热线"), ("投诉", "意见箱"), ("评价", "12345热线"), ("评价", "意见箱"),
         ("评价", "窗口评价器")]

@@ -58,11 +58,14 @@ def test_the_pain_point_table_says_which_channel_each_row_came_by(chromium, hall
         channels = page.locator("#pain-table td[data-channel]")
         expect(channels).to_have_count(3)
         assert sorted(channels.all_inner_texts()) == ["12345热线", "意见箱", "现场"]
+        heads = page.locator("#pain-table th")
+        assert heads.all_inner_texts()[3:6] == ["原因", "来源", "渠道"]  # 来源 what it is, 渠道 how it came
         for lang in ("zh", "en"):
             if lang == "en":
                 page.click("#lang")
                 expect(channels.filter(has_text="hotline")).to_have_count(1)
                 assert sorted(channels.all_inner_texts()) == ["12345 hotline", "In person", "Suggestion box"]
+                assert heads.all_inner_texts()[3:6] == ["Reason", "Origin", "Channel"]
             for size in (WINDOW_PC, TV):
                 sized(page, size)
                 page.locator("#pain-table").scroll_into_view_if_needed()

@@ -66,7 +66,7 @@ def test_a_resident_asks_on_the_phone_and_an_agent_works_it_to_delivery(chromium
         other = page.locator(f'article[data-id="{theirs}"]')
         other.wait_for()
         assert other.locator("button, select").count() == 0  # another agent's: nothing to press
-        assert "来源：手机" in card.inner_text()
+        assert "渠道：手机" in card.inner_text()
         card.locator('[data-action="take"]').click()
         page.wait_for_selector(f'article[data-id="{rid}"] .as-meta >> text=帮办员甲')
         card.locator('[data-action="contact"]').click()

@@ -60,7 +60,7 @@ def test_a_manager_records_a_12345_complaint_with_no_visit_and_sees_its_case(liv
         assert_fits(page, "record-form-1366-zh")
         # nothing chosen: the form says what is missing and marks it, nothing is sent
         form.locator(".rf-save").click()
-        expect(form.locator(".rf-error")).to_contain_text("请选择来源")
+        expect(form.locator(".rf-error")).to_contain_text("请选择渠道")
         expect(form.locator("fieldset.rf-channel")).to_have_class("rf-group rf-channel invalid")
         form.locator(".rf-chip", has_text="12345热线").click()
         form.locator(".rf-chip", has_text="投诉").click()
@@ -184,10 +184,10 @@ def test_a_visit_is_looked_up_shown_masked_and_linked_in_english_and_on_a_wide_s
         form.locator(".rf-save").click()
         card = page.locator("article.case.fresh")
         expect(card.locator(".tnum")).to_have_text(tk["number"])
-        expect(card).to_contain_text("Came by: In person")
+        expect(card).to_contain_text("Channel: In person")
         assert_fits(page, "record-case-1920-en")
         page.click("#lang")  # back to Chinese with the list showing
-        expect(card).to_contain_text("来源：现场")
+        expect(card).to_contain_text("渠道：现场")
         page.locator("#record-open").click()
         expect(form.locator("h2")).to_have_text("登记投诉/评价")
         assert day.get_attribute("placeholder") == "例：2026-11-05"  # the en-US browser does not matter

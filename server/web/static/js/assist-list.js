@@ -89,7 +89,7 @@
         el("h3", {}, "#" + r.id + " " + r.matter),
         el("div", { class: "as-meta" }, t(r.service_name, r.service_name_en) + " · " + r.name_masked + " · " +
           lbl(DELIVERY, r.delivery) + (r.village ? " · " + r.village : "") + " · " +
-          t("来源：", "via ") + (r.source === "phone" ? t("手机", "phone") : lbl(SOURCE, r.source).toLowerCase())),
+          t("渠道：", "Channel: ") + lbl(SOURCE, r.source)),
         el("div", { class: "as-meta" }, t("受理 ", "Taken ") + H.fmtDateTime(r.created_at) + " · " +
           t("办结期限 ", "Due ") + r.due_date + (due ? " · " + due : "") +
           (r.agent ? " · " + t("帮办员 ", "Agent ") + r.agent : " · " + t("未指派", "not assigned"))),

@@ -10,7 +10,8 @@
     promised: [["open", "未送达", "Open"], ["overdue", "已超期", "Overdue"], ["delivered", "已送达", "Delivered"]],
   };
   const STEPS = [["verify", "核实", "Verify"], ["rectify", "整改", "Rectify"], ["callback", "回访", "Call back"]];
-  // how a rating reached the hall (评价渠道)
+  // how a rating or complaint reached the hall: its 渠道 (channel), never called 来源, which the
+  // 堵点 analysis uses for what the record is (评价 or 投诉)
   const CHANNELS = { evaluator: ["窗口评价器", "Window evaluator"], keypad: ["窗口评价器", "Window evaluator"],
     kiosk: ["自助终端", "Kiosk"], ticket: ["手机", "Phone"], hotline: ["12345热线", "12345 hotline"],
     box: ["意见箱", "Suggestion box"], onsite: ["现场", "In person"], other: ["其他", "Other"] };
@@ -122,7 +123,7 @@
         h.el("span", null, h.t("窗口：", "Window: ") + (tk.window || r.window || "—")),
         h.el("span", null, h.t("工作人员：", "Staff: ") + (tk.staff_name || r.staff_name || "—")),
         (!c.ticket && r.visit_day) ? h.el("span", null, h.t("办事日期：", "Visit day: ") + r.visit_day) : null,
-        r.channel ? h.el("span", { class: "channel" }, h.t("来源：", "Came by: ") + tr(CHANNELS[r.channel] || [r.channel, r.channel])) : null,
+        r.channel ? h.el("span", { class: "channel" }, h.t("渠道：", "Channel: ") + tr(CHANNELS[r.channel] || [r.channel, r.channel])) : null,
         h.el("span", null, (recorded ? h.t("登记时间：", "Recorded: ") : h.t("评价时间：", "Rated: ")) + fmtAt(r.created_at) +
           (recorded && r.recorded_by_name ? " · " + r.recorded_by_name : "")),
         h.el("span", { class: "due" }, h.t("整改期限：", "Due: ") + c.due_date + (c.status === "open" ? h.t("（", " (") + dueText(c) + h.t("）", ")") : ""))),

@@ -40,7 +40,7 @@
     }
     // words read from the left, counts line up on the right (the grid's default is right)
     const head = el("tr", null, [[t("业务", "Service"), "text"], [t("窗口", "Window"), "num"], [t("工作人员", "Staff"), "text"],
-      [t("原因", "Reason"), "text"], [t("来源", "From"), "text"], [t("渠道", "Channel"), "text"],
+      [t("原因", "Reason"), "text"], [t("来源", "Origin"), "text"], [t("渠道", "Channel"), "text"],
       [t("次数", "Mentions"), "num"]].map(function (h) { return el("th", { class: h[1] }, h[0]); }));
     const rows = d.rows.slice().sort(function (a, b) { return b.count - a.count; }).slice(0, 10).map(function (r) {
       return el("tr", { dataset: { reason: r.reason } },

@@ -66,7 +66,7 @@
 
     const form = el("form", { class: "rf-form", novalidate: true },
       el("fieldset", { class: "rf-group rf-channel" },
-        el("legend", { class: "rf-label", dataset: { zh: "1 来源", en: "1 Came by" } }, h.t("1 来源", "1 Came by")), f.channels),
+        el("legend", { class: "rf-label", dataset: { zh: "1 渠道", en: "1 Channel" } }, h.t("1 渠道", "1 Channel")), f.channels),
       el("div", { class: "rf-row rf-visit-row" },
         field("visit", "2 办事记录（能提供就填）", "2 The visit (if the resident can say)", el("div", { class: "rf-inline" }, f.visit, f.find)),
         field("day", "办事日期", "Day of the visit", f.day)),
@@ -279,7 +279,7 @@
       return b;
     }
     function check(b) {  // the server checks again; these say it before the round trip
-      if (!b.channel) return [h.t("请选择来源：12345热线、意见箱、现场或其他", "Choose how it came: 12345 hotline, suggestion box, in person or other"), "channel"];
+      if (!b.channel) return [h.t("请选择渠道：12345热线、意见箱、现场或其他", "Choose the channel: 12345 hotline, suggestion box, in person or other"), "channel"];
       const dayWrong = f.day.disabled ? null : dayProblem();
       if (dayWrong) return [dayWrong, "day"];
       if (!b.level && !b.kind) return [h.t("请选择评价等级，或选「投诉」", "Choose a rating, or Complaint"), "level"];
