@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from server.services.limits import Limiter
 from server.store import tables as t
+from tests.fixtures.pages import sign_in
 from tests.support import PASSWORD
 
 SHOTS = Path("/tmp/shots")
@@ -137,9 +138,7 @@ def test_the_admin_unlocks_from_the_admin_page(hall, app, ctx, chromium, live, t
     page = context.new_page()
     try:
         page.goto(live.url + "/admin")
-        page.fill("#username", "boss")
-        page.fill("#password", PASSWORD)
-        page.click("#login-form button[type=submit]")
+        sign_in(page, "boss")
         page.wait_for_selector("body[data-loaded]")
         row = page.locator('tr[data-username="s3"]')
         row.locator(".tag.locked").wait_for()

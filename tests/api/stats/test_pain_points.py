@@ -97,14 +97,12 @@ def test_the_managers_cases_page_shows_the_months_top_pain_points(rated_live, ch
 
 def test_the_dashboard_shows_pain_points_as_bars_and_a_table(rated_live, chromium):
     from tests.layout import WINDOW_PC, assert_fits
-    from tests.support import PASSWORD
+    from tests.fixtures.pages import sign_in
     context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
     try:
         page = context.new_page()
         page.goto(rated_live.url + "/dashboard")
-        page.fill("#username", "boss")
-        page.fill("#password", PASSWORD)
-        page.press("#password", "Enter")
+        sign_in(page, "boss", enter=True)
         page.wait_for_selector("#pain-table tbody tr")
         assert page.locator("#chart-pain rect").count() == 3  # efficiency, attitude, environment
         first = page.locator("#pain-table tbody tr").first

@@ -13,7 +13,7 @@ import requests
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.support import PASSWORD
+from tests.fixtures.pages import sign_in
 
 SHOTS = Path("/tmp/shots")
 PAYLOAD = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
@@ -28,9 +28,7 @@ def open_admin(browser, url, username, errors):
     page.on("console", lambda m: errors.append(m.text)
             if m.type == "error" and "Failed to load resource" not in m.text else None)
     page.goto(url + "/admin")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-form button[type=submit]")
+    sign_in(page, username)
     page.wait_for_selector("body[data-loaded]")
     return context, page
 
@@ -183,9 +181,7 @@ def test_a_manager_sees_the_page_read_only_and_staff_are_refused(chromium, live,
     page = context.new_page()
     try:
         page.goto(live.url + "/admin")
-        page.fill("#username", "zhang")
-        page.fill("#password", PASSWORD)
-        page.click("#login-form button[type=submit]")
+        sign_in(page, "zhang")
         expect(page.locator("#login-error")).to_have_text("仅限系统管理员和大厅管理人员")
         assert page.locator("#main").is_hidden()
     finally:

@@ -8,8 +8,9 @@ import json
 
 from server.services import outbox
 from tests.api.window.test_province_outbox import rate, serve, set_province
+from tests.fixtures.pages import sign_in
 from tests.layout import assert_fits
-from tests.support import PASSWORD, free_port
+from tests.support import free_port
 
 
 def test_an_admin_sees_which_ratings_reached_the_province_and_retries_a_failing_one(chromium, live, ctx):
@@ -34,9 +35,7 @@ def test_an_admin_sees_which_ratings_reached_the_province_and_retries_a_failing_
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(live.url + "/admin")
-        page.fill("#username", "root")
-        page.fill("#password", PASSWORD)
-        page.click("#login-form button[type=submit]")
+        sign_in(page, "root")
         page.wait_for_selector("body[data-loaded]")
         assert page.inner_text("#count-outbox") == "3"
         page.click("#tab-outbox")

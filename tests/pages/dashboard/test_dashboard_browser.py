@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.api.stats.seed import EXPECTED_WINDOWS, seed_day
 from tests.api.stats.test_stats_api import check_xlsx
-from tests.support import PASSWORD
+from tests.fixtures.pages import sign_in
 
 SHOTS = Path("/tmp/shots")
 
@@ -27,9 +27,7 @@ def open_dashboard(browser, url, lang="zh", query=""):
     if lang == "en":
         page.evaluate("localStorage.setItem('hallq.lang', 'en')")
         page.reload()
-    page.fill("#username", "boss")
-    page.fill("#password", PASSWORD)
-    page.click("#login-form button[type=submit]")
+    sign_in(page, "boss")
     page.wait_for_selector("body[data-loaded]")
     page.wait_for_selector("body[data-live=on]")
     return context, page, errors
@@ -117,9 +115,7 @@ def test_the_page_refuses_staff_accounts(chromium, live):
     page = context.new_page()
     try:
         page.goto(live.url + "/dashboard")
-        page.fill("#username", "zhang")
-        page.fill("#password", PASSWORD)
-        page.click("#login-form button[type=submit]")
+        sign_in(page, "zhang")
         page.wait_for_selector("#login-error:not(.hidden)")
         assert "仅限" in page.inner_text("#login-error")
         assert page.locator("#main.hidden").count() == 1

@@ -8,18 +8,13 @@ import re
 from playwright.sync_api import expect
 
 from tests.api.stats.seed import seed_day
+from tests.fixtures.pages import open_signed_in
 from tests.layout import TV, WINDOW_PC, assert_fits
-from tests.support import PASSWORD
 
 
 def _signed_in(chromium, url, path, size):
-    ctx = chromium.new_context(viewport={"width": size[0], "height": size[1]}, locale="zh-CN",
-                               timezone_id="UTC")
-    page = ctx.new_page()
-    page.goto(url + path)
-    page.fill("#username", "boss")
-    page.fill("#password", PASSWORD)
-    page.click("#login-form button[type=submit]")
+    """The manager's page in a browser whose clock runs in UTC."""
+    ctx, page, _ = open_signed_in(chromium, url, path, "boss", size, timezone_id="UTC")
     return ctx, page
 
 

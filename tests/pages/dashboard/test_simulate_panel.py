@@ -10,20 +10,13 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.api.stats.test_simulations_api import DAY, past_day  # noqa: F401  (fixture)
+from tests.fixtures.pages import open_signed_in
 from tests.layout import SHOTS, TV, WINDOW_PC, assert_fits
-from tests.support import PASSWORD
 
 
 def _signed_in(chromium, url, size):
-    ctx = chromium.new_context(viewport={"width": size[0], "height": size[1]}, locale="zh-CN",
-                               timezone_id="UTC", accept_downloads=True)
-    page = ctx.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url + "/dashboard")
-    page.fill("#username", "boss")
-    page.fill("#password", PASSWORD)
-    page.click("#login-form button[type=submit]")
+    ctx, page, errors = open_signed_in(chromium, url, "/dashboard", "boss", size,
+                                       timezone_id="UTC", accept_downloads=True)
     page.wait_for_selector("body[data-loaded]")
     expect(page.locator("#sim-day option").first).to_be_attached()
     return ctx, page, errors

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import PASSWORD
+from tests.fixtures.pages import sign_in
 
 SHOTS = Path("/tmp/shots")
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
@@ -71,9 +71,7 @@ def test_the_dashboard_shows_how_accurate_the_estimates_were(live, chromium):
     context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = context.new_page()
     page.goto(live.url + "/dashboard")
-    page.fill("#username", "boss")
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
+    sign_in(page, "boss", enter=True)
     table = page.locator("#estimates-table")
     table.locator("td", has_text="户政").wait_for(timeout=30000)
     text = table.inner_text()

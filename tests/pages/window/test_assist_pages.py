@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from tests.fixtures.window import *  # noqa: F401,F403  (the window fixtures)
 
+from tests.fixtures.pages import sign_in
 from tests.layout import PHONE, WINDOW_PC, assert_fits, set_lang, sized
-from tests.support import PASSWORD
 
 
 def test_a_resident_asks_on_the_phone_and_an_agent_works_it_to_delivery(chromium, live):
@@ -54,9 +54,7 @@ def test_a_resident_asks_on_the_phone_and_an_agent_works_it_to_delivery(chromium
         page = sized(ctx_pc.new_page(), WINDOW_PC)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(live.url + "/manager/assist")
-        page.fill("#username", "agent1")
-        page.fill("#password", PASSWORD)
-        page.click("#login-form button[type=submit]")
+        sign_in(page, "agent1")
         card = page.locator(f'article[data-id="{rid}"]')
         card.wait_for()
         assert "欧*" in card.inner_text() and "13800138000" not in card.inner_text()

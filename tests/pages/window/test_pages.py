@@ -7,6 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.fixtures.pages import sign_in
 from tests.fixtures.window import login, shot
 
 
@@ -306,17 +307,13 @@ def test_an_error_shows_the_current_language_only(hall, live, browser_ctx):
     page.goto(live.url + "/caller")
     page.evaluate("localStorage.setItem('hallq.lang', 'en')")
     page.reload()
-    page.fill("#username", "clerk1")
-    page.fill("#password", "wrong password")
-    page.press("#password", "Enter")
+    sign_in(page, "clerk1", "wrong password", enter=True)
     expect(page.locator("#message")).to_be_visible()
     text = page.inner_text("#message")
     assert text and not re.search(r"[\u4e00-\u9fff]", text), text
     page.evaluate("localStorage.setItem('hallq.lang', 'zh')")
     page.reload()
-    page.fill("#username", "clerk1")
-    page.fill("#password", "wrong password")
-    page.press("#password", "Enter")
+    sign_in(page, "clerk1", "wrong password", enter=True)
     expect(page.locator("#message")).to_be_visible()
     text = page.inner_text("#message")
     assert re.search(r"[\u4e00-\u9fff]", text) and not re.search(r"[A-Za-z]{3}", text), text
