@@ -14,6 +14,7 @@ from dataclasses import dataclass
 ELDER_SCALE = 1.3
 ELDER_MIN_KEY = 80  # px, width and height: the smallest key elder mode offers a finger
 TOUCH_MIN = 48  # px: the smallest side of a small key (the tile's ⓘ 指南) in normal mode, at any size
+SIDE_KEYS = 2.4  # the name step's 常用 / 没有我的姓 column beside the initials, in initials' keys
 
 
 @dataclass(frozen=True)
@@ -179,18 +180,23 @@ class Layout:
 
     def name_step(self, letters: int, most_names: int) -> "NameStep":
         """Sizes of 帮办代办's "how to address you" step for `letters` pinyin initials and at most
-        `most_names` surnames under one of them (see NameStep)."""
+        `most_names` surnames under one of them (see NameStep). Landscape is short: keys take the
+        design size or what is left. A portrait machine is tall: the initials grow to square keys
+        and the surnames to keys as tall as they are wide, so the room goes to larger keys rather
+        than a blank band under them."""
         portrait = self.portrait
         letter_cols, name_cols = (6, 6) if portrait else (11, 8)
         prompt_h = int(self.px(36) * 1.5)
-        row_h = self.key(96 if portrait else 84)
+        row_h = self.key(112 if portrait else 84)
         message_h = int(self.name_hint_px * 1.3 * 2) if portrait else int(self.name_hint_px * 1.6)
         gap = max(6, self.px(10))
         letter_rows = math.ceil(letters / letter_cols)
-        # header, (question), name row, message, initials, surnames, free space, bottom buttons
-        gaps = 7 if portrait else 6
+        # header, (question), name row, message, (free space), initials, surnames, free space,
+        # bottom buttons: portrait's room is shared above and below the keys
+        gaps = 8 if portrait else 6
         fixed = 2 * self.pad + 2 * self.bar_h + row_h + message_h + (prompt_h if portrait else 0)
         free = self.height - fixed - gaps * self.gap
+        width = self.width - 2 * self.pad
 
         def fits(name_rows: int) -> int:
             rows = letter_rows + name_rows
@@ -199,11 +205,22 @@ class Layout:
         while name_rows > 1 and fits(name_rows) < self.min_key:
             name_rows -= 1  # fewer rows a page, never smaller keys
         room = fits(name_rows)
+        if portrait:  # the initials' keys about square, then the surnames' as tall as wide, in what is left
+            grid_w = (width - gap) / (1 + SIDE_KEYS / (letter_cols + SIDE_KEYS))
+            letter_w = int((grid_w - (letter_cols - 1) * gap) / letter_cols)
+            letter_h = max(self.min_key, min(room, max(self.px(96), int(1.1 * letter_w))))
+            names_room = free - letter_rows * letter_h - (letter_rows - 1) * gap
+            name_w = int((width - (name_cols - 1) * gap) / name_cols)
+            name_h = max(self.min_key, min((names_room - (name_rows - 1) * gap) // name_rows,
+                                           max(self.px(124), name_w)))
+        else:
+            letter_h = max(self.min_key, min(self.px(100), room))
+            name_h = max(self.min_key, min(self.px(100), room))
         return NameStep(prompt_in_row=not portrait, prompt_h=prompt_h, row_h=row_h, message_h=message_h,
-                        gap=gap, letter_cols=letter_cols, letter_rows=letter_rows,
-                        letter_h=max(self.min_key, min(self.px(96 if portrait else 100), room)),
-                        name_cols=name_cols, name_rows=name_rows,
-                        name_h=max(self.min_key, min(self.px(124 if portrait else 100), room)))
+                        gap=gap, width=width, letter_cols=letter_cols, letter_rows=letter_rows,
+                        letter_h=letter_h, letter_px=max(self.px(34), int(letter_h * 0.36)),
+                        name_cols=name_cols, name_rows=name_rows, name_h=name_h,
+                        name_px=max(self.px(48), int(name_h * 0.4)), fill_page=portrait)
 
     @property
     def name_hint_px(self) -> int:
@@ -230,12 +247,16 @@ class NameStep:
     row_h: int
     message_h: int
     gap: int  # between keys
+    width: int  # of the keys' rows
     letter_cols: int
     letter_rows: int
     letter_h: int
+    letter_px: int  # the initials' type
     name_cols: int
     name_rows: int
     name_h: int
+    name_px: int  # the surnames' type
+    fill_page: bool  # an initial's few surnames fill the page's rows (portrait), else keep name_h
 
     @property
     def letters_h(self) -> int:
@@ -248,3 +269,17 @@ class NameStep:
     @property
     def page_size(self) -> int:
         return self.name_rows * self.name_cols
+
+    def name_grid(self, n: int) -> tuple[int, int, int]:
+        """(columns, rows, key height) for n surnames on one page. Portrait fills the page: as
+        few columns as fill its rows (12 surnames: 4 wide keys a row on 3 rows, not 6 on 2 and
+        a blank row; 3: one a row), and fewer rows grow taller. Landscape keeps name_h and at
+        least 4 columns. A paged initial keeps the full grid."""
+        if n > self.page_size:
+            return self.name_cols, self.name_rows, self.name_h
+        least = 1 if self.fill_page else 4
+        cols = max(least, min(self.name_cols, math.ceil(n / self.name_rows)))
+        rows = max(1, math.ceil(n / cols))
+        if not self.fill_page or rows == self.name_rows:
+            return cols, rows, self.name_h
+        return cols, rows, (self.names_h() - (rows - 1) * self.gap) // rows

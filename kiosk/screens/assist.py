@@ -206,12 +206,14 @@ class AssistScreen(KioskScreen):
         if not self.message:
             self.message_label.text, self.message_label.bold = self.tr(hint), False
         self.body.add_widget(self.message_label)
+        if lay.portrait:  # what the keys leave free goes half above, half below them: no band at the foot
+            self.body.add_widget(Widget())
         chosen = self.form.surname if not self.form.card_name else ""
         self.picker = SurnamePicker(self, sizes, self.letter, self.page, chosen, self.has_reader)
         self.letter_buttons, self.surname_buttons = self.picker.letter_buttons, self.picker.surname_buttons
         self.page_buttons = self.picker.page_buttons
         self.body.add_widget(self.picker)
-        self.body.add_widget(Widget())  # keys keep a finger's size; the rest of the screen is free
+        self.body.add_widget(Widget())
 
     @property
     def has_reader(self) -> bool:

@@ -5,18 +5,13 @@ do instead: the ID card on the reader gives the name; without one, the desk take
 Sizes come from Layout.name_step, so no key is smaller than a finger in elder mode."""
 from __future__ import annotations
 
-import math
-
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
 from ..assist import COMMON, SURNAMES, UNLISTED, surname_pages
-from ..layout import NameStep
+from ..layout import SIDE_KEYS, NameStep
 from ..widgets import BLUE, BLUE_DARK, GREY_BG, GREY_TEXT, TEXT, WHITE, BigButton, Panel, Text
-
-SIDE_KEYS = 2.4  # the width of the 常用 / 没有我的姓 column, in initials' keys
-
 
 def unlisted_lines(reader: bool) -> list[tuple[str, bool]]:
     """(i18n key, strong) of what 没有我的姓 says: the card first where the kiosk has a reader."""
@@ -24,12 +19,10 @@ def unlisted_lines(reader: bool) -> list[tuple[str, bool]]:
         return [("assist_unlisted_title", True), ("assist_unlisted_card", False), ("assist_unlisted_desk", False)]
     return [("assist_unlisted_title", True), ("assist_unlisted_desk_only", False)]
 
-
 def page_count(letter: str, sizes: NameStep) -> int:
     if letter == UNLISTED:
         return 1
     return len(surname_pages(SURNAMES.get(letter) or COMMON, sizes.page_size))
-
 
 class SurnamePicker(BoxLayout):
     """The initials and a page of surnames, built for one state of the step. `screen` is the
@@ -59,14 +52,14 @@ class SurnamePicker(BoxLayout):
         side = BoxLayout(orientation="vertical", spacing=s.gap, size_hint_x=SIDE_KEYS / (s.letter_cols + SIDE_KEYS))
         for key, text in (("", "assist_common"), (UNLISTED, "assist_unlisted")):
             b = screen.choice(screen.tr(text), lambda k=key: screen.pick_letter(k), chosen=letter == key,
-                              size=lay.px(34))
+                              size=lay.px(38 if lay.portrait and not lay.elder else 34))
             self.letter_buttons[key] = b
             side.add_widget(b)
         keys.add_widget(side)
         grid = GridLayout(cols=s.letter_cols, spacing=s.gap)
         for initial in SURNAMES:
             b = screen.choice(initial, lambda x=initial: screen.pick_letter(x), chosen=initial == letter,
-                              size=lay.px(34))
+                              size=s.letter_px)
             self.letter_buttons[initial] = b
             grid.add_widget(b)
         for _ in range((-len(SURNAMES)) % s.letter_cols):
@@ -80,14 +73,15 @@ class SurnamePicker(BoxLayout):
         page = max(0, min(page, len(pages) - 1))
         shown = pages[page]
         paged = len(pages) > 1
-        slots = s.page_size if paged else len(shown)
-        rows = math.ceil(slots / s.name_cols)
-        grid = GridLayout(cols=s.name_cols, spacing=s.gap, size_hint_y=None, height=s.names_h(rows))
+        # the page's rows always: the keys below stay put from one initial to the next
+        cols, rows, key_h = s.name_grid(len(names))
+        grid = GridLayout(cols=cols, spacing=s.gap, size_hint_y=None, height=s.names_h(),
+                          row_default_height=key_h, row_force_default=True)
         for name in shown:
-            b = screen.choice(name, lambda x=name: screen.pick_surname(x), size=lay.px(48), chosen=name == chosen)
+            b = screen.choice(name, lambda x=name: screen.pick_surname(x), size=s.name_px, chosen=name == chosen)
             self.surname_buttons[name] = b
             grid.add_widget(b)
-        for _ in range(rows * s.name_cols - len(shown) - (2 if paged else 0)):
+        for _ in range(rows * cols - len(shown) - (2 if paged else 0)):
             grid.add_widget(Widget())
         if paged:
             where = f"{page + 1}/{len(pages)}"

@@ -6,18 +6,20 @@
   (prompts, buttons' English) with a word alone on its second line;
 - text drawn outside the screen, or two texts drawn over each other;
 - in elder mode, a key (anything with ButtonBehavior) under 80 px either way, or whose words
-  had to shrink below 80% of their size to fit.
+  had to shrink below 80% of their size to fit;
+- a blank band: the tallest strip across the screen with nothing drawn in it (blank_band).
 
 Used by render_screens.py (every screen, 12 combinations, under Xvfb) and by the tests that walk
 a screen through its states in the test process. Each problem is {"where", "text", "problem"}."""
 from __future__ import annotations
 
 from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 
 from kiosk.layout import ELDER_MIN_KEY
-from kiosk.widgets import bad_line_starts, broken_words, line_count, line_texts
+from kiosk.widgets import BG, Panel, bad_line_starts, broken_words, line_count, line_texts
 
 
 def inside_scroll(w, screen) -> bool:
@@ -96,6 +98,39 @@ def shrunk_keys(screen, tag: str, least: float = 0.8) -> list[dict]:
 def screen_problems(screen, tag: str, width: int, height: int, elder: bool) -> list[dict]:
     elder_problems = small_keys(screen, tag) + shrunk_keys(screen, tag) if elder else []
     return text_problems(screen, tag, width, height) + elder_problems
+
+
+def drawn_boxes(screen) -> list[tuple[float, float, float, float]]:
+    """(x0, y0, x1, y1) in window coordinates of what the eye sees: labels' text, keys, coloured
+    panels (not the screen's own background) and images."""
+    out = []
+    for w in screen.walk():
+        if w is screen or w.opacity == 0 or inside_scroll(w, screen) and not isinstance(w, Label):
+            continue
+        x, y = w.to_window(w.x, w.y)
+        if isinstance(w, Label):
+            if not w.text.strip():
+                continue
+            w.texture_update()
+            tw, th = w.texture_size
+            cx, cy = w.to_window(*w.center)
+            out.append((cx - tw / 2, cy - th / 2, cx + tw / 2, cy + th / 2))
+        elif (isinstance(w, (ButtonBehavior, Image))
+              or isinstance(w, Panel) and w.bg[3] > 0 and tuple(w.bg) != tuple(BG)):
+            out.append((x, y, x + w.width, y + w.height))
+    return out
+
+
+def blank_band(screen, height: int) -> tuple[int, int]:
+    """(height, top) of the tallest horizontal strip of the screen with nothing drawn across its
+    whole width, top measured from the screen's top edge."""
+    spans = sorted((max(0, y0), min(height, y1)) for _, y0, _, y1 in drawn_boxes(screen))
+    best, top, reach = 0, 0, 0.0
+    for y0, y1 in spans + [(height, height)]:
+        if y0 - reach > best:
+            best, top = int(y0 - reach), int(height - y0)
+        reach = max(reach, y1)
+    return best, top
 
 
 def describe(problems: list[dict]) -> str:

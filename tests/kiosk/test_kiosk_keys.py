@@ -3,13 +3,15 @@ each size halls buy, Chinese and English): the tile's ⓘ 指南 key is a finger
 mode too (at least 48 px tall, wider than tall, its words at full size); 上一步 is drawn as a way
 back, not as the chosen or the primary key, with readable text (WCAG AA); and on portrait elder
 mode's name step the hint under the name is elder-sized type, on whole lines, with the keys
-taking the room below."""
+taking the room below; on a portrait machine the name step has no blank band under any initial
+and its keys grow into the height."""
 from __future__ import annotations
 
 import pytest
 
 from kiosk.layout import TOUCH_MIN
-from tests.kiosk.fit import describe, screen_problems, text_problems
+from kiosk.assist import COMMON, SURNAMES
+from tests.kiosk.fit import blank_band, describe, screen_problems, text_problems
 from tests.kiosk.test_kiosk_assist import open_assist
 from tests.kiosk.test_kiosk_elder_keys import SIZES, elder_kiosk, sized_window, to_the_name_step  # noqa: F401
 
@@ -122,4 +124,39 @@ def test_on_portrait_elder_the_name_hint_is_elder_type_and_the_keys_take_the_roo
     kiosk.tap(screen.next_button)  # nothing chosen yet: the error goes where the hint was, as large
     assert screen.message_label.text and screen.message_label.font_size >= 44
     problems += screen_problems(screen, f"{tag} error", 1080, 1920, elder=True)
+    assert not problems, describe(problems)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_on_portrait_the_name_step_keys_use_the_height_under_every_initial(
+        elder, lang, live, kiosk_app, sized_window):  # noqa: F811
+    if elder:
+        kiosk = elder_kiosk(live, kiosk_app, sized_window, 1080, 1920, lang)
+    else:
+        sized_window(1080, 1920)
+        kiosk = kiosk_app(live.url, live.api.tokens["kiosk"])
+        if lang == "en":
+            kiosk.tap(home_laid_out(kiosk).lang_button)
+    tag = f"1080x1920-{lang}-{'elder' if elder else 'normal'} name"
+    problems: list[dict] = []
+    screen = to_the_name_step(kiosk, tag, [])
+    sizes = screen.name_sizes()
+    # larger than the landscape design sizes: the initials about square, the surnames as tall as wide
+    assert sizes.letter_h >= 120 and sizes.name_h >= 150, sizes
+    assert sizes.letter_px >= 44 and sizes.name_px >= 60, sizes
+    bands = {}
+    for letter in ("", *SURNAMES):
+        kiosk.tap(screen.letter_buttons[letter])
+        kiosk.pump(0.02)
+        names = SURNAMES.get(letter) or COMMON
+        bands[letter or "常用"] = blank_band(screen, 1920)[0]
+        rows = {round(b.to_window(*b.pos)[1]) for b in screen.surname_buttons.values()}
+        if len(names) > 6:  # enough surnames fill the page's three rows, in wider keys
+            assert len(rows) == sizes.name_rows, (letter, rows)
+        for b in screen.surname_buttons.values():
+            assert b.height >= sizes.name_h - 1 and b.width >= b.height - 2, (letter, b.size)
+        problems += screen_problems(screen, f"{tag} {letter or '常用'}", 1080, 1920, elder=elder)
+    worst = max(bands, key=bands.get)
+    assert bands[worst] <= 150, f"{bands[worst]} px blank under {worst}: {bands}"
     assert not problems, describe(problems)
