@@ -108,6 +108,12 @@ def add_device(app, hall_code: str, name: str, kind: str, windows: list[int] | N
     return token
 
 
+def _bad_credentials() -> Unauthorized:
+    """The one answer to a failed sign-in: it never tells whether the user exists, is disabled
+    or typed a wrong password."""
+    return Unauthorized("用户名或密码错误 (wrong username or password)", code="bad_credentials")
+
+
 def login(app, username, password) -> dict:
     if not isinstance(username, str) or not isinstance(password, str) or not username:
         raise Invalid("请输入用户名和密码 (username and password are required)", code="invalid")
@@ -124,7 +130,7 @@ def login(app, username, password) -> dict:
     else:
         _hasher.hash(password)  # same cost whether or not the user exists
     if not ok:
-        raise Unauthorized("用户名或密码错误 (wrong username or password)", code="bad_credentials")
+        raise _bad_credentials()
     token = "usr_" + secrets.token_urlsafe(24)
     ttl = float(os.environ.get("HALLQ_TOKEN_TTL_H", "12"))
     with app.uow() as uow:
@@ -132,7 +138,7 @@ def login(app, username, password) -> dict:
         if uow.execute(select(t.users.c.id).where(
                 t.users.c.id == row.id, t.users.c.active.is_(True),
                 t.users.c.password_hash == row.password_hash)).first() is None:
-            raise Unauthorized("用户名或密码错误 (wrong username or password)", code="bad_credentials")
+            raise _bad_credentials()
         now = app.now()
         uow.execute(t.tokens.insert().values(token_hash=token_hash(token), user_id=row.id,
                                              created_at=now, expires_at=now + timedelta(hours=ttl)))
