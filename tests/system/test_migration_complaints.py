@@ -7,36 +7,23 @@ from datetime import date, datetime
 
 import pytest
 from alembic import command
-from alembic.script import ScriptDirectory
-from sqlalchemy import insert, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from server.store import tables as t
-from server.store.db import make_engine
 from server.store.migrate import alembic_config, upgrade
+from tests.fixtures.migrations import add_hall, old_engine, upgrade_all_but  # noqa: F401  (fixture)
 
 NOW = datetime(2026, 11, 30, 3, 0)
 
 
-def _before_0017(engine):
-    cfg = alembic_config(engine)
-    for head in ScriptDirectory.from_config(cfg).get_heads():
-        if not head.startswith("0017_complaints"):
-            command.upgrade(cfg, head)
-
-
-@pytest.mark.parametrize("url", ["sqlite", "postgresql"])
-def test_existing_cases_survive_and_a_rating_may_then_name_no_visit(url, tmp_path, request):
-    if url == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        url = request.getfixturevalue("pg_cluster").new_database()
-    engine = make_engine(url)
-    _before_0017(engine)
+def test_existing_cases_survive_and_a_rating_may_then_name_no_visit(old_engine):
+    engine = old_engine
+    upgrade_all_but(engine, "0017_complaints")  # 0017_complaints and 0017_complaints_key
     # explicit ids above what the sequences hand out next (PostgreSQL)
     with engine.begin() as c:
-        c.exec_driver_sql("INSERT INTO halls (id, code, name, timezone, config, created_at) VALUES "
-                          "(1, 'main', 'x', 'Asia/Shanghai', '{}', '2026-11-30 03:00:00')")
+        assert "visit_day" not in {col["name"] for col in inspect(c).get_columns("ratings")}  # before 0017
+        add_hall(c)
         c.exec_driver_sql("INSERT INTO ratings (id, hall_id, ticket_id, \"window\", staff_id, service, "
                           "level, reasons, source, created_at) VALUES "
                           "(101, 1, 10, 1, 2, 'social', 1, '[\"attitude\"]', 'evaluator', '2026-11-30 03:00:00')")
@@ -78,4 +65,3 @@ def test_existing_cases_survive_and_a_rating_may_then_name_no_visit(url, tmp_pat
         with engine.begin() as c:
             c.execute(insert(t.review_steps).values(case_id=999, step="verify", text="x",
                                                     created_at=NOW))
-    engine.dispose()

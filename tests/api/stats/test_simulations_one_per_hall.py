@@ -9,14 +9,13 @@ import time
 from datetime import timedelta
 
 import pytest
-from alembic import command
-from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from server.store import tables as t
-from server.store.db import Database, make_engine, utcnow
-from server.store.migrate import alembic_config, upgrade
+from server.store.db import Database, utcnow
+from server.store.migrate import upgrade
+from tests.fixtures.migrations import add_hall, old_engine, upgrade_all_but  # noqa: F401  (fixture)
 
 R = t.simulation_runs.c
 START = {"sample": "sandu_day", "changes": [{"window": 11, "services": ["hukou"], "from": "09:00", "to": "11:00"}]}
@@ -37,27 +36,29 @@ def waiting_on_the_index(conn) -> bool:
         "AND query LIKE 'INSERT INTO simulation_runs%'")).scalar() > 0
 
 
-def test_a_second_process_that_passed_the_check_is_refused_by_the_database(any_api, any_ctx):
-    """Process A has inserted its run but not yet committed, without taking turns on the start lock
-    (as a server of an older version would); process B (this app) checks now, sees no run, and
-    inserts: the database makes it wait for A and then refuses it."""
+def start_while_another_process_writes(any_api, any_ctx, first_write, waiting) -> object:
+    """Process A (another server process's database handle, with its own writer lock) does
+    `first_write(uow)` and does not commit yet; meanwhile process B (this app) asks to start a run
+    for the hall as manager "boss". B must wait for A (on SQLite to write at all; on PostgreSQL
+    `waiting(conn)` must come true within 10 s: where B waits); once A commits, B is refused with
+    429 simulation_running. Returns B's answer."""
     any_api.add_staff("boss", [], role="manager")
-    other = Database(any_ctx.db.url)  # another server process's database handle (its own writer lock)
+    other = Database(any_ctx.db.url)
     answer = {}
     b = threading.Thread(target=lambda: answer.update(
         r=any_api.post(any_api.hp("/simulations"), "boss", json=START)))
     try:
         with other.uow() as first:
-            first.execute(t.simulation_runs.insert().values(**run_row("first")))
+            first_write(first)
             b.start()
             time.sleep(1.0)
-            assert b.is_alive(), answer  # B waits for A: on SQLite to write at all, on PostgreSQL at the index
+            assert b.is_alive(), answer
             if other.dialect == "postgresql":
                 with other.engine.connect() as watch:
                     deadline = time.monotonic() + 10
-                    while not waiting_on_the_index(watch) and time.monotonic() < deadline:
+                    while not waiting(watch) and time.monotonic() < deadline:
                         time.sleep(0.1)
-                    assert waiting_on_the_index(watch)  # B passed the check: only the index stops it
+                    assert waiting(watch)
             first.commit()
         b.join(30)
         assert not b.is_alive()
@@ -65,11 +66,23 @@ def test_a_second_process_that_passed_the_check_is_refused_by_the_database(any_a
         other.dispose()
     r = answer["r"]
     assert r.status == 429 and r.body["error"] == "simulation_running", r
+    return r
+
+
+def test_a_second_process_that_passed_the_check_is_refused_by_the_database(any_api, any_ctx):
+    """Process A has inserted its run but not yet committed, without taking turns on the start lock
+    (as a server of an older version would); process B (this app) checks now, sees no run, and
+    inserts: the database makes it wait for A and then refuses it (on PostgreSQL B is seen waiting
+    at the index: it passed the check, only the index stops it)."""
+    r = start_while_another_process_writes(
+        any_api, any_ctx, lambda first: first.execute(t.simulation_runs.insert().values(**run_row("first"))),
+        waiting_on_the_index)
     assert r.body["message_zh"] == "本大厅已有一次模拟在运行，请等它结束"
     assert r.body["message_en"] == "a simulation for this hall is already running"
     assert r.headers["Retry-After"]
     with any_ctx.db.read() as conn:
         assert conn.execute(select(R.id, R.status)).all() == [("first", "running")]
+
 
 def other_hall(ctx) -> int:
     from server.services import halls
@@ -83,34 +96,22 @@ def other_hall(ctx) -> int:
 def test_starts_in_two_processes_take_turns_so_the_servers_limit_holds_too(any_api, any_ctx, monkeypatch):
     """The server-wide limit (MAX_RUNNING, here 1) across processes: process A is starting a run for
     another hall (its turn taken, its run inserted, not yet committed); B's start for this hall waits
-    for A's turn to end, then counts A's run and is refused."""
+    for A's turn to end (on PostgreSQL seen waiting on the advisory lock), then counts A's run and
+    is refused."""
     from server.services import simulations as sims
     monkeypatch.setattr(sims, "MAX_RUNNING", 1)
     elsewhere = other_hall(any_ctx)
-    any_api.add_staff("boss", [], role="manager")
-    other = Database(any_ctx.db.url)
-    answer = {}
-    b = threading.Thread(target=lambda: answer.update(
-        r=any_api.post(any_api.hp("/simulations"), "boss", json=START)))
-    try:
-        with other.uow() as first:
-            if other.dialect == "postgresql":
-                first.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": sims.START_LOCK_KEY})
-            first.execute(t.simulation_runs.insert().values(**run_row("elsewhere", hall_id=elsewhere)))
-            b.start()
-            time.sleep(1.0)
-            assert b.is_alive(), answer
-            if other.dialect == "postgresql":
-                with other.engine.connect() as watch:
-                    waits = watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'"))
-                    assert waits.scalar() == 1  # B waits for its turn
-            first.commit()
-        b.join(30)
-        assert not b.is_alive()
-    finally:
-        other.dispose()
-    r = answer["r"]
-    assert r.status == 429 and r.body["error"] == "simulation_running", r
+
+    def first_write(first):
+        if any_ctx.db.dialect == "postgresql":
+            first.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": sims.START_LOCK_KEY})
+        first.execute(t.simulation_runs.insert().values(**run_row("elsewhere", hall_id=elsewhere)))
+
+    def waiting_for_its_turn(watch) -> bool:
+        return watch.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'")).scalar() == 1
+
+    r = start_while_another_process_writes(any_api, any_ctx, first_write, waiting_for_its_turn)
     assert r.body["message_en"] == "the server is running other simulations; try again soon"
     with any_ctx.db.read() as conn:
         assert conn.execute(select(R.id)).scalars().all() == ["elsewhere"]
@@ -152,36 +153,20 @@ def test_a_lost_run_is_marked_over_when_the_next_starts_so_the_index_lets_it_in(
     assert row.status == "failed" and row.error["error"] == "stopped" and row.finished_at is not None
 
 
-def _before_0022(engine):
-    cfg = alembic_config(engine)
-    for head in ScriptDirectory.from_config(cfg).get_heads():
-        if head != "0022":
-            command.upgrade(cfg, head)
-
-
-@pytest.mark.parametrize("url", ["sqlite", "postgresql"])
-def test_the_migration_keeps_the_newest_running_run_of_a_hall(url, tmp_path, request):
-    if url == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        url = request.getfixturevalue("pg_cluster").new_database()
-    engine = make_engine(url)
-    try:
-        _before_0022(engine)
+def test_the_migration_keeps_the_newest_running_run_of_a_hall(old_engine):
+    engine = old_engine
+    upgrade_all_but(engine, "0022")
+    with engine.begin() as c:
+        assert "uq_simulation_runs_hall_running" not in {
+            i["name"] for i in inspect(c).get_indexes("simulation_runs")}
+        add_hall(c)
+        c.execute(t.simulation_runs.insert(), [run_row("old", age_s=900), run_row("new", age_s=60),
+                                               run_row("done", status="done", age_s=1200)])
+    upgrade(engine)
+    with engine.begin() as c:
+        rows = {r.id: r for r in c.execute(select(t.simulation_runs))}
+        assert (rows["new"].status, rows["done"].status, rows["old"].status) == ("running", "done", "failed")
+        assert rows["old"].error["error"] == "stopped" and rows["old"].finished_at is not None
+    with pytest.raises(IntegrityError):
         with engine.begin() as c:
-            assert "uq_simulation_runs_hall_running" not in {
-                i["name"] for i in inspect(c).get_indexes("simulation_runs")}
-            c.exec_driver_sql("INSERT INTO halls (id, code, name, timezone, config, created_at) VALUES "
-                              "(1, 'main', 'x', 'Asia/Shanghai', '{}', '2026-11-30 03:00:00')")
-            c.execute(t.simulation_runs.insert(), [run_row("old", age_s=900), run_row("new", age_s=60),
-                                                   run_row("done", status="done", age_s=1200)])
-        upgrade(engine)
-        with engine.begin() as c:
-            rows = {r.id: r for r in c.execute(select(t.simulation_runs))}
-            assert (rows["new"].status, rows["done"].status, rows["old"].status) == ("running", "done", "failed")
-            assert rows["old"].error["error"] == "stopped" and rows["old"].finished_at is not None
-        with pytest.raises(IntegrityError):
-            with engine.begin() as c:
-                c.execute(t.simulation_runs.insert().values(**run_row("again")))
-    finally:
-        engine.dispose()
+            c.execute(t.simulation_runs.insert().values(**run_row("again")))
