@@ -12,6 +12,12 @@ from server.services import appointments
 from tests.fixtures.booking import TUESDAY_0900, WEDNESDAY, Clock, resident
 
 
+@pytest.fixture(autouse=True)
+def tuesday(any_ctx):
+    """The hall's clock on Tuesday 09:00 (Wednesday's slots open), on SQLite and PostgreSQL."""
+    any_ctx.clock = Clock(TUESDAY_0900)
+
+
 def race(ctx, bodies):
     """Book every body in its own thread, all released at once; (booked, refused) lists."""
     gate = threading.Barrier(len(bodies))
@@ -43,7 +49,6 @@ def body(who, service="hukou", slot="10:00-10:30"):
 
 @pytest.mark.parametrize("people", [2, 8])
 def test_the_last_seat_goes_to_exactly_one_resident(any_ctx, people):
-    any_ctx.clock = Clock(TUESDAY_0900)
     booked, refused = race(any_ctx, [body(i) for i in range(people)])  # hukou: 1 seat a slot
     assert len(booked) == 1 and len(refused) == people - 1
     assert all(e.code == "slot_full" and "约满" in e.message for e in refused)
@@ -52,7 +57,6 @@ def test_the_last_seat_goes_to_exactly_one_resident(any_ctx, people):
 
 
 def test_one_id_number_racing_for_three_slots_gets_its_daily_two(any_ctx):
-    any_ctx.clock = Clock(TUESDAY_0900)
     bodies = [dict(body(7, service=svc, slot=s)) for svc, s in
               (("social", "09:00-09:30"), ("agri", "10:00-10:30"), ("hukou", "11:00-11:30"))]
     booked, refused = race(any_ctx, bodies)
@@ -60,7 +64,6 @@ def test_one_id_number_racing_for_three_slots_gets_its_daily_two(any_ctx):
 
 
 def test_a_cancelled_seat_can_be_taken_again_under_contention(any_ctx):
-    any_ctx.clock = Clock(TUESDAY_0900)
     first, _ = race(any_ctx, [body(0)])
     appointments.cancel(any_ctx, "main", first[0]["code"])
     booked, refused = race(any_ctx, [body(i) for i in range(1, 5)])

@@ -9,18 +9,11 @@ import pytest
 
 from server.domain.identity import make_id_number
 from server.services.halls import load_hall, read_config
-from tests.fixtures.booking import TUESDAY_0900, WEDNESDAY, Clock
+from tests.fixtures.booking import TUESDAY_0900, WEDNESDAY, Clock, choose_on_book, clock  # noqa: F401  (fixture)
 
 SLOTS = ["08:30-09:00", "09:00-09:30", "09:30-10:00", "10:00-10:30", "10:30-11:00", "11:00-11:30",
          "11:30-12:00", "14:00-14:30", "14:30-15:00", "15:00-15:30", "15:30-16:00", "16:00-16:30",
          "16:30-17:00"]
-
-
-@pytest.fixture
-def clock(ctx):
-    c = Clock(TUESDAY_0900)
-    ctx.clock = c
-    return c
 
 
 def open_day(api) -> str:
@@ -161,10 +154,7 @@ def test_the_booking_page_shows_why_a_booking_was_refused(live, ctx, clock, chro
     context = chromium.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     page = context.new_page()
     try:
-        page.goto(live.url + "/book")
-        page.locator('#services [data-code="social"]').click()
-        page.locator(f'#days [data-date="{WEDNESDAY}"]').click()
-        page.locator('#slots [data-slot="15:00-15:30"]').click()
+        choose_on_book(page, live.url, slot="15:00-15:30")
         who = person(410)
         page.fill("#name", who["name"])
         page.fill("#phone", phone)

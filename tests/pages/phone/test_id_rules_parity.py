@@ -106,7 +106,7 @@ def test_the_booking_page_takes_the_mobile_numbers_the_server_takes(live, clock,
     """/book (js/book.js) judges the phone with the shared twin: each vector typed into the real
     form is refused at the field exactly when rules/identity.py refuses the same text, and what the
     page sends is the rule's 11 digits (the booking request is answered here, so nothing is booked)."""
-    from tests.fixtures.booking import WEDNESDAY, resident
+    from tests.fixtures.booking import choose_on_book, resident
     page = chromium.new_page()
     sent = []
 
@@ -116,10 +116,7 @@ def test_the_booking_page_takes_the_mobile_numbers_the_server_takes(live, clock,
                       body='{"error": "stop", "message": "测试到此 (the test stops here)"}')
     page.route("**/api/v1/halls/main/appointments", answer)
     try:
-        page.goto(live.url + "/book")
-        page.locator('#services [data-code="social"]').click()
-        page.locator(f'#days [data-date="{WEDNESDAY}"]').click()
-        page.locator('#slots [data-slot="10:00-10:30"]').click()
+        choose_on_book(page, live.url, slot="10:00-10:30")
         who = resident(3)
         page.fill("#name", who["name"])
         page.fill("#idnum", who["id_number"])

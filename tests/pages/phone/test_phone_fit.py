@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import expect
 
 from server.domain import booking as bk
-from tests.fixtures.booking import WEDNESDAY, resident
+from tests.fixtures.booking import WEDNESDAY, choose_on_book, resident
 from tests.layout import PHONE, assert_fits
 
 
@@ -20,9 +20,7 @@ def test_booking_and_ticket_pages_fit_a_phone_and_read_in_hall_time(live, clock,
     bctx = chromium.new_context(viewport={"width": PHONE[0], "height": PHONE[1]}, is_mobile=True,
                                 has_touch=True, locale="zh-CN", timezone_id="UTC")
     page = bctx.new_page()
-    page.goto(live.url + "/book")
-    page.locator('#services [data-code="social"]').click()
-    page.locator(f'#days [data-date="{WEDNESDAY}"]').click()
+    choose_on_book(page, live.url)
     page.locator("#slots .bk-slot").first.wait_for()
     first = page.locator("#slots .bk-slot").first.get_attribute("data-slot")
     assert first >= "15:00", first  # no greyed past slot pushes today's open ones down

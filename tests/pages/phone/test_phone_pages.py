@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.booking import WEDNESDAY, resident
+from tests.fixtures.booking import WEDNESDAY, choose_on_book, resident
 
 SHOTS = Path("/tmp/shots")
 PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True,
@@ -34,9 +34,7 @@ def test_a_resident_books_on_the_phone_and_follows_the_ticket_until_called(live,
     new_page, problems = phone
     api = live.api
     page = new_page()
-    page.goto(live.url + "/book")
-    page.locator('#services [data-code="social"]').click()
-    page.locator(f'#days [data-date="{WEDNESDAY}"]').click()
+    choose_on_book(page, live.url)
     page.locator('#slots [data-slot="10:00-10:30"]').wait_for()
     assert page.locator('#days [data-date="2026-11-29"]').is_disabled()  # Sunday (Saturday mornings: weekend service)
     page.locator('#slots [data-slot="18:00-18:30"]').wait_for()  # 延时服务 on Wednesday
