@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from server.store import tables as t
-from tests.api.window.test_province_outbox import hall, rate, serve  # noqa: F401  (fixture)
+from tests.api.window.test_province_outbox import close_and_purge_a_year_on, hall, rate, serve  # noqa: F401  (fixture)
 
 PHONE = "13812345678"
 
@@ -56,16 +56,7 @@ def test_a_bad_rating_at_the_window_keeps_a_consented_phone_sealed_for_the_manag
             t.events.c.type == "review.contact_shown")).scalar().startswith("user:")
     assert PHONE not in caplog.text and "138 1234 5678" not in caplog.text  # never logged whole
     # retention: erased with the case's personal data once it is closed and old enough
-    for step in ("verify", "rectify", "callback"):
-        assert hall.post(hall.hp(f"/review-cases/{case_id}/steps"), "boss",
-                         json={"step": step, "text": "已整改"}).status == 201
-    from server.services import privacy
-    base = ctx.now()
-    ctx.clock = lambda: base + timedelta(days=400)
-    privacy.purge(ctx)
-    with ctx.db.read() as conn:
-        row = conn.execute(select(t.case_contacts)).one()
-    assert row.phone_sealed is None and row.phone_masked is None and row.erased_at is not None
+    close_and_purge_a_year_on(hall, ctx, case_id)
     gone = hall.post(hall.hp(f"/review-cases/{case_id}/contact"), "boss")
     assert gone.status in (401, 404), gone.body  # erased (or, a year on, the session too)
 

@@ -121,6 +121,21 @@ def rate(api, tk, level, reasons=None):
     return r.body
 
 
+def close_and_purge_a_year_on(api, ctx, case_id) -> None:
+    """The manager "boss" works the case to its end (verify, rectify, callback); 400 days on, the
+    retention job has erased its 回访 phone (sealed and masked) and says when."""
+    for step in ("verify", "rectify", "callback"):
+        assert api.post(api.hp(f"/review-cases/{case_id}/steps"), "boss",
+                        json={"step": step, "text": "已整改"}).status == 201
+    from server.services import privacy
+    base = ctx.now()
+    ctx.clock = lambda: base + timedelta(days=400)
+    privacy.purge(ctx)
+    with ctx.db.read() as conn:
+        row = conn.execute(select(t.case_contacts)).one()
+    assert row.phone_sealed is None and row.phone_masked is None and row.erased_at is not None
+
+
 def outbox_rows(ctx):
     with ctx.db.read() as conn:
         return conn.execute(select(t.outbox).order_by(t.outbox.c.id)).all()
@@ -339,15 +354,7 @@ def test_a_bad_rating_may_leave_a_phone_with_consent_shown_only_to_a_manager_and
         ev = conn.execute(select(t.events).where(t.events.c.type == "review.contact_shown")).one()
     assert ev.data == {"case_id": case_id} and ev.actor.startswith("user:")
     # retention: erased once the case is closed and older than the hall's retention
-    for step in ("verify", "rectify", "callback"):
-        hall.post(hall.hp(f"/review-cases/{case_id}/steps"), "boss", json={"step": step, "text": "好"})
-    from server.services import privacy
-    base = ctx.now()
-    ctx.clock = lambda: base + timedelta(days=400)
-    privacy.purge(ctx)
-    with ctx.db.read() as conn:
-        row = conn.execute(select(t.case_contacts)).one()
-    assert row.phone_sealed is None and row.phone_masked is None and row.erased_at is not None
+    close_and_purge_a_year_on(hall, ctx, case_id)
     from server.services import case_contacts
     from server.services.auth import Principal
     manager = Principal("user", 1, "李主任", "manager", None, [])  # a year on, signed in again
