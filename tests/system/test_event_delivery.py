@@ -17,6 +17,7 @@ from server.services import auth
 from server.services.context import create_hallq
 from server.services.public_events import PUBLIC_TYPES
 from server.store import tables as t
+from tests.fixtures.server import two_pg_servers  # noqa: F401  (fixture)
 from tests.support import ServerProcess
 
 EVENTS = "/api/v1/halls/main/events"
@@ -172,16 +173,8 @@ def test_a_server_on_a_sqlite_file_delivers_every_event_once_in_order(sqlite_url
 
 
 @pytest.mark.postgres
-def test_two_servers_on_postgresql_deliver_every_event_once_in_order(pg_cluster, tmp_path):
-    url = pg_cluster.new_database()
-    var = tmp_path / "var"
-    var.mkdir()
-    a = ServerProcess(url, var).start()
-    b = ServerProcess(url, var).start()
-    try:
-        want, issued, seen, middle, resumed = run_the_hall(url, [a, b])
-        assert len(seen) == 2  # a stream on each process
-        assert_delivered(want, issued, seen, middle, resumed)
-    finally:
-        a.stop()
-        b.stop()
+def test_two_servers_on_postgresql_deliver_every_event_once_in_order(two_pg_servers):
+    url, a, b = two_pg_servers
+    want, issued, seen, middle, resumed = run_the_hall(url, [a, b])
+    assert len(seen) == 2  # a stream on each process
+    assert_delivered(want, issued, seen, middle, resumed)

@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from tests.fixtures.server import two_pg_servers  # noqa: F401  (fixture)
 from tests.support import HallClient, ServerProcess
 
 
@@ -187,26 +188,18 @@ def _device_token(proc: ServerProcess, name, kind):
 
 
 @pytest.mark.postgres
-def test_several_server_processes_deliver_every_event(pg_cluster, tmp_path):
+def test_several_server_processes_deliver_every_event(two_pg_servers):
     """PostgreSQL: a subscriber on process A sees calls made through process B (LISTEN/NOTIFY)."""
-    url = pg_cluster.new_database()
-    var = tmp_path / "var"
-    var.mkdir()
-    a = ServerProcess(url, var).start()
-    b = ServerProcess(url, var).start()
-    try:
-        token = _device_token(a, "kiosk-pg", "kiosk")
-        sse = SSE(a.url + "/api/v1/halls/main/events")
-        numbers = []
-        for i in range(6):
-            target = b if i % 2 else a
-            r = requests.post(target.url + "/api/v1/halls/main/tickets", json={"service": "hukou"},
-                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
-            assert r.status_code == 201
-            numbers.append(r.json()["number"])
-        got = [sse.next({"ticket.issued"}, timeout=10)["ticket"]["number"] for _ in range(6)]
-        sse.close()
-        assert got == numbers == [f"F00{i}" for i in range(1, 7)]
-    finally:
-        a.stop()
-        b.stop()
+    _, a, b = two_pg_servers
+    token = _device_token(a, "kiosk-pg", "kiosk")
+    sse = SSE(a.url + "/api/v1/halls/main/events")
+    numbers = []
+    for i in range(6):
+        target = b if i % 2 else a
+        r = requests.post(target.url + "/api/v1/halls/main/tickets", json={"service": "hukou"},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert r.status_code == 201
+        numbers.append(r.json()["number"])
+    got = [sse.next({"ticket.issued"}, timeout=10)["ticket"]["number"] for _ in range(6)]
+    sse.close()
+    assert got == numbers == [f"F00{i}" for i in range(1, 7)]
