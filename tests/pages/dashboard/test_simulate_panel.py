@@ -22,6 +22,14 @@ def _signed_in(chromium, url, size):
     return ctx, page, errors
 
 
+def _panel_fits(page, panel, what, size_lang):
+    """The panel, scrolled into view, fits (assert_fits "{what}-{size_lang}"); its picture goes to
+    SHOTS as "{what}-panel-{size_lang}.png"."""
+    panel.scroll_into_view_if_needed()
+    assert_fits(page, f"{what}-{size_lang}")
+    panel.screenshot(path=str(SHOTS / f"{what}-panel-{size_lang}.png"))
+
+
 def _cells(page, table, key):
     return page.locator(f"#{table} tr[data-key='{key}'] td").all_inner_texts()
 
@@ -70,9 +78,7 @@ def test_a_manager_runs_a_what_if_and_reads_the_comparison(chromium, live, past_
         parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getBoundingClientRect().width /
         t.ownerSVGElement.viewBox.baseVal.width)""")
     assert sizes and min(sizes) >= 12, sizes
-    panel.scroll_into_view_if_needed()
-    assert_fits(page, "simulate-1366x768-zh")
-    panel.screenshot(path=str(SHOTS / "simulate-panel-1366x768-zh.png"))
+    _panel_fits(page, panel, "simulate", "1366x768-zh")
     page.click("#sim-tabs button[data-tab=hours]")
     expect(page.locator("#sim-table-hours tbody tr")).to_have_count(2)
     page.select_option("#sim-hour-service", "hukou")
@@ -98,21 +104,16 @@ def test_a_manager_runs_a_what_if_and_reads_the_comparison(chromium, live, past_
     assert_fits(page, "simulate-longest-1366x768-en")
     page.click("#sim-tabs button[data-tab=services]")
     assert _cells(page, "sim-table-services", "hukou")[0] == "Household registration"
-    panel.scroll_into_view_if_needed()
-    assert_fits(page, "simulate-1366x768-en")
-    panel.screenshot(path=str(SHOTS / "simulate-panel-1366x768-en.png"))
+    _panel_fits(page, panel, "simulate", "1366x768-en")
     page.set_viewport_size({"width": TV[0], "height": TV[1]})
     panel.scroll_into_view_if_needed()
     sizes = page.eval_on_selector_all("#sim-chart svg text", """ts => ts.map(t =>
         parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getBoundingClientRect().width /
         t.ownerSVGElement.viewBox.baseVal.width)""")
     assert min(sizes) >= 12, sizes
-    assert_fits(page, "simulate-1920x1080-en")
-    panel.screenshot(path=str(SHOTS / "simulate-panel-1920x1080-en.png"))
+    _panel_fits(page, panel, "simulate", "1920x1080-en")
     page.click("#lang")
-    panel.scroll_into_view_if_needed()
-    assert_fits(page, "simulate-1920x1080-zh")
-    panel.screenshot(path=str(SHOTS / "simulate-panel-1920x1080-zh.png"))
+    _panel_fits(page, panel, "simulate", "1920x1080-zh")
     assert not errors, errors
     ctx.close()
 
@@ -200,9 +201,7 @@ def test_a_sample_day_shows_the_average_and_the_range_over_five_sampled_days(chr
     # the chart: a thin line per bar for the days' range, and the legend says so
     assert page.locator("#sim-chart svg path.rng").count() == page.locator("#sim-chart svg rect").count()
     assert "细线：各天范围" in page.inner_text("#sim-chart .legend")
-    panel.scroll_into_view_if_needed()
-    assert_fits(page, "simulate-days-1366x768-zh")
-    panel.screenshot(path=str(SHOTS / "simulate-days-panel-1366x768-zh.png"))
+    _panel_fits(page, panel, "simulate-days", "1366x768-zh")
     _figure_headings_right(page, "sim-table-services")
     page.click("#sim-tabs button[data-tab=days]")
     expect(page.locator("#sim-table-days tbody tr")).to_have_count(6)
@@ -219,16 +218,10 @@ def test_a_sample_day_shows_the_average_and_the_range_over_five_sampled_days(chr
     assert page.locator("#sim-table-longest tbody tr td").nth(2).inner_text().startswith("Day ")
     page.click("#sim-tabs button[data-tab=services]")
     assert "Tickets a day" in page.inner_text("#sim-table-services thead")
-    panel.scroll_into_view_if_needed()
-    assert_fits(page, "simulate-days-1366x768-en")
-    panel.screenshot(path=str(SHOTS / "simulate-days-panel-1366x768-en.png"))
+    _panel_fits(page, panel, "simulate-days", "1366x768-en")
     page.set_viewport_size({"width": TV[0], "height": TV[1]})
-    panel.scroll_into_view_if_needed()
-    assert_fits(page, "simulate-days-1920x1080-en")
-    panel.screenshot(path=str(SHOTS / "simulate-days-panel-1920x1080-en.png"))
+    _panel_fits(page, panel, "simulate-days", "1920x1080-en")
     page.click("#lang")
-    panel.scroll_into_view_if_needed()
-    assert_fits(page, "simulate-days-1920x1080-zh")
-    panel.screenshot(path=str(SHOTS / "simulate-days-panel-1920x1080-zh.png"))
+    _panel_fits(page, panel, "simulate-days", "1920x1080-zh")
     assert not errors, errors
     ctx.close()
