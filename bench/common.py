@@ -160,11 +160,14 @@ class LeanClient:
             self.conn = None
 
 
+MACHINE_CPUS = sorted(os.sched_getaffinity(0))  # before place() narrows this process's
+
+
 def place(server_pid: int, own_core: bool) -> str:
     """Where the server and the bench run. own_core: the server (every thread) on CPU 0 alone,
     this process and the readers it starts from now on the other CPUs, as a hall's windows,
     kiosks and screens are devices of their own; else all share every CPU. Says which."""
-    cpus = sorted(os.sched_getaffinity(0) | os.sched_getaffinity(server_pid))
+    cpus = MACHINE_CPUS
     if own_core and len(cpus) < 2:
         own_core = False
     server_cpus, bench_cpus = ({cpus[0]}, set(cpus[1:])) if own_core else (set(cpus), set(cpus))
