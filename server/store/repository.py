@@ -31,10 +31,21 @@ CASE_COLUMNS = ("id", "hall_id", "ticket_id", "rating_id", "due_date", "opened_a
 # and compiled form instead of building and hashing a new statement on every request.
 _tc = t.tickets.c
 _TICKET_BY_ID = select(t.tickets).where(_tc.id == bindparam("ticket_id"))
-_WAITING = (select(_tc.id, _tc.service, _tc.queued_at, _tc.priority, _tc.appointment_id, _tc.source)
-            .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"),
-                   _tc.status == "waiting", _tc.service.in_(bindparam("services", expanding=True)))
+_WAITING: dict[int, object] = {}  # per number of services: "IN (?, ?)" built once (an expanding
+# list parameter would have its SQL rewritten on every call)
+
+
+def _waiting_of(n: int):
+    stmt = _WAITING.get(n)
+    if stmt is None:
+        stmt = _WAITING[n] = (
+            select(_tc.id, _tc.service, _tc.queued_at, _tc.priority, _tc.appointment_id, _tc.source)
+            .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"), _tc.status == "waiting",
+                   _tc.service.in_([bindparam(f"s{i}") for i in range(n)]))
             .order_by(_tc.queued_at, _tc.id))
+    return stmt
+
+
 _CLAIM = select(t.tickets).where(_tc.id == bindparam("ticket_id"), _tc.status == "waiting")
 _WAITING_COUNTS = (select(_tc.service, func.count())
                    .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"),
@@ -147,13 +158,14 @@ class TicketRepository:
     def add(self, ticket: Ticket) -> bool:
         """Insert a new ticket (sets its id). False if its Idempotency-Key was taken meanwhile."""
         values = {c: getattr(ticket, c) for c in TICKET_COLUMNS if c != "id"}
-        try:
-            with self.conn.begin_nested():
-                ticket.id = self.conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
-        except IntegrityError:
-            if ticket.idempotency_key:  # a concurrent retry with the same key won (PostgreSQL)
+        if not ticket.idempotency_key:  # no key, no retry to lose to: no SAVEPOINT around it
+            ticket.id = self.conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
+        else:
+            try:
+                with self.conn.begin_nested():
+                    ticket.id = self.conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
+            except IntegrityError:  # a concurrent retry with the same key won (PostgreSQL)
                 return False
-            raise
         ticket.loaded_status = ticket.status
         self._snap.remember(ticket)
         return True
@@ -175,9 +187,12 @@ class TicketRepository:
 
     def waiting(self, hall_id: int, day: str, services: list[str]) -> list[qdomain.Candidate]:
         """The day's waiting tickets of `services`, as the queue ordering sees them."""
-        rows = self.conn.execute(_WAITING, {"hall_id": hall_id, "day": day,
-                                            "services": list(services)}).all()
-        return qdomain.from_rows(rows)
+        codes = list(services)
+        if not codes:
+            return []
+        params = {f"s{i}": code for i, code in enumerate(codes)}
+        params.update(hall_id=hall_id, day=day)
+        return qdomain.from_rows(self.conn.execute(_waiting_of(len(codes)), params).all())
 
     def claim(self, ticket_id: int) -> Ticket | None:
         """The ticket if it is still waiting and no other window is claiming it right now."""
