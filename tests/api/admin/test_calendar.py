@@ -15,7 +15,6 @@ from server.domain.calendar import WorkCalendar
 from server.domain.errors import Invalid
 from server.services import halls
 from tests.fixtures.booking import book
-from tests.support import PASSWORD
 
 # A plausible 2027 Spring Festival notice: 6-12 February off, Sunday 14 and Saturday 20 worked.
 SPRING_2027 = {"holidays": [{"name": "春节", "days": "2027-02-06..2027-02-12"},
@@ -29,9 +28,7 @@ def local(day: str, hhmm: str) -> datetime:
 
 def relogin(hall, username):
     """Sign in again after the test moved the hall's clock past the old token's lifetime."""
-    r = hall.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    assert r.status == 200, r.body
-    hall.tokens[username] = r.body["token"]
+    hall.sign_in(username)
     return username
 
 

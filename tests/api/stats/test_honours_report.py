@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 
 from tests.api.stats.seed import seed_day
 from tests.api.window.test_province_outbox import set_rules
-from tests.support import PASSWORD
 
 HEAD = ["期间", "统计区间", "荣誉", "获得者", "窗口", "工号", "办件数", "办结率", "评价数", "好评率",
         "满意度", "综合得分", "说明", "评选规则"]
@@ -38,15 +37,10 @@ def sheet(api, tmp_path, query):
     return ws, [dict(zip(HEAD, r)) for r in rows[1:]]
 
 
-def login(api):
-    r = api.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD})
-    api.tokens["boss"] = r.body["token"]
-
-
 def test_a_quarters_report_lists_each_months_flags_and_star_and_the_quarters_flags(seeded, tmp_path):
     api, ctx, clock = seeded
     clock.at("09:00", date(2025, 4, 2))  # March and the first quarter are over
-    login(api)
+    api.sign_in("boss")
     ws, rows = sheet(api, tmp_path, "?from=2025-01-01&to=2025-03-31")
     assert [(r["期间"], r["荣誉"]) for r in rows] == [
         ("2025-01", "流动红旗"), ("2025-01", "流动黄旗"), ("2025-01", "每月之星"),
@@ -107,7 +101,7 @@ def test_a_quarters_report_lists_each_months_flags_and_star_and_the_quarters_fla
 
 def test_a_running_month_counts_to_today_and_a_days_report_has_no_honours(seeded, tmp_path):
     api, ctx, clock = seeded  # today is 2025-03-11
-    login(api)
+    api.sign_in("boss")
     _ws, rows = sheet(api, tmp_path, "?from=2025-03-01&to=2025-03-11")
     assert [(r["期间"], r["统计区间"], r["荣誉"]) for r in rows] == [
         ("2025-03", "2025-03-01 至 2025-03-11", "流动红旗"), ("2025-03", "2025-03-01 至 2025-03-11", "流动黄旗"),
@@ -127,7 +121,7 @@ def test_a_running_month_counts_to_today_and_a_days_report_has_no_honours(seeded
 def test_a_team_name_that_looks_like_a_formula_stays_text(seeded, tmp_path):
     api, ctx, clock = seeded
     set_rules(ctx, team_names={"social": '=HYPERLINK("http://x","点我")'})
-    login(api)
+    api.sign_in("boss")
     ws, rows = sheet(api, tmp_path, "?from=2025-03-01&to=2025-03-11")
     assert rows[0]["获得者"] == '=HYPERLINK("http://x","点我")'
     cell = ws["D2"]

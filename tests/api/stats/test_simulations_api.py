@@ -138,8 +138,7 @@ def test_only_the_halls_managers_may_simulate(past_day, ctx):
     data["hall"]["code"], data["hall"]["name"] = "other", "另一大厅"
     halls.load_hall(ctx, data)
     auth.add_user(ctx, "elsewhere", "别处主任", "manager", PASSWORD, hall_code="other")
-    api.tokens["elsewhere"] = api.post("/api/v1/auth/login", json={
-        "username": "elsewhere", "password": PASSWORD}).body["token"]
+    api.sign_in("elsewhere")
     api.add_staff("clerk", [1])
     api.add_staff("root", [], role="admin")
     body = {"sample": "sandu_day", "changes": [{"window": 11, "services": ["hukou"], "from": "09:00", "to": "11:00"}]}

@@ -19,12 +19,6 @@ from tests.support import PASSWORD
 Q = "?from=2025-03-11&to=2025-03-11"
 
 
-def login(api, username):
-    r = api.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    assert r.status == 200, r
-    api.tokens[username] = r.body["token"]
-
-
 def check_day(body, expected=EXPECTED, estimates_told=8):
     for key, want in expected.items():
         got = body[key]
@@ -79,7 +73,7 @@ def test_a_known_day_gives_the_hand_worked_figures_on_both_databases(any_api, an
 def test_the_closed_day_reads_the_same_from_its_roll_up_and_takes_late_changes(seeded):
     api, ctx, clock = seeded
     clock.at("09:00", date(2025, 3, 17))  # the next Monday: the promise (03-13) is overdue
-    login(api, "boss")
+    api.sign_in("boss")
     r = api.get(api.hp("/stats") + Q, "boss")
     # the promise (03-13) and the proxy and escalated cases (3 working days: 03-14) are overdue
     expected = {**EXPECTED, "promised": {**EXPECTED["promised"], "pending": 0, "overdue": 3, "due": 0}}
@@ -121,7 +115,7 @@ def test_the_nightly_job_rolls_up_closed_days_before_anyone_reads_them(seeded):
     assert stats.daily_rollup(ctx) >= 1
     assert "2025-03-11" in rolled_up() and "2025-03-12" not in rolled_up()
     assert stats.daily_rollup(ctx) == 0  # once a day
-    login(api, "boss")
+    api.sign_in("boss")
     check_day(api.get(api.hp("/stats") + Q, "boss").body)  # the figures read from the roll-up
 
 
@@ -155,7 +149,7 @@ def test_a_roll_up_stored_by_the_previous_version_reads_the_same_after_the_migra
             g.estimated = g.estimate_abs_s = g.estimate_error_s = g.estimate_within = 0
             g.estimate_ranged = g.estimate_held = 0
         assert rollups.unpack(row.data) == fresh
-    login(api, "boss")
+    api.sign_in("boss")
     r = api.get(api.hp("/stats") + Q, "boss")
     check_day(r.body, {**EXPECTED, "promised": {**EXPECTED["promised"], "pending": 0, "overdue": 3, "due": 0}},
               estimates_told=0)  # a version-4 roll-up kept no wait-estimate sums
@@ -247,7 +241,7 @@ def test_overdue_cases_come_first_in_the_report(seeded):
             status="closed", closed_at=utc("09:00", date(2025, 3, 20))))
         uow.commit()
     clock.at("09:00", date(2025, 4, 2))
-    login(api, "boss")
+    api.sign_in("boss")
     rep = api.get(api.hp("/reports") + Q, "boss").body
     reviews = next(tb for tb in rep["tables"] if tb["key"] == "reviews")
     states = [row[7] for row in reviews["rows"]]
@@ -291,7 +285,7 @@ def test_overview_compares_halls(seeded):
     data.pop("booking", None)
     halls.load_hall(ctx, data)
     auth.add_user(ctx, "chief", "局长", "admin", PASSWORD)
-    login(api, "chief")
+    api.sign_in("chief")
     east = api.__class__(ctx, flask_client=api.client, hall="east")
     east.tokens = api.tokens
     east.add_device("kiosk-east", "kiosk")
@@ -335,7 +329,7 @@ def test_live_hall_shows_queues_windows_and_alerts(api, ctx, monkeypatch):
     api.act(1, "finish", zhang, json={"outcome": "immediate"})
     api.act(1, "pause", zhang, json={"reason": "午休"})
     clock.at("09:40")
-    login(api, "boss")
+    api.sign_in("boss")
     alerts = api.get(api.hp("/stats/live"), "boss").body["alerts"]
     paused = [a for a in alerts if a["kind"] == "window_paused_long"]
     assert paused and paused[0]["window"] == 1 and paused[0]["paused_s"] == 1200 and paused[0]["reason"] == "午休"

@@ -36,8 +36,7 @@ def move_clock(api, ctx, day, hhmm):
     """Days later: the hall's clock moves and everyone signs in again (sign-ins last 12 hours)."""
     ctx.clock = lambda: local(day, hhmm)
     for name in ("desk", "boss", "agent1", "agent2"):
-        r = api.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
-        api.tokens[name] = r.body["token"]
+        api.sign_in(name)
 
 
 def ask(api, token=None, **over):

@@ -107,7 +107,7 @@ def test_overdue_cases_are_listed_as_overdue(hall, ctx):
     case_id = _rate(hall, _serve(hall, tok), 2)["review_case"]["id"]
     assert hall.get(hall.hp("/review-cases?status=overdue"), "boss").body == []
     ctx.clock = lambda: datetime(2025, 10, 24, 2, 0)  # the day after the due date
-    _login(hall, "boss")
+    hall.sign_in("boss")
     late = hall.get(hall.hp("/review-cases?status=overdue"), "boss").body
     assert [c["id"] for c in late] == [case_id] and late[0]["overdue"]
     assert late[0]["working_days_left"] == -1
@@ -129,7 +129,7 @@ def test_promised_cases_stay_open_until_delivered(hall, ctx):
     assert hall.post(hall.hp(f"/promised/{other['id']}/deliver"), tok).status == 404
     assert hall.get(hall.hp("/promised?status=overdue"), tok).body == []
     ctx.clock = lambda: datetime(2025, 10, 13, 2, 0)
-    tok = _login(hall, "clerk1")  # the morning token expired long ago
+    tok = hall.sign_in("clerk1")  # the morning token expired long ago
     late = hall.get(hall.hp("/promised?status=overdue"), tok).body
     assert [p["id"] for p in late] == [tk["id"]] and late[0]["overdue"]
     r = hall.post(hall.hp(f"/promised/{tk['id']}/deliver"), tok, json={"note": "群众已领取"})
@@ -186,13 +186,6 @@ def test_every_cases_route_is_in_the_openapi_document(hall):
         assert path in doc["paths"], path
 
 
-def _login(api, username):
-    from tests.support import PASSWORD
-    r = api.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    api.tokens[username] = r.body["token"]
-    return r.body["token"]
-
-
 def _events(ctx):
     from sqlalchemy import select
 
@@ -219,12 +212,11 @@ def test_escalated_and_proxy_cases_are_due_in_the_halls_working_days_and_complet
                              "overdue": False}
     assert hall.get(f"/api/v1/track/{imm['token']}").body["case"]["tracked"] is False
     ctx.clock = lambda: datetime(2025, 9, 30, 2, 0)  # the due day, then the day after
-    from tests.support import PASSWORD
-    hall.tokens["boss"] = hall.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD}).body["token"]
+    hall.sign_in("boss")
     alerts = {a["kind"]: a for a in hall.get(hall.hp("/stats/live"), "boss").body["alerts"]}
     assert alerts["cases_due_today"]["count"] == 2 and "cases_overdue" not in alerts
     ctx.clock = lambda: datetime(2025, 10, 9, 2, 0)
-    hall.tokens["boss"] = hall.post("/api/v1/auth/login", json={"username": "boss", "password": PASSWORD}).body["token"]
+    hall.sign_in("boss")
     alerts = {a["kind"]: a for a in hall.get(hall.hp("/stats/live"), "boss").body["alerts"]}
     assert alerts["cases_overdue"]["count"] == 2
     r = hall.post(hall.hp(f"/promised/{esc['id']}/deliver"), "boss", json={"note": "县局批复已送达"})
