@@ -95,7 +95,8 @@ def two_behind_nginx(pg_cluster, tmp_path):
     url = pg_cluster.new_database()
     var = tmp_path / "var"
     var.mkdir()
-    env = {"HALLQ_TRUSTED_PROXIES": "127.0.0.1", "HALLQ_SSE_HEARTBEAT_S": "2"}
+    # a kiosk may issue 120 tickets a minute; the call test issues 160 in about 30 s
+    env = {"HALLQ_TRUSTED_PROXIES": "127.0.0.1", "HALLQ_SSE_HEARTBEAT_S": "2", "HALLQ_ISSUE_PER_MIN": "1000"}
     a = ServerProcess(url, var, env=env).start()
     b = ServerProcess(url, var, env=env).start()
     port = free_port()
@@ -158,26 +159,38 @@ class RawReaders(threading.Thread):
             key.fileobj.close()
 
 
+WARM_UP, CALLS, STREAMS = 10, 150, 20
+
+
 def test_a_call_through_process_a_reaches_streams_held_by_b_within_100_ms(two_behind_nginx):
+    """Issue 14's goal: p99 under 100 ms from a window's call-next sent to process A until each of
+    20 streams held by B has the call. A call reaches all 20 at about the same moment, so one slow
+    call is 20 slow deliveries: 150 calls (3,000 deliveries) let the p99 be a p99, not the slowest
+    call. Measured after 10 calls that warm both processes up (connections, B's listener, the
+    streams' first writes), from the moment the request leaves on a kept-alive connection (no TCP
+    connect or request building in the interval) to the moment a reader has the event."""
     a, b, proxy, kiosk = two_behind_nginx
-    readers = RawReaders(b.port, 20)
+    readers = RawReaders(b.port, STREAMS)
     readers.start()
     time.sleep(1.0)
-    h = _staff(a.url)
-    kh = {"Authorization": f"Bearer {kiosk}"}
+    staff, kiosk_s = requests.Session(), requests.Session()
+    staff.headers.update(_staff(a.url))
+    kiosk_s.headers["Authorization"] = f"Bearer {kiosk}"
+    call = staff.prepare_request(requests.Request("POST", a.url + "/api/v1/halls/main/windows/1/call-next"))
     sent, answered = {}, {}
     try:
-        for _ in range(30):
-            requests.post(a.url + "/api/v1/halls/main/tickets", json={"service": "social"}, headers=kh,
-                          timeout=5)
+        for i in range(WARM_UP + CALLS):
+            assert kiosk_s.post(a.url + "/api/v1/halls/main/tickets", json={"service": "social"},
+                                timeout=5).status_code == 201
             t0 = time.monotonic()
-            tk = requests.post(a.url + "/api/v1/halls/main/windows/1/call-next", headers=h,
-                               timeout=5).json()["ticket"]
-            sent[tk["id"]] = t0
-            answered[tk["id"]] = time.monotonic()
-            time.sleep(0.1)
-            requests.post(a.url + "/api/v1/halls/main/windows/1/finish", headers=h,
-                          json={"outcome": "immediate"}, timeout=5)
+            r = staff.send(call, timeout=5)
+            at = time.monotonic()
+            tk = r.json()["ticket"]
+            if i >= WARM_UP:
+                sent[tk["id"]], answered[tk["id"]] = t0, at
+            time.sleep(0.05)
+            assert staff.post(a.url + "/api/v1/halls/main/windows/1/finish", json={"outcome": "immediate"},
+                              timeout=5).ok
         time.sleep(1.0)
     finally:
         readers.stop = True
@@ -185,14 +198,17 @@ def test_a_call_through_process_a_reaches_streams_held_by_b_within_100_ms(two_be
     delays = []
     for tid, t0 in sent.items():
         got = readers.arrivals.get(tid, [])
-        assert len(got) == 20, (tid, len(got))
+        assert len(got) == STREAMS, (tid, len(got))
         delays += [at - t0 for at in got]
     delays.sort()
+    assert len(delays) == CALLS * STREAMS
     p50, p99 = delays[len(delays) // 2], delays[int(len(delays) * 0.99) - 1]
     answer = sorted(answered[t] - sent[t] for t in sent)
-    assert p99 < 0.100, (f"call -> B's streams p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
-                         f"(call-next's own answer p50 {answer[len(answer) // 2] * 1000:.0f} ms, "
-                         f"max {answer[-1] * 1000:.0f} ms; load average {os.getloadavg()[0]:.0f})")
+    slow = sum(1 for t in sent if max(readers.arrivals[t]) - sent[t] >= 0.100)
+    assert p99 < 0.100, (f"call -> B's streams p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+                         f"max {delays[-1] * 1000:.0f} ms; {slow} of {CALLS} calls reached a stream "
+                         f"after 100 ms (call-next's own answer p50 {answer[len(answer) // 2] * 1000:.0f} ms, "
+                         f"max {answer[-1] * 1000:.0f} ms; load average {os.getloadavg()[0]:.1f})")
 
 
 def test_killed_process_clients_reconnect_through_nginx_and_resume_exactly(two_behind_nginx):
