@@ -5,6 +5,7 @@ other requests while a run plays."""
 from __future__ import annotations
 
 import io
+import os
 import time
 
 import pytest
@@ -197,7 +198,11 @@ def test_a_run_past_the_time_limit_is_stopped(past_day, monkeypatch):
 
 def test_the_server_answers_the_hall_while_a_run_plays(server_process, sqlite_url):
     """The real `server.py run` (gevent): a sample day plays in its child process while the hall's
-    requests keep their pace."""
+    requests keep their pace: the median answer to GET /halls/main while the run plays is under
+    250 ms. Measured as the server's answer on a kept-alive connection (no TCP connect, no request
+    building in the interval), after warming that connection and the server's first answers up,
+    with a sample every 50 ms (dozens over the run, so a median says something) and the run's own
+    status asked twice a second beside them."""
     from server.services.context import create_hallq
     app = create_hallq(sqlite_url, start_bus=False)
     try:
@@ -205,25 +210,41 @@ def test_the_server_answers_the_hall_while_a_run_plays(server_process, sqlite_ur
     finally:
         app.db.dispose()
     url = server_process.url
-    token = requests.post(url + "/api/v1/auth/login", json={"username": "boss", "password": PASSWORD},
-                          timeout=30).json()["token"]
+    hall = requests.Session()
+    token = hall.post(url + "/api/v1/auth/login", json={"username": "boss", "password": PASSWORD},
+                      timeout=30).json()["token"]
     head = {"Authorization": f"Bearer {token}"}
-    r = requests.post(url + "/api/v1/halls/main/simulations", headers=head, timeout=30, json={
+    ask = hall.prepare_request(requests.Request("GET", url + "/api/v1/halls/main"))
+
+    def answer() -> float:
+        t0 = time.perf_counter()
+        r = hall.send(ask, timeout=10)
+        took = time.perf_counter() - t0
+        assert r.status_code == 200
+        return took
+
+    idle = sorted(answer() for _ in range(20))[10:]  # the first answers warm up; the rest: no run
+    r = hall.post(url + "/api/v1/halls/main/simulations", headers=head, timeout=30, json={
         "sample": "sandu_day", "changes": [{"window": 11, "services": ["hukou"], "from": "09:00", "to": "11:00"}]})
     assert r.status_code == 202, r.text
     job = r.json()["id"]
     answers, status = [], "running"
-    deadline = time.monotonic() + 200
+    deadline, asked = time.monotonic() + 200, 0.0
     while status == "running" and time.monotonic() < deadline:
-        t0 = time.monotonic()
-        assert requests.get(url + "/api/v1/halls/main", timeout=10).status_code == 200
-        answers.append(time.monotonic() - t0)
-        status = requests.get(url + f"/api/v1/halls/main/simulations/{job}", headers=head, timeout=10).json()["status"]
-        time.sleep(0.2)
-    assert status == "done"
+        answers.append(answer())
+        if time.monotonic() - asked >= 0.5:
+            asked = time.monotonic()
+            status = hall.get(url + f"/api/v1/halls/main/simulations/{job}", headers=head,
+                              timeout=10).json()["status"]
+        time.sleep(0.05)
+    assert status == "done", status
     answers.sort()
-    assert len(answers) >= 5 and answers[len(answers) // 2] < 0.25, answers  # median while playing
-    got = requests.get(url + f"/api/v1/halls/main/simulations/{job}", headers=head, timeout=10).json()
+    median = answers[len(answers) // 2]
+    assert len(answers) >= 20 and median < 0.25, (
+        f"{len(answers)} answers while the run played: median {median * 1000:.0f} ms, "
+        f"p90 {answers[len(answers) * 9 // 10] * 1000:.0f} ms (idle median {idle[5] * 1000:.0f} ms; "
+        f"load average {os.getloadavg()[0]:.1f})")
+    got = hall.get(url + f"/api/v1/halls/main/simulations/{job}", headers=head, timeout=10).json()
     hukou = next(s for s in got["result"]["services"] if s["service"] == "hukou")
     assert hukou["what_if"]["mean_wait_s"] < hukou["baseline"]["mean_wait_s"]
 
