@@ -14,6 +14,7 @@ from dataclasses import dataclass
 ELDER_SCALE = 1.3
 ELDER_MIN_KEY = 80  # px, width and height: the smallest key elder mode offers a finger
 TOUCH_MIN = 48  # px: the smallest side of a small key (the tile's ⓘ 指南) in normal mode, at any size
+READ_MIN = 26  # px: the smallest type of what a resident must read to go on (the name step's hint)
 SIDE_KEYS = 2.4  # the name step's 常用 / 没有我的姓 column beside the initials, in initials' keys
 
 
@@ -180,8 +181,8 @@ class Layout:
 
     def name_step(self, letters: int, most_names: int) -> "NameStep":
         """Sizes of 帮办代办's "how to address you" step for `letters` pinyin initials and at most
-        `most_names` surnames under one of them (see NameStep). Landscape is short: keys take the
-        design size or what is left. A portrait machine is tall: the initials grow to square keys
+        `most_names` surnames under one of them (see NameStep). Landscape is short: keys take what is
+        left, up to 140 px a 1080 px screen. A portrait machine is tall: the initials grow to square keys
         and the surnames to keys as tall as they are wide, so the room goes to larger keys rather
         than a blank band under them."""
         portrait = self.portrait
@@ -213,9 +214,8 @@ class Layout:
             name_w = int((width - (name_cols - 1) * gap) / name_cols)
             name_h = max(self.min_key, min((names_room - (name_rows - 1) * gap) // name_rows,
                                            max(self.px(124), name_w)))
-        else:
-            letter_h = max(self.min_key, min(self.px(100), room))
-            name_h = max(self.min_key, min(self.px(100), room))
+        else:  # short: the keys take what there is, up to 140 px a 1080 px screen
+            letter_h = name_h = max(self.min_key, min(self.px(140), room))
         return NameStep(prompt_in_row=not portrait, prompt_h=prompt_h, row_h=row_h, message_h=message_h,
                         gap=gap, width=width, letter_cols=letter_cols, letter_rows=letter_rows,
                         letter_h=letter_h, letter_px=max(self.px(34), int(letter_h * 0.36)),
@@ -224,9 +224,10 @@ class Layout:
 
     @property
     def name_hint_px(self) -> int:
-        """The hint under the name (how to give it, or what is missing): larger on a tall screen,
-        where it may take two lines (47 px in elder mode at 1080 wide)."""
-        return self.px(36 if self.portrait else 30)
+        """The hint under the name (how to give it, or what is missing): as large as the initials'
+        type on one line in landscape, never under READ_MIN; larger on a tall screen, where it may
+        take two lines (47 px in elder mode at 1080 wide)."""
+        return self.px(36) if self.portrait else max(READ_MIN, self.px(34))
 
     def timeout_s(self, base: float) -> float:
         """Elder mode gives residents longer before a screen goes home."""

@@ -86,10 +86,12 @@ class AssistScreen(KioskScreen):
                     size_hint_y=None, height=int(lay.px(30) * 1.6))
 
     def name_hint_line(self, sizes) -> Text:
-        """The name step's line under the name: in portrait large, on up to two lines."""
+        """The name step's line under the name: in portrait large, on up to two lines; in
+        landscape on one line, as large as the initials' type."""
         lay = self.lay
         if not lay.portrait:
-            return self.message_line()
+            return Text(self.message, size=lay.name_hint_px, bold=True, color=self.message_colour(), one_line=True,
+                        size_hint_y=None, height=sizes.message_h)
         return Text(self.message, size=lay.name_hint_px, bold=True, color=self.message_colour(), balance=True,
                     size_hint_y=None, height=sizes.message_h)
 
@@ -203,8 +205,8 @@ class AssistScreen(KioskScreen):
         # under the name it speaks of: how to give it, until there is something to say
         hint = "assist_name_card" if self.has_reader else "assist_name_pick"
         self.message_label = self.name_hint_line(sizes)
-        if not self.message:
-            self.message_label.text, self.message_label.bold = self.tr(hint), False
+        if not self.message:  # what to do next: dark text, not a muted aside
+            self.message_label.text, self.message_label.bold, self.message_label.color = self.tr(hint), False, TEXT
         self.body.add_widget(self.message_label)
         if lay.portrait:  # what the keys leave free goes half above, half below them: no band at the foot
             self.body.add_widget(Widget())

@@ -4,12 +4,14 @@ mode too (at least 48 px tall, wider than tall, its words at full size); 上一�
 back, not as the chosen or the primary key, with readable text (WCAG AA); and on portrait elder
 mode's name step the hint under the name is elder-sized type, on whole lines, with the keys
 taking the room below; on a portrait machine the name step has no blank band under any initial
-and its keys grow into the height."""
+and its keys grow into the height; on landscape the hint under the name is on one line, as large
+as the keys' words, in dark text, and the keys leave no band at the foot."""
 from __future__ import annotations
 
 import pytest
 
-from kiosk.layout import TOUCH_MIN
+from kiosk.layout import READ_MIN, TOUCH_MIN
+from kiosk.widgets import BG
 from kiosk.assist import COMMON, SURNAMES
 from tests.kiosk.fit import blank_band, describe, screen_problems, text_problems
 from tests.kiosk.test_kiosk_assist import open_assist
@@ -160,3 +162,38 @@ def test_on_portrait_the_name_step_keys_use_the_height_under_every_initial(
     worst = max(bands, key=bands.get)
     assert bands[worst] <= 150, f"{bands[worst]} px blank under {worst}: {bands}"
     assert not problems, describe(problems)
+
+
+LANDSCAPE = [(1920, 1080), (1280, 800)]
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("width,height", LANDSCAPE, ids=[f"{w}x{h}" for w, h in LANDSCAPE])
+def test_on_landscape_the_name_hint_is_large_dark_and_on_one_line_and_the_keys_take_the_room(
+        width, height, lang, elder, live, kiosk_app, sized_window):  # noqa: F811
+    if elder:
+        kiosk = elder_kiosk(live, kiosk_app, sized_window, width, height, lang)
+    else:
+        sized_window(width, height)
+        kiosk = kiosk_app(live.url, live.api.tokens["kiosk"])
+        if lang == "en":
+            kiosk.tap(home_laid_out(kiosk).lang_button)
+    tag = f"{width}x{height}-{lang}-{'elder' if elder else 'normal'} name"
+    screen = to_the_name_step(kiosk, tag, [])
+    kiosk.pump(0.05)
+    band, top = blank_band(screen, height)
+    assert band <= height / 16, f"{tag}: {band} px blank {top} px from the top"  # keys take the room
+    for state in ("hint", "error"):
+        hint = screen.message_label
+        hint.texture_update()
+        assert hint.text and hint.one_line, (state, hint.text)
+        keys_type = screen.letter_buttons[""].label.base_size  # 常用's words
+        assert hint.font_size >= max(READ_MIN, keys_type), f"{tag} {state}: {hint.font_size} px < {keys_type}"
+        assert hint.font_size >= 0.95 * hint.base_size, f"{tag} {state}: shrunk to {hint.font_size} of {hint.base_size}"
+        least = 7 if state == "hint" else 4.5  # WCAG AAA for the hint; the error is bold red (AA)
+        assert contrast(hint.color, BG) >= least, f"{tag} {state}: contrast {contrast(hint.color, BG):.1f}"
+        problems = screen_problems(screen, f"{tag} {state}", width, height, elder=elder)
+        assert not problems, describe(problems)
+        kiosk.tap(screen.next_button)  # nothing chosen yet: the error in the hint's place, as large
+        kiosk.pump(0.05)
