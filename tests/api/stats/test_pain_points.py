@@ -8,6 +8,7 @@ import pytest
 
 from server.services.pain_points import tally
 from tests.api.window.test_province_outbox import hall, rate, serve  # noqa: F401  (fixture)
+from tests.fixtures.window import staff_window_1
 
 
 def test_tally_counts_each_reason_once_per_group_most_first():
@@ -66,10 +67,7 @@ def rated_live(live):
     """A live hall where 王小明 at window 1 got two bad ratings: efficiency twice, attitude once; and
     a 基本满意 from the suggestion box that names his window: environment."""
     api = live.api
-    api.add_device("eval1", "evaluator", [1])
-    api.add_staff("boss", [], role="manager", name="李主任")
-    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
-    assert api.act(1, "sign-in", "clerk").status == 200
+    staff_window_1(api)
     rate(api, serve(api), 1, ["efficiency", "attitude"])
     rate(api, serve(api), 2, ["efficiency"])
     assert api.post(api.hp("/ratings/recorded"), "boss", json={
@@ -149,10 +147,7 @@ def test_on_sqlite_and_postgresql_a_rating_by_12345_or_the_box_is_a_rating_and_a
     channels of 好差评 itself, so a level given by phone or in the box is a rating (评价); only a
     complaint (投诉, no level) is 投诉. The channel stays beside it."""
     api = any_api
-    api.add_device("eval1", "evaluator", [1])
-    api.add_staff("boss", [], role="manager", name="李主任")
-    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
-    assert api.act(1, "sign-in", "clerk").status == 200
+    staff_window_1(api)
     rate(api, serve(api), 2, ["process"])
     by_phone = serve(api)
     for body in ({"channel": "hotline", "visit": by_phone["number"], "level": 1, "reasons": ["process"]},

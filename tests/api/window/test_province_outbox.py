@@ -390,10 +390,7 @@ def test_a_manager_opens_the_callback_phone_and_records_how_the_call_went(live, 
     from tests.fixtures.window import login
     from tests.layout import WINDOW_PC, assert_fits
     api = live.api
-    api.add_device("eval1", "evaluator", [1])
-    api.add_staff("boss", [], role="manager", name="李主任")
-    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
-    assert api.act(1, "sign-in", "clerk").status == 200
+    staff_window_1(api)
     tk = serve(api)
     with ctx.db.read() as conn:
         token = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == tk["id"])).scalar()

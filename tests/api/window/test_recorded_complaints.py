@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from server.store import tables as t
 from tests.fixtures.booking import WEDNESDAY, book
+from tests.fixtures.window import staff_window_1
 
 URL = "/ratings/recorded"
 
@@ -310,10 +311,7 @@ def test_a_closed_days_stored_figures_stay_right_after_visit_less_entries(hall, 
 
 def test_on_sqlite_and_postgresql_a_visit_less_complaint_and_a_visit_rating_are_recorded(any_api, any_ctx):
     api = any_api
-    api.add_device("eval1", "evaluator", [1])
-    api.add_staff("boss", [], role="manager", name="李主任")
-    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
-    assert api.act(1, "sign-in", "clerk").status == 200
+    staff_window_1(api)
     tk = serve(api)
     r = api.post(api.hp(URL), "boss", json={"channel": "box", "kind": "complaint", "service": "social",
                                             "comment": "意见箱:排队太久", "reasons": ["efficiency"]})

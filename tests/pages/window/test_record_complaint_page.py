@@ -11,18 +11,15 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.store import tables as t
-from tests.fixtures.window import login
+from tests.fixtures.window import login, staff_window_1
 from tests.layout import TV, WINDOW_PC, assert_fits, sized
 
 
 @pytest.fixture
 def staffed(live):
     api = live.api
-    api.add_device("eval1", "evaluator", [1])
-    api.add_staff("boss", [], role="manager", name="李主任")
-    api.tokens["clerk"] = api.add_staff("clerk", [1], name="王小明")
+    staff_window_1(api)
     api.add_staff("desk", [], name="赵导办")
-    assert api.act(1, "sign-in", "clerk").status == 200
     return api
 
 
