@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.store import tables as t
+from tests.api.window.test_recorded_complaints import serve
 from tests.fixtures.window import login, staff_window_1
 from tests.layout import TV, WINDOW_PC, assert_fits, sized
 
@@ -21,13 +22,6 @@ def staffed(live):
     staff_window_1(api)
     api.add_staff("desk", [], name="赵导办")
     return api
-
-
-def serve(api):
-    tk = api.issue("social").body
-    assert api.act(1, "call-next", "clerk").body["ticket"]["id"] == tk["id"]
-    assert api.act(1, "finish", "clerk", {"outcome": "immediate"}).status == 200
-    return tk
 
 
 def rows(ctx, table):
