@@ -22,6 +22,17 @@ def _signed_in(chromium, url, size):
     return ctx, page, errors
 
 
+def _run_with_hukou_at(page, window, start, end):
+    """The first change gives `window` to 户政 from `start` to `end`; the run is started."""
+    row = page.locator(".sim-row").first
+    row.locator("select.sim-window").select_option(window)
+    row = page.locator(".sim-row").first  # the row as drawn again for the chosen window
+    row.locator("input[data-service=hukou]").check()
+    row.locator("select.sim-from").select_option(start)
+    row.locator("select.sim-to").select_option(end)
+    page.click("#sim-run")
+
+
 def _panel_fits(page, panel, what, size_lang):
     """The panel, scrolled into view, fits (assert_fits "{what}-{size_lang}"); its picture goes to
     SHOTS as "{what}-panel-{size_lang}.png"."""
@@ -53,13 +64,7 @@ def test_a_manager_runs_a_what_if_and_reads_the_comparison(chromium, live, past_
     expect(page.locator(".sim-row .now").first).to_have_text("现办：社会事务综合、公共服务综合")
     expect(page.locator(".sim-row .off-day")).to_have_count(0)  # window 3 served that day
     assert_fits(page, "simulate-form-1366x768-zh", one_line=(".sim-row .nw", ".sim-row .off-day"))
-    row = page.locator(".sim-row").first
-    row.locator("select.sim-window").select_option("1")
-    row = page.locator(".sim-row").first
-    row.locator("input[data-service=hukou]").check()
-    row.locator("select.sim-from").select_option("08:30")
-    row.locator("select.sim-to").select_option("12:00")
-    page.click("#sim-run")
+    _run_with_hukou_at(page, "1", "08:30", "12:00")
     expect(panel).to_have_attribute("data-state", "running")
     expect(page.locator("#sim-progress")).to_be_visible()
     expect(page.locator("#sim-run")).to_be_disabled()
@@ -167,13 +172,7 @@ def test_a_sample_day_shows_the_average_and_the_range_over_five_sampled_days(chr
     panel = page.locator("#sim-panel")
     assert "抽 5 天不同的来人" in page.inner_text("#sim-assumes")
     page.select_option("#sim-day", "sample:sandu_day")
-    row = page.locator(".sim-row").first
-    row.locator("select.sim-window").select_option("11")
-    row = page.locator(".sim-row").first
-    row.locator("input[data-service=hukou]").check()
-    row.locator("select.sim-from").select_option("09:00")
-    row.locator("select.sim-to").select_option("11:00")
-    page.click("#sim-run")
+    _run_with_hukou_at(page, "11", "09:00", "11:00")
     expect(panel).to_have_attribute("data-state", "done", timeout=600_000)
     res = page.evaluate("() => fetch(hallq.hallPath('/simulations/options'), {headers: {Authorization: "
                         "'Bearer ' + hallq.token()}}).then(r => r.json()).then(b => b.last.result)")
