@@ -97,7 +97,7 @@
     shown.text = text; shown.id = id;
     const box = $("calendar-form-error"), input = id ? $(id) : null;
     const cell = input ? input.closest(".field") : null;
-    box.replaceChildren.apply(box, unbroken(text()));
+    box.replaceChildren.apply(box, H.daysWhole(text()));
     box.classList.remove("hidden");
     if (cell) {
       cell.append(box);
@@ -107,13 +107,6 @@
       $("calendar-form").querySelector(".buttons").before(box);
     }
     if (input && !keepFocus) input.focus();
-  }
-  // the words with each day (2026-11-05) kept on one line: a narrow field's message wraps between
-  // words, never after a day's hyphen
-  function unbroken(words) {
-    return words.split(/(\d{4}-\d{2}-\d{2})/).map(function (part, i) {
-      return i % 2 ? el("span", { class: "nowrap" }, part) : part;
-    });
   }
   function sayAgain() { if (shown.text) fail(shown.text, shown.id, true); }
   function dayWrong(id) {

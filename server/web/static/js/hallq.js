@@ -420,6 +420,16 @@
   };
   // What a page says under a day parseDay could not read (zh, en): one wording on every page.
   hallq.DAY_WRONG = ["日期请写成 2026-11-05（年-月-日）", "Write the day as 2026-11-05 (year-month-day)"];
+  // Words with each day in them (2026-11-05) kept whole: a narrow message wraps between words,
+  // never after a day's hyphen. Returns nodes for append()/replaceChildren().
+  hallq.daysWhole = function (words) {
+    return String(words).split(/(\d{4}-\d{2}-\d{2})/).map(function (part, i) {
+      if (!(i % 2)) return part;
+      const span = hallq.el("span", null, part);
+      span.style.whiteSpace = "nowrap";
+      return span;
+    });
+  };
   // A form's message starts under the field it is about (not at the row's left edge, a screen's
   // width away) and keeps inside the row; without a field it spans the row as before.
   // message: the box, placed right after `row` (or `row` is the message box itself, as wide as

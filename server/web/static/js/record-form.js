@@ -237,7 +237,7 @@
       form.querySelectorAll(".invalid").forEach(function (x) { x.classList.remove("invalid"); });
     }
     function fail(text, name, keepFocus) {
-      f.error.textContent = text;
+      f.error.replaceChildren.apply(f.error, h.daysWhole(text));  // "2026-11-05" never split
       h.show(f.error, true);
       const box = name && form.querySelector(".rf-" + name);
       // the message right under the field it is about (a lookup's error by the ticket number,
