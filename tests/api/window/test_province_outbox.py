@@ -413,6 +413,21 @@ def test_a_manager_opens_the_callback_phone_and_records_how_the_call_went(live, 
         card.locator(".cb-result").select_option("reached")
         card.locator(".cb-satisfaction").select_option("satisfied")
         card.locator(".step-text").fill("群众认可整改")
+        # a live update redraws the list (another resident's bad rating opens a case): what the
+        # manager opened and chose is still there
+        loaded = page.get_attribute("body", "data-loaded")
+        other = serve(api)
+        with ctx.db.read() as conn:
+            other_token = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == other["id"])).scalar()
+        assert api.post(api.hp(f"/tickets/{other['id']}/rating"), json={
+            "level": 1, "reasons": ["attitude"], "ticket_token": other_token}).status == 201
+        page.wait_for_function("was => document.body.dataset.loaded !== was", arg=loaded)
+        page.wait_for_timeout(300)  # the look's own event (review.contact_shown) came and went too
+        assert page.locator("article[data-case-id]").count() == 2
+        assert card.locator(".cb-phone").inner_text() == "13812345678" and card.locator(".cb-show").count() == 0
+        assert [card.locator(f".cb-{k}").input_value() for k in ("channel", "result", "satisfaction")] == [
+            "phone", "reached", "satisfied"]
+        assert card.locator(".step-text").input_value() == "群众认可整改"
         assert_fits(page, "cases-callback-1366-zh")
         card.locator(".add-step").click()
         page.click("#lang")

@@ -16,16 +16,23 @@
     return el("select", { class: cls, "aria-label": label }, opts);
   }
 
+  // Live updates redraw the list: a number a manager opened stays open on this page (each look
+  // is logged once, by the server), and the callback fields keep what was chosen.
+  const opened = {};  // case id -> phone
+  const chosen = {};  // case id -> {channel, result, satisfaction}
+
   // "回访电话 138****5678 [显示号码]" under the case's meta line (managers only open it).
   function contactLine(c, isManager) {
     if (!c.contact_masked) return null;
-    const num = el("span", { class: "cb-phone" }, c.contact_masked);
+    const open = c.status === "open" && opened[c.id];
+    const num = el("span", { class: "cb-phone" }, open || c.contact_masked);
     const line = el("div", { class: "cb-contact" }, t("回访电话：", "Call-back phone: "), num);
-    if (isManager && c.status === "open") {
+    if (isManager && c.status === "open" && !open) {
       const btn = el("button", { type: "button", class: "secondary cb-show" }, t("显示号码", "Show number"));
       btn.addEventListener("click", async function () {
         try {
           const r = await H.api("POST", H.hallPath("/review-cases/" + c.id + "/contact"));
+          opened[c.id] = r.phone;
           num.textContent = r.phone;
           btn.remove();
         } catch (e) { num.textContent = e.message; }
@@ -35,11 +42,20 @@
     return line;
   }
 
-  // The callback step's fields, shown while the step select says callback.
-  function fields(stepSelect) {
+  // The callback step's fields of case `caseId`, shown while the step select says callback.
+  function fields(stepSelect, caseId) {
     const ch = select("cb-channel", CHANNEL, t("回访方式", "How"));
     const res = select("cb-result", RESULT, t("回访结果", "Result"));
     const sat = select("cb-satisfaction", SATISFACTION, t("满意度", "Satisfaction"), true);
+    const was = chosen[caseId] || {};
+    if (was.channel) ch.value = was.channel;
+    if (was.result) res.value = was.result;
+    if (was.satisfaction) sat.value = was.satisfaction;
+    [ch, res, sat].forEach(function (s) {
+      s.addEventListener("change", function () {
+        chosen[caseId] = { channel: ch.value, result: res.value, satisfaction: sat.value };
+      });
+    });
     const box = el("div", { class: "cb-fields" }, ch, res, sat);
     function sync() { box.classList.toggle("hidden", stepSelect.value !== "callback"); }
     stepSelect.addEventListener("change", sync);

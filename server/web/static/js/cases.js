@@ -70,6 +70,7 @@
   });
 
   function onEvent(ev) {
+    if (ev.type === "review.contact_shown") return;  // a look at a phone changes no case
     if (/^review\.|^promised\./.test(ev.type) || (ev.type === "ticket.rated" && ev.bad) ||
         (ev.type === "ticket.finished" && ["promised", "escalated", "proxy"].indexOf(ev.outcome) >= 0)) load();
   }
@@ -158,7 +159,7 @@
     text.value = st.drafts[c.id] || "";
     text.addEventListener("input", function () { st.drafts[c.id] = text.value; });
     const add = h.el("button", { type: "button", class: "primary add-step" }, h.t("记录", "Record"));
-    const cb = CB ? CB.fields(select) : null;  // the callback step's channel, result, satisfaction
+    const cb = CB ? CB.fields(select, c.id) : null;  // the callback step's channel, result, satisfaction
     const voidBtn = h.el("button", { type: "button", class: "secondary void" }, h.t("申诉作废", "Void on appeal"));
     add.addEventListener("click", async function () {
       if (!text.value.trim()) { message(h.t("请填写说明", "Write what was done")); text.focus(); return; }
