@@ -29,6 +29,7 @@ from ..domain import province
 from ..domain import ratings as rdomain
 from ..domain.errors import Invalid, NotFound
 from ..store import tables as t
+from . import sheets
 from .views import iso
 
 log = logging.getLogger("hallq.outbox")
@@ -351,17 +352,10 @@ def export(app, hall_code: str, fmt: str, since=None, until=None) -> tuple[bytes
     ws.append(names)
     for rec in records:
         ws.append([_cell(rec.get(n)) for n in names])
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:  # a resident's comment "=HYPERLINK(...)" stays text
-            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
-                cell.data_type = "s"
-                cell.quotePrefix = True
+    sheets.finish(ws)  # widths, header, print; a resident's comment "=HYPERLINK(...)" stays text
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..domain.tickets import OUTCOME_ZH, TRACKED
 from ..domain import ratings
 from ..domain.province import CHANNELS
-from . import honours, pain_points, stats
+from . import honours, pain_points, sheets, stats
 
 TABLE_KEYS = ("summary", "services", "windows", "staff", "days", "league", "honours", "promised",
               "reviews", "estimates", "pain_points")
@@ -286,7 +286,8 @@ def build(app, hall_code: str, date_from=None, date_to=None, list_limit: int | N
     tables.append({**_table("pain_points", pains), "text_en": _english(
         pains, ("reason_name", "origin_name", "channel_name"))})
     return {"hall": hall.code, "hall_name": hall.config.name, "from": d1.isoformat(),
-            "to": d2.isoformat(), "generated_at": st["generated_at"], "definitions": "docs/kpis.md",
+            "to": d2.isoformat(), "generated_at": st["generated_at"],
+            "generated_local": _local(hall, now), "definitions": "docs/kpis.md",
             "tables": tables}
 
 
@@ -298,47 +299,16 @@ def _filename(rep: dict, ext: str, table: str | None = None) -> str:
     return f"hallq-{rep['hall']}-{rep['from']}-{rep['to']}{tail}.{ext}"
 
 
-# columns of long text, wider than their header (xlsx width in characters)
-WIDE = {("honours", "span"): 26, ("honours", "winner"): 16, ("honours", "note"): 30,
-        ("honours", "rule"): 80}
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may take for a formula
-
-
-def _risky(value) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_START)
-
-
-def _cells_as_text(ws) -> None:
-    """Text that starts like a formula (a staff name `=HYPERLINK(...)`) stays text: a string cell,
-    marked quote-prefixed so editing it in Excel does not turn it into a formula either."""
-    for row in ws.iter_rows():
-        for cell in row:
-            if _risky(cell.value):
-                cell.data_type = "s"
-                cell.quotePrefix = True
-
-
 def to_xlsx(rep: dict) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
     wb = Workbook()
     wb.remove(wb.active)
-    head_fill = PatternFill("solid", fgColor="DCE6F1")
     for tb in rep["tables"]:
         ws = wb.create_sheet(tb["title"])
-        ws.append([c["zh"] for c in tb["columns"]])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.fill = head_fill
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.append([sheets.two_lines(c["zh"]) for c in tb["columns"]])
         for row in tb["rows"]:
             ws.append(row)
         for i, col in enumerate(tb["columns"], 1):
-            letter = get_column_letter(i)
-            ws.column_dimensions[letter].width = WIDE.get(
-                (tb["key"], col["key"]), max(10, min(40, 2.2 * len(col["zh"]) + 2)))
             fmt = {"pct": "0.0%", "min": "0.0"}.get(col["kind"])
             if tb["key"] == "summary" and col["key"] == "value":
                 fmt = None
@@ -347,20 +317,17 @@ def to_xlsx(rep: dict) -> bytes:
                     cell.number_format = fmt
         if tb["key"] == "summary":
             for r in range(2, ws.max_row + 1):
-                if ws.cell(r, 3).value == "%":
+                if ws.cell(r, 3).value == "%":  # the value shows as a percentage: no unit after it
                     ws.cell(r, 2).number_format = "0.0%"
-            ws.column_dimensions["A"].width = 40
-        ws.freeze_panes = "A2"
+                    ws.cell(r, 3).value = None
+        sheets.finish(ws)
     meta = wb.create_sheet("说明")
     meta.append(["大厅", rep["hall_name"]])
     meta.append(["统计期间", f"{rep['from']} 至 {rep['to']}"])
-    meta.append(["生成时间 (UTC)", rep["generated_at"]])
+    meta.append(["生成时间", rep.get("generated_local") or rep["generated_at"]])
     meta.append(["指标定义", "docs/kpis.md"])
     meta.append(["擂台荣誉", "统计期间完整覆盖的月份和季度（进行中的月份、季度计至今日）"])
-    meta.column_dimensions["A"].width = 18
-    meta.column_dimensions["B"].width = 40
-    for ws in wb.worksheets:
-        _cells_as_text(ws)
+    sheets.finish(meta, header=False)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -376,7 +343,7 @@ def _csv_value(v, kind):
 
 def _csv_text(v):
     """A leading apostrophe keeps formula-like text as text (OWASP's advice for CSV injection)."""
-    return "'" + v if _risky(v) else v
+    return "'" + v if sheets.risky(v) else v
 
 
 def to_csv(rep: dict, table: str | None = None) -> bytes:

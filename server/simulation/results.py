@@ -6,6 +6,7 @@ import statistics
 from collections import defaultdict
 
 from ..domain.accuracy import accuracy
+from ..services import sheets as look
 from .player import Played
 
 PEAK = (9 * 3600, 10.5 * 3600)  # the morning peak the issue measures separately (9:00-10:30)
@@ -83,37 +84,49 @@ def print_table(title: str, rows: list[dict], cols: list[str]) -> None:
             return "—"
         return f"{v:.2f}" if isinstance(v, float) else str(v)
     print(f"\n{title}")
-    widths = [max(_width(c), *(_width(cell(r.get(c))) for r in rows)) for c in cols]
+    widths = [max(look.text_width(c), *(look.text_width(cell(r.get(c))) for r in rows)) for c in cols]
     print("  ".join(_pad(c, w) for c, w in zip(cols, widths)))
     for r in rows:
         print("  ".join(_pad(cell(r.get(c)), w) for c, w in zip(cols, widths)))
 
 
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK takes two columns
-
-
 def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
+    return text + " " * (width - look.text_width(text))
 
 
-HEADERS = {  # xlsx column headers, Chinese first like the reports'
-    "service": "业务 service", "hour": "取号时段 hour", "tickets": "人次 tickets",
-    "mean_wait_min": "平均等候(分钟) mean wait", "p90_wait_min": "90%等候(分钟) p90 wait",
-    "max_wait_min": "最长等候(分钟) max wait", "slice": "范围 slice", "estimator": "估算 estimator",
-    "mae_min": "平均绝对误差（分钟） MAE", "bias_min": "平均偏差（分钟） bias",
-    "within_5min_pct": "±5分钟内(%) within 5 min", "range_held_pct": "区间命中(%) range held",
-    "what_if_mean_wait_min": "调整后平均等候 what-if mean", "what_if_p90_wait_min": "调整后90%等候 what-if p90",
-    "change_mean_wait_min": "平均等候变化 mean change", "change_p90_wait_min": "90%等候变化 p90 change",
-    "number": "号码 number", "issued": "取号时间 issued", "wait_min": "等候（分钟） wait",
-    "what_if_wait_min": "调整后等候 what-if wait", "change_min": "变化(分钟) change",
-    "setting": "项目 setting", "value": "内容 value",
+HEADERS = {  # xlsx column headers: Chinese (with the unit) over English
+    "service": "业务\nservice", "hour": "取号时段\nhour", "tickets": "人次\ntickets",
+    "tickets_per_day": "日均人次\ntickets a day", "day": "日期\nday", "seed": "随机种子\nseed",
+    "days": "天数\ndays",
+    "mean_wait_min": "平均等候（分钟）\nmean wait", "p90_wait_min": "90%等候（分钟）\np90 wait",
+    "max_wait_min": "最长等候（分钟）\nmax wait", "slice": "范围\nslice", "estimator": "估算\nestimator",
+    "mae_min": "平均绝对误差（分钟）\nMAE", "bias_min": "平均偏差（分钟）\nbias",
+    "within_5min_pct": "±5分钟内（%）\nwithin 5 min", "range_held_pct": "区间命中（%）\nrange held",
+    "what_if_mean_wait_min": "调整后平均等候（分钟）\nwhat-if mean",
+    "what_if_p90_wait_min": "调整后90%等候（分钟）\nwhat-if p90",
+    "what_if_max_wait_min": "调整后最长等候（分钟）\nwhat-if max",
+    "change_mean_wait_min": "平均等候变化（分钟）\nmean change",
+    "change_p90_wait_min": "90%等候变化（分钟）\np90 change",
+    "lowest_day_min": "单日最低平均等候（分钟）\nlowest day's mean",
+    "highest_day_min": "单日最高平均等候（分钟）\nhighest day's mean",
+    "what_if_lowest_day_min": "调整后单日最低（分钟）\nwhat-if lowest day",
+    "what_if_highest_day_min": "调整后单日最高（分钟）\nwhat-if highest day",
+    "change_lowest_day_min": "单日变化最低（分钟）\nlowest day's change",
+    "change_highest_day_min": "单日变化最高（分钟）\nhighest day's change",
+    "shorter_days": "等候缩短天数\ndays shorter", "longer_days": "等候延长天数\ndays longer",
+    "number": "号码\nnumber", "issued": "取号时间\nissued", "wait_min": "等候（分钟）\nwait",
+    "what_if_wait_min": "调整后等候（分钟）\nwhat-if wait", "change_min": "变化（分钟）\nchange",
+    "setting": "项目\nsetting", "value": "内容\nvalue",
 }
+# long text columns that wrap at this width instead of widening the sheet
+_WRAP = {"value": 70}
 
 
 def write_xlsx(path, sheets: dict[str, tuple[list[str], list[dict]]]) -> None:
-    """One sheet per table (title -> (columns, rows)), Chinese-friendly column widths."""
+    """One sheet per table (title -> (columns, rows)); the look of the server's other xlsx files
+    (services/sheets.py); minutes and percentages (0..100) with one decimal."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
     wb = Workbook()
     wb.remove(wb.active)
     for title, (cols, rows) in sheets.items():
@@ -122,14 +135,15 @@ def write_xlsx(path, sheets: dict[str, tuple[list[str], list[dict]]]) -> None:
         for r in rows:
             ws.append([_xlsx_value(r.get(c)) for c in cols])
         for i, c in enumerate(cols, start=1):
-            widest = max([_width(HEADERS.get(c, c))] + [_width(str(r.get(c, ""))) for r in rows[:500]])
-            ws.column_dimensions[ws.cell(1, i).column_letter].width = min(40, widest + 2)
+            if c.endswith(("_min", "_pct")) or c == "tickets_per_day":
+                for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                    cell.number_format = "0.0"
+        look.finish(ws, widths={get_column_letter(i): _WRAP[c] for i, c in enumerate(cols, start=1)
+                                if c in _WRAP})
     wb.save(path)
 
 
 def _xlsx_value(v):
     if isinstance(v, float):
         return round(v, 2)
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
-        return "'" + v  # never a formula
-    return v
+    return v  # text that looks like a formula is kept as text by sheets.finish

@@ -141,7 +141,7 @@ def test_the_command_prints_waits_and_accuracy_and_writes_an_xlsx(tmp_path):
     assert "对比 compare" in wb.sheetnames
     assert {"调整对比 what-if by hour", "最长等候 longest waits"} <= set(wb.sheetnames)  # as the dashboard's
     sheet = wb["等候 waits (as staffed)"]
-    assert [c.value for c in sheet[1]][:3] == ["业务 service", "取号时段 hour", "人次 tickets"]
+    assert [c.value for c in sheet[1]][:3] == ["业务\nservice", "取号时段\nhour", "人次\ntickets"]
     assert sheet.max_row > 3
 
 
