@@ -36,6 +36,8 @@ class AdminScreen(KioskScreen):
             else:
                 row = BoxLayout(spacing=lay.gap, orientation="vertical" if lay.portrait else "horizontal")
                 left = BoxLayout(orientation="vertical")
+                if lay.portrait:  # three lines above the keypad, which takes the rest
+                    left.size_hint_y, left.height = None, int((lay.body_px + lay.px(40) + lay.px(26)) * 1.6)
                 left.add_widget(Text(self.tr("pin_prompt"), size=lay.body_px, one_line=True))
                 self.pin_label = Text("●" * len(self.pin), size=lay.px(40), one_line=True)
                 left.add_widget(self.pin_label)

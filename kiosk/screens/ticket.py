@@ -74,16 +74,25 @@ class TicketScreen(KioskScreen):
 
         col = BoxLayout(orientation="vertical", size_hint=(1, None), spacing=lay.px(6))
         k = lay.info_scale
-        rows = [(text.service, lay.px(40 * k), MUTED, False)]
-        rows.append((text.number, lay.number_px, BLUE_DARK, True))
-        rows.append((text.ahead, lay.px(46 * k), TEXT, True))
+        # (text, size designed at 1080 px, colour, bold, line height)
+        rows = [(text.service, 40 * k, MUTED, False, 1.5),
+                (text.number, lay.number_px / lay.scale, BLUE_DARK, True, 1.25),
+                (text.ahead, 46 * k, TEXT, True, 1.5)]
         if text.wait:
-            rows.append((text.wait, lay.px(38 * k), TEXT, False))
+            rows.append((text.wait, 38 * k, TEXT, False, 1.5))
         if text.windows:
-            rows.append((text.windows, lay.px(36 * k), BLUE, True))
+            rows.append((text.windows, 36 * k, BLUE, True, 1.5))
+        chip = 38 * k * 1.5 if text.priority else 0
+        if not lay.portrait:  # beside the QR, between the header and the button: smaller type before it spills
+            room = lay.height - 2 * lay.pad - head.height - lay.bar_h - 2 * lay.gap - 4
+            need = lay.px(sum(size * line for _, size, _, _, line in rows) + chip) + lay.px(6) * (len(rows) + 1)
+            k_fit = min(1.0, room / need)
+        else:
+            k_fit = 1.0
         height = 0
-        for s, size, color, bold in rows:
-            h = int(size * (1.25 if size == lay.number_px else 1.5))
+        for s, size, color, bold, line in rows:
+            size = lay.px(size * k_fit)
+            h = int(size * line)
             label = Text(s, size=size, color=color, bold=bold, one_line=True, size_hint_y=None, height=h)
             col.add_widget(label)
             height += h + lay.px(6)
@@ -93,7 +102,7 @@ class TicketScreen(KioskScreen):
                 self.ahead_label = label
         self.priority_label = None
         if text.priority:
-            chip_px = lay.px(38 * k)
+            chip_px = lay.px(38 * k * k_fit)
             chip = Panel(size_hint=(None, None), height=int(chip_px * 1.5), bg=list(ORANGE),
                          width=int(chip_px * (len(text.priority) + 2) * (0.62 if self.app.lang == "en" else 1.05)),
                          pos_hint={"center_x": 0.5}, padding=(8, 0))

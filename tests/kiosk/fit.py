@@ -4,7 +4,8 @@
 - a label's drawn text (texture_size) larger than its widget, a word broken across lines
   ("Appointme|nt"), a line starting with ，。、, a one-line label on two lines, a balanced label
   (prompts, buttons' English) with a word alone on its second line;
-- text drawn outside the screen, or two texts drawn over each other;
+- text drawn outside the screen, or two texts drawn over each other, or two keys, coloured panels
+  or images (overlapping_boxes);
 - in elder mode, a key (anything with ButtonBehavior) under 80 px either way, or whose words
   had to shrink below 80% of their size to fit;
 - a blank band: the tallest strip across the screen with nothing drawn in it (blank_band).
@@ -95,29 +96,78 @@ def shrunk_keys(screen, tag: str, least: float = 0.8) -> list[dict]:
     return out
 
 
+def boxes(screen) -> list:
+    """Keys, coloured panels and images outside scroll views: the solid things on the screen."""
+    return [w for w in screen.walk()
+            if w is not screen and w.opacity and not inside_scroll(w, screen)
+            and (isinstance(w, (ButtonBehavior, Image))
+                 or isinstance(w, Panel) and w.bg[3] > 0 and tuple(w.bg) != tuple(BG))]
+
+
+def overlapping_boxes(screen, tag: str) -> list[dict]:
+    """Two keys, coloured panels or images drawn over each other, neither holding the other (a
+    column taller than its room pushes its last line, the priority chip, onto the button below)."""
+    found = boxes(screen)
+    rects = []
+    for w in found:
+        x, y = w.to_window(w.x, w.y)
+        rects.append((w, (x, y, x + w.width, y + w.height)))
+
+    def holds(a, b) -> bool:
+        p = b.parent
+        while p is not None:
+            if p is a:
+                return True
+            p = p.parent
+        return False
+    out = []
+    for i, (a, ra) in enumerate(rects):
+        for b, rb in rects[i + 1:]:
+            dx = min(ra[2], rb[2]) - max(ra[0], rb[0])
+            dy = min(ra[3], rb[3]) - max(ra[1], rb[1])
+            if dx > 2 and dy > 2 and not holds(a, b) and not holds(b, a):
+                out.append({"where": tag, "text": f"{key_text(a)[:30]} / {key_text(b)[:30]}",
+                            "problem": f"boxes drawn over each other ({dx:.0f}x{dy:.0f} px)"})
+    return out
+
+
+def spilling_boxes(screen, tag: str) -> list[dict]:
+    """A layout's child reaching out of it: the layout was given less room than its content needs
+    (the ticket's column pushed against the button under it)."""
+    from kivy.uix.layout import Layout as KivyLayout
+    out = []
+    for w in screen.walk():
+        p = w.parent
+        if (w is screen or not isinstance(p, KivyLayout) or p is screen or not w.opacity
+                or inside_scroll(w, screen) or isinstance(p, ScrollView)):
+            continue
+        over = max(p.x - w.x, w.right - p.right, p.y - w.y, w.top - p.top)
+        if over > 2:
+            out.append({"where": tag, "text": key_text(w)[:30] if isinstance(w, ButtonBehavior)
+                        else getattr(w, "text", "")[:30] or type(w).__name__,
+                        "problem": f"{over:.0f} px out of its {type(p).__name__} ({p.width:.0f}x{p.height:.0f})"})
+    return out
+
+
 def screen_problems(screen, tag: str, width: int, height: int, elder: bool) -> list[dict]:
     elder_problems = small_keys(screen, tag) + shrunk_keys(screen, tag) if elder else []
-    return text_problems(screen, tag, width, height) + elder_problems
+    return (text_problems(screen, tag, width, height) + overlapping_boxes(screen, tag)
+            + spilling_boxes(screen, tag) + elder_problems)
 
 
 def drawn_boxes(screen) -> list[tuple[float, float, float, float]]:
     """(x0, y0, x1, y1) in window coordinates of what the eye sees: labels' text, keys, coloured
     panels (not the screen's own background) and images."""
     out = []
-    for w in screen.walk():
-        if w is screen or w.opacity == 0 or inside_scroll(w, screen) and not isinstance(w, Label):
-            continue
+    for w in boxes(screen):
         x, y = w.to_window(w.x, w.y)
-        if isinstance(w, Label):
-            if not w.text.strip():
-                continue
+        out.append((x, y, x + w.width, y + w.height))
+    for w in screen.walk():
+        if isinstance(w, Label) and w.text.strip() and w.opacity:
             w.texture_update()
             tw, th = w.texture_size
             cx, cy = w.to_window(*w.center)
             out.append((cx - tw / 2, cy - th / 2, cx + tw / 2, cy + th / 2))
-        elif (isinstance(w, (ButtonBehavior, Image))
-              or isinstance(w, Panel) and w.bg[3] > 0 and tuple(w.bg) != tuple(BG)):
-            out.append((x, y, x + w.width, y + w.height))
     return out
 
 
