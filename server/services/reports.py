@@ -299,6 +299,25 @@ def _filename(rep: dict, ext: str, table: str | None = None) -> str:
     return f"hallq-{rep['hall']}-{rep['from']}-{rep['to']}{tail}.{ext}"
 
 
+# text columns holding a hall-local day or time: real dates in the xlsx (sorted, filtered by month)
+_DATE_COLS, _TIME_COLS = {"day", "due_date"}, {"delivered_at", "closed_at"}
+_DATE_FORMAT, _TIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
+
+
+def _xlsx_row(row: list, keys: list[str]) -> list:
+    out = []
+    for v, key in zip(row, keys):
+        if isinstance(v, str) and key in _DATE_COLS and len(v) == 10:
+            try:
+                v = date.fromisoformat(v)
+            except ValueError:
+                pass  # 全部 (the whole period) stays text
+        elif isinstance(v, str) and key in _TIME_COLS:
+            v = datetime.strptime(v, "%Y-%m-%d %H:%M")
+        out.append(v)
+    return out
+
+
 def to_xlsx(rep: dict) -> bytes:
     from openpyxl import Workbook
     wb = Workbook()
@@ -306,8 +325,13 @@ def to_xlsx(rep: dict) -> bytes:
     for tb in rep["tables"]:
         ws = wb.create_sheet(tb["title"])
         ws.append([sheets.two_lines(c["zh"]) for c in tb["columns"]])
+        keys = [c["key"] for c in tb["columns"]]
         for row in tb["rows"]:
-            ws.append(row)
+            ws.append(_xlsx_row(row, keys))
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, (date, datetime)):
+                    cell.number_format = _TIME_FORMAT if keys[cell.column - 1] in _TIME_COLS else _DATE_FORMAT
         for i, col in enumerate(tb["columns"], 1):
             fmt = {"pct": "0.0%", "min": "0.0"}.get(col["kind"])
             if tb["key"] == "summary" and col["key"] == "value":

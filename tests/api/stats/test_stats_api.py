@@ -194,8 +194,8 @@ def check_xlsx(wb, promise="办理中"):
     head, rows = table("预计等候准确度")  # per day and service, then the period (docs/kpis.md)
     est = [dict(zip(head, r)) for r in rows]
     assert [(r["日期"], r["业务"], r["人次"]) for r in est] == [
-        ("2025-03-11", "社会事务综合", 6), ("2025-03-11", "市场监管", 2), ("全部", "社会事务综合", 6),
-        ("全部", "市场监管", 2), ("全部", "全部", 8)]
+        (datetime(2025, 3, 11), "社会事务综合", 6), (datetime(2025, 3, 11), "市场监管", 2),
+        ("全部", "社会事务综合", 6), ("全部", "市场监管", 2), ("全部", "全部", 8)]  # a day is a date cell
     head, rows = table("按窗口")
     by = {r[0]: dict(zip(head, r)) for r in rows}
     for n, want in EXPECTED_WINDOWS.items():
@@ -226,7 +226,7 @@ def check_xlsx(wb, promise="办理中"):
     assert {r[1]: r[2] for r in rows} == {"张明": 2, "李华": 2, "王芳": 3}
     head, rows = table("差评整改")
     assert [dict(zip(head, r))["评价"] for r in rows] == ["2 不满意", "1 非常不满意"]
-    assert {dict(zip(head, r))["整改期限"] for r in rows} == {"2025-04-01"}  # 15 working days
+    assert {dict(zip(head, r))["整改期限"] for r in rows} == {datetime(2025, 4, 1)}  # 15 working days
     head, rows = table("限时办结件")
     first = dict(zip(head, rows[0]))
     assert first["号码"] == "A002" and first["办件类型"] == "承诺件" and first["状态"] == promise

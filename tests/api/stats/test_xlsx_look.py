@@ -3,12 +3,13 @@ files): the report of a known day, the province export of its ratings and a 模�
 several sampled days. Each column is as wide as its widest cell as shown (a Chinese character takes
 two widths; longer text wraps, never cut), the header row is bold, filled, frozen and printed on
 every page, wide sheets print landscape fit to the page's width, minutes and shares carry a number
-format, no raw ISO timestamp, no "None", and a share in the summary shows its % once."""
+format, days are dates, no raw ISO timestamp, no "None", and a share in the summary shows its % once."""
 from __future__ import annotations
 
 import io
 import re
 import unicodedata
+from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -29,6 +30,10 @@ def as_shown(cell) -> str:
     v, fmt = cell.value, cell.number_format
     if v is None:
         return ""
+    if isinstance(v, (date, datetime)):
+        shown = {"yyyy-mm-dd": "%Y-%m-%d", "yyyy-mm-dd hh:mm": "%Y-%m-%d %H:%M"}
+        assert fmt in shown, (cell.coordinate, fmt)  # a date as a date, never a serial number
+        return v.strftime(shown[fmt])
     if isinstance(v, float) or isinstance(v, int) and not isinstance(v, bool):
         if fmt == "0.0%":
             return f"{v * 100:.1f}%"
@@ -97,6 +102,12 @@ def test_the_report_reads_and_prints_as_a_manager_expects(known_day):
     share, unit = summary["满意度 (satisfaction)"]
     assert share.number_format == "0.0%" and unit is None  # "66.7%", not "66.7% %"
     assert summary["平均等候 (mean wait)"][1] == "分钟"
+    reviews = wb["差评整改"]
+    due = next(c.column for c in reviews[1] if c.value == "整改期限")
+    assert reviews.cell(2, due).value == datetime(2025, 4, 1)  # a date a manager can sort and filter by
+    assert reviews.cell(2, due).number_format == "yyyy-mm-dd"
+    accuracy = [r[0].value for r in wb["预计等候准确度"].iter_rows(min_row=2)]
+    assert accuracy[0] == datetime(2025, 3, 11) and accuracy[-1] == "全部"
     meta = {r[0].value: r[1].value for r in wb["说明"].iter_rows()}
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", meta["生成时间"]), meta  # the hall's time
 
@@ -118,8 +129,9 @@ def test_the_simulation_workbook_reads_and_prints_as_a_manager_expects(tmp_path)
     res = whatif.compare_days(before, after, SERVICES, seeds={d1: 7, d2: 8})
     settings = [{"setting": "日期 day", "value": "三都镇·平常的忙日 (Sandu, a busy ordinary day)"},
                 {"setting": "抽样天数 days played",
-                 "value": "2（随机种子 7–8；对比各表为各天平均，「等候」表合并各天）(2: seeds 7-8; the comparison "
-                          "sheets give the days' averages, the waits sheets all the days together)"}]
+                 "value": "2（随机种子 7–8；对比各表为各天平均，「等候」表合并各天）"
+                          "(2: seeds 7-8; the comparison sheets give the days' averages, "
+                          "the waits sheets all the days together)"}]
     out = tmp_path / "sim.xlsx"
     results.write_xlsx(out, {"设置 settings": (["setting", "value"], settings), **whatif.sheets(res)})
     wb = load_workbook(out)

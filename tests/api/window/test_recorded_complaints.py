@@ -272,7 +272,8 @@ def test_the_review_sheet_names_the_channel_where_a_case_has_no_ticket_number(ha
     got = {r[1].value: r[2].value for r in wb["差评整改"].iter_rows(min_row=2)}
     assert got == want
     # 办理日期: the visit's day, when the resident named it; never the day the case was opened
-    days = {r[1].value: r[5].value for r in wb["差评整改"].iter_rows(min_row=2)}
+    days = {r[1].value: r[5].value and r[5].value.date().isoformat()  # a date cell in the xlsx
+            for r in wb["差评整改"].iter_rows(min_row=2)}
     assert days == {tk["number"]: day, by_phone["number"]: day, "无办事记录（12345热线）": None,
                     "无办事记录（意见箱）": day, "无办事记录（现场）": None}
     csv_lines = hall.get(hall.hp("/reports?format=csv&table=reviews"), "boss").raw.decode("utf-8-sig")
