@@ -269,12 +269,13 @@
   // The window's waiting tickets in queue order; 选呼 calls one of them out of turn (audited).
   function renderQueue() {
     const ol = $("queue");
-    ol.textContent = "";
     const can = !!allowed().select;
     h.show("queue-empty", !st.queue.length);
-    st.queue.forEach(function (tk) {
+    // redrawn by every event of this window's services: a 选呼 button reached with the keyboard
+    // keeps the focus, the list its scroll (hallq.keepPlace)
+    h.keepPlace(ol, function () { ol.replaceChildren.apply(ol, st.queue.map(function (tk) {
       const svc = st.services.find(function (s) { return s.code === tk.service; });
-      ol.append(h.el("li", { dataset: { ticket: tk.id } },
+      return h.el("li", { dataset: { ticket: tk.id } },
         h.el("span", { class: "q-number" }, tk.number),
         h.el("span", { class: "q-what" },
           h.el("span", { class: "q-service" }, svc ? h.name(svc) : tk.service_name),
@@ -283,8 +284,8 @@
         h.el("span", { class: "q-waited", dataset: { since: tk.queued_at || tk.issued_at } },
           fmtDuration(since(tk.queued_at || tk.issued_at))),
         h.el("button", { type: "button", class: "q-call", disabled: !can,
-          onclick: function () { openSelect(tk); } }, h.t("选呼", "Call"))));
-    });
+          onclick: function () { openSelect(tk); } }, h.t("选呼", "Call")));
+    })); });
   }
 
   function openSelect(tk) {

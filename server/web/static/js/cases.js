@@ -97,13 +97,17 @@
 
   function render() {
     const list = $("list");
-    list.textContent = "";
-    list.className = "list tab-" + st.tab;  // review cards side by side on a wide screen
-    if (!st.items.length) {
-      list.append(h.el("p", { class: "empty muted" }, h.t("没有记录", "Nothing here")));
-      return;
-    }
-    st.items.forEach(function (it) { list.append(st.tab === "review" ? reviewCard(it) : promisedRow(it)); });
+    // live events redraw the list: the step text being typed keeps the focus and the caret
+    // (hallq.keepPlace), so the next keys still go into it
+    h.keepPlace(list, function () {
+      list.textContent = "";
+      list.className = "list tab-" + st.tab;  // review cards side by side on a wide screen
+      if (!st.items.length) {
+        list.append(h.el("p", { class: "empty muted" }, h.t("没有记录", "Nothing here")));
+        return;
+      }
+      st.items.forEach(function (it) { list.append(st.tab === "review" ? reviewCard(it) : promisedRow(it)); });
+    });
   }
 
   function reviewCard(c) {

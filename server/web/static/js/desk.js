@@ -48,13 +48,15 @@
 
   function renderServices() {
     const box = $("services");
-    box.replaceChildren.apply(box, st.services.map(function (s) {
+    // redrawn by every live event (the counts) and by a choice: a service button reached with
+    // the keyboard keeps the focus (hallq.keepPlace)
+    h.keepPlace(box, function () { box.replaceChildren.apply(box, st.services.map(function (s) {
       return el("button", { type: "button", class: "svc", role: "radio", dataset: { code: s.code },
         "aria-checked": st.service === s.code ? "true" : "false",
         onclick: function () { st.service = s.code; error(""); renderServices(); } },
         el("span", { class: "prefix" }, s.prefix), el("span", { class: "name" }, h.name(s)),
         el("span", { class: "n" }, h.t(s.waiting + " 人等候", s.waiting + " waiting")));
-    }));
+    })); });
   }
 
   function renderPriorities() {

@@ -234,6 +234,53 @@
     return run;
   };
 
+  // ------------------------------------------------------------ redraws that keep one's place
+  // Live events redraw parts of pages every few seconds in a busy hall. hallq.keepPlace(box, draw)
+  // runs draw() (which rebuilds what is inside box) and puts back what the person was doing there:
+  // the focused control, found again by what names it (id, name, data-*, aria-label, else its
+  // classes) under its data-* ancestors, e.g. li[data-ticket="7"] button.q-call; the caret or
+  // selection in it; the scroll of box and of the scrolled boxes inside it.
+  function placeOf(node, box) {
+    const parts = [];
+    for (let n = node; n && n !== box; n = n.parentElement) {
+      let s = "";
+      if (n.id) s += "#" + CSS.escape(n.id);
+      Object.keys(n.dataset).forEach(function (k) {
+        s += "[data-" + k.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); }) + '="' + CSS.escape(n.dataset[k]) + '"]';
+      });
+      if (n === node) {
+        ["name", "aria-label"].forEach(function (a) {
+          if (n.hasAttribute(a)) s += "[" + a + '="' + CSS.escape(n.getAttribute(a)) + '"]';
+        });
+        if (!s) s = Array.from(n.classList).map(function (c) { return "." + CSS.escape(c); }).join("");
+      }
+      if (s || n === node) parts.unshift(n.tagName.toLowerCase() + s);
+    }
+    return parts.join(" ");
+  }
+  hallq.keepPlace = function (box, draw) {
+    const was = document.activeElement;
+    const focused = was && was !== box && box.contains(was) ? placeOf(was, box) : null;
+    const caret = focused && typeof was.selectionStart === "number"
+      ? [was.selectionStart, was.selectionEnd, was.selectionDirection] : null;
+    const scrolls = [];
+    [box].concat(Array.from(box.querySelectorAll("*"))).forEach(function (n) {
+      if (n.scrollTop || n.scrollLeft) scrolls.push([n === box ? null : placeOf(n, box), n.scrollTop, n.scrollLeft]);
+    });
+    draw();
+    scrolls.forEach(function (s) {
+      const n = s[0] === null ? box : box.querySelector(s[0]);
+      if (n) { n.scrollTop = s[1]; n.scrollLeft = s[2]; }
+    });
+    if (focused && !was.isConnected) {
+      const again = box.querySelector(focused);
+      if (again && !again.disabled) {
+        again.focus({ preventScroll: true });
+        if (caret) try { again.setSelectionRange(caret[0], caret[1], caret[2]); } catch (e) { /* no caret here */ }
+      }
+    }
+  };
+
   // ------------------------------------------------------------ staff session
   // The sign-in every staff page shares: the stored token is checked with /auth/me; without one,
   // or when it ends (401), the login form shows. The page passes the ids of its two views and

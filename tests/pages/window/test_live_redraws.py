@@ -1,0 +1,90 @@
+"""What a member of staff is in the middle of survives the live updates that redraw a page (in a
+busy hall another window calls or a kiosk issues every few seconds): the caller's 选呼 button and
+the queue's scroll, the front desk's service button, the cases page's step text being typed
+(focus and caret: the next keys still go into it). Real Chromium at the window PC's 1366x768."""
+from __future__ import annotations
+
+from tests.fixtures.window import *  # noqa: F401,F403  (the window fixtures)
+
+from playwright.sync_api import expect
+
+from tests.fixtures.window import login
+from tests.layout import WINDOW_PC, sized
+
+
+def _redrawn(page, attr, make_event):
+    """Make an unrelated hall event happen and wait until the page has redrawn from it."""
+    was = page.get_attribute("body", f"data-{attr}")
+    make_event()
+    page.wait_for_function(f"w => document.body.dataset.{attr} !== w", arg=was)
+    page.wait_for_timeout(200)
+
+
+def _focused(page):
+    return page.evaluate("""() => { const a = document.activeElement;
+        const li = a.closest('li[data-ticket]');
+        return [a.tagName, a.className, a.dataset.code || (li && li.dataset.ticket) || null]; }""")
+
+
+def test_the_caller_keeps_a_focused_call_button_and_the_queue_scroll_when_another_window_calls(hall, live, browser_ctx):
+    hall.add_staff("clerk2", [2], name="李四")
+    hall.act(2, "sign-in", "clerk2")
+    ids = [hall.issue("social").body["id"] for _ in range(12)]
+    page = sized(browser_ctx.new_page(), WINDOW_PC)
+    login(page, live.url + "/caller", "clerk1")
+    page.click('.window-choice[data-window="1"]')
+    expect(page.locator("body")).to_have_attribute("data-live", "1")
+    expect(page.locator("#queue li")).to_have_count(12)
+    page.evaluate("document.getElementById('queue').scrollTop = 150")
+    page.locator(f'#queue li[data-ticket="{ids[6]}"] .q-call').focus()
+    # window 2 calls the first in line and a kiosk issues: the list is redrawn twice
+    _redrawn(page, "synced", lambda: hall.act(2, "call-next", "clerk2"))
+    _redrawn(page, "synced", lambda: hall.issue("social"))
+    expect(page.locator("#queue li")).to_have_count(12)
+    assert _focused(page) == ["BUTTON", "q-call", str(ids[6])]
+    assert page.evaluate("document.getElementById('queue').scrollTop") == 150
+    page.keyboard.press("Enter")  # the key still goes to the button the clerk was on
+    expect(page.locator("#select-dialog")).to_be_visible()
+    expect(page.locator("#select-number")).to_contain_text(page.locator(f'#queue li[data-ticket="{ids[6]}"] .q-number').inner_text())
+
+
+def test_the_front_desk_keeps_a_focused_service_button_when_a_kiosk_issues(hall, live, browser_ctx):
+    hall.add_staff("desk", [], name="导办员")
+    hall.act(1, "sign-in", "clerk1")
+    page = sized(browser_ctx.new_page(), WINDOW_PC)
+    login(page, live.url + "/desk", "desk")
+    expect(page.locator('#queue-rows tr[data-service="social"]')).to_be_visible()
+    page.fill("#note", "无身份证")
+    page.locator('#services .svc[data-code="hukou"]').focus()
+    _redrawn(page, "loaded", lambda: hall.issue("social"))
+    expect(page.locator('#services .svc[data-code="social"] .n')).to_have_text("1 人等候")
+    assert _focused(page) == ["BUTTON", "svc", "hukou"]
+    page.keyboard.press("Space")  # chosen with the key the desk was about to press
+    expect(page.locator('#services .svc[data-code="hukou"]')).to_have_attribute("aria-checked", "true")
+    assert _focused(page) == ["BUTTON", "svc", "hukou"]  # the choice's own redraw keeps it too
+    assert page.input_value("#note") == "无身份证"
+
+
+def test_a_manager_typing_a_case_step_keeps_typing_into_it_when_another_bad_rating_redraws_the_list(hall, live, browser_ctx):
+    hall.add_staff("boss", [], role="manager", name="李主任")
+    hall.act(1, "sign-in", "clerk1")
+
+    def bad_rating():
+        hall.issue("social")
+        hall.act(1, "call-next", "clerk1")
+        tk = hall.act(1, "finish", "clerk1", {"outcome": "immediate"}).body["ticket"]
+        assert hall.post(hall.hp(f"/tickets/{tk['id']}/rating"), "eval1",
+                         json={"level": 1, "reasons": ["attitude"]}).status == 201
+    bad_rating()
+    page = sized(browser_ctx.new_page(), WINDOW_PC)
+    login(page, live.url + "/manager/cases", "boss")
+    case_id = page.locator("article.case").first.get_attribute("data-case-id")
+    text = page.locator(f'article.case[data-case-id="{case_id}"] .step-text')
+    text.click()
+    page.keyboard.type("调取录像")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")  # the caret between 调取 and 录像
+    _redrawn(page, "loaded", bad_rating)
+    expect(page.locator("article.case")).to_have_count(2)
+    page.keyboard.type("监控")
+    expect(text).to_have_value("调取监控录像")
