@@ -314,11 +314,15 @@
     const rep = state.report;
     if (!rep) return;
     const tabs = rep.tables.filter(function (tb) { return tb.key !== "summary"; });
-    $("report-tabs").replaceChildren.apply($("report-tabs"), tabs.map(function (tb) {
-      return el("button", { type: "button", role: "tab", class: tb.key === state.tab ? "active" : null,
-        dataset: { table: tb.key }, onclick: function () { state.tab = tb.key; renderReport(); } },
-        t(tb.title, tb.title_en) + " (" + tb.rows.length + ")");
-    }));
+    // redrawn by live events (today's figures) and by a tab's click: a tab reached with the
+    // keyboard keeps the focus, the table its scroll (hallq.keepPlace)
+    H.keepPlace($("report-tabs"), function () {
+      $("report-tabs").replaceChildren.apply($("report-tabs"), tabs.map(function (tb) {
+        return el("button", { type: "button", role: "tab", class: tb.key === state.tab ? "active" : null,
+          dataset: { table: tb.key }, onclick: function () { state.tab = tb.key; renderReport(); } },
+          t(tb.title, tb.title_en) + " (" + tb.rows.length + ")");
+      }));
+    });
     const tb = rep.tables.find(function (x) { return x.key === state.tab; }) || tabs[0];
     const stateCol = tb.columns.findIndex(function (c) { return c.key === "state_text"; });
     const flagCol = tb.columns.findIndex(function (c) { return c.key === "flag_text"; });
@@ -352,7 +356,7 @@
       }).filter(Boolean));
     });
     const table = el("table", { class: "grid", id: "report-" + tb.key }, el("thead", null, head), el("tbody", null, body));
-    $("report-table").replaceChildren(table);
+    H.keepPlace($("report-table"), function () { $("report-table").replaceChildren(table); });
     let foot = $("report-rules");
     if (!foot) {
       foot = el("dl", { id: "report-rules", class: "report-rules small" });
@@ -444,7 +448,9 @@
         H.api("GET", H.hallPath("/reports") + q), H.api("GET", "/api/v1/overview" + q),
         H.api("GET", H.hallPath("/stats/estimates") + q)]);
       state.stats = res[0]; state.report = res[1]; state.overview = res[2]; state.estimates = res[3];
-      clearError();
+      // a live update reloads today's figures: a day the manager typed wrong stays said (and
+      // marked) until it is put right, only an older load error goes
+      if (!state.dayWrong) clearError();
       renderKpis(); renderCharts(); renderReport(); renderOverview(); renderEstimates();
       if (window.hallqPainPoints) await window.hallqPainPoints.load(q);  // 堵点 (dashboard-painpoints.js)
       document.body.dataset.loaded = range().from + ".." + range().to;

@@ -1,0 +1,45 @@
+"""The dashboard while today's figures reload on live events (a kiosk's ticket, another window's
+call): a day the manager typed wrong stays said under its field until it is put right (the reload
+used to clear the message and leave the field marked with no word why), and a report tab reached
+with the keyboard keeps the focus. Real Chromium at the office PC's 1366x768."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.fixtures.pages import open_signed_in
+from tests.layout import WINDOW_PC
+
+
+def test_a_wrong_day_stays_said_and_a_focused_tab_stays_focused_while_live_events_reload_the_figures(live, chromium):
+    api = live.api
+    api.add_staff("boss", [], role="manager", name="主任")
+    api.add_staff("clerk1", [1], name="王小明")
+    api.act(1, "sign-in", "clerk1")
+    api.issue("social")
+    context, page, errors = open_signed_in(chromium, live.url, "/dashboard", "boss", WINDOW_PC)
+    try:
+        issued = page.locator('.kpi[data-kpi="issued"] .value')
+        expect(issued).to_have_text("1")
+        expect(page.locator("body")).to_have_attribute("data-live", "on")
+        page.fill("#to", "11/05/2026")
+        page.press("#to", "Tab")
+        expect(page.locator("#error")).to_have_text("日期请写成 2026-11-05（年-月-日）")
+        page.locator('#report-tabs button[data-table="windows"]').focus()
+        api.issue("social")  # a kiosk's ticket: today's figures reload (within 3 s)
+        expect(issued).to_have_text("2")
+        page.wait_for_timeout(200)
+        expect(page.locator("#error")).to_be_visible()
+        expect(page.locator("#error")).to_have_text("日期请写成 2026-11-05（年-月-日）")
+        expect(page.locator("#to")).to_have_class("day bad")
+        expect(page.locator("#to")).to_have_value("11/05/2026")
+        assert page.evaluate("document.activeElement.dataset.table") == "windows"
+        page.keyboard.press("Enter")  # the key still goes to the tab
+        expect(page.locator('#report-tabs button[data-table="windows"]')).to_have_class("active")
+        assert page.evaluate("document.activeElement.dataset.table") == "windows"
+        # put right, the message goes
+        page.fill("#to", page.input_value("#from"))
+        page.press("#to", "Tab")
+        expect(page.locator("#error")).to_be_hidden()
+        assert errors == []
+    finally:
+        context.close()
