@@ -1,7 +1,8 @@
 """What a member of staff is in the middle of survives the live updates that redraw a page (in a
-busy hall another window calls or a kiosk issues every few seconds): the caller's 选呼 button and
-the queue's scroll, the front desk's service button, the cases page's step text being typed
-(focus and caret: the next keys still go into it). Real Chromium at the window PC's 1366x768."""
+busy hall another window calls or a kiosk issues every few seconds): the caller's finish dialog,
+its focused 选呼 button and the queue's scroll; the front desk's focused service button and its
+登记 form; the cases page's step text being typed (focus and caret: the next keys still go into
+it). Real Chromium at the window PC's 1366x768."""
 from __future__ import annotations
 
 from tests.fixtures.window import *  # noqa: F401,F403  (the window fixtures)
@@ -29,18 +30,31 @@ def _focused(page):
 def test_the_caller_keeps_a_focused_call_button_and_the_queue_scroll_when_another_window_calls(hall, live, browser_ctx):
     hall.add_staff("clerk2", [2], name="李四")
     hall.act(2, "sign-in", "clerk2")
-    ids = [hall.issue("social").body["id"] for _ in range(12)]
+    ids = [hall.issue("social").body["id"] for _ in range(13)][1:]
     page = sized(browser_ctx.new_page(), WINDOW_PC)
     login(page, live.url + "/caller", "clerk1")
     page.click('.window-choice[data-window="1"]')
     expect(page.locator("body")).to_have_attribute("data-live", "1")
-    expect(page.locator("#queue li")).to_have_count(12)
+    # the finish dialog half filled in (a 承诺件 of 10 working days) outlives a redraw
+    page.click('button.act[data-action="call-next"]')
+    expect(page.locator("#cur-number")).to_have_text("A001")
+    page.click('button.act[data-action="finish"]')
+    page.check('input[name="outcome"][value="promised"]')
+    page.fill("#promise-days", "10")
+    _redrawn(page, "synced", lambda: hall.issue("social"))
+    expect(page.locator("#finish-dialog")).to_be_visible()
+    assert page.locator('input[name="outcome"]:checked').get_attribute("value") == "promised"
+    assert page.input_value("#promise-days") == "10" and page.evaluate("document.activeElement.id") == "promise-days"
+    page.click("#finish-ok")
+    expect(page.locator("#current-empty")).to_be_visible()
+    expect(page.locator("#queue li")).to_have_count(13)
+    ids.append(page.locator("#queue li").last.get_attribute("data-ticket"))
     page.evaluate("document.getElementById('queue').scrollTop = 150")
     page.locator(f'#queue li[data-ticket="{ids[6]}"] .q-call').focus()
     # window 2 calls the first in line and a kiosk issues: the list is redrawn twice
     _redrawn(page, "synced", lambda: hall.act(2, "call-next", "clerk2"))
     _redrawn(page, "synced", lambda: hall.issue("social"))
-    expect(page.locator("#queue li")).to_have_count(12)
+    expect(page.locator("#queue li")).to_have_count(13)
     assert _focused(page) == ["BUTTON", "q-call", str(ids[6])]
     assert page.evaluate("document.getElementById('queue').scrollTop") == 150
     page.keyboard.press("Enter")  # the key still goes to the button the clerk was on
@@ -63,6 +77,11 @@ def test_the_front_desk_keeps_a_focused_service_button_when_a_kiosk_issues(hall,
     expect(page.locator('#services .svc[data-code="hukou"]')).to_have_attribute("aria-checked", "true")
     assert _focused(page) == ["BUTTON", "svc", "hukou"]  # the choice's own redraw keeps it too
     assert page.input_value("#note") == "无身份证"
+    # the 登记 form half written outlives a redraw
+    page.click("#record-open")
+    page.fill("#rf-text", "窗口人员态度差")
+    _redrawn(page, "loaded", lambda: hall.issue("social"))
+    assert page.input_value("#rf-text") == "窗口人员态度差" and page.evaluate("document.activeElement.id") == "rf-text"
 
 
 def test_a_manager_typing_a_case_step_keeps_typing_into_it_when_another_bad_rating_redraws_the_list(hall, live, browser_ctx):
