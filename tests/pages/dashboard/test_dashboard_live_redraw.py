@@ -1,7 +1,8 @@
 """The dashboard while today's figures reload on live events (a kiosk's ticket, another window's
 call): a day the manager typed wrong stays said under its field until it is put right (the reload
 used to clear the message and leave the field marked with no word why), and a report tab reached
-with the keyboard keeps the focus. Real Chromium at the office PC's 1366x768."""
+with the keyboard keeps the focus. Also the 模拟排班 panel's change rows, redrawn by their own
+choices: the select just used keeps the focus. Real Chromium at the office PC's 1366x768."""
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -40,6 +41,24 @@ def test_a_wrong_day_stays_said_and_a_focused_tab_stays_focused_while_live_event
         page.fill("#to", page.input_value("#from"))
         page.press("#to", "Tab")
         expect(page.locator("#error")).to_be_hidden()
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_a_simulate_change_row_keeps_the_focus_when_its_own_choice_redraws_it(live, chromium):
+    live.api.add_staff("boss", [], role="manager", name="主任")
+    context, page, errors = open_signed_in(chromium, live.url, "/dashboard", "boss", WINDOW_PC)
+    try:
+        window = page.locator('#sim-changes .sim-row[data-row="0"] select.sim-window')
+        expect(window).to_be_visible()
+        window.focus()
+        window.select_option("2")  # the row is redrawn (what window 2 serves now)
+        expect(page.locator('#sim-changes .sim-row[data-row="0"] .now')).not_to_have_text("")
+        assert page.evaluate("document.activeElement.className") == "sim-window"
+        assert page.evaluate("document.activeElement.value") == "2"
+        page.keyboard.press("ArrowDown")  # the next key still goes to the select: window 3
+        expect(window).to_have_value("3")
         assert errors == []
     finally:
         context.close()

@@ -129,7 +129,9 @@
         del);
     });
     if (!lines.length) lines.push(el("p", { class: "muted" }, t("还没有调整：点「添加调整」", "No changes yet: press Add a change")));
-    box.replaceChildren.apply(box, lines);
+    // redrawn by each choice in a row and when a run ends: the control the manager is on keeps
+    // the focus (hallq.keepPlace)
+    H.keepPlace(box, function () { box.replaceChildren.apply(box, lines); });
     $("sim-add").disabled = st.rows.length >= st.opts.max_changes || running();
   }
   function renderDays() {
