@@ -2,7 +2,8 @@
 busy hall another window calls or a kiosk issues every few seconds): the caller's finish dialog,
 its focused 选呼 button and the queue's scroll; the front desk's focused service button and its
 登记 form; the cases page's step text being typed (focus and caret: the next keys still go into
-it). Real Chromium at the window PC's 1366x768."""
+it) and the step chosen for it (a further note to a step already done). Real Chromium at the
+window PC's 1366x768."""
 from __future__ import annotations
 
 from tests.fixtures.window import *  # noqa: F401,F403  (the window fixtures)
@@ -95,10 +96,15 @@ def test_a_manager_typing_a_case_step_keeps_typing_into_it_when_another_bad_rati
         assert hall.post(hall.hp(f"/tickets/{tk['id']}/rating"), "eval1",
                          json={"level": 1, "reasons": ["attitude"]}).status == 201
     bad_rating()
+    case_id = hall.get(hall.hp("/review-cases?status=open"), "boss").body[0]["id"]
+    assert hall.post(hall.hp(f"/review-cases/{case_id}/steps"), "boss",
+                     json={"step": "verify", "text": "调取录像"}).status in (200, 201)
     page = sized(browser_ctx.new_page(), WINDOW_PC)
     login(page, live.url + "/manager/cases", "boss")
-    case_id = page.locator("article.case").first.get_attribute("data-case-id")
-    text = page.locator(f'article.case[data-case-id="{case_id}"] .step-text')
+    card = page.locator(f'article.case[data-case-id="{case_id}"]')
+    text = card.locator(".step-text")
+    expect(card.locator(".step-select")).to_have_value("rectify")
+    card.locator(".step-select").select_option("verify")  # a further note to the 核实 already done
     text.click()
     page.keyboard.type("调取录像")
     page.keyboard.press("ArrowLeft")
@@ -107,3 +113,8 @@ def test_a_manager_typing_a_case_step_keeps_typing_into_it_when_another_bad_rati
     expect(page.locator("article.case")).to_have_count(2)
     page.keyboard.type("监控")
     expect(text).to_have_value("调取监控录像")
+    expect(card.locator(".step-select")).to_have_value("verify")  # not snapped back to 整改
+    card.locator(".add-step").click()
+    expect(card.locator(".history li")).to_have_count(2)
+    steps = hall.get(hall.hp(f"/review-cases/{case_id}"), "boss").body
+    assert [(x["step"], x["text"]) for x in steps["history"]][-1] == ("verify", "调取监控录像")

@@ -16,7 +16,7 @@
     kiosk: ["自助终端", "Kiosk"], ticket: ["手机", "Phone"], hotline: ["12345热线", "12345 hotline"],
     box: ["意见箱", "Suggestion box"], onsite: ["现场", "In person"], other: ["其他", "Other"] };
   const st = { me: null, tab: "review", filter: { review: "open", promised: "open" }, items: [], sub: null,
-    drafts: {}, form: null, fresh: null };
+    drafts: {}, steps: {}, form: null, fresh: null };
 
   function tr(a) { return a ? h.t(a[0], a[1]) : ""; }
   function message(text, kind) {
@@ -157,6 +157,11 @@
         const i = STEPS.indexOf(s), ok = STEPS.slice(0, i).every(function (p) { return c.steps_done.indexOf(p[0]) >= 0; });
         return h.el("option", { value: s[0], disabled: !ok, selected: c.next_step === s[0] }, h.t(s[1], s[2]));
       }));
+    // a step already done chosen for a further note stays chosen through redraws (else the note
+    // would be recorded under the next step)
+    const chosen = st.steps[c.id] && select.querySelector('option[value="' + st.steps[c.id] + '"]:not([disabled])');
+    if (chosen) select.value = st.steps[c.id];
+    select.addEventListener("change", function () { st.steps[c.id] = select.value; });
     const text = h.el("textarea", { class: "step-text", rows: "2", maxlength: "2000",
       placeholder: h.t("填写核实情况、整改措施或回访结果", "What was found, what was fixed, what the resident said") });
     // live updates re-render the list: what the manager is typing survives them
@@ -170,7 +175,7 @@
       add.disabled = true;
       try {
         const r = await h.api("POST", h.hallPath("/review-cases/" + c.id + "/steps"), { step: select.value, text: text.value.trim(), callback: cb ? cb.value() : undefined });
-        delete st.drafts[c.id];
+        delete st.drafts[c.id]; delete st.steps[c.id];
         message(r.status === "closed" ? h.t("差评件 #" + c.id + " 已办结", "Case #" + c.id + " closed")
           : h.t("已记录", "Recorded"), "ok");
         await load();
@@ -182,7 +187,7 @@
       if (!confirm(h.t("确认作废该差评？理由将记入档案。", "Void this review? The reason is kept on record."))) return;
       try {
         await h.api("POST", h.hallPath("/review-cases/" + c.id + "/void"), { reason: reason });
-        delete st.drafts[c.id];
+        delete st.drafts[c.id]; delete st.steps[c.id];
         message(h.t("已作废", "Voided"), "ok");
         await load();
       } catch (e) { message(e.message); }
