@@ -176,6 +176,12 @@ class Layout:
         return (self.px(210), self.px(140)) if self.portrait else (self.px(150), self.px(104))
 
     @property
+    def choice_key(self) -> tuple[int, int]:
+        """(type, height) of a 帮办代办 choice a row (the matter, the delivery): on a portrait
+        machine large cards in the middle of the screen, in landscape what the short screen holds."""
+        return (self.px(48), self.key(280)) if self.portrait else (self.px(40), self.key(120))
+
+    @property
     def qr_px(self) -> int:
         return self.px(320)
 

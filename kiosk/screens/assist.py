@@ -69,16 +69,34 @@ class AssistScreen(KioskScreen):
                                       size_hint_y=None,
                                       height=int(lay.body_px * 1.4 * (3 if lay.portrait else 2))))
         beside = self.step == "phone" or (self.step == "name" and self.name_sizes().prompt_in_row)
-        if not beside:  # the phone step puts its question beside the keypad, landscape's name step in its row
-            prompt = self.tr(PROMPTS[self.step])
-            if self.step == "matter":
-                prompt = f"{service_name(self.form.service, self.app.lang)} · {prompt}"
-            self.prompt_label = Text(prompt, size=lay.px(36), bold=True, one_line=True,
-                                     halign="left", size_hint_y=None, height=int(lay.px(36) * 1.5))
-            self.body.add_widget(self.prompt_label)
+        # the phone step puts its question beside the keypad, landscape's name step in its row; on a
+        # portrait machine the matter and delivery steps put it over their choices, in the middle
+        if not beside and not self.centred_choices():
+            self.body.add_widget(self.prompt_line())
         self.message_label = None
         getattr(self, f"build_{self.step}")()
         self.body.add_widget(self.buttons())
+
+    def prompt_line(self, size: int = 36) -> Text:
+        """The step's question (size designed at 1080 px)."""
+        lay = self.lay
+        prompt = self.tr(PROMPTS[self.step])
+        if self.step == "matter":
+            prompt = f"{service_name(self.form.service, self.app.lang)} · {prompt}"
+        self.prompt_label = Text(prompt, size=lay.px(size), bold=True, one_line=True,
+                                 halign="left", size_hint_y=None, height=int(lay.px(size) * 1.5))
+        return self.prompt_label
+
+    def centred_choices(self) -> bool:
+        """On a portrait machine the matter and delivery steps stand as one block (question and
+        large cards) in the middle of the screen, unless there are more matters than fit."""
+        lay = self.lay
+        if not lay.portrait or self.step not in ("matter", "delivery"):
+            return False
+        n = len(matters_of(self.form.service)) + 1 if self.step == "matter" else len(DELIVERIES) + 1
+        _, height = lay.choice_key
+        room = lay.height - 2 * lay.pad - 2 * lay.bar_h - 6 * lay.gap - int(lay.px(44) * 1.5)
+        return n * (height + lay.gap) <= room
 
     def message_line(self) -> Text:
         lay = self.lay
@@ -155,12 +173,18 @@ class AssistScreen(KioskScreen):
         self.matter_buttons = []
         items = [(matter_name(m, self.app.lang), m) for m in matters_of(self.form.service)]
         items.append((self.tr("assist_other_matter"), None))
+        size, height = lay.choice_key
         for text, m in items:
-            b = self.choice(text, lambda m=m: self.pick_matter(m), size=lay.px(40), size_hint_y=None,
-                            height=lay.key(130 if lay.portrait else 110),
+            b = self.choice(text, lambda m=m: self.pick_matter(m), size=size, size_hint_y=None, height=height,
                             chosen=(m is not None and m is self.form.matter) or (m is None and self.form.other_matter))
             self.matter_buttons.append(b)
             box.add_widget(b)
+        if self.centred_choices():  # a few matters: with their question in the middle, no scrolling
+            self.body.add_widget(Widget())
+            self.body.add_widget(self.prompt_line(44))
+            self.body.add_widget(box)
+            self.body.add_widget(Widget())
+            return
         scroll = ScrollView(do_scroll_x=False, bar_width=10)
         scroll.add_widget(box)
         self.body.add_widget(scroll)
@@ -168,9 +192,13 @@ class AssistScreen(KioskScreen):
     def build_delivery(self):
         lay = self.lay
         self.delivery_buttons = {}
+        size, height = lay.choice_key
+        if self.centred_choices():  # the question and its choices in the middle of the tall screen
+            self.body.add_widget(Widget())
+            self.body.add_widget(self.prompt_line(44))
         for d in DELIVERIES:
             b = self.choice(self.tr(f"assist_delivery_{d}"), lambda d=d: self.pick_delivery(d),
-                            chosen=self.form.delivery == d, size=lay.px(40), size_hint_y=None, height=lay.key(130))
+                            chosen=self.form.delivery == d, size=size, size_hint_y=None, height=height)
             self.delivery_buttons[d] = b
             self.body.add_widget(b)
         self.body.add_widget(Text(self.tr("assist_home_hint"), size=lay.body_px, color=MUTED, one_line=True,

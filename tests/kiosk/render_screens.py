@@ -55,7 +55,7 @@ def main() -> int:
     from kiosk.app import KioskApp
     from kiosk.config import KioskConfig
     from kiosk.core import Outcome
-    from tests.kiosk.fit import screen_problems
+    from tests.kiosk.fit import blank_band, screen_problems
 
     Window.size = (width, height)
     cfg = KioskConfig(server=args.server, device_token=args.token, printer="dummy://", speech=False,
@@ -93,6 +93,7 @@ def main() -> int:
 
     problems: list[dict] = []
     shots: list[str] = []
+    bands: dict[str, int] = {}  # the tallest strip with nothing drawn across the screen, per shot
 
     def check(tag: str):
         problems.extend(screen_problems(app.screens[app.current], tag, width, height, app.elder))
@@ -111,6 +112,7 @@ def main() -> int:
         tag = f"{width}x{height}-{app.lang}-{'elder' if app.elder else 'normal'}-{name}"
         check(tag)
         portrait_type(tag)
+        bands[tag] = blank_band(app.screens[app.current], height)[0]
         Window.dispatch("on_draw")
         saved = Window.screenshot(name=str(out / f"{tag}.png"))
         final = out / f"{tag}.png"
@@ -172,7 +174,7 @@ def main() -> int:
             assist.go("done")
             shoot("assist_done")
     app.dispatch("on_stop")
-    print(json.dumps({"shots": shots, "problems": problems}, ensure_ascii=False))
+    print(json.dumps({"shots": shots, "problems": problems, "bands": bands}, ensure_ascii=False))
     return 0
 
 
