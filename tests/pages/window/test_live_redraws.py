@@ -1,9 +1,9 @@
 """What a member of staff is in the middle of survives the live updates that redraw a page (in a
-busy hall another window calls or a kiosk issues every few seconds): the caller's finish dialog,
-its focused 选呼 button and the queue's scroll; the front desk's focused service button and its
-登记 form; the cases page's step text being typed (focus and caret: the next keys still go into
-it) and the step chosen for it (a further note to a step already done). Real Chromium at the
-window PC's 1366x768."""
+busy hall another window calls or a kiosk issues every few seconds): the caller's transfer and
+finish dialogs, its focused 选呼 button and the queue's scroll; the front desk's focused service
+button and its 登记 form; the cases page's step text being typed (focus and caret: the next keys
+still go into it) and the step chosen for it (a further note to a step already done). Real
+Chromium at the window PC's 1366x768."""
 from __future__ import annotations
 
 from tests.fixtures.window import *  # noqa: F401,F403  (the window fixtures)
@@ -31,14 +31,22 @@ def _focused(page):
 def test_the_caller_keeps_a_focused_call_button_and_the_queue_scroll_when_another_window_calls(hall, live, browser_ctx):
     hall.add_staff("clerk2", [2], name="李四")
     hall.act(2, "sign-in", "clerk2")
-    ids = [hall.issue("social").body["id"] for _ in range(13)][1:]
+    ids = [hall.issue("social").body["id"] for _ in range(12)][1:]
     page = sized(browser_ctx.new_page(), WINDOW_PC)
     login(page, live.url + "/caller", "clerk1")
     page.click('.window-choice[data-window="1"]')
     expect(page.locator("body")).to_have_attribute("data-live", "1")
-    # the finish dialog half filled in (a 承诺件 of 10 working days) outlives a redraw
     page.click('button.act[data-action="call-next"]')
     expect(page.locator("#cur-number")).to_have_text("A001")
+    # the transfer target chosen outlives a redraw
+    page.click('button.act[data-action="transfer"]')
+    target = page.locator("#transfer-service option").nth(2).get_attribute("value")
+    page.select_option("#transfer-service", target)
+    _redrawn(page, "synced", lambda: hall.issue("social"))
+    expect(page.locator("#transfer-dialog")).to_be_visible()
+    assert page.input_value("#transfer-service") == target
+    page.keyboard.press("Escape")
+    # the finish dialog half filled in (a 承诺件 of 10 working days) outlives a redraw
     page.click('button.act[data-action="finish"]')
     page.check('input[name="outcome"][value="promised"]')
     page.fill("#promise-days", "10")
