@@ -85,6 +85,10 @@ def test_the_front_desk_keeps_a_focused_service_button_when_a_kiosk_issues(hall,
     page.keyboard.press("Space")  # chosen with the key the desk was about to press
     expect(page.locator('#services .svc[data-code="hukou"]')).to_have_attribute("aria-checked", "true")
     assert _focused(page) == ["BUTTON", "svc", "hukou"]  # the choice's own redraw keeps it too
+    page.locator('#priorities .chip[data-priority="elderly"]').focus()
+    page.keyboard.press("Space")  # so does a priority chip's
+    expect(page.locator('#priorities .chip[data-priority="elderly"]')).to_have_attribute("aria-checked", "true")
+    assert page.evaluate("document.activeElement.dataset.priority") == "elderly"
     assert page.input_value("#note") == "无身份证"
     # the 登记 form half written outlives a redraw
     page.click("#record-open")

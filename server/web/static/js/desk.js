@@ -67,9 +67,11 @@
         "aria-checked": (st.priority || "") === (key || "") ? "true" : "false",
         onclick: function () { st.priority = key; renderPriorities(); } }, text);
     };
-    box.replaceChildren.apply(box, [chip(null, h.t("无", "None"))].concat(groups.map(function (g) {
-      return chip(g, h.label("priority", g));
-    })));
+    h.keepPlace(box, function () {  // a chip chosen with the keyboard keeps the focus
+      box.replaceChildren.apply(box, [chip(null, h.t("无", "None"))].concat(groups.map(function (g) {
+        return chip(g, h.label("priority", g));
+      })));
+    });
   }
 
   function renderQueues() {
