@@ -130,3 +130,7 @@ def test_a_manager_typing_a_case_step_keeps_typing_into_it_when_another_bad_rati
     expect(card.locator(".history li")).to_have_count(2)
     steps = hall.get(hall.hp(f"/review-cases/{case_id}"), "boss").body
     assert [(x["step"], x["text"]) for x in steps["history"]][-1] == ("verify", "调取监控录像")
+    page.locator('#filters .filter[data-status="closed"]').focus()
+    page.keyboard.press("Enter")  # a filter chosen with the keyboard keeps the focus
+    expect(page.locator('#filters .filter[data-status="closed"]')).to_have_class("filter on")
+    assert page.evaluate("document.activeElement.dataset.status") == "closed"

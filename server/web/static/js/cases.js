@@ -87,11 +87,13 @@
       b.setAttribute("aria-selected", b.dataset.tab === st.tab ? "true" : "false");
     });
     const f = $("filters");
-    f.textContent = "";
-    FILTERS[st.tab].forEach(function (x) {
-      f.append(h.el("button", { type: "button", class: "filter" + (st.filter[st.tab] === x[0] ? " on" : ""),
-        dataset: { status: x[0] }, onclick: function () { st.filter[st.tab] = x[0]; renderTabs(); load(); } },
-        h.t(x[1], x[2])));
+    h.keepPlace(f, function () {  // a filter chosen with the keyboard keeps the focus
+      f.textContent = "";
+      FILTERS[st.tab].forEach(function (x) {
+        f.append(h.el("button", { type: "button", class: "filter" + (st.filter[st.tab] === x[0] ? " on" : ""),
+          dataset: { status: x[0] }, onclick: function () { st.filter[st.tab] = x[0]; renderTabs(); load(); } },
+          h.t(x[1], x[2])));
+      });
     });
   }
 
