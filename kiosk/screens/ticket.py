@@ -154,13 +154,14 @@ class ErrorScreen(KioskScreen):
     def build(self):
         lay = self.lay
         self.body.add_widget(self.header(self.tr("error_title"), bg=RED))
-        self.body.add_widget(Widget(size_hint_y=0.3))
-        self.message_label = Text(self.message, size=lay.px(44), bold=True, color=RED)
+        # the message (as tall as its lines) and "retrying" together in the middle
+        self.body.add_widget(Widget())
+        self.message_label = Text(self.message, size=lay.px(44), bold=True, color=RED, auto_height=True)
         self.body.add_widget(self.message_label)
         self.retry_label = Text(self.tr("retrying") if self.retrying else "", size=lay.px(32),
                                 color=MUTED, one_line=True, size_hint_y=None, height=lay.px(64))
         self.body.add_widget(self.retry_label)
-        self.body.add_widget(Widget(size_hint_y=0.3))
+        self.body.add_widget(Widget())
         home = BigButton(self.tr("home"), size=lay.button_px, bg=BLUE)
         home.bind(on_release=lambda *_: self.app.go_home())
         self.home_button = home

@@ -5,7 +5,9 @@ with the real app against a real server, and check what a resident would see:
 - no word is broken across lines ("Appointme|nt"), one-line labels stay on one line;
 - nothing is drawn outside the screen, and no two texts are drawn over each other;
 - in elder mode no key is under 80 px either way (tests/kiosk/fit.py has these checks);
-- in portrait, service names are at least 40 px (56 px in elder mode).
+- in portrait, service names are at least 40 px (56 px in elder mode);
+- "正在自动重试…" sits under the error it belongs to.
+It also reports each screen's tallest blank band (tests/kiosk/fit.py blank_band).
 
 Run by tests/kiosk/test_kiosk_layouts.py under Xvfb (one process per screen size):
     xvfb-run -a -s "-screen 0 1080x1920x24" python tests/kiosk/render_screens.py \
@@ -119,6 +121,18 @@ def main() -> int:
         os.replace(saved, final)
         shots.append(str(final))
 
+    def apart(above, below, name: str):
+        """A line that belongs to the one above it ("正在自动重试…" under the error) sits under
+        it, not half a screen away."""
+        tag = f"{width}x{height}-{app.lang}-{'elder' if app.elder else 'normal'}-{name}"
+        for w in (above, below):
+            w.texture_update()
+        bottom = above.to_window(*above.center)[1] - above.texture_size[1] / 2
+        top = below.to_window(*below.center)[1] + below.texture_size[1] / 2
+        if bottom - top > 2 * below.font_size:
+            problems.append({"where": tag, "text": below.text[:30],
+                             "problem": f"{bottom - top:.0f} px under the line it belongs to"})
+
     svc_social = app.core.service("social")
     for lang in ("zh", "en"):
         for elder in (False, True):
@@ -143,6 +157,7 @@ def main() -> int:
             shoot("ticket_unprinted")
             app.show("error", message=app.tr("unreachable"), retrying=True)
             shoot("error")
+            apart(app.screens["error"].message_label, app.screens["error"].retry_label, "error")
             app.show("admin")
             shoot("admin")
             # 帮办代办, every step (the longest names: the land service and its matter)
