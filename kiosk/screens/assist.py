@@ -312,9 +312,17 @@ class AssistScreen(KioskScreen):
                          halign="center" if lay.portrait else "left", size_hint_y=None, height=int(size * 1.5))
             self.done_labels.append(label)
             facts.add_widget(label)
-        facts.add_widget(Widget())
         box.add_widget(facts)
-        self.body.add_widget(box)
+        if lay.portrait:  # one block in the middle of the tall screen, not at its top over a blank band
+            facts.size_hint_y = None
+            facts.height = sum(label.height for label in self.done_labels) + lay.px(6) * (len(lines) - 1)
+            box.size_hint_y, box.height = None, head.height + lay.gap + facts.height
+            self.body.add_widget(Widget())
+            self.body.add_widget(box)
+            self.body.add_widget(Widget())
+        else:
+            facts.add_widget(Widget())
+            self.body.add_widget(box)
         home = BigButton(self.tr("home"), size=lay.button_px, bg=BLUE)
         home.bind(on_release=lambda *_: self.app.go_home())
         self.home_button = home
