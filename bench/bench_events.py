@@ -2,8 +2,7 @@
 
     python bench/bench_events.py [--streams 10000] [--quick] [--parts seq,busy,2000,many]
                                  [--clients lean|requests|lean,requests] [--rounds 3]
-                                 [--kiosks 2] [--placement shared,own] [--burst-ms 20]
-                                 [--spy PREFIX]
+                                 [--kiosks 2] [--placement shared,own] [--spy PREFIX]
 
 (1) sequential issue and call-next with no stream open; (2) the busy hall of bench_queue (2):
 11 windows calling, 2 kiosks issuing, 200 subscribers: call -> every subscriber; (3) 2,000
@@ -17,10 +16,7 @@ requests sessions of bench_queue, side by side. `--rounds` pools rounds (~195 ca
 is not two calls. (2) and (3) run twice by default (`--placement`): with the server and the
 bench's clients sharing the machine's cores, and with the server alone on one core and the clients
 on the other, as a hall's windows, kiosks and screens are devices of their own (on this 2-core
-machine the clients take about half a core, in bursts, when all windows call at once).
-`--burst-ms 0,20` runs the busy hall with each fan-out burst hold (HALLQ_FANOUT_BURST_MS), side by
-side: 0 sends each call's event as soon as it is answered, 20 (the default) lets a burst of calls
-go out in one pass. --spy records py-spy (GIL holders, per thread) of the server during (2) and (3).
+machine the clients take about half a core, in bursts, when all windows call at once). --spy records py-spy (GIL holders, per thread) of the server during (2) and (3).
 """
 from __future__ import annotations
 
@@ -195,30 +191,16 @@ def main():
                     help="where the busy hall and the 2,000 streams run, each in turn: shared (server "
                          "and bench on every core) and/or own (the server alone on one core, the "
                          "bench's clients on the other, as devices of their own)")
-    ap.add_argument("--burst-ms", default="20",
-                    help="the fan-out's burst hold (HALLQ_FANOUT_BURST_MS) of the busy hall's server; "
-                         "several (0,20) run the busy hall once with each, side by side, the server "
-                         "restarted on the same database between them")
     ap.add_argument("--spy", metavar="PREFIX",
                     help="py-spy the server during the busy and 2,000 parts: PREFIX-busy.txt, "
                          "PREFIX-2000.txt (collapsed stacks, with thread names)")
     args = ap.parse_args()
     raise_open_files_limit()
     n_seq, n_calls = (100, 20) if args.quick else (300, 100)
-    bursts = args.burst_ms.split(",")
-    srv = BenchServer(args.postgres, extra_env={"HALLQ_FANOUT_BURST_MS": bursts[0]})
+    srv = BenchServer(args.postgres)
     kiosk_token = setup_accounts(srv)
     srv.start()
     url, pid = srv.url, srv.procs[-1].pid
-
-    def restart(burst_ms: str) -> int:
-        """The same server on the same database, its fan-out's burst hold `burst_ms`."""
-        if srv.env["HALLQ_FANOUT_BURST_MS"] != burst_ms:
-            srv.stop()
-            srv.procs.clear()
-            srv.env["HALLQ_FANOUT_BURST_MS"] = burst_ms
-            srv.start()
-        return srv.procs[-1].pid
     rows = []
 
     def row(measure, n, p50, p99, goal="", met=""):
@@ -237,7 +219,7 @@ def main():
             subs = Subscribers(srv.port, n=200, only=b"ticket.called" if lean else None).connect()
             time.sleep(0.5)
             got = busy_hall(srv, url, kiosk_token, clients, subs, services, new_kiosk,
-                            spy=lambda: Spy(args.spy, pid, f"busy-{kind}-{srv.env['HALLQ_FANOUT_BURST_MS']}ms-{r}"), n_kiosks=args.kiosks)
+                            spy=lambda: Spy(args.spy, pid, f"busy-{kind}-{r}"), n_kiosks=args.kiosks)
             subs.close()
             for n, c in clients.items():  # windows free again for the next round or part
                 c.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
@@ -250,8 +232,6 @@ def main():
             for k in load:
                 load[k] += got[5][k]
         label = f"busy hall, {kind} clients, {where}" + ("" if args.kiosks == 2 else f", {args.kiosks} kiosks")
-        if len(bursts) > 1:
-            label += f", burst hold {srv.env['HALLQ_FANOUT_BURST_MS']} ms"
         rounds = f", {args.rounds} rounds: p99 " + " / ".join(f"{p:.0f}" for p in per_round) if args.rounds > 1 else ""
         s = summary(delivery)
         row(f"{label}, 200 subscribers: call -> each ({ncalls} calls, {missed} missed{rounds}) (ms)",
@@ -287,13 +267,10 @@ def main():
         if "busy" in parts:
             sessions = {n: login_and_sign_in(url, n) for n in range(2, 12)}
             sessions[1] = w1
-            for burst in bursts:
-                pid = restart(burst)
-                for own in placements:
-                    where = place(pid, own)
-                    for kind in args.clients.split(","):
-                        busy_part(kind, where)
-            pid = restart(bursts[0])
+            for own in placements:
+                where = place(pid, own)
+                for kind in args.clients.split(","):
+                    busy_part(kind, where)
 
         # (3) 2,000 subscribers
         if "2000" in parts:

@@ -68,7 +68,7 @@ class StreamHub:
     def __init__(self, bus, *, heartbeat_s: float = 15.0, flush_timeout_s: float = 10.0,
                  max_pending: int = 1 << 20, running=None, gap_s: float = 0.02,
                  gap_min_s: float = 0.005,
-                 long_pass: int = 500, yield_s: float = 0.02, burst_s: float = 0.02):
+                 long_pass: int = 500, yield_s: float = 0.02):
         self.bus = bus
         # after a pass, new events wait as long as it took (at least gap_min_s, at most gap_s) to
         # go out together: one write per stream for a burst of events, not one per event; the
@@ -80,12 +80,6 @@ class StreamHub:
         # loop reads new requests and lets running ones have the interpreter, up to yield_s a
         # pass. A hall's few hundred screens (~2 ms of sends) go in one go.
         self.running = running or (lambda: False)
-        # a burst: events woken while other API requests are still running (a hall's windows
-        # calling together) wait until those are answered, at most burst_s. One pass then sends
-        # the burst's events together, and the calls still in line do not share the interpreter
-        # with a pass per call (busy hall: about a fifth less CPU per write). A lone call's event
-        # goes at once.
-        self.burst_s = burst_s
         self.long_pass = long_pass
         self.yield_s = yield_s
         self._answering = threading.local()  # the _Answer of the request a worker thread runs
@@ -195,7 +189,6 @@ class StreamHub:
         while not self.stopped:
             self._wake.wait()
             self._wake.clear()
-            self._wait_for_burst()
             started = time.perf_counter()
             try:
                 self.fan_out()
@@ -206,11 +199,6 @@ class StreamHub:
             # a county's thousands (tens of ms a pass) get bursts together and the loop keeps
             # at least half its time for requests
             gevent.sleep(min(self.gap_s, max(self.gap_min_s, time.perf_counter() - started)))
-
-    def _wait_for_burst(self) -> None:
-        until = time.perf_counter() + self.burst_s
-        while self.running() and time.perf_counter() < until and not self.stopped:
-            gevent.sleep(0.001)  # the loop waits without the GIL: the running requests go on
 
     def fan_out(self) -> None:
         upto = self.bus.last_id
