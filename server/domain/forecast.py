@@ -145,12 +145,15 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
          now: datetime, now_local_s: float, hours: Hours, priority_cap: int = 3,
          ask_for: list[str] = (), arrivals: list[qdomain.Candidate] = (),
          arrival_share: dict[int, float] | None = None, trace: list | None = None,
-         sample: random.Random | None = None) -> Forecast:
+         sample: random.Random | None = None, until_called: frozenset[int] = frozenset()) -> Forecast:
     """Play the queue forward. `ask_for`: services to estimate a ticket taken now for (they take no
     window time); `arrivals`: expected future tickets (queued_at after now), which do, each for its
     `arrival_share` of a ticket's time (default a whole one). `sample`: one random play instead of
     the expected one (each ticket's time drawn from its lognormal, each expected arrival present with
-    its share's probability), for measuring the spread of the waits (bench/bench_estimate.py)."""
+    its share's probability), for measuring the spread of the waits (bench/bench_estimate.py).
+    `until_called`: stop once these waiting tickets are called (an issue needs only its own
+    ticket's call: what comes after cannot change it); the Forecast then holds only the calls
+    played up to then."""
     arrival_share = arrival_share or {}
     hypothetical = [qdomain.Candidate(id=HYPOTHETICAL_ID + i, service=code, queued_at=now)
                     for i, code in enumerate(ask_for)]
@@ -223,6 +226,7 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
         heap.append((t, w.number))
     heapq.heapify(heap)
     left = len(open_ids)
+    awaited = len(until_called)
     while heap and left:
         t, number = heapq.heappop(heap)
         w = states[number]
@@ -245,6 +249,11 @@ def play(windows: list[WindowState], waiting: list[qdomain.Candidate], times: Ca
             call_at[c.id] = t
             call_var[c.id] = var_free[number] / pooled.get(c.service, 1)
             left -= 1
+            if c.id in until_called:
+                awaited -= 1
+                if not awaited:
+                    left = 0  # the rest is not asked for
+                    break
         if c.id >= HYPOTHETICAL_ID:
             heapq.heappush(heap, (t, number))  # asking takes no window time
             continue

@@ -362,10 +362,12 @@ def state(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask
                  later, share)
 
 
-def play_state(st: State, ask_for: list[str] = (), trace: list | None = None, sample=None) -> forecast.Forecast:
+def play_state(st: State, ask_for: list[str] = (), trace: list | None = None, sample=None,
+               until_called: frozenset[int] = frozenset()) -> forecast.Forecast:
     return forecast.play(st.windows, st.waiting, st.learned.times, now=st.now, now_local_s=st.local_s,
                          hours=st.hours, priority_cap=st.priority_cap, ask_for=list(ask_for),
-                         arrivals=st.arrivals, arrival_share=st.arrival_share, trace=trace, sample=sample)
+                         arrivals=st.arrivals, arrival_share=st.arrival_share, trace=trace, sample=sample,
+                         until_called=until_called)
 
 
 def keeps_hours(app) -> bool:
@@ -375,12 +377,12 @@ def keeps_hours(app) -> bool:
 
 
 def play(conn, hall, now: datetime, *, extra: list[qdomain.Candidate] = (), ask_for: list[str] = (),
-         expect_arrivals: bool = True, trace: list | None = None, hours: bool = True
-         ) -> tuple[forecast.Forecast, Learned]:
+         expect_arrivals: bool = True, trace: list | None = None, hours: bool = True,
+         until_called: frozenset[int] = frozenset()) -> tuple[forecast.Forecast, Learned]:
     """The forward play from the hall's state now."""
     st = state(conn, hall, now, extra=extra, ask_for=ask_for, expect_arrivals=expect_arrivals,
                keeps_hours=hours)
-    return play_state(st, ask_for, trace), st.learned
+    return play_state(st, ask_for, trace, until_called=until_called), st.learned
 
 
 def forget_forecasts(conn) -> None:
@@ -468,6 +470,7 @@ def at_issue(app, conn, hall, values: dict, early: tuple | None = None) -> dict:
     if early is not None and early[0] == _issue_key(values) and early[1] == _last_event_id(conn, hall):
         return early[2]
     new = qdomain.Candidate.of(SimpleNamespace(**{**values, "id": forecast.NEW_TICKET_ID}))
-    result, got = play(conn, hall, app.now(), extra=[new], hours=keeps_hours(app))
+    result, got = play(conn, hall, app.now(), extra=[new], hours=keeps_hours(app),
+                       until_called=frozenset([new.id]))
     seconds, (low, high) = _answer(result.call_in_s[new.id], result.call_sd_s.get(new.id, 0.0), got)
     return {"estimated_wait_s": seconds, "estimated_wait_low_s": low, "estimated_wait_high_s": high}

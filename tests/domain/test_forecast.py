@@ -167,3 +167,30 @@ def test_the_likeliest_point_is_the_mean_when_the_wait_is_certain_and_below_it_w
         return n.cdf(math.log(x + 300)) - (n.cdf(math.log(x - 300)) if x > 300 else 0.0)
     assert held(wide) > held(1200) + 0.02
     assert all(held(wide) >= held(x) - 1e-3 for x in range(300, 2400, 50))
+
+
+def test_a_play_stopped_at_the_new_tickets_call_gives_it_the_same_wait_as_the_whole_play():
+    """Issuing plays only until the new ticket is called (until_called): what comes after cannot
+    change its call, so on many random halls it gets exactly the whole play's wait and spread, and
+    the stopped play did less."""
+    import random
+    services = ["social", "public", "hukou", "land"]
+    model = times(social=600, public=240, hukou=420, land=900)
+    shorter = 0
+    for seed in range(60):
+        rng = random.Random(seed)
+        windows = [forecast.WindowState(n, rng.sample(services, rng.randint(1, 3)),
+                                        holding=rng.choice([None, "social", "land"]),
+                                        held_for_s=rng.randint(0, 900), priority_streak=rng.randint(0, 3))
+                   for n in range(1, rng.randint(2, 6))]
+        waiting = [ticket(i, rng.choice(services), minutes_ago=rng.randint(1, 90),
+                          priority=rng.choice([None, None, None, "elderly"])) for i in range(1, rng.randint(5, 60))]
+        new = Candidate(id=forecast.NEW_TICKET_ID, service=rng.choice(services), queued_at=NOW,
+                        priority=rng.choice([None, "elderly"]))
+        whole = play(windows, waiting + [new], model)
+        trace = []
+        stopped = play(windows, waiting + [new], model, until_called=frozenset([new.id]), trace=trace)
+        assert stopped.call_in_s[new.id] == whole.call_in_s[new.id], seed
+        assert stopped.call_sd_s[new.id] == whole.call_sd_s[new.id], seed
+        shorter += len(stopped.call_in_s) < len(whole.call_in_s)
+    assert shorter >= 30  # most stopped early
