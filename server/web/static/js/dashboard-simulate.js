@@ -336,7 +336,8 @@
     tabs.push(["longest", t("等得最久的 " + res.longest.length + " 位", "The " + res.longest.length + " longest waits")]);
     $("sim-tabs").replaceChildren.apply($("sim-tabs"), tabs.map(function (tb) {
       return el("button", { type: "button", role: "tab", class: tb[0] === st.tab ? "active" : null, dataset: { tab: tb[0] },
-        onclick: function () { st.tab = tb[0]; renderTable(); } }, tb[1]);
+        // the tab just chosen keeps the focus through the redraw (hallq.keepPlace)
+        onclick: function () { st.tab = tb[0]; H.keepPlace($("sim-tabs"), renderTable); } }, tb[1]);
     }));
     let content;
     if (st.tab === "services") {
