@@ -307,13 +307,13 @@ _DATE_FORMAT, _TIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
 def _xlsx_row(row: list, keys: list[str]) -> list:
     out = []
     for v, key in zip(row, keys):
-        if isinstance(v, str) and key in _DATE_COLS and len(v) == 10:
-            try:
+        try:
+            if isinstance(v, str) and key in _DATE_COLS:
                 v = date.fromisoformat(v)
-            except ValueError:
-                pass  # 全部 (the whole period) stays text
-        elif isinstance(v, str) and key in _TIME_COLS:
-            v = datetime.strptime(v, "%Y-%m-%d %H:%M")
+            elif isinstance(v, str) and key in _TIME_COLS:
+                v = datetime.strptime(v, "%Y-%m-%d %H:%M")
+        except ValueError:
+            pass  # 全部 (the whole period), or anything else that is not a day or time, stays text
         out.append(v)
     return out
 

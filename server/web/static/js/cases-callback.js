@@ -81,5 +81,8 @@
     });
   }
 
-  window.hallqCallback = { contactLine: contactLine, fields: fields, history: history };
+  // A step was recorded (or the case voided): its choices go, as the page's typed draft does.
+  function forget(caseId) { delete chosen[caseId]; }
+
+  window.hallqCallback = { contactLine: contactLine, fields: fields, history: history, forget: forget };
 }());

@@ -69,6 +69,12 @@
     }
   });
 
+  // what the manager typed and chose on a case's card (kept through redraws) goes once used
+  function forgetChoices(id) {
+    delete st.drafts[id]; delete st.steps[id];
+    if (CB) CB.forget(id);
+  }
+
   function onEvent(ev) {
     if (ev.type === "review.contact_shown") return;  // a look at a phone changes no case
     if (/^review\.|^promised\./.test(ev.type) || (ev.type === "ticket.rated" && ev.bad) ||
@@ -177,7 +183,7 @@
       add.disabled = true;
       try {
         const r = await h.api("POST", h.hallPath("/review-cases/" + c.id + "/steps"), { step: select.value, text: text.value.trim(), callback: cb ? cb.value() : undefined });
-        delete st.drafts[c.id]; delete st.steps[c.id];
+        forgetChoices(c.id);
         message(r.status === "closed" ? h.t("差评件 #" + c.id + " 已办结", "Case #" + c.id + " closed")
           : h.t("已记录", "Recorded"), "ok");
         await load();
@@ -189,7 +195,7 @@
       if (!confirm(h.t("确认作废该差评？理由将记入档案。", "Void this review? The reason is kept on record."))) return;
       try {
         await h.api("POST", h.hallPath("/review-cases/" + c.id + "/void"), { reason: reason });
-        delete st.drafts[c.id]; delete st.steps[c.id];
+        forgetChoices(c.id);
         message(h.t("已作废", "Voided"), "ok");
         await load();
       } catch (e) { message(e.message); }
