@@ -88,8 +88,23 @@
   }
 
   // ------------------------------------------------------------ the prompt
+  // a resident in the middle of a rating (its reasons, the call-back phone, the rating on its way):
+  // the next ticket's prompt waits until they are done or walk away (flowDone)
+  function busyRating() {
+    const v = document.body.dataset.view;
+    return st.sending || v === "reasons" || v === "phone";
+  }
+
   function prompt(ticket) {
     if (st.done.has(ticket.id)) return;
+    if (busyRating() && !(st.pending && st.pending.id === ticket.id)) {
+      st.next = ticket;
+      return;
+    }
+    show(ticket);
+  }
+
+  function show(ticket) {
     window.hallqEvaluatorPhone.forget();
     st.pending = ticket; st.level = null; st.reasons.clear();
     document.querySelectorAll(".tag").forEach(function (b) { b.setAttribute("aria-pressed", "false"); });
@@ -117,7 +132,7 @@
       $("reasons-chosen").textContent = h.t("您的评价：", "Your rating: ") + h.label("level", level);
       $("reasons-chosen").dataset.level = String(level);
       view("reasons-view");
-      after(PROMPT_S, idle);
+      after(PROMPT_S, flowDone);
       return;
     }
     send();
@@ -146,11 +161,11 @@
   function askPhone(ticket) {
     st.done.add(ticket.id);
     st.pending = null;
-    window.hallqEvaluatorPhone.open(ticket, function () { after(PROMPT_S, idle); }, function (masked) {
+    window.hallqEvaluatorPhone.open(ticket, function () { after(PROMPT_S, flowDone); }, function (masked) {
       thanks(ticket, masked);
     });
     view("phone-view");
-    after(PROMPT_S, idle);
+    after(PROMPT_S, flowDone);
   }
 
   function thanksPhone() {
@@ -168,7 +183,15 @@
     st.masked = masked === undefined ? null : masked;  // only ever the masked number (or false: not kept)
     thanksPhone();
     view("thanks-view");
-    after(st.masked === null ? THANKS_S : 2 * THANKS_S, idle);
+    after(st.masked === null ? THANKS_S : 2 * THANKS_S, flowDone);
+  }
+
+  // a resident's rating is over (thanked, or they walked away): the prompt that waited, or idle
+  function flowDone() {
+    const next = st.next;
+    st.next = null;
+    idle();  // the last resident's language and choices go
+    if (next && !st.done.has(next.id)) show(next);
   }
 
   // ------------------------------------------------------------ live state

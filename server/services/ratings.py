@@ -53,16 +53,23 @@ def prompt_lifetime_s(hall) -> int:
 
 
 def _check_evaluator(conn, hall, row, principal: Principal, now) -> None:
-    """The evaluator at the window: the visit just finished there, while the prompt stands."""
+    """The evaluator at the window: the visit just finished there, while the prompt stands. A visit
+    finished before it may still be rated while its prompt stands and no later visit of the window
+    has been rated: a resident still choosing the reasons of a bad rating when the clerk finishes
+    the next visit keeps their rating (the tablet holds the next prompt until they are done), and
+    ratings at a window still go in the order of the visits."""
     if row.window is None or row.window not in (principal.windows or []):
         raise Forbidden("只能评价本窗口办结的业务 (rate only tickets finished at this window)",
                         code="other_window")
     tk = t.tickets.c
-    latest = conn.execute(select(func.max(tk.finished_at)).where(
-        tk.hall_id == hall.id, tk.window == row.window, tk.status == "done")).scalar()
-    if latest is not None and row.finished_at is not None and latest > row.finished_at:
-        raise Forbidden("只能评价本窗口刚办结的业务 (rate only the visit just finished at this window)",
-                        code="not_latest_visit")
+    if row.finished_at is not None:
+        later_rated = conn.execute(
+            select(func.count()).select_from(t.ratings.join(t.tickets, t.ratings.c.ticket_id == tk.id))
+            .where(tk.hall_id == hall.id, tk.window == row.window, tk.finished_at > row.finished_at)
+        ).scalar()
+        if later_rated:
+            raise Forbidden("只能评价本窗口刚办结的业务 (rate only the visit just finished at this window)",
+                            code="not_latest_visit")
     if row.finished_at is None or now - row.finished_at > timedelta(seconds=prompt_lifetime_s(hall)):
         raise Conflict("评价已超时 (the rating prompt for this visit has expired)",
                        code="rating_expired")

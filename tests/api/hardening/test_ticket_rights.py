@@ -90,13 +90,31 @@ def test_an_evaluator_rates_only_the_visit_just_finished_at_its_window(hall):
     old = _serve(hall, 1, "s1", "social")
     hall.clock.now += timedelta(minutes=3)
     new = _serve(hall, 1, "s1", "social")
-    r = _rate(hall, old, "eval1")
-    assert r.status == 403 and r.body["error"] == "not_latest_visit", r.body
     other = _serve(hall, 4, "s4", "agri")
     assert _rate(hall, other, "eval1").status == 403  # another window's visit
     assert _rate(hall, new, "eval1").status == 201
+    # once a later visit of the window is rated, an earlier one cannot be (ratings go in order)
+    r = _rate(hall, old, "eval1")
+    assert r.status == 403 and r.body["error"] == "not_latest_visit", r.body
     assert _rate(hall, other, "eval4", level=5).status == 201
     assert len(_events(ctx, "review.opened")) == 1
+
+
+def test_an_evaluator_may_finish_rating_a_visit_when_the_next_one_was_finished_meanwhile(hall):
+    """The resident choosing the reasons of a bad rating while the clerk finishes the next visit
+    keeps their rating, within the prompt's time; then the next visit is rated."""
+    first = _serve(hall, 1, "s1", "social")
+    hall.clock.now += timedelta(seconds=40)
+    second = _serve(hall, 1, "s1", "social")
+    r = _rate(hall, first, "eval1", reasons=["attitude"])
+    assert r.status == 201 and r.body["level"] == 1, r.body
+    assert _rate(hall, second, "eval1", level=5).status == 201
+    # but not after the prompt's time (rating_prompt_s, 300 s by default)
+    third = _serve(hall, 1, "s1", "social")
+    hall.clock.now += timedelta(seconds=301)
+    _serve(hall, 1, "s1", "social")
+    r = _rate(hall, third, "eval1")
+    assert r.status == 409 and r.body["error"] == "rating_expired", r.body
 
 
 def test_the_rating_prompt_expires(hall):

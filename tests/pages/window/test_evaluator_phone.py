@@ -187,3 +187,48 @@ def test_a_residents_switch_to_english_lasts_for_their_rating_only(hall, live, b
     ev.click('.level[data-level="5"]')
     expect(ev.locator("body")).to_have_attribute("data-view", "idle", timeout=15_000)
     expect(ev.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_the_next_residents_prompt_waits_while_one_is_still_rating(hall, live, browser_ctx):
+    """A quick next visit finished while a resident is still choosing reasons or typing the call-back
+    phone does not take the screen from them: its prompt comes once they are thanked, or once they
+    walk away (the prompt's time), and neither rating is lost."""
+    hall.add_staff("boss", [], role="manager", name="李主任")
+    assert hall.act(1, "sign-in", "clerk1").status == 200
+    ev = open_evaluator(browser_ctx, live, hall, TABLET_PORTRAIT, fake_clock=True)
+    first = finish_visit(hall)
+    expect(ev.locator("#prompt-number")).to_have_text(first["number"])
+    ev.click('.level[data-level="1"]')
+    ev.click('.tag[data-reason="attitude"]')
+    second = finish_visit(hall)  # while the first resident still picks reasons
+    ev.wait_for_timeout(1500)  # the finish's event has reached the page
+    expect(ev.locator("body")).to_have_attribute("data-view", "reasons")
+    assert ev.locator('.tag[data-reason="attitude"]').get_attribute("aria-pressed") == "true"
+    ev.click("#reasons-submit")
+    expect(ev.locator("body")).to_have_attribute("data-view", "phone")
+    type_number(ev, PHONE[:4])
+    third = finish_visit(hall)  # and another while the phone is being typed: the newest one waits
+    ev.wait_for_timeout(1500)
+    expect(ev.locator("body")).to_have_attribute("data-view", "phone")
+    assert ev.locator("#phone-display").inner_text().replace(" ", "").startswith(PHONE[:4])
+    ev.click("#phone-skip")
+    expect(ev.locator("body")).to_have_attribute("data-view", "thanks")
+    ev.clock.fast_forward("00:06")  # the thanks' time: the waiting prompt comes, not idle
+    expect(ev.locator("body")).to_have_attribute("data-view", "prompt")
+    expect(ev.locator("#prompt-number")).to_have_text(third["number"])
+    ev.click('.level[data-level="5"]')
+    expect(ev.locator("body")).to_have_attribute("data-view", "thanks")
+    rating = hall.get(hall.hp(f"/tickets/{first['id']}"), "clerk1").body["rating"]
+    assert rating["level"] == 1 and rating["reasons"] == ["attitude"]
+    assert hall.get(hall.hp(f"/tickets/{third['id']}"), "clerk1").body["rating"]["level"] == 5
+    assert second["id"] != third["id"]
+    # walking away from the reasons leaves the screen to the waiting prompt after the prompt's time
+    fourth = finish_visit(hall)
+    expect(ev.locator("#prompt-number")).to_have_text(fourth["number"])
+    ev.click('.level[data-level="2"]')
+    fifth = finish_visit(hall)
+    ev.wait_for_timeout(1500)
+    expect(ev.locator("body")).to_have_attribute("data-view", "reasons")
+    ev.clock.fast_forward("02:05")
+    expect(ev.locator("body")).to_have_attribute("data-view", "prompt")
+    expect(ev.locator("#prompt-number")).to_have_text(fifth["number"])
