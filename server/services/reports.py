@@ -18,7 +18,8 @@ from . import honours, pain_points, sheets, stats
 TABLE_KEYS = ("summary", "services", "windows", "staff", "days", "league", "honours", "promised",
               "reviews", "estimates", "pain_points")
 
-# column kinds: int, text, min (seconds shown as minutes, 1 decimal), pct (a share 0..1)
+# column kinds: int, text, min (seconds shown as minutes, 1 decimal), h (seconds shown as hours,
+# 1 decimal: time on duty over many days), pct (a share 0..1)
 _GROUP_COLS = [
     ("served", "办结数", "Served", "int"),
     ("no_show", "过号数", "No-shows", "int"),
@@ -28,7 +29,7 @@ _GROUP_COLS = [
     ("mean_service_s", "平均办理（分钟）", "Mean service (min)", "min"),
 ]
 _IDLE_COLS = [
-    ("available_s", "在岗时长（分钟）", "On duty (min)", "min"),
+    ("available_s", "在岗时长（小时）", "On duty (h)", "h"),
     ("idle_share", "空闲占比", "Idle share", "pct"),
 ]
 _RATING_COLS = [
@@ -119,6 +120,8 @@ def _cell(value, kind):
         return None
     if kind == "min":
         return round(value / 60, 1)
+    if kind == "h":
+        return round(value / 3600, 1)
     return value
 
 
@@ -333,7 +336,7 @@ def to_xlsx(rep: dict) -> bytes:
                 if isinstance(cell.value, (date, datetime)):
                     cell.number_format = _TIME_FORMAT if keys[cell.column - 1] in _TIME_COLS else _DATE_FORMAT
         for i, col in enumerate(tb["columns"], 1):
-            fmt = {"pct": "0.0%", "min": "0.0"}.get(col["kind"])
+            fmt = {"pct": "0.0%", "min": "0.0", "h": "0.0"}.get(col["kind"])
             if tb["key"] == "summary" and col["key"] == "value":
                 fmt = None
             if fmt:

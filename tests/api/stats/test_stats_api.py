@@ -184,6 +184,7 @@ def test_report_tables_xlsx_and_csv_carry_the_same_figures(seeded, tmp_path, mon
     w7 = next(row for row in rows[1:] if row[0] == "7")
     head = rows[0]
     assert w7[head.index("办结数")] == "3" and w7[head.index("空闲占比")] == "67.5%"
+    assert w7[head.index("在岗时长（小时）")] == "1.3"  # 4,800 s
     assert w7[head.index("平均等候（分钟）")] == "14.0" and w7[head.index("90%等候（分钟）")] == "25.0"
 
 
@@ -205,6 +206,7 @@ def check_xlsx(wb, promise="办理中"):
         assert w["90%等候（分钟）"] == round(want["p90_wait_s"] / 60, 1)
         assert w["平均办理（分钟）"] == round(want["mean_service_s"] / 60, 1)
         assert w["空闲占比"] == pytest.approx(want["idle_share"], abs=1e-4)
+        assert w["在岗时长（小时）"] == round(want["available_s"] / 3600, 1)  # hours over many days
         assert w["评价数"] == want["rating_count"] and w["差评数"] == want["bad"]
         assert w["满意度"] == pytest.approx(want["satisfaction"], abs=1e-4)
     assert wb["按窗口"]["N2"].number_format == "0.0%" or any(

@@ -47,7 +47,7 @@
   function cellText(v, kind) {
     if (v === null || v === undefined || v === "") return "";
     if (kind === "pct") return (v * 100).toFixed(1) + "%";
-    if (kind === "min") return Number(v).toFixed(1);
+    if (kind === "min" || kind === "h") return Number(v).toFixed(1);
     return String(v);
   }
 
