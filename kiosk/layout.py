@@ -172,8 +172,19 @@ class Layout:
 
     @property
     def key_size(self) -> tuple[int, int]:
-        """A keypad key: wide and tall enough for a finger, never a stretched bar."""
-        return (self.px(210), self.px(140)) if self.portrait else (self.px(150), self.px(104))
+        """A keypad key: wide and tall enough for a finger, never a stretched bar. In landscape the
+        keypad stands beside what is typed and takes the height between the two bars (keys up to
+        140 px tall a 1080 px screen), not a small block in the middle."""
+        if self.portrait:  # a tall screen: large keys under what is typed, within its width
+            h = self.px(180)
+            return (min(int(h * 1.45), int((self.width - 2 * self.pad - 2 * self.keypad_gap) / 3 * 0.9)), h)
+        body = self.height - 2 * self.pad - 2 * self.bar_h - 2 * self.gap
+        h = max(self.min_key, min(self.px(140), (body - 3 * self.keypad_gap) // 4))
+        return (int(h * 1.45), h)
+
+    @property
+    def keypad_gap(self) -> int:
+        return max(8, self.px(12))
 
     @property
     def choice_key(self) -> tuple[int, int]:

@@ -317,13 +317,13 @@ class Keypad(GridLayout):
 
     def __init__(self, on_key, tr, lay, keys=ID_KEYS, key_size=None, **kw):
         kw_, kh = key_size or lay.key_size
-        gap = max(8, lay.px(12))
+        gap = lay.keypad_gap
         super().__init__(cols=3, spacing=gap, size_hint=(None, None), width=3 * kw_ + 2 * gap,
                          height=4 * kh + 3 * gap, **kw)
         words = {"DEL": "delete", "CLR": "clear"}
         for k in keys:
             label = tr(words[k]) if k in words else k
-            b = BigButton(label, size=lay.key_px if k not in words else lay.px(32),
+            b = BigButton(label, size=lay.key_px if k not in words else max(lay.px(32), int(lay.key_px * 0.75)),
                           bg=WHITE if k not in words else GREY_BG, color=TEXT, border=list(BLUE),
                           size_hint=(None, None), width=kw_, height=kh)
             b.key = k

@@ -39,11 +39,11 @@ class IdEntry(KioskScreen):
         portrait = lay.portrait
         row = BoxLayout(orientation="vertical" if portrait else "horizontal", spacing=lay.gap)
         left = BoxLayout(orientation="vertical", spacing=lay.px(10))
+        if not portrait:  # the ways, the number and its line together, level with the keypad
+            left.add_widget(Widget())
         for i, s in enumerate(lines):
             left.add_widget(Text(s, size=lay.px(34 if i == 0 else 30), bold=i == 0, halign="left",
                                  one_line=True, size_hint_y=None, height=int(lay.px(34) * 1.5)))
-        if not portrait:
-            left.add_widget(Widget())
         self.display = Panel(size_hint_y=None, height=lay.px(96), bg=list(WHITE), border=list(BLUE),
                              padding=(lay.pad, 4))
         self.display_label = Text(id_display(self.typed, self.confirmed), size=lay.px(52), bold=True,
@@ -54,6 +54,8 @@ class IdEntry(KioskScreen):
                                   color=self.message_colour(), one_line=True,
                                   size_hint_y=None, height=int(lay.px(30) * 1.6))
         left.add_widget(self.message_label)
+        if not portrait:
+            left.add_widget(Widget())
         if portrait:
             left.size_hint_y = None
             left.height = (len(lines) * int(lay.px(34) * 1.5) + lay.px(96) + int(lay.px(30) * 1.6)

@@ -171,3 +171,21 @@ def test_an_assist_form_sends_what_the_phone_page_sends_and_never_logs_the_perso
     assert not AssistForm(phone="12800138000").phone_ok and not AssistForm(phone="1380013800").phone_ok
     assert all(len(v) == len(set(v)) and len(v) <= 16 for v in SURNAMES.values())
 
+
+
+def test_keypads_are_large_and_stay_inside_the_screen():
+    """The ID and phone keypad: in landscape as tall as the body between the bars allows (up to
+    the 140 px design), in portrait 180 px keys within the screen's width."""
+    for width, height in ((1080, 1920), (1920, 1080), (1280, 800), (1366, 768)):
+        for elder in (False, True):
+            lay = Layout(width, height, elder=elder)
+            kw, kh = lay.key_size
+            pad_w, pad_h = 3 * kw + 2 * lay.keypad_gap, 4 * kh + 3 * lay.keypad_gap
+            assert kw < 2 * kh and kh < 2 * kw and min(kw, kh) >= lay.min_key
+            if lay.portrait:
+                assert kh == lay.px(180) and pad_w <= width - 2 * lay.pad
+            else:
+                body = height - 2 * lay.pad - 2 * lay.bar_h - 2 * lay.gap
+                assert pad_h <= body and pad_w <= (width - 2 * lay.pad - lay.gap) / 2
+                assert kh == lay.px(140) or pad_h > body - 4 * lay.keypad_gap  # capped, or fills it
+    assert Layout(1280, 800).key_size[1] > 77  # was 150x104 design px: 77 px tall at 1280x800
