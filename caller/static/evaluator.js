@@ -97,8 +97,8 @@
 
   function prompt(ticket) {
     if (st.done.has(ticket.id)) return;
-    if (busyRating() && !(st.pending && st.pending.id === ticket.id)) {
-      st.next = ticket;
+    if (busyRating()) {  // (the same visit asked again, e.g. by the case system: nothing new)
+      if (!(st.pending && st.pending.id === ticket.id)) st.next = ticket;
       return;
     }
     show(ticket);
