@@ -62,3 +62,37 @@ def test_a_simulate_change_row_keeps_the_focus_when_its_own_choice_redraws_it(li
         assert errors == []
     finally:
         context.close()
+
+
+def test_the_hall_switcher_is_not_rebuilt_under_the_managers_hand_by_live_reloads(live, chromium):
+    """A county manager's dashboard with two halls: the hall switcher keeps its options (and the
+    focus) while a kiosk's ticket reloads the figures; switching the language relabels it."""
+    from server.services import auth, halls
+    from tests.support import PASSWORD
+    api, ctx = live.api, live.api.ctx
+    data = halls.read_config()
+    data["hall"] = {**data["hall"], "code": "east", "name": "东区便民服务中心", "name_en": "East Hall"}
+    data.pop("booking", None)
+    halls.load_hall(ctx, data)
+    auth.add_user(ctx, "chief", "局长", "admin", PASSWORD)
+    api.issue("social")
+    context, page, errors = open_signed_in(chromium, live.url, "/dashboard", "chief", WINDOW_PC)
+    try:
+        issued = page.locator('.kpi[data-kpi="issued"] .value')
+        expect(issued).to_have_text("1")
+        expect(page.locator("body")).to_have_attribute("data-live", "on")
+        sel = page.locator("#hall-select")
+        expect(sel).to_be_visible()
+        expect(sel.locator("option")).to_have_count(2)
+        page.evaluate("document.querySelector('#hall-select option').dataset.mark = 'before'")
+        sel.focus()
+        api.issue("social")  # a kiosk's ticket: the figures reload
+        expect(issued).to_have_text("2")
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.querySelector('#hall-select option').dataset.mark") == "before"
+        assert page.evaluate("document.activeElement.id") == "hall-select"
+        page.click("#lang")
+        expect(sel.locator("option").nth(1)).to_have_text("East Hall")
+        assert errors == []
+    finally:
+        context.close()

@@ -403,10 +403,18 @@
       }));
     });
     $("overview-table").replaceChildren(el("thead", null, head), el("tbody", null, rows));
+    // the switcher is rebuilt only when its halls or the language change: a reload on a live
+    // event must not close it under the manager's hand or move its focus
     const sel = $("hall-select");
-    sel.replaceChildren.apply(sel, O.halls.map(function (h) {
-      return el("option", { value: h.hall, selected: h.hall === H.hall() }, t(h.name, h.name_en || h.name));
-    }));
+    const key = [H.lang(), H.hall()].concat(O.halls.map(function (h) {
+      return h.hall + "=" + h.name + "=" + (h.name_en || "");
+    })).join("|");
+    if (sel.dataset.key !== key) {
+      sel.replaceChildren.apply(sel, O.halls.map(function (h) {
+        return el("option", { value: h.hall, selected: h.hall === H.hall() }, t(h.name, h.name_en || h.name));
+      }));
+      sel.dataset.key = key;
+    }
     sel.classList.remove("hidden");
   }
 
