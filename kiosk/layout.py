@@ -182,6 +182,11 @@ class Layout:
         h = max(self.min_key, min(self.px(140), (body - 3 * self.keypad_gap) // 4))
         return (int(h * 1.45), h)
 
+    def read_px(self, n: float) -> int:
+        """Type a resident must read to go on (how to give the ID, what the phone is used for):
+        its design size, never under READ_MIN on a short landscape screen (1280x800)."""
+        return max(READ_MIN, self.px(n))
+
     @property
     def keypad_gap(self) -> int:
         return max(8, self.px(12))

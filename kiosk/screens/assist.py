@@ -100,8 +100,8 @@ class AssistScreen(KioskScreen):
 
     def message_line(self) -> Text:
         lay = self.lay
-        return Text(self.message, size=lay.px(30), bold=True, color=self.message_colour(), one_line=True,
-                    size_hint_y=None, height=int(lay.px(30) * 1.6))
+        return Text(self.message, size=lay.read_px(30), bold=True, color=self.message_colour(), one_line=True,
+                    size_hint_y=None, height=int(lay.read_px(30) * 1.6))
 
     def name_hint_line(self, sizes) -> Text:
         """The name step's line under the name: in portrait large, on up to two lines; in
@@ -262,13 +262,13 @@ class AssistScreen(KioskScreen):
         left.add_widget(display)
         self.message_label = self.message_line()
         left.add_widget(self.message_label)
-        consent_px = lay.px(30 if portrait else 28)
+        consent_px = lay.read_px(30 if portrait else 28)
         self.consent_label = Text(self.tr("assist_consent"), size=consent_px, color=TEXT, halign="left",
                                   valign="top", size_hint_y=None, height=int(consent_px * 1.4 * (3 if portrait else 4)))
         left.add_widget(self.consent_label)
         if portrait:
             left.size_hint_y = None
-            left.height = (int(lay.px(36) * 1.5) + lay.px(96) + int(lay.px(30) * 1.6)
+            left.height = (int(lay.px(36) * 1.5) + lay.px(96) + int(lay.read_px(30) * 1.6)
                            + self.consent_label.height + 3 * lay.px(10))
         else:
             left.add_widget(Widget())

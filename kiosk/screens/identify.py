@@ -41,24 +41,25 @@ class IdEntry(KioskScreen):
         left = BoxLayout(orientation="vertical", spacing=lay.px(10))
         if not portrait:  # the ways, the number and its line together, level with the keypad
             left.add_widget(Widget())
+        line_h = int(lay.read_px(34) * 1.5)
         for i, s in enumerate(lines):
-            left.add_widget(Text(s, size=lay.px(34 if i == 0 else 30), bold=i == 0, halign="left",
-                                 one_line=True, size_hint_y=None, height=int(lay.px(34) * 1.5)))
+            left.add_widget(Text(s, size=lay.read_px(34 if i == 0 else 30), bold=i == 0, halign="left",
+                                 one_line=True, size_hint_y=None, height=line_h))
         self.display = Panel(size_hint_y=None, height=lay.px(96), bg=list(WHITE), border=list(BLUE),
                              padding=(lay.pad, 4))
         self.display_label = Text(id_display(self.typed, self.confirmed), size=lay.px(52), bold=True,
                                   one_line=True)
         self.display.add_widget(self.display_label)
         left.add_widget(self.display)
-        self.message_label = Text(self.message, size=lay.px(30), bold=True,
+        self.message_label = Text(self.message, size=lay.read_px(30), bold=True,
                                   color=self.message_colour(), one_line=True,
-                                  size_hint_y=None, height=int(lay.px(30) * 1.6))
+                                  size_hint_y=None, height=int(lay.read_px(30) * 1.6))
         left.add_widget(self.message_label)
         if not portrait:
             left.add_widget(Widget())
         if portrait:
             left.size_hint_y = None
-            left.height = (len(lines) * int(lay.px(34) * 1.5) + lay.px(96) + int(lay.px(30) * 1.6)
+            left.height = (len(lines) * line_h + lay.px(96) + int(lay.read_px(30) * 1.6)
                            + (len(lines) + 1) * lay.px(10))
         row.add_widget(left)
         self.keypad = Keypad(self.on_key, self.tr, lay)

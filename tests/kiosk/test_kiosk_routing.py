@@ -189,3 +189,13 @@ def test_keypads_are_large_and_stay_inside_the_screen():
                 assert pad_h <= body and pad_w <= (width - 2 * lay.pad - lay.gap) / 2
                 assert kh == lay.px(140) or pad_h > body - 4 * lay.keypad_gap  # capped, or fills it
     assert Layout(1280, 800).key_size[1] > 77  # was 150x104 design px: 77 px tall at 1280x800
+
+
+def test_what_a_resident_must_read_is_never_under_26_px():
+    """The ways to give the ID, the message under the number and what the phone is used for: their
+    design size, and never under READ_MIN on a short landscape screen."""
+    from kiosk.layout import READ_MIN
+    assert READ_MIN == 26
+    assert Layout(1280, 800).read_px(30) == READ_MIN > Layout(1280, 800).px(30)
+    assert Layout(1080, 1920).read_px(30) == Layout(1080, 1920).px(30) == 30
+    assert Layout(1920, 1080, elder=True).read_px(30) == 39
