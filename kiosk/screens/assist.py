@@ -295,11 +295,8 @@ class AssistScreen(KioskScreen):
         self.number_label = Text(c.number, size=sizes[2], bold=True, color=BLUE_DARK, one_line=True,
                                  size_hint_y=None, height=int(sizes[2] * 1.3))
         head.add_widget(self.number_label)
-        if lay.portrait:
-            head.size_hint_y = None
-            head.height = int(sizes[0] * 1.4) + int(sizes[1] * 1.4) + int(sizes[2] * 1.3) + 2 * lay.px(8)
-        else:
-            head.add_widget(Widget())
+        head.size_hint_y = None
+        head.height = int(sizes[0] * 1.4) + int(sizes[1] * 1.4) + int(sizes[2] * 1.3) + 2 * lay.px(8)
         box.add_widget(head)
         lines = [(f"{c.service} · {c.matter}", False), (c.contact, False), (c.delivery, False),
                  (c.call, True), (c.due, True),
@@ -307,22 +304,21 @@ class AssistScreen(KioskScreen):
         facts = BoxLayout(orientation="vertical", spacing=lay.px(6))
         self.done_labels = []
         for text, strong in lines:
-            size = lay.px((34 if strong else 30) * k)
+            size = lay.read_px((34 if strong else 30) * k)
             label = Text(text, size=size, bold=strong, color=TEXT if strong else MUTED, one_line=True,
                          halign="center" if lay.portrait else "left", size_hint_y=None, height=int(size * 1.5))
             self.done_labels.append(label)
             facts.add_widget(label)
         box.add_widget(facts)
-        if lay.portrait:  # one block in the middle of the tall screen, not at its top over a blank band
-            facts.size_hint_y = None
-            facts.height = sum(label.height for label in self.done_labels) + lay.px(6) * (len(lines) - 1)
-            box.size_hint_y, box.height = None, head.height + lay.gap + facts.height
-            self.body.add_widget(Widget())
-            self.body.add_widget(box)
-            self.body.add_widget(Widget())
-        else:
-            facts.add_widget(Widget())
-            self.body.add_widget(box)
+        # one block in the middle of the screen, not at its top over a blank band: in portrait the
+        # number above what happens next, in landscape beside it
+        facts.size_hint_y = None
+        facts.height = sum(label.height for label in self.done_labels) + lay.px(6) * (len(lines) - 1)
+        box.size_hint_y = None
+        box.height = (head.height + lay.gap + facts.height) if lay.portrait else max(head.height, facts.height)
+        self.body.add_widget(Widget())
+        self.body.add_widget(box)
+        self.body.add_widget(Widget())
         home = BigButton(self.tr("home"), size=lay.button_px, bg=BLUE)
         home.bind(on_release=lambda *_: self.app.go_home())
         self.home_button = home
