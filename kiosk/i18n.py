@@ -16,6 +16,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "checkin_button": ("预约签到", "Appointment check-in"),
     "offline_banner": ("正在连接服务器…", "Connecting to the server…"),
     "guide_title": ("办事指南", "Service guide"),
+    "guide_in_chinese": ("", "The hall publishes its guides in Chinese; staff at the desk can explain them."),
     "materials": ("所需材料", "Materials to bring"),
     "conditions": ("办理条件", "Who can apply"),
     "time_limit": ("办理时限", "Time limit"),

@@ -23,6 +23,9 @@ class GuideScreen(KioskScreen):
         guide = svc.get("guide") or {}
         box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=lay.px(12), padding=(8, 0))
         box.bind(minimum_height=box.setter("height"))
+        if self.app.lang == "en" and guide:  # the hall's own text, as the government documents give it
+            box.add_widget(Text(self.tr("guide_in_chinese"), size=lay.read_px(30), color=BLUE_DARK, halign="left",
+                                auto_height=True))
         if guide.get("description"):
             box.add_widget(Text(guide["description"], size=lay.body_px, halign="left", auto_height=True))
         for key, value in (("materials", guide.get("materials")), ("conditions", guide.get("conditions")),

@@ -33,6 +33,9 @@ def test_elder_mode_walks_to_a_printed_ticket_speaks_every_screen_and_keeps_runn
     kiosk.tap(home.tiles["social"].guide_button)  # the guide is spoken too
     guide = kiosk.wait_screen("guide")
     assert ("Social affairs" if lang == "en" else "社会事务综合") in app.spoken[-1]
+    said = [w.text for w in guide.walk() if isinstance(getattr(w, "text", None), str)]
+    # in English the guide says its text is the hall's own, in Chinese (and who can explain it)
+    assert any("publishes its guides in Chinese" in t for t in said) == (lang == "en")
     kiosk.tap(guide.take_button)
     ticket = kiosk.wait_screen("ticket")
     number = ticket.outcome.ticket["number"]
