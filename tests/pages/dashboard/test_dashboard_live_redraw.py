@@ -11,17 +11,24 @@ from tests.fixtures.pages import open_signed_in
 from tests.layout import WINDOW_PC
 
 
+def live_dashboard(live, chromium, user):
+    """A kiosk's first ticket, then `user`'s dashboard once it shows it and follows live events:
+    (context, page, errors, the issued figure)."""
+    live.api.issue("social")
+    context, page, errors = open_signed_in(chromium, live.url, "/dashboard", user, WINDOW_PC)
+    issued = page.locator('.kpi[data-kpi="issued"] .value')
+    expect(issued).to_have_text("1")
+    expect(page.locator("body")).to_have_attribute("data-live", "on")
+    return context, page, errors, issued
+
+
 def test_a_wrong_day_stays_said_and_a_focused_tab_stays_focused_while_live_events_reload_the_figures(live, chromium):
     api = live.api
     api.add_staff("boss", [], role="manager", name="主任")
     api.add_staff("clerk1", [1], name="王小明")
     api.act(1, "sign-in", "clerk1")
-    api.issue("social")
-    context, page, errors = open_signed_in(chromium, live.url, "/dashboard", "boss", WINDOW_PC)
+    context, page, errors, issued = live_dashboard(live, chromium, "boss")
     try:
-        issued = page.locator('.kpi[data-kpi="issued"] .value')
-        expect(issued).to_have_text("1")
-        expect(page.locator("body")).to_have_attribute("data-live", "on")
         page.fill("#to", "11/05/2026")
         page.press("#to", "Tab")
         expect(page.locator("#error")).to_have_text("日期请写成 2026-11-05（年-月-日）")
@@ -75,12 +82,8 @@ def test_the_hall_switcher_is_not_rebuilt_under_the_managers_hand_by_live_reload
     data.pop("booking", None)
     halls.load_hall(ctx, data)
     auth.add_user(ctx, "chief", "局长", "admin", PASSWORD)
-    api.issue("social")
-    context, page, errors = open_signed_in(chromium, live.url, "/dashboard", "chief", WINDOW_PC)
+    context, page, errors, issued = live_dashboard(live, chromium, "chief")
     try:
-        issued = page.locator('.kpi[data-kpi="issued"] .value')
-        expect(issued).to_have_text("1")
-        expect(page.locator("body")).to_have_attribute("data-live", "on")
         sel = page.locator("#hall-select")
         expect(sel).to_be_visible()
         expect(sel.locator("option")).to_have_count(2)
