@@ -18,7 +18,7 @@ from kivy.uix.widget import Widget
 from .. import i18n
 from ..assist import (COMMON, DELIVERIES, STEPS, SURNAMES, TITLES, UNLISTED, AssistForm, confirmation,
                       matter_name, matters_of, phone_display, service_name)
-from ..widgets import (BLUE, BLUE_DARK, GREEN, GREY_BG, MUTED, RED, SECONDARY_BG, TEXT, WHITE, BigButton, Keypad,
+from ..widgets import (BLUE, BLUE_DARK, GREEN, GREY_BG, MUTED, SECONDARY_BG, TEXT, WHITE, BigButton, Keypad,
                        PHONE_KEYS, Panel, Text)
 from .base import KioskScreen
 from .surname import SurnamePicker, page_count, unlisted_lines
@@ -98,11 +98,6 @@ class AssistScreen(KioskScreen):
         room = lay.height - 2 * lay.pad - 2 * lay.bar_h - 6 * lay.gap - int(lay.px(44) * 1.5)
         return n * (height + lay.gap) <= room
 
-    def message_line(self) -> Text:
-        lay = self.lay
-        return Text(self.message, size=lay.read_px(30), bold=True, color=self.message_colour(), one_line=True,
-                    size_hint_y=None, height=int(lay.read_px(30) * 1.6))
-
     def name_hint_line(self, sizes) -> Text:
         """The name step's line under the name: in portrait large, on up to two lines; in
         landscape on one line, as large as the initials' type."""
@@ -112,9 +107,6 @@ class AssistScreen(KioskScreen):
                         size_hint_y=None, height=sizes.message_h)
         return Text(self.message, size=lay.name_hint_px, bold=True, color=self.message_colour(), balance=True,
                     size_hint_y=None, height=sizes.message_h)
-
-    def message_colour(self):
-        return {"ok": GREEN, "error": RED}.get(self.message_kind, MUTED)
 
     def buttons(self) -> BoxLayout:
         lay = self.lay

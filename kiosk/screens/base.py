@@ -9,7 +9,7 @@ from kivy.uix.screenmanager import Screen
 
 from .. import i18n
 from ..layout import Layout
-from ..widgets import BG, BLUE, WHITE, Panel, Text
+from ..widgets import BG, BLUE, GREEN, MUTED, RED, WHITE, Panel, Text
 
 
 class KioskScreen(Screen):
@@ -58,6 +58,23 @@ class KioskScreen(Screen):
         for b in buttons:
             bar.add_widget(b)
         return bar
+
+    # the line under a typed number (an ID card's, a phone's): `message` in the colour of
+    # `message_kind` ("ok", "error", or a hint)
+    message = ""
+    message_kind = ""
+
+    def message_colour(self):
+        return {"ok": GREEN, "error": RED}.get(self.message_kind, MUTED)
+
+    def message_line(self) -> Text:
+        """The line under a typed number: one line, bold, never under the must-read size."""
+        lay = self.lay
+        return Text(self.message, size=lay.read_px(30), bold=True, color=self.message_colour(), one_line=True,
+                    size_hint_y=None, height=self.message_line_h())
+
+    def message_line_h(self) -> int:
+        return int(self.lay.read_px(30) * 1.6)
 
     @staticmethod
     def centred(widget, **kw) -> AnchorLayout:

@@ -8,7 +8,7 @@ from kivy.uix.widget import Widget
 
 from rules.identity import is_valid as validate_id_number
 
-from ..widgets import BLUE, BLUE_DARK, GREEN, GREY_BG, MUTED, RED, TEXT, WHITE, BigButton, Keypad, Panel, Text, id_display
+from ..widgets import BLUE, BLUE_DARK, GREY_BG, TEXT, WHITE, BigButton, Keypad, Panel, Text, id_display
 from .base import KioskScreen
 
 
@@ -51,23 +51,18 @@ class IdEntry(KioskScreen):
                                   one_line=True)
         self.display.add_widget(self.display_label)
         left.add_widget(self.display)
-        self.message_label = Text(self.message, size=lay.read_px(30), bold=True,
-                                  color=self.message_colour(), one_line=True,
-                                  size_hint_y=None, height=int(lay.read_px(30) * 1.6))
+        self.message_label = self.message_line()
         left.add_widget(self.message_label)
         if not portrait:
             left.add_widget(Widget())
         if portrait:
             left.size_hint_y = None
-            left.height = (len(lines) * line_h + lay.px(96) + int(lay.read_px(30) * 1.6)
+            left.height = (len(lines) * line_h + lay.px(96) + self.message_line_h()
                            + (len(lines) + 1) * lay.px(10))
         row.add_widget(left)
         self.keypad = Keypad(self.on_key, self.tr, lay)
         row.add_widget(self.centred(self.keypad))
         return row
-
-    def message_colour(self):
-        return {"ok": GREEN, "error": RED}.get(self.message_kind, MUTED)
 
     def set_message(self, text: str, kind: str):
         self.message, self.message_kind = text, kind
