@@ -97,6 +97,7 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services, new_kiosk=kiosk_s
         kiosk.post(f"{url}/api/v1/halls/main/tickets", json={"service": services[i % len(services)]})
     sent, lock, stop = {}, threading.Lock(), threading.Event()
     answered, requests_made = {}, [0]
+    others = {"finish": [], "issue": []}  # the ordinary writers' own answers (s)
 
     def window_loop(n):
         s = sessions[n]
@@ -111,16 +112,21 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services, new_kiosk=kiosk_s
                 answered[tk["id"]] = t1
                 requests_made[0] += 2
             time.sleep(0.05)
+            t2 = time.perf_counter()
             s.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
+            with lock:
+                others["finish"].append(time.perf_counter() - t2)
 
     def kiosk_loop():
         k = new_kiosk(kiosk_token)
         i = 0
         while not stop.is_set():
+            t0 = time.perf_counter()
             k.post(f"{url}/api/v1/halls/main/tickets", json={"service": services[i % len(services)]})
             i += 1
             with lock:
                 requests_made[0] += 1
+                others["issue"].append(time.perf_counter() - t0)
             time.sleep(KIOSK_PAUSE_S)
 
     kiosks = [threading.Thread(target=kiosk_loop) for _ in range(n_kiosks)]
@@ -136,7 +142,7 @@ def busy_hall(srv, url, kiosk_token, sessions, subs, services, new_kiosk=kiosk_s
             k.join()
     load = {"requests": requests_made[0], "wall_s": time.perf_counter() - wall0,
             "server_cpu_s": cpu_s(srv.procs[-1].pid) - cpu0,
-            "clients_cpu_s": time.process_time() + cpu_s(subs.proc.pid) - clients0}
+            "clients_cpu_s": time.process_time() + cpu_s(subs.proc.pid) - clients0, **others}
     ev = called_event_ids(srv.db_url)
     for tid in sent:
         subs.wait_for(ev[tid], timeout=15)
@@ -191,6 +197,10 @@ def main():
                     help="where the busy hall and the 2,000 streams run, each in turn: shared (server "
                          "and bench on every core) and/or own (the server alone on one core, the "
                          "bench's clients on the other, as devices of their own)")
+    ap.add_argument("--calls-first", default="1,0",
+                    help="the busy hall with the server's writers' queue letting calls go first (1, "
+                         "the default) and/or in any order (0), side by side: each round runs once "
+                         "with each, the server restarted on the same database between them")
     ap.add_argument("--spy", metavar="PREFIX",
                     help="py-spy the server during the busy and 2,000 parts: PREFIX-busy.txt, "
                          "PREFIX-2000.txt (collapsed stacks, with thread names)")
@@ -206,46 +216,75 @@ def main():
     def row(measure, n, p50, p99, goal="", met=""):
         rows.append({"measure": measure, "n": n, "p50": p50, "p99": p99, "goal": goal, "met": met})
 
+    server = {"pid": pid, "calls_first": "1", "own": False}
+
+    def restart(calls_first):
+        """The server again on the same database and port, with HALLQ_CALLS_FIRST=calls_first
+        (its sessions and sign-ins are in the database), placed as before."""
+        if server["calls_first"] == calls_first:
+            return
+        srv.stop()
+        srv.procs.clear()
+        srv.env["HALLQ_CALLS_FIRST"] = calls_first
+        srv.start()
+        server.update(pid=srv.procs[-1].pid, calls_first=calls_first)
+        place(server["pid"], server["own"])
+
     def busy_part(kind, where):
-        """(2) the busy hall with 200 subscribers, `rounds` times, its clients `kind`: "lean"
-        (keep-alive http.client windows and kiosks; the stream reader keeps only ticket.called)
-        or "requests" (requests sessions; the reader keeps every event), as before."""
+        """(2) the busy hall with 200 subscribers, `rounds` times for each writers' order of
+        --calls-first (interleaved: round 1 of each, round 2 of each, ...), its clients `kind`:
+        "lean" (keep-alive http.client windows and kiosks; the stream reader keeps only
+        ticket.called) or "requests" (requests sessions; the reader keeps every event)."""
         lean = kind == "lean"
         clients = {n: (LeanClient.like(sess) if lean else sess) for n, sess in sessions.items()}
         new_kiosk = (lambda tok: LeanClient(tok)) if lean else kiosk_session
-        delivery, calls, after, missed, ncalls, per_round = [], [], [], 0, 0, []
-        load = {"requests": 0, "wall_s": 0.0, "server_cpu_s": 0.0, "clients_cpu_s": 0.0}
+        arms = args.calls_first.split(",")
+        got_by = {a: {"delivery": [], "calls": [], "after": [], "missed": 0, "ncalls": 0, "per_round": [],
+                      "load": {"requests": 0, "wall_s": 0.0, "server_cpu_s": 0.0, "clients_cpu_s": 0.0,
+                               "finish": [], "issue": []}} for a in arms}
         for r in range(args.rounds):
-            subs = Subscribers(srv.port, n=200, only=b"ticket.called" if lean else None).connect()
-            time.sleep(0.5)
-            got = busy_hall(srv, url, kiosk_token, clients, subs, services, new_kiosk,
-                            spy=lambda: Spy(args.spy, pid, f"busy-{kind}-{r}"), n_kiosks=args.kiosks)
-            subs.close()
-            for n, c in clients.items():  # windows free again for the next round or part
-                c.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
-            ncalls += got[0]
-            delivery += got[1]
-            missed += got[2]
-            calls += got[3]
-            after += got[4]
-            per_round.append(summary(got[1])["p99"])
-            for k in load:
-                load[k] += got[5][k]
-        label = f"busy hall, {kind} clients, {where}" + ("" if args.kiosks == 2 else f", {args.kiosks} kiosks")
-        rounds = f", {args.rounds} rounds: p99 " + " / ".join(f"{p:.0f}" for p in per_round) if args.rounds > 1 else ""
-        s = summary(delivery)
-        row(f"{label}, 200 subscribers: call -> each ({ncalls} calls, {missed} missed{rounds}) (ms)",
-            s["n"], s["p50"], s["p99"], "p99 <= 50", "yes" if s["p99"] <= 50 and not missed else "NO")
-        s = summary(calls)
-        row(f"{label}: call-next's own answer (ms)", s["n"], s["p50"], s["p99"])
-        s = summary(after)
-        row(f"{label}: call-next's answer -> each subscriber (ms)", s["n"], s["p50"], s["p99"])
-        rows.append({"measure": f"{label}: {load['requests']} writes in {load['wall_s']:.1f} s "
-                                f"({load['requests'] / load['wall_s']:.0f}/s); server CPU per "
-                                f"write (ms; {load['server_cpu_s'] / load['wall_s']:.0%} of a core; the "
-                                f"bench's clients {load['clients_cpu_s'] / load['wall_s']:.0%})",
-                     "n": load["requests"], "p50": 1000 * load["server_cpu_s"] / load["requests"],
-                     "p99": "", "goal": "", "met": ""})
+            for arm in arms:
+                restart(arm)
+                acc = got_by[arm]
+                subs = Subscribers(srv.port, n=200, only=b"ticket.called" if lean else None).connect()
+                time.sleep(0.5)
+                got = busy_hall(srv, url, kiosk_token, clients, subs, services, new_kiosk,
+                                spy=lambda: Spy(args.spy, server["pid"], f"busy-{kind}-{arm}-{r}"),
+                                n_kiosks=args.kiosks)
+                subs.close()
+                for n, c in clients.items():  # windows free again for the next round or part
+                    c.post(f"{url}/api/v1/halls/main/windows/{n}/finish", json={"outcome": "immediate"})
+                acc["ncalls"] += got[0]
+                acc["delivery"] += got[1]
+                acc["missed"] += got[2]
+                acc["calls"] += got[3]
+                acc["after"] += got[4]
+                acc["per_round"].append(summary(got[1])["p99"])
+                for k in acc["load"]:
+                    acc["load"][k] += got[5][k]
+        for arm in arms:
+            acc, load = got_by[arm], got_by[arm]["load"]
+            order = "calls first" if arm != "0" else "writers in any order"
+            label = (f"busy hall, {kind} clients, {where}, {order}"
+                     + ("" if args.kiosks == 2 else f", {args.kiosks} kiosks"))
+            rounds = (f", {args.rounds} rounds: p99 " + " / ".join(f"{p:.0f}" for p in acc["per_round"])
+                      if args.rounds > 1 else "")
+            s = summary(acc["delivery"])
+            row(f"{label}, 200 subscribers: call -> each ({acc['ncalls']} calls, {acc['missed']} missed{rounds}) (ms)",
+                s["n"], s["p50"], s["p99"], "p99 <= 50", "yes" if s["p99"] <= 50 and not acc["missed"] else "NO")
+            for name, values in (("call-next's own answer", acc["calls"]),
+                                 ("call-next's answer -> each subscriber", acc["after"]),
+                                 ("finish's own answer", load["finish"]),
+                                 ("a kiosk's ticket, its own answer", load["issue"])):
+                s = summary(values)
+                row(f"{label}: {name} (ms)", s["n"], s["p50"], s["p99"])
+            rows.append({"measure": f"{label}: {load['requests']} writes in {load['wall_s']:.1f} s "
+                                    f"({load['requests'] / load['wall_s']:.0f}/s); server CPU per "
+                                    f"write (ms; {load['server_cpu_s'] / load['wall_s']:.0%} of a core; the "
+                                    f"bench's clients {load['clients_cpu_s'] / load['wall_s']:.0%})",
+                         "n": load["requests"], "p50": 1000 * load["server_cpu_s"] / load["requests"],
+                         "p99": "", "goal": "", "met": ""})
+        restart("1")
 
     try:
         kiosk = kiosk_session(kiosk_token)
@@ -268,20 +307,21 @@ def main():
             sessions = {n: login_and_sign_in(url, n) for n in range(2, 12)}
             sessions[1] = w1
             for own in placements:
-                where = place(pid, own)
+                server["own"] = own
+                where = place(server["pid"], own)
                 for kind in args.clients.split(","):
                     busy_part(kind, where)
 
         # (3) 2,000 subscribers
         if "2000" in parts:
             for own in placements:
-                where = place(pid, own)
+                where = place(server["pid"], own)
                 # call-next with no stream open, called as it is with 2,000 open (a pause after each
                 # call): the ratio's baseline. The back-to-back calls of (1) are printed beside it.
                 call_t0, _, _ = calls_to_subscribers(srv, url, kiosk, w1, None, n_calls)
                 subs = Subscribers(srv.port, n=2000).connect(timeout=120)
                 time.sleep(1.0)
-                with Spy(args.spy, pid, "2000"):
+                with Spy(args.spy, server["pid"], "2000"):
                     call_t2, delivery, missed = calls_to_subscribers(srv, url, kiosk, w1, subs, n_calls)
                 subs.close()
                 s = summary(delivery)
@@ -298,14 +338,14 @@ def main():
                     "p99 <= 2x with none", "yes" if s2["p99"] <= 2 * s0["p99"] else "NO")
 
         # (4) one process holds --streams idle streams
-        place(pid, False)
+        place(server["pid"], False)
         if "many" in parts:
-            before = rss_kib(pid)
+            before = rss_kib(server["pid"])
             t0 = time.perf_counter()
             subs = Subscribers(srv.port, n=args.streams).connect(timeout=300)
             opened_s = time.perf_counter() - t0
             time.sleep(2.0)
-            after = rss_kib(pid)
+            after = rss_kib(server["pid"])
             per = (after - before) / args.streams
             held = {"measure": f"{args.streams:,} idle streams held: server RSS {before // 1024} -> "
                                f"{after // 1024} MiB, opened in {opened_s:.1f} s",

@@ -106,8 +106,8 @@ class Hallq:
     def now(self) -> datetime:
         return self.clock() if self.clock else utcnow()
 
-    def uow(self):
-        return self.db.uow()
+    def uow(self, urgent: bool = False):
+        return self.db.uow(urgent)
 
     def hall(self, conn, code: str) -> Hall:
         """The hall by code (config cached; `forget_halls` after init reloads)."""

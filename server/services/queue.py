@@ -174,9 +174,10 @@ def _acting_window(uow, hall, number, principal: Principal) -> Window:
 
 
 @contextmanager
-def _at_window(app, hall_code, number, principal):
-    """A unit of work with the hall and the acting window (its current ticket loaded)."""
-    with app.uow() as uow:
+def _at_window(app, hall_code, number, principal, urgent=False):
+    """A unit of work with the hall and the acting window (its current ticket loaded); `urgent`
+    for a call, which the hall's screens wait for (it goes before waiting ordinary writers)."""
+    with app.uow(urgent) as uow:
         hall = app.hall(uow.conn, hall_code)
         yield uow, hall, _acting_window(uow, hall, number, principal)
 
@@ -216,7 +217,7 @@ NOBODY = "当前无人等候 (nobody is waiting)"
 
 
 def call_next(app, hall_code: str, number: int, principal: Principal) -> dict:
-    with _at_window(app, hall_code, number, principal) as (uow, hall, w):
+    with _at_window(app, hall_code, number, principal, urgent=True) as (uow, hall, w):
         called = _call_first_free(uow, hall, w, principal, app.now())
         uow.commit()
         if called is None:
@@ -231,7 +232,7 @@ def call_selected(app, hall_code: str, number: int, principal: Principal, ticket
     if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
         raise Invalid("ticket_id must be an integer", code="invalid")
     now = app.now()
-    with _at_window(app, hall_code, number, principal) as (uow, hall, w):
+    with _at_window(app, hall_code, number, principal, urgent=True) as (uow, hall, w):
         day = hall.local_day(now).isoformat()
         order = w.call_order(uow.tickets.waiting(hall.id, day, w.services),
                              int(hall.config.rule("priority_cap", 3)))
@@ -253,7 +254,7 @@ def call_selected(app, hall_code: str, number: int, principal: Principal, ticket
 
 
 def recall(app, hall_code, number, principal):
-    with _at_window(app, hall_code, number, principal) as (uow, hall, w):
+    with _at_window(app, hall_code, number, principal, urgent=True) as (uow, hall, w):
         ticket = w.ensure_current()
         recalls = ticket.recall(app.now(), int(hall.config.rule("max_recalls", 3)))
         uow.tickets.save(ticket)

@@ -79,6 +79,53 @@ def make_engine(url: str | None = None) -> Engine:
     return engine
 
 
+class WritersQueue:
+    """SQLite's writers of this process, one at a time (re-entrant in a thread). A call (`urgent`:
+    what the hall's screens and speakers wait for) goes before the ordinary writers waiting with
+    it (a finish, a kiosk's ticket, a report's note); writers of one kind have no set order, as
+    with a plain lock. In a busy hall's burst (eleven windows calling, their finishes and the
+    kiosks' tickets at once) a call then waits for the calls ahead of it only: bench_events.py
+    measures both ways side by side. HALLQ_CALLS_FIRST=0 gives every writer the same rank."""
+
+    def __init__(self, calls_first: bool | None = None):
+        self._cond = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._urgent_waiting = 0
+        self.waiting = 0  # writers waiting for their turn now
+        if calls_first is None:
+            calls_first = os.environ.get("HALLQ_CALLS_FIRST", "1") != "0"
+        self.calls_first = calls_first
+
+    def acquire(self, urgent: bool = False) -> None:
+        me = threading.get_ident()
+        urgent = urgent and self.calls_first
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+                return
+            self.waiting += 1
+            if urgent:
+                self._urgent_waiting += 1
+            try:
+                while self._owner is not None or (not urgent and self._urgent_waiting):
+                    self._cond.wait()
+            finally:
+                self.waiting -= 1
+                if urgent:
+                    self._urgent_waiting -= 1
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        with self._cond:
+            if self._owner != threading.get_ident():
+                raise RuntimeError("the writers' turn is not this thread's")
+            self._depth -= 1
+            if not self._depth:
+                self._owner = None
+                self._cond.notify_all()
+
+
 class Database:
     """The engine plus the hooks run after a commit that carried events (the event bus). A hook is
     called with the unit of work's events as stored (dicts with their `id`), in the committing
@@ -90,7 +137,7 @@ class Database:
         self.after_commit_hooks: list = []
         # SQLite has one writer at a time: queue writers on a lock in this process (a fast handoff)
         # rather than letting them spin in SQLite's busy handler, which sleeps up to 100 ms a try.
-        self.write_lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        self.write_lock = WritersQueue() if self.engine.dialect.name == "sqlite" else None
         # the after-commit hooks of those writers, in commit order: a writer takes it before it
         # lets the next writer in, so the bus still sees this process's commits in id order while
         # the next writer's statements run (the hooks format events: not the database's time)
@@ -161,8 +208,9 @@ class Database:
 
         threading.Thread(target=run, name="hallq-wal-checkpoint", daemon=True).start()
 
-    def uow(self) -> "UnitOfWork":
-        return UnitOfWork(self)
+    def uow(self, urgent: bool = False) -> "UnitOfWork":
+        """A unit of work; `urgent` (a call) goes before ordinary writers waiting for their turn."""
+        return UnitOfWork(self, urgent)
 
     @contextmanager
     def read(self):
@@ -183,8 +231,9 @@ class UnitOfWork:
     to subscribers only after the commit succeeded. `tickets`, `windows` and `cases` are the
     repositories (store/repository.py) working in this transaction."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, urgent: bool = False):
         self.db = db
+        self.urgent = urgent
         self.conn: Connection | None = None
         self.events: list[dict] = []
         self.committed = False
@@ -194,7 +243,7 @@ class UnitOfWork:
         if self.db.write_lock is not None:
             with self.db._writers_count_lock:
                 self.db._writers += 1
-            self.db.write_lock.acquire()
+            self.db.write_lock.acquire(self.urgent)
             self._locked = True
         try:
             self.conn = self.db.engine.connect().execution_options(write=True)

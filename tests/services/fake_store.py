@@ -242,7 +242,7 @@ class FakeApp:
     def now(self) -> datetime:
         return self.clock
 
-    def uow(self) -> FakeUnitOfWork:
+    def uow(self, urgent: bool = False) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)
 
     def hall(self, conn, code):
