@@ -16,6 +16,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "checkin_button": ("预约签到", "Appointment check-in"),
     "offline_banner": ("正在连接服务器…", "Connecting to the server…"),
     "guide_title": ("办事指南", "Service guide"),
+    "guide_more": ("还有内容，请用手指向上滑动查看 ↓", "More below: swipe up to read on ↓"),
     "guide_in_chinese": ("", "The hall publishes its guides in Chinese; staff at the desk can explain them."),
     "materials": ("所需材料", "Materials to bring"),
     "conditions": ("办理条件", "Who can apply"),
@@ -97,8 +98,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "scanned": ("扫码结果：{code}", "Scanned: {code}"),
     "closing": ("关闭", "Close"),
     # 帮办代办 (kiosk/screens/assist.py)
-    "assist_button": ("帮办代办", "We do it for you"),
-    "assist_title": ("帮办代办", "We do it for you"),
+    "assist_button": ("帮办代办", "Assisted service"),
+    "assist_title": ("帮办代办", "Assisted service"),
     "assist_intro": ("年老体弱、行动不便或路途较远？告诉我们需要办理的事项，帮办员会打电话联系您，代您办理并送达。",
                      "Elderly, disabled or far from the hall? Tell us what you need: an agent calls you, "
                      "handles it for you and delivers the result."),
@@ -146,7 +147,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "assist_due": ("一般 {n} 个工作日内办结，期限 {date}", "Usually done within {n} working days, by {date}"),
     "assist_keep_slip": ("请取走回执，保持手机畅通", "Please take your slip and keep your phone on"),
     "assist_keep_note": ("请拍照或记下申请编号，保持手机畅通", "Please note the request number and keep your phone on"),
-    "assist_slip_title": ("帮办代办回执", "We do it for you: receipt"),
+    "assist_slip_title": ("帮办代办回执", "Assisted service: receipt"),
     "assist_hall_phone": ("咨询电话 {phone}", "Enquiries {phone}"),
     "assist_taken_at": ("受理时间 {time}", "Taken at {time}"),
 }
@@ -161,7 +162,7 @@ SPOKEN = {  # what elder mode (长者模式) says on each screen
     "ticket_screen": ("打印机暂时无法出票，您的号码是 {number}，请记下", "The printer cannot print. Your number is {number}"),
     "error": ("{message}", "{message}"),
     "admin": ("设备管理", "Device admin"),
-    "assist": ("帮办代办。{prompt}", "We do it for you. {prompt}"),
+    "assist": ("帮办代办。{prompt}", "Assisted service. {prompt}"),
     "assist_done": ("已受理，申请编号 {number}。{call}", "Accepted, request number {number}. {call}"),
 }
 

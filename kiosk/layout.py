@@ -15,6 +15,7 @@ ELDER_SCALE = 1.3
 ELDER_MIN_KEY = 80  # px, width and height: the smallest key elder mode offers a finger
 TOUCH_MIN = 48  # px: the smallest side of a small key (the tile's ⓘ 指南) in normal mode, at any size
 READ_MIN = 26  # px: the smallest type of what a resident must read to go on (the name step's hint)
+HINT_MIN = 22  # px: the smallest type of a hint or notice (the hall's notice, the QR code's caption)
 SIDE_KEYS = 2.4  # the name step's 常用 / 没有我的姓 column beside the initials, in initials' keys
 
 
@@ -120,7 +121,8 @@ class Layout:
 
     @property
     def notice_h(self) -> int:
-        return int(self.px(24) * 2.8)
+        """The hall's notice under the tiles: two lines."""
+        return int(self.hint_px(24) * 2.8)
 
     @property
     def banner_h(self) -> int:
@@ -181,6 +183,11 @@ class Layout:
         body = self.height - 2 * self.pad - 2 * self.bar_h - 2 * self.gap
         h = max(self.min_key, min(self.px(140), (body - 3 * self.keypad_gap) // 4))
         return (int(h * 1.45), h)
+
+    def hint_px(self, n: float) -> int:
+        """Type of a hint or notice a resident may read (the hall's notice, the QR code's
+        caption): its design size, never under HINT_MIN on a short landscape screen."""
+        return max(HINT_MIN, self.px(n))
 
     def read_px(self, n: float) -> int:
         """Type a resident must read to go on (how to give the ID, what the phone is used for):

@@ -96,6 +96,13 @@ def bad_line_starts(label) -> list[str]:
     return [line for line in lines[1:] if line[0] in NO_LINE_START]
 
 
+def widow(label) -> bool:
+    """A wrapped Chinese text whose last line is one or two characters alone ("意。"), which
+    typesetting avoids (the texture must be up to date)."""
+    lines = [s.strip() for s in line_texts(label) if s.strip()]
+    return len(lines) >= 2 and len(lines[-1]) <= 2 and not lines[-1].isascii()
+
+
 def line_count(label) -> int:
     return len([s for s in line_texts(label) if s])
 
@@ -182,10 +189,27 @@ class Text(Label):
             self._narrow(cut)
         if self.balance and line_count(self) == 2:
             self._balance(cut)
+        elif widow(self):
+            self._no_widow(cut)
 
     def _narrow(self, cut: float):
         self.padding = {"left": [0, 0, cut, 0], "right": [cut, 0, 0, 0]}.get(self.halign, [cut / 2, 0, cut / 2, 0])
         self.texture_update()
+
+    def _no_widow(self, cut: float):
+        """The last of several lines not a character or two alone ("意。"): narrow the lines, a
+        character at a time, while their count stays, until more go down with it."""
+        n = line_count(self)
+        step = self.font_size
+        for _ in range(8):
+            self._narrow(cut + step)
+            if line_count(self) != n or broken_words(self) or bad_line_starts(self):
+                self._narrow(cut)
+                return
+            if not widow(self):
+                return
+            step += self.font_size
+        self._narrow(cut)
 
     def _balance(self, cut: float):
         """Two lines of about one length ("How should we / address you?"), not a word left alone

@@ -42,16 +42,33 @@ class GuideScreen(KioskScreen):
         for matter in guide.get("matters") or []:  # 事项, each with its own materials and steps
             name = matter.get("name_en") if self.app.lang == "en" and matter.get("name_en") else matter["name"]
             box.add_widget(Text(name, size=lay.px(34), color=BLUE, bold=True, halign="left", auto_height=True))
-            for key in ("materials", "steps"):
+            for key in ("materials", "steps"):  # its own line over the numbered items
+                if matter.get(key):
+                    box.add_widget(Text(self.tr(key) + colon.strip(), size=lay.body_px, bold=True, color=BLUE_DARK,
+                                        halign="left", auto_height=True))
                 for i, line in enumerate(matter.get(key) or [], 1):
-                    label = self.tr(key) + colon if i == 1 else ""
-                    box.add_widget(Text(f"{label}{i}. {line}", size=lay.body_px, halign="left", auto_height=True))
+                    box.add_widget(Text(f"{i}. {line}", size=lay.body_px, halign="left", auto_height=True))
             if matter.get("time_limit"):
                 box.add_widget(Text(f"{self.tr('time_limit')}{colon}{matter['time_limit']}", size=lay.body_px,
                                     halign="left", auto_height=True))
-        scroll = ScrollView(do_scroll_x=False, bar_width=10)
+        # the bar stays shown (it does not fade) and can be dragged as well as the text
+        bar = list(BLUE[:3]) + [0.7]
+        scroll = ScrollView(do_scroll_x=False, bar_width=max(10, lay.px(14)), bar_color=bar,
+                            bar_inactive_color=bar, scroll_type=["bars", "content"])
         scroll.add_widget(box)
         self.body.add_widget(scroll)
+        # under a guide longer than the screen: that there is more, until its end is shown
+        more_px = lay.read_px(28)
+        self.more_label = more = Text(self.tr("guide_more"), size=more_px, color=BLUE_DARK, bold=True,
+                                      one_line=True, size_hint_y=None, height=0, opacity=0)
+
+        def show_more(*_):
+            longer = box.height > scroll.height + 1
+            more.height = int(more_px * 1.5) if longer else 0
+            more.opacity = 1 if longer and scroll.scroll_y > 0.02 else 0
+        for widget, prop in ((box, "height"), (scroll, "height"), (scroll, "scroll_y")):
+            widget.bind(**{prop: show_more})
+        self.body.add_widget(more)
         back = BigButton(self.tr("back"), size=lay.button_px, bg=GREY_BG, color=TEXT, size_hint_x=0.35)
         back.bind(on_release=lambda *_: self.app.go_home())
         take = BigButton(self.tr("take_ticket"), size=lay.px(40), bg=BLUE, size_hint_x=0.65)

@@ -81,5 +81,5 @@ class HomeScreen(KioskScreen):
         self.body.add_widget(foot)
         hall_notice = app.core.hall.get("notice_en" if app.lang == "en" else "notice") or ""
         if hall_notice and show_notice:
-            self.body.add_widget(Text(hall_notice, size=lay.px(24), color=MUTED, size_hint_y=None,
+            self.body.add_widget(Text(hall_notice, size=lay.hint_px(24), color=MUTED, size_hint_y=None,
                                       height=lay.notice_h))

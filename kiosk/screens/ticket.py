@@ -120,12 +120,12 @@ class TicketScreen(KioskScreen):
         self.qr = None
         if out.qr_url:
             q = BoxLayout(orientation="vertical", size_hint=(None, None), width=lay.qr_px + 60,
-                          height=lay.qr_px + int(lay.px(28) * 3.6), spacing=4)
+                          height=lay.qr_px + int(lay.hint_px(28) * 3.6), spacing=4)
             self.qr = qr_image(out.qr_url, lay.qr_px)
             self.qr.pos_hint = {"center_x": 0.5}
             q.add_widget(self.qr)
-            q.add_widget(Text(text.qr_caption, size=lay.px(28), color=MUTED,
-                              size_hint_y=None, height=int(lay.px(28) * 3.4)))
+            q.add_widget(Text(text.qr_caption, size=lay.hint_px(28), color=MUTED,
+                              size_hint_y=None, height=int(lay.hint_px(28) * 3.4)))
             box = AnchorLayout(anchor_x="center", anchor_y="center",
                                size_hint=(1, None) if lay.portrait else (None, 1),
                                **({"height": q.height} if lay.portrait else {"width": q.width}))
@@ -158,7 +158,7 @@ class ErrorScreen(KioskScreen):
         self.body.add_widget(Widget())
         self.message_label = Text(self.message, size=lay.px(44), bold=True, color=RED, auto_height=True)
         self.body.add_widget(self.message_label)
-        self.retry_label = Text(self.tr("retrying") if self.retrying else "", size=lay.px(32),
+        self.retry_label = Text(self.tr("retrying") if self.retrying else "", size=lay.hint_px(32),
                                 color=MUTED, one_line=True, size_hint_y=None, height=lay.px(64))
         self.body.add_widget(self.retry_label)
         self.body.add_widget(Widget())

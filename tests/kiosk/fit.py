@@ -20,7 +20,7 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 
 from kiosk.layout import ELDER_MIN_KEY
-from kiosk.widgets import BG, Panel, bad_line_starts, broken_words, line_count, line_texts
+from kiosk.widgets import BG, Panel, bad_line_starts, broken_words, line_count, line_texts, widow
 
 
 def inside_scroll(w, screen) -> bool:
@@ -49,6 +49,8 @@ def text_problems(screen, tag: str, width: int, height: int) -> list[dict]:
         if getattr(w, "one_line", False) and line_count(w) > 1:
             problems.append({**where, "problem": f"wraps onto {line_count(w)} lines"})
         lines = [s for s in line_texts(w) if s]
+        if widow(w):
+            problems.append({**where, "problem": f"one or two characters alone on the last line: {lines}"})
         if (getattr(w, "balance", False) and len(lines) == 2 and " " not in lines[1].strip()
                 and " " in lines[0].strip()):  # one word could have gone down with it
             problems.append({**where, "problem": f"a word alone on the second line: {lines}"})

@@ -221,7 +221,7 @@ def test_in_english_and_elder_mode_the_id_card_gives_the_name_shown_masked(live,
         assert "Accepted" in shown and "An agent will call you within 1 working day" in shown
         assert "Please note the request number" in shown  # no printer here: nothing to take away
         assert "欧阳娜娜" not in shown and PHONE not in shown
-        assert any(s.startswith("We do it for you. What should we do?") for s in kiosk.app.spoken)
+        assert any(s.startswith("Assisted service. What should we do?") for s in kiosk.app.spoken)
         assert kiosk.app.spoken[-1].startswith(f"Accepted, request number {screen.outcome.request['id']}")
         kiosk.screenshot("assist-done-en-elder")
     row = requests_on_server(live.api.ctx)[0]

@@ -4,6 +4,7 @@ appointment check-in by keypad, and a screen that fails: logged, home, an apolog
 from __future__ import annotations
 
 import pytest
+from kivy.uix.scrollview import ScrollView
 from sqlalchemy import select
 
 from server.store import tables as t
@@ -36,6 +37,13 @@ def test_elder_mode_walks_to_a_printed_ticket_speaks_every_screen_and_keeps_runn
     said = [w.text for w in guide.walk() if isinstance(getattr(w, "text", None), str)]
     # in English the guide says its text is the hall's own, in Chinese (and who can explain it)
     assert any("publishes its guides in Chinese" in t for t in said) == (lang == "en")
+    # a guide longer than the screen says there is more below, until its end is shown
+    kiosk.pump(0.1)
+    assert guide.more_label.opacity == 1 and guide.more_label.height > 0
+    scroll = next(w for w in guide.walk() if isinstance(w, ScrollView))
+    scroll.scroll_y = 0
+    kiosk.pump(0.1)
+    assert guide.more_label.opacity == 0
     kiosk.tap(guide.take_button)
     ticket = kiosk.wait_screen("ticket")
     number = ticket.outcome.ticket["number"]
