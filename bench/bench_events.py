@@ -32,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_queue import KIOSK_PAUSE_S, kiosk_session, login_and_sign_in, setup_accounts  # noqa: E402
-from common import (BenchServer, LeanClient, Subscribers, place, raise_open_files_limit,  # noqa: E402
-                    sequential, summary, table)
+from common import (BenchServer, LeanClient, Subscribers, machine_speed_ms, place,  # noqa: E402
+                    raise_open_files_limit, sequential, summary, table)
 
 
 def cpu_s(pid: int) -> float:
@@ -290,6 +290,7 @@ def main():
         kiosk = kiosk_session(kiosk_token)
         w1 = login_and_sign_in(url, 1)
         print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
+        speed0 = machine_speed_ms()
         parts = set(args.parts.split(","))
         placements = [p == "own" for p in args.placement.split(",")]
         issue_t, call_t = sequential(url, kiosk, w1, n_seq if "seq" in parts else 5)
@@ -360,6 +361,10 @@ def main():
             s = summary(delivery)
             row(f"{args.streams:,} subscribers: call -> each (5 calls, {missed} missed) (ms)", s["n"],
                 s["p50"], s["p99"])
+        speed1 = machine_speed_ms()
+        rows.append({"measure": "this machine's speed: a fixed loop of Python, at the start / the end "
+                                "(ms; lower is faster: every figure above moves with it)",
+                     "n": 2, "p50": speed0, "p99": speed1, "goal": "", "met": ""})
     finally:
         srv.stop()
     table(f"Event streams (issue 14), {'PostgreSQL' if args.postgres else 'SQLite'}, "

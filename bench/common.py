@@ -181,6 +181,18 @@ def place(server_pid: int, own_core: bool) -> str:
             else f"server and bench sharing {len(cpus)} cores")
 
 
+def machine_speed_ms(n: int = 1_000_000) -> float:
+    """How long a fixed loop of Python takes here now (the best of three): this VM's speed moves
+    by up to 2x between hours, and every figure with it; the tables print it beside them."""
+    best = float("inf")
+    for _ in range(3):
+        t0, acc = time.perf_counter(), 0
+        for i in range(n):
+            acc += i * i
+        best = min(best, time.perf_counter() - t0)
+    return 1000 * best
+
+
 def raise_open_files_limit():
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -124,3 +124,20 @@ def test_a_window_calling_is_committed_before_a_finish_that_asked_first(api, ctx
                             .where(t.events.c.type.in_(["ticket.called", "ticket.finished"]))
                             .order_by(t.events.c.id)).all()
     assert [(r.type, r.window) for r in rows][-2:] == [("ticket.called", 1), ("ticket.finished", 2)]
+
+
+def test_an_ordinary_writer_passed_over_by_many_calls_goes_after_most_passed():
+    """A county server's many windows calling do not hold a finish back for good."""
+    q, order = WritersQueue(most_passed=3), []
+    q.acquire()
+    plain = _writer(q, False, "finish", order)
+    _waiting(q, 1)
+    calls = []
+    for i in range(6):
+        calls.append(_writer(q, True, f"call{i}", order))
+        _waiting(q, 2 + i)
+    q.release()
+    for th in [plain, *calls]:
+        th.join(5)
+    assert len(order) == 7
+    assert order.index("finish") == 3, order  # three calls went first, then the finish
