@@ -1,8 +1,9 @@
 """How every xlsx the server writes looks when a hall's manager opens or prints it (the report, the
 模拟排班 workbook, the province export): one header row in bold on a fill, frozen; each column as wide
 as its widest cell as shown (a Chinese character takes two widths), long text wrapped instead of cut;
-printed with the header on every page, landscape when wide, fit to the page's width; text that looks
-like a formula kept as text."""
+printed with the header on every page, landscape when wide, fit to the page's width (a very wide sheet
+on two pages across rather than under 75%, its first column repeated); text that looks like a formula
+kept as text."""
 from __future__ import annotations
 
 import math
@@ -11,6 +12,14 @@ from datetime import date, datetime
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may take for a formula
 MAX_WIDTH = 60  # a wider column wraps its text instead (xlsx width units, about one Latin letter)
 PORTRAIT_WIDTH = 90  # wider sheets (sum of widths) print landscape: A4 portrait holds about 90
+LANDSCAPE_WIDTH = 127  # and A4 landscape about 127 (297/210 of that)
+MIN_SCALE = 0.75  # a sheet that would print smaller on one page's width goes on two (or more)
+
+
+def pages_wide(total: float) -> int:
+    """Pages across a sheet of `total` widths prints on: one, unless that shrinks it under
+    MIN_SCALE (11 pt type under 8 pt); then as many as keep it at MIN_SCALE or larger."""
+    return max(1, math.ceil(total / (LANDSCAPE_WIDTH / MIN_SCALE)))
 HEAD_FILL = "DCE6F1"
 
 
@@ -106,6 +115,8 @@ def finish(ws, header: bool = True, widths: dict[str, float] | None = None) -> N
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if total > PORTRAIT_WIDTH else "portrait"
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = pages_wide(total)
     ws.page_setup.fitToHeight = 0  # as many pages down as it takes
+    if header and ws.page_setup.fitToWidth > 1:  # the first column (the day, the window, the name) on every page
+        ws.print_title_cols = "A:A"
     cells_as_text(ws)
