@@ -141,3 +141,25 @@ def test_an_ordinary_writer_passed_over_by_many_calls_goes_after_most_passed():
         th.join(5)
     assert len(order) == 7
     assert order.index("finish") == 3, order  # three calls went first, then the finish
+
+
+def test_every_kind_of_call_asks_to_go_first_and_a_finish_does_not(api, ctx, monkeypatch):
+    token = api.add_staff("clerk1", [1])
+    assert api.act(1, "sign-in", token).status == 200
+    for _ in range(4):
+        assert api.issue("social").status == 201
+    asked = []
+    real_uow = ctx.uow
+    monkeypatch.setattr(ctx, "uow", lambda urgent=False: (asked.append(urgent), real_uow(urgent))[1])
+
+    def urgent_of(action, body=None):
+        asked.clear()
+        r = api.act(1, action, token, json=body)
+        assert r.status == 200, (action, r.body)
+        return asked[-1]
+    assert urgent_of("call-next") is True
+    assert urgent_of("recall") is True
+    assert urgent_of("finish", {"outcome": "immediate"}) is False
+    waiting = api.get(api.hp("/windows/1/waiting"), token).body
+    assert urgent_of("call", {"ticket_id": waiting["tickets"][-1]["id"]}) is True
+    assert urgent_of("finish-and-call-next", {"outcome": "immediate"}) is True
