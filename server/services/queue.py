@@ -345,7 +345,7 @@ def finish_and_call_next(app, hall_code, number, principal, outcome, due_date=No
     the window). {"finished": ticket, "ticket": the next or None}."""
     _check_finish(outcome, note)
     now = app.now()
-    with _at_window(app, hall_code, number, principal, ) as (uow, hall, w):
+    with _at_window(app, hall_code, number, principal, urgent=True) as (uow, hall, w):
         ticket = w.ensure_current()
         due = parse_due(hall, outcome, due_date, promise_days, hall.local_day(now))
         ticket.finish(now, outcome, due, note)
