@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 export KIVY_NO_ARGS=1
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# --durations: the slowest tests are named at the end, so a CI run that grows shows where
+exec .venv/bin/python -m pytest -q -p no:cacheprovider --durations=15 "$@"
