@@ -36,6 +36,14 @@ def need_binary(name: str, hint: str = "") -> str:
     return path
 
 
+def xvfb_server_num() -> int:
+    """Where `xvfb-run -a` starts looking for a free X display: apart for each pytest-xdist worker
+    (gw0, gw1, ...), and apart from the demo's default 99, so two workers starting Xvfb at once
+    cannot both pick the same display."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return 200 + 20 * int(worker[2:] or 0)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from tests.kiosk.conftest import SHOTS
-from tests.support import ROOT, need_binary
+from tests.support import ROOT, need_binary, xvfb_server_num
 
 pytestmark = pytest.mark.kivy
 
@@ -30,7 +30,7 @@ def test_every_screen_fits_in_both_languages_and_modes(size, live):
     out = SHOTS / "kiosk-layout"
     env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}  # a real X screen
     proc = subprocess.run(
-        [xvfb, "-a", "-s", f"-screen 0 {size}x24", sys.executable, str(ROOT / "tests/kiosk/render_screens.py"),
+        [xvfb, "-a", "-n", str(xvfb_server_num()), "-s", f"-screen 0 {size}x24", sys.executable, str(ROOT / "tests/kiosk/render_screens.py"),
          "--server", live.url, "--token", live.api.tokens["kiosk"], "--size", size, "--out", str(out)],
         capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
