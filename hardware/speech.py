@@ -50,6 +50,25 @@ def _espeak_binary() -> str | None:
     return shutil.which("espeak-ng") or shutil.which("espeak")
 
 
+_PYTTSX3_LOCK = threading.Lock()
+
+
+def _quiet_driver() -> None:
+    """pyttsx3's espeak driver prints "Audio saved to PATH" from its synthesis callback, which
+    may run after a redirect of stdout has ended: its `print` drops that line instead."""
+    driver = sys.modules.get("pyttsx3.drivers.espeak")
+    if driver is None or getattr(driver, "_hallq_quiet", False):
+        return
+
+    def quiet_print(*args, **kwargs):
+        if args and str(args[0]).startswith("Audio saved to"):
+            return
+        print(*args, **kwargs)
+
+    driver.print = quiet_print
+    driver._hallq_quiet = True
+
+
 class SpeechEngine:
     """Text to speech with voice per language, rate (words per minute) and volume (0..1).
 
@@ -73,7 +92,9 @@ class SpeechEngine:
         self.rate = rate
         self.volume = volume
         self._voice_pref = {"zh": zh_voice, "en": en_voice}
-        self._lock = threading.Lock()
+        # pyttsx3.init() gives every caller in a process the same engine, so every SpeechEngine
+        # of the process (a kiosk's and a display's, tests') shares one lock
+        self._lock = _PYTTSX3_LOCK
         self._engine = None
         self._engine_failed = False
         self._voice_ids: dict[str, str | None] = {}
@@ -95,6 +116,7 @@ class SpeechEngine:
 
                 with contextlib.redirect_stdout(io.StringIO()):
                     self._engine = pyttsx3.init()
+                _quiet_driver()
                 self._engine.setProperty("rate", self.rate)
                 self._engine.setProperty("volume", self.volume)
                 # drop the engine while the interpreter is whole: pyttsx3's driver destructor run

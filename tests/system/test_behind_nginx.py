@@ -21,7 +21,7 @@ from server.services.context import create_hallq
 from tests.system.test_event_server import many_files  # noqa: F401 (fixture)
 from tests.support import PASSWORD, ROOT, ServerProcess, free_port, need_binary, wait_http
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.alone]  # a 100 ms goal: measured alone
 
 DOC = ROOT / "docs" / "operations.md"
 

@@ -17,6 +17,8 @@ import requests
 from tests.fixtures.server import start_hall_server
 from tests.support import PASSWORD
 
+pytestmark = pytest.mark.alone  # answers within 1 s under hostile load: measured alone
+
 EVENTS = "/api/v1/halls/main/events"
 
 

@@ -196,6 +196,7 @@ def test_a_run_past_the_time_limit_is_stopped(past_day, monkeypatch):
     assert api.get(api.hp(f"/simulations/{r.body['id']}/xlsx"), "boss").status == 400
 
 
+@pytest.mark.alone  # the hall's answers' median while a run plays: measured alone
 def test_the_server_answers_the_hall_while_a_run_plays(server_process, sqlite_url):
     """The real `server.py run` (gevent): a sample day plays in its child process while the hall's
     requests keep their pace: the median answer to GET /halls/main while the run plays is under
