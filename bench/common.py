@@ -110,6 +110,18 @@ class LeanResponse:
         return json.loads(self.content) if self.content else None
 
 
+class _StampedConnection(http.client.HTTPConnection):
+    """Notes when a request's first bytes are handed to the socket: a window's call starts there,
+    not when its thread (one of the bench's, sharing one interpreter) decided to make it."""
+
+    sent_at = 0.0
+
+    def send(self, data):
+        if not self.sent_at:
+            self.sent_at = time.perf_counter()
+        super().send(data)
+
+
 class LeanClient:
     """A keep-alive HTTP/1.1 JSON client on http.client, for the benches' windows and kiosks: the
     same requests as a requests.Session (`post(url, json=...)`, `headers`), at a fraction of its
@@ -119,6 +131,7 @@ class LeanClient:
     def __init__(self, token: str | None = None):
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.conn = None
+        self.sent_at = 0.0  # when the last request's bytes went to the socket (perf_counter)
 
     @classmethod
     def like(cls, session) -> "LeanClient":
@@ -134,9 +147,11 @@ class LeanClient:
         for attempt in (0, 1):  # a kept-alive connection the server closed: one fresh retry
             if self.conn is None:
                 host, _, port = hostport.partition(":")
-                self.conn = http.client.HTTPConnection(host, int(port or 80), timeout=30)
+                self.conn = _StampedConnection(host, int(port or 80), timeout=30)
             try:
+                self.conn.sent_at = 0.0
                 self.conn.request(method, "/" + path, body=body, headers=headers)
+                self.sent_at = self.conn.sent_at
                 r = self.conn.getresponse()
                 data = r.read()
                 if r.getheader("Connection", "").lower() == "close":
@@ -234,12 +249,16 @@ def _read_streams(port, path, n, ready, stop, q, only=None):
         socks.append(s)
     opened, closed, batch, last_send = 0, 0, [], time.perf_counter()
     while not stop.is_set():
-        for key, _ in sel.select(0.05):
+        readable = sel.select(0.05)
+        # the data of every socket in `readable` was there when select returned: a hall's screens
+        # each read their own socket, this one process reads them one after another
+        seen = time.perf_counter()  # CLOCK_MONOTONIC: comparable with the parent's clock
+        for key, _ in readable:
             try:
                 data = key.fileobj.recv(262144)
             except (BlockingIOError, ConnectionError):
                 continue
-            now = time.perf_counter()  # CLOCK_MONOTONIC: comparable with the parent's clock
+            now = time.perf_counter()
             if not data:
                 sel.unregister(key.fileobj)
                 closed += 1
@@ -254,7 +273,7 @@ def _read_streams(port, path, n, ready, stop, q, only=None):
             end = 0
             for m in EVENT_LINE.finditer(buf):
                 if only is None or m.group(2) == only:
-                    batch.append((int(m.group(1)), now))
+                    batch.append((int(m.group(1)), now, seen))
                 end = m.end()
             st["buf"] = buf[end:][-8192:]
         if batch and time.perf_counter() - last_send > 0.02:
@@ -276,7 +295,11 @@ class Subscribers:
         then does less work per event, so it takes less of the machine the server runs on."""
         self.port, self.n, self.only = port, n, only
         self.path = path or f"/api/v1/halls/{hall}/events"
+        # when the reader had parsed each event off each socket, and when that socket was seen
+        # ready (its data there): one process reads all n sockets one after another, which the
+        # first includes and the second does not
         self.arrivals: dict[int, list[float]] = {}
+        self.seen: dict[int, list[float]] = {}
         self.lock = threading.Lock()
         self.opened = self.closed = None  # known after close()
 
@@ -307,8 +330,9 @@ class Subscribers:
                 self.opened, self.closed = batch["opened"], batch["closed"]
                 continue
             with self.lock:
-                for eid, at in batch:
+                for eid, at, seen in batch:
                     self.arrivals.setdefault(eid, []).append(at)
+                    self.seen.setdefault(eid, []).append(seen)
 
     def wait_for(self, event_id, count=None, timeout=10):
         count = count or self.n
