@@ -10,7 +10,9 @@ subscribers: call -> every subscriber, and call-next's own latency with them ope
 holding --streams idle streams: memory per stream, and a call reaching all of them.
 Subscribers come from many loopback addresses (40 each), as a hall's screens and phones do.
 The busy hall also prints call-next's own answer, answer -> each subscriber, the server's CPU per
-write and the bench's own clients' CPU (they share the machine with the server). Its clients are
+write and the bench's own clients' CPU (they share the machine with the server), and each call
+from its request leaving the window's socket to the event in each screen's socket (the bench's
+own threads and its one reader of every stream left out). Its clients are
 lean keep-alive http.client connections by default; `--clients lean,requests` also runs the
 requests sessions of bench_queue, side by side. `--rounds` pools rounds (~195 calls each) so p99
 is not two calls. (2) and (3) run twice by default (`--placement`): with the server and the
