@@ -9,7 +9,8 @@ file behind; `SpeechEngine(backend="espeak")` forces it. `.backend_used` tells.
 
 pyttsx3's engine is not thread-safe: every call goes through one lock. Only one
 save_to_file is queued per runAndWait (two keep only the last). pyttsx3 prints
-"Audio saved to ..." on stdout; that print is swallowed.
+"Audio saved to ..." on stdout, from a callback that may run in another engine user's turn;
+that line is dropped in the driver (`_quiet_driver`), not by redirecting the process's stdout.
 
 Voices: Mandarin on Linux is `sit/cmn-latn-pinyin` (Debian's `sit/cmn` reads tone
 numbers in Latin text as English words); English is `en` (gmw/en).
@@ -169,9 +170,8 @@ class SpeechEngine:
             engine.setProperty("voice", voice)
         engine.setProperty("rate", self.rate)
         engine.setProperty("volume", self.volume)
-        with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints "Audio saved to ..."
-            engine.save_to_file(text, str(path))
-            engine.runAndWait()  # exactly one save_to_file per runAndWait
+        engine.save_to_file(text, str(path))  # its "Audio saved to ..." is dropped (_quiet_driver)
+        engine.runAndWait()  # exactly one save_to_file per runAndWait
         return path.exists() and path.stat().st_size > 44
 
     # -- espeak-ng binary
@@ -228,9 +228,8 @@ class SpeechEngine:
                 voice = self._voice_id(lang)
                 if voice:
                     engine.setProperty("voice", voice)
-                with contextlib.redirect_stdout(io.StringIO()):
-                    engine.say(text)
-                    engine.runAndWait()
+                engine.say(text)
+                engine.runAndWait()
                 return
             proc = subprocess.run(self._espeak_args(lang) + ["--", text], capture_output=True, timeout=60)
             if proc.returncode != 0:
