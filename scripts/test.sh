@@ -16,6 +16,9 @@ pytest=(.venv/bin/python -m pytest -q -p no:cacheprovider --durations=15)
 if [ "$workers" -le 1 ]; then
   exec "${pytest[@]}" "$@"
 fi
+for arg in "$@"; do  # the caller chose the tests by mark: one pass, on the workers
+  case "$arg" in -m|-m*) exec "${pytest[@]}" -n "$workers" --dist loadfile "$@" ;; esac
+done
 rest=0
 "${pytest[@]}" -n "$workers" --dist loadfile -m "not alone" "$@" || rest=$?
 alone=0
