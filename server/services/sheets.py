@@ -14,13 +14,13 @@ MAX_WIDTH = 60  # a wider column wraps its text instead (xlsx width units, about
 PORTRAIT_WIDTH = 90  # wider sheets (sum of widths) print landscape: A4 portrait holds about 90
 LANDSCAPE_WIDTH = 127  # and A4 landscape about 127 (297/210 of that)
 MIN_SCALE = 0.75  # a sheet that would print smaller on one page's width goes on two (or more)
+HEAD_FILL = "DCE6F1"
 
 
 def pages_wide(total: float) -> int:
     """Pages across a sheet of `total` widths prints on: one, unless that shrinks it under
     MIN_SCALE (11 pt type under 8 pt); then as many as keep it at MIN_SCALE or larger."""
     return max(1, math.ceil(total / (LANDSCAPE_WIDTH / MIN_SCALE)))
-HEAD_FILL = "DCE6F1"
 
 
 def text_width(text: str) -> int:
