@@ -200,7 +200,10 @@ def test_server_py_run_makes_the_day_s_backup_on_its_first_maintenance_pass(sqli
     srv = ServerProcess(sqlite_url, var, env={"HALLQ_BACKUP_DIR": str(daily)}).start()
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not list(daily.glob("hallq-auto-*.db")):
+        # done when the copy is in place and the pass let go of its claim (.claim: made before the
+        # copy, removed after the old ones are pruned)
+        while time.monotonic() < deadline and (not list(daily.glob("hallq-auto-*.db"))
+                                               or list(daily.glob("hallq-auto-*.claim"))):
             time.sleep(0.2)
         assert [p.name.endswith(".db") for p in daily.glob("hallq-auto-*")] == [True], srv.log.read_text()
     finally:
