@@ -51,13 +51,19 @@ def pick(item: tuple, audience: str):
     return (item[2], item[3]) if item[2] is not None else None
 
 
-def continue_event_ids(db: Database, above: int, reason: str) -> int:
+def continue_event_ids(db: Database, above: int, reason: str, *, unless_above: bool = False) -> int:
     """Write a `stream.reset` event for every hall with ids above `above` (and above every id in
-    the table), so ids never go backwards after the database was swapped. Returns the last id."""
-    with db.engine.begin() as conn:
+    the table), so ids never go backwards after the database was swapped. Returns the last id.
+    `unless_above`: write nothing if the table already holds an id above `above` (a restore that
+    ran meanwhile has continued the ids itself: one reset is enough)."""
+    # a writing transaction from its start (BEGIN IMMEDIATE on SQLite): the max read below then
+    # cannot be outdated by another writer's reset before this one inserts
+    with db.engine.connect().execution_options(write=True) as conn, conn.begin():
         if db.dialect == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
         top = conn.execute(select(func.max(t.events.c.id))).scalar() or 0
+        if unless_above and top > above:
+            return top
         nxt = max(int(above), top) + 1
         now = db.now()
         for hall_id in conn.execute(select(t.halls.c.id).order_by(t.halls.c.id)).scalars():
@@ -249,7 +255,7 @@ class EventBus:
                     log.warning("event ids went back from %d to %d: database swapped; "
                                 "continuing above %d", last, top, self.last_id)
                     self._hall_codes.clear()
-                    continue_event_ids(self.db, self.last_id, "database_swapped")
+                    continue_event_ids(self.db, self.last_id, "database_swapped", unless_above=True)
                     self._wake.set()
                 return
             with self.cond:

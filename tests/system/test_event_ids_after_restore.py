@@ -6,6 +6,7 @@ import sqlite3
 import time
 
 from server.services import backup
+from server.services.bus import continue_event_ids
 from tests.fixtures.display import call, restartable, staff_at  # noqa: F401 (fixture)
 from tests.pages.display.test_display_page import open_display
 from tests.system.test_backup_restore import _cli
@@ -38,6 +39,20 @@ def test_restore_continues_event_ids_above_the_highest_issued(any_api, tmp_path)
     ctx.bus.refresh()
     issued = _hall_events(ctx, after[-1]["id"])
     assert [e["type"] for e in issued] == ["ticket.issued"] and issued[0]["id"] > after[-1]["id"]
+
+
+def test_a_bus_that_noticed_the_swap_before_the_restores_reset_adds_no_second_one(api):
+    """The race CI met: the running bus saw the copied-in file's lower ids, then the restore wrote
+    its reset above them before the bus wrote its own. Clients get the restore's reset only."""
+    ctx = api.ctx
+    api.issue("social")
+    ctx.bus.refresh()
+    seen = ctx.bus.last_id
+    top = continue_event_ids(ctx.db, seen, "restore")
+    assert continue_event_ids(ctx.db, seen, "database_swapped", unless_above=True) == top
+    ctx.bus.refresh()
+    after = _hall_events(ctx, seen)
+    assert [(e["type"], e["reason"]) for e in after] == [("stream.reset", "restore")]
 
 
 def test_a_running_server_notices_its_database_swapped_and_continues_above(api, sqlite_url, tmp_path):
