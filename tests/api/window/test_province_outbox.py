@@ -443,6 +443,51 @@ def test_a_manager_opens_the_callback_phone_and_records_how_the_call_went(live, 
     assert (cb.channel, cb.result, cb.satisfaction) == ("phone", "reached", "satisfied") and len(shown) == 1
 
 
+def _bad_rating(api, ctx, phone=None):
+    tk = serve(api)
+    with ctx.db.read() as conn:
+        token = conn.execute(select(t.tickets.c.token).where(t.tickets.c.id == tk["id"])).scalar()
+    body = {"level": 1, "reasons": ["attitude"], "ticket_token": token}
+    if phone:
+        body.update(phone=phone, consent=True)
+    r = api.post(api.hp(f"/tickets/{tk['id']}/rating"), json=body)
+    assert r.status == 201, r.body
+    return r.body["review_case"]["id"]
+
+
+def test_a_number_opened_while_the_list_redraws_shows_on_the_redrawn_card(live, ctx, chromium):
+    """The list redraws (a live update, the stream's first connect) between the manager's click
+    and the server's answer: the number opens on the card shown then, not on the one replaced
+    (CI once waited 30 s for it)."""
+    from tests.fixtures.window import login
+    from tests.layout import WINDOW_PC
+    api = live.api
+    staff_window_1(api)
+    case_id = _bad_rating(api, ctx, phone="13812345678")
+    context = chromium.new_context(viewport={"width": WINDOW_PC[0], "height": WINDOW_PC[1]}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        held = []
+        page.route("**/review-cases/*/contact", lambda route: held.append(route))  # the look's answer waits for us
+        login(page, live.url + "/manager/cases", "boss")
+        card = page.locator(f'article[data-case-id="{case_id}"]')
+        card.locator(".cb-show").wait_for()
+        card.locator(".cb-show").click()
+        deadline = time.time() + 10
+        while not held and time.time() < deadline:
+            page.wait_for_timeout(50)
+        assert held, "the look was not asked for"
+        loaded = page.get_attribute("body", "data-loaded")
+        _bad_rating(api, ctx)  # another resident's case: the list redraws
+        page.wait_for_function("was => document.body.dataset.loaded !== was", arg=loaded)
+        assert card.locator(".cb-phone").inner_text() == "138****5678"  # a new card, still masked
+        held[0].continue_()
+        card.locator(".cb-phone", has_text="13812345678").wait_for(timeout=5000)
+        assert card.locator(".cb-show").count() == 0
+    finally:
+        context.close()
+
+
 def test_two_workers_on_sqlite_and_postgresql_send_each_record_once(any_api, any_ctx, receiver):
     """Two server processes each run a worker: the lease lets only one of them post a record."""
     api, ctx = any_api, any_ctx

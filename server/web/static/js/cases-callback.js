@@ -33,8 +33,14 @@
         try {
           const r = await H.api("POST", H.hallPath("/review-cases/" + c.id + "/contact"));
           opened[c.id] = r.phone;
-          num.textContent = r.phone;
-          btn.remove();
+          // the list may have been redrawn while the look was asked for (a live update, the
+          // stream's first connect): open the number on the card shown now, not only on this one
+          const shown = document.querySelectorAll('[data-case-id="' + c.id + '"] .cb-contact');
+          [line].concat(Array.from(shown)).forEach(function (l) {
+            l.querySelector(".cb-phone").textContent = r.phone;
+            const b = l.querySelector(".cb-show");
+            if (b) b.remove();
+          });
         } catch (e) { num.textContent = e.message; }
       });
       line.append(btn);
