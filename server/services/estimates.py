@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..domain import forecast
 from ..domain.accuracy import WITHIN_S
@@ -253,14 +253,21 @@ def learned(conn, hall, now: datetime) -> Learned:
 # ---------------------------------------------------------------- the state at hand
 
 
+# the statements of every play, built once (building one costs about as much as running it)
+_wc, _tk = t.windows.c, t.tickets.c
+_WINDOWS = (select(_wc.number, _wc.services, _wc.policy, _wc.status, _wc.priority_streak, _wc.paused_at,
+                   _tk.service, _tk.status.label("ticket_status"), _tk.called_at, _tk.last_called_at,
+                   _tk.transfers)
+            .select_from(t.windows.outerjoin(t.tickets, _tk.id == _wc.current_ticket_id))
+            .where(_wc.hall_id == bindparam("hall_id"), _wc.active.is_(True))
+            .order_by(_wc.number))
+_WAITING = select(_tk.id, _tk.service, _tk.queued_at, _tk.priority, _tk.appointment_id, _tk.source).where(
+    _tk.hall_id == bindparam("hall_id"), _tk.day == bindparam("day"), _tk.status == "waiting")
+_LAST_EVENT_ID = select(func.max(t.events.c.id)).where(t.events.c.hall_id == bindparam("hall_id"))
+
+
 def _windows(conn, hall, now: datetime, waiting_services: set[str]) -> list[forecast.WindowState]:
-    wc, tk = t.windows.c, t.tickets.c
-    rows = conn.execute(select(wc.number, wc.services, wc.policy, wc.status, wc.priority_streak,
-                               wc.paused_at, tk.service, tk.status.label("ticket_status"), tk.called_at,
-                               tk.last_called_at, tk.transfers)
-                        .select_from(t.windows.outerjoin(t.tickets, tk.id == wc.current_ticket_id))
-                        .where(wc.hall_id == hall.id, wc.active.is_(True))
-                        .order_by(wc.number)).all()
+    rows = conn.execute(_WINDOWS, {"hall_id": hall.id}).all()
     out, staffed = [], set()
     for r in rows:
         if r.status == "closed":
@@ -284,11 +291,7 @@ def _windows(conn, hall, now: datetime, waiting_services: set[str]) -> list[fore
 
 
 def _waiting(conn, hall, day: str) -> list[qdomain.Candidate]:
-    tk = t.tickets.c
-    rows = conn.execute(select(tk.id, tk.service, tk.queued_at, tk.priority, tk.appointment_id,
-                               tk.source).where(tk.hall_id == hall.id, tk.day == day,
-                                                tk.status == "waiting")).all()
-    return qdomain.from_rows(rows)
+    return qdomain.from_rows(conn.execute(_WAITING, {"hall_id": hall.id, "day": day}).all())
 
 
 def _seconds(spans: list[str]) -> list[tuple[float, float]]:
@@ -391,7 +394,7 @@ def forget_forecasts(conn) -> None:
 
 
 def _last_event_id(conn, hall) -> int:
-    return conn.execute(select(func.max(t.events.c.id)).where(t.events.c.hall_id == hall.id)).scalar() or 0
+    return conn.execute(_LAST_EVENT_ID, {"hall_id": hall.id}).scalar() or 0
 
 
 def current(app, conn, hall) -> tuple[forecast.Forecast, Learned]:

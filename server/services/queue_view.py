@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from ..domain import queue as qdomain
 from ..domain import tickets as tdomain
@@ -48,17 +48,24 @@ def _rank_sql():
                 (tk.priority.is_not(None), qdomain.PRIORITY), else_=qdomain.ORDINARY)
 
 
+def _ahead_sql():
+    tk = t.tickets.c
+    rank, mine, at = _rank_sql(), bindparam("rank"), bindparam("queued_at")
+    before = or_(rank < mine, and_(rank == mine, or_(tk.queued_at < at,
+                                                     and_(tk.queued_at == at, tk.id < bindparam("id")))))
+    return select(func.count()).select_from(t.tickets).where(
+        tk.hall_id == bindparam("hall_id"), tk.day == bindparam("day"), tk.status == "waiting",
+        tk.service == bindparam("service"), tk.id != bindparam("id"), before)
+
+
+_AHEAD = _ahead_sql()  # built once: every ticket's page and every issue asks it
+
+
 def count_ahead(conn, row) -> int:
     """How many waiting tickets of the ticket's service stand before it (as domain.queue.ahead_of)."""
-    tk = t.tickets.c
-    mine = qdomain.Candidate.of(row)
-    rank = _rank_sql()
-    before = or_(rank < mine.rank,
-                 and_(rank == mine.rank, or_(tk.queued_at < row.queued_at,
-                                             and_(tk.queued_at == row.queued_at, tk.id < row.id))))
-    return conn.execute(select(func.count()).select_from(t.tickets).where(
-        tk.hall_id == row.hall_id, tk.day == row.day, tk.status == "waiting",
-        tk.service == row.service, tk.id != row.id, before)).scalar_one()
+    return conn.execute(_AHEAD, {"rank": qdomain.Candidate.of(row).rank, "queued_at": row.queued_at,
+                                 "id": row.id, "hall_id": row.hall_id, "day": row.day,
+                                 "service": row.service}).scalar_one()
 
 
 def ticket_position(app, conn, hall, row) -> dict:
