@@ -109,6 +109,12 @@ class Hallq:
     def uow(self, urgent: bool = False):
         return self.db.uow(urgent)
 
+    @property
+    def calls(self):
+        """Call-next of several windows waiting for SQLite's writers' turn, done together
+        (store.db.Together); None where each goes alone (PostgreSQL, HALLQ_COMBINE_CALLS=0)."""
+        return self.db.calls
+
     def hall(self, conn, code: str) -> Hall:
         """The hall by code (config cached; `forget_halls` after init reloads)."""
         cached = self._halls.get(code)

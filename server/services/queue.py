@@ -10,6 +10,7 @@ What the queue looks like from outside (lists, positions, estimates) is in queue
 from __future__ import annotations
 
 import secrets
+import threading
 from contextlib import contextmanager
 from datetime import date
 
@@ -216,13 +217,70 @@ def _call_first_free(uow, hall, w: Window, principal: Principal, now) -> Ticket 
 NOBODY = "当前无人等候 (nobody is waiting)"
 
 
+def _called(hall, ticket: Ticket | None) -> dict:
+    if ticket is None:
+        return {"ticket": None, "message": NOBODY}
+    return {"ticket": ticket_public(ticket, hall)}
+
+
 def call_next(app, hall_code: str, number: int, principal: Principal) -> dict:
+    calls = app.calls
+    if calls is not None:  # SQLite: with the other windows calling now, in one unit of work
+        job = _CallNext(hall_code, number, principal)
+        calls.submit(job, lambda jobs: _call_together(app, jobs))
+        if job.error is not None:
+            raise job.error
+        return job.result
+    return _call_next_alone(app, hall_code, number, principal)
+
+
+def _call_next_alone(app, hall_code: str, number: int, principal: Principal) -> dict:
     with _at_window(app, hall_code, number, principal, urgent=True) as (uow, hall, w):
         called = _call_first_free(uow, hall, w, principal, app.now())
         uow.commit()
-        if called is None:
-            return {"ticket": None, "message": NOBODY}
-        return {"ticket": ticket_public(called, hall)}
+        return _called(hall, called)
+
+
+class _CallNext:
+    """One window's call-next waiting for the writers' turn (store.db.Together)."""
+
+    def __init__(self, hall_code: str, number: int, principal: Principal):
+        self.hall_code, self.number, self.principal = hall_code, number, principal
+        self.result: dict | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def alone(self, app) -> None:
+        try:
+            self.result = _call_next_alone(app, self.hall_code, self.number, self.principal)
+        except Exception as exc:
+            self.error = exc
+
+
+def _call_together(app, jobs: list[_CallNext]) -> None:
+    """In the writers' turn: the windows' calls one after another in one unit of work, each as
+    it would have gone alone (a later window sees what the earlier ones called). If any of them
+    fails (not signed in there, an unknown window...), that unit of work is rolled back and each
+    call goes alone instead, so one window's error is never another's."""
+    if len(jobs) > 1:
+        uow, got = None, []
+        try:
+            with app.uow(urgent=True) as uow:
+                now = app.now()
+                for job in jobs:
+                    hall = app.hall(uow.conn, job.hall_code)
+                    w = _acting_window(uow, hall, job.number, job.principal)
+                    got.append((hall, _call_first_free(uow, hall, w, job.principal, now)))
+                uow.commit()
+        except Exception:
+            if uow is None or not uow.committed:  # (committed: the calls stand, never twice)
+                got = []
+        if got:
+            for job, (hall, called) in zip(jobs, got):
+                job.result = _called(hall, called)
+            return
+    for job in jobs:
+        job.alone(app)
 
 
 def call_selected(app, hall_code: str, number: int, principal: Principal, ticket_id) -> dict:

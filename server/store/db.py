@@ -109,18 +109,25 @@ class WritersQueue:
             return not (plain_waiting and self._passed >= self.most_passed)
         return not self._urgent_waiting or self._passed >= self.most_passed
 
-    def acquire(self, urgent: bool = False) -> None:
+    def acquire(self, urgent: bool = False, done=None) -> bool:
+        """Wait for the turn. `done`: a callable; once it is true the thread leaves the line
+        without the turn (its work was done by the holder of a turn: `Together`) and False is
+        returned. A holder sets it before it releases the turn, which wakes every waiter."""
         me = threading.get_ident()
         urgent = urgent and self.calls_first
         with self._cond:
             if self._owner == me:
                 self._depth += 1
-                return
+                return True
             self.waiting += 1
             if urgent:
                 self._urgent_waiting += 1
             try:
-                while not self._may_go(urgent):
+                while True:
+                    if done is not None and done():
+                        return False
+                    if self._may_go(urgent):
+                        break
                     self._cond.wait()
             finally:
                 self.waiting -= 1
@@ -131,6 +138,7 @@ class WritersQueue:
             elif self.waiting > self._urgent_waiting:  # ordinary writers still wait behind it
                 self._passed += 1
             self._owner, self._depth = me, 1
+            return True
 
     def release(self) -> None:
         with self._cond:
@@ -140,6 +148,47 @@ class WritersQueue:
             if not self._depth:
                 self._owner = None
                 self._cond.notify_all()
+
+
+class Together:
+    """Writes of one kind waiting for SQLite's writers' turn, done together by the first of their
+    threads whose turn comes: one unit of work, one commit, one fan-out pass for all of them. The
+    others leave the line with their outcome as soon as it is known. In a busy hall's burst
+    (eleven windows calling at once) a call then waits for one batch, not for ten calls one by
+    one (bench_events.py measures both; HALLQ_COMBINE_CALLS=0 turns it off).
+
+    `submit(item, run)`: `item` is queued; in the turn, `run(items)` is called with every item
+    waiting then (this thread's among them) and must give each its outcome; `item.done` (a
+    threading.Event) is set for each, before the turn is let go."""
+
+    def __init__(self, db: "Database", urgent: bool = False):
+        self.db = db
+        self.urgent = urgent
+        self._lock = threading.Lock()
+        self._waiting: list = []
+
+    def submit(self, item, run) -> None:
+        db = self.db
+        with self._lock:
+            self._waiting.append(item)
+        with db._writers_count_lock:
+            db._writers += 1
+        try:
+            if not db.write_lock.acquire(self.urgent, done=item.done.is_set):
+                return  # done by the thread whose turn came first
+        finally:
+            with db._writers_count_lock:
+                db._writers -= 1
+        batch: list = []
+        try:
+            with self._lock:
+                batch, self._waiting = self._waiting, []
+            if batch:  # (empty: this item went in a batch that ended just as this turn came)
+                run(batch)
+        finally:
+            for it in batch:
+                it.done.set()
+            db.write_lock.release()
 
 
 class Database:
@@ -159,6 +208,9 @@ class Database:
         # the next writer's statements run (the hooks format events: not the database's time)
         # (at most one writer waits for it: the next can only ask once it holds the write lock)
         self.publish_lock = threading.Lock() if self.write_lock is not None else None
+        # call-next of several windows at once: one unit of work in the writers' turn (Together)
+        combine = os.environ.get("HALLQ_COMBINE_CALLS", "1") != "0"
+        self.calls = Together(self, urgent=True) if self.write_lock is not None and combine else None
         self.clock = None  # callable returning naive UTC (the app's clock: tests move time)
         self.last_commit = 0.0  # time.monotonic() of this process's last unit of work committed
         self._writers = 0  # units of work of this process holding or waiting for the write lock

@@ -228,6 +228,8 @@ class FakeUnitOfWork:
 class FakeApp:
     """Enough of services.context.Hallq for the queue's use cases: a clock, one hall, units of work."""
 
+    calls = None  # each call-next alone (the real store's batching is tested on SQLite)
+
     def __init__(self, now: datetime, config: dict | None = None):
         self.store = FakeStore()
         self.clock = now
