@@ -224,63 +224,69 @@ def _called(hall, ticket: Ticket | None) -> dict:
 
 
 def call_next(app, hall_code: str, number: int, principal: Principal) -> dict:
-    calls = app.calls
-    if calls is not None:  # SQLite: with the other windows calling now, in one unit of work
-        job = _CallNext(hall_code, number, principal)
-        calls.submit(job, lambda jobs: _call_together(app, jobs))
-        if job.error is not None:
-            raise job.error
-        return job.result
-    return _call_next_alone(app, hall_code, number, principal)
+    def step(uow):
+        hall = app.hall(uow.conn, hall_code)
+        w = _acting_window(uow, hall, number, principal)
+        return _called(hall, _call_first_free(uow, hall, w, principal, app.now()))
+    return _together(app, app.calls, step, urgent=True)
 
 
-def _call_next_alone(app, hall_code: str, number: int, principal: Principal) -> dict:
-    with _at_window(app, hall_code, number, principal, urgent=True) as (uow, hall, w):
-        called = _call_first_free(uow, hall, w, principal, app.now())
-        uow.commit()
-        return _called(hall, called)
+# ---------------------------------------------------------------- windows writing at once
 
 
-class _CallNext:
-    """One window's call-next waiting for the writers' turn (store.db.Together)."""
+class _Step:
+    """One window's write waiting for SQLite's writers' turn (store.db.Together): `work(uow)`
+    does it in a unit of work (without committing) and returns the answer."""
 
-    def __init__(self, hall_code: str, number: int, principal: Principal):
-        self.hall_code, self.number, self.principal = hall_code, number, principal
+    def __init__(self, work):
+        self.work = work
         self.result: dict | None = None
         self.error: BaseException | None = None
         self.done = threading.Event()
 
-    def alone(self, app) -> None:
+    def alone(self, app, urgent: bool) -> None:
         try:
-            self.result = _call_next_alone(app, self.hall_code, self.number, self.principal)
+            with app.uow(urgent) as uow:
+                got = self.work(uow)
+                uow.commit()
+            self.result = got
         except Exception as exc:
             self.error = exc
 
 
-def _call_together(app, jobs: list[_CallNext]) -> None:
-    """In the writers' turn: the windows' calls one after another in one unit of work, each as
-    it would have gone alone (a later window sees what the earlier ones called). If any of them
+def _together(app, batch, work, urgent: bool = False) -> dict:
+    """`work` in the writers' turn, with the other windows' writes of its kind waiting then
+    (`batch`: app.calls), or alone (`batch` None: PostgreSQL, turned off)."""
+    step = _Step(work)
+    if batch is None:
+        step.alone(app, urgent)
+    else:
+        batch.submit(step, lambda steps: _run_together(app, steps, urgent))
+    if step.error is not None:
+        raise step.error
+    return step.result
+
+
+def _run_together(app, steps: list[_Step], urgent: bool) -> None:
+    """In the writers' turn: the windows' writes one after another in one unit of work, each as
+    it would have gone alone (a later window sees what the earlier ones did). If any of them
     fails (not signed in there, an unknown window...), that unit of work is rolled back and each
-    call goes alone instead, so one window's error is never another's."""
-    if len(jobs) > 1:
+    goes alone instead, so one window's error is never another's."""
+    if len(steps) > 1:
         uow, got = None, []
         try:
-            with app.uow(urgent=True) as uow:
-                now = app.now()
-                for job in jobs:
-                    hall = app.hall(uow.conn, job.hall_code)
-                    w = _acting_window(uow, hall, job.number, job.principal)
-                    got.append((hall, _call_first_free(uow, hall, w, job.principal, now)))
+            with app.uow(urgent) as uow:
+                got = [step.work(uow) for step in steps]
                 uow.commit()
         except Exception:
-            if uow is None or not uow.committed:  # (committed: the calls stand, never twice)
+            if uow is None or not uow.committed:  # (committed: the writes stand, never twice)
                 got = []
         if got:
-            for job, (hall, called) in zip(jobs, got):
-                job.result = _called(hall, called)
+            for step, result in zip(steps, got):
+                step.result = result
             return
-    for job in jobs:
-        job.alone(app)
+    for step in steps:
+        step.alone(app, urgent)
 
 
 def call_selected(app, hall_code: str, number: int, principal: Principal, ticket_id) -> dict:

@@ -155,7 +155,7 @@ class Together:
     threads whose turn comes: one unit of work, one commit, one fan-out pass for all of them. The
     others leave the line with their outcome as soon as it is known. In a busy hall's burst
     (eleven windows calling at once) a call then waits for one batch, not for ten calls one by
-    one (bench_events.py measures both; HALLQ_COMBINE_CALLS=0 turns it off).
+    one (bench_events.py measures both; HALLQ_TOGETHER=0 turns it off).
 
     `submit(item, run)`: `item` is queued; in the turn, `run(items)` is called with every item
     waiting then (this thread's among them) and must give each its outcome; `item.done` (a
@@ -209,8 +209,8 @@ class Database:
         # (at most one writer waits for it: the next can only ask once it holds the write lock)
         self.publish_lock = threading.Lock() if self.write_lock is not None else None
         # call-next of several windows at once: one unit of work in the writers' turn (Together)
-        combine = os.environ.get("HALLQ_COMBINE_CALLS", "1") != "0"
-        self.calls = Together(self, urgent=True) if self.write_lock is not None and combine else None
+        together = self.write_lock is not None and os.environ.get("HALLQ_TOGETHER", "1") != "0"
+        self.calls = Together(self, urgent=True) if together else None
         self.clock = None  # callable returning naive UTC (the app's clock: tests move time)
         self.last_commit = 0.0  # time.monotonic() of this process's last unit of work committed
         self._writers = 0  # units of work of this process holding or waiting for the write lock

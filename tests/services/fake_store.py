@@ -228,7 +228,7 @@ class FakeUnitOfWork:
 class FakeApp:
     """Enough of services.context.Hallq for the queue's use cases: a clock, one hall, units of work."""
 
-    calls = None  # each call-next alone (the real store's batching is tested on SQLite)
+    calls = None  # each call-next alone (calls together are tested on SQLite)
 
     def __init__(self, now: datetime, config: dict | None = None):
         self.store = FakeStore()

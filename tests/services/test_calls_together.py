@@ -61,7 +61,7 @@ def _signed_in(api, ctx, numbers):
 
 
 def test_windows_calling_at_once_are_called_in_one_commit_each_with_its_own_ticket(api, ctx):
-    assert ctx.calls is not None  # SQLite, HALLQ_COMBINE_CALLS unset
+    assert ctx.calls is not None  # SQLite, HALLQ_TOGETHER unset
     tokens, principals = _signed_in(api, ctx, [1, 2, 3, 4, 5])
     for service in ("social",) * 4 + ("agri",) * 3:
         assert api.issue(service).status == 201
