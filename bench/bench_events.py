@@ -92,6 +92,15 @@ def calls_to_subscribers(srv, url, kiosk, w1, subs, calls, gap_s=0.2):
     return call_t, delivery, missed
 
 
+# the busy hall's writers' settings, side by side (--writers): label, the server's environment
+WRITERS = {
+    "together": ("calls first, windows calling at once called together",
+                 {"HALLQ_CALLS_FIRST": "1", "HALLQ_TOGETHER": "1"}),
+    "first": ("calls first, each call alone", {"HALLQ_CALLS_FIRST": "1", "HALLQ_TOGETHER": "0"}),
+    "any": ("writers in any order, each alone", {"HALLQ_CALLS_FIRST": "0", "HALLQ_TOGETHER": "0"}),
+}
+
+
 def busy_hall(srv, url, kiosk_token, sessions, subs, services, new_kiosk=kiosk_session,
               spy=contextlib.nullcontext, n_kiosks=2):
     kiosk = new_kiosk(kiosk_token)
@@ -203,10 +212,12 @@ def main():
                     help="where the busy hall and the 2,000 streams run, each in turn: shared (server "
                          "and bench on every core) and/or own (the server alone on one core, the "
                          "bench's clients on the other, as devices of their own)")
-    ap.add_argument("--calls-first", default="1,0",
-                    help="the busy hall with the server's writers' queue letting calls go first (1, "
-                         "the default) and/or in any order (0), side by side: each round runs once "
-                         "with each, the server restarted on the same database between them")
+    ap.add_argument("--writers", default="together,first",
+                    help="how the server's writers take turns in the busy hall, side by side (each "
+                         "round runs once with each, the server restarted on the same database "
+                         "between them): together (the default: calls first, windows calling at "
+                         "once called in one unit of work), first (calls first, each call alone), "
+                         "any (every writer alone, in any order)")
     ap.add_argument("--spy", metavar="PREFIX",
                     help="py-spy the server during the busy and 2,000 parts: PREFIX-busy.txt, "
                          "PREFIX-2000.txt (collapsed stacks, with thread names)")
@@ -222,29 +233,32 @@ def main():
     def row(measure, n, p50, p99, goal="", met=""):
         rows.append({"measure": measure, "n": n, "p50": p50, "p99": p99, "goal": goal, "met": met})
 
-    server = {"pid": pid, "calls_first": "1", "own": False}
+    server = {"pid": pid, "arm": "together", "own": False}
 
-    def restart(calls_first):
-        """The server again on the same database and port, with HALLQ_CALLS_FIRST=calls_first
-        (its sessions and sign-ins are in the database), placed as before."""
-        if server["calls_first"] == calls_first:
+    def restart(arm):
+        """The server again on the same database and port with the writers' settings of `arm`
+        (WRITERS; its sessions and sign-ins are in the database), placed as before."""
+        if server["arm"] == arm:
             return
         srv.stop()
         srv.procs.clear()
-        srv.env["HALLQ_CALLS_FIRST"] = calls_first
+        srv.env.update(WRITERS[arm][1])
         srv.start()
-        server.update(pid=srv.procs[-1].pid, calls_first=calls_first)
+        server.update(pid=srv.procs[-1].pid, arm=arm)
         place(server["pid"], server["own"])
 
     def busy_part(kind, where):
-        """(2) the busy hall with 200 subscribers, `rounds` times for each writers' order of
-        --calls-first (interleaved: round 1 of each, round 2 of each, ...), its clients `kind`:
+        """(2) the busy hall with 200 subscribers, `rounds` times for each writers' arm of
+        --writers (interleaved: round 1 of each, round 2 of each, ...), its clients `kind`:
         "lean" (keep-alive http.client windows and kiosks; the stream reader keeps only
         ticket.called) or "requests" (requests sessions; the reader keeps every event)."""
         lean = kind == "lean"
         clients = {n: (LeanClient.like(sess) if lean else sess) for n, sess in sessions.items()}
         new_kiosk = (lambda tok: LeanClient(tok)) if lean else kiosk_session
-        arms = args.calls_first.split(",")
+        arms = args.writers.split(",")
+        unknown = [a for a in arms if a not in WRITERS]
+        if unknown:
+            raise SystemExit(f"--writers: unknown {', '.join(unknown)} (known: {', '.join(WRITERS)})")
         got_by = {a: {"delivery": [], "calls": [], "after": [], "missed": 0, "ncalls": 0, "per_round": [],
                       "load": {"requests": 0, "wall_s": 0.0, "server_cpu_s": 0.0, "clients_cpu_s": 0.0,
                                "finish": [], "issue": [], "wire": []}} for a in arms}
@@ -270,8 +284,7 @@ def main():
                     acc["load"][k] += got[5][k]
         for arm in arms:
             acc, load = got_by[arm], got_by[arm]["load"]
-            order = "calls first" if arm != "0" else "writers in any order"
-            label = (f"busy hall, {kind} clients, {where}, {order}"
+            label = (f"busy hall, {kind} clients, {where}, {WRITERS[arm][0]}"
                      + ("" if args.kiosks == 2 else f", {args.kiosks} kiosks"))
             rounds = (f", {args.rounds} rounds: p99 " + " / ".join(f"{p:.0f}" for p in acc["per_round"])
                       if args.rounds > 1 else "")
@@ -295,7 +308,7 @@ def main():
                                     f"bench's clients {load['clients_cpu_s'] / load['wall_s']:.0%})",
                          "n": load["requests"], "p50": 1000 * load["server_cpu_s"] / load["requests"],
                          "p99": "", "goal": "", "met": ""})
-        restart("1")
+        restart("together")
 
     try:
         kiosk = kiosk_session(kiosk_token)
