@@ -264,6 +264,8 @@ def _together(app, batch, work, urgent: bool = False) -> dict:
         batch.submit(step, lambda steps: _run_together(app, steps, urgent))
     if step.error is not None:
         raise step.error
+    if step.result is None:  # the turn's holder was stopped before it got to this one
+        raise RuntimeError("the write was not done")
     return step.result
 
 

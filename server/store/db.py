@@ -179,12 +179,12 @@ class Together:
         finally:
             with db._writers_count_lock:
                 db._writers -= 1
-        batch: list = []
+        # this thread's item is among them: an item leaves the list only in a turn, and that
+        # turn sets its `done` before it ends
+        with self._lock:
+            batch, self._waiting = self._waiting, []
         try:
-            with self._lock:
-                batch, self._waiting = self._waiting, []
-            if batch:  # (empty: this item went in a batch that ended just as this turn came)
-                run(batch)
+            run(batch)
         finally:
             for it in batch:
                 it.done.set()
