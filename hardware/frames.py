@@ -24,6 +24,12 @@ from typing import Callable, Protocol
 
 import serial
 
+try:  # pyserial's posix port lets termios.error through (EIO from a line unplugged or gone)
+    import termios
+    PORT_ERRORS: tuple = (serial.SerialException, OSError, termios.error)
+except ImportError:  # Windows
+    PORT_ERRORS = (serial.SerialException, OSError)
+
 log = logging.getLogger(__name__)
 
 START = 0x02
@@ -339,7 +345,7 @@ class SerialLink:
             try:
                 port.write(data)
                 port.flush()
-            except (serial.SerialException, OSError) as exc:
+            except PORT_ERRORS as exc:
                 self._set_connected(False)
                 raise LinkDownError(f"{self.url}: write failed: {exc}") from exc
 
@@ -367,7 +373,7 @@ class SerialLink:
     def _open(self) -> bool:
         try:
             port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=self.read_timeout)
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (*PORT_ERRORS, ValueError) as exc:
             log.debug("cannot open %s: %s", self.url, exc)
             return False
         with self._write_lock:
@@ -382,7 +388,7 @@ class SerialLink:
         if port is not None:
             try:
                 port.close()
-            except (serial.SerialException, OSError):
+            except PORT_ERRORS:
                 pass
         self._set_connected(False)
 
@@ -403,7 +409,7 @@ class SerialLink:
             port = self._port
             try:
                 data = port.read(max(1, port.in_waiting))
-            except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+            except (*PORT_ERRORS, TypeError, AttributeError) as exc:
                 # TypeError/AttributeError: pyserial's posix port raises these when closed under it
                 log.warning("serial link %s lost: %s", self.url, exc)
                 self._close()

@@ -34,6 +34,8 @@ import serial
 
 from rules import identity as id_rules
 
+from .frames import PORT_ERRORS
+
 log = logging.getLogger(__name__)
 
 PREAMBLE = b"\xaa\xaa\xaa\x96\x69"
@@ -340,7 +342,7 @@ class IdCardReader:
         if self._port is None:
             try:
                 self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.05)
-            except (serial.SerialException, OSError, ValueError) as exc:
+            except (*PORT_ERRORS, ValueError) as exc:
                 raise IdCardError(f"cannot open ID card reader {self.url}: {exc}") from exc
             self._reader = SamFrameReader()
 
@@ -350,7 +352,7 @@ class IdCardReader:
             if self._port is not None:
                 try:
                     self._port.close()
-                except (serial.SerialException, OSError):
+                except PORT_ERRORS:
                     pass
                 self._port = None
 
@@ -393,7 +395,7 @@ class IdCardReader:
             self.open()
             try:
                 return self._read_card(timeout)
-            except (serial.SerialException, OSError) as exc:
+            except PORT_ERRORS as exc:
                 self._drop_port()
                 raise IdCardError(f"ID card reader {self.url} lost: {exc}") from exc
 
@@ -401,7 +403,7 @@ class IdCardReader:
         if self._port is not None:
             try:
                 self._port.close()
-            except (serial.SerialException, OSError):
+            except PORT_ERRORS:
                 pass
             self._port = None
 
@@ -456,8 +458,13 @@ class IdCardReader:
                 try:
                     card = self.read_card(timeout=max(1.0, interval))
                     backoff = interval
-                except IdCardError as exc:
-                    log.warning("ID card reader: %s", exc)
+                except Exception as exc:  # the kiosk keeps its reader: never let the thread die
+                    if isinstance(exc, IdCardError):
+                        log.warning("ID card reader: %s", exc)
+                    else:
+                        log.exception("ID card reader %s failed", self.url)
+                        with self._lock:
+                            self._drop_port()
                     _safe_call(on_error, exc)
                     self._poll_stop.wait(backoff)
                     backoff = min(backoff * 2, 5.0)

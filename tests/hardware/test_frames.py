@@ -167,6 +167,23 @@ def test_serial_link_reconnects_when_the_pty_vanishes_and_comes_back(pty_factory
         link.stop()
 
 
+@pytest.mark.serial
+def test_a_line_failing_under_a_write_is_a_link_down_error(pty_pair):
+    """pyserial's flush lets termios.error (EIO: the line's other end went away between the write
+    and the flush) through; the bridge sending a frame is told the link is down, as for any lost
+    line, instead of getting an error it does not expect."""
+    termios = pytest.importorskip("termios")
+    with SerialLink(pty_pair.a, lambda f: None) as link:
+        assert link.wait_connected(3)
+
+        def eio():
+            raise termios.error(5, "Input/output error")
+        link._port.flush = eio
+        with pytest.raises(frames.LinkDownError, match="Input/output error"):
+            link.send(frames.show_frame(7, "A007"))
+        assert not link.connected
+
+
 def test_a_failing_callback_does_not_stop_the_reader():
     calls: list[Frame] = []
     ready = threading.Event()

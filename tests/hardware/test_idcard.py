@@ -184,6 +184,45 @@ def test_polling_reports_each_card_once_per_insertion(reader_and_sim):
     reader.stop_polling()
 
 
+@pytest.mark.serial
+def test_polling_outlives_its_line_going_away_and_reads_again_once_it_is_back(pty_pair):
+    """The line under a polling reader fails or disappears (a USB adapter pulled). CI saw the
+    pty's other end close between a write and its flush: pyserial let termios.error (EIO, not an
+    OSError) through, and the polling thread ended. The kiosk is told, the reader keeps polling,
+    and it reads the next card once the line works again."""
+    sim = IdCardSimulator(pty_pair.a, None).start()
+    reader = IdCardReader(pty_pair.b, answer_timeout=0.3)
+    cards: "queue.Queue[IdCard]" = queue.Queue()
+    errors: "queue.Queue[Exception]" = queue.Queue()
+    try:
+        reader.start_polling(cards.put, interval=0.05, on_error=errors.put)
+        sim.insert(sample_card())
+        assert cards.get(timeout=3) == sample_card()
+        termios = pytest.importorskip("termios")
+
+        def eio():  # what tcdrain raised in CI, at the moment it raised it
+            raise termios.error(5, "Input/output error")
+        with reader._lock:
+            reader._port.flush = eio
+        assert "Input/output error" in str(errors.get(timeout=5))
+        sim.remove()
+        sim.insert(sample_card(name="王五", id_number="11010519491231002X", birth_date=date(1949, 12, 31)))
+        assert cards.get(timeout=5).id_number == "11010519491231002X"  # the same line, opened again
+        sim.stop()
+        pty_pair.stop()  # the line is gone under the reader
+        assert errors.get(timeout=5)
+        time.sleep(0.5)
+        assert reader._poll_thread is not None and reader._poll_thread.is_alive()
+        pty_pair.start()  # plugged back in: the same path again
+        sim = IdCardSimulator(pty_pair.a, None).start()
+        other = sample_card(name="李四", id_number="110101199003074514", birth_date=date(1990, 3, 7))
+        sim.insert(other)
+        assert cards.get(timeout=15).id_number == "110101199003074514"
+    finally:
+        reader.close()
+        sim.stop()
+
+
 def test_reader_on_a_missing_port_is_a_clear_error(tmp_path):
     with pytest.raises(IdCardError, match="cannot open"):
         IdCardReader(str(tmp_path / "no-such-tty")).read_card(timeout=0.5)
