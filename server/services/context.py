@@ -111,8 +111,8 @@ class Hallq:
 
     @property
     def calls(self):
-        """Call-next of several windows waiting for SQLite's writers' turn, done together
-        (store.db.Together); None where each goes alone (PostgreSQL, HALLQ_TOGETHER=0)."""
+        """Call-next and 办结并叫下一位 of several windows waiting for SQLite's writers' turn, done
+        together (store.db.Together); None where each goes alone (PostgreSQL, HALLQ_TOGETHER=0)."""
         return self.db.calls
 
     def hall(self, conn, code: str) -> Hall:

@@ -411,7 +411,10 @@ def finish_and_call_next(app, hall_code, number, principal, outcome, due_date=No
     the window). {"finished": ticket, "ticket": the next or None}."""
     _check_finish(outcome, note)
     now = app.now()
-    with _at_window(app, hall_code, number, principal, urgent=True) as (uow, hall, w):
+
+    def step(uow):  # (with the other windows calling now: app.calls)
+        hall = app.hall(uow.conn, hall_code)
+        w = _acting_window(uow, hall, number, principal)
         ticket = w.ensure_current()
         due = parse_due(hall, outcome, due_date, promise_days, hall.local_day(now))
         ticket.finish(now, outcome, due, note)
@@ -421,10 +424,10 @@ def finish_and_call_next(app, hall_code, number, principal, outcome, due_date=No
         _emit_ticket(uow, hall, "ticket.finished", ticket, w.number, principal.actor, ticket.day,
                      window_name=w.name, outcome=outcome, due_date=due.isoformat() if due else None)
         called = None if w.status == "paused" else _call_first_free(uow, hall, w, principal, now)
-        uow.commit()
         return {"finished": ticket_public(ticket, hall),
                 "ticket": ticket_public(called, hall) if called else None,
                 **({} if called else {"message": NOBODY})}
+    return _together(app, app.calls, step, urgent=True)
 
 
 def no_show(app, hall_code, number, principal):

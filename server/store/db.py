@@ -208,7 +208,8 @@ class Database:
         # the next writer's statements run (the hooks format events: not the database's time)
         # (at most one writer waits for it: the next can only ask once it holds the write lock)
         self.publish_lock = threading.Lock() if self.write_lock is not None else None
-        # call-next of several windows at once: one unit of work in the writers' turn (Together)
+        # call-next and 办结并叫下一位 of several windows at once: one unit of work in the writers'
+        # turn (Together)
         together = self.write_lock is not None and os.environ.get("HALLQ_TOGETHER", "1") != "0"
         self.calls = Together(self, urgent=True) if together else None
         self.clock = None  # callable returning naive UTC (the app's clock: tests move time)

@@ -1,5 +1,5 @@
-"""Call-next of several windows waiting for SQLite's writers' turn is done together
-(store/db.py `Together`, services/queue.py `call_next`): one unit of work, one commit, one
+"""Call-next and 办结并叫下一位 of several windows waiting for SQLite's writers' turn are done
+together (store/db.py `Together`, services/queue.py): one unit of work, one commit, one
 fan-out pass; each window gets what it would have got alone, and one window's error is never
 another's."""
 from __future__ import annotations
@@ -28,13 +28,16 @@ def test_a_writer_whose_work_was_done_leaves_the_line_without_the_turn():
     q.release()
 
 
-def _windows_calling_at_once(api, ctx, numbers, principals):
-    """Hold the writers' turn while every window asks to call, then let it go."""
+def _windows_calling_at_once(api, ctx, numbers, principals, actions=None):
+    """Hold the writers' turn while every window asks to call (`actions`: window -> a function
+    of (ctx, window, principal); call-next by default), then let it go."""
     q, results, threads = ctx.db.write_lock, {}, []
+    actions = actions or {}
 
     def call(n):
+        act = actions.get(n, lambda c, m, p: queue_service.call_next(c, "main", m, p))
         try:
-            results[n] = queue_service.call_next(ctx, "main", n, principals[n])
+            results[n] = act(ctx, n, principals[n])
         except Exception as exc:
             results[n] = exc
 
@@ -99,3 +102,17 @@ def test_a_window_with_nobody_waiting_is_told_so_in_a_batch(api, ctx):
     assert results[1]["ticket"]["number"] == "A001"
     assert results[4]["ticket"] is None and "nobody is waiting" in results[4]["message"]
     assert commits == [["ticket.called"]]
+
+
+def test_a_window_finishing_and_calling_goes_in_the_batch_of_the_windows_calling(api, ctx):
+    """办结并叫下一位 (the window keypad's one key) is a call too: with two windows pressing
+    call-next at the same moment, the three are one commit, and each gets its own ticket."""
+    tokens, principals = _signed_in(api, ctx, [1, 2, 3])
+    for _ in range(5):
+        assert api.issue("social").status == 201
+    assert api.act(3, "call-next", tokens[3]).body["ticket"]["number"] == "A001"
+    one_key = {3: lambda c, n, p: queue_service.finish_and_call_next(c, "main", n, p, "immediate")}
+    results, commits = _windows_calling_at_once(api, ctx, [1, 2, 3], principals, one_key)
+    assert len(commits) == 1 and sorted(commits[0]) == ["ticket.called"] * 3 + ["ticket.finished"], commits
+    assert results[3]["finished"]["number"] == "A001"
+    assert sorted(results[n]["ticket"]["number"] for n in (1, 2, 3)) == ["A002", "A003", "A004"]
