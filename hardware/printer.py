@@ -32,6 +32,8 @@ from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError, Error as EscposError, ImageWidthError
 from PIL import Image, ImageDraw, ImageFont
 
+from .frames import PORT_ERRORS
+
 log = logging.getLogger(__name__)
 
 FS_CHINESE_ON = b"\x1c\x26"  # FS &: Kanji/Chinese character mode on
@@ -521,7 +523,7 @@ class TicketPrinter:
                 return fault.status
             try:
                 return self._status_of(p)
-            except (OSError, EscposError) as exc:
+            except (*PORT_ERRORS, EscposError) as exc:
                 log.warning("printer %s status query failed: %s", self.url, exc)
                 return PrinterStatus.OFFLINE
             finally:
@@ -531,9 +533,18 @@ class TicketPrinter:
         if p is self._dummy:
             return
         try:
-            p.close()
-        except (OSError, EscposError) as exc:
+            p.close()  # (a serial port's close flushes: termios.error if the line went away)
+        except (*PORT_ERRORS, EscposError) as exc:
             log.warning("closing printer %s: %s", self.url, exc)
+            # the port under it, closed without the flush that failed (else escpos's __del__
+            # tries that flush again and its error is printed at some later moment)
+            port = getattr(p, "_device", None)
+            if port:
+                try:
+                    port.close()
+                except (*PORT_ERRORS, EscposError):
+                    pass
+                p._device = False
 
     def send(self, job: bytes) -> PrinterStatus:
         """Check status (if configured), then write the job in one go. Raises PrinterFault."""
@@ -551,7 +562,7 @@ class TicketPrinter:
                     p.flush()
                 log.debug("printer %s: %d bytes in %.1f ms", self.url, len(job), (time.monotonic() - started) * 1e3)
                 return status
-            except OSError as exc:
+            except PORT_ERRORS as exc:
                 raise PrinterFault(PrinterStatus.OFFLINE, str(exc)) from exc
             finally:
                 self._close(p)
