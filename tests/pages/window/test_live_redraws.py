@@ -6,6 +6,8 @@ still go into it) and the step chosen for it (a further note to a step already d
 Chromium at the window PC's 1366x768."""
 from __future__ import annotations
 
+import time
+
 from tests.fixtures.window import *  # noqa: F401,F403  (the window fixtures)
 
 from playwright.sync_api import expect
@@ -95,6 +97,30 @@ def test_the_front_desk_keeps_a_focused_service_button_when_a_kiosk_issues(hall,
     page.fill("#rf-text", "窗口人员态度差")
     _redrawn(page, "loaded", lambda: hall.issue("social"))
     assert page.input_value("#rf-text") == "窗口人员态度差" and page.evaluate("document.activeElement.id") == "rf-text"
+
+
+def test_what_the_desk_types_while_the_record_forms_choices_load_stays(hall, live, browser_ctx):
+    """登记 opened for the first time loads its choices (services, windows, reasons); a clerk who
+    starts typing before they arrive keeps the text and the cursor (CI once saw the text wiped:
+    the form was reset when the choices came)."""
+    hall.add_staff("desk", [], name="导办员")
+    page = sized(browser_ctx.new_page(), WINDOW_PC)
+    login(page, live.url + "/desk", "desk")
+    expect(page.locator('#queue-rows tr[data-service="social"]')).to_be_visible()
+    held = []
+    page.route("**/ratings/recorded/choices", lambda route: held.append(route))
+    page.click("#record-open")
+    page.fill("#rf-text", "窗口人员态度差")
+    deadline = time.time() + 10
+    while not held and time.time() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the choices were not asked for"
+    held[0].continue_()
+    expect(page.locator("input[name=rf-channel]").first).to_be_attached()
+    page.wait_for_timeout(200)
+    assert page.input_value("#rf-text") == "窗口人员态度差"
+    assert page.evaluate("document.activeElement.id") == "rf-text"
+    assert page.locator("input[name=rf-channel]:checked").get_attribute("value") == "onsite"
 
 
 def test_a_manager_typing_a_case_step_keeps_typing_into_it_when_another_bad_rating_redraws_the_list(hall, live, browser_ctx):

@@ -326,15 +326,23 @@
       h.show(f.contact, false);
       form.classList.remove("is-complaint");
       clearError();
-      if (opts.channel) { const c = form.querySelector('input[name=rf-channel][value="' + opts.channel + '"]'); if (c) c.checked = true; }
+      defaultChannel();
+    }
+    function defaultChannel() {  // the page's own channel, unless one is chosen
+      if (!opts.channel || form.querySelector("input[name=rf-channel]:checked")) return;
+      const c = form.querySelector('input[name=rf-channel][value="' + opts.channel + '"]');
+      if (c) c.checked = true;
     }
     async function open() {
       h.show(panel, true);
       h.applyLang(panel);
       if (!st.choices) {
-        try { await loadChoices(); reset(); } catch (e) { fail(e.message); return; }
+        // what the clerk types while the choices load stays, and so does their cursor
+        try { await loadChoices(); defaultChannel(); } catch (e) { fail(e.message); return; }
       }
-      (form.querySelector("input[name=rf-channel]:checked") ? f.visit : form.querySelector("input[name=rf-channel]") || f.visit).focus();
+      if (!panel.contains(document.activeElement)) {
+        (form.querySelector("input[name=rf-channel]:checked") ? f.visit : form.querySelector("input[name=rf-channel]") || f.visit).focus();
+      }
       panel.scrollIntoView({ block: "start" });
       document.body.dataset.recordForm = "open";
     }
