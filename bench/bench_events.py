@@ -96,8 +96,11 @@ def calls_to_subscribers(srv, url, kiosk, w1, subs, calls, gap_s=0.2):
 WRITERS = {
     "together": ("calls first, windows calling at once called together",
                  {"HALLQ_CALLS_FIRST": "1", "HALLQ_TOGETHER": "1"}),
+    "ungated": ("the same, other requests not waiting for calls",
+                {"HALLQ_CALLS_FIRST": "1", "HALLQ_TOGETHER": "1", "HALLQ_CALLS_AHEAD_MS": "0"}),
     "first": ("calls first, each call alone", {"HALLQ_CALLS_FIRST": "1", "HALLQ_TOGETHER": "0"}),
-    "any": ("writers in any order, each alone", {"HALLQ_CALLS_FIRST": "0", "HALLQ_TOGETHER": "0"}),
+    "any": ("writers in any order, each alone, nothing waiting for calls",
+            {"HALLQ_CALLS_FIRST": "0", "HALLQ_TOGETHER": "0", "HALLQ_CALLS_AHEAD_MS": "0"}),
 }
 
 
@@ -212,12 +215,13 @@ def main():
                     help="where the busy hall and the 2,000 streams run, each in turn: shared (server "
                          "and bench on every core) and/or own (the server alone on one core, the "
                          "bench's clients on the other, as devices of their own)")
-    ap.add_argument("--writers", default="together,first",
+    ap.add_argument("--writers", default="together,ungated",
                     help="how the server's writers take turns in the busy hall, side by side (each "
                          "round runs once with each, the server restarted on the same database "
                          "between them): together (the default: calls first, windows calling at "
-                         "once called in one unit of work), first (calls first, each call alone), "
-                         "any (every writer alone, in any order)")
+                         "once called in one unit of work, other requests waiting for calls up to "
+                         "HALLQ_CALLS_AHEAD_MS), ungated (the same without that wait), first "
+                         "(calls first, each call alone), any (every writer alone, in any order)")
     ap.add_argument("--spy", metavar="PREFIX",
                     help="py-spy the server during the busy and 2,000 parts: PREFIX-busy.txt, "
                          "PREFIX-2000.txt (collapsed stacks, with thread names)")
@@ -242,6 +246,9 @@ def main():
             return
         srv.stop()
         srv.procs.clear()
+        for _label, env in WRITERS.values():  # each arm's settings alone, not the last arm's too
+            for key in env:
+                srv.env.pop(key, None)
         srv.env.update(WRITERS[arm][1])
         srv.start()
         server.update(pid=srv.procs[-1].pid, arm=arm)

@@ -278,6 +278,7 @@ def _run_together(app, steps: list[_Step], urgent: bool) -> None:
         uow, got = None, []
         try:
             with app.uow(urgent) as uow:
+                uow.tickets.keep_queue()  # the day's queue read once for all of them
                 got = [step.work(uow) for step in steps]
                 uow.commit()
         except Exception:

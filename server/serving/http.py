@@ -6,6 +6,12 @@
   the request body is read by the loop first, the answer is handed back whole.
 - `GET …/events`: the app's view checks the hall, the token and Last-Event-ID in a thread and hands
   the stream to the loop (`LiveRequest`), where StreamHub keeps it without a thread.
+- Calls first: while a window's call (call-next, 办结并叫下一位, recall, 选呼) is running, any other
+  request waits in the loop before it starts, up to `calls_ahead_s`. The interpreter is the
+  server's one shared resource: eleven windows calling at once and a kiosk's ticket (its wait
+  estimate is the costliest work of any request) otherwise share it, and each call's answer and
+  event wait for the ticket's work too. The writers' queue (store/db.py) puts calls first for
+  the database; this puts them first for the interpreter.
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ import logging
 import socket
 
 import gevent
+import gevent.event
 from gevent.pywsgi import WSGIHandler, WSGIServer
 from gevent.threadpool import ThreadPool
 
@@ -147,6 +154,10 @@ class HallHandler(WSGIHandler):
         pass  # no access log: query strings may carry a stream token; the app logs what matters
 
 
+# a window's call: what the hall's screens and speakers wait for (POST …/windows/<n>/<action>)
+CALLS = ("/call-next", "/finish-and-call-next", "/recall", "/call")
+
+
 class HallServer(WSGIServer):
     handler_class = HallHandler
 
@@ -155,6 +166,9 @@ class HallServer(WSGIServer):
         self.ledger = Ledger(limits)
         self.hub = hub
         self.in_flight = 0  # API requests running in worker threads (touched only in the loop)
+        self.calls = 0  # of them, windows' calls (touched only in the loop)
+        self._no_calls = gevent.event.Event()  # set while no call runs
+        self._no_calls.set()
         hub.running = lambda: self.in_flight > 0
         self.workers = ThreadPool(threads)
         self.flask_app = app
@@ -214,14 +228,26 @@ class HallServer(WSGIServer):
             self.ledger.refused["connection"] += 1
             return _json(start_response, "429 Too Many Requests", "too_many_connections",
                          "此地址连接过多 (too many connections from this address)")
-        live = None
-        if environ["REQUEST_METHOD"] == "GET" and environ.get("PATH_INFO", "").endswith("/events"):
+        live, call = None, False
+        path = environ.get("PATH_INFO", "")
+        if environ["REQUEST_METHOD"] == "GET" and path.endswith("/events"):
             live = environ["hallq.live"] = LiveRequest()
+        elif environ["REQUEST_METHOD"] == "POST" and path.endswith(CALLS) and "/windows/" in path:
+            call = True
+        if call:
+            self.calls += 1
+            self._no_calls.clear()
+        elif live is None and self.calls and self.limits.calls_ahead_s > 0:
+            self._no_calls.wait(self.limits.calls_ahead_s)  # calls first (the module's doc)
         self.in_flight += 1
         try:
             status, headers, chunks, trusted, events = self.workers.spawn(self._run_app, environ).get()
         finally:
             self.in_flight -= 1
+            if call:
+                self.calls -= 1
+                if not self.calls:
+                    self._no_calls.set()
         if trusted and not handler.trusted:
             handler.trusted = True
             if not handler.over_cap:

@@ -28,6 +28,7 @@ class Limits:
     staff_reserve: int = 1000         # of max_streams, kept for staff and devices
     max_connections: int = 25000      # all connections of this process
     trusted_proxies: frozenset = field(default_factory=frozenset)  # their X-Real-IP is believed
+    calls_ahead_s: float = 0.1        # other requests wait up to this while windows' calls run
 
     @classmethod
     def from_env(cls) -> "Limits":
@@ -41,6 +42,7 @@ class Limits:
             max_streams=_env_int("HALLQ_MAX_STREAMS", cls.max_streams),
             staff_reserve=_env_int("HALLQ_STREAM_STAFF_RESERVE", cls.staff_reserve),
             max_connections=_env_int("HALLQ_MAX_CONNECTIONS", cls.max_connections),
+            calls_ahead_s=_env_float("HALLQ_CALLS_AHEAD_MS", cls.calls_ahead_s * 1000) / 1000,
             trusted_proxies=frozenset(str(ipaddress.ip_address(p.strip()))
                                       for p in proxies.split(",") if p.strip()),
         )

@@ -46,6 +46,12 @@ def _waiting_of(n: int):
     return stmt
 
 
+# the day's whole queue (every service), in the order _waiting_of reads a window's share of it
+_WAITING_ALL = (select(_tc.id, _tc.service, _tc.queued_at, _tc.priority, _tc.appointment_id, _tc.source)
+                .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"),
+                       _tc.status == "waiting")
+                .order_by(_tc.queued_at, _tc.id))
+
 _CLAIM = select(t.tickets).where(_tc.id == bindparam("ticket_id"), _tc.status == "waiting")
 _WAITING_COUNTS = (select(_tc.service, func.count())
                    .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"),
@@ -117,6 +123,34 @@ class TicketRepository:
     def __init__(self, conn: Connection):
         self.conn = conn
         self._snap = _Snapshots(TICKET_COLUMNS)
+        # keep_queue(): the day's queue read once and kept up to date by this unit of work's own
+        # writes, for windows calling one after another in one unit of work (services/queue.py
+        # _run_together): each call then reads no queue and no waiting counts of its own
+        self._queues: dict[tuple, list] | None = None
+
+    def keep_queue(self) -> None:
+        """Read each day's queue once in this unit of work (every write to tickets in it must go
+        through this repository, as the windows' calls and finishes do)."""
+        if self._queues is None:
+            self._queues = {}
+
+    def _queue(self, hall_id: int, day: str) -> list[qdomain.Candidate]:
+        q = self._queues.get((hall_id, day))
+        if q is None:
+            q = self._queues[(hall_id, day)] = qdomain.from_rows(
+                self.conn.execute(_WAITING_ALL, {"hall_id": hall_id, "day": day}).all())
+        return q
+
+    def _keep_queue_of(self, ticket: Ticket) -> None:
+        """A ticket of this unit of work was written: the kept queue follows it."""
+        if not self._queues:
+            return
+        if ticket.status == "waiting":  # (back) in a queue: read it again when next asked
+            self._queues.clear()
+            return
+        q = self._queues.get((ticket.hall_id, ticket.day))
+        if q is not None:
+            q[:] = [c for c in q if c.id != ticket.id]
 
     def _load(self, row) -> Ticket | None:
         if row is None:
@@ -168,6 +202,7 @@ class TicketRepository:
                 return False
         ticket.loaded_status = ticket.status
         self._snap.remember(ticket)
+        self._keep_queue_of(ticket)
         return True
 
     def try_save(self, ticket: Ticket) -> bool:
@@ -179,6 +214,7 @@ class TicketRepository:
                 return False
         ticket.loaded_status = ticket.status
         self._snap.remember(ticket)
+        self._keep_queue_of(ticket)
         return True
 
     def save(self, ticket: Ticket) -> None:
@@ -190,6 +226,9 @@ class TicketRepository:
         codes = list(services)
         if not codes:
             return []
+        if self._queues is not None:
+            wanted = set(codes)
+            return [c for c in self._queue(hall_id, day) if c.service in wanted]
         params = {f"s{i}": code for i, code in enumerate(codes)}
         params.update(hall_id=hall_id, day=day)
         return qdomain.from_rows(self.conn.execute(_waiting_of(len(codes)), params).all())
@@ -202,8 +241,14 @@ class TicketRepository:
         return self._load(self.conn.execute(q, {"ticket_id": ticket_id}).first())
 
     def waiting_counts(self, hall, day: str) -> dict[str, int]:
-        rows = self.conn.execute(_WAITING_COUNTS, {"hall_id": hall.id, "day": day}).all()
         counts = {s.code: 0 for s in hall.config.services}
+        if self._queues is not None:
+            kept: dict[str, int] = {}
+            for c in self._queue(hall.id, day):
+                kept[c.service] = kept.get(c.service, 0) + 1
+            counts.update({code: kept[code] for code in sorted(kept)})  # (GROUP BY's order)
+            return counts
+        rows = self.conn.execute(_WAITING_COUNTS, {"hall_id": hall.id, "day": day}).all()
         counts.update({r[0]: r[1] for r in rows})
         return counts
 

@@ -116,3 +116,38 @@ def test_a_window_finishing_and_calling_goes_in_the_batch_of_the_windows_calling
     assert len(commits) == 1 and sorted(commits[0]) == ["ticket.called"] * 3 + ["ticket.finished"], commits
     assert results[3]["finished"]["number"] == "A001"
     assert sorted(results[n]["ticket"]["number"] for n in (1, 2, 3)) == ["A002", "A003", "A004"]
+
+
+def test_a_batch_reads_the_queue_once_and_each_call_carries_the_counts_left_after_it(api, ctx):
+    """The day's queue is read once for the whole batch and follows the batch's own calls: each
+    ticket.called carries the waiting counts as they stand right after that call, as a call
+    alone would have read them."""
+    from sqlalchemy import event
+
+    tokens, principals = _signed_in(api, ctx, [1, 2, 3, 4, 5])
+    for service in ("social",) * 4 + ("agri",) * 3:
+        assert api.issue(service).status == 201
+    before = {s["code"]: s["waiting"] for s in api.get(api.hp("/services")).body}
+    assert before["social"] == 4 and before["agri"] == 3
+    called, reads = [], []
+    ctx.db.after_commit_hooks.append(lambda evs: called.extend(
+        e for e in evs if e["type"] == "ticket.called"))
+
+    def seen(conn, cursor, statement, *_):
+        text = " ".join(statement.split())
+        if "FROM tickets" in text and ("ORDER BY tickets.queued_at" in text or "count(" in text):
+            reads.append(text)  # a queue or its counts read
+
+    event.listen(ctx.db.engine, "before_cursor_execute", seen)
+    try:
+        results, commits = _windows_calling_at_once(api, ctx, [1, 2, 3, 4, 5], principals)
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", seen)
+    assert commits == [["ticket.called"] * 5]
+    assert len(reads) == 1 and "count(" not in reads[0], reads  # one read, no counts
+    left = dict(before)
+    for ev in sorted(called, key=lambda e: e["id"]):
+        left[ev["data"]["ticket"]["service"]] -= 1
+        assert ev["data"]["waiting"] == left, (ev["data"]["waiting"], left)
+    after = {s["code"]: s["waiting"] for s in api.get(api.hp("/services")).body}
+    assert after == left and after["social"] == 1 and after["agri"] == 1
