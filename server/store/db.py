@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import bindparam, create_engine, event, insert, text
 from sqlalchemy.engine import Connection, Engine
 
 from . import tables as t
+from .prepared import Prepared, driver_sql
 from .private import private_dir, private_file
 from .repository import ReviewCaseRepository, TicketRepository, WindowRepository
 
@@ -72,8 +73,7 @@ def make_engine(url: str | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"
-            conn.exec_driver_sql(mode)
+            driver_sql(conn, "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
     else:
         engine = create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
     return engine
@@ -292,7 +292,10 @@ class Database:
         self.engine.dispose()
 
 
-_INSERT_EVENT = insert(t.events)  # built once: its compiled form is reused for every event
+# built once and run on the driver's cursor (store/prepared.py): a call stores one event
+_EVENT_COLUMNS = ("hall_id", "type", "ticket_id", "window", "actor", "data", "created_at")
+_INSERT_EVENT = Prepared(insert(t.events).values({c: bindparam(c) for c in _EVENT_COLUMNS}),
+                         returning_id=t.events.c.id)
 
 
 class UnitOfWork:
@@ -349,8 +352,7 @@ class UnitOfWork:
                 self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
             for ev in self.events:
                 ev["created_at"] = self.db.now()
-                ev["id"] = self.conn.execute(_INSERT_EVENT, {
-                    k: v for k, v in ev.items() if k != "id"}).inserted_primary_key[0]
+                ev["id"] = _INSERT_EVENT.insert(self.conn, ev)
                 ids.append(ev["id"])
             if self.db.dialect == "postgresql":
                 self.conn.execute(text("SELECT pg_notify(:c, :p)"),

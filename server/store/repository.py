@@ -20,6 +20,7 @@ from ..domain.errors import NotFound, WrongState
 from ..domain.tickets import ACTIVE, Ticket
 from ..domain.windows import Window
 from . import tables as t
+from .prepared import Prepared
 
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket) if f.name != "loaded_status")
 WINDOW_COLUMNS = tuple(f.name for f in fields(Window) if f.name != "current")
@@ -27,10 +28,11 @@ CASE_COLUMNS = ("id", "hall_id", "ticket_id", "rating_id", "due_date", "opened_a
                 "closed_at", "void_reason")
 
 
-# The hot statements of calling and finishing, built once: SQLAlchemy then reuses their cache key
-# and compiled form instead of building and hashing a new statement on every request.
+# The hot statements of calling and finishing, built once and run on the driver's cursor
+# (store/prepared.py): a window's call is a handful of them, and SQLAlchemy's execution path cost
+# about as much interpreter time as SQLite's own work on each.
 _tc = t.tickets.c
-_TICKET_BY_ID = select(t.tickets).where(_tc.id == bindparam("ticket_id"))
+_TICKET_BY_ID = Prepared(select(t.tickets).where(_tc.id == bindparam("ticket_id")))
 _WAITING: dict[int, object] = {}  # per number of services: "IN (?, ?)" built once (an expanding
 # list parameter would have its SQL rewritten on every call)
 
@@ -38,7 +40,7 @@ _WAITING: dict[int, object] = {}  # per number of services: "IN (?, ?)" built on
 def _waiting_of(n: int):
     stmt = _WAITING.get(n)
     if stmt is None:
-        stmt = _WAITING[n] = (
+        stmt = _WAITING[n] = Prepared(
             select(_tc.id, _tc.service, _tc.queued_at, _tc.priority, _tc.appointment_id, _tc.source)
             .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"), _tc.status == "waiting",
                    _tc.service.in_([bindparam(f"s{i}") for i in range(n)]))
@@ -47,18 +49,22 @@ def _waiting_of(n: int):
 
 
 # the day's whole queue (every service), in the order _waiting_of reads a window's share of it
-_WAITING_ALL = (select(_tc.id, _tc.service, _tc.queued_at, _tc.priority, _tc.appointment_id, _tc.source)
+_WAITING_ALL = Prepared(select(_tc.id, _tc.service, _tc.queued_at, _tc.priority, _tc.appointment_id, _tc.source)
                 .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"),
                        _tc.status == "waiting")
                 .order_by(_tc.queued_at, _tc.id))
 
 _CLAIM = select(t.tickets).where(_tc.id == bindparam("ticket_id"), _tc.status == "waiting")
-_WAITING_COUNTS = (select(_tc.service, func.count())
-                   .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"),
-                          _tc.status == "waiting").group_by(_tc.service))
+# (PostgreSQL: a ticket another window is claiming right now is skipped, not waited for)
+_CLAIMS = {"sqlite": Prepared(_CLAIM),
+           "postgresql": Prepared(_CLAIM.with_for_update(skip_locked=True))}
+_WAITING_COUNTS = Prepared(select(_tc.service, func.count())
+                           .where(_tc.hall_id == bindparam("hall_id"), _tc.day == bindparam("day"),
+                                  _tc.status == "waiting").group_by(_tc.service))
 _WINDOW = select(t.windows).where(t.windows.c.hall_id == bindparam("hall_id"),
                                   t.windows.c.number == bindparam("number"),
                                   t.windows.c.active.is_(True))
+_WINDOWS = {False: Prepared(_WINDOW), True: Prepared(_WINDOW.with_for_update())}  # by: locked
 
 
 _INSERT_TICKET = t.tickets.insert()
@@ -75,7 +81,8 @@ class _Updates:
         self.table, self.guarded = table, guarded
         self.built: dict[tuple, object] = {}
 
-    def __call__(self, values: dict, id_, was=None):
+    def __call__(self, conn, values: dict, id_, was=None) -> int:
+        """Run the UPDATE: the number of rows it changed."""
         cols = tuple(values)
         stmt = self.built.get(cols)
         if stmt is None:
@@ -83,15 +90,15 @@ class _Updates:
             where = [c.id == bindparam("_id")]
             if self.guarded:
                 where.append(c.status == bindparam("_was", type_=c.status.type))
-            stmt = update(self.table).where(*where).values(
-                {k: bindparam("v_" + k, type_=c[k].type) for k in cols})
+            stmt = Prepared(update(self.table).where(*where).values(
+                {k: bindparam("v_" + k, type_=c[k].type) for k in cols}))
             if len(self.built) < 512:  # column sets are few; never grow without bound
                 self.built[cols] = stmt
         params = {"v_" + k: v for k, v in values.items()}
         params["_id"] = id_
         if self.guarded:
             params["_was"] = was
-        return stmt, params
+        return stmt.rowcount(conn, params)
 
 
 _TICKET_UPDATE = _Updates(t.tickets, guarded=True)
@@ -138,7 +145,7 @@ class TicketRepository:
         q = self._queues.get((hall_id, day))
         if q is None:
             q = self._queues[(hall_id, day)] = qdomain.from_rows(
-                self.conn.execute(_WAITING_ALL, {"hall_id": hall_id, "day": day}).all())
+                _WAITING_ALL.all(self.conn, {"hall_id": hall_id, "day": day}))
         return q
 
     def _keep_queue_of(self, ticket: Ticket) -> None:
@@ -157,8 +164,15 @@ class TicketRepository:
             return None
         return self._snap.remember(Ticket(**{c: getattr(row, c) for c in TICKET_COLUMNS}))
 
+    def _load_prepared(self, q: Prepared, params: dict) -> Ticket | None:
+        row = q.first(self.conn, params)
+        if row is None:
+            return None
+        at = q.index(self.conn)
+        return self._snap.remember(Ticket(**{c: row[at[c]] for c in TICKET_COLUMNS}))
+
     def by_id(self, ticket_id: int) -> Ticket | None:
-        return self._load(self.conn.execute(_TICKET_BY_ID, {"ticket_id": ticket_id}).first())
+        return self._load_prepared(_TICKET_BY_ID, {"ticket_id": ticket_id})
 
     def get(self, hall_id: int, ticket_id) -> Ticket:
         """The hall's ticket, or NotFound unknown_ticket."""
@@ -209,8 +223,7 @@ class TicketRepository:
         """Write the ticket's changes if its status is still the one it was read with."""
         values = self._snap.changes(ticket)
         if values:
-            n = self.conn.execute(*_TICKET_UPDATE(values, ticket.id, ticket.loaded_status)).rowcount
-            if n != 1:
+            if _TICKET_UPDATE(self.conn, values, ticket.id, ticket.loaded_status) != 1:
                 return False
         ticket.loaded_status = ticket.status
         self._snap.remember(ticket)
@@ -231,14 +244,11 @@ class TicketRepository:
             return [c for c in self._queue(hall_id, day) if c.service in wanted]
         params = {f"s{i}": code for i, code in enumerate(codes)}
         params.update(hall_id=hall_id, day=day)
-        return qdomain.from_rows(self.conn.execute(_waiting_of(len(codes)), params).all())
+        return qdomain.from_rows(_waiting_of(len(codes)).all(self.conn, params))
 
     def claim(self, ticket_id: int) -> Ticket | None:
         """The ticket if it is still waiting and no other window is claiming it right now."""
-        q = _CLAIM
-        if self.conn.dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        return self._load(self.conn.execute(q, {"ticket_id": ticket_id}).first())
+        return self._load_prepared(_CLAIMS[self.conn.dialect.name], {"ticket_id": ticket_id})
 
     def waiting_counts(self, hall, day: str) -> dict[str, int]:
         counts = {s.code: 0 for s in hall.config.services}
@@ -248,7 +258,7 @@ class TicketRepository:
                 kept[c.service] = kept.get(c.service, 0) + 1
             counts.update({code: kept[code] for code in sorted(kept)})  # (GROUP BY's order)
             return counts
-        rows = self.conn.execute(_WAITING_COUNTS, {"hall_id": hall.id, "day": day}).all()
+        rows = _WAITING_COUNTS.all(self.conn, {"hall_id": hall.id, "day": day})
         counts.update({r[0]: r[1] for r in rows})
         return counts
 
@@ -267,13 +277,12 @@ class WindowRepository:
 
     def get(self, hall_id: int, number: int, lock: bool = True) -> Window:
         """The active window with its current ticket (locked on PostgreSQL), or NotFound."""
-        q = _WINDOW
-        if lock and self.conn.dialect.name == "postgresql":
-            q = q.with_for_update()
-        row = self.conn.execute(q, {"hall_id": hall_id, "number": number}).first()
+        q = _WINDOWS[lock and self.conn.dialect.name == "postgresql"]
+        row = q.first(self.conn, {"hall_id": hall_id, "number": number})
         if row is None:
             raise NotFound(f"没有 {number} 号窗口 (unknown window {number})", code="unknown_window")
-        w = Window(**{c: getattr(row, c) for c in WINDOW_COLUMNS})
+        at = q.index(self.conn)
+        w = Window(**{c: row[at[c]] for c in WINDOW_COLUMNS})
         w.services = list(w.services or [])
         if w.current_ticket_id:
             cur = self.tickets.by_id(w.current_ticket_id)
@@ -283,7 +292,7 @@ class WindowRepository:
     def save(self, window: Window) -> None:
         values = self._snap.changes(window)
         if values:
-            self.conn.execute(*_WINDOW_UPDATE(values, window.id))
+            _WINDOW_UPDATE(self.conn, values, window.id)
         self._snap.remember(window)
 
     def leave_others(self, hall_id: int, staff_id: int, keep: Window) -> None:

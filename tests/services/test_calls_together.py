@@ -124,6 +124,8 @@ def test_a_batch_reads_the_queue_once_and_each_call_carries_the_counts_left_afte
     alone would have read them."""
     from sqlalchemy import event
 
+    from server.store.prepared import Prepared
+
     tokens, principals = _signed_in(api, ctx, [1, 2, 3, 4, 5])
     for service in ("social",) * 4 + ("agri",) * 3:
         assert api.issue(service).status == 201
@@ -138,10 +140,17 @@ def test_a_batch_reads_the_queue_once_and_each_call_carries_the_counts_left_afte
         if "FROM tickets" in text and ("ORDER BY tickets.queued_at" in text or "count(" in text):
             reads.append(text)  # a queue or its counts read
 
+    def prepared_run(self, conn, c, params):  # the hot statements go on the driver's cursor
+        seen(conn, None, c.sql)
+        return run(self, conn, c, params)
+
+    run = Prepared._run
     event.listen(ctx.db.engine, "before_cursor_execute", seen)
+    Prepared._run = prepared_run
     try:
         results, commits = _windows_calling_at_once(api, ctx, [1, 2, 3, 4, 5], principals)
     finally:
+        Prepared._run = run
         event.remove(ctx.db.engine, "before_cursor_execute", seen)
     assert commits == [["ticket.called"] * 5]
     assert len(reads) == 1 and "count(" not in reads[0], reads  # one read, no counts

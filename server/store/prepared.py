@@ -1,0 +1,149 @@
+"""The hot statements of a window's call, run on the database driver's cursor.
+
+A call-next is seven statements (the window, the queue, the claim, two saves, the waiting counts,
+the event). SQLAlchemy's execution path costs about 40 us of interpreter time on each even with
+the compiled form cached (execution context, events, result metadata): about as much as the
+statement itself on SQLite, and in a busy hall's burst the interpreter is what eleven windows wait
+for. `Prepared` compiles a Core statement once per dialect with SQLAlchemy and runs the SQL on the
+unit of work's own DBAPI connection (same transaction), converting values with the column types'
+own bind and result processors, so a value goes in and comes back exactly as through
+`Connection.execute`. Driver errors are raised as SQLAlchemy's (IntegrityError, OperationalError).
+
+Only for statements without expanding lists or post-compile parameters; everything else stays on
+`Connection.execute`.
+"""
+from __future__ import annotations
+
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection
+
+
+class _Compiled:
+    __slots__ = ("sql", "positional", "binds", "results", "index", "dialect")
+
+    def __init__(self, stmt, dialect, returning_id):
+        if returning_id is not None and dialect.name != "sqlite":
+            stmt = stmt.returning(returning_id)  # SQLite gives the row id on the cursor
+        comp = stmt.compile(dialect=dialect)
+        if getattr(comp, "literal_execute_params", None) or getattr(comp, "post_compile_params", None):
+            raise ValueError("Prepared takes no expanding or post-compile parameters")
+        self.dialect = dialect
+        self.sql = comp.string
+        self.positional = comp.positional
+        names = list(comp.positiontup) if comp.positional else list(comp.binds)
+        escaped = getattr(comp, "escaped_bind_names", None) or {}
+        defaults = comp.construct_params(escape_names=False, _check=False)
+        # (name the caller uses, name in the SQL, default value, bind processor)
+        self.binds = []
+        for name in names:
+            bp = comp.binds[name]
+            proc = bp.type.dialect_impl(dialect).bind_processor(dialect)
+            self.binds.append((name, escaped.get(name, name), defaults.get(name), proc))
+        self.results = None
+        self.index = {}
+        if stmt.is_select:
+            cols = list(stmt.selected_columns)
+            self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in cols]
+            if not any(self.results):
+                self.results = None
+            self.index = {c.key: i for i, c in enumerate(cols)}
+
+    def args(self, params: dict):
+        if self.positional:
+            out = []
+            for name, _, default, proc in self.binds:
+                v = params[name] if name in params else default
+                out.append(proc(v) if proc is not None else v)
+            return tuple(out)
+        out = {}
+        for name, key, default, proc in self.binds:
+            v = params[name] if name in params else default
+            out[key] = proc(v) if proc is not None else v
+        return out
+
+    def row(self, raw):
+        if raw is None or self.results is None:
+            return raw
+        return tuple(p(v) if p is not None else v for p, v in zip(self.results, raw))
+
+
+class Prepared:
+    """A Core statement compiled once per dialect, run on the DBAPI cursor of a Connection.
+    `returning_id`: for an INSERT, the id column whose new value `insert` returns."""
+
+    def __init__(self, stmt, returning_id=None):
+        self.stmt = stmt
+        self.returning_id = returning_id
+        self._compiled: dict[str, _Compiled] = {}
+
+    def compiled(self, conn: Connection) -> _Compiled:
+        dialect = conn.dialect
+        c = self._compiled.get(dialect.name)
+        if c is None:
+            c = self._compiled[dialect.name] = _Compiled(self.stmt, dialect, self.returning_id)
+        return c
+
+    def index(self, conn: Connection) -> dict[str, int]:
+        """Column key -> position in the rows this statement returns."""
+        return self.compiled(conn).index
+
+    def _run(self, conn: Connection, c: _Compiled, params: dict):
+        args = c.args(params)
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(c.sql, args)
+        except c.dialect.loaded_dbapi.Error as e:
+            cursor.close()
+            raise exc.DBAPIError.instance(c.sql, args, e, c.dialect.loaded_dbapi.Error,
+                                          dialect=c.dialect) from e
+        return cursor
+
+    def first(self, conn: Connection, params: dict):
+        """The first row (a tuple of converted values) or None."""
+        c = self.compiled(conn)
+        cursor = self._run(conn, c, params)
+        try:
+            return c.row(cursor.fetchone())
+        finally:
+            cursor.close()
+
+    def all(self, conn: Connection, params: dict) -> list[tuple]:
+        c = self.compiled(conn)
+        cursor = self._run(conn, c, params)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return rows if c.results is None else [c.row(r) for r in rows]
+
+    def rowcount(self, conn: Connection, params: dict) -> int:
+        """Run an UPDATE or DELETE: the number of rows it matched."""
+        c = self.compiled(conn)
+        cursor = self._run(conn, c, params)
+        try:
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def insert(self, conn: Connection, params: dict) -> int:
+        """Run an INSERT built with `returning_id`: the new row's id."""
+        c = self.compiled(conn)
+        cursor = self._run(conn, c, params)
+        try:
+            if c.dialect.name == "sqlite":
+                return cursor.lastrowid
+            return cursor.fetchone()[0]
+        finally:
+            cursor.close()
+
+
+def driver_sql(conn: Connection, sql: str) -> None:
+    """A statement without parameters (BEGIN IMMEDIATE) straight on the driver's cursor."""
+    dialect = conn.dialect
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+    except dialect.loaded_dbapi.Error as e:
+        raise exc.DBAPIError.instance(sql, (), e, dialect.loaded_dbapi.Error, dialect=dialect) from e
+    finally:
+        cursor.close()
