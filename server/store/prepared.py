@@ -39,14 +39,15 @@ class _Compiled:
             bp = comp.binds[name]
             proc = bp.type.dialect_impl(dialect).bind_processor(dialect)
             self.binds.append((name, escaped.get(name, name), defaults.get(name), proc))
-        self.results = None
+        self.results = []  # (column position, result processor) of the columns that convert
         self.index = {}
         if stmt.is_select:
             cols = list(stmt.selected_columns)
-            self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in cols]
-            if not any(self.results):
-                self.results = None
-            self.index = {c.key: i for i, c in enumerate(cols)}
+            for i, col in enumerate(cols):
+                proc = col.type.dialect_impl(dialect).result_processor(dialect, None)
+                if proc is not None:
+                    self.results.append((i, proc))
+            self.index = {col.key: i for i, col in enumerate(cols)}
 
     def args(self, params: dict):
         if self.positional:
@@ -62,9 +63,21 @@ class _Compiled:
         return out
 
     def row(self, raw):
-        if raw is None or self.results is None:
+        if raw is None or not self.results:
             return raw
-        return tuple(p(v) if p is not None else v for p, v in zip(self.results, raw))
+        out = list(raw)
+        for i, proc in self.results:
+            out[i] = proc(out[i])
+        return tuple(out)
+
+    def rows(self, raws: list) -> list:
+        """Many rows: converted a column at a time (a queue read is a few hundred rows)."""
+        if not raws or not self.results:
+            return raws
+        cols = list(zip(*raws))
+        for i, proc in self.results:
+            cols[i] = map(proc, cols[i])
+        return list(zip(*cols))
 
 
 class Prepared:
@@ -114,7 +127,7 @@ class Prepared:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        return rows if c.results is None else [c.row(r) for r in rows]
+        return c.rows(rows)
 
     def rowcount(self, conn: Connection, params: dict) -> int:
         """Run an UPDATE or DELETE: the number of rows it matched."""
