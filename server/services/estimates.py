@@ -26,6 +26,7 @@ from ..domain.accuracy import WITHIN_S
 from ..domain import queue as qdomain
 from ..domain.hall import parse_hours
 from ..store import tables as t
+from ..store.prepared import Prepared
 
 PRIOR_DAYS = 28
 PSEUDO = 5.0  # samples' worth of weight the prior keeps against today's (and an hour against its service)
@@ -255,19 +256,20 @@ def learned(conn, hall, now: datetime) -> Learned:
 
 # the statements of every play, built once (building one costs about as much as running it)
 _wc, _tk = t.windows.c, t.tickets.c
-_WINDOWS = (select(_wc.number, _wc.services, _wc.policy, _wc.status, _wc.priority_streak, _wc.paused_at,
+_WINDOWS = Prepared(select(_wc.number, _wc.services, _wc.policy, _wc.status, _wc.priority_streak, _wc.paused_at,
                    _tk.service, _tk.status.label("ticket_status"), _tk.called_at, _tk.last_called_at,
                    _tk.transfers)
             .select_from(t.windows.outerjoin(t.tickets, _tk.id == _wc.current_ticket_id))
             .where(_wc.hall_id == bindparam("hall_id"), _wc.active.is_(True))
             .order_by(_wc.number))
-_WAITING = select(_tk.id, _tk.service, _tk.queued_at, _tk.priority, _tk.appointment_id, _tk.source).where(
-    _tk.hall_id == bindparam("hall_id"), _tk.day == bindparam("day"), _tk.status == "waiting")
-_LAST_EVENT_ID = select(func.max(t.events.c.id)).where(t.events.c.hall_id == bindparam("hall_id"))
+_WAITING = Prepared(select(_tk.id, _tk.service, _tk.queued_at, _tk.priority, _tk.appointment_id,
+                           _tk.source).where(_tk.hall_id == bindparam("hall_id"), _tk.day == bindparam("day"),
+                                             _tk.status == "waiting"))
+_LAST_EVENT_ID = Prepared(select(func.max(t.events.c.id)).where(t.events.c.hall_id == bindparam("hall_id")))
 
 
 def _windows(conn, hall, now: datetime, waiting_services: set[str]) -> list[forecast.WindowState]:
-    rows = conn.execute(_WINDOWS, {"hall_id": hall.id}).all()
+    rows = _WINDOWS.named(conn, {"hall_id": hall.id})
     out, staffed = [], set()
     for r in rows:
         if r.status == "closed":
@@ -291,7 +293,7 @@ def _windows(conn, hall, now: datetime, waiting_services: set[str]) -> list[fore
 
 
 def _waiting(conn, hall, day: str) -> list[qdomain.Candidate]:
-    return qdomain.from_rows(conn.execute(_WAITING, {"hall_id": hall.id, "day": day}).all())
+    return qdomain.from_rows(_WAITING.all(conn, {"hall_id": hall.id, "day": day}))
 
 
 def _seconds(spans: list[str]) -> list[tuple[float, float]]:
@@ -394,7 +396,7 @@ def forget_forecasts(conn) -> None:
 
 
 def _last_event_id(conn, hall) -> int:
-    return conn.execute(_LAST_EVENT_ID, {"hall_id": hall.id}).scalar() or 0
+    return _LAST_EVENT_ID.scalar(conn, {"hall_id": hall.id}) or 0
 
 
 def current(app, conn, hall) -> tuple[forecast.Forecast, Learned]:

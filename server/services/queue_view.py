@@ -12,6 +12,7 @@ from ..domain import tickets as tdomain
 from ..domain.errors import NotFound
 from ..domain.hall import is_open_at
 from ..store import tables as t
+from ..store.prepared import Prepared
 from ..store.repository import TicketRepository
 from . import estimates
 from .views import iso, ticket_public
@@ -58,14 +59,14 @@ def _ahead_sql():
         tk.service == bindparam("service"), tk.id != bindparam("id"), before)
 
 
-_AHEAD = _ahead_sql()  # built once: every ticket's page and every issue asks it
+_AHEAD = Prepared(_ahead_sql())  # built once: every ticket's page and every issue asks it
 
 
 def count_ahead(conn, row) -> int:
     """How many waiting tickets of the ticket's service stand before it (as domain.queue.ahead_of)."""
-    return conn.execute(_AHEAD, {"rank": qdomain.Candidate.of(row).rank, "queued_at": row.queued_at,
-                                 "id": row.id, "hall_id": row.hall_id, "day": row.day,
-                                 "service": row.service}).scalar_one()
+    return _AHEAD.scalar(conn, {"rank": qdomain.Candidate.of(row).rank, "queued_at": row.queued_at,
+                                "id": row.id, "hall_id": row.hall_id, "day": row.day,
+                                "service": row.service})
 
 
 def ticket_position(app, conn, hall, row) -> dict:

@@ -14,12 +14,14 @@ Only for statements without expanding lists or post-compile parameters; everythi
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
 
 class _Compiled:
-    __slots__ = ("sql", "positional", "binds", "results", "index", "dialect")
+    __slots__ = ("sql", "positional", "binds", "results", "index", "dialect", "record")
 
     def __init__(self, stmt, dialect, returning_id):
         if returning_id is not None and dialect.name != "sqlite":
@@ -48,6 +50,8 @@ class _Compiled:
                 if proc is not None:
                     self.results.append((i, proc))
             self.index = {col.key: i for i, col in enumerate(cols)}
+        # rows with the columns' names as attributes (as SQLAlchemy's Row), for `named`
+        self.record = namedtuple("Record", list(self.index), rename=True) if self.index else None
 
     def args(self, params: dict):
         if self.positional:
@@ -119,6 +123,16 @@ class Prepared:
             return c.row(cursor.fetchone())
         finally:
             cursor.close()
+
+    def scalar(self, conn: Connection, params: dict):
+        """The first column of the first row, or None."""
+        row = self.first(conn, params)
+        return None if row is None else row[0]
+
+    def named(self, conn: Connection, params: dict) -> list:
+        """Every row, its columns also as attributes (`row.status`): for a few rows."""
+        c = self.compiled(conn)
+        return [c.record._make(r) for r in self.all(conn, params)]
 
     def all(self, conn: Connection, params: dict) -> list[tuple]:
         c = self.compiled(conn)

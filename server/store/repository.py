@@ -67,7 +67,8 @@ _WINDOW = select(t.windows).where(t.windows.c.hall_id == bindparam("hall_id"),
 _WINDOWS = {False: Prepared(_WINDOW), True: Prepared(_WINDOW.with_for_update())}  # by: locked
 
 
-_INSERT_TICKET = t.tickets.insert()
+_INSERT_TICKET = Prepared(t.tickets.insert().values(
+    {c: bindparam(c) for c in TICKET_COLUMNS if c != "id"}), returning_id=_tc.id)
 _NEXT_NUMBER: dict[str, object] = {}  # the day's counter upsert, one per dialect
 
 
@@ -198,20 +199,20 @@ class TicketRepository:
                 from sqlalchemy.dialects.sqlite import insert as dialect_insert
             stmt = dialect_insert(t.counters).values(hall_id=bindparam("hall_id"), day=bindparam("day"),
                                                      prefix=bindparam("prefix"), last=1)
-            stmt = _NEXT_NUMBER[self.conn.dialect.name] = stmt.on_conflict_do_update(
+            stmt = _NEXT_NUMBER[self.conn.dialect.name] = Prepared(stmt.on_conflict_do_update(
                 index_elements=["hall_id", "day", "prefix"],
-                set_={"last": t.counters.c.last + 1}).returning(t.counters.c.last)
-        return self.conn.execute(stmt, {"hall_id": hall_id, "day": day, "prefix": prefix}).scalar_one()
+                set_={"last": t.counters.c.last + 1}).returning(t.counters.c.last))
+        return stmt.first(self.conn, {"hall_id": hall_id, "day": day, "prefix": prefix})[0]
 
     def add(self, ticket: Ticket) -> bool:
         """Insert a new ticket (sets its id). False if its Idempotency-Key was taken meanwhile."""
         values = {c: getattr(ticket, c) for c in TICKET_COLUMNS if c != "id"}
         if not ticket.idempotency_key:  # no key, no retry to lose to: no SAVEPOINT around it
-            ticket.id = self.conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
+            ticket.id = _INSERT_TICKET.insert(self.conn, values)
         else:
             try:
                 with self.conn.begin_nested():
-                    ticket.id = self.conn.execute(_INSERT_TICKET, values).inserted_primary_key[0]
+                    ticket.id = _INSERT_TICKET.insert(self.conn, values)
             except IntegrityError:  # a concurrent retry with the same key won (PostgreSQL)
                 return False
         ticket.loaded_status = ticket.status
