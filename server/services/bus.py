@@ -33,15 +33,29 @@ from ..store.db import EVENT_LOCK_KEY, NOTIFY_CHANNEL, Database
 log = logging.getLogger(__name__)
 
 
-def sse_text(ev: dict) -> str:
-    """The event as one SSE message (formatted once, sent to every subscriber)."""
-    return f"id: {ev['id']}\nevent: {ev['type']}\ndata: {json.dumps(ev, ensure_ascii=False)}\n\n"
+def sse_text(ev: dict, encoded: str | None = None) -> str:
+    """The event as one SSE message (formatted once, sent to every subscriber); `encoded`: the
+    event's JSON when it is at hand."""
+    data = encoded if encoded is not None else json.dumps(ev, ensure_ascii=False)
+    return f"id: {ev['id']}\nevent: {ev['type']}\ndata: {data}\n\n"
 
 
 def formatted(ev: dict) -> tuple:
     """(event, its SSE text, its public view or None, that view's SSE text or None)."""
     pub = public_view(ev)
     return ev, sse_text(ev), pub, (sse_text(pub) if pub is not None else None)
+
+
+def published(ev: dict, hall_code: str) -> tuple:
+    """formatted() of a unit of work's event as stored (store/db.py emit, with its id), without
+    reading it back: the staff text is encoded from the event as the unit of work holds it, and
+    the event is decoded from that text, so its data has been through JSON as the column's has and
+    a published event and one read later are the same."""
+    text = json.dumps(_event(ev["id"], ev["type"], hall_code, ev["created_at"], ev["window"],
+                             ev["ticket_id"], ev["data"]), ensure_ascii=False)
+    event = json.loads(text)
+    pub = public_view(event)
+    return event, sse_text(event, text), pub, (sse_text(pub) if pub is not None else None)
 
 
 def pick(item: tuple, audience: str):
@@ -115,13 +129,6 @@ def _event(id_, type_, hall_code, created_at, window, ticket_id, data) -> dict:
     return out
 
 
-def stored_event(ev: dict, hall_code: str) -> dict:
-    """A unit of work's event (store/db.py emit) as the table gives it back: its data goes through
-    JSON as the column does, so a published event and one read later are the same."""
-    return _event(ev["id"], ev["type"], hall_code, ev["created_at"], ev["window"], ev["ticket_id"],
-                  json.loads(json.dumps(ev["data"] or {})))
-
-
 class EventBus:
     def __init__(self, db: Database, buffer_size: int = 10000, poll_s: float = 1.0):
         self.db = db
@@ -167,7 +174,7 @@ class EventBus:
             code = self._hall_codes.get(ev["hall_id"])
             if code is None:
                 return False
-            fresh.append((ev["id"], ev["hall_id"], formatted(stored_event(ev, code))))
+            fresh.append((ev["id"], ev["hall_id"], published(ev, code)))
         if not fresh:
             return True
         fresh.sort(key=lambda f: f[0])

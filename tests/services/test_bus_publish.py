@@ -64,7 +64,8 @@ def test_a_commit_is_published_as_stored_without_reading_the_table(any_ctx, monk
         raise AssertionError("the bus read the table for its own process's commit")
 
     monkeypatch.setattr(ctx.bus, "refresh", no_read)
-    ids = emit(ctx.db, hid, n=3, waiting={"social": 2, "hukou": 0})
+    # (a tuple and a number as a key come back from the table as a list and a string)
+    ids = emit(ctx.db, hid, n=3, waiting={"social": 2, "hukou": 0}, range_s=(60, 600), by_window={3: 1})
     assert ctx.bus.last_id == ids[-1]
     mine = [i for i in held(ctx, hid) if i[0]["id"] in ids]
     # the same event, the same SSE text and the same public view as a read of the table gives
