@@ -1,10 +1,10 @@
-"""The hot statements of a window's call, run on the database driver's cursor.
+"""The hot statements of a window's call and a kiosk's ticket, run on the database driver's cursor.
 
 A call-next is seven statements (the window, the queue, the claim, two saves, the waiting counts,
 the event). SQLAlchemy's execution path costs about 40 us of interpreter time on each even with
 the compiled form cached (execution context, events, result metadata): about as much as the
-statement itself on SQLite, and in a busy hall's burst the interpreter is what eleven windows wait
-for. `Prepared` compiles a Core statement once per dialect with SQLAlchemy and runs the SQL on the
+statement itself on SQLite, and in a busy hall the interpreter is what the windows wait for
+(bench/README.md, issue 14's eleventh pass). `Prepared` compiles a Core statement once per dialect with SQLAlchemy and runs the SQL on the
 unit of work's own DBAPI connection (same transaction), converting values with the column types'
 own bind and result processors, so a value goes in and comes back exactly as through
 `Connection.execute`. Driver errors are raised as SQLAlchemy's (IntegrityError, OperationalError).
@@ -35,12 +35,14 @@ class _Compiled:
         names = list(comp.positiontup) if comp.positional else list(comp.binds)
         escaped = getattr(comp, "escaped_bind_names", None) or {}
         defaults = comp.construct_params(escape_names=False, _check=False)
-        # (name the caller uses, name in the SQL, default value, bind processor)
+        # (name the caller uses, name in the SQL, value given in the statement or None when the
+        # caller must give it, bind processor)
         self.binds = []
         for name in names:
             bp = comp.binds[name]
             proc = bp.type.dialect_impl(dialect).bind_processor(dialect)
-            self.binds.append((name, escaped.get(name, name), defaults.get(name), proc))
+            self.binds.append((name, escaped.get(name, name),
+                               None if bp.required else (defaults.get(name),), proc))
         self.results = []  # (column position, result processor) of the columns that convert
         self.index = {}
         if stmt.is_select:
@@ -56,13 +58,13 @@ class _Compiled:
     def args(self, params: dict):
         if self.positional:
             out = []
-            for name, _, default, proc in self.binds:
-                v = params[name] if name in params else default
+            for name, _, given, proc in self.binds:
+                v = params[name] if given is None or name in params else given[0]
                 out.append(proc(v) if proc is not None else v)
             return tuple(out)
         out = {}
-        for name, key, default, proc in self.binds:
-            v = params[name] if name in params else default
+        for name, key, given, proc in self.binds:
+            v = params[name] if given is None or name in params else given[0]
             out[key] = proc(v) if proc is not None else v
         return out
 

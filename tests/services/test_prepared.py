@@ -33,6 +33,8 @@ def test_a_row_comes_back_as_sqlalchemy_gives_it(any_ctx):
         assert got[at["paused_at"]] == AT and got[at["services"]] == ["social", "agri"]
         assert got[at["active"]] is True
         assert q.first(conn, {"wid": -1}) is None
+        with pytest.raises(KeyError):  # a parameter left out is an error, not a NULL
+            q.first(conn, {})
         assert q.all(conn, {"wid": wid}) == [got]
 
 
