@@ -21,21 +21,23 @@
 
   async function open(t) {
     ticket = t;
+    // the guide's materials first, then the dialog, whole: a list filling in under an open dialog
+    // moved its buttons under the clerk's finger (and a click went to the backdrop)
+    let materials = [], problem = "";
+    try { materials = await materialsOf(t.service); } catch (e) { problem = e.message; }
+    if (ticket !== t) return;  // another case was opened meanwhile
+    const box = $("notice-items");
+    box.replaceChildren.apply(box, materials.map(function (m) {
+      return h.el("label", { class: "notice-item" }, h.el("input", { type: "checkbox", value: m }), " ", m);
+    }));
+    $("notice-other").value = "";
+    $("notice-ticket").textContent = t.number + " · " + (t.service_name || t.service);
+    h.show("notice-form", true); h.show("notice-result", false);
+    h.show("notice-ok", true); h.show("notice-print", false);
+    error(problem);
     document.querySelectorAll(".dialog").forEach(function (d) { d.classList.add("hidden"); });
     $("dialog-backdrop").classList.remove("hidden");
     h.show("notice-dialog", true);
-    h.show("notice-form", true); h.show("notice-result", false);
-    h.show("notice-ok", true); h.show("notice-print", false);
-    error("");
-    $("notice-other").value = "";
-    $("notice-ticket").textContent = t.number + " · " + (t.service_name || t.service);
-    const box = $("notice-items");
-    box.replaceChildren();
-    try {
-      (await materialsOf(t.service)).forEach(function (m) {
-        box.append(h.el("label", { class: "notice-item" }, h.el("input", { type: "checkbox", value: m }), " ", m));
-      });
-    } catch (e) { error(e.message); }
   }
 
   async function give() {

@@ -99,6 +99,38 @@ def test_a_window_without_a_printer_says_to_scan_instead(returned):
     assert r.status == 409 and r.body["error"] == "no_printer"
 
 
+def test_the_notice_opens_whole_with_its_list_of_materials(hall, live, browser_ctx):
+    """The dialog shows once the service's materials are in it: a list filling in under an open
+    dialog moved 出具告知单 under the clerk's click (CI saw the click miss)."""
+    import time
+
+    from playwright.sync_api import expect
+
+    from tests.pages.window.test_pages import _caller
+    tk = hall.issue("social").body
+    page = _caller(browser_ctx, live)
+    page.click('button.act[data-action="call-next"]')
+    expect(page.locator("#cur-number")).to_have_text(tk["number"])
+    held = []  # the service list (the page's refresh reads it too): held until we let it go
+    page.route("**/api/v1/halls/main/services", lambda route: held.append(route))
+    page.click('button.act[data-action="finish"]')
+    page.check('#finish-dialog input[value="returned"]')
+    page.click("#finish-ok")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert held, "the notice did not ask for the service's materials"
+    page.wait_for_timeout(300)
+    expect(page.locator("#notice-dialog")).to_be_hidden()  # not before its list
+    for route in list(held):
+        route.continue_()
+    page.unroute("**/api/v1/halls/main/services")  # (lets any held since go too)
+    expect(page.locator("#notice-dialog")).to_be_visible()
+    assert page.locator("#notice-items input").count() > 3  # there when it shows
+    expect(page.locator("#notice-error")).to_be_hidden()
+    assert page.errors == []
+
+
 def test_at_the_caller_a_returned_case_opens_the_notice_and_the_window_ticks_the_papers(hall, live, browser_ctx):
     from playwright.sync_api import expect
 
