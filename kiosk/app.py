@@ -81,6 +81,7 @@ class KioskRoot(FloatLayout):
 
     def on_touch_down(self, touch):
         self.app.touched()
+        self.app.fingers += 1
         if touch.x < ADMIN_CORNER and touch.y > self.height - ADMIN_CORNER:
             self._hold = Clock.schedule_once(lambda _dt: self.app.show("admin"), ADMIN_HOLD_S)
             touch.ud["admin_hold"] = True
@@ -90,7 +91,10 @@ class KioskRoot(FloatLayout):
         if touch.ud.get("admin_hold") and self._hold is not None:
             self._hold.cancel()
             self._hold = None
-        return super().on_touch_up(touch)
+        try:
+            return super().on_touch_up(touch)
+        finally:
+            self.app.finger_lifted()
 
 
 class KioskApp(App):
@@ -116,6 +120,10 @@ class KioskApp(App):
         self.action = None  # what the error screen retries
         self.last_outcome: Outcome | None = None
         self.last_touch = time.monotonic()
+        # touches down now; home's figures that change meanwhile wait for the finger to lift: a
+        # rebuild between down and up replaced the button under it and the tap was lost
+        self.fingers = 0
+        self._home_stale = False
         self.admin_test: str | None = None
         self.pending_id: tuple[str, float] | None = None
         self.stream: EventStream | None = None
@@ -251,6 +259,20 @@ class KioskApp(App):
     def touched(self):
         self.last_touch = time.monotonic()
 
+    def home_changed(self):
+        """The server's data or a message on home changed: redraw home if it is showing; while a
+        finger is on the screen, once it lifts."""
+        if self.fingers:
+            self._home_stale = True
+        elif self.current == "home":
+            self.screens["home"].rebuild()
+
+    def finger_lifted(self):
+        self.fingers = max(0, self.fingers - 1)
+        if not self.fingers and self._home_stale:
+            self._home_stale = False
+            self.home_changed()
+
     def set_toast(self, text: str):
         self.toast, self.toast_at = text, time.monotonic()
 
@@ -273,12 +295,10 @@ class KioskApp(App):
             threading.Thread(target=self.core.print_desk_jobs, name="kiosk-desk-jobs", daemon=True).start()
         if self.pending_id and now - self.pending_id[1] > PENDING_ID_S:
             self.pending_id = None
-            if self.current == "home":
-                self.screens["home"].rebuild()
+            self.home_changed()
         if self.toast and now - self.toast_at > TOAST_S:
             self.toast = ""
-            if self.current == "home":
-                self.screens["home"].rebuild()
+            self.home_changed()
         if self.current in ("home", "progress") or self.busy:
             return
         if now - self.last_touch > self.layout.timeout_s(self.cfg.idle_timeout_s):
@@ -309,16 +329,15 @@ class KioskApp(App):
     def _refreshed(self, ok):
         changed = ok != self.online
         self.online = ok or (self.stream is not None and self.stream.connected)
-        if self.current == "home" and (ok or changed):
-            self.screens["home"].rebuild()
+        if ok or changed:
+            self.home_changed()
 
     def on_stream_state(self, up):
         if up:
             self.refresh_async()
         elif self.online:
             self.online = False
-            if self.current == "home":
-                self.screens["home"].rebuild()
+            self.home_changed()
 
     def on_event(self, ev: Event):
         data = ev.data or {}
@@ -334,8 +353,7 @@ class KioskApp(App):
                     self._refresh_ev = None
                     self.refresh_async()
                 self._refresh_ev = Clock.schedule_once(go, 0.3)
-            if self.current == "home":
-                self.screens["home"].rebuild()
+            self.home_changed()
 
     def reconfigure(self, server: str, token: str):
         self.cfg.server, self.cfg.device_token = server.rstrip("/"), token
