@@ -42,6 +42,7 @@ ADMIN_CORNER = 110  # px
 PENDING_ID_S = 120.0  # an ID read on home (no appointment) goes with the next ticket
 TOAST_S = 20.0  # a message on the home screen stays this long
 DESK_JOBS_S = 5.0  # how often an idle kiosk asks for tickets the front desk sent it
+FINGER_HOLD_S = 2.0  # home's redraw waits at most this long for a finger to lift (a tap is ~0.1 s)
 CRASH_BURST = (5, 30.0)  # this many failures within this many seconds: let the supervisor restart
 
 
@@ -81,7 +82,7 @@ class KioskRoot(FloatLayout):
 
     def on_touch_down(self, touch):
         self.app.touched()
-        self.app.fingers += 1
+        self.app.finger_down()
         if touch.x < ADMIN_CORNER and touch.y > self.height - ADMIN_CORNER:
             self._hold = Clock.schedule_once(lambda _dt: self.app.show("admin"), ADMIN_HOLD_S)
             touch.ud["admin_hold"] = True
@@ -120,9 +121,11 @@ class KioskApp(App):
         self.action = None  # what the error screen retries
         self.last_outcome: Outcome | None = None
         self.last_touch = time.monotonic()
-        # touches down now; home's figures that change meanwhile wait for the finger to lift: a
-        # rebuild between down and up replaced the button under it and the tap was lost
+        # touches down now; home's figures that change meanwhile wait for the finger to lift (at
+        # most FINGER_HOLD_S): a rebuild between down and up replaced the button under it and the
+        # tap was lost
         self.fingers = 0
+        self.finger_at = 0.0
         self._home_stale = False
         self.admin_test: str | None = None
         self.pending_id: tuple[str, float] | None = None
@@ -262,16 +265,25 @@ class KioskApp(App):
     def home_changed(self):
         """The server's data or a message on home changed: redraw home if it is showing; while a
         finger is on the screen, once it lifts."""
-        if self.fingers:
+        if self._finger_on():
             self._home_stale = True
-        elif self.current == "home":
+            return
+        self._home_stale = False
+        if self.current == "home":
             self.screens["home"].rebuild()
+
+    def finger_down(self):
+        self.fingers += 1
+        self.finger_at = time.monotonic()
 
     def finger_lifted(self):
         self.fingers = max(0, self.fingers - 1)
         if not self.fingers and self._home_stale:
-            self._home_stale = False
             self.home_changed()
+
+    def _finger_on(self) -> bool:
+        # a lift that never came (a touch lost by the driver) holds nothing for long
+        return self.fingers > 0 and time.monotonic() - self.finger_at < FINGER_HOLD_S
 
     def set_toast(self, text: str):
         self.toast, self.toast_at = text, time.monotonic()
@@ -290,6 +302,8 @@ class KioskApp(App):
         """Once a second: idle timeout back home; toasts and held IDs expire; printer watch."""
         self.core.check_printer()
         now = time.monotonic()
+        if self._home_stale and not self._finger_on():
+            self.home_changed()
         if self.current == "home" and now - getattr(self, "_desk_jobs_at", 0.0) > DESK_JOBS_S:
             self._desk_jobs_at = now  # tickets sent from the front desk, printed while idle
             threading.Thread(target=self.core.print_desk_jobs, name="kiosk-desk-jobs", daemon=True).start()

@@ -54,3 +54,20 @@ def test_what_changed_while_the_finger_was_down_is_drawn_when_it_lifts(live, kio
     assert home.assist_button is not button  # redrawn with the new figures
     assert kiosk.app.current == "home"
     assert open_assist(kiosk).step == "service"
+
+
+def test_a_finger_that_never_lifts_holds_the_redraw_only_a_moment(live, kiosk_app):
+    """A touch whose lift is lost (a driver's glitch) must not freeze home's figures."""
+    from kivy.tests.common import UnitTestTouch
+
+    from kiosk.app import FINGER_HOLD_S
+
+    kiosk = kiosk_app(live.url, live.api.tokens["kiosk"])
+    home = _home_laid_out(kiosk)
+    before = _waiting(kiosk)
+    button = home.assist_button
+    UnitTestTouch(2, 2).touch_down()  # never lifted
+    assert live.api.issue("social").status == 201
+    kiosk.pump(until=lambda: _waiting(kiosk) != before, timeout=10, what="the ticket event")
+    kiosk.pump(until=lambda: home.assist_button is not button, timeout=FINGER_HOLD_S + 3,
+               what="home redrawn after the hold")
