@@ -223,6 +223,12 @@ def _called(hall, ticket: Ticket | None) -> dict:
     return {"ticket": ticket_public(ticket, hall)}
 
 
+# The window actions that are calls (POST …/windows/<n>/<action>): what the hall's screens and
+# speakers wait for. Their units of work are urgent (before ordinary writers waiting for SQLite's
+# turn), and the event server runs them before other requests (serving/http.py).
+CALL_ACTIONS = ("call-next", "finish-and-call-next", "recall", "call")
+
+
 def call_next(app, hall_code: str, number: int, principal: Principal) -> dict:
     def step(uow):
         hall = app.hall(uow.conn, hall_code)

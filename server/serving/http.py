@@ -25,6 +25,7 @@ import gevent.event
 from gevent.pywsgi import WSGIHandler, WSGIServer
 from gevent.threadpool import ThreadPool
 
+from ..services.queue import CALL_ACTIONS
 from .limits import Ledger, Limits
 from .streams import Stream, StreamHub, chunk
 
@@ -155,7 +156,12 @@ class HallHandler(WSGIHandler):
 
 
 # a window's call: what the hall's screens and speakers wait for (POST …/windows/<n>/<action>)
-CALLS = ("/call-next", "/finish-and-call-next", "/recall", "/call")
+CALLS = tuple("/" + action for action in CALL_ACTIONS)
+
+
+def is_window_call(method: str, path: str) -> bool:
+    """The request is a window's call (services/queue.py CALL_ACTIONS)."""
+    return method == "POST" and path.endswith(CALLS) and "/windows/" in path
 
 
 class HallServer(WSGIServer):
@@ -232,7 +238,7 @@ class HallServer(WSGIServer):
         path = environ.get("PATH_INFO", "")
         if environ["REQUEST_METHOD"] == "GET" and path.endswith("/events"):
             live = environ["hallq.live"] = LiveRequest()
-        elif environ["REQUEST_METHOD"] == "POST" and path.endswith(CALLS) and "/windows/" in path:
+        elif is_window_call(environ["REQUEST_METHOD"], path):
             call = True
         if call:
             self.calls += 1

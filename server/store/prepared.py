@@ -32,17 +32,17 @@ class _Compiled:
         self.dialect = dialect
         self.sql = comp.string
         self.positional = comp.positional
-        names = list(comp.positiontup) if comp.positional else list(comp.binds)
+        by_name = {name: bp for bp, name in comp.bind_names.items()}
+        names = list(comp.positiontup) if comp.positional else list(by_name)
         escaped = getattr(comp, "escaped_bind_names", None) or {}
-        defaults = comp.construct_params(escape_names=False, _check=False)
         # (name the caller uses, name in the SQL, value given in the statement or None when the
         # caller must give it, bind processor)
         self.binds = []
         for name in names:
-            bp = comp.binds[name]
+            bp = by_name[name]
             proc = bp.type.dialect_impl(dialect).bind_processor(dialect)
             self.binds.append((name, escaped.get(name, name),
-                               None if bp.required else (defaults.get(name),), proc))
+                               None if bp.required else (bp.effective_value,), proc))
         self.results = []  # (column position, result processor) of the columns that convert
         self.index = {}
         if stmt.is_select:

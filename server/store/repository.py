@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +33,14 @@ CASE_COLUMNS = ("id", "hall_id", "ticket_id", "rating_id", "due_date", "opened_a
 # about as much interpreter time as SQLite's own work on each.
 _tc = t.tickets.c
 _TICKET_BY_ID = Prepared(select(t.tickets).where(_tc.id == bindparam("ticket_id")))
+_TICKET_OF_HALL = Prepared(select(t.tickets).where(_tc.id == bindparam("ticket_id"),
+                                                   _tc.hall_id == bindparam("hall_id")))
+_TICKET_BY_KEY = Prepared(select(t.tickets).where(_tc.hall_id == bindparam("hall_id"),
+                                                  _tc.idempotency_key == bindparam("key")))
+# (the statuses as three comparisons: a literal IN list is an expanding parameter)
+_LEFT_OPEN = Prepared(select(t.tickets).where(_tc.hall_id == bindparam("hall_id"), _tc.day < bindparam("day"),
+                                              or_(*(_tc.status == s for s in ("waiting", "called", "serving"))))
+                      .order_by(_tc.id))
 _WAITING: dict[int, object] = {}  # per number of services: "IN (?, ?)" built once (an expanding
 # list parameter would have its SQL rewritten on every call)
 
@@ -160,34 +168,28 @@ class TicketRepository:
         if q is not None:
             q[:] = [c for c in q if c.id != ticket.id]
 
-    def _load(self, row) -> Ticket | None:
-        if row is None:
-            return None
-        return self._snap.remember(Ticket(**{c: getattr(row, c) for c in TICKET_COLUMNS}))
-
-    def _load_prepared(self, q: Prepared, params: dict) -> Ticket | None:
-        row = q.first(self.conn, params)
-        if row is None:
-            return None
-        at = q.index(self.conn)
+    def _ticket(self, row: tuple, at: dict[str, int]) -> Ticket:
+        """A ticket from a row of one of the statements above (`at`: their column positions)."""
         return self._snap.remember(Ticket(**{c: row[at[c]] for c in TICKET_COLUMNS}))
 
+    def _load(self, q: Prepared, params: dict) -> Ticket | None:
+        row = q.first(self.conn, params)
+        return None if row is None else self._ticket(row, q.index(self.conn))
+
     def by_id(self, ticket_id: int) -> Ticket | None:
-        return self._load_prepared(_TICKET_BY_ID, {"ticket_id": ticket_id})
+        return self._load(_TICKET_BY_ID, {"ticket_id": ticket_id})
 
     def get(self, hall_id: int, ticket_id) -> Ticket:
         """The hall's ticket, or NotFound unknown_ticket."""
         if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
             raise NotFound("没有这张号票 (unknown ticket)", code="unknown_ticket")
-        ticket = self._load(self.conn.execute(select(t.tickets).where(
-            t.tickets.c.id == ticket_id, t.tickets.c.hall_id == hall_id)).first())
+        ticket = self._load(_TICKET_OF_HALL, {"ticket_id": ticket_id, "hall_id": hall_id})
         if ticket is None:
             raise NotFound("没有这张号票 (unknown ticket)", code="unknown_ticket")
         return ticket
 
     def by_idempotency_key(self, hall_id: int, key: str) -> Ticket | None:
-        return self._load(self.conn.execute(select(t.tickets).where(
-            t.tickets.c.hall_id == hall_id, t.tickets.c.idempotency_key == key)).first())
+        return self._load(_TICKET_BY_KEY, {"hall_id": hall_id, "key": key})
 
     def next_number(self, hall_id: int, day: str, prefix: str) -> int:
         """The day's next sequence number for `prefix` (an upsert: numbers are never reused)."""
@@ -249,7 +251,7 @@ class TicketRepository:
 
     def claim(self, ticket_id: int) -> Ticket | None:
         """The ticket if it is still waiting and no other window is claiming it right now."""
-        return self._load_prepared(_CLAIMS[self.conn.dialect.name], {"ticket_id": ticket_id})
+        return self._load(_CLAIMS[self.conn.dialect.name], {"ticket_id": ticket_id})
 
     def waiting_counts(self, hall, day: str) -> dict[str, int]:
         counts = {s.code: 0 for s in hall.config.services}
@@ -265,10 +267,8 @@ class TicketRepository:
 
     def left_open_before(self, hall_id: int, day: str) -> list[Ticket]:
         """Tickets still waiting, called or serving from days before `day`."""
-        rows = self.conn.execute(select(t.tickets).where(
-            t.tickets.c.hall_id == hall_id, t.tickets.c.day < day,
-            t.tickets.c.status.in_(("waiting", "called", "serving")))).all()
-        return [self._load(r) for r in rows]
+        at = _LEFT_OPEN.index(self.conn)
+        return [self._ticket(r, at) for r in _LEFT_OPEN.all(self.conn, {"hall_id": hall_id, "day": day})]
 
 
 class WindowRepository:
