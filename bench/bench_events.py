@@ -2,7 +2,7 @@
 
     python bench/bench_events.py [--streams 10000] [--quick] [--parts seq,busy,2000,many]
                                  [--clients lean|requests|lean,requests] [--rounds 3]
-                                 [--kiosks 2] [--placement shared,own] [--spy PREFIX]
+                                 [--kiosks 2] [--placement shared,own,pinned] [--spy PREFIX]
 
 (1) sequential issue and call-next with no stream open; (2) the busy hall of bench_queue (2):
 11 windows calling, 2 kiosks issuing, 200 subscribers: call -> every subscriber; (3) 2,000
@@ -18,7 +18,9 @@ requests sessions of bench_queue, side by side. `--rounds` pools rounds (~195 ca
 is not two calls. (2) and (3) run twice by default (`--placement`): with the server and the
 bench's clients sharing the machine's cores, and with the server alone on one core and the clients
 on the other, as a hall's windows, kiosks and screens are devices of their own (on this 2-core
-machine the clients take about half a core, in bursts, when all windows call at once). --spy records py-spy (GIL holders, per thread) of the server during (2) and (3).
+machine the clients take about half a core, in bursts, when all windows call at once);
+`--placement pinned` also runs them with the server's threads on one core and the bench on all
+(see bench/README.md, twelfth pass). --spy records py-spy (GIL holders, per thread) of the server during (2) and (3).
 """
 from __future__ import annotations
 
@@ -213,8 +215,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="busy hall rounds (calls pooled: one round is ~195 calls)")
     ap.add_argument("--placement", default="shared,own",
                     help="where the busy hall and the 2,000 streams run, each in turn: shared (server "
-                         "and bench on every core) and/or own (the server alone on one core, the "
-                         "bench's clients on the other, as devices of their own)")
+                         "and bench on every core), own (the server alone on one core, the "
+                         "bench's clients on the other, as devices of their own), pinned (the "
+                         "server's threads on one core, the bench on every core)")
     ap.add_argument("--writers", default="together,ungated",
                     help="how the server's writers take turns in the busy hall, side by side (each "
                          "round runs once with each, the server restarted on the same database "
@@ -237,7 +240,7 @@ def main():
     def row(measure, n, p50, p99, goal="", met=""):
         rows.append({"measure": measure, "n": n, "p50": p50, "p99": p99, "goal": goal, "met": met})
 
-    server = {"pid": pid, "arm": "together", "own": False}
+    server = {"pid": pid, "arm": "together", "placement": "shared"}
 
     def restart(arm):
         """The server again on the same database and port with the writers' settings of `arm`
@@ -252,7 +255,7 @@ def main():
         srv.env.update(WRITERS[arm][1])
         srv.start()
         server.update(pid=srv.procs[-1].pid, arm=arm)
-        place(server["pid"], server["own"])
+        place(server["pid"], server["placement"])
 
     def busy_part(kind, where):
         """(2) the busy hall with 200 subscribers, `rounds` times for each writers' arm of
@@ -323,7 +326,7 @@ def main():
         print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
         speed0 = machine_speed_ms()
         parts = set(args.parts.split(","))
-        placements = [p == "own" for p in args.placement.split(",")]
+        placements = args.placement.split(",")
         issue_t, call_t = sequential(url, kiosk, w1, n_seq if "seq" in parts else 5)
         s_issue, s_call = summary(issue_t), summary(call_t)
         row("issue, sequential, no streams (ms)", s_issue["n"], s_issue["p50"], s_issue["p99"],
@@ -338,16 +341,16 @@ def main():
         if "busy" in parts:
             sessions = {n: login_and_sign_in(url, n) for n in range(2, 12)}
             sessions[1] = w1
-            for own in placements:
-                server["own"] = own
-                where = place(server["pid"], own)
+            for placement in placements:
+                server["placement"] = placement
+                where = place(server["pid"], placement)
                 for kind in args.clients.split(","):
                     busy_part(kind, where)
 
         # (3) 2,000 subscribers
         if "2000" in parts:
-            for own in placements:
-                where = place(server["pid"], own)
+            for placement in placements:
+                where = place(server["pid"], placement)
                 # call-next with no stream open, called as it is with 2,000 open (a pause after each
                 # call): the ratio's baseline. The back-to-back calls of (1) are printed beside it.
                 call_t0, _, _ = calls_to_subscribers(srv, url, kiosk, w1, None, n_calls)
@@ -370,7 +373,7 @@ def main():
                     "p99 <= 2x with none", "yes" if s2["p99"] <= 2 * s0["p99"] else "NO")
 
         # (4) one process holds --streams idle streams
-        place(server["pid"], False)
+        place(server["pid"], "shared")
         if "many" in parts:
             before = rss_kib(server["pid"])
             t0 = time.perf_counter()

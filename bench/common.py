@@ -178,22 +178,30 @@ class LeanClient:
 MACHINE_CPUS = sorted(os.sched_getaffinity(0))  # before place() narrows this process's
 
 
-def place(server_pid: int, own_core: bool) -> str:
-    """Where the server and the bench run. own_core: the server (every thread) on CPU 0 alone,
-    this process and the readers it starts from now on the other CPUs, as a hall's windows,
-    kiosks and screens are devices of their own; else all share every CPU. Says which."""
+def place(server_pid: int, placement: str) -> str:
+    """Where the server and the bench run: "shared" (all share every CPU), "own" (the server,
+    every thread, on CPU 0 alone; this process and the readers it starts from now on the other
+    CPUs, as a hall's windows, kiosks and screens are devices of their own) or "pinned" (the
+    server's threads on the last CPU, the bench on every CPU: the interpreter's lock then never
+    passes between cores). Says which."""
     cpus = MACHINE_CPUS
-    if own_core and len(cpus) < 2:
-        own_core = False
-    server_cpus, bench_cpus = ({cpus[0]}, set(cpus[1:])) if own_core else (set(cpus), set(cpus))
+    if placement not in ("shared", "own", "pinned"):
+        raise ValueError(f"unknown placement {placement!r}")
+    if placement != "shared" and len(cpus) < 2:
+        placement = "shared"
+    server_cpus, bench_cpus = {"shared": (set(cpus), set(cpus)), "own": ({cpus[0]}, set(cpus[1:])),
+                               "pinned": ({cpus[-1]}, set(cpus))}[placement]
     for tid in os.listdir(f"/proc/{server_pid}/task"):
         try:
             os.sched_setaffinity(int(tid), server_cpus)
         except OSError:  # a thread that just ended
             pass
     os.sched_setaffinity(0, bench_cpus)
-    return (f"server on its own core (CPU {cpus[0]}), bench on {len(bench_cpus)}" if own_core
-            else f"server and bench sharing {len(cpus)} cores")
+    if placement == "own":
+        return f"server on its own core (CPU {cpus[0]}), bench on {len(bench_cpus)}"
+    if placement == "pinned":
+        return f"server's threads pinned to CPU {cpus[-1]}, bench on all {len(cpus)} cores"
+    return f"server and bench sharing {len(cpus)} cores"
 
 
 def machine_speed_ms(n: int = 1_000_000) -> float:
