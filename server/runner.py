@@ -69,7 +69,8 @@ def serve(app, listen: str | None = None, threads: int | None = None):
     files = raise_open_files_limit()
     limits = Limits.from_env()
     ctx.bus.refresh_in_background = True  # answers do not wait for the bus to read the new rows
-    hub = StreamHub(ctx.bus, heartbeat_s=float(os.environ.get("HALLQ_SSE_HEARTBEAT_S", "15")))
+    hub = StreamHub(ctx.bus, heartbeat_s=float(os.environ.get("HALLQ_SSE_HEARTBEAT_S", "15")),
+                    later_s=float(os.environ.get("HALLQ_SSE_LATER_MS", "30")) / 1000)
     server = HallServer((host, port), app, limits=limits, hub=hub, threads=threads)
     server.init_socket()
     log.info("hallq listening on http://%s:%d (%s, %d threads, open-files limit %s)",
