@@ -90,7 +90,6 @@ class StreamHub:
         # loop reads new requests and lets running ones have the interpreter, up to yield_s a
         # pass. A hall's few hundred screens (~2 ms of sends) go in one go.
         self.running = running or (lambda: False)
-        self.later_s = later_s
         self.long_pass = long_pass
         self.yield_s = yield_s
         self._answering = threading.local()  # the _Answer of the request a worker thread runs

@@ -39,33 +39,33 @@ class Screen:
             self.buf += self.sock.recv(65536)
         self.buf = b""
 
-    def types_within(self, seconds: float) -> list[str]:
-        """The event types that arrive within `seconds` (and stop arriving)."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select([self.sock], [], [], left)
-            if ready:
-                data = self.sock.recv(65536)
-                assert data, "stream closed"
-                self.buf += data
-        got = [m.decode() for m in EVENT.findall(self.buf)]
+    def _read(self, wait: float) -> list[str]:
+        """What arrives within `wait` (at most one read): the event types read so far."""
+        ready, _, _ = select.select([self.sock], [], [], wait)
+        if ready:
+            data = self.sock.recv(65536)
+            assert data, "stream closed"
+            self.buf += data
+        return [m.decode() for m in EVENT.findall(self.buf)]
+
+    def _taken(self, got: list[str]) -> list[str]:
         self.buf = b""
         return got
 
+    def types_within(self, seconds: float) -> list[str]:
+        """The event types that arrive within `seconds` (and stop arriving)."""
+        deadline, got = time.monotonic() + seconds, []
+        while (left := deadline - time.monotonic()) > 0:
+            got = self._read(left)
+        return self._taken(got)
+
     def wait_for(self, type_: str, timeout: float = 10.0) -> tuple[list[str], float]:
         """Read until an event of `type_` arrives: (the types read, seconds it took)."""
-        t0 = time.monotonic()
-        got: list[str] = []
+        t0, got = time.monotonic(), []
         while type_ not in got:
             assert time.monotonic() - t0 < timeout, f"no {type_} within {timeout} s: {got}"
-            ready, _, _ = select.select([self.sock], [], [], 0.05)
-            if ready:
-                data = self.sock.recv(65536)
-                assert data, "stream closed"
-                self.buf += data
-                got = [m.decode() for m in EVENT.findall(self.buf)]
-        self.buf = b""
-        return got, time.monotonic() - t0
+            got = self._read(0.05)
+        return self._taken(got), time.monotonic() - t0
 
 
 def _clerk(hall):
