@@ -18,6 +18,9 @@ _TICKET_TYPES = {"ticket.issued", "ticket.called", "ticket.recalled", "ticket.st
                  "ticket.finished", "ticket.no_show", "ticket.transferred", "ticket.cancelled"}
 _WINDOW_TYPES = {"window.paused", "window.resumed", "window.signed_in", "window.signed_out"}
 PUBLIC_TYPES = _TICKET_TYPES | _WINDOW_TYPES | {"ticket.rated", "stream.reset"}
+# Events no screen acts on at once: they keep figures current (waiting counts, a window's state).
+# The event server lets them wait a moment for the next event (serving/streams.py `later_s`).
+FIGURES_ONLY = frozenset({"ticket.issued", "ticket.started", "ticket.finished"})
 
 _ENVELOPE = ("id", "type", "hall", "at", "window", "ticket_id")
 # A ticket on a public screen: its number and where it stands; `priority` only as a flag (the kind,

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 import gevent
 from gevent.event import Event
 
+from ..services.public_events import FIGURES_ONLY
+
 log = logging.getLogger(__name__)
 
 PING = b": ping\n\n"
@@ -67,8 +69,7 @@ class StreamHub:
     except `answer_first` and the bus listener, which worker threads call."""
 
     SLICE = 100  # streams written between two looks at the loop in a long pass
-    # events no screen acts on at once: they update figures (waiting counts, a window's state)
-    LATER = frozenset({"ticket.issued", "ticket.started", "ticket.finished"})
+    LATER = FIGURES_ONLY  # events that may wait for the next (services/public_events.py)
 
     def __init__(self, bus, *, heartbeat_s: float = 15.0, flush_timeout_s: float = 10.0,
                  max_pending: int = 1 << 20, running=None, gap_s: float = 0.02,
