@@ -27,12 +27,13 @@ def requests_on_server(ctx):
 def open_assist(kiosk):
     """Tap 帮办代办 on home. The home screen rebuilds itself when the server's data arrive, and a
     synthetic touch sent in the same frame as a rebuild finds the button not laid out yet: wait
-    for it to be in place (a hand's touch always comes between frames)."""
+    for it to be in place and tap at once, with no frame in between (a hand's touch always comes
+    between frames). A rebuild during the settling pause is waited out the same way."""
     home = kiosk.app.screens["home"]
+    kiosk.pump(0.1)
     kiosk.pump(until=lambda: kiosk.app.current == "home" and home.assist_button.get_root_window() is not None
                and home.assist_button.to_window(*home.assist_button.pos)[1] >= 0
                and tuple(home.assist_button.size) != (100, 100), what="the home screen laid out")
-    kiosk.pump(0.1)
     kiosk.tap(home.assist_button)
     return kiosk.wait_screen("assist")
 
