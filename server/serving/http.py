@@ -26,6 +26,7 @@ from gevent.pywsgi import WSGIHandler, WSGIServer
 from gevent.threadpool import ThreadPool
 
 from ..services.queue import CALL_ACTIONS
+from . import collector
 from .limits import Ledger, Limits
 from .streams import Stream, StreamHub, chunk
 
@@ -176,6 +177,8 @@ class HallServer(WSGIServer):
         self._no_calls = gevent.event.Event()  # set while no call runs
         self._no_calls.set()
         hub.running = lambda: self.in_flight > 0
+        # the older generations of Python's garbage collector run between requests (collector.py)
+        self.collector = collector.from_env(lambda: self.in_flight > 0 or hub.pending())
         self.workers = ThreadPool(threads)
         self.flask_app = app
         super().__init__(listener, self.dispatch, log=None, error_log=logging.getLogger("hallq.http"))
@@ -246,10 +249,14 @@ class HallServer(WSGIServer):
         elif live is None and self.calls and self.limits.calls_ahead_s > 0:
             self._no_calls.wait(self.limits.calls_ahead_s)  # calls first (the module's doc)
         self.in_flight += 1
+        if self.collector is not None:
+            self.collector.activity()
         try:
             status, headers, chunks, trusted, events = self.workers.spawn(self._run_app, environ).get()
         finally:
             self.in_flight -= 1
+            if self.collector is not None:
+                self.collector.activity()
             if call:
                 self.calls -= 1
                 if not self.calls:
@@ -326,6 +333,8 @@ class HallServer(WSGIServer):
         return []
 
     def stop(self, timeout=None):
+        if self.collector is not None:
+            self.collector.stop()
         self.hub.stop()
         super().stop(timeout)
         self.workers.kill()

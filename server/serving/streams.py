@@ -106,6 +106,10 @@ class StreamHub:
         bus.listeners.append(self._on_events)
         self._greenlets = [gevent.spawn(self._fanout_loop), gevent.spawn(self._heartbeat_loop)]
 
+    def pending(self) -> bool:
+        """Events the bus holds that the fan-out has not sent yet."""
+        return self.bus.last_id > self.seen
+
     @property
     def count(self) -> int:
         return sum(len(s) for s in self.halls.values())
