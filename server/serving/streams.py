@@ -15,7 +15,11 @@ data is closed, and its client reconnects with Last-Event-ID and loses nothing.
 """
 from __future__ import annotations
 
+import ctypes
+import errno
 import logging
+import os
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -28,6 +32,51 @@ from ..services.public_events import FIGURES_ONLY
 log = logging.getLogger(__name__)
 
 PING = b": ping\n\n"
+
+
+def _held_send():
+    """send(2) on a non-blocking socket that keeps the interpreter (ctypes.PyDLL holds the GIL
+    across the call), or None where libc's send cannot be found (Windows: socket.send is used).
+
+    Python's socket.send lets go of the interpreter around every call. In a pass over a hall's
+    200 screens a worker thread could take it at any send and keep it for up to the switch
+    interval (5 ms): a pass of 2-3 ms of work took 8-16 ms, with a burst of calls waiting in it
+    (bench/README.md, thirteenth pass). The sockets are non-blocking, so the interpreter waits
+    only the few microseconds of each send; a long pass still lets requests run between its
+    slices, and Python still switches threads at its interval."""
+    if os.name != "posix":
+        return None
+    try:
+        fn = ctypes.PyDLL(None, use_errno=True).send
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_int]
+    fn.restype = ctypes.c_ssize_t
+    flags = getattr(socket, "MSG_NOSIGNAL", 0)  # a closed peer is an error, not SIGPIPE
+    again = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR)
+
+    def send(sock, data: bytes) -> int:
+        """Bytes sent, 0 when the socket's buffer is full; OSError otherwise (EBADF once the
+        socket is closed: its fileno() is then -1, never a number reused by another socket)."""
+        n = fn(sock.fileno(), data, len(data), flags)
+        if n >= 0:
+            return n
+        err = ctypes.get_errno()
+        if err in again:
+            return 0
+        raise OSError(err, os.strerror(err))
+
+    return send
+
+
+def _socket_send(sock, data: bytes) -> int:
+    try:
+        return sock.send(data)
+    except BlockingIOError:
+        return 0
+
+
+send_now = _held_send() or _socket_send
 
 
 def chunk(data: bytes) -> bytes:
@@ -229,16 +278,17 @@ class StreamHub:
                     self._hold_later()
                 except Exception:
                     log.exception("event fan-out: looking at new events failed")
-            started = time.perf_counter()
+            started = time.thread_time()
             try:
                 self.fan_out()
             except Exception:
                 log.exception("event fan-out failed")
-            # the next pass waits as long as this one took (within gap_min_s..gap_s): a hall's
-            # few hundred screens (a pass under a millisecond) get each event within a few ms,
-            # a county's thousands (tens of ms a pass) get bursts together and the loop keeps
-            # at least half its time for requests
-            gevent.sleep(min(self.gap_s, max(self.gap_min_s, time.perf_counter() - started)))
+            # the next pass waits as long as this one took of the loop's own CPU (within
+            # gap_min_s..gap_s): a hall's few hundred screens (2-3 ms a pass) get each event
+            # within a few ms, a county's thousands (tens of ms a pass) get bursts together and
+            # the loop keeps at least half its time for requests. Not the pass's wall time: that
+            # includes the worker threads' turns with the interpreter, longest in a burst of calls
+            gevent.sleep(min(self.gap_s, max(self.gap_min_s, time.thread_time() - started)))
 
     def fan_out(self) -> None:
         upto = self.bus.last_id
@@ -280,9 +330,7 @@ class StreamHub:
                 self.close(s)
             return
         try:
-            n = s.raw.send(data)
-        except BlockingIOError:
-            n = 0
+            n = send_now(s.raw, data)
         except OSError:
             self.close(s)
             return
