@@ -2,7 +2,7 @@
 
 Left to itself, the collector runs a full (generation 2) collection whenever enough objects
 have survived the younger ones, which is inside whatever request allocated last. With a hall's
-200 screens open that walk takes 13-23 ms (bench_events.py's busy hall, two a three-round run),
+200 screens open that walk takes 13-28 ms (bench_events.py's busy hall, two a three-round run),
 and every window calling then waits behind it.
 
 Here the youngest generation is still collected by Python as it fills (under a millisecond
@@ -17,13 +17,10 @@ HALLQ_GC_QUIET=0 leaves the collector to Python's own schedule.
 from __future__ import annotations
 
 import gc
-import logging
 import os
 import time
 
 import gevent
-
-log = logging.getLogger(__name__)
 
 # gc.set_threshold's second and third values: how many collections of the generation below come
 # before a collection of generation 1 and 2 (Python's defaults: 10 and 10)
