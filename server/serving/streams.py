@@ -357,7 +357,7 @@ class StreamHub:
     def _heartbeat_loop(self):
         while not self.stopped:
             gevent.sleep(self.heartbeat_s)
-            if self.bus.last_id > self.seen:  # a safety net: nothing stays unsent past a beat
+            if self.pending():  # a safety net: nothing stays unsent past a beat
                 self._wake.set()
             for subs in list(self.halls.values()):
                 for s in list(subs):
